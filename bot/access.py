@@ -1,0 +1,74 @@
+"""Who may do what: roles and the part of the tree each membership covers.
+
+Every handler asks the ``Actor``; nothing Telegram-specific lives here so the rules can be tested on
+their own and reused by the CLI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Person, Unit
+from storage.queries import people as people_q
+from storage.queries import units as units_q
+from storage.queries.people import ROLE_RANK
+from storage.queries.units import EVERYTHING, Scope
+
+
+@dataclass(frozen=True)
+class Role:
+    """One membership as the access rules see it."""
+
+    unit: Unit
+    role: str
+    scope: Scope
+
+    @property
+    def is_admin(self) -> bool:
+        return ROLE_RANK[self.role] >= ROLE_RANK["admin"]
+
+
+@dataclass(frozen=True)
+class Actor:
+    person: Person
+    roles: Sequence[Role]
+
+    @property
+    def is_owner(self) -> bool:
+        return any(r.role == "owner" for r in self.roles)
+
+    @property
+    def is_admin(self) -> bool:
+        return any(r.is_admin for r in self.roles)
+
+    @property
+    def is_member(self) -> bool:
+        return bool(self.roles)
+
+    def admin_roles(self) -> list[Role]:
+        return [r for r in self.roles if r.is_admin]
+
+    def can_admin(self, unit: Unit) -> bool:
+        """Admin of the unit or of an ancestor whose scope covers it (owners: everything)."""
+        return self.is_owner or any(r.is_admin and r.scope.contains(unit) for r in self.roles)
+
+    def can_work_for(self, unit: Unit) -> bool:
+        """May log and report for the unit: a member of it, or an admin over it."""
+        return any(r.unit.id == unit.id for r in self.roles) or self.can_admin(unit)
+
+    def highest_role(self) -> str | None:
+        if not self.roles:
+            return None
+        return max((r.role for r in self.roles), key=ROLE_RANK.__getitem__)
+
+
+async def load_actor(session: AsyncSession, person: Person) -> Actor:
+    umbrellas = await units_q.umbrella_orgs(session)
+    roles = []
+    for membership, unit in await people_q.memberships(session, person.id):
+        scope = EVERYTHING if membership.role == "owner" else units_q.scope_of(unit, umbrellas)
+        roles.append(Role(unit=unit, role=membership.role, scope=scope))
+    return Actor(person=person, roles=roles)

@@ -1,0 +1,20 @@
+"""The services handlers reach through the context: one object, built once by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.clock import Clock
+from bot.i18n import I18n
+from bot.settings import Settings
+from storage.db import Database
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    clock: Clock
+    i18n: I18n
+    #: Filled from getMe when the application starts (used in invite links).
+    bot_username: str | None = field(default=None)

@@ -1,0 +1,110 @@
+"""Settings from the environment or ``.env`` (prefix ``PHOIHOP_``), validated once at start-up.
+
+A missing or malformed setting must stop the program with one clear line, never a traceback:
+``load_settings`` turns pydantic's errors into ``SettingsError`` with such a line.
+"""
+
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.db import DatabaseConfigError, parse_database_url
+
+LOCALES = ("vi", "en")
+TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{10,100}$")
+
+
+class SettingsError(Exception):
+    """One line for the operator, naming the setting and what to do."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PHOIHOP_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    bot_token: str | None = None
+    database_url: str = "sqlite+aiosqlite:///phoihop.db"
+    bot_api_url: str = "https://api.telegram.org/bot"
+    bot_api_file_url: str | None = None
+    #: Used in invite links when the bot's username cannot be asked from the Bot API.
+    bot_username: str | None = None
+    timezone: str = "Asia/Ho_Chi_Minh"
+    default_locale: str = "vi"
+    invite_days: int = 7
+    log_level: str = "INFO"
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token(cls, value: str | None) -> str | None:
+        if value is not None and not TOKEN_RE.match(value.strip()):
+            raise ValueError("does not look like a bot token (123456:ABC...) from @BotFather")
+        return value.strip() if value else None
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        try:
+            parse_database_url(value)
+        except DatabaseConfigError as exc:
+            raise ValueError(str(exc)) from exc
+        return value
+
+    @field_validator("bot_api_url")
+    @classmethod
+    def _api(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("must be an http(s) URL such as http://127.0.0.1:8081/bot")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        if value not in LOCALES:
+            raise ValueError(f"must be one of {', '.join(LOCALES)}")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def file_url(self) -> str:
+        """python-telegram-bot's ``base_file_url``, derived from the API URL unless given."""
+        if self.bot_api_file_url:
+            return self.bot_api_file_url
+        if self.bot_api_url.endswith("/bot"):
+            return self.bot_api_url[: -len("/bot")] + "/file/bot"
+        return self.bot_api_url.rstrip("/") + "/file/bot"
+
+    def require_token(self) -> str:
+        if not self.bot_token:
+            raise SettingsError(
+                "PHOIHOP_BOT_TOKEN is not set: put the token from @BotFather in the environment or .env "
+                "(or try `phoihop console --demo`, which needs no token)"
+            )
+        return self.bot_token
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from env/.env plus explicit overrides, or ``SettingsError`` with one line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "settings"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"PHOIHOP_{field.upper()}: {message}") from None

@@ -1,0 +1,191 @@
+"""SQLAlchemy 2 typed models: the hierarchy, people, memberships, invites, conversation state.
+
+Why these shapes:
+- The tree is data (``unit_kinds``): a deployment may add a district level or work groups without code.
+- ``units.path`` is a materialized path (``/1/5/23/``) so "is X in Y's subtree" and "everything under Y"
+  are one indexed prefix comparison on both SQLite and PostgreSQL.
+- Telegram ids need 64 bits; SQLite autoincrement keys must be ``INTEGER`` (see ENGINEERING_NOTES).
+- SQLite drops tzinfo, so every datetime is stored as UTC and converted at the edges (``UTCDateTime``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: Autoincrement primary key that is 64-bit on PostgreSQL and ``INTEGER`` (rowid) on SQLite.
+PK = BigInteger().with_variant(Integer, "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetimes in, timezone-aware UTC datetimes out, on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use an aware one (UTC)")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UnitKind(Base):
+    """A level of the tree (province, commune, residential area, district, work group...)."""
+
+    __tablename__ = "unit_kinds"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name_vi: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    #: Display order from the top of the tree; kinds at the same depth may share a level.
+    level: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Organisation(Base):
+    """MTTQ and its member organisations, plus the People's Committee.
+
+    ``umbrella`` organisations (the Front itself) oversee every organisation in their areas; a member
+    organisation's leaders see only their own organisation's units below them.
+    """
+
+    __tablename__ = "organisations"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name_vi: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    umbrella: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Unit(Base):
+    """One organisation in one area, or an area's Front committee."""
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    #: Diacritic-free lower-case name, for search ("Hoá" = "Hóa" = "hoa").
+    search_name: Mapped[str] = mapped_column(String(300), index=True)
+    kind: Mapped[str] = mapped_column(ForeignKey("unit_kinds.key"))
+    org: Mapped[str] = mapped_column(ForeignKey("organisations.key"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    #: ``/<root id>/.../<own id>/``
+    path: Mapped[str] = mapped_column(String(1000), index=True)
+    #: Path of the area this unit works in: its own for a Front committee or a stand-alone unit,
+    #: the parent's for a member organisation hung under its area's Front committee. A member
+    #: organisation's scope is "units of my organisation under my area".
+    anchor_path: Mapped[str] = mapped_column(String(1000))
+    #: Code in an official register (e.g. NSO ward code) when the unit came from one.
+    official_code: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Person(Base):
+    """Someone who has talked to the bot (or was granted a role from the CLI)."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    first_name: Mapped[str] = mapped_column(String(200), default="")
+    last_name: Mapped[str | None] = mapped_column(String(200))
+    username: Mapped[str | None] = mapped_column(String(64))
+    #: Telegram's language_code as last seen (may be anything, or missing).
+    telegram_language: Mapped[str | None] = mapped_column(String(35))
+    #: The language the user chose with /language; None = follow Telegram's.
+    language: Mapped[str | None] = mapped_column(String(8))
+    #: The person opened a private chat with the bot, so the bot may write to them.
+    started: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The bot got 403 from Telegram: stop writing until they come back.
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Membership(Base):
+    """(person, unit, role). ``owner`` memberships grant the whole deployment."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("person_id", "unit_id", name="uq_memberships_person_unit"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: How the membership came to be: "invite:<id>", "cli", ...
+    source: Mapped[str] = mapped_column(String(64), default="")
+
+
+class Invite(Base):
+    """An invite deep link. Only the SHA-256 of the code is stored."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    role: Mapped[str] = mapped_column(String(16))
+    #: None when made from the command line by an operator.
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    max_uses: Mapped[int] = mapped_column(Integer, default=1)
+    uses: Mapped[int] = mapped_column(Integer, default=0)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ChatState(Base):
+    """Where a user is in a multi-step flow, written at every step (survives restarts, shared by
+    every bot process). ``data`` holds the flow's small working set, never domain records."""
+
+    __tablename__ = "chat_states"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    flow: Mapped[str] = mapped_column(String(32))
+    step: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+Index("ix_units_kind_org", Unit.kind, Unit.org)

@@ -1,0 +1,82 @@
+"""Invite codes: stored hashed; claimed with one atomic UPDATE so a code's use limit holds even when
+two people open the same link at the same moment."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Invite
+
+
+class InviteProblem(StrEnum):
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    USED_UP = "used_up"
+    REVOKED = "revoked"
+
+
+async def create(
+    session: AsyncSession,
+    *,
+    code_hash: str,
+    unit_id: int,
+    role: str,
+    created_by: int | None,
+    now: datetime,
+    expires_at: datetime,
+    max_uses: int,
+) -> Invite:
+    invite = Invite(
+        code_hash=code_hash,
+        unit_id=unit_id,
+        role=role,
+        created_by=created_by,
+        created_at=now,
+        expires_at=expires_at,
+        max_uses=max_uses,
+        uses=0,
+        revoked=False,
+    )
+    session.add(invite)
+    await session.flush()
+    return invite
+
+
+async def find(session: AsyncSession, code_hash: str) -> Invite | None:
+    return await session.scalar(select(Invite).where(Invite.code_hash == code_hash))
+
+
+def problem(invite: Invite | None, now: datetime) -> InviteProblem | None:
+    """Why an invite cannot be used now, or None if it can."""
+    if invite is None:
+        return InviteProblem.UNKNOWN
+    if invite.revoked:
+        return InviteProblem.REVOKED
+    if invite.expires_at <= now:
+        return InviteProblem.EXPIRED
+    if invite.uses >= invite.max_uses:
+        return InviteProblem.USED_UP
+    return None
+
+
+async def claim(session: AsyncSession, invite_id: int, now: datetime) -> bool:
+    """Count one use if the invite is still usable; False if someone else took the last use."""
+    result = await session.execute(
+        update(Invite)
+        .where(
+            Invite.id == invite_id,
+            Invite.revoked.is_(False),
+            Invite.expires_at > now,
+            Invite.uses < Invite.max_uses,
+        )
+        .values(uses=Invite.uses + 1)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def revoke(session: AsyncSession, invite_id: int) -> None:
+    await session.execute(update(Invite).where(Invite.id == invite_id).values(revoked=True))

@@ -1,0 +1,147 @@
+"""People and their memberships."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Membership, Person, Unit
+from storage.queries.upsert import insert_for
+
+ROLES = ("cadre", "admin", "owner")
+ROLE_RANK = {"cadre": 1, "admin": 2, "owner": 3}
+
+
+@dataclass(frozen=True)
+class TelegramProfile:
+    """What Telegram tells us about a user with every update."""
+
+    telegram_id: int
+    first_name: str
+    last_name: str | None = None
+    username: str | None = None
+    language_code: str | None = None
+
+
+async def upsert(
+    session: AsyncSession, profile: TelegramProfile, now: datetime, *, private_chat: bool
+) -> Person:
+    """Create or refresh a person from an update, atomically (two updates may race)."""
+    values = {
+        "telegram_id": profile.telegram_id,
+        "first_name": profile.first_name[:200],
+        "last_name": (profile.last_name or None) and profile.last_name[:200],
+        "username": profile.username,
+        "telegram_language": profile.language_code,
+        "created_at": now,
+        "last_seen_at": now,
+        "started": private_chat,
+        "blocked": False,
+    }
+    refresh = {
+        "first_name": values["first_name"],
+        "last_name": values["last_name"],
+        "username": profile.username,
+        "telegram_language": profile.language_code,
+        "last_seen_at": now,
+    }
+    if private_chat:
+        # Writing to the bot privately means they can be written to (again).
+        refresh.update(started=True, blocked=False)
+    stmt = (
+        insert_for(session, Person)
+        .values(**values)
+        .on_conflict_do_update(index_elements=[Person.telegram_id], set_=refresh)
+    )
+    await session.execute(stmt)
+    person = await session.scalar(
+        select(Person)
+        .where(Person.telegram_id == profile.telegram_id)
+        .execution_options(populate_existing=True)
+    )
+    assert person is not None
+    return person
+
+
+async def by_telegram_id(session: AsyncSession, telegram_id: int) -> Person | None:
+    return await session.scalar(select(Person).where(Person.telegram_id == telegram_id))
+
+
+async def ensure(session: AsyncSession, telegram_id: int, now: datetime) -> Person:
+    """A person known only by id (granted from the CLI before they ever wrote to the bot)."""
+    stmt = (
+        insert_for(session, Person)
+        .values(
+            telegram_id=telegram_id, first_name="", created_at=now, started=False, blocked=False
+        )
+        .on_conflict_do_nothing(index_elements=[Person.telegram_id])
+    )
+    await session.execute(stmt)
+    person = await by_telegram_id(session, telegram_id)
+    assert person is not None
+    return person
+
+
+async def set_language(session: AsyncSession, person_id: int, language: str | None) -> None:
+    await session.execute(update(Person).where(Person.id == person_id).values(language=language))
+
+
+async def memberships(session: AsyncSession, person_id: int) -> Sequence[tuple[Membership, Unit]]:
+    stmt = (
+        select(Membership, Unit)
+        .join(Unit, Unit.id == Membership.unit_id)
+        .where(Membership.person_id == person_id)
+        .order_by(Unit.path)
+    )
+    return [(m, u) for m, u in (await session.execute(stmt)).all()]
+
+
+async def grant(
+    session: AsyncSession, person_id: int, unit_id: int, role: str, now: datetime, source: str
+) -> str:
+    """Give ``role`` in a unit; an existing higher role is kept. Returns the role now held."""
+    if role not in ROLE_RANK:
+        raise ValueError(f"unknown role {role!r}")
+    await session.execute(
+        insert_for(session, Membership)
+        .values(person_id=person_id, unit_id=unit_id, role=role, created_at=now, source=source)
+        .on_conflict_do_nothing(index_elements=[Membership.person_id, Membership.unit_id])
+    )
+    lower = [r for r, rank in ROLE_RANK.items() if rank < ROLE_RANK[role]]
+    await session.execute(
+        update(Membership)
+        .where(
+            Membership.person_id == person_id,
+            Membership.unit_id == unit_id,
+            Membership.role.in_(lower),
+        )
+        .values(role=role, source=source)
+    )
+    held = await session.scalar(
+        select(Membership.role).where(
+            Membership.person_id == person_id, Membership.unit_id == unit_id
+        )
+    )
+    return str(held)
+
+
+async def role_in(session: AsyncSession, person_id: int, unit_id: int) -> str | None:
+    return await session.scalar(
+        select(Membership.role).where(
+            Membership.person_id == person_id, Membership.unit_id == unit_id
+        )
+    )
+
+
+async def members_of(session: AsyncSession, unit_id: int) -> Sequence[tuple[Person, str]]:
+    stmt = (
+        select(Person, Membership.role)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(Membership.unit_id == unit_id)
+        .order_by(Person.first_name)
+    )
+    return [(p, r) for p, r in (await session.execute(stmt)).all()]

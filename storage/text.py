@@ -1,0 +1,15 @@
+"""Text folding for search: NFC, no diacritics, lower case ("Hoá" = "Hóa" = "hoa")."""
+
+from __future__ import annotations
+
+import unicodedata
+
+
+def fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", unicodedata.normalize("NFC", text))
+    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return stripped.replace("đ", "d").replace("Đ", "D").casefold().strip()
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)

@@ -1,0 +1,49 @@
+"""A missing or malformed setting is one clear line naming the setting."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.settings import SettingsError, load_settings
+
+
+def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    for name in ("PHOIHOP_DATABASE_URL", "PHOIHOP_BOT_TOKEN", "PHOIHOP_BOT_API_URL"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings()
+    assert settings.database_url == "sqlite+aiosqlite:///phoihop.db"
+    assert settings.bot_api_url == "https://api.telegram.org/bot"
+    assert settings.file_url == "https://api.telegram.org/file/bot"
+    assert settings.timezone == "Asia/Ho_Chi_Minh" and settings.default_locale == "vi"
+    with pytest.raises(SettingsError, match="PHOIHOP_BOT_TOKEN is not set"):
+        settings.require_token()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("PHOIHOP_DATABASE_URL", "mysql://x/y", "PHOIHOP_DATABASE_URL: unsupported database"),
+        ("PHOIHOP_DATABASE_URL", "not a url", "PHOIHOP_DATABASE_URL: not a database URL"),
+        ("PHOIHOP_BOT_TOKEN", "hello", "PHOIHOP_BOT_TOKEN: does not look like a bot token"),
+        ("PHOIHOP_BOT_API_URL", "ftp://x", "PHOIHOP_BOT_API_URL: must be an http"),
+        ("PHOIHOP_TIMEZONE", "Mars/Base", "PHOIHOP_TIMEZONE: unknown time zone"),
+        ("PHOIHOP_DEFAULT_LOCALE", "fr", "PHOIHOP_DEFAULT_LOCALE: must be one of vi, en"),
+    ],
+)
+def test_bad_setting_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path, name: str, value: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert str(info.value).startswith(message)
+    assert "\n" not in str(info.value)
+
+
+def test_dotenv_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PHOIHOP_BOT_API_URL", raising=False)
+    (tmp_path / ".env").write_text("PHOIHOP_BOT_API_URL=http://127.0.0.1:8081/bot\n")
+    settings = load_settings()
+    assert settings.bot_api_url == "http://127.0.0.1:8081/bot"
+    assert settings.file_url == "http://127.0.0.1:8081/file/bot"

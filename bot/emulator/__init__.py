@@ -1,0 +1,34 @@
+"""Telegram Bot API emulator: a local server PTB can talk to, plus users that tests control.
+
+Typical wiring (see ``tests/emulator/conftest.py``)::
+
+    async with BotApiEmulator() as emu:
+        app = (ApplicationBuilder().token(emu.token).base_url(emu.base_url)
+               .base_file_url(emu.base_file_url).build())
+        ...  # add handlers
+        await app.initialize()
+        await app.updater.start_polling(poll_interval=0, timeout=2)
+        await app.start()
+
+        async def settle() -> None:
+            await app.update_queue.join()
+
+        emu.settle_hook = settle
+        alice = emu.user(1001, "Alice", language_code="vi")
+        [reply] = await alice.send("/start")
+
+See ``bot.emulator.server.BotApiEmulator`` (server and scenario controls) and
+``bot.emulator.client`` (``UserClient``, ``GroupChat``, ``BotMessage``).
+"""
+
+from .client import BotMessage, ButtonNotFoundError, GroupChat, UserClient
+from .server import ApiError, BotApiEmulator
+
+__all__ = [
+    "ApiError",
+    "BotApiEmulator",
+    "BotMessage",
+    "ButtonNotFoundError",
+    "GroupChat",
+    "UserClient",
+]

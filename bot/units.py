@@ -7,6 +7,7 @@ row imports nothing, so an operator never has to clean up half an import.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 from dataclasses import dataclass, field
@@ -41,8 +42,9 @@ def _division_name(name: str, division_type: str) -> str:
     return name
 
 
+@functools.cache
 def provinces_data() -> list[dict[str, object]]:
-    """The nested province → ward data of the optional ``vietnam-provinces`` package."""
+    """The nested province → ward data of the optional ``vietnam-provinces`` package (read once)."""
     try:
         import vietnam_provinces
     except ImportError as exc:
@@ -149,8 +151,10 @@ async def import_csv(session: AsyncSession, text: str, now: datetime) -> ImportR
             errors.append(f"line {line}: code {row['code']!r} repeats line {seen[row['code']]}")
         else:
             seen[row["code"]] = line
-    pending = [(line, row) for line, row in rows if row.get("code")]
-    while pending and not errors:
+    if errors:  # the tree cannot be resolved with missing or repeated codes
+        raise ImportFailed(errors)
+    pending = rows
+    while pending:
         progressed = False
         waiting = []
         for line, row in pending:

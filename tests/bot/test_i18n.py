@@ -26,7 +26,11 @@ def _catalog(locale: str):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("locale", SUPPORTED)
 def test_every_message_is_translated(locale: str) -> None:
     catalog = _catalog(locale)
-    missing = [m.id for m in catalog if m.id and (not m.string or (isinstance(m.string, tuple) and not all(m.string)))]
+    missing = [
+        m.id
+        for m in catalog
+        if m.id and (not m.string or (isinstance(m.string, tuple) and not all(m.string)))
+    ]
     fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
     assert not missing, f"untranslated in {locale}: {missing}"
     assert not fuzzy, f"fuzzy in {locale}: {fuzzy}"
@@ -48,9 +52,27 @@ def test_catalogs_hold_every_string_in_the_code(tmp_path: Path) -> None:
     """Extraction finds no msgid that the catalogs lack (run `make i18n` otherwise)."""
     pot = tmp_path / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "pyproject.toml", "-k", "N_",
-         "-k", "ngettext:1,2", "--no-location", "-o", str(pot), "bot", "handlers", "storage"],
-        cwd=ROOT, check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "pyproject.toml",
+            "-k",
+            "N_",
+            "-k",
+            "ngettext:1,2",
+            "--no-location",
+            "-o",
+            str(pot),
+            "bot",
+            "handlers",
+            "storage",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     with pot.open("rb") as f:
         wanted = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
@@ -92,6 +114,8 @@ def test_english_formatting_and_plural() -> None:
     tr = I18n().translator("en")
     assert tr.number(1045) == "1,045"
     assert tr.day(date(2021, 4, 2)) == "02/04/2021"
-    assert "1 person" in tr.ngettext("Valid until {until} for {count} person.", "Valid until {until} for {count} people.", 1).format(until="x", count=1)
+    assert "1 person" in tr.ngettext(
+        "Valid until {until} for {count} person.", "Valid until {until} for {count} people.", 1
+    ).format(until="x", count=1)
     vi = I18n().translator("vi")
     assert vi._("Reports") == "Báo cáo"

@@ -31,7 +31,9 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: i
         ("PHOIHOP_DEFAULT_LOCALE", "fr", "PHOIHOP_DEFAULT_LOCALE: must be one of vi, en"),
     ],
 )
-def test_bad_setting_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path, name: str, value: str, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_setting_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path, name: str, value: str, message: str
+) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError) as info:

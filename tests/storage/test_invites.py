@@ -16,8 +16,18 @@ from storage.queries.people import TelegramProfile
 
 async def _unit_and_code(db: Database, clock: FakeClock, uses: int) -> str:
     async with db.session() as s:
-        unit = await units_q.add(s, code="08", name="Tỉnh Tuyên Quang", kind="province", org="mttq", parent=None, now=clock.now())
-        return await create_invite(s, unit=unit, role="cadre", now=clock.now(), valid_for=timedelta(days=7), max_uses=uses)
+        unit = await units_q.add(
+            s,
+            code="08",
+            name="Tỉnh Tuyên Quang",
+            kind="province",
+            org="mttq",
+            parent=None,
+            now=clock.now(),
+        )
+        return await create_invite(
+            s, unit=unit, role="cadre", now=clock.now(), valid_for=timedelta(days=7), max_uses=uses
+        )
 
 
 async def test_code_is_stored_hashed(db: Database, clock: FakeClock) -> None:
@@ -25,7 +35,9 @@ async def test_code_is_stored_hashed(db: Database, clock: FakeClock) -> None:
     assert 20 <= len(code) <= 64
     async with db.session() as s:
         invite = await s.get(Invite, 1)
-    assert invite is not None and invite.code_hash == hash_code(code) and code not in invite.code_hash
+    assert (
+        invite is not None and invite.code_hash == hash_code(code) and code not in invite.code_hash
+    )
 
 
 async def test_concurrent_redemptions_respect_the_use_limit(db: Database, clock: FakeClock) -> None:
@@ -33,7 +45,9 @@ async def test_concurrent_redemptions_respect_the_use_limit(db: Database, clock:
 
     async def join(telegram_id: int) -> RedeemOutcome:
         async with db.session() as s:
-            person = await people_q.upsert(s, TelegramProfile(telegram_id, f"U{telegram_id}"), clock.now(), private_chat=True)
+            person = await people_q.upsert(
+                s, TelegramProfile(telegram_id, f"U{telegram_id}"), clock.now(), private_chat=True
+            )
         async with db.session() as s:
             return (await redeem(s, person, code, clock.now())).outcome
 
@@ -48,9 +62,13 @@ async def test_concurrent_redemptions_respect_the_use_limit(db: Database, clock:
 async def test_expired_and_unknown(db: Database, clock: FakeClock) -> None:
     code = await _unit_and_code(db, clock, 5)
     async with db.session() as s:
-        person = await people_q.upsert(s, TelegramProfile(3001, "Mai"), clock.now(), private_chat=True)
+        person = await people_q.upsert(
+            s, TelegramProfile(3001, "Mai"), clock.now(), private_chat=True
+        )
         assert (await redeem(s, person, "A" * 43, clock.now())).outcome is RedeemOutcome.UNKNOWN
-        assert (await redeem(s, person, "bad code!", clock.now())).outcome is RedeemOutcome.MALFORMED
+        assert (
+            await redeem(s, person, "bad code!", clock.now())
+        ).outcome is RedeemOutcome.MALFORMED
         assert (await redeem(s, person, "x" * 65, clock.now())).outcome is RedeemOutcome.MALFORMED
         later = clock.now() + timedelta(days=7, seconds=1)
         assert (await redeem(s, person, code, later)).outcome is RedeemOutcome.EXPIRED

@@ -1,0 +1,129 @@
+"""The composition root: builds the python-telegram-bot ``Application`` with our services and
+registers every handler, in commented groups (after the PTB rules-bot's layout)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllPrivateChats,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.logging_setup import install_redaction
+from bot.services import Services
+from handlers import fallback, invites, router, start
+from handlers.commands import COMMANDS
+from handlers.common import GROUPS, NEW_MESSAGE, PRIVATE
+from handlers.context import AppContext
+from handlers.errors import on_error
+
+log = logging.getLogger(__name__)
+
+App = Application[Any, AppContext, Any, Any, Any, Any]
+
+
+def build_application(services: Services, *, token: str, rate_limit: bool = True) -> App:
+    settings = services.settings
+    install_redaction(token)
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.bot_api_url)
+        .base_file_url(settings.file_url)
+        .context_types(ContextTypes(context=AppContext))
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
+        .post_init(_post_init)
+        # Conversation state is in our database, so updates of different users could run in
+        # parallel; one at a time keeps each user's updates in order and is fast enough (see docs).
+        .concurrent_updates(False)
+    )
+    if rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+    app: App = builder.build()
+    app.bot_data["services"] = services
+    register_handlers(app, services)
+    return app
+
+
+def register_handlers(app: App, services: Services) -> None:
+    # Group -1: who is talking. Loads (and refreshes) the person and roles for every update.
+    app.add_handler(TypeHandler(Update, fallback.load_actor), group=-1)
+
+    # Group 0, first match wins.
+    # Commands (new messages only: an edited "/start" must not run again).
+    commands = {
+        "start": start.start,
+        "help": start.help_command,
+        "me": start.me,
+        "language": start.language,
+        "cancel": start.cancel,
+        "invite": invites.invite,
+    }
+    for name, callback in commands.items():
+        app.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGE))
+
+    # Inline buttons, by prefix; anything else is a stale or foreign button.
+    app.add_handler(CallbackQueryHandler(start.language_button, pattern=r"^lang:"))
+    app.add_handler(CallbackQueryHandler(invites.on_button, pattern=r"^inv:"))
+    app.add_handler(CallbackQueryHandler(fallback.stale_button))
+
+    # Main-menu buttons in every language.
+    labels = start.menu_texts(services.i18n.all())
+    app.add_handler(
+        MessageHandler(NEW_MESSAGE & PRIVATE & filters.Text(list(labels)), start.menu_button)
+    )
+
+    # Typed text: to the flow the user is in; unknown commands; everything else.
+    app.add_handler(
+        MessageHandler(
+            NEW_MESSAGE & PRIVATE & filters.TEXT & ~filters.COMMAND, router.on_private_text
+        )
+    )
+    app.add_handler(MessageHandler(NEW_MESSAGE & filters.COMMAND, fallback.unknown_command))
+    app.add_handler(
+        MessageHandler(NEW_MESSAGE & PRIVATE & ~filters.TEXT, router.on_private_non_text)
+    )
+    app.add_handler(
+        MessageHandler(filters.UpdateType.EDITED_MESSAGE & PRIVATE, fallback.edited_message)
+    )
+    app.add_handler(MessageHandler(GROUPS | filters.UpdateType.CHANNEL_POSTS, fallback.ignored))
+
+    app.add_error_handler(on_error)
+
+
+async def _post_init(app: App) -> None:
+    """Learn our username and register the command menus in both languages."""
+    services: Services = app.bot_data["services"]
+    me = await app.bot.get_me()
+    services.bot_username = me.username
+    private = [c for c in COMMANDS]
+    groups = [c for c in COMMANDS if c.in_groups]
+    for tr in services.i18n.all():
+        language = "" if tr.locale == "vi" else tr.locale
+        for scope, catalog in (
+            (BotCommandScopeAllPrivateChats(), private),
+            (BotCommandScopeAllChatAdministrators(), groups),
+        ):
+            await app.bot.set_my_commands(
+                [BotCommand(c.name, tr._(c.description)) for c in catalog],
+                scope=scope,
+                language_code=language or None,
+            )
+    log.info("bot @%s ready", me.username)

@@ -1,0 +1,330 @@
+"""``phoihop``: the operator's command line (PRODUCT §8).
+
+Every expected failure (a bad setting, an unreachable database, an out-of-date schema, a bad CSV)
+ends with one clear line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from bot.clock import SystemClock
+from bot.onboarding import INVITE_ROLES, MAX_USES, create_invite, invite_link, parse_duration
+from bot.settings import Settings, SettingsError, load_settings
+from bot.units import ImportFailed, import_areas, import_csv
+from storage import migrate
+from storage.db import Database, DatabaseConfigError, safe_url
+from storage.queries import people as people_q
+from storage.queries import units as units_q
+from storage.queries.units import UnitError
+
+
+class CliError(Exception):
+    """One line for the operator."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return 2
+    try:
+        settings = load_settings(
+            **({"database_url": args.database_url} if getattr(args, "database_url", None) else {})
+        )
+        result: int = args.handler(args, settings)
+        return result
+    except (SettingsError, CliError, DatabaseConfigError, UnitError) as exc:
+        print(f"phoihop: {exc}", file=sys.stderr)
+        return 2
+    except ImportFailed as exc:
+        for error in exc.errors:
+            print(f"phoihop: {error}", file=sys.stderr)
+        print("phoihop: nothing was imported", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="phoihop", description="Phối hợp: the Front's coordination bot"
+    )
+    parser.add_argument("--database-url", help="overrides PHOIHOP_DATABASE_URL")
+    sub = parser.add_subparsers(metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the bot (long polling)")
+    run.set_defaults(handler=_run_entry)
+
+    console = sub.add_parser(
+        "console", help="chat with the bot in this terminal (no token, no internet)"
+    )
+    console.add_argument("--demo", action="store_true", help="seed a demo province with people")
+    console.add_argument(
+        "--db", help="SQLite file to use (default: a fresh temporary file with --demo)"
+    )
+    console.set_defaults(handler=_console)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(metavar="ACTION")
+    up = db.add_parser("upgrade", help="apply all migrations (Alembic)")
+    up.set_defaults(handler=_cmd(_db_upgrade, needs_schema=False))
+    cur = db.add_parser("current", help="show the schema revision")
+    cur.set_defaults(handler=_cmd(_db_current, needs_schema=False))
+
+    areas = sub.add_parser("areas", help="official areas").add_subparsers(metavar="ACTION")
+    imp = areas.add_parser(
+        "import", help="provinces and communes from vietnam-provinces (extra 'areas')"
+    )
+    imp.add_argument("--province", help="NSO code or codename, e.g. 08 or tuyen_quang")
+    imp.set_defaults(handler=_cmd(_areas_import))
+
+    units = sub.add_parser("units", help="the unit tree").add_subparsers(metavar="ACTION")
+    uimp = units.add_parser(
+        "import", help="units from CSV: code,name,kind,org,parent[,official_code]"
+    )
+    uimp.add_argument("file", type=Path)
+    uimp.set_defaults(handler=_cmd(_units_import))
+    add = units.add_parser("add", help="add one unit")
+    add.add_argument("--parent", help="parent unit code (none for a top-level unit)")
+    add.add_argument("--kind", required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--org", default="mttq")
+    add.add_argument("--code", help="unit code (default: parent code + running number)")
+    add.set_defaults(handler=_cmd(_units_add))
+    lst = units.add_parser("list", help="list units")
+    lst.add_argument("--under", help="only this unit and its subtree")
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(handler=_cmd(_units_list))
+
+    admin = sub.add_parser("admin", help="people and invites").add_subparsers(metavar="ACTION")
+    inv = admin.add_parser("invite", help="make an invite link; the link is the last line")
+    inv.add_argument("--unit", required=True)
+    inv.add_argument("--role", required=True, choices=INVITE_ROLES)
+    inv.add_argument("--uses", type=int, default=1)
+    inv.add_argument("--expires", default="7d", help="7d, 12h, 30m (default 7d)")
+    inv.set_defaults(handler=_cmd(_admin_invite))
+    grant = admin.add_parser("grant", help="give a Telegram user a role in a unit")
+    grant.add_argument("telegram_id", type=int)
+    grant.add_argument("--unit", required=True)
+    grant.add_argument("--role", required=True, choices=people_q.ROLES)
+    grant.set_defaults(handler=_cmd(_admin_grant))
+    return parser
+
+
+Handler = Callable[[argparse.Namespace, Settings, Database], Awaitable[int]]
+
+
+def _cmd(
+    handler: Handler, *, needs_schema: bool = True
+) -> Callable[[argparse.Namespace, Settings], int]:
+    """Wrap an async command: open the database, check the schema, turn failures into one line."""
+
+    def run(args: argparse.Namespace, settings: Settings) -> int:
+        async def go() -> int:
+            db = Database(settings.database_url)
+            try:
+                if needs_schema:
+                    await check_schema(db)
+                return await handler(args, settings, db)
+            except (OperationalError, DBAPIError, OSError) as exc:
+                raise CliError(
+                    f"cannot use the database {safe_url(db.url)}: {_reason(exc)}"
+                ) from None
+            finally:
+                await db.dispose()
+
+        return asyncio.run(go())
+
+    return run
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+async def check_schema(db: Database) -> None:
+    ok, current, head = await migrate.is_up_to_date(db)
+    if not ok:
+        state = "empty" if current is None else f"at revision {current}"
+        raise CliError(
+            f"the database schema is {state}, this version needs {head}: run `phoihop db upgrade`"
+        )
+
+
+async def _db_upgrade(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    await migrate.upgrade(db)
+    print(f"database {safe_url(db.url)} is at revision {await migrate.current_revision(db)}")
+    return 0
+
+
+async def _db_current(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    ok, current, head = await migrate.is_up_to_date(db)
+    print(
+        f"current: {current or 'empty'}; head: {head}; {'up to date' if ok else 'run `phoihop db upgrade`'}"
+    )
+    return 0 if ok else 1
+
+
+async def _areas_import(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    async with db.session() as session:
+        report = await import_areas(session, SystemClock().now(), province=args.province)
+    print(f"added {len(report.added)} units, {len(report.skipped)} already present")
+    return 0
+
+
+async def _units_import(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    try:
+        text = args.file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read {args.file}: {exc}") from None
+    async with db.session() as session:
+        report = await import_csv(session, text, SystemClock().now())
+    print(f"added {len(report.added)} units, {len(report.skipped)} already present")
+    return 0
+
+
+async def _units_add(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    async with db.session() as session:
+        parent = None
+        if args.parent:
+            parent = await units_q.by_code(session, args.parent)
+            if parent is None:
+                raise CliError(f"no unit with code {args.parent!r} (see `phoihop units list`)")
+        code = args.code or await _next_code(session, parent)
+        unit = await units_q.add(
+            session,
+            code=code,
+            name=args.name,
+            kind=args.kind,
+            org=args.org,
+            parent=parent,
+            now=SystemClock().now(),
+        )
+    print(f"added {unit.code}: {unit.name}")
+    return 0
+
+
+async def _next_code(session: Any, parent: Any) -> str:
+    base = parent.code if parent is not None else "u"
+    n = (
+        len(await units_q.children(session, parent.id)) + 1
+        if parent is not None
+        else await units_q.count(session) + 1
+    )
+    while await units_q.by_code(session, f"{base}-{n}") is not None:
+        n += 1
+    return f"{base}-{n}"
+
+
+async def _units_list(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    async with db.session() as session:
+        under = None
+        if args.under:
+            under = await units_q.by_code(session, args.under)
+            if under is None:
+                raise CliError(f"no unit with code {args.under!r}")
+        rows = await units_q.list_units(session, under)
+        codes = await units_q.by_ids(session, [u.parent_id for u in rows if u.parent_id])
+    items = [
+        {
+            "code": u.code,
+            "name": u.name,
+            "kind": u.kind,
+            "org": u.org,
+            "parent": codes[u.parent_id].code if u.parent_id else None,
+        }
+        for u in rows
+    ]
+    if args.json:
+        print(json.dumps(items, ensure_ascii=False, indent=2))
+    else:
+        base = under.path.count("/") if under else 2
+        for u, item in zip(rows, items, strict=True):
+            indent = "  " * (u.path.count("/") - base)
+            print(f"{indent}{item['code']}  {item['name']}  [{item['kind']}, {item['org']}]")
+    return 0
+
+
+async def _admin_invite(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    try:
+        valid = parse_duration(args.expires)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    if not 1 <= args.uses <= MAX_USES:
+        raise CliError(f"--uses must be between 1 and {MAX_USES}")
+    username = await bot_username(settings)
+    clock = SystemClock()
+    async with db.session() as session:
+        unit = await units_q.by_code(session, args.unit)
+        if unit is None:
+            raise CliError(f"no unit with code {args.unit!r} (see `phoihop units list`)")
+        code = await create_invite(
+            session, unit=unit, role=args.role, now=clock.now(), valid_for=valid, max_uses=args.uses
+        )
+    until = (clock.now() + valid).astimezone(settings.tz).strftime("%d/%m/%Y %H:%M")
+    print(
+        f"invite for {args.role} of {unit.name} ({unit.code}), {args.uses} use(s), valid until {until}:"
+    )
+    print(invite_link(username, code))
+    return 0
+
+
+async def bot_username(settings: Settings) -> str:
+    """PHOIHOP_BOT_USERNAME, else ask the Bot API with the token."""
+    if settings.bot_username:
+        return settings.bot_username.lstrip("@")
+    if not settings.bot_token:
+        raise CliError(
+            "set PHOIHOP_BOT_USERNAME (or PHOIHOP_BOT_TOKEN) so the link can name the bot"
+        )
+    from telegram import Bot
+    from telegram.error import TelegramError
+
+    try:
+        async with Bot(settings.bot_token, base_url=settings.bot_api_url) as bot:
+            return str(bot.username)
+    except TelegramError as exc:
+        raise CliError(f"cannot ask the Bot API for the bot's username: {exc}") from None
+
+
+async def _admin_grant(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    clock = SystemClock()
+    async with db.session() as session:
+        unit = await units_q.by_code(session, args.unit)
+        if unit is None:
+            raise CliError(f"no unit with code {args.unit!r} (see `phoihop units list`)")
+        person = await people_q.ensure(session, args.telegram_id, clock.now())
+        held = await people_q.grant(session, person.id, unit.id, args.role, clock.now(), "cli")
+    print(f"{args.telegram_id} is now {held} of {unit.name} ({unit.code})")
+    return 0
+
+
+def _run_entry(args: argparse.Namespace, settings: Settings) -> int:
+    settings.require_token()  # the missing token is the first thing to say, before the database
+    return _cmd(_run)(args, settings)
+
+
+def _run(args: argparse.Namespace, settings: Settings, db: Database) -> Awaitable[int]:
+    from bot.runner import run_polling
+
+    return run_polling(settings, db)
+
+
+def _console(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.console import run_console
+
+    return run_console(settings, demo=args.demo, db_file=args.db)
+
+
+def entry() -> None:  # pragma: no cover - console_scripts wrapper
+    sys.exit(main())

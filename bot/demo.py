@@ -1,0 +1,160 @@
+"""The demo province of ``phoihop console --demo``: real names (via vietnam-provinces when installed,
+a built-in copy of the same names otherwise), residential areas, member organisations and a dozen
+people in several roles. Later features add their demo data here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.units import ImportFailed, province_code, provinces_data, ward_code
+from storage.models import Unit
+from storage.queries import people as people_q
+from storage.queries import units as units_q
+
+#: Tuyên Quang (NSO 08) and three of its communes, as in vietnam-provinces 2025.10.1.
+BUILTIN_PROVINCE = ("08", "Tỉnh Tuyên Quang")
+BUILTIN_COMMUNES = (
+    ("02365", "Xã Yên Nguyên"),
+    ("02350", "Xã Kim Bình"),
+    ("02215", "Phường Minh Xuân"),
+)
+WANTED_COMMUNES = ("Xã Yên Nguyên", "Xã Kim Bình", "Phường Minh Xuân")
+RESIDENTIAL = ("Thôn Cầu Bâm", "Thôn Đồng Mán", "Thôn Phú Lâm")
+MEMBER_ORGS = (
+    ("phu_nu", "Hội Phụ nữ"),
+    ("thanh_nien", "Đoàn Thanh niên"),
+    ("nong_dan", "Hội Nông dân"),
+    ("cuu_chien_binh", "Hội Cựu chiến binh"),
+)
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    telegram_id: int
+    first_name: str
+    last_name: str
+    language: str
+    unit_code: str | None
+    role: str | None
+
+
+@dataclass
+class Demo:
+    province: Unit
+    people: list[DemoPerson]
+
+
+def _names() -> tuple[tuple[str, str], list[tuple[str, str]]]:
+    """Province and communes from the package when it is installed, else the built-in copy."""
+    try:
+        data = provinces_data()
+    except ImportFailed:
+        return BUILTIN_PROVINCE, list(BUILTIN_COMMUNES)
+    prov = next(p for p in data if p["codename"] == "tuyen_quang")
+    wards = {str(w["name"]): ward_code(int(w["code"])) for w in prov["wards"]}  # type: ignore[attr-defined]
+    communes = [(wards[name], name) for name in WANTED_COMMUNES if name in wards]
+    if len(communes) < len(WANTED_COMMUNES):
+        return BUILTIN_PROVINCE, list(BUILTIN_COMMUNES)
+    return (province_code(int(str(prov["code"]))), f"Tỉnh {prov['name']}"), communes
+
+
+def _short(commune_name: str) -> str:
+    """ "Xã Yên Nguyên" -> "xã Yên Nguyên" for unit names like "Hội Phụ nữ xã Yên Nguyên"."""
+    head, _, rest = commune_name.partition(" ")
+    return f"{head.lower()} {rest}"
+
+
+async def seed_demo(session: AsyncSession, now: datetime) -> Demo:
+    (pcode, pname), communes = _names()
+    add = units_q.add
+    province = await add(
+        session,
+        code=pcode,
+        name=pname,
+        kind="province",
+        org="mttq",
+        parent=None,
+        now=now,
+        official_code=pcode,
+    )
+    await add(
+        session,
+        code=f"{pcode}-phu_nu",
+        name=f"Hội Phụ nữ {_short(pname)}",
+        kind="province",
+        org="phu_nu",
+        parent=province,
+        now=now,
+    )
+    for ccode, cname in communes:
+        commune = await add(
+            session,
+            code=ccode,
+            name=cname,
+            kind="commune",
+            org="mttq",
+            parent=province,
+            now=now,
+            official_code=ccode,
+        )
+        for org, org_name in MEMBER_ORGS:
+            await add(
+                session,
+                code=f"{ccode}-{org}",
+                name=f"{org_name} {_short(cname)}",
+                kind="commune",
+                org=org,
+                parent=commune,
+                now=now,
+            )
+        for index, rname in enumerate(RESIDENTIAL, start=1):
+            area = await add(
+                session,
+                code=f"{ccode}-t{index}",
+                name=f"{rname} ({_short(cname)})",
+                kind="residential_area",
+                org="mttq",
+                parent=commune,
+                now=now,
+            )
+            await add(
+                session,
+                code=f"{ccode}-t{index}-phu_nu",
+                name=f"Chi hội Phụ nữ {rname}",
+                kind="residential_area",
+                org="phu_nu",
+                parent=area,
+                now=now,
+            )
+    c1, c2 = communes[0][0], communes[1][0]
+    people = [
+        DemoPerson(1000, "Vận hành", "hệ thống", "vi", pcode, "owner"),
+        DemoPerson(1001, "Trần Văn", "Hùng", "vi", pcode, "admin"),
+        DemoPerson(1002, "Nguyễn Thị", "Lan", "vi", c1, "admin"),
+        DemoPerson(1003, "Hoàng Thị", "Mai", "vi", f"{c1}-phu_nu", "admin"),
+        DemoPerson(1004, "Lê Văn", "Nam", "vi", f"{c1}-t1", "cadre"),
+        DemoPerson(1005, "Phạm Thị", "Hoa", "vi", f"{c1}-t1-phu_nu", "cadre"),
+        DemoPerson(1006, "Đỗ Minh", "Tuấn", "vi", f"{c1}-thanh_nien", "admin"),
+        DemoPerson(1007, "Vũ Văn", "Bình", "vi", f"{c1}-nong_dan", "cadre"),
+        DemoPerson(1008, "Bùi Thị", "Thu", "vi", c2, "admin"),
+        DemoPerson(1009, "Ngô Văn", "Đức", "vi", f"{c2}-t2", "cadre"),
+        DemoPerson(1010, "Đinh Thị", "Hạnh", "vi", f"{c2}-cuu_chien_binh", "cadre"),
+        DemoPerson(1011, "Anna", "Nguyen", "en", f"{c2}-t1", "cadre"),
+        DemoPerson(1012, "Nông Văn", "Sơn", "vi", None, None),
+    ]
+    for p in people:
+        person = await people_q.ensure(session, p.telegram_id, now)
+        person.first_name, person.last_name, person.telegram_language = (
+            p.first_name,
+            p.last_name,
+            p.language,
+        )
+        if p.unit_code and p.role:
+            unit = await units_q.by_code(session, p.unit_code)
+            assert unit is not None
+            await people_q.grant(session, person.id, unit.id, p.role, now, "demo")
+    await session.flush()
+    return Demo(province=province, people=people)

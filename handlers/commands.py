@@ -1,0 +1,45 @@
+"""The command catalog: what ``/help`` lists for each role and what ``setMyCommands`` registers.
+
+A command appears here only once it works; later features add their lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.access import Actor
+from bot.i18n import N_, Translator
+from storage.queries.people import ROLE_RANK
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    description: str  # msgid
+    #: The least role needed: None = anyone who talks to the bot.
+    role: str | None = None
+    #: Shown in the command menu of group administrators too.
+    in_groups: bool = False
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("start", N_("Start, or join with an invite link")),
+    Command("help", N_("What I can do for you"), in_groups=True),
+    Command("me", N_("Your units and roles")),
+    Command("language", N_("Tiếng Việt / English")),
+    Command("cancel", N_("Leave the current step (drafts are kept)")),
+    Command("invite", N_("Make an invite link (unit leaders)"), role="admin"),
+)
+
+
+def allowed(command: Command, actor: Actor | None) -> bool:
+    if command.role is None:
+        return True
+    if actor is None:
+        return False
+    highest = actor.highest_role()
+    return highest is not None and ROLE_RANK[highest] >= ROLE_RANK[command.role]
+
+
+def help_lines(tr: Translator, actor: Actor | None) -> list[str]:
+    return [f"/{c.name} — {tr._(c.description)}" for c in COMMANDS if allowed(c, actor)]

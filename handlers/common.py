@@ -1,0 +1,83 @@
+"""Small Telegram-facing helpers shared by handlers: replying, the main menu, escaping."""
+
+from __future__ import annotations
+
+import html
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    Update,
+)
+from telegram.ext import filters
+
+from bot.i18n import N_, Translator
+from handlers.context import AppContext
+
+#: The main menu of §2, in display order: (label msgid, what it opens).
+MENU = (
+    (N_("Log activity"), "log"),
+    (N_("Reports"), "report"),
+    (N_("Meetings"), "meetings"),
+    (N_("Totals"), "totals"),
+)
+
+#: Only commands as such, not edits of old command messages (which would re-run them).
+NEW_MESSAGE = filters.UpdateType.MESSAGE
+PRIVATE = filters.ChatType.PRIVATE
+GROUPS = filters.ChatType.GROUPS
+
+
+def esc(text: str | None) -> str:
+    """User or database text inside an HTML reply."""
+    return html.escape(text or "", quote=False)
+
+
+def main_menu(tr: Translator) -> ReplyKeyboardMarkup:
+    labels = [tr._(label) for label, _ in MENU]
+    return ReplyKeyboardMarkup(
+        [
+            [KeyboardButton(labels[0]), KeyboardButton(labels[1])],
+            [KeyboardButton(labels[2]), KeyboardButton(labels[3])],
+        ],
+        resize_keyboard=True,
+        is_persistent=True,
+    )
+
+
+def inline(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    """Inline keyboard from rows of (label, callback_data)."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in rows]
+    )
+
+
+async def reply(
+    update: Update,
+    context: AppContext,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None,
+) -> Message | None:
+    """Answer in the chat the update came from."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    return await context.bot.send_message(chat.id, text, reply_markup=reply_markup)
+
+
+def display_name(first_name: str, last_name: str | None = None) -> str:
+    return " ".join(part for part in (first_name, last_name) if part).strip()
+
+
+ROLE_LABELS = {
+    "cadre": N_("cadre"),
+    "admin": N_("unit leader"),
+    "owner": N_("operator"),
+}
+
+
+def role_label(tr: Translator, role: str) -> str:
+    return tr._(ROLE_LABELS.get(role, role))

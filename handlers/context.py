@@ -1,0 +1,83 @@
+"""The one seam through which handlers reach services: a typed ``CallbackContext`` (as in
+python-telegram-bot's ``contexttypesbot.py``) that also carries the acting person for the update."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.access import Actor, load_actor
+from bot.i18n import Translator, resolve_locale
+from bot.services import Services
+from storage.queries import people as people_q
+
+Bot = ExtBot[None]
+
+
+class AppContext(CallbackContext[Bot, dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """Per-update context: services, the actor and their translator (loaded once per update)."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application, chat_id=chat_id, user_id=user_id)
+        self._actor: Actor | None = None
+        self._tr: Translator | None = None
+
+    @property
+    def services(self) -> Services:
+        services: Services = self.application.bot_data["services"]
+        return services
+
+    async def load_actor(self, update: Update) -> Actor | None:
+        """Create or refresh the person behind the update and load their roles."""
+        user = update.effective_user
+        if user is None or user.is_bot:
+            return None
+        chat = update.effective_chat
+        private = chat is not None and chat.type == "private"
+        profile = people_q.TelegramProfile(
+            telegram_id=user.id,
+            first_name=user.first_name or "",
+            last_name=user.last_name,
+            username=user.username,
+            language_code=user.language_code,
+        )
+        services = self.services
+        async with services.db.session() as session:
+            person = await people_q.upsert(
+                session, profile, services.clock.now(), private_chat=private
+            )
+            self._actor = await load_actor(session, person)
+        self._tr = None
+        return self._actor
+
+    @property
+    def actor(self) -> Actor:
+        if self._actor is None:
+            raise RuntimeError("no actor loaded for this update")
+        return self._actor
+
+    @property
+    def has_actor(self) -> bool:
+        return self._actor is not None
+
+    @property
+    def tr(self) -> Translator:
+        """The translator for the acting person (or the deployment default)."""
+        if self._tr is None:
+            settings = self.services.settings
+            if self._actor is not None:
+                person = self._actor.person
+                locale = resolve_locale(
+                    person.language, person.telegram_language, settings.default_locale
+                )
+            else:
+                locale = settings.default_locale
+            self._tr = self.services.i18n.translator(locale)
+        return self._tr

@@ -1,0 +1,58 @@
+"""What the bot says to input no feature took: unknown commands, edits, stray buttons, odd updates."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+
+from handlers.common import reply
+from handlers.context import AppContext
+from handlers.router import quote
+
+log = logging.getLogger(__name__)
+
+
+async def load_actor(update: Update, context: AppContext) -> None:
+    """Group -1: every update from a person refreshes them and loads their roles first."""
+    await context.load_actor(update)
+
+
+async def unknown_command(update: Update, context: AppContext) -> None:
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    command = message.text.split()[0]
+    chat = update.effective_chat
+    if chat is not None and chat.type != "private":
+        # In groups answer only commands addressed to us; other bots' commands are not ours.
+        target = command.partition("@")[2].lower()
+        if target != (context.bot.username or "").lower():
+            return
+    tr = context.tr
+    await reply(
+        update,
+        context,
+        tr._("I don't know the command {command}. /help lists what you can do.").format(
+            command=quote(command)
+        ),
+    )
+
+
+async def edited_message(update: Update, context: AppContext) -> None:
+    tr = context.tr
+    await reply(
+        update,
+        context,
+        tr._("You edited a message; edits are not read. Send the corrected text as a new message."),
+    )
+
+
+async def stale_button(update: Update, context: AppContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    await query.answer(context.tr._("This button is no longer active."), show_alert=True)
+
+
+async def ignored(update: Update, context: AppContext) -> None:
+    """Channel posts, group chatter and other updates with nobody to answer."""
+    log.debug("ignored update %s", update.update_id)

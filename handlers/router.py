@@ -1,0 +1,60 @@
+"""Routes free text in a private chat to the flow the user is in (state from the database)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from telegram import Update
+
+from bot import conversation
+from bot.conversation import FlowState
+from handlers.common import esc, main_menu, reply
+from handlers.context import AppContext
+
+TextStep = Callable[[Update, AppContext, FlowState], Awaitable[None]]
+
+_FLOWS: dict[str, TextStep] = {}
+
+
+def register_flow(name: str, on_text: TextStep) -> None:
+    """A feature declares how its flow takes typed text."""
+    _FLOWS[name] = on_text
+
+
+async def on_private_text(update: Update, context: AppContext) -> None:
+    assert update.effective_chat and update.effective_user
+    state = await conversation.load(
+        context.services, update.effective_chat.id, update.effective_user.id
+    )
+    if state is not None and state.flow in _FLOWS:
+        await _FLOWS[state.flow](update, context, state)
+        return
+    tr = context.tr
+    text = tr._(
+        "I did not understand that. Use the menu buttons below, or /help to see what I can do."
+    )
+    await reply(
+        update, context, text, reply_markup=main_menu(tr) if context.actor.is_member else None
+    )
+
+
+async def on_private_non_text(update: Update, context: AppContext) -> None:
+    """A sticker, photo, voice note... where no step asked for one."""
+    assert update.effective_chat and update.effective_user
+    tr = context.tr
+    state = await conversation.load(
+        context.services, update.effective_chat.id, update.effective_user.id
+    )
+    if state is not None:
+        text = tr._(
+            "This step needs text or one of the buttons above. Nothing was lost; /cancel leaves this step."
+        )
+    else:
+        text = tr._("I can only read text and buttons here. Use the menu below or /help.")
+    await reply(update, context, text)
+
+
+def quote(text: str, limit: int = 40) -> str:
+    """A short, escaped echo of what the user typed, for error messages."""
+    text = " ".join(text.split())
+    return esc(text if len(text) <= limit else text[: limit - 1] + "…")

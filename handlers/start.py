@@ -1,0 +1,228 @@
+"""/start (with or without an invite), /help, /me, /language, /cancel and the main menu buttons."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot import conversation
+from bot.i18n import SUPPORTED, Translator
+from bot.onboarding import RedeemOutcome, redeem
+from handlers.commands import help_lines
+from handlers.common import MENU, esc, inline, main_menu, reply, role_label
+from handlers.context import AppContext
+from storage.queries import people as people_q
+
+LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
+
+
+def _intro(tr: Translator) -> str:
+    return tr._(
+        "I help the Front and its member organisations coordinate: log what you did, "
+        "answer periodic reports, get meeting notices, see totals for your area."
+    )
+
+
+def _refusal(tr: Translator, outcome: RedeemOutcome) -> str:
+    messages = {
+        RedeemOutcome.MALFORMED: tr._(
+            "This link is not a valid invite. Open the whole link exactly as you received it, "
+            "or ask your unit's leader for a new one."
+        ),
+        RedeemOutcome.UNKNOWN: tr._(
+            "I don't know this invite. Check that you opened the whole link, or ask your unit's "
+            "leader for a new one."
+        ),
+        RedeemOutcome.EXPIRED: tr._(
+            "This invite has expired. Ask your unit's leader for a new link."
+        ),
+        RedeemOutcome.USED_UP: tr._(
+            "This invite has already been used as many times as allowed. Ask your unit's leader for a new link."
+        ),
+        RedeemOutcome.REVOKED: tr._(
+            "This invite was withdrawn. Ask your unit's leader for a new link."
+        ),
+        RedeemOutcome.CREATOR_LOST_RIGHTS: tr._(
+            "This invite is no longer valid: the person who made it no longer leads that unit. "
+            "Ask the unit's current leader for a new link."
+        ),
+    }
+    return messages[outcome]
+
+
+async def start(update: Update, context: AppContext) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    tr = context.tr
+    if chat.type != "private":
+        username = context.services.bot_username or context.bot.username
+        await reply(
+            update,
+            context,
+            tr._("Write to me in a private chat: https://t.me/{bot}").format(bot=username),
+        )
+        return
+    args = context.args or []
+    if args:
+        await _start_with_code(update, context, " ".join(args))
+        return
+    actor = context.actor
+    name = esc(actor.person.first_name) or tr._("there")
+    lines = [tr._("Hello, {name}!").format(name=name), _intro(tr)]
+    if actor.is_member:
+        lines.append(tr._("Choose from the menu below, or /help for all commands."))
+        await reply(update, context, "\n\n".join(lines), reply_markup=main_menu(tr))
+    else:
+        lines.append(
+            tr._(
+                "You are not in any unit yet. Ask your unit's leader for an invite link and open it."
+            )
+        )
+        await reply(update, context, "\n\n".join(lines))
+
+
+async def _start_with_code(update: Update, context: AppContext, payload: str) -> None:
+    services = context.services
+    async with services.db.session() as session:
+        result = await redeem(session, context.actor.person, payload, services.clock.now())
+    actor = await context.load_actor(update)
+    assert actor is not None
+    tr = context.tr
+    if result.outcome in (RedeemOutcome.JOINED, RedeemOutcome.ALREADY):
+        assert result.unit is not None and result.role is not None
+        name = esc(actor.person.first_name) or tr._("there")
+        if result.outcome is RedeemOutcome.JOINED:
+            joined = tr._("Welcome, {name}! You are now {role} of {unit}.")
+        else:
+            joined = tr._("Hello again, {name}! You are already {role} of {unit}.")
+        text = "\n\n".join(
+            [
+                joined.format(
+                    name=name,
+                    role=role_label(tr, result.role),
+                    unit=f"<b>{esc(result.unit.name)}</b>",
+                ),
+                _intro(tr),
+                tr._("Choose from the menu below, or /help for all commands."),
+            ]
+        )
+        await reply(update, context, text, reply_markup=main_menu(tr))
+        return
+    await reply(update, context, _refusal(tr, result.outcome))
+
+
+async def help_command(update: Update, context: AppContext) -> None:
+    tr = context.tr
+    actor = context.actor if context.has_actor else None
+    lines = [tr._("What you can do:"), *help_lines(tr, actor)]
+    if actor is None or not actor.is_member:
+        lines.append("")
+        lines.append(tr._("To join your unit, open the invite link your unit's leader sent you."))
+    await reply(update, context, "\n".join(lines))
+
+
+async def me(update: Update, context: AppContext) -> None:
+    tr = context.tr
+    actor = context.actor
+    person = actor.person
+    lines = [
+        tr._("<b>{name}</b> (Telegram id {id})").format(
+            name=esc(person.first_name), id=person.telegram_id
+        )
+    ]
+    if actor.roles:
+        lines.append(tr._("Your units:"))
+        lines.extend(f"• {role_label(tr, r.role)} — {esc(r.unit.name)}" for r in actor.roles)
+    else:
+        lines.append(
+            tr._(
+                "You are not in any unit yet. Ask your unit's leader for an invite link and open it."
+            )
+        )
+    lines.append(
+        tr._("Language: {language} (change with /language)").format(
+            language=LANGUAGE_NAMES[tr.locale]
+        )
+    )
+    await reply(update, context, "\n".join(lines))
+
+
+async def language(update: Update, context: AppContext) -> None:
+    tr = context.tr
+    args = [a.lower() for a in context.args or []]
+    if args:
+        if args[0] in SUPPORTED:
+            await _set_language(update, context, args[0])
+            return
+        await reply(
+            update,
+            context,
+            tr._("I speak Tiếng Việt (vi) and English (en). Try /language vi or /language en."),
+        )
+        return
+    buttons = [[(LANGUAGE_NAMES[code], f"lang:{code}") for code in SUPPORTED]]
+    await reply(update, context, tr._("Choose your language:"), reply_markup=inline(buttons))
+
+
+async def language_button(update: Update, context: AppContext) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    code = query.data.partition(":")[2]
+    if code not in SUPPORTED:
+        await query.answer(context.tr._("This button is no longer active."))
+        return
+    await query.answer()
+    await _set_language(update, context, code)
+
+
+async def _set_language(update: Update, context: AppContext, code: str) -> None:
+    services = context.services
+    async with services.db.session() as session:
+        await people_q.set_language(session, context.actor.person.id, code)
+    await context.load_actor(update)
+    tr = context.tr
+    markup = main_menu(tr) if context.actor.is_member else None
+    await reply(
+        update, context, tr._("From now on I will speak English with you."), reply_markup=markup
+    )
+
+
+async def cancel(update: Update, context: AppContext) -> None:
+    assert update.effective_chat and update.effective_user
+    tr = context.tr
+    had = await conversation.clear(
+        context.services, update.effective_chat.id, update.effective_user.id
+    )
+    text = (
+        tr._("Cancelled. Anything you had saved stays saved.")
+        if had
+        else tr._("There is nothing to cancel.")
+    )
+    await reply(
+        update, context, text, reply_markup=main_menu(tr) if context.actor.is_member else None
+    )
+
+
+def menu_texts(translators: list[Translator]) -> dict[str, str]:
+    """Every language's label of every main-menu button -> what it opens."""
+    return {tr._(label): target for tr in translators for label, target in MENU}
+
+
+async def menu_button(update: Update, context: AppContext) -> None:
+    tr = context.tr
+    if not context.actor.is_member:
+        await reply(
+            update,
+            context,
+            tr._(
+                "You are not in any unit yet. Ask your unit's leader for an invite link and open it."
+            ),
+        )
+        return
+    await reply(
+        update,
+        context,
+        tr._(
+            "This part of Phối hợp is not available yet; it comes in a later version. /help lists what works now."
+        ),
+        reply_markup=main_menu(tr),
+    )

@@ -1,0 +1,210 @@
+"""The operator's command line: every command, and every failure as one line (no traceback)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.cli import main
+from storage.db import Database
+from storage.models import Base
+from tests.conftest import REFERENCE_TABLES, _run_outside_loop
+
+
+@pytest.fixture
+def url(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PHOIHOP_BOT_USERNAME", "phoihop_bot")
+    monkeypatch.delenv("PHOIHOP_BOT_TOKEN", raising=False)
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+        return
+    pg: str = request.getfixturevalue("postgres_schema")
+
+    async def truncate() -> None:
+        db = Database(pg)
+        tables = [t.name for t in Base.metadata.sorted_tables if t.name not in REFERENCE_TABLES]
+        async with db.engine.begin() as conn:
+            await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        await db.dispose()
+
+    _run_outside_loop(truncate())
+    yield pg
+
+
+def run(capsys: pytest.CaptureFixture[str], url: str, *args: str) -> tuple[int, str, str]:
+    code = main(["--database-url", url, *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_operator_builds_a_tree_and_invites(
+    url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert run(capsys, url, "db", "upgrade")[0] == 0
+    code, out, _ = run(capsys, url, "areas", "import", "--province", "tuyen_quang")
+    assert code == 0 and out.startswith("added 125 units")
+    assert run(capsys, url, "areas", "import", "--province", "08")[1].startswith(
+        "added 0 units, 125 already present"
+    )
+
+    csv_file = tmp_path / "thon.csv"
+    csv_file.write_text(
+        "code,name,kind,org,parent\n"
+        "02365-t1-pn,Chi hội Phụ nữ thôn Cầu Bâm,residential_area,phu_nu,02365-t1\n"
+        "02365-t1,Thôn Cầu Bâm,residential_area,mttq,02365\n",
+        encoding="utf-8",
+    )
+    code, out, err = run(capsys, url, "units", "import", str(csv_file))
+    assert (code, out.strip(), err) == (0, "added 2 units, 0 already present", "")
+
+    code, out, _ = run(
+        capsys,
+        url,
+        "units",
+        "add",
+        "--parent",
+        "02365",
+        "--kind",
+        "work_group",
+        "--name",
+        "Tổ tự quản số 1",
+        "--code",
+        "02365-tq1",
+    )
+    assert code == 0 and out.strip() == "added 02365-tq1: Tổ tự quản số 1"
+
+    code, out, _ = run(capsys, url, "units", "list", "--under", "02365", "--json")
+    units = json.loads(out)
+    assert units[0] == {
+        "code": "02365",
+        "name": "Xã Yên Nguyên",
+        "kind": "commune",
+        "org": "mttq",
+        "parent": "08",
+    }
+    assert {
+        "code": "02365-t1-pn",
+        "name": "Chi hội Phụ nữ thôn Cầu Bâm",
+        "kind": "residential_area",
+        "org": "phu_nu",
+        "parent": "02365-t1",
+    } in units
+    assert len(units) == 4
+
+    code, out, _ = run(
+        capsys,
+        url,
+        "admin",
+        "invite",
+        "--unit",
+        "02365-t1",
+        "--role",
+        "cadre",
+        "--uses",
+        "5",
+        "--expires",
+        "3d",
+    )
+    assert code == 0
+    assert out.strip().splitlines()[-1].startswith("https://t.me/phoihop_bot?start=")
+    code, out, _ = run(capsys, url, "admin", "grant", "5550001", "--unit", "08", "--role", "owner")
+    assert (code, out.strip()) == (0, "5550001 is now owner of Tỉnh Tuyên Quang (08)")
+
+
+def test_bad_csv_imports_nothing_and_names_lines(
+    url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    run(capsys, url, "db", "upgrade")
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "code,name,kind,org,parent\n"
+        "a,Tỉnh A,province,mttq,\n"
+        "b,Xã B,hamlet,mttq,a\n"
+        "c,Xã C,commune,mttq,nowhere\n"
+        "a,Lặp,province,mttq,\n",
+        encoding="utf-8",
+    )
+    code, _out, err = run(capsys, url, "units", "import", str(bad))
+    assert code == 2
+    assert "phoihop: line 5: code 'a' repeats line 2" in err
+    assert "nothing was imported" in err
+    assert json.loads(run(capsys, url, "units", "list", "--json")[1]) == []
+    bad.write_text(
+        "code,name,kind,org,parent\na,Tỉnh A,province,mttq,\nb,Xã B,hamlet,mttq,a\nc,Xã C,commune,mttq,nowhere\n",
+        encoding="utf-8",
+    )
+    code, _, err = run(capsys, url, "units", "import", str(bad))
+    assert "line 3: unit b: unknown kind 'hamlet'" in err
+    assert "line 4: parent 'nowhere' not found" in err
+    assert json.loads(run(capsys, url, "units", "list", "--json")[1]) == []
+    bad.write_text("id,title\n1,x\n", encoding="utf-8")
+    assert (
+        "line 1: missing column(s) code, name, kind, org, parent"
+        in run(capsys, url, "units", "import", str(bad))[2]
+    )
+
+
+def test_one_line_failures(
+    url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(capsys, url, "db", "upgrade")
+    code, _, err = run(capsys, url, "admin", "invite", "--unit", "nope", "--role", "cadre")
+    assert (code, err) == (2, "phoihop: no unit with code 'nope' (see `phoihop units list`)\n")
+    code, _, err = run(
+        capsys, url, "admin", "invite", "--unit", "nope", "--role", "cadre", "--expires", "forever"
+    )
+    assert err.startswith("phoihop: not a duration: 'forever'") and err.count("\n") == 1
+    code, _, err = run(
+        capsys, url, "units", "add", "--kind", "commune", "--name", "X", "--org", "party"
+    )
+    assert err.startswith("phoihop: unit u-1: unknown organisation 'party'")
+    code, _, err = run(capsys, url, "run")
+    assert (code, err.count("\n")) == (2, 1) and "PHOIHOP_BOT_TOKEN is not set" in err
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_run_refuses_an_out_of_date_schema(
+    backend: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PHOIHOP_BOT_TOKEN", "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    url = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    code, _, err = run(capsys, url, "run")
+    assert code == 2
+    assert err.startswith("phoihop: the database schema is empty, this version needs ")
+    assert err.strip().endswith("run `phoihop db upgrade`")
+    assert run(capsys, url, "db", "current")[0] == 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_bad_or_unreachable_database(
+    backend: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "mysql://x/y", "units", "list")
+    assert (code, err) == (
+        2,
+        "phoihop: PHOIHOP_DATABASE_URL: unsupported database 'mysql': use sqlite+aiosqlite:///FILE or postgresql+asyncpg://...\n",
+    )
+    code, _, err = run(
+        capsys, "postgresql+asyncpg://nobody:secret@127.0.0.1:1/none", "units", "list"
+    )
+    assert code == 2 and err.startswith(
+        "phoihop: cannot use the database postgresql+asyncpg://nobody:***@127.0.0.1:1/none"
+    )
+    assert "secret" not in err and err.count("\n") == 1
+    code, _, err = run(capsys, f"sqlite+aiosqlite:///{tmp_path}/no/such/dir/x.db", "units", "list")
+    assert code == 2 and err.startswith("phoihop: cannot use the database")

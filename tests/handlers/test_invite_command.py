@@ -1,0 +1,158 @@
+"""/invite: unit leaders make links for their subtree, by buttons; nobody crosses the line."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.harness import Harness
+
+LINK = re.compile(r"https://t\.me/phoihop_bot\?start=([A-Za-z0-9_-]{1,64})")
+
+
+@pytest.fixture
+async def h(harness: Harness) -> Harness:
+    await harness.seed_demo()
+    return harness
+
+
+def _link(text: str) -> str:
+    match = LINK.search(text)
+    assert match, text
+    return match.group(1)
+
+
+async def test_commune_leader_invites_a_cadre_to_a_residential_area(h: Harness) -> None:
+    lan = h.user(1002, "Lan")  # leader of Xã Yên Nguyên
+    picker = (await lan.send("/invite"))[0]
+    assert picker.text == "Mời vào đơn vị nào? Đang ở: Xã Yên Nguyên"
+    labels = [b["text"] for row in picker.inline_buttons for b in row]
+    assert labels[0] == "✓ Xã Yên Nguyên"
+    assert "Thôn Cầu Bâm (xã Yên Nguyên) ›" in labels
+    assert "Hội Phụ nữ xã Yên Nguyên" in labels
+    assert not any("Kim Bình" in label for label in labels)
+
+    inside = (await lan.press("Thôn Cầu Bâm (xã Yên Nguyên) ›"))[-1]
+    assert inside.edited and "Đang ở: Thôn Cầu Bâm (xã Yên Nguyên)" in inside.text
+    role = (await lan.press("✓ Thôn Cầu Bâm (xã Yên Nguyên)"))[-1]
+    assert role.text == "Mời vào Thôn Cầu Bâm (xã Yên Nguyên) với vai trò:"
+    uses = (await lan.press("Cán bộ"))[-1]
+    assert uses.text.startswith("Bao nhiêu người được dùng đường dẫn này?")
+
+    assert (await lan.send("abc"))[0].text.startswith("“abc” không phải một số từ 1 đến 500.")
+    assert (await lan.send("0"))[0].text.startswith("“0” không phải một số từ 1 đến 500.")
+    assert (await lan.send("9" * 4000))[0].text.startswith("“" + "9" * 39 + "…” không phải")
+    done = (await lan.send("2"))[0].text
+    assert "Đường dẫn mời làm cán bộ của Thôn Cầu Bâm (xã Yên Nguyên):" in done
+    assert "Có hiệu lực đến 23/11/2026 08:30, cho 2 người." in done
+    code = _link(done)
+
+    newcomer = h.user(2101, "Sơn")
+    assert (
+        "Bạn đã là cán bộ của Thôn Cầu Bâm (xã Yên Nguyên)"
+        in (await newcomer.send(f"/start {code}"))[0].text
+    )
+
+
+async def test_leader_picks_uses_by_button_in_english(h: Harness) -> None:
+    anna = h.user(1008, "Thu", language_code="en")  # leader of Xã Kim Bình
+    await anna.send("/invite")
+    await anna.press("✓ Xã Kim Bình")
+    await anna.press("Unit leader")
+    done = (await anna.press("5"))[-1].text
+    assert "Invite link for unit leader of Xã Kim Bình:" in done
+    assert "for 5 people." in done
+
+
+async def test_member_org_leader_sees_only_their_organisation(h: Harness) -> None:
+    mai = h.user(1003, "Mai")  # leader of Hội Phụ nữ xã Yên Nguyên
+    picker = (await mai.send("/invite"))[0]
+    labels = [b["text"] for row in picker.inline_buttons for b in row]
+    assert "✓ Xã Yên Nguyên" not in labels  # the Front committee is not hers
+    assert "Hội Phụ nữ xã Yên Nguyên" in labels
+    assert "Đoàn Thanh niên xã Yên Nguyên" not in labels
+    inside = (await mai.press("Thôn Cầu Bâm (xã Yên Nguyên) ›"))[-1]
+    inner = [b["text"] for row in inside.inline_buttons for b in row]
+    assert "Chi hội Phụ nữ Thôn Cầu Bâm" in inner
+    assert not any(label.startswith("✓") for label in inner)
+
+
+async def test_cadre_is_refused_politely(h: Harness) -> None:
+    nam = h.user(1004, "Nam")
+    assert (await nam.send("/invite"))[0].text.startswith(
+        "Chỉ lãnh đạo đơn vị mới tạo được đường dẫn mời."
+    )
+    anna = h.user(1011, "Anna", language_code="en")
+    assert (await anna.send("/invite"))[0].text.startswith(
+        "Only a unit's leaders can make invite links."
+    )
+
+
+async def test_forged_button_for_another_subtree_is_refused(h: Harness) -> None:
+    lan = h.user(1002, "Lan")  # leads Yên Nguyên, not Kim Bình
+    picker = (await lan.send("/invite"))[0]
+    async with h.db.session() as session:
+        from storage.queries import units as units_q
+
+        kim_binh = await units_q.by_code(session, "02350")
+        assert kim_binh is not None
+    forged = await lan.press_data(f"inv:u:{kim_binh.id}", message=picker)
+    assert (
+        h.emu.callback_answers[-1]["text"]
+        == "Bạn chỉ mời được người vào các đơn vị do bạn phụ trách."
+    )
+    assert not forged or "Kim Bình" not in (forged[-1].text or "")
+    await lan.press_data(f"inv:o:{kim_binh.id}:0", message=picker)
+    assert (
+        h.emu.callback_answers[-1]["text"]
+        == "Bạn chỉ mời được người vào các đơn vị do bạn phụ trách."
+    )
+    # A cadre pressing an admin's button (copied data) gets nothing either.
+    nam = h.user(1004, "Nam")
+    await nam.send("/start")
+    await nam.press_data("inv:r:admin", message=None)
+    assert (
+        h.emu.callback_answers[-1]["text"]
+        == "Nút này không còn hiệu lực. Hãy bắt đầu lại bằng /invite."
+    )
+
+
+async def test_flow_survives_a_restart(h: Harness) -> None:
+    lan = h.user(1002, "Lan")
+    await lan.send("/invite")
+    await lan.press("✓ Xã Yên Nguyên")
+    await lan.press("Lãnh đạo đơn vị")
+    await h.restart()
+    done = (await lan.send("3"))[0].text
+    assert "Đường dẫn mời làm lãnh đạo đơn vị của Xã Yên Nguyên:" in done
+
+
+async def test_invite_made_by_a_leader_who_lost_the_role(h: Harness) -> None:
+    lan = h.user(1002, "Lan")
+    await lan.send("/invite")
+    await lan.press("✓ Xã Yên Nguyên")
+    await lan.press("Cán bộ")
+    code = _link((await lan.send("1"))[0].text)
+    async with h.db.session() as session:
+        from sqlalchemy import delete, select
+
+        from storage.models import Membership, Person
+
+        person_id = await session.scalar(select(Person.id).where(Person.telegram_id == 1002))
+        await session.execute(delete(Membership).where(Membership.person_id == person_id))
+    refused = (await h.user(2102, "Tâm").send(f"/start {code}"))[0].text
+    assert refused.startswith(
+        "Lời mời này không còn hiệu lực: người tạo không còn là lãnh đạo đơn vị đó."
+    )
+
+
+async def test_invite_in_a_group_is_redirected(h: Harness) -> None:
+    lan = h.user(1002, "Lan")
+    group = h.emu.group(-1001234, "MTTQ xã Yên Nguyên")
+    await group.add_bot(lan)
+    replies = await lan.send("/invite@phoihop_bot", chat=group)
+    assert (
+        replies[0].text
+        == "Hãy tạo đường dẫn mời trong cuộc trò chuyện riêng với tôi, không phải trong nhóm."
+    )

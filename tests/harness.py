@@ -1,0 +1,110 @@
+"""The end-to-end harness: the real ``Application`` (all handlers, our database, a fake clock)
+polling the Bot API emulator over HTTP. Tests talk as users through ``UserClient``; ``send`` and
+``press`` return once the bot has finished handling the update (no sleeps)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from types import TracebackType
+
+from bot.app import App, build_application
+from bot.clock import FakeClock
+from bot.demo import Demo, seed_demo
+from bot.emulator import BotApiEmulator, UserClient
+from bot.i18n import I18n
+from bot.onboarding import create_invite
+from bot.runner import start_app, stop_app
+from bot.services import Services
+from bot.settings import Settings
+from storage.db import Database
+from storage.queries import people as people_q
+from storage.queries import units as units_q
+
+
+class Harness:
+    def __init__(self, db: Database, clock: FakeClock) -> None:
+        self.db = db
+        self.clock = clock
+        self.emu = BotApiEmulator()
+        self.app: App | None = None
+        self.services: Services | None = None
+
+    async def __aenter__(self) -> Harness:
+        await self.emu.start()
+        await self.start_bot()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop_bot()
+        await self.emu.stop()
+
+    def settings(self) -> Settings:
+        return Settings(  # type: ignore[call-arg]
+            _env_file=None,
+            database_url=self.db.url,
+            bot_api_url=self.emu.base_url,
+            bot_api_file_url=self.emu.base_file_url,
+            bot_token=self.emu.token,
+        )
+
+    async def start_bot(self) -> None:
+        settings = self.settings()
+        self.services = Services(
+            settings=settings, db=self.db, clock=self.clock, i18n=I18n(settings.tz)
+        )
+        self.app = build_application(self.services, token=self.emu.token, rate_limit=False)
+        await start_app(self.app, poll_timeout=1)
+        self.emu.settle_hook = self.app.update_queue.join
+
+    async def stop_bot(self) -> None:
+        if self.app is not None:
+            await stop_app(self.app)
+            self.app = None
+            self.emu.settle_hook = None
+
+    async def restart(self) -> None:
+        """Stop the bot process and start a new one on the same database (in-memory state is gone)."""
+        await self.stop_bot()
+        await self.start_bot()
+
+    def user(
+        self,
+        user_id: int,
+        first_name: str = "Lan",
+        *,
+        language_code: str | None = "vi",
+        **kwargs: str | None,
+    ) -> UserClient:
+        return self.emu.user(user_id, first_name, language_code=language_code, **kwargs)  # type: ignore[arg-type]
+
+    async def seed_demo(self) -> Demo:
+        async with self.db.session() as session:
+            return await seed_demo(session, self.clock.now())
+
+    async def grant(self, telegram_id: int, unit_code: str, role: str) -> None:
+        async with self.db.session() as session:
+            unit = await units_q.by_code(session, unit_code)
+            assert unit is not None, unit_code
+            person = await people_q.ensure(session, telegram_id, self.clock.now())
+            await people_q.grant(session, person.id, unit.id, role, self.clock.now(), "test")
+
+    async def invite(
+        self, unit_code: str, role: str = "cadre", uses: int = 1, days: int = 7
+    ) -> str:
+        """An invite code made the way the CLI makes one."""
+        async with self.db.session() as session:
+            unit = await units_q.by_code(session, unit_code)
+            assert unit is not None, unit_code
+            return await create_invite(
+                session,
+                unit=unit,
+                role=role,
+                now=self.clock.now(),
+                valid_for=timedelta(days=days),
+                max_uses=uses,
+            )

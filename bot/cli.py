@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import SystemClock
 from bot.onboarding import INVITE_ROLES, MAX_USES, create_invite, invite_link, parse_duration
@@ -22,6 +23,7 @@ from bot.settings import Settings, SettingsError, load_settings
 from bot.units import ImportFailed, import_areas, import_csv
 from storage import migrate
 from storage.db import Database, DatabaseConfigError, safe_url
+from storage.models import Unit
 from storage.queries import people as people_q
 from storage.queries import units as units_q
 from storage.queries.units import UnitError
@@ -193,13 +195,18 @@ async def _units_import(args: argparse.Namespace, settings: Settings, db: Databa
     return 0
 
 
+async def _unit(session: AsyncSession, code: str) -> Unit:
+    unit = await units_q.by_code(session, code)
+    if unit is None:
+        raise CliError(f"no unit with code {code!r} (see `phoihop units list`)")
+    return unit
+
+
 async def _units_add(args: argparse.Namespace, settings: Settings, db: Database) -> int:
     async with db.session() as session:
         parent = None
         if args.parent:
-            parent = await units_q.by_code(session, args.parent)
-            if parent is None:
-                raise CliError(f"no unit with code {args.parent!r} (see `phoihop units list`)")
+            parent = await _unit(session, args.parent)
         code = args.code or await _next_code(session, parent)
         unit = await units_q.add(
             session,
@@ -230,9 +237,7 @@ async def _units_list(args: argparse.Namespace, settings: Settings, db: Database
     async with db.session() as session:
         under = None
         if args.under:
-            under = await units_q.by_code(session, args.under)
-            if under is None:
-                raise CliError(f"no unit with code {args.under!r}")
+            under = await _unit(session, args.under)
         rows = await units_q.list_units(session, under)
         codes = await units_q.by_ids(session, [u.parent_id for u in rows if u.parent_id])
     items = [
@@ -265,9 +270,7 @@ async def _admin_invite(args: argparse.Namespace, settings: Settings, db: Databa
     username = await bot_username(settings)
     clock = SystemClock()
     async with db.session() as session:
-        unit = await units_q.by_code(session, args.unit)
-        if unit is None:
-            raise CliError(f"no unit with code {args.unit!r} (see `phoihop units list`)")
+        unit = await _unit(session, args.unit)
         code = await create_invite(
             session, unit=unit, role=args.role, now=clock.now(), valid_for=valid, max_uses=args.uses
         )
@@ -300,9 +303,7 @@ async def bot_username(settings: Settings) -> str:
 async def _admin_grant(args: argparse.Namespace, settings: Settings, db: Database) -> int:
     clock = SystemClock()
     async with db.session() as session:
-        unit = await units_q.by_code(session, args.unit)
-        if unit is None:
-            raise CliError(f"no unit with code {args.unit!r} (see `phoihop units list`)")
+        unit = await _unit(session, args.unit)
         person = await people_q.ensure(session, args.telegram_id, clock.now())
         held = await people_q.grant(session, person.id, unit.id, args.role, clock.now(), "cli")
     print(f"{args.telegram_id} is now {held} of {unit.name} ({unit.code})")

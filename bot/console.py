@@ -112,7 +112,7 @@ async def _seed(db: Database, out: Out) -> Demo | None:
 
 def _people_table(demo: Demo) -> str:
     rows = [
-        f"  {p.telegram_id}  {p.first_name} {p.last_name}  ({p.role or 'no unit yet'}{', ' + p.unit_code if p.unit_code else ''})"
+        f"  {p.telegram_id}  {(p.last_name + ' ' + p.first_name).strip()}  ({p.role or 'no unit yet'}{', ' + p.unit_code if p.unit_code else ''})"
         for p in demo.people
     ]
     return "People:\n" + "\n".join(rows)

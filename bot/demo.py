@@ -34,8 +34,8 @@ MEMBER_ORGS = (
 @dataclass(frozen=True)
 class DemoPerson:
     telegram_id: int
-    first_name: str
-    last_name: str
+    first_name: str  # the given name, as Vietnamese Telegram users usually fill it in
+    last_name: str  # family and middle names
     language: str
     unit_code: str | None
     role: str | None
@@ -131,19 +131,19 @@ async def seed_demo(session: AsyncSession, now: datetime) -> Demo:
             )
     c1, c2 = communes[0][0], communes[1][0]
     people = [
-        DemoPerson(1000, "Vận hành", "hệ thống", "vi", pcode, "owner"),
-        DemoPerson(1001, "Trần Văn", "Hùng", "vi", pcode, "admin"),
-        DemoPerson(1002, "Nguyễn Thị", "Lan", "vi", c1, "admin"),
-        DemoPerson(1003, "Hoàng Thị", "Mai", "vi", f"{c1}-phu_nu", "admin"),
-        DemoPerson(1004, "Lê Văn", "Nam", "vi", f"{c1}-t1", "cadre"),
-        DemoPerson(1005, "Phạm Thị", "Hoa", "vi", f"{c1}-t1-phu_nu", "cadre"),
-        DemoPerson(1006, "Đỗ Minh", "Tuấn", "vi", f"{c1}-thanh_nien", "admin"),
-        DemoPerson(1007, "Vũ Văn", "Bình", "vi", f"{c1}-nong_dan", "cadre"),
-        DemoPerson(1008, "Bùi Thị", "Thu", "vi", c2, "admin"),
-        DemoPerson(1009, "Ngô Văn", "Đức", "vi", f"{c2}-t2", "cadre"),
-        DemoPerson(1010, "Đinh Thị", "Hạnh", "vi", f"{c2}-cuu_chien_binh", "cadre"),
-        DemoPerson(1011, "Anna", "Nguyen", "en", f"{c2}-t1", "cadre"),
-        DemoPerson(1012, "Nông Văn", "Sơn", "vi", None, None),
+        DemoPerson(1000, "Tổ vận hành", "", "vi", pcode, "owner"),
+        DemoPerson(1001, "Hùng", "Trần Văn", "vi", pcode, "admin"),
+        DemoPerson(1002, "Lan", "Nguyễn Thị", "vi", c1, "admin"),
+        DemoPerson(1003, "Mai", "Hoàng Thị", "vi", f"{c1}-phu_nu", "admin"),
+        DemoPerson(1004, "Nam", "Lê Văn", "vi", f"{c1}-t1", "cadre"),
+        DemoPerson(1005, "Hoa", "Phạm Thị", "vi", f"{c1}-t1-phu_nu", "cadre"),
+        DemoPerson(1006, "Tuấn", "Đỗ Minh", "vi", f"{c1}-thanh_nien", "admin"),
+        DemoPerson(1007, "Bình", "Vũ Văn", "vi", f"{c1}-nong_dan", "cadre"),
+        DemoPerson(1008, "Thu", "Bùi Thị", "vi", c2, "admin"),
+        DemoPerson(1009, "Đức", "Ngô Văn", "vi", f"{c2}-t2", "cadre"),
+        DemoPerson(1010, "Hạnh", "Đinh Thị", "vi", f"{c2}-cuu_chien_binh", "cadre"),
+        DemoPerson(1011, "Nguyen", "Anna", "en", f"{c2}-t1", "cadre"),
+        DemoPerson(1012, "Sơn", "Nông Văn", "vi", None, None),
     ]
     for p in people:
         person = await people_q.ensure(session, p.telegram_id, now)

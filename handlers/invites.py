@@ -103,7 +103,7 @@ async def _unit_picker(
             for child in await units_q.in_scope_children(session, node, scope):
                 kids[child.id] = child
         parent = await units_q.get(session, node.parent_id) if node.parent_id else None
-    children = sorted(kids.values(), key=lambda u: u.name)
+    children = sorted(kids.values(), key=lambda u: (u.search_name, u.name))
     rows: list[list[tuple[str, str]]] = []
     if actor.can_admin(node):
         rows.append([("✓ " + esc_label(node.name), f"inv:u:{node.id}")])

@@ -8,7 +8,7 @@ from bot import conversation
 from bot.i18n import SUPPORTED, Translator
 from bot.onboarding import RedeemOutcome, redeem
 from handlers.commands import help_lines
-from handlers.common import MENU, esc, inline, main_menu, reply, role_label
+from handlers.common import MENU, display_name, esc, inline, main_menu, reply, role_label
 from handlers.context import AppContext
 from storage.queries import people as people_q
 
@@ -126,7 +126,7 @@ async def me(update: Update, context: AppContext) -> None:
     person = actor.person
     lines = [
         tr._("<b>{name}</b> (Telegram id {id})").format(
-            name=esc(person.first_name), id=person.telegram_id
+            name=esc(display_name(person.first_name, person.last_name)), id=person.telegram_id
         )
     ]
     if actor.roles:

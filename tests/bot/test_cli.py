@@ -169,9 +169,7 @@ def test_one_line_failures(
     assert (code, err.count("\n")) == (2, 1) and "PHOIHOP_BOT_TOKEN is not set" in err
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
 def test_run_refuses_an_out_of_date_schema(
-    backend: str,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -186,9 +184,7 @@ def test_run_refuses_an_out_of_date_schema(
     assert run(capsys, url, "db", "current")[0] == 1
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
 def test_bad_or_unreachable_database(
-    backend: str,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,

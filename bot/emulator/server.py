@@ -463,6 +463,12 @@ class BotApiEmulator:
         if not await self._wait_until(lambda: self._waiting_polls > 0, timeout):
             raise TimeoutError(f"no getUpdates long poll arrived within {timeout} s")
 
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Wait until ``predicate()`` holds, re-checked on every change of the emulator's state.
+        For a bot in another process, where no ``settle_hook`` can see its update queue."""
+        if not await self._wait_until(predicate, timeout):
+            raise TimeoutError(f"condition not met within {timeout} s")
+
     async def deliver(self, update: dict[str, Any]) -> int:
         """``push_update`` + ``wait_delivered`` + ``settle_hook``: the update has been handled."""
         update_id = self.push_update(update)
@@ -597,6 +603,9 @@ class BotApiEmulator:
             result = await handler(params)
         except ApiError as exc:
             return self._error(exc)
+        finally:
+            # Every call may change what a waiter looks at (messages, answers, commands).
+            self._notify()
         return web.json_response({"ok": True, "result": result}, dumps=_dumps)
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:

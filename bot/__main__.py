@@ -1,0 +1,5 @@
+"""``python -m bot`` is ``phoihop``."""
+
+from bot.cli import entry
+
+entry()

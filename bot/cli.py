@@ -17,8 +17,10 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.catalog import DEFAULT_CATALOG, CatalogError, load_catalog, parse_catalog
 from bot.clock import SystemClock
 from bot.onboarding import INVITE_ROLES, MAX_USES, create_invite, invite_link, parse_duration
+from bot.schema import prepare_database
 from bot.settings import Settings, SettingsError, load_settings
 from bot.units import ImportFailed, import_areas, import_csv
 from storage import migrate
@@ -48,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SettingsError, CliError, DatabaseConfigError, UnitError) as exc:
         print(f"phoihop: {exc}", file=sys.stderr)
         return 2
-    except ImportFailed as exc:
+    except (ImportFailed, CatalogError) as exc:
         for error in exc.errors:
             print(f"phoihop: {error}", file=sys.stderr)
         print("phoihop: nothing was imported", file=sys.stderr)
@@ -88,6 +90,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("--province", help="NSO code or codename, e.g. 08 or tuyen_quang")
     imp.set_defaults(handler=_cmd(_areas_import))
+
+    catalog = sub.add_parser("catalog", help="the activity catalog").add_subparsers(
+        metavar="ACTION"
+    )
+    cload = catalog.add_parser("load", help="add, update or retire activity types from YAML")
+    cload.add_argument(
+        "file", type=Path, nargs="?", help="default: the catalog shipped with Phối hợp"
+    )
+    cload.set_defaults(handler=_cmd(_catalog_load))
 
     units = sub.add_parser("units", help="the unit tree").add_subparsers(metavar="ACTION")
     uimp = units.add_parser(
@@ -164,7 +175,7 @@ async def check_schema(db: Database) -> None:
 
 
 async def _db_upgrade(args: argparse.Namespace, settings: Settings, db: Database) -> int:
-    await migrate.upgrade(db)
+    await prepare_database(db, SystemClock().now())
     print(f"database {safe_url(db.url)} is at revision {await migrate.current_revision(db)}")
     return 0
 
@@ -181,6 +192,20 @@ async def _areas_import(args: argparse.Namespace, settings: Settings, db: Databa
     async with db.session() as session:
         report = await import_areas(session, SystemClock().now(), province=args.province)
     print(f"added {len(report.added)} units, {len(report.skipped)} already present")
+    return 0
+
+
+async def _catalog_load(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    path = args.file or DEFAULT_CATALOG
+    try:
+        specs = parse_catalog(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read {path}: {exc}") from None
+    async with db.session() as session:
+        report = await load_catalog(session, specs, SystemClock().now())
+    print(
+        f"{len(report.added)} added, {len(report.updated)} updated, {len(report.retired)} retired"
+    )
     return 0
 
 

@@ -20,8 +20,8 @@ from bot.demo import Demo, seed_demo
 from bot.emulator import BotApiEmulator, BotMessage, UserClient
 from bot.onboarding import create_invite, invite_link
 from bot.runner import make_services, start_app, stop_app
+from bot.schema import prepare_database
 from bot.settings import Settings
-from storage import migrate
 from storage.db import Database
 from storage.queries import units as units_q
 
@@ -72,7 +72,7 @@ async def console_session(
     app: App | None = None
     try:
         # The console is for trying things: it brings the schema up to date itself.
-        await migrate.upgrade(db)
+        await prepare_database(db, SystemClock().now())
         people = await _seed(db, out) if demo else None
         app = build_application(make_services(settings, db), token=emulator.token, rate_limit=False)
         await start_app(app, poll_timeout=1)

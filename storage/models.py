@@ -10,19 +10,21 @@ Why these shapes:
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
 )
@@ -189,3 +191,117 @@ class ChatState(Base):
 
 
 Index("ix_units_kind_org", Unit.kind, Unit.org)
+
+
+class ActivityType(Base):
+    """An activity in the catalog (PRODUCT §7). Retired types are no longer offered, but their
+    entries keep counting: rows are never deleted."""
+
+    __tablename__ = "activity_types"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_vi: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ActivityMeasure(Base):
+    """One number asked for an activity type: a count, an amount of money (đồng) or a decimal."""
+
+    __tablename__ = "activity_measures"
+    __table_args__ = (UniqueConstraint("type_key", "key", name="uq_activity_measures_type_key"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=True)
+    type_key: Mapped[str] = mapped_column(ForeignKey("activity_types.key"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    label_vi: Mapped[str] = mapped_column(String(200))
+    label_en: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    unit_vi: Mapped[str] = mapped_column(String(50), default="")
+    unit_en: Mapped[str] = mapped_column(String(50), default="")
+    #: Values above this (in the measure's own unit) ask "are you sure?" before they are kept.
+    ceiling: Mapped[int | None] = mapped_column(BigInteger)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Activity(Base):
+    """One logged activity of a unit. Deleting sets ``deleted_at``; the history keeps every change."""
+
+    __tablename__ = "activities"
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), index=True
+    )
+    type_key: Mapped[str] = mapped_column(ForeignKey("activity_types.key"), index=True)
+    occurred_on: Mapped[date] = mapped_column(Date, index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    photo_file_id: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(16), default="guided")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Bumped by every edit; an edit names the version it started from (no lost updates).
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ActivityValue(Base):
+    """A measure's value, in thousandths of its unit so money, counts and decimals sum exactly as
+    integers on both SQLite and PostgreSQL (68 tỷ đồng = 68_000_000_000_000)."""
+
+    __tablename__ = "activity_values"
+
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True
+    )
+    measure_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value_milli: Mapped[int] = mapped_column(BigInteger)
+
+
+class ActivityHistory(Base):
+    """Who changed an entry, when, and what it was before and after."""
+
+    __tablename__ = "activity_history"
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=True)
+    activity_id: Mapped[int] = mapped_column(
+        ForeignKey("activities.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    action: Mapped[str] = mapped_column(String(16))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class LogDraft(Base):
+    """The answers of a /log entry not saved yet: kept through /cancel, restarts and days away."""
+
+    __tablename__ = "log_drafts"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PeriodLock(Base):
+    """Entries of a unit's subtree dated within [starts_on, ends_on] can no longer change (set when a
+    report for that unit and period is approved)."""
+
+    __tablename__ = "period_locks"
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+Index("ix_activities_unit_date", Activity.unit_id, Activity.occurred_on)

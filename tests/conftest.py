@@ -21,9 +21,9 @@ from sqlalchemy import text
 
 from bot.clock import FakeClock
 from bot.i18n import I18n
+from bot.schema import prepare_database
 from bot.services import Services
 from bot.settings import Settings
-from storage import migrate
 from storage.db import Database
 from storage.models import Base
 
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from tests.harness import Harness
 
 POSTGRES_URL = os.environ.get("PHOIHOP_TEST_POSTGRES_URL")
-REFERENCE_TABLES = {"unit_kinds", "organisations"}
+REFERENCE_TABLES = {"unit_kinds", "organisations", "activity_types", "activity_measures"}
 
 #: Monday 16/11/2026 08:30 in Hà Nội.
 T0 = datetime(2026, 11, 16, 1, 30, tzinfo=UTC)
@@ -66,7 +66,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     async def build() -> None:
         db = Database(f"sqlite+aiosqlite:///{path}")
-        await migrate.upgrade(db)
+        await prepare_database(db, T0)
         await db.dispose()
 
     _run_outside_loop(build())
@@ -83,7 +83,7 @@ def postgres_schema() -> str:
         async with db.engine.begin() as conn:
             await conn.execute(text("DROP SCHEMA public CASCADE"))
             await conn.execute(text("CREATE SCHEMA public"))
-        await migrate.upgrade(db)
+        await prepare_database(db, T0)
         await db.dispose()
 
     _run_outside_loop(build())

@@ -6,17 +6,18 @@ import asyncio
 import os
 import signal
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.emulator import BotApiEmulator
-from storage import migrate
+from bot.schema import prepare_database
 from storage.db import Database
 
 
 async def test_run_answers_over_http_and_stops_on_sigterm(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'run.db'}"
     db = Database(url)
-    await migrate.upgrade(db)
+    await prepare_database(db, datetime.now(UTC))
     await db.dispose()
     async with BotApiEmulator() as emu:
         env = {

@@ -1,0 +1,315 @@
+"""The activity log's domain: the catalog as cadres see it, drafts and their next step, saving,
+editing and deleting entries with an audit history, and the lock set by approved reports.
+
+Values are ``Decimal`` here and thousandths in the database (exact sums on every backend).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.access import Actor
+from storage.models import Activity, ActivityMeasure, ActivityType, Unit
+from storage.queries import activities as act_q
+from storage.queries import units as units_q
+
+MAX_NOTE = 1000
+MILLI = Decimal(1000)
+
+
+class EntryError(Exception):
+    """An entry cannot be changed; ``code`` says why (for a localized message)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Measure:
+    key: str
+    kind: str
+    label_vi: str
+    label_en: str
+    unit_vi: str
+    unit_en: str
+    ceiling: int | None
+
+    def label(self, locale: str) -> str:
+        return self.label_vi if locale == "vi" else self.label_en
+
+    def unit(self, locale: str) -> str:
+        return self.unit_vi if locale == "vi" else self.unit_en
+
+    @classmethod
+    def of(cls, row: ActivityMeasure) -> Measure:
+        return cls(
+            row.key, row.kind, row.label_vi, row.label_en, row.unit_vi, row.unit_en, row.ceiling
+        )
+
+
+@dataclass(frozen=True)
+class Kind:
+    """An activity type with its measures."""
+
+    key: str
+    name_vi: str
+    name_en: str
+    retired: bool
+    measures: tuple[Measure, ...]
+
+    def name(self, locale: str) -> str:
+        return self.name_vi if locale == "vi" else self.name_en
+
+    def measure(self, key: str) -> Measure | None:
+        return next((m for m in self.measures if m.key == key), None)
+
+
+async def kind(session: AsyncSession, key: str) -> Kind | None:
+    row = await session.get(ActivityType, key)
+    if row is None:
+        return None
+    return await _kind(session, row)
+
+
+async def _kind(session: AsyncSession, row: ActivityType) -> Kind:
+    measures = tuple(Measure.of(m) for m in await act_q.measures(session, row.key))
+    return Kind(row.key, row.name_vi, row.name_en, row.retired, measures)
+
+
+async def offered_kinds(session: AsyncSession, person_id: int) -> list[Kind]:
+    """Active types, the ones this person logs most first, then catalog order."""
+    usage = await act_q.usage_by_person(session, person_id)
+    rows = list(await act_q.types(session))
+    rows.sort(key=lambda t: (-usage.get(t.key, 0), t.position))
+    return [await _kind(session, row) for row in rows]
+
+
+def to_milli(value: Decimal) -> int:
+    return int(value * MILLI)
+
+
+def from_milli(value: int) -> Decimal:
+    return (Decimal(value) / MILLI).normalize() if value % 1000 else Decimal(value // 1000)
+
+
+async def units_for_logging(session: AsyncSession, actor: Actor) -> list[Unit]:
+    """The units a person logs for: those they are a member of (an admin logs for their own unit;
+    logging for a sub-unit is the sub-unit cadres' work)."""
+    seen: dict[int, Unit] = {}
+    for role in actor.roles:
+        seen.setdefault(role.unit.id, role.unit)
+    return sorted(seen.values(), key=lambda u: u.path)
+
+
+# --- drafts -------------------------------------------------------------------------------------
+
+
+def next_step(draft: dict[str, Any], measures: tuple[Measure, ...]) -> str:
+    """What to ask next: the first thing not answered yet (so a draft resumes where it stopped)."""
+    if draft.get("pending"):
+        return "confirm"
+    if "unit_id" not in draft:
+        return "unit"
+    if "type" not in draft:
+        return "type"
+    values = draft.get("values", {})
+    for m in measures:
+        if m.key not in values:
+            return f"m:{m.key}"
+    for step in ("date", "note", "photo"):
+        if step not in draft:
+            return step
+    return "review"
+
+
+def answer(draft: dict[str, Any], field: str, value: Any) -> dict[str, Any]:
+    """Record an answer and remember the order, for /back."""
+    draft = dict(draft)
+    if field.startswith("m:"):
+        draft["values"] = {**draft.get("values", {}), field[2:]: value}
+    else:
+        draft[field] = value
+    draft["answered"] = [f for f in draft.get("answered", []) if f != field] + [field]
+    return draft
+
+
+def forget(draft: dict[str, Any], field: str) -> dict[str, Any]:
+    draft = dict(draft)
+    draft.pop("pending", None)
+    if field.startswith("m:"):
+        values = dict(draft.get("values", {}))
+        values.pop(field[2:], None)
+        draft["values"] = values
+    else:
+        draft.pop(field, None)
+        if field == "type":
+            draft["values"] = {}
+            draft["answered"] = [f for f in draft.get("answered", []) if not f.startswith("m:")]
+    draft["answered"] = [f for f in draft.get("answered", []) if f != field]
+    return draft
+
+
+def back(draft: dict[str, Any]) -> dict[str, Any]:
+    """Forget the most recent answer so it is asked again."""
+    if draft.get("pending"):
+        draft = dict(draft)
+        draft.pop("pending")
+        return draft
+    answered = draft.get("answered", [])
+    return forget(draft, answered[-1]) if answered else draft
+
+
+def values_of(draft: dict[str, Any]) -> dict[str, Decimal]:
+    return {k: Decimal(v) for k, v in draft.get("values", {}).items()}
+
+
+async def load_draft(session: AsyncSession, person_id: int) -> dict[str, Any] | None:
+    return await act_q.load_draft(session, person_id)
+
+
+async def save_draft(
+    session: AsyncSession, person_id: int, draft: dict[str, Any], now: datetime
+) -> None:
+    await act_q.save_draft(session, person_id, draft, now)
+
+
+async def discard_draft(session: AsyncSession, person_id: int) -> None:
+    await act_q.discard_draft(session, person_id)
+
+
+# --- entries ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    unit_id: int
+    type_key: str
+    values: dict[str, Decimal]
+    occurred_on: date
+    note: str | None = None
+    photo_file_id: str | None = None
+    source: str = "guided"
+
+
+async def create_entry(
+    session: AsyncSession, actor: Actor, entry: NewEntry, now: datetime
+) -> Activity:
+    unit = await units_q.get(session, entry.unit_id)
+    if unit is None or not actor.can_work_for(unit):
+        raise EntryError("forbidden")
+    if await act_q.locked(session, unit, entry.occurred_on):
+        raise EntryError("locked")
+    if not any(v > 0 for v in entry.values.values()):
+        raise EntryError("all_zero")
+    activity = Activity(
+        unit_id=unit.id,
+        person_id=actor.person.id,
+        type_key=entry.type_key,
+        occurred_on=entry.occurred_on,
+        note=entry.note,
+        photo_file_id=entry.photo_file_id,
+        source=entry.source,
+        created_at=now,
+        updated_at=now,
+        version=1,
+    )
+    session.add(activity)
+    await session.flush()
+    await act_q.set_values(session, activity.id, {k: to_milli(v) for k, v in entry.values.items()})
+    await act_q.add_history(
+        session,
+        activity.id,
+        actor.person.id,
+        now,
+        "create",
+        None,
+        await snapshot(session, activity),
+    )
+    return activity
+
+
+async def snapshot(session: AsyncSession, activity: Activity) -> dict[str, Any]:
+    values = (await act_q.values_of(session, [activity.id]))[activity.id]
+    return {
+        "type": activity.type_key,
+        "unit_id": activity.unit_id,
+        "occurred_on": activity.occurred_on.isoformat(),
+        "note": activity.note,
+        "photo": activity.photo_file_id,
+        "values": {k: str(from_milli(v)) for k, v in sorted(values.items())},
+    }
+
+
+async def editable(session: AsyncSession, actor: Actor, activity_id: int) -> tuple[Activity, Unit]:
+    """The entry if this actor may change it now, else ``EntryError``."""
+    activity = await session.get(Activity, activity_id)
+    if activity is None or activity.deleted_at is not None:
+        raise EntryError("not_found")
+    unit = await units_q.get(session, activity.unit_id)
+    assert unit is not None
+    if activity.person_id != actor.person.id and not actor.can_admin(unit):
+        raise EntryError("forbidden")
+    if await act_q.locked(session, unit, activity.occurred_on):
+        raise EntryError("locked")
+    return activity, unit
+
+
+async def edit_entry(
+    session: AsyncSession,
+    actor: Actor,
+    activity_id: int,
+    now: datetime,
+    *,
+    values: dict[str, Decimal] | None = None,
+    occurred_on: date | None = None,
+    note: str | None = None,
+    change_note: bool = False,
+) -> Activity:
+    activity, unit = await editable(session, actor, activity_id)
+    before = await snapshot(session, activity)
+    if occurred_on is not None:
+        if await act_q.locked(session, unit, occurred_on):
+            raise EntryError("locked")
+        activity.occurred_on = occurred_on
+    if change_note:
+        activity.note = note
+    if values is not None:
+        current = {
+            k: from_milli(v)
+            for k, v in (await act_q.values_of(session, [activity.id]))[activity.id].items()
+        }
+        merged = {**current, **values}
+        if not any(v > 0 for v in merged.values()):
+            raise EntryError("all_zero")
+        await act_q.set_values(session, activity.id, {k: to_milli(v) for k, v in merged.items()})
+    activity.updated_at = now
+    activity.version += 1
+    await session.flush()
+    await act_q.add_history(
+        session,
+        activity.id,
+        actor.person.id,
+        now,
+        "edit",
+        before,
+        await snapshot(session, activity),
+    )
+    return activity
+
+
+async def delete_entry(
+    session: AsyncSession, actor: Actor, activity_id: int, now: datetime
+) -> Activity:
+    activity, _unit = await editable(session, actor, activity_id)
+    before = await snapshot(session, activity)
+    activity.deleted_at = now
+    activity.version += 1
+    await session.flush()
+    await act_q.add_history(session, activity.id, actor.person.id, now, "delete", before, None)
+    return activity

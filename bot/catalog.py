@@ -1,0 +1,228 @@
+"""The activity catalog: YAML in, validated with line-numbered errors, loaded without losing history.
+
+Loading adds new types and measures, updates labels and ceilings, and retires what the file marks
+``retired: true``. Nothing is ever deleted: entries of a retired type keep counting in totals.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ActivityMeasure, ActivityType
+
+DEFAULT_CATALOG = Path(__file__).parent / "data" / "catalog.yaml"
+KINDS = ("count", "money", "decimal")
+KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
+
+
+class CatalogError(ValueError):
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class MeasureSpec:
+    key: str
+    kind: str
+    label_vi: str
+    label_en: str
+    unit_vi: str
+    unit_en: str
+    ceiling: int | None
+
+
+@dataclass(frozen=True)
+class TypeSpec:
+    key: str
+    name_vi: str
+    name_en: str
+    measures: tuple[MeasureSpec, ...]
+    retired: bool = False
+
+
+@dataclass
+class LoadReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+
+
+class _LineLoader(yaml.SafeLoader):
+    """Keeps the line of every mapping so errors can point at it."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping: dict[str, Any] = {
+        str(k): v for k, v in loader.construct_mapping(node, deep=True).items()
+    }
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def parse_catalog(text: str) -> list[TypeSpec]:
+    """Validate a catalog file; every problem is reported as ``line N: ...``."""
+    try:
+        data = yaml.load(text, Loader=_LineLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        raise CatalogError([f"{where}not valid YAML ({getattr(exc, 'problem', exc)})"]) from None
+    if not isinstance(data, dict) or not isinstance(data.get("types"), list):
+        raise CatalogError(["line 1: the file must have a list `types:`"])
+    errors: list[str] = []
+    specs: list[TypeSpec] = []
+    seen: set[str] = set()
+    for item in data["types"]:
+        if not isinstance(item, dict):
+            errors.append("a type must be a mapping with key, name, measures")
+            continue
+        line = item.get("__line__", "?")
+        key = item.get("key")
+        if not isinstance(key, str) or not KEY_RE.match(key):
+            errors.append(f"line {line}: type key {key!r} must be lower-case letters, digits and _")
+            continue
+        if key in seen:
+            errors.append(f"line {line}: type {key} appears twice")
+            continue
+        seen.add(key)
+        name_vi, name_en = _labels(item.get("name"), f"line {line}: type {key}: name", errors)
+        measures = _measures(item.get("measures"), key, line, errors)
+        retired = item.get("retired", False)
+        if not isinstance(retired, bool):
+            errors.append(f"line {line}: type {key}: retired must be true or false")
+            retired = False
+        specs.append(TypeSpec(key, name_vi, name_en, tuple(measures), retired))
+    if errors:
+        raise CatalogError(errors)
+    return specs
+
+
+def _labels(value: Any, where: str, errors: list[str]) -> tuple[str, str]:
+    if not isinstance(value, dict) or not all(
+        isinstance(value.get(k), str) and value.get(k) for k in ("vi", "en")
+    ):
+        errors.append(f"{where} needs both vi and en")
+        return "", ""
+    return str(value["vi"]).strip(), str(value["en"]).strip()
+
+
+def _measures(value: Any, type_key: str, line: Any, errors: list[str]) -> list[MeasureSpec]:
+    if not isinstance(value, list) or not value:
+        errors.append(f"line {line}: type {type_key} needs at least one measure")
+        return []
+    result: list[MeasureSpec] = []
+    keys: set[str] = set()
+    for item in value:
+        mline = item.get("__line__", line) if isinstance(item, dict) else line
+        where = f"line {mline}: type {type_key}"
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("key"), str)
+            or not KEY_RE.match(item["key"])
+        ):
+            errors.append(f"{where}: every measure needs a key of lower-case letters, digits and _")
+            continue
+        key = item["key"]
+        if key in keys:
+            errors.append(f"{where}: measure {key} appears twice")
+            continue
+        keys.add(key)
+        kind = item.get("kind")
+        if kind not in KINDS:
+            errors.append(
+                f"{where}: measure {key}: kind must be one of {', '.join(KINDS)}, not {kind!r}"
+            )
+            continue
+        label_vi, label_en = _labels(item.get("label"), f"{where}: measure {key}: label", errors)
+        unit = item.get("unit") or {"vi": "", "en": ""}
+        ceiling = item.get("ceiling")
+        if ceiling is not None and (
+            not isinstance(ceiling, int) or isinstance(ceiling, bool) or ceiling <= 0
+        ):
+            errors.append(f"{where}: measure {key}: ceiling must be a positive whole number")
+            ceiling = None
+        result.append(
+            MeasureSpec(
+                key,
+                kind,
+                label_vi,
+                label_en,
+                str(unit.get("vi", "")),
+                str(unit.get("en", "")),
+                ceiling,
+            )
+        )
+    return result
+
+
+async def load_catalog(session: AsyncSession, specs: list[TypeSpec], now: datetime) -> LoadReport:
+    report = LoadReport()
+    position = int(
+        await session.scalar(select(func.coalesce(func.max(ActivityType.position), 0))) or 0
+    )
+    for spec in specs:
+        row = await session.get(ActivityType, spec.key)
+        if row is None:
+            position += 1
+            row = ActivityType(key=spec.key, position=position, updated_at=now)
+            session.add(row)
+            report.added.append(spec.key)
+        elif spec.retired and not row.retired:
+            report.retired.append(spec.key)
+        else:
+            report.updated.append(spec.key)
+        row.name_vi, row.name_en, row.retired, row.updated_at = (
+            spec.name_vi,
+            spec.name_en,
+            spec.retired,
+            now,
+        )
+        await session.flush()
+        existing = {
+            m.key: m
+            for m in await session.scalars(
+                select(ActivityMeasure).where(ActivityMeasure.type_key == spec.key)
+            )
+        }
+        for index, mspec in enumerate(spec.measures):
+            measure = existing.pop(mspec.key, None)
+            if measure is None:
+                measure = ActivityMeasure(type_key=spec.key, key=mspec.key)
+                session.add(measure)
+            measure.kind, measure.label_vi, measure.label_en = (
+                mspec.kind,
+                mspec.label_vi,
+                mspec.label_en,
+            )
+            measure.unit_vi, measure.unit_en, measure.ceiling = (
+                mspec.unit_vi,
+                mspec.unit_en,
+                mspec.ceiling,
+            )
+            measure.position, measure.retired = index, False
+        for gone in existing.values():
+            # A measure left out of the file is no longer asked; its recorded values stay.
+            gone.retired = True
+    await session.flush()
+    return report
+
+
+async def ensure_default_catalog(session: AsyncSession, now: datetime) -> LoadReport | None:
+    """A new deployment ships with the §7 catalog: load it when the catalog is empty."""
+    if await session.scalar(select(func.count()).select_from(ActivityType)):
+        return None
+    return await load_catalog(
+        session, parse_catalog(DEFAULT_CATALOG.read_text(encoding="utf-8")), now
+    )

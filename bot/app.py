@@ -28,7 +28,7 @@ from telegram.ext import (
 
 from bot.logging_setup import install_redaction
 from bot.services import Services
-from handlers import fallback, invites, router, start
+from handlers import activity_log, fallback, invites, mine, router, start
 from handlers.commands import COMMANDS
 from handlers.common import GROUPS, NEW_MESSAGE, PRIVATE
 from handlers.context import AppContext
@@ -75,6 +75,10 @@ def register_handlers(app: App, services: Services) -> None:
         "language": start.language,
         "cancel": start.cancel,
         "invite": invites.invite,
+        "log": activity_log.log_command,
+        "back": activity_log.back_command,
+        "skip": activity_log.skip_command,
+        "mine": mine.mine_command,
     }
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGE))
@@ -82,6 +86,8 @@ def register_handlers(app: App, services: Services) -> None:
     # Inline buttons, by prefix; anything else is a stale or foreign button.
     app.add_handler(CallbackQueryHandler(start.language_button, pattern=r"^lang:"))
     app.add_handler(CallbackQueryHandler(invites.on_button, pattern=r"^inv:"))
+    app.add_handler(CallbackQueryHandler(activity_log.on_button, pattern=r"^log:"))
+    app.add_handler(CallbackQueryHandler(mine.on_button, pattern=r"^mine:"))
     app.add_handler(CallbackQueryHandler(fallback.stale_button))
 
     # Main-menu buttons in every language.

@@ -14,11 +14,14 @@ from handlers.context import AppContext
 TextStep = Callable[[Update, AppContext, FlowState], Awaitable[None]]
 
 _FLOWS: dict[str, TextStep] = {}
+_MEDIA: dict[str, TextStep] = {}
 
 
-def register_flow(name: str, on_text: TextStep) -> None:
-    """A feature declares how its flow takes typed text."""
+def register_flow(name: str, on_text: TextStep, on_media: TextStep | None = None) -> None:
+    """A feature declares how its flow takes typed text (and photos or files, if it asks for them)."""
     _FLOWS[name] = on_text
+    if on_media is not None:
+        _MEDIA[name] = on_media
 
 
 async def on_private_text(update: Update, context: AppContext) -> None:
@@ -45,6 +48,9 @@ async def on_private_non_text(update: Update, context: AppContext) -> None:
     state = await conversation.load(
         context.services, update.effective_chat.id, update.effective_user.id
     )
+    if state is not None and state.flow in _MEDIA:
+        await _MEDIA[state.flow](update, context, state)
+        return
     if state is not None:
         text = tr._(
             "This step needs text or one of the buttons above. Nothing was lost; /cancel leaves this step."

@@ -7,6 +7,7 @@ from telegram import Update
 from bot import conversation
 from bot.i18n import SUPPORTED, Translator
 from bot.onboarding import RedeemOutcome, redeem
+from handlers.activity_log import menu_log
 from handlers.commands import help_lines
 from handlers.common import MENU, display_name, esc, inline, main_menu, reply, role_label
 from handlers.context import AppContext
@@ -209,6 +210,11 @@ def menu_texts(translators: list[Translator]) -> dict[str, str]:
 
 async def menu_button(update: Update, context: AppContext) -> None:
     tr = context.tr
+    assert update.message is not None and update.message.text is not None
+    target = menu_texts(context.services.i18n.all()).get(update.message.text)
+    if target == "log" and context.actor.is_member:
+        await menu_log(update, context)
+        return
     if not context.actor.is_member:
         await reply(
             update,

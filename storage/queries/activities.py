@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, select
+from sqlalchemy import ColumnElement, and_, delete, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -114,7 +114,7 @@ async def recent(
     session: AsyncSession,
     *,
     person_id: int | None = None,
-    scope: Scope | None = None,
+    scopes: Sequence[Scope] | None = None,
     limit: int = 5,
     offset: int = 0,
 ) -> tuple[list[tuple[Activity, Unit]], int]:
@@ -122,8 +122,8 @@ async def recent(
     conds: list[ColumnElement[bool]] = [Activity.deleted_at.is_(None)]
     if person_id is not None:
         conds.append(Activity.person_id == person_id)
-    if scope is not None:
-        conds.append(scope.clause())
+    if scopes is not None:
+        conds.append(or_(*(scope.clause() for scope in scopes)) if scopes else false())
     base = select(Activity, Unit).join(Unit, Unit.id == Activity.unit_id).where(and_(*conds))
     total = int(await session.scalar(select(func.count()).select_from(base.subquery())) or 0)
     stmt = (

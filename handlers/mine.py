@@ -1,0 +1,316 @@
+"""/mine: a cadre's recent entries (an admin's: ``/mine all`` for their subtree), paged, with
+edit, delete and the change history of each. Every button re-checks the right on the server."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Update
+
+from bot import activities as acts
+from bot import conversation
+from bot.activities import EntryError, Kind
+from bot.conversation import FlowState
+from bot.parsing import ParseError, parse_amount, parse_date
+from handlers.activity_log import (
+    card,
+    date_problem,
+    entry_problem,
+    parse_problem,
+    show_value,
+    today_local,
+)
+from handlers.common import display_name, esc, inline, reply
+from handlers.context import AppContext
+from handlers.router import register_flow
+from storage.models import Person
+from storage.queries import activities as act_q
+from storage.queries.units import EVERYTHING
+from storage.text import nfc
+
+FLOW = "edit"
+PAGE = 5
+
+
+async def mine_command(update: Update, context: AppContext) -> None:
+    tr = context.tr
+    if update.effective_chat is None or update.effective_chat.type != "private":
+        await reply(update, context, tr._("See your entries in a private chat with me."))
+        return
+    if not context.actor.is_member:
+        await reply(
+            update,
+            context,
+            tr._(
+                "You are not in any unit yet. Ask your unit's leader for an invite link and open it."
+            ),
+        )
+        return
+    args = context.args or []
+    everyone = bool(args) and args[0].lower() in ("all", "tatca") and context.actor.is_admin
+    text, markup = await _page(context, 0, everyone)
+    await reply(update, context, text, reply_markup=markup)
+
+
+async def _page(
+    context: AppContext, page: int, everyone: bool
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    tr = context.tr
+    actor = context.actor
+    async with context.services.db.session() as session:
+        if everyone:
+            scopes = [EVERYTHING] if actor.is_owner else [r.scope for r in actor.admin_roles()]
+            rows, total = await act_q.recent(session, scopes=scopes, limit=PAGE, offset=page * PAGE)
+        else:
+            rows, total = await act_q.recent(
+                session, person_id=actor.person.id, limit=PAGE, offset=page * PAGE
+            )
+        values = await act_q.values_of(session, [a.id for a, _ in rows])
+        kinds = {a.type_key: await acts.kind(session, a.type_key) for a, _ in rows}
+    if not rows:
+        return (
+            tr._("No entries yet. Log one with /log.") if page == 0 else tr._("No more entries.")
+        ), None
+    title = tr._("Entries of your units") if everyone else tr._("Your recent entries")
+    lines = [
+        f"<b>{title}</b> ({tr.number(page * PAGE + 1)}–{tr.number(page * PAGE + len(rows))} / {tr.number(total)})"
+    ]
+    buttons: list[list[tuple[str, str]]] = []
+    for activity, unit in rows:
+        kind = kinds[activity.type_key]
+        assert kind is not None
+        shown = " · ".join(
+            f"{esc(m.label(tr.locale))} {show_value(tr, m, acts.from_milli(values[activity.id][m.key]))}"
+            for m in kind.measures
+            if values[activity.id].get(m.key)
+        )
+        lines.append(
+            f"\n#{activity.id} · {tr.day(activity.occurred_on)} · <b>{esc(kind.name(tr.locale))}</b> — {esc(unit.name)}\n{shown}"
+        )
+        buttons.append(
+            [
+                (tr._("Edit") + f" #{activity.id}", f"mine:e:{activity.id}"),
+                (tr._("Delete") + f" #{activity.id}", f"mine:d:{activity.id}"),
+                (tr._("History") + f" #{activity.id}", f"mine:h:{activity.id}"),
+            ]
+        )
+    flag = "a" if everyone else "m"
+    nav = []
+    if page > 0:
+        nav.append(("« " + tr._("Previous"), f"mine:p:{page - 1}:{flag}"))
+    if (page + 1) * PAGE < total:
+        nav.append((tr._("More") + " »", f"mine:p:{page + 1}:{flag}"))
+    if nav:
+        buttons.append(nav)
+    return "\n".join(lines), inline(buttons)
+
+
+async def on_button(update: Update, context: AppContext) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    tr = context.tr
+    parts = query.data.split(":")
+    try:
+        action, ident = parts[1], int(parts[2])
+    except (IndexError, ValueError):
+        await query.answer(tr._("This button is no longer active."), show_alert=True)
+        return
+    if action == "p":
+        everyone = len(parts) > 3 and parts[3] == "a" and context.actor.is_admin
+        await query.answer()
+        page_text, page_markup = await _page(context, max(ident, 0), everyone)
+        await query.edit_message_text(page_text, reply_markup=page_markup)
+        return
+    markup: InlineKeyboardMarkup | None = None
+    try:
+        async with context.services.db.session() as session:
+            activity, _unit = await acts.editable(session, context.actor, ident)
+            kind = await acts.kind(session, activity.type_key)
+            assert kind is not None
+            if action == "h":
+                text = await _history(context, session, ident, kind)
+            elif action == "e":
+                text = tr._("What do you want to change in entry #{id}?").format(id=ident)
+                markup = _fields(tr, ident, kind)
+            elif action == "d":
+                text = tr._("Delete entry #{id}? Its history is kept.").format(id=ident)
+                markup = inline(
+                    [
+                        [
+                            (tr._("Yes, delete it"), f"mine:dy:{ident}"),
+                            (tr._("No, keep it"), f"mine:dn:{ident}"),
+                        ]
+                    ]
+                )
+            elif action == "dy":
+                await acts.delete_entry(session, context.actor, ident, context.services.clock.now())
+                text = tr._("Entry #{id} was deleted.").format(id=ident)
+            elif action == "dn":
+                text = tr._("Entry #{id} was kept.").format(id=ident)
+            elif action != "f":
+                raise EntryError("not_found")
+    except EntryError as exc:
+        await query.answer(entry_problem(tr, exc.code), show_alert=True)
+        return
+    await query.answer()
+    if action == "f":
+        await _ask_field(update, context, ident, ":".join(parts[3:]), kind)
+        return
+    await reply(update, context, text, reply_markup=markup)
+
+
+def _fields(tr: Any, ident: int, kind: Kind) -> InlineKeyboardMarkup:
+    rows = [[(m.label(tr.locale)[:40], f"mine:f:{ident}:m:{m.key}")] for m in kind.measures]
+    rows.append([(tr._("Date"), f"mine:f:{ident}:date"), (tr._("Note"), f"mine:f:{ident}:note")])
+    return inline(rows)
+
+
+async def _ask_field(
+    update: Update, context: AppContext, ident: int, field: str, kind: Kind
+) -> None:
+    assert update.effective_chat and update.effective_user
+    tr = context.tr
+    if field == "m":
+        field = ""
+    parts = field
+    measure = (
+        kind.measure(parts.split(":", 1)[1]) if parts.startswith("m") and ":" in parts else None
+    )
+    if measure is None and parts not in ("date", "note"):
+        await reply(update, context, tr._("This button is no longer active."))
+        return
+    state = FlowState(FLOW, "value", {"id": ident, "field": field})
+    await conversation.save(
+        context.services, update.effective_chat.id, update.effective_user.id, state
+    )
+    if measure is not None:
+        prompt = tr._("Type the new value for “{label}”.").format(
+            label=esc(measure.label(tr.locale))
+        )
+    elif field == "date":
+        prompt = tr._("Type the new date (dd/mm/yyyy).")
+    else:
+        prompt = tr._("Type the new note, or send a single dash (-) to remove it.")
+    await reply(update, context, prompt + "\n" + tr._("/cancel keeps the entry as it is."))
+
+
+async def on_text(update: Update, context: AppContext, state: FlowState) -> None:
+    assert update.message is not None and update.message.text is not None and update.effective_chat
+    tr = context.tr
+    ident, field = int(state.data["id"]), str(state.data["field"])
+    text = nfc(update.message.text.strip())
+    services = context.services
+    try:
+        async with services.db.session() as session:
+            activity, unit = await acts.editable(session, context.actor, ident)
+            kind = await acts.kind(session, activity.type_key)
+            assert kind is not None
+            now = services.clock.now()
+            if field.startswith("m:"):
+                measure = kind.measure(field[2:])
+                assert measure is not None
+                try:
+                    value = parse_amount(text, measure.kind)  # type: ignore[arg-type]
+                except ParseError as exc:
+                    await reply(
+                        update,
+                        context,
+                        parse_problem(tr, exc, measure.kind, measure.label(tr.locale)),
+                    )
+                    return
+                await acts.edit_entry(
+                    session, context.actor, ident, now, values={measure.key: value}
+                )
+            elif field == "date":
+                today = today_local(context)
+                try:
+                    day = parse_date(text, today)
+                except ParseError as exc:
+                    await reply(update, context, date_problem(tr, exc, today))
+                    return
+                await acts.edit_entry(session, context.actor, ident, now, occurred_on=day)
+            else:
+                if len(text) > acts.MAX_NOTE:
+                    await reply(
+                        update,
+                        context,
+                        tr._(
+                            "A note can be at most {max} characters; yours has {count}. Shorten it and send it again."
+                        ).format(max=tr.number(acts.MAX_NOTE), count=tr.number(len(text))),
+                    )
+                    return
+                await acts.edit_entry(
+                    session,
+                    context.actor,
+                    ident,
+                    now,
+                    note=None if text == "-" else text,
+                    change_note=True,
+                )
+            values = (await act_q.values_of(session, [ident]))[ident]
+            body = card(
+                tr,
+                kind,
+                unit.name,
+                {k: acts.from_milli(v) for k, v in values.items()},
+                activity.occurred_on,
+                activity.note,
+                bool(activity.photo_file_id),
+            )
+    except EntryError as exc:
+        await conversation.clear(
+            services, update.effective_chat.id, context.actor.person.telegram_id
+        )
+        await reply(update, context, entry_problem(tr, exc.code))
+        return
+    await conversation.clear(services, update.effective_chat.id, context.actor.person.telegram_id)
+    await reply(update, context, tr._("Entry #{id} was changed.").format(id=ident) + "\n\n" + body)
+
+
+async def _history(context: AppContext, session: Any, ident: int, kind: Kind) -> str:
+    tr = context.tr
+    rows = await act_q.history(session, ident)
+    names: dict[int, str] = {}
+    lines = [tr._("History of entry #{id}:").format(id=ident)]
+    labels = {
+        "create": tr._("created"),
+        "edit": tr._("changed"),
+        "delete": tr._("deleted"),
+    }
+    for row in rows:
+        who = "?"
+        if row.person_id is not None:
+            if row.person_id not in names:
+                person = await session.get(Person, row.person_id)
+                names[row.person_id] = (
+                    display_name(person.first_name, person.last_name) if person else "?"
+                )
+            who = names[row.person_id]
+        line = f"• {tr.moment(row.at)} · {esc(who)} · {labels.get(row.action, row.action)}"
+        if row.action == "edit" and row.before and row.after:
+            line += ": " + "; ".join(_diff(tr, kind, row.before, row.after))
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _diff(tr: Any, kind: Kind, before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    changes = []
+    for m in kind.measures:
+        old, new = before.get("values", {}).get(m.key), after.get("values", {}).get(m.key)
+        if old != new:
+            changes.append(
+                f"{esc(m.label(tr.locale))} {show_value(tr, m, Decimal(old or 0))} → {show_value(tr, m, Decimal(new or 0))}"
+            )
+    if before.get("occurred_on") != after.get("occurred_on"):
+        changes.append(
+            tr._("date")
+            + f" {tr.day(date.fromisoformat(before['occurred_on']))} → {tr.day(date.fromisoformat(after['occurred_on']))}"
+        )
+    if before.get("note") != after.get("note"):
+        changes.append(tr._("note"))
+    return changes
+
+
+register_flow(FLOW, on_text)

@@ -1,0 +1,251 @@
+"""/log end to end: the guided flow in both languages, /back and /skip, every refusal, drafts that
+survive /cancel and restarts, and the one-line shortcut."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from storage.models import Activity, ActivityValue, LogDraft
+from tests.harness import Harness
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.fixture
+async def h(harness: Harness) -> Harness:
+    await harness.seed_demo()
+    return harness
+
+
+async def saved(h: Harness) -> list[tuple[Activity, dict[str, int]]]:
+    async with h.db.session() as session:
+        rows = (await session.scalars(select(Activity).order_by(Activity.id))).all()
+        values = (await session.scalars(select(ActivityValue))).all()
+    by_id: dict[int, dict[str, int]] = {a.id: {} for a in rows}
+    for v in values:
+        by_id[v.activity_id][v.measure_key] = v.value_milli
+    return [(a, by_id[a.id]) for a in rows]
+
+
+async def test_guided_entry_in_vietnamese(h: Harness) -> None:
+    nam = h.user(1004, "Nam")  # cán bộ of Thôn Cầu Bâm: one unit, so no unit question
+    picker = (await nam.send("/log"))[0]
+    assert picker.text == "Bạn đã làm gì? Chọn hoạt động:"
+    assert picker.inline_buttons[0][0]["text"] == 'Vận động Quỹ "Vì người nghèo"'
+    assert (await nam.press("Nhà Đại đoàn kết"))[-1].text.startswith(
+        "Nhà Đại đoàn kết\nXây mới (căn)? Gõ một số, ví dụ 2."
+    )
+    assert "Sửa chữa (căn)?" in (await nam.send("2"))[0].text
+    assert "Giá trị (đồng)?" in (await nam.press("0 — không có"))[-1].text
+    assert "Ngày diễn ra?" in (await nam.send("120tr"))[0].text
+    assert "Ghi chú ngắn" in (await nam.press("Hôm qua"))[-1].text
+    assert "Gửi một ảnh" in (await nam.send("thôn 3, hộ ông Sùng"))[0].text
+    review = (await nam.send_photo(PNG))[0]
+    assert review.text == (
+        "Kiểm tra rồi lưu:\n\n"
+        "Nhà Đại đoàn kết — Thôn Cầu Bâm (xã Yên Nguyên)\n"
+        "Xây mới: 2 căn\nSửa chữa: 0 căn\nGiá trị: 120.000.000\xa0₫\n"
+        "Ngày: 15/11/2026\nGhi chú: thôn 3, hộ ông Sùng\nẢnh: có"
+    )
+    done = (await nam.press("Lưu"))[-1]
+    assert done.text.startswith("Đã lưu thành mục #1.")
+    [(activity, values)] = await saved(h)
+    assert values == {"built": 2000, "repaired": 0, "value": 120_000_000_000}
+    assert activity.occurred_on.isoformat() == "2026-11-15" and activity.photo_file_id
+    async with h.db.session() as session:
+        assert await session.get(LogDraft, activity.person_id) is None
+
+
+async def test_guided_entry_in_english_with_back_and_skip(h: Harness) -> None:
+    anna = h.user(1011, "Anna", language_code="en")
+    await anna.send("/log")
+    assert (await anna.press("Voter contact meetings"))[-1].text.startswith(
+        "Voter contact meetings\nMeetings (meetings)?"
+    )
+    await anna.send("1")
+    again = (await anna.send("/back"))[0]
+    assert "Meetings (meetings)?" in again.text
+    await anna.send("2")
+    await anna.send("150")
+    assert "When did it take place?" in (await anna.send("12"))[0].text
+    await anna.send("14/11/2026")
+    assert "Send a photo" in (await anna.send("/skip"))[0].text
+    review = (await anna.send("/skip"))[0].text
+    assert (
+        "Meetings: 2 meetings\nVoters present: 150 people\nPetitions and opinions: 12 items\nDate: 14/11/2026"
+        in review
+    )
+    assert (await anna.press("Save"))[-1].text.startswith("Saved as entry #1.")
+
+
+async def test_refusals_keep_the_draft(h: Harness) -> None:
+    nam = h.user(1004, "Nam")
+    await nam.send("/log")
+    await nam.press("Nhà Đại đoàn kết")
+    assert (await nam.send("abc"))[0].text == "“abc” không phải là số. Hãy gõ ví dụ 2."
+    assert (await nam.send("-5"))[0].text == "Số không được âm. Hãy gõ ví dụ 2."
+    assert (await nam.send("1,5"))[0].text == "Xây mới phải là số nguyên. Hãy gõ ví dụ 2."
+    assert (await nam.send("9" * 30))[0].text.startswith("Số quá lớn.")
+    await nam.send("2")
+    await nam.send("0")
+    assert (await nam.send("2,5"))[0].text.startswith("Giá trị phải là số nguyên.")
+    ceiling = (await nam.send("100 tỷ"))[0]
+    assert ceiling.text.startswith(
+        "Nhà Đại đoàn kết\n100.000.000.000\xa0₫ cho “Giá trị” lớn bất thường. Có đúng không?"
+    )
+    assert "Giá trị (đồng)?" in (await nam.press("Không, nhập lại"))[-1].text
+    await nam.send("1,2 tỷ")
+    assert (await nam.send("31/02/2026"))[0].text.startswith("“31/02/2026” không phải là ngày.")
+    assert (await nam.send("20/12/2026"))[0].text.startswith(
+        "“20/12/2026” là ngày trong tương lai."
+    )
+    await nam.send("hôm nay")
+    long_note = (await nam.send("x" * 5000))[0].text
+    assert long_note == "Ghi chú tối đa 1.000 ký tự; bạn gửi 5.000. Hãy rút gọn rồi gửi lại."
+    assert (await nam.send_sticker())[0].text.startswith("Bước này cần chữ")
+    await nam.send("ngắn gọn")
+    assert (await nam.send("ảnh đây"))[0].text == "Hãy gửi một ảnh, hoặc bấm “Không có ảnh”."
+    assert (await nam.send_document(b"%PDF-1.4", "anh.pdf"))[0].text.startswith(
+        "Hãy gửi hình dưới dạng ảnh"
+    )
+    review = (await nam.press("Không có ảnh"))[-1].text
+    assert "Giá trị: 1.200.000.000\xa0₫" in review and "Ghi chú: ngắn gọn" in review
+
+
+async def test_cancel_keeps_the_draft_and_log_offers_it(h: Harness) -> None:
+    nam = h.user(1004, "Nam")
+    await nam.send("/log")
+    await nam.press("Tiếp »")
+    await nam.press("Hòa giải ở cơ sở")
+    await nam.send("3")
+    assert (await nam.send("/cancel"))[0].text == "Đã hủy. Những gì bạn đã lưu vẫn được giữ nguyên."
+    offer = (await nam.send("/log"))[0]
+    assert offer.text == "Bạn có một mục chưa lưu: Hòa giải ở cơ sở. Tiếp tục, hay ghi mục mới?"
+    assert "Ngày diễn ra?" in (await nam.press("Tiếp tục"))[-1].text
+    await nam.send("/cancel")
+    await nam.send("/log")
+    assert (await nam.press("Bỏ, ghi mục mới"))[-1].text == "Bạn đã làm gì? Chọn hoạt động:"
+
+
+async def test_restart_in_the_middle_resumes_where_the_user_was(h: Harness) -> None:
+    nam = h.user(1004, "Nam")
+    await nam.send("/log")
+    await nam.press("Nhà Đại đoàn kết")
+    await nam.send("1")
+    await h.restart()
+    assert "Giá trị (đồng)?" in (await nam.send("1"))[0].text
+    await h.restart()
+    await nam.send("350 triệu")
+    await nam.press("Hôm nay")
+    await nam.press("Không có ghi chú")
+    await nam.press("Không có ảnh")
+    await nam.press("Lưu")
+    [(_, values)] = await saved(h)
+    assert values == {"built": 1000, "repaired": 1000, "value": 350_000_000_000}
+
+
+async def test_member_of_two_units_is_asked_which(h: Harness) -> None:
+    await h.grant(1004, "02365-nong_dan", "cadre")
+    nam = h.user(1004, "Nam")
+    question = (await nam.send("/log"))[0]
+    assert question.text == "Mục này cho đơn vị nào?"
+    labels = [b["text"] for row in question.inline_buttons for b in row]
+    assert labels == ["Thôn Cầu Bâm (xã Yên Nguyên)", "Hội Nông dân xã Yên Nguyên"] or set(
+        labels
+    ) == {
+        "Thôn Cầu Bâm (xã Yên Nguyên)",
+        "Hội Nông dân xã Yên Nguyên",
+    }
+    assert (await nam.press("Hội Nông dân xã Yên Nguyên"))[
+        -1
+    ].text == "Bạn đã làm gì? Chọn hoạt động:"
+    # /back from the activity question returns to the unit question.
+    assert (await nam.send("/back"))[0].text == "Mục này cho đơn vị nào?"
+
+
+async def test_shortcut_saves_in_one_line(h: Harness) -> None:
+    nam = h.user(1004, "Nam")
+    done = (await nam.send('/log nha_dai_doan_ket 2 120tr "thôn 3"'))[0]
+    assert done.text.startswith("Đã lưu thành mục #1.")
+    assert (
+        "Xây mới: 2 căn\nSửa chữa: 0 căn\nGiá trị: 120.000.000\xa0₫\nNgày: 16/11/2026\nGhi chú: thôn 3"
+        in done.text
+    )
+    assert [b["text"] for b in done.inline_buttons[0]] == ["Sửa", "Xóa"]
+    await nam.send("/log hoa_giai 2 hôm qua")
+    await nam.send("/log tuyen_truyen 3 250 “họp dân thôn”")
+    rows = await saved(h)
+    assert rows[1][0].occurred_on.isoformat() == "2026-11-15" and rows[1][1] == {"cases": 2000}
+    assert (
+        rows[2][1] == {"sessions": 3000, "participants": 250_000}
+        and rows[2][0].note == "họp dân thôn"
+    )
+
+
+async def test_wrong_shortcuts_answer_with_the_right_form(h: Harness) -> None:
+    nam = h.user(1004, "Nam")
+    form = (await nam.send("/log nha_dai_doan_ket abc"))[0].text
+    assert form.startswith(
+        'Với Nhà Đại đoàn kết hãy viết: /log nha_dai_doan_ket <Xây mới> <Sửa chữa> <Giá trị> "ghi chú"'
+    )
+    assert (await nam.send("/log nha_dai_doan_ket 1 2 3 4 5"))[0].text.startswith(
+        "Với Nhà Đại đoàn kết hãy viết:"
+    )
+    assert (await nam.send("/log nha_dai_doan_ket -2"))[0].text.startswith(
+        "Với Nhà Đại đoàn kết hãy viết:"
+    )
+    unknown = (await nam.send("/log xyz 2"))[0].text
+    assert unknown.startswith("Tôi không biết hoạt động “xyz”.") and "nha_dai_doan_ket" in unknown
+    assert (await nam.send('/log hoa_giai 2 "chưa đóng'))[0].text.startswith(
+        "Dấu ngoặc kép chưa đóng."
+    )
+    assert await saved(h) == []
+
+
+async def test_shortcut_above_the_ceiling_asks_first(h: Harness) -> None:
+    nam = h.user(1004, "Nam")
+    question = (await nam.send("/log quy 68 tỷ"))[0]
+    assert (
+        "68.000.000.000\xa0₫ cho “Số tiền vận động” lớn bất thường. Có đúng không?" in question.text
+    )
+    review = (await nam.press("Đúng"))[-1]
+    assert review.text.startswith("Kiểm tra rồi lưu:")
+    await nam.press("Lưu")
+    [(_, values)] = await saved(h)
+    assert values == {"amount": 68_000_000_000_000}
+
+
+async def test_stranger_and_group_are_refused(h: Harness) -> None:
+    stranger = h.user(2301, "Khách")
+    assert (await stranger.send("/log"))[0].text.startswith("Bạn chưa thuộc đơn vị nào.")
+    assert (await stranger.send("/mine"))[0].text.startswith("Bạn chưa thuộc đơn vị nào.")
+    nam = h.user(1004, "Nam")
+    group = h.emu.group(-1007777, "Thôn Cầu Bâm")
+    await group.add_bot(nam)
+    assert (await nam.send("/log@phoihop_bot", chat=group))[0].text.startswith(
+        "Hãy ghi hoạt động trong cuộc trò chuyện riêng"
+    )
+    assert await saved(h) == []
+
+
+async def test_menu_button_opens_the_log(h: Harness) -> None:
+    nam = h.user(1004, "Nam")
+    assert (await nam.send("Ghi hoạt động"))[0].text == "Bạn đã làm gì? Chọn hoạt động:"
+
+
+async def test_all_zero_entry_is_refused(h: Harness) -> None:
+    nam = h.user(1004, "Nam")
+    await nam.send("/log")
+    await nam.press("Tiếp »")
+    await nam.press("Hòa giải ở cơ sở")
+    await nam.press("0 — không có")
+    await nam.press("Hôm nay")
+    await nam.press("Không có ghi chú")
+    await nam.press("Không có ảnh")
+    replies = await nam.press("Lưu")
+    assert replies[0].text == "Mỗi mục cần ít nhất một số lớn hơn 0. Hãy gõ lại các số."
+    assert "Số vụ hòa giải (vụ)?" in replies[-1].text
+    assert Decimal(0) == Decimal(len(await saved(h)))

@@ -1,0 +1,121 @@
+"""/mine: recent entries, edit and delete with history; nobody changes what is not theirs, and
+nothing changes in an approved period."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from storage.models import Activity, ActivityHistory, PeriodLock
+from storage.queries import units as units_q
+from tests.harness import Harness
+
+
+@pytest.fixture
+async def h(harness: Harness) -> Harness:
+    await harness.seed_demo()
+    return harness
+
+
+async def test_list_edit_history_and_delete(h: Harness) -> None:
+    nam = h.user(1004, "Nam")
+    await nam.send('/log nha_dai_doan_ket 2 120tr "thôn 3"')
+    await nam.send("/log hoa_giai 1")
+    listing = (await nam.send("/mine"))[0]
+    assert listing.text.startswith("Các mục gần đây của bạn (1–2 / 2)")
+    assert (
+        "#1 · 16/11/2026 · Nhà Đại đoàn kết — Thôn Cầu Bâm (xã Yên Nguyên)\nXây mới 2 căn · Giá trị 120.000.000\xa0₫"
+        in listing.text
+    )
+
+    await nam.press("Sửa #1")
+    assert (await nam.press("Xây mới"))[-1].text.startswith("Gõ giá trị mới cho “Xây mới”.")
+    assert (await nam.send("-1"))[0].text == "Số không được âm. Hãy gõ ví dụ 2."
+    changed = (await nam.send("3"))[0].text
+    assert changed.startswith("Đã sửa mục #1.") and "Xây mới: 3 căn" in changed
+
+    history = (await nam.press_data("mine:h:1"))[-1].text
+    assert history.startswith("Lịch sử mục #1:")
+    assert "Lan" not in history and "· tạo" in history and "· sửa: Xây mới 2 căn → 3 căn" in history
+
+    await nam.press_data("mine:d:2")
+    assert (await nam.press("Đúng, xóa đi"))[-1].text == "Đã xóa mục #2."
+    assert (await nam.send("/mine"))[0].text.startswith("Các mục gần đây của bạn (1–1 / 1)")
+    async with h.db.session() as session:
+        actions = [
+            r.action
+            for r in (
+                await session.scalars(select(ActivityHistory).order_by(ActivityHistory.id))
+            ).all()
+        ]
+        deleted = await session.get(Activity, 2)
+    assert actions == ["create", "create", "edit", "delete"]
+    assert deleted is not None and deleted.deleted_at is not None
+
+
+async def test_others_entries_are_out_of_reach(h: Harness) -> None:
+    nam = h.user(1004, "Nam")  # Thôn Cầu Bâm, xã Yên Nguyên
+    await nam.send("/log hoa_giai 1")
+    duc = h.user(1009, "Đức")  # cadre in xã Kim Bình
+    await duc.send("/start")
+    await duc.press_data("mine:e:1")
+    assert h.emu.callback_answers[-1]["text"] == "Bạn chỉ sửa được các mục của đơn vị mình."
+    await duc.press_data("mine:dy:1")
+    assert h.emu.callback_answers[-1]["text"] == "Bạn chỉ sửa được các mục của đơn vị mình."
+    thu = h.user(1008, "Thu")  # leads Kim Bình, not Yên Nguyên
+    await thu.send("/start")
+    await thu.press_data("mine:f:1:m:cases")
+    assert h.emu.callback_answers[-1]["text"] == "Bạn chỉ sửa được các mục của đơn vị mình."
+    assert (await thu.send("/mine all"))[0].text == "Chưa có mục nào. Ghi mục đầu tiên bằng /log."
+    async with h.db.session() as session:
+        assert (await session.get(Activity, 1)).deleted_at is None  # type: ignore[union-attr]
+
+
+async def test_commune_leader_corrects_a_cadres_entry(h: Harness) -> None:
+    nam = h.user(1004, "Nam")
+    await nam.send("/log tuyen_truyen 2 80")
+    lan = h.user(1002, "Lan", language_code="en")
+    listing = (await lan.send("/mine all"))[0]
+    assert listing.text.startswith("Entries of your units (1–1 / 1)")
+    await lan.press("Edit #1")
+    await lan.press("Participants")
+    assert (await lan.send("95"))[0].text.startswith("Entry #1 was changed.")
+    history = (await lan.press_data("mine:h:1"))[-1].text
+    assert "changed: Participants 80 people → 95 people" in history
+
+
+async def test_approved_period_is_locked(h: Harness) -> None:
+    nam = h.user(1004, "Nam")
+    await nam.send("/log hoa_giai 1")
+    async with h.db.session() as session:
+        commune = await units_q.by_code(session, "02365")
+        assert commune is not None
+        session.add(
+            PeriodLock(
+                unit_id=commune.id,
+                starts_on=date(2026, 10, 15),
+                ends_on=date(2026, 11, 14),
+                reason="test",
+                created_at=h.clock.now(),
+            )
+        )
+    await nam.press_data("mine:e:1")  # dated 16/11: outside the locked period
+    assert "Bạn muốn sửa gì trong mục #1?" in nam.last.text  # type: ignore[union-attr]
+    await nam.press("Ngày")
+    assert (await nam.send("10/11/2026"))[
+        0
+    ].text == "Báo cáo kỳ này đã được duyệt nên các mục trong kỳ không sửa được nữa."
+    await nam.send("/log hoa_giai 2 10/11/2026")
+    assert nam.last.text == "Báo cáo kỳ này đã được duyệt nên các mục trong kỳ không sửa được nữa."  # type: ignore[union-attr]
+
+
+async def test_paging(h: Harness) -> None:
+    nam = h.user(1004, "Nam")
+    for n in range(1, 8):
+        await nam.send(f"/log hoa_giai {n}")
+    first = (await nam.send("/mine"))[0]
+    assert first.text.startswith("Các mục gần đây của bạn (1–5 / 7)")
+    second = (await nam.press("Tiếp »"))[-1]
+    assert second.edited and second.text.startswith("Các mục gần đây của bạn (6–7 / 7)")

@@ -115,6 +115,10 @@ def _labels(value: Any, where: str, errors: list[str]) -> tuple[str, str]:
     ):
         errors.append(f"{where} needs both vi and en")
         return "", ""
+    extra = sorted(str(k) for k in value if k not in ("vi", "en", "__line__"))
+    if extra:
+        # Usually an unquoted comma in a flow mapping: {vi: Xóa nhà tạm, nhà dột nát} splits the name.
+        errors.append(f"{where} has unexpected {', '.join(extra)} (put text with commas in quotes)")
     return str(value["vi"]).strip(), str(value["en"]).strip()
 
 

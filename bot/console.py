@@ -13,10 +13,11 @@ import re
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from bot.app import App, build_application
 from bot.clock import SystemClock
-from bot.demo import Demo, seed_demo
+from bot.demo import Demo, seed_demo, seed_demo_activities
 from bot.emulator import BotApiEmulator, BotMessage, UserClient
 from bot.onboarding import create_invite, invite_link
 from bot.runner import make_services, start_app, stop_app
@@ -73,7 +74,7 @@ async def console_session(
     try:
         # The console is for trying things: it brings the schema up to date itself.
         await prepare_database(db, SystemClock().now())
-        people = await _seed(db, out) if demo else None
+        people = await _seed(db, out, settings.tz) if demo else None
         app = build_application(make_services(settings, db), token=emulator.token, rate_limit=False)
         await start_app(app, poll_timeout=1)
         emulator.settle_hook = app.update_queue.join
@@ -86,13 +87,16 @@ async def console_session(
     return 0
 
 
-async def _seed(db: Database, out: Out) -> Demo | None:
+async def _seed(db: Database, out: Out, tz: ZoneInfo) -> Demo | None:
     clock = SystemClock()
     async with db.session() as session:
         if await units_q.count(session):
             out("(the database already has units: demo data not added)")
             return None
         demo = await seed_demo(session, clock.now())
+        entries = await seed_demo_activities(
+            session, clock.now().astimezone(tz).date(), clock.now()
+        )
         newcomer_unit = await units_q.by_code(session, f"{demo.people[4].unit_code}")
         assert newcomer_unit is not None
         code = await create_invite(
@@ -103,7 +107,9 @@ async def _seed(db: Database, out: Out) -> Demo | None:
             valid_for=timedelta(days=7),
             max_uses=5,
         )
-    out(f"Demo: {demo.province.name}, its communes, residential areas and member organisations.")
+    out(
+        f"Demo: {demo.province.name}, its communes, residential areas and member organisations; {entries} activities over the past year."
+    )
     out(_people_table(demo))
     out(f"Invite link for new cadres of {newcomer_unit.name}: {invite_link('phoihop_bot', code)}")
     out(f"Try: /as 1012, then /start {code}")

@@ -4,13 +4,14 @@ people in several roles. Later features add their demo data here."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.units import ImportFailed, province_code, provinces_data, ward_code
-from storage.models import Unit
+from storage.models import Activity, ActivityValue, Unit
 from storage.queries import people as people_q
 from storage.queries import units as units_q
 
@@ -158,3 +159,98 @@ async def seed_demo(session: AsyncSession, now: datetime) -> Demo:
             await people_q.grant(session, person.id, unit.id, p.role, now, "demo")
     await session.flush()
     return Demo(province=province, people=people)
+
+
+#: What each organisation logs in the demo, with (min, max) per measure for one entry. The scale
+#: follows the seeds: Kon Tum raised 68 tỷ for the Fund for the Poor and built ~2.000 Great
+#: Solidarity houses over five years province-wide; a residential area logs a small share of that.
+DEMO_ACTIVITY = {
+    "mttq_area": (
+        ("quy_vi_nguoi_ngheo", {"amount": (5_000_000, 60_000_000)}),
+        (
+            "nha_dai_doan_ket",
+            {"built": (0, 1), "repaired": (0, 1), "value": (40_000_000, 120_000_000)},
+        ),
+        ("hoa_giai", {"cases": (1, 3)}),
+        ("tuyen_truyen", {"sessions": (1, 2), "participants": (30, 120)}),
+        ("don_thu", {"received": (0, 3), "forwarded": (0, 2), "resolved": (0, 2)}),
+        ("an_sinh_xa_hoi", {"amount": (10_000_000, 80_000_000)}),
+    ),
+    "mttq_commune": (
+        ("tiep_xuc_cu_tri", {"meetings": (1, 2), "participants": (80, 250), "petitions": (5, 25)}),
+        ("giam_sat", {"sessions": (1, 2)}),
+        ("phan_bien", {"meetings": (0, 1)}),
+        ("doi_thoai", {"meetings": (0, 1)}),
+        ("chuong_trinh_phoi_hop", {"documents": (0, 1)}),
+        ("xoa_nha_tam", {"houses": (0, 2)}),
+    ),
+    "phu_nu": (
+        ("ho_ngheo_ho_tro", {"households": (1, 5), "value": (2_000_000, 20_000_000)}),
+        ("tuyen_truyen", {"sessions": (1, 2), "participants": (20, 60)}),
+        ("ket_nap", {"persons": (1, 6)}),
+    ),
+    "thanh_nien": (
+        ("tuyen_truyen", {"sessions": (1, 3), "participants": (20, 80)}),
+        ("ket_nap", {"persons": (1, 8)}),
+    ),
+    "nong_dan": (
+        ("dan_van_kheo", {"models": (0, 1)}),
+        ("ho_ngheo_ho_tro", {"households": (1, 4), "value": (3_000_000, 15_000_000)}),
+    ),
+    "cuu_chien_binh": (
+        ("hoa_giai", {"cases": (1, 2)}),
+        ("tuyen_truyen", {"sessions": (1, 1), "participants": (15, 40)}),
+    ),
+}
+
+
+async def seed_demo_activities(
+    session: AsyncSession, today: date, now: datetime, seed: int = 2026
+) -> int:
+    """A year of entries across the demo tree (deterministic), so totals look like real reports."""
+    rng = random.Random(seed)
+    units = [u for u in await units_q.list_units(session) if u.parent_id is not None]
+    members: dict[int, int] = {}
+    for unit in units:
+        for person, _role in await people_q.members_of(session, unit.id):
+            members.setdefault(unit.id, person.id)
+    planned: list[tuple[Activity, dict[str, int]]] = []
+    for unit in units:
+        profile = (
+            "mttq_commune"
+            if unit.org == "mttq" and unit.kind == "commune"
+            else "mttq_area"
+            if unit.org == "mttq"
+            else unit.org
+        )
+        catalog = DEMO_ACTIVITY.get(profile)
+        if not catalog:
+            continue
+        for days_ago in range(365, 0, -1):
+            if rng.random() > 0.06:  # about two entries a month per unit
+                continue
+            type_key, ranges = rng.choice(catalog)
+            values = {key: rng.randint(low, high) for key, (low, high) in ranges.items()}
+            if not any(values.values()):
+                values[next(iter(ranges))] = 1
+            activity = Activity(
+                unit_id=unit.id,
+                person_id=members.get(unit.id),
+                type_key=type_key,
+                occurred_on=today - timedelta(days=days_ago),
+                source="demo",
+                created_at=now,
+                updated_at=now,
+                version=1,
+            )
+            planned.append((activity, values))
+    session.add_all([a for a, _ in planned])
+    await session.flush()  # one batched INSERT ... RETURNING for the ids
+    session.add_all(
+        ActivityValue(activity_id=a.id, measure_key=k, value_milli=v * 1000)
+        for a, values in planned
+        for k, v in values.items()
+    )
+    count = len(planned)
+    await session.flush()
+    return count

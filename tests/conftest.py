@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlalchemy import text
 
+from bot.catalog import ensure_default_catalog
 from bot.clock import FakeClock
 from bot.i18n import I18n
 from bot.schema import prepare_database
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from tests.harness import Harness
 
 POSTGRES_URL = os.environ.get("PHOIHOP_TEST_POSTGRES_URL")
-REFERENCE_TABLES = {"unit_kinds", "organisations", "activity_types", "activity_measures"}
+REFERENCE_TABLES = {"unit_kinds", "organisations"}
 
 #: Monday 16/11/2026 08:30 in Hà Nội.
 T0 = datetime(2026, 11, 16, 1, 30, tzinfo=UTC)
@@ -105,6 +106,8 @@ async def db(
         tables = [t.name for t in Base.metadata.sorted_tables if t.name not in REFERENCE_TABLES]
         async with database.engine.begin() as conn:
             await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        async with database.session() as session:
+            await ensure_default_catalog(session, T0)
     yield database
     await database.dispose()
 

@@ -1,0 +1,103 @@
+"""The catalog file: validated with line numbers; loading adds and retires types without losing
+entries."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot import activities as acts
+from bot.access import load_actor
+from bot.catalog import DEFAULT_CATALOG, CatalogError, load_catalog, parse_catalog
+from bot.clock import FakeClock
+from bot.demo import seed_demo
+from storage.db import Database
+from storage.queries import activities as act_q
+from storage.queries import people as people_q
+
+
+def test_default_catalog_has_the_indicators_of_section_7() -> None:
+    specs = parse_catalog(DEFAULT_CATALOG.read_text(encoding="utf-8"))
+    assert len(specs) == 15
+    by_key = {s.key: s for s in specs}
+    assert by_key["xoa_nha_tam"].name_vi == "Xóa nhà tạm, nhà dột nát"
+    assert [m.key for m in by_key["nha_dai_doan_ket"].measures] == ["built", "repaired", "value"]
+    assert [m.kind for m in by_key["nha_dai_doan_ket"].measures] == ["count", "count", "money"]
+    assert all(m.label_vi and m.label_en for s in specs for m in s.measures)
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("types: [", "line 1: not valid YAML"),
+        ("items: []", "line 1: the file must have a list `types:`"),
+        (
+            "types:\n  - key: a\n    name: {vi: A, en: A}\n    measures:\n      - {key: n, kind: weight, label: {vi: N, en: N}}\n",
+            "line 5: type a: measure n: kind must be one of count, money, decimal, not 'weight'",
+        ),
+        (
+            "types:\n  - key: a\n    name: {vi: A}\n    measures: [{key: n, kind: count, label: {vi: N, en: N}}]\n",
+            "line 2: type a: name needs both vi and en",
+        ),
+        (
+            "types:\n  - key: a\n    name: {vi: Xóa nhà tạm, nhà dột nát, en: A}\n    measures: [{key: n, kind: count, label: {vi: N, en: N}}]\n",
+            "line 2: type a: name has unexpected nhà dột nát (put text with commas in quotes)",
+        ),
+        (
+            "types:\n  - key: a\n    name: {vi: A, en: A}\n    measures: [{key: n, kind: count, label: {vi: N, en: N}}]\n  - key: a\n    name: {vi: A, en: A}\n    measures: [{key: n, kind: count, label: {vi: N, en: N}}]\n",
+            "line 5: type a appears twice",
+        ),
+        (
+            "types:\n  - key: Bad Key\n",
+            "line 2: type key 'Bad Key' must be lower-case letters, digits and _",
+        ),
+        (
+            "types:\n  - key: a\n    name: {vi: A, en: A}\n",
+            "line 2: type a needs at least one measure",
+        ),
+    ],
+)
+def test_errors_name_the_line(text: str, error: str) -> None:
+    with pytest.raises(CatalogError) as info:
+        parse_catalog(text)
+    assert any(e.startswith(error) for e in info.value.errors), info.value.errors
+
+
+RETIRE = """
+types:
+  - key: hoa_giai
+    name: {vi: Hòa giải ở cơ sở, en: Grassroots mediation}
+    retired: true
+    measures: [{key: cases, kind: count, label: {vi: Số vụ hòa giải, en: Cases}}]
+  - key: cuu_tro
+    name: {vi: Cứu trợ thiên tai, en: Disaster relief}
+    measures:
+      - {key: amount, kind: money, label: {vi: Số tiền, en: Amount}}
+      - {key: tonnes, kind: decimal, label: {vi: Hàng hóa, en: Goods}, unit: {vi: tấn, en: tonnes}}
+"""
+
+
+async def test_retiring_keeps_entries_and_new_types_are_offered(
+    db: Database, clock: FakeClock
+) -> None:
+    async with db.session() as session:
+        await seed_demo(session, clock.now())
+        person = await people_q.by_telegram_id(session, 1004)
+        assert person is not None
+        actor = await load_actor(session, person)
+        entry = acts.NewEntry(
+            unit_id=actor.roles[0].unit.id,
+            type_key="hoa_giai",
+            values={"cases": acts.Decimal(2)},
+            occurred_on=date(2026, 11, 10),
+        )
+        activity = await acts.create_entry(session, actor, entry, clock.now())
+        report = await load_catalog(session, parse_catalog(RETIRE), clock.now())
+        assert report.retired == ["hoa_giai"] and report.added == ["cuu_tro"]
+        offered = [k.key for k in await acts.offered_kinds(session, person.id)]
+        assert "hoa_giai" not in offered and offered[-1] == "cuu_tro"
+        kept = await act_q.values_of(session, [activity.id])
+        assert kept[activity.id] == {"cases": 2000}
+        cuu_tro = await acts.kind(session, "cuu_tro")
+        assert cuu_tro is not None and [m.unit("vi") for m in cuu_tro.measures] == ["", "tấn"]

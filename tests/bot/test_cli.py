@@ -204,3 +204,34 @@ def test_bad_or_unreachable_database(
     assert "secret" not in err and err.count("\n") == 1
     code, _, err = run(capsys, f"sqlite+aiosqlite:///{tmp_path}/no/such/dir/x.db", "units", "list")
     assert code == 2 and err.startswith("phoihop: cannot use the database")
+
+
+def test_catalog_load(url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert run(capsys, url, "db", "upgrade")[0] == 0
+    assert run(capsys, url, "catalog", "load")[1].strip() == "0 added, 15 updated, 0 retired"
+    extra = tmp_path / "extra.yaml"
+    extra.write_text(
+        "types:\n"
+        "  - key: cuu_tro\n"
+        "    name: {vi: Cứu trợ thiên tai, en: Disaster relief}\n"
+        "    measures: [{key: amount, kind: money, label: {vi: Số tiền, en: Amount}}]\n"
+        "  - key: hoa_giai\n"
+        "    retired: true\n"
+        "    name: {vi: Hòa giải ở cơ sở, en: Grassroots mediation}\n"
+        "    measures: [{key: cases, kind: count, label: {vi: Số vụ, en: Cases}}]\n",
+        encoding="utf-8",
+    )
+    assert (
+        run(capsys, url, "catalog", "load", str(extra))[1].strip()
+        == "1 added, 0 updated, 1 retired"
+    )
+    extra.write_text(
+        "types:\n  - key: x\n    name: {vi: X, en: X}\n    measures: [{key: n, kind: weight, label: {vi: N, en: N}}]\n",
+        encoding="utf-8",
+    )
+    code, _, err = run(capsys, url, "catalog", "load", str(extra))
+    assert (
+        code == 2
+        and "phoihop: line 4: type x: measure n: kind must be one of count, money, decimal" in err
+    )
+    assert err.strip().endswith("nothing was imported")

@@ -27,12 +27,15 @@ from telegram.ext import (
 )
 
 from bot.logging_setup import install_redaction
+from bot.notifications import Dispatcher
 from bot.services import Services
 from handlers import activity_log, fallback, invites, mine, router, start
 from handlers.commands import COMMANDS
 from handlers.common import GROUPS, NEW_MESSAGE, PRIVATE
 from handlers.context import AppContext
 from handlers.errors import on_error
+from handlers.notices import Notices
+from handlers.sender import TelegramSender
 
 log = logging.getLogger(__name__)
 
@@ -132,4 +135,15 @@ async def _post_init(app: App) -> None:
                 scope=scope,
                 language_code=language or None,
             )
+    dispatcher = Dispatcher(services.db, services.clock, TelegramSender(app.bot), Notices(services))
+    app.bot_data["dispatcher"] = dispatcher
+    interval = services.settings.outbox_interval
+    if interval > 0 and app.job_queue is not None:
+        app.job_queue.run_repeating(_dispatch, interval=interval, first=interval, name="outbox")
     log.info("bot @%s ready", me.username)
+
+
+async def _dispatch(context: AppContext) -> None:
+    """The outbox job: send what is due (the dispatcher records every outcome itself)."""
+    dispatcher: Dispatcher = context.application.bot_data["dispatcher"]
+    await dispatcher.run_once()

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Ho_Chi_Minh"
     default_locale: str = "vi"
     invite_days: int = 7
+    #: Seconds between outbox dispatch rounds; 0 turns the background dispatcher off (tests drive it).
+    outbox_interval: float = 1.0
     log_level: str = "INFO"
 
     @field_validator("bot_token")

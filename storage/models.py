@@ -305,3 +305,33 @@ class PeriodLock(Base):
 
 
 Index("ix_activities_unit_date", Activity.unit_id, Activity.occurred_on)
+
+
+class OutboxMessage(Base):
+    """A message the bot sends on its own initiative (reminders, notices, digests).
+
+    Written in the same transaction as the change that causes it, with an idempotency key, so a
+    notice is never lost (the change committed) nor doubled (the key is unique). A dispatcher sends
+    due rows; ``kind`` + ``params`` are rendered at send time in the recipient's language.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: pending → claimed → sent; or failed (gave up) / dead (the chat does not accept messages).
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+Index("ix_outbox_status_due", OutboxMessage.status, OutboxMessage.due_at)

@@ -12,6 +12,7 @@ from bot.clock import FakeClock
 from bot.demo import Demo, seed_demo
 from bot.emulator import BotApiEmulator, UserClient
 from bot.i18n import I18n
+from bot.notifications import Dispatcher, DispatchReport
 from bot.onboarding import create_invite
 from bot.runner import start_app, stop_app
 from bot.services import Services
@@ -50,6 +51,7 @@ class Harness:
             bot_api_url=self.emu.base_url,
             bot_api_file_url=self.emu.base_file_url,
             bot_token=self.emu.token,
+            outbox_interval=0,  # tests run the dispatcher themselves, at the fake clock's time
         )
 
     async def start_bot(self) -> None:
@@ -66,6 +68,16 @@ class Harness:
             await stop_app(self.app)
             self.app = None
             self.emu.settle_hook = None
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        assert self.app is not None
+        dispatcher: Dispatcher = self.app.bot_data["dispatcher"]
+        return dispatcher
+
+    async def dispatch(self) -> DispatchReport:
+        """One outbox round at the fake clock's time; waits until the sends are in the emulator."""
+        return await self.dispatcher.run_once()
 
     async def restart(self) -> None:
         """Stop the bot process and start a new one on the same database (in-memory state is gone)."""

@@ -1,0 +1,129 @@
+"""The notification outbox: enqueue idempotently, claim due rows (``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL; SQLite writers are serialized by ``BEGIN IMMEDIATE``), record the outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OutboxMessage
+from storage.queries.upsert import insert_for
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    key: str,
+    chat_id: int,
+    kind: str,
+    params: dict[str, Any],
+    due_at: datetime,
+    now: datetime,
+) -> bool:
+    """Add a message unless one with this key exists. True if added."""
+    result = await session.execute(
+        insert_for(session, OutboxMessage)
+        .values(
+            key=key,
+            chat_id=chat_id,
+            kind=kind,
+            params=params,
+            due_at=due_at,
+            status="pending",
+            attempts=0,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=[OutboxMessage.key])
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def claim(
+    session: AsyncSession, now: datetime, *, limit: int, worker: str, lease: timedelta
+) -> Sequence[OutboxMessage]:
+    """Take up to ``limit`` due rows, at most one per chat, for this worker.
+
+    A claim older than ``lease`` is taken again: its worker died between claiming and sending.
+    """
+    due = or_(
+        (OutboxMessage.status == "pending") & (OutboxMessage.due_at <= now),
+        (OutboxMessage.status == "claimed") & (OutboxMessage.claimed_at < now - lease),
+    )
+    stmt = (
+        select(OutboxMessage)
+        .where(due)
+        .order_by(OutboxMessage.due_at, OutboxMessage.id)
+        .limit(limit * 4)
+    )
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    rows = (await session.scalars(stmt)).all()
+    chosen: list[OutboxMessage] = []
+    chats: set[int] = set()
+    for row in rows:
+        if row.chat_id in chats:
+            continue  # one per chat per round: Telegram allows about one message a second per chat
+        chats.add(row.chat_id)
+        chosen.append(row)
+        if len(chosen) == limit:
+            break
+    if chosen:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_([r.id for r in chosen]))
+            .values(
+                status="claimed",
+                claimed_at=now,
+                claimed_by=worker,
+                attempts=OutboxMessage.attempts + 1,
+            )
+        )
+    return chosen
+
+
+async def mark_sent(session: AsyncSession, row_id: int, now: datetime, message_id: int) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(status="sent", sent_at=now, message_id=message_id, last_error=None)
+    )
+
+
+async def retry_at(session: AsyncSession, row_id: int, when: datetime, error: str) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(
+            status="pending", due_at=when, claimed_at=None, claimed_by=None, last_error=error[:1000]
+        )
+    )
+
+
+async def give_up(session: AsyncSession, row_id: int, status: str, error: str) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(status=status, last_error=error[:1000])
+    )
+
+
+async def move_chat(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> None:
+    """A group became a supergroup: pending messages follow it."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.chat_id == old_chat_id, OutboxMessage.status.in_(("pending", "claimed"))
+        )
+        .values(chat_id=new_chat_id)
+    )
+
+
+async def counts(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    )
+    return {status: int(n) for status, n in rows.all()}

@@ -1,0 +1,203 @@
+"""The notification outbox through the real bot and the emulator: sent once, at the right time,
+surviving 429s, network errors, blocked users, migrated groups and a crash between claim and send."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.i18n import Translator
+from bot.notifications import Dispatcher, Notice, enqueue
+from bot.services import Services
+from handlers.notices import Notices, register
+from handlers.sender import TelegramSender
+from storage.models import OutboxMessage, Person
+from storage.queries import outbox as outbox_q
+from tests.harness import Harness
+
+
+async def render_test(
+    services: Services, tr: Translator, params: dict[str, Any], chat_id: int
+) -> Notice | None:
+    if params.get("stale"):
+        return None
+    if params.get("boom"):
+        raise RuntimeError("renderer bug")
+    return Notice(
+        text=params[tr.locale], buttons=((("OK", "noop:1"),),) if params.get("button") else ()
+    )
+
+
+register("test_note", render_test)
+
+
+async def put(
+    h: Harness, key: str, chat_id: int, *, delay: timedelta = timedelta(0), **params: Any
+) -> bool:
+    async with h.db.session() as session:
+        return await enqueue(
+            session,
+            key=key,
+            chat_id=chat_id,
+            kind="test_note",
+            params={"vi": f"Nhắc việc {key}", "en": f"Reminder {key}", **params},
+            now=h.clock.now(),
+            due_at=h.clock.now() + delay,
+        )
+
+
+async def statuses(h: Harness) -> dict[str, str]:
+    async with h.db.session() as session:
+        return {r.key: r.status for r in (await session.scalars(select(OutboxMessage))).all()}
+
+
+async def test_sent_once_in_the_recipients_language(harness: Harness) -> None:
+    h = harness
+    lan, anna = h.user(3001, "Lan"), h.user(3002, "Anna", language_code="en")
+    await lan.send("/start")
+    await anna.send("/start")
+    assert await put(h, "a", 3001, button=True)
+    assert not await put(h, "a", 3001)  # the same key is the same notice
+    await put(h, "b", 3002)
+    report = await h.dispatch()
+    assert report.sent == 2
+    assert lan.last is not None and lan.last.text == "Nhắc việc a" and lan.last.inline_buttons
+    assert anna.last is not None and anna.last.text == "Reminder b"
+    assert (await h.dispatch()).sent == 0
+    assert len(lan.history()) == 2  # the /start answer and one reminder
+    async with h.db.session() as session:
+        row = await session.scalar(select(OutboxMessage).where(OutboxMessage.key == "a"))
+    assert (
+        row is not None and row.message_id == lan.last.message_id and row.sent_at == h.clock.now()
+    )
+
+
+async def test_due_time_and_one_message_per_chat_per_round(harness: Harness) -> None:
+    h = harness
+    lan = h.user(3001, "Lan")
+    await lan.send("/start")
+    await put(h, "later", 3001, delay=timedelta(hours=1))
+    await put(h, "now1", 3001)
+    await put(h, "now2", 3001)
+    assert (await h.dispatch()).sent == 1
+    assert (await h.dispatch()).sent == 1
+    assert (await h.dispatch()).sent == 0
+    h.clock.advance(hours=1)
+    assert (await h.dispatch()).sent == 1
+    assert await statuses(h) == {"later": "sent", "now1": "sent", "now2": "sent"}
+
+
+async def test_429_waits_as_told(harness: Harness) -> None:
+    h = harness
+    lan = h.user(3001, "Lan")
+    await lan.send("/start")
+    await put(h, "x", 3001)
+    h.emu.fail_next("sendMessage", status=429, retry_after=30)
+    report = await h.dispatch()
+    assert report.retried == 1 and report.sent == 0
+    h.clock.advance(seconds=29)
+    assert (await h.dispatch()).sent == 0
+    h.clock.advance(seconds=1)
+    assert (await h.dispatch()).sent == 1
+    assert [m.text for m in lan.history()].count("Nhắc việc x") == 1
+
+
+async def test_network_errors_back_off_then_give_up(harness: Harness) -> None:
+    h = harness
+    lan = h.user(3001, "Lan")
+    await lan.send("/start")
+    await put(h, "x", 3001)
+    h.emu.fail_next("sendMessage", status=502, description="Bad Gateway", count=20)
+    waits = []
+    for _ in range(8):
+        report = await h.dispatch()
+        async with h.db.session() as session:
+            row = await session.scalar(select(OutboxMessage))
+        assert row is not None
+        if row.status != "pending":
+            break
+        waits.append((row.due_at - h.clock.now()).total_seconds())
+        h.clock.set(row.due_at)
+    assert waits == [5, 10, 20, 40, 80, 160, 320]
+    assert report.failed == 1 and (await statuses(h)) == {"x": "failed"}
+
+
+async def test_blocked_user_and_user_who_never_started(harness: Harness) -> None:
+    h = harness
+    lan = h.user(3001, "Lan")
+    await lan.send("/start")
+    h.emu.block(3001)
+    await put(h, "blocked", 3001)
+    await put(h, "stranger", 3999)
+    report = await h.dispatch()
+    assert report.dead == 2
+    async with h.db.session() as session:
+        person = await session.scalar(select(Person).where(Person.telegram_id == 3001))
+    assert person is not None and person.blocked
+    # Writing to the bot again unblocks.
+    await lan.send("/start")
+    async with h.db.session() as session:
+        person = await session.scalar(select(Person).where(Person.telegram_id == 3001))
+    assert person is not None and not person.blocked
+
+
+async def test_group_migrated_to_supergroup(harness: Harness) -> None:
+    h = harness
+    lan = h.user(3001, "Lan")
+    group = h.emu.group(-4001, "Ban Công tác Mặt trận")
+    await group.add_bot(lan)
+    h.emu.migrate_group(-4001, -1004001)
+    await h.emu.settle()
+    await put(h, "g", -4001)
+    assert (await h.dispatch()).retried == 1
+    assert (await h.dispatch()).sent == 1
+    assert [m.text for m in h.emu.messages(-1004001)][-1] == "Nhắc việc g"
+
+
+async def test_crash_between_claim_and_send_sends_exactly_once(harness: Harness) -> None:
+    h = harness
+    lan = h.user(3001, "Lan")
+    await lan.send("/start")
+    await put(h, "x", 3001)
+    async with h.db.session() as session:  # a process claims the row, then dies before sending
+        claimed = await outbox_q.claim(
+            session, h.clock.now(), limit=10, worker="dead:1", lease=timedelta(minutes=2)
+        )
+    assert len(claimed) == 1
+    await h.restart()
+    assert (await h.dispatch()).sent == 0  # the claim is still leased
+    h.clock.advance(minutes=2, seconds=1)
+    assert (await h.dispatch()).sent == 1
+    assert (await h.dispatch()).sent == 0
+    assert [m.text for m in lan.history()].count("Nhắc việc x") == 1
+
+
+async def test_stale_and_broken_renders_do_not_stop_others(harness: Harness) -> None:
+    h = harness
+    for uid in (3001, 3002, 3003):
+        await h.user(uid, "U").send("/start")
+    await put(h, "stale", 3001, stale=True)
+    await put(h, "broken", 3002, boom=True)
+    await put(h, "fine", 3003)
+    report = await h.dispatch()
+    assert (report.skipped, report.failed, report.sent) == (1, 1, 1)
+    assert await statuses(h) == {"stale": "skipped", "broken": "failed", "fine": "sent"}
+
+
+async def test_two_dispatchers_never_double(harness: Harness) -> None:
+    h = harness
+    for uid in range(3001, 3011):
+        await h.user(uid, "U").send("/start")
+        await put(h, f"n{uid}", uid)
+    assert h.app is not None and h.services is not None
+    other = Dispatcher(
+        h.db, h.clock, TelegramSender(h.app.bot), Notices(h.services), worker="other:2"
+    )
+    import asyncio
+
+    first, second = await asyncio.gather(h.dispatch(), other.run_once())
+    assert first.sent + second.sent == 10
+    for uid in range(3001, 3011):
+        assert [m.text for m in h.emu.messages(uid)].count(f"Nhắc việc n{uid}") == 1

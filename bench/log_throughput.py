@@ -277,8 +277,6 @@ async def run_echo(users: int, messages: int, profile: str | None) -> PhaseResul
     from telegram.constants import ParseMode
     from telegram.ext import ApplicationBuilder, ContextTypes, Defaults, MessageHandler, filters
 
-    from bot.runner import stop_app
-
     async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         assert message is not None and message.text is not None
@@ -330,7 +328,13 @@ async def run_echo(users: int, messages: int, profile: str | None) -> PhaseResul
         if tap.unexpected or checks["replies"] != users * messages:
             raise BenchError(f"echo: expected {users * messages} replies, got {checks}")
     finally:
-        await stop_app(app)
+        # Not bot.runner.stop_app: importing bot.runner loads the whole application (SQLAlchemy,
+        # handlers...), which would inflate the baseline's RSS.
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
         await emu.stop()
     return summarise("echo", users, messages, latencies, wall, cpu, rss_before, rss_after, checks)
 

@@ -83,11 +83,21 @@ async def _kind(session: AsyncSession, row: ActivityType) -> Kind:
 
 
 async def offered_kinds(session: AsyncSession, person_id: int) -> list[Kind]:
-    """Active types, the ones this person logs most first, then catalog order."""
+    """Active types, the ones this person logs most first, then catalog order (three queries)."""
     usage = await act_q.usage_by_person(session, person_id)
     rows = list(await act_q.types(session))
     rows.sort(key=lambda t: (-usage.get(t.key, 0), t.position))
-    return [await _kind(session, row) for row in rows]
+    measures = await act_q.all_measures(session)
+    return [
+        Kind(
+            row.key,
+            row.name_vi,
+            row.name_en,
+            row.retired,
+            tuple(Measure.of(m) for m in measures.get(row.key, [])),
+        )
+        for row in rows
+    ]
 
 
 def to_milli(value: Decimal) -> int:
@@ -235,7 +245,10 @@ async def create_entry(
 
 
 async def snapshot(session: AsyncSession, activity: Activity) -> dict[str, Any]:
-    values = (await act_q.values_of(session, [activity.id]))[activity.id]
+    return _snapshot(activity, (await act_q.values_of(session, [activity.id]))[activity.id])
+
+
+def _snapshot(activity: Activity, values: dict[str, int]) -> dict[str, Any]:
     return {
         "type": activity.type_key,
         "unit_id": activity.unit_id,

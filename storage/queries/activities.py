@@ -39,6 +39,19 @@ async def measures(session: AsyncSession, type_key: str) -> Sequence[ActivityMea
     return (await session.scalars(stmt)).all()
 
 
+async def all_measures(session: AsyncSession) -> dict[str, list[ActivityMeasure]]:
+    """Every active measure, by type, in one query."""
+    stmt = (
+        select(ActivityMeasure)
+        .where(ActivityMeasure.retired.is_(False))
+        .order_by(ActivityMeasure.position)
+    )
+    result: dict[str, list[ActivityMeasure]] = {}
+    for measure in (await session.scalars(stmt)).all():
+        result.setdefault(measure.type_key, []).append(measure)
+    return result
+
+
 async def usage_by_person(session: AsyncSession, person_id: int) -> dict[str, int]:
     stmt = (
         select(Activity.type_key, func.count())
@@ -70,6 +83,14 @@ async def values_of(
     for (value,) in rows.all():
         result[value.activity_id][value.measure_key] = value.value_milli
     return result
+
+
+async def add_values(session: AsyncSession, activity_id: int, values_milli: dict[str, int]) -> None:
+    session.add_all(
+        ActivityValue(activity_id=activity_id, measure_key=k, value_milli=v)
+        for k, v in values_milli.items()
+    )
+    await session.flush()
 
 
 async def set_values(session: AsyncSession, activity_id: int, values_milli: dict[str, int]) -> None:

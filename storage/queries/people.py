@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -65,6 +65,25 @@ async def upsert(
     )
     assert person is not None
     return person
+
+
+#: How stale ``last_seen_at`` may get before an update refreshes it (saves a write per message).
+SEEN_REFRESH = timedelta(minutes=10)
+
+
+def needs_refresh(
+    person: Person, profile: TelegramProfile, now: datetime, *, private_chat: bool
+) -> bool:
+    """Whether the stored person differs from what Telegram says now (or was seen long ago)."""
+    return (
+        person.first_name != profile.first_name[:200]
+        or (person.last_name or None) != ((profile.last_name or None) and profile.last_name[:200])
+        or person.username != profile.username
+        or person.telegram_language != profile.language_code
+        or (private_chat and (not person.started or person.blocked))
+        or person.last_seen_at is None
+        or now - person.last_seen_at > SEEN_REFRESH
+    )
 
 
 async def by_telegram_id(session: AsyncSession, telegram_id: int) -> Person | None:

@@ -1,0 +1,608 @@
+"""Periodic reports (PRODUCT §4): template versions, rounds, answers stored as they are given,
+submission, approval or return, reminders and completeness.
+
+Notices (round opened, reminders, overdue, submitted, returned, approved) are queued in the outbox
+in the transaction of the change; reminders are planned from the database (due times computed from
+the round's deadline), so a restart neither loses nor doubles one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.access import Actor
+from bot.notifications import enqueue
+from bot.periods import Period
+from bot.templates import DEFAULT_TEMPLATES_DIR, Question, Template, load_template_file
+from storage.models import (
+    Activity,
+    ActivityMeasure,
+    ActivityValue,
+    PeriodLock,
+    Person,
+    Report,
+    ReportAnswer,
+    ReportEvent,
+    ReportRound,
+    ReportTemplate,
+    Unit,
+)
+from storage.queries import people as people_q
+from storage.queries import units as units_q
+from storage.queries.upsert import insert_for
+
+
+class ReportError(Exception):
+    """A report action cannot be done; ``code`` selects the localized explanation."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+OPEN = ("draft", "returned")
+
+
+# --- templates ------------------------------------------------------------------------------
+
+
+async def known_activities(session: AsyncSession) -> dict[str, set[str]]:
+    rows = await session.execute(select(ActivityMeasure.type_key, ActivityMeasure.key))
+    result: dict[str, set[str]] = {}
+    for type_key, key in rows.all():
+        result.setdefault(type_key, set()).add(key)
+    return result
+
+
+async def store_template(
+    session: AsyncSession, template: Template, now: datetime
+) -> tuple[ReportTemplate, bool]:
+    """Keep a template; a changed file becomes a new version, an unchanged one is a no-op."""
+    latest = await session.scalar(
+        select(ReportTemplate)
+        .where(ReportTemplate.key == template.key)
+        .order_by(ReportTemplate.version.desc())
+        .limit(1)
+    )
+    data = template.to_dict()
+    if latest is not None and latest.data == data:
+        return latest, False
+    version = max(template.version, (latest.version + 1) if latest else 1)
+    if version != template.version:
+        data = {**data, "version": version}
+    row = ReportTemplate(
+        key=template.key,
+        version=version,
+        period=template.period,
+        title_vi=template.title_vi,
+        title_en=template.title_en,
+        data=data,
+        created_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    return row, True
+
+
+async def ensure_default_templates(session: AsyncSession, now: datetime) -> int:
+    """A new deployment ships with the default templates."""
+    if await session.scalar(select(func.count()).select_from(ReportTemplate)):
+        return 0
+    known = await known_activities(session)
+    count = 0
+    for path in sorted(DEFAULT_TEMPLATES_DIR.glob("*.yaml")):
+        await store_template(session, load_template_file(path, known_activities=known), now)
+        count += 1
+    return count
+
+
+async def latest_templates(session: AsyncSession) -> list[ReportTemplate]:
+    newest = (
+        select(ReportTemplate.key, func.max(ReportTemplate.version).label("v"))
+        .group_by(ReportTemplate.key)
+        .subquery()
+    )
+    stmt = (
+        select(ReportTemplate)
+        .join(
+            newest, and_(ReportTemplate.key == newest.c.key, ReportTemplate.version == newest.c.v)
+        )
+        .order_by(ReportTemplate.key)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+def template_of(row: ReportTemplate) -> Template:
+    return Template.from_dict(row.data)
+
+
+# --- rounds ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoundInfo:
+    round: ReportRound
+    template: Template
+    period: Period
+    unit: Unit
+
+
+async def round_info(session: AsyncSession, round_id: int) -> RoundInfo | None:
+    row = await session.get(ReportRound, round_id)
+    if row is None:
+        return None
+    template_row = await session.get(ReportTemplate, row.template_id)
+    unit = await units_q.get(session, row.unit_id)
+    assert template_row is not None and unit is not None
+    return RoundInfo(row, template_of(template_row), Period.from_key(row.period_key), unit)
+
+
+async def target_units(
+    session: AsyncSession, root: Unit, kind: str | None, org: str | None
+) -> list[Unit]:
+    """Who must report: the root's children (or every descendant of ``kind``), optionally one organisation."""
+    if kind is None:
+        rows = list(await units_q.children(session, root.id))
+    else:
+        rows = [
+            u
+            for u in await units_q.list_units(session, root)
+            if u.kind == kind and u.id != root.id and u.active
+        ]
+    return [u for u in rows if org is None or u.org == org]
+
+
+async def open_round(
+    session: AsyncSession,
+    actor: Actor | None,
+    *,
+    template_row: ReportTemplate,
+    period: Period,
+    root: Unit,
+    deadline: datetime,
+    now: datetime,
+    kind: str | None = None,
+    org: str | None = None,
+) -> ReportRound:
+    """Open a round and announce it to the cadres of every unit asked. ``actor`` None = operator CLI."""
+    if actor is not None and not actor.can_admin(root):
+        raise ReportError("forbidden")
+    if deadline <= now:
+        raise ReportError("deadline_past")
+    if template_row.period != period.kind:
+        raise ReportError("wrong_period_kind")
+    units = await target_units(session, root, kind, org)
+    if not units:
+        raise ReportError("no_units")
+    row = ReportRound(
+        template_id=template_row.id,
+        period_key=period.key(),
+        unit_id=root.id,
+        org=org,
+        deadline=deadline,
+        opened_by=actor.person.id if actor else None,
+        opened_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    for unit in units:
+        report = Report(round_id=row.id, unit_id=unit.id, status="draft", version=1)
+        session.add(report)
+        await session.flush()
+        for person in await recipients(session, unit.id):
+            await enqueue(
+                session,
+                key=f"round:{row.id}:open:{report.id}:{person.telegram_id}",
+                chat_id=person.telegram_id,
+                kind="round_opened",
+                params={"report_id": report.id},
+                now=now,
+            )
+    return row
+
+
+async def recipients(
+    session: AsyncSession, unit_id: int, roles: Sequence[str] = ("cadre", "admin")
+) -> list[Person]:
+    """Members of a unit the bot may write to (they started it and did not block it)."""
+    return [
+        person
+        for person, role in await people_q.members_of(session, unit_id)
+        if role in roles and person.started and not person.blocked
+    ]
+
+
+async def round_admins(session: AsyncSession, round_row: ReportRound) -> list[Person]:
+    return await recipients(session, round_row.unit_id, roles=("admin", "owner"))
+
+
+# --- answering ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenReport:
+    report: Report
+    info: RoundInfo
+    unit: Unit
+
+
+async def reports_for(
+    session: AsyncSession, actor: Actor, *, include_submitted: bool = True
+) -> list[OpenReport]:
+    """The reports the actor answers: those of units they belong to, in rounds not closed."""
+    unit_ids = {r.unit.id for r in actor.roles}
+    if not unit_ids:
+        return []
+    statuses = ("draft", "returned", "submitted") if include_submitted else OPEN
+    stmt = (
+        select(Report)
+        .join(ReportRound, ReportRound.id == Report.round_id)
+        .where(
+            Report.unit_id.in_(unit_ids),
+            Report.status.in_(statuses),
+            ReportRound.closed_at.is_(None),
+        )
+        .order_by(ReportRound.deadline, Report.id)
+    )
+    result = []
+    for report in (await session.scalars(stmt)).all():
+        info = await round_info(session, report.round_id)
+        unit = await units_q.get(session, report.unit_id)
+        assert info is not None and unit is not None
+        result.append(OpenReport(report, info, unit))
+    return result
+
+
+async def load_report(
+    session: AsyncSession, actor: Actor, report_id: int, *, for_decision: bool = False
+) -> OpenReport:
+    report = await session.get(Report, report_id)
+    if report is None:
+        raise ReportError("not_found")
+    unit = await units_q.get(session, report.unit_id)
+    info = await round_info(session, report.round_id)
+    assert unit is not None and info is not None
+    member = any(r.unit.id == unit.id for r in actor.roles)
+    if not (member or actor.can_admin(unit)):
+        raise ReportError("forbidden")
+    if for_decision and not can_decide(actor, unit):
+        raise ReportError("forbidden")
+    return OpenReport(report, info, unit)
+
+
+def can_decide(actor: Actor, unit: Unit) -> bool:
+    """The parent's leaders approve: an admin over the unit through a role in an ancestor, never
+    the unit's own leaders approving themselves."""
+    return actor.is_owner or any(
+        r.is_admin and r.unit.id != unit.id and r.scope.contains(unit) for r in actor.roles
+    )
+
+
+async def answers(session: AsyncSession, report_id: int) -> dict[str, Any]:
+    rows = await session.scalars(select(ReportAnswer).where(ReportAnswer.report_id == report_id))
+    return {row.question_key: row.value.get("v") for row in rows}
+
+
+async def answer_rows(session: AsyncSession, report_id: int) -> list[ReportAnswer]:
+    rows = await session.scalars(
+        select(ReportAnswer)
+        .where(ReportAnswer.report_id == report_id)
+        .order_by(ReportAnswer.answered_at)
+    )
+    return list(rows.all())
+
+
+async def set_answer(
+    session: AsyncSession, report: Report, key: str, value: Any, person_id: int, now: datetime
+) -> None:
+    """Store one answer now. After submission an edit is allowed (until approval) and logged."""
+    if report.status == "approved":
+        raise ReportError("approved")
+    stored = {"v": value}
+    await session.execute(
+        insert_for(session, ReportAnswer)
+        .values(
+            report_id=report.id,
+            question_key=key,
+            value=stored,
+            answered_by=person_id,
+            answered_at=now,
+        )
+        .on_conflict_do_update(
+            index_elements=[ReportAnswer.report_id, ReportAnswer.question_key],
+            set_={"value": stored, "answered_by": person_id, "answered_at": now},
+        )
+    )
+    if report.status == "submitted":
+        session.add(
+            ReportEvent(
+                report_id=report.id, person_id=person_id, at=now, action="edited", data={key: value}
+            )
+        )
+
+
+async def clear_answer(session: AsyncSession, report: Report, key: str) -> None:
+    if report.status == "approved":
+        raise ReportError("approved")
+    await session.execute(
+        delete(ReportAnswer).where(
+            ReportAnswer.report_id == report.id, ReportAnswer.question_key == key
+        )
+    )
+
+
+async def last_answered(session: AsyncSession, report_id: int, template: Template) -> str | None:
+    """The most recent applicable answer (what /back forgets)."""
+    current = await answers(session, report_id)
+    applicable = {q.key for q in template.applicable(current)}
+    for row in reversed(await answer_rows(session, report_id)):
+        if row.question_key in applicable:
+            return row.question_key
+    return None
+
+
+async def prefill(session: AsyncSession, report: OpenReport, question: Question) -> Decimal | None:
+    """The activity log's total for the question over the unit's scope and the round's period."""
+    if question.prefill is None:
+        return None
+    umbrellas = await units_q.umbrella_orgs(session)
+    scope = units_q.scope_of(report.unit, umbrellas)
+    period = report.info.period
+    total = await session.scalar(
+        select(func.coalesce(func.sum(ActivityValue.value_milli), 0))
+        .join(Activity, Activity.id == ActivityValue.activity_id)
+        .join(Unit, Unit.id == Activity.unit_id)
+        .where(
+            scope.clause(),
+            Activity.deleted_at.is_(None),
+            Activity.type_key == question.prefill.activity,
+            ActivityValue.measure_key == question.prefill.measure,
+            Activity.occurred_on >= period.start,
+            Activity.occurred_on <= period.end,
+        )
+    )
+    value = Decimal(int(total or 0)) / 1000
+    return value.to_integral_value() if value == value.to_integral_value() else value.normalize()
+
+
+def missing_required(template: Template, current: dict[str, Any]) -> list[Question]:
+    return [
+        q
+        for q in template.applicable(current)
+        if q.key not in current or (q.required and current[q.key] is None)
+    ]
+
+
+# --- submission and decisions ---------------------------------------------------------------
+
+
+async def submit(session: AsyncSession, actor: Actor, report_id: int, now: datetime) -> OpenReport:
+    opened = await load_report(session, actor, report_id)
+    current = await answers(session, report_id)
+    if missing_required(opened.info.template, current):
+        raise ReportError("incomplete")
+    # One atomic step: of two cadres pressing Submit at once, exactly one succeeds.
+    result = await session.execute(
+        update(Report)
+        .where(Report.id == report_id, Report.status.in_(OPEN))
+        .values(
+            status="submitted",
+            submitted_at=now,
+            submitted_by=actor.person.id,
+            version=Report.version + 1,
+        )
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        await session.refresh(opened.report)
+        raise ReportError("approved" if opened.report.status == "approved" else "already_submitted")
+    late = now > opened.info.round.deadline
+    session.add(
+        ReportEvent(
+            report_id=report_id,
+            person_id=actor.person.id,
+            at=now,
+            action="submitted",
+            data={"late": late},
+        )
+    )
+    for person in await round_admins(session, opened.info.round):
+        await enqueue(
+            session,
+            key=f"report:{report_id}:submitted:{now.isoformat()}:{person.telegram_id}",
+            chat_id=person.telegram_id,
+            kind="report_submitted",
+            params={"report_id": report_id},
+            now=now,
+        )
+    await session.refresh(opened.report)
+    return opened
+
+
+async def decide(
+    session: AsyncSession,
+    actor: Actor,
+    report_id: int,
+    *,
+    approve: bool,
+    comment: str | None,
+    now: datetime,
+) -> OpenReport:
+    opened = await load_report(session, actor, report_id, for_decision=True)
+    status = "approved" if approve else "returned"
+    result = await session.execute(
+        update(Report)
+        .where(Report.id == report_id, Report.status == "submitted")
+        .values(
+            status=status,
+            decided_at=now,
+            decided_by=actor.person.id,
+            comment=comment,
+            version=Report.version + 1,
+        )
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        raise ReportError("not_submitted")
+    session.add(
+        ReportEvent(
+            report_id=report_id,
+            person_id=actor.person.id,
+            at=now,
+            action=status,
+            data={"comment": comment},
+        )
+    )
+    if approve:
+        period = opened.info.period
+        session.add(
+            PeriodLock(
+                unit_id=opened.unit.id,
+                starts_on=period.start,
+                ends_on=period.end,
+                reason=f"report:{report_id}",
+                created_at=now,
+            )
+        )
+    for person in await recipients(session, opened.unit.id):
+        await enqueue(
+            session,
+            key=f"report:{report_id}:{status}:{now.isoformat()}:{person.telegram_id}",
+            chat_id=person.telegram_id,
+            kind=f"report_{status}",
+            params={"report_id": report_id},
+            now=now,
+        )
+    await session.refresh(opened.report)
+    return opened
+
+
+async def reports_to_decide(session: AsyncSession, actor: Actor) -> list[OpenReport]:
+    stmt = (
+        select(Report)
+        .join(ReportRound, ReportRound.id == Report.round_id)
+        .where(Report.status == "submitted", ReportRound.closed_at.is_(None))
+        .order_by(Report.submitted_at)
+    )
+    result = []
+    for report in (await session.scalars(stmt)).all():
+        unit = await units_q.get(session, report.unit_id)
+        if unit is None or not can_decide(actor, unit):
+            continue
+        info = await round_info(session, report.round_id)
+        assert info is not None
+        result.append(OpenReport(report, info, unit))
+    return result
+
+
+# --- completeness ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitStatus:
+    unit: Unit
+    status: str
+    submitted_at: datetime | None
+    on_time: bool | None
+    people: list[Person]
+
+
+async def round_status(session: AsyncSession, round_row: ReportRound) -> list[UnitStatus]:
+    rows = await session.scalars(
+        select(Report).where(Report.round_id == round_row.id).order_by(Report.id)
+    )
+    result = []
+    for report in rows.all():
+        unit = await units_q.get(session, report.unit_id)
+        assert unit is not None
+        people = [p for p, _ in await people_q.members_of(session, unit.id)]
+        on_time = None if report.submitted_at is None else report.submitted_at <= round_row.deadline
+        result.append(UnitStatus(unit, report.status, report.submitted_at, on_time, people))
+    return result
+
+
+async def rounds_visible_to(session: AsyncSession, actor: Actor) -> list[ReportRound]:
+    rows = (
+        await session.scalars(
+            select(ReportRound).order_by(ReportRound.opened_at.desc(), ReportRound.id.desc())
+        )
+    ).all()
+    result = []
+    for row in rows:
+        unit = await units_q.get(session, row.unit_id)
+        if unit is not None and actor.can_admin(unit):
+            result.append(row)
+    return result
+
+
+# --- reminders ------------------------------------------------------------------------------
+
+
+def local_at(day: date, hour: int, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=tz)
+
+
+async def plan_reminders(
+    session: AsyncSession,
+    now: datetime,
+    tz: ZoneInfo,
+    *,
+    offsets: Sequence[int] = (3, 1),
+    hour: int = 8,
+    overdue_max: int = 3,
+) -> int:
+    """Queue the reminders that are due by now. Keys make this idempotent, so it may run every
+    minute, after a restart, or twice at once: each reminder is queued once."""
+    queued = 0
+    rounds = (
+        await session.scalars(select(ReportRound).where(ReportRound.closed_at.is_(None)))
+    ).all()
+    for row in rounds:
+        deadline_day = row.deadline.astimezone(tz).date()
+        slots: list[tuple[str, datetime]] = []
+        for days in offsets:
+            at = local_at(deadline_day - timedelta(days=days), hour, tz)
+            if at <= now < row.deadline:
+                slots.append((f"before{days}", at))
+        for k in range(1, overdue_max + 1):
+            at = local_at(deadline_day + timedelta(days=k), hour, tz)
+            if row.deadline < at <= now:
+                slots.append((f"overdue{k}", at))
+        if not slots:
+            continue
+        pending = (
+            await session.scalars(
+                select(Report).where(Report.round_id == row.id, Report.status.in_(OPEN))
+            )
+        ).all()
+        for name, at in slots:
+            for report in pending:
+                kind = "report_overdue" if name.startswith("overdue") else "report_reminder"
+                for person in await recipients(session, report.unit_id, roles=("cadre", "admin")):
+                    queued += await enqueue(
+                        session,
+                        key=f"report:{report.id}:{name}:{person.telegram_id}",
+                        chat_id=person.telegram_id,
+                        kind=kind,
+                        params={"report_id": report.id},
+                        now=now,
+                        due_at=at,
+                    )
+                if name == "overdue1":
+                    for person in await round_admins(session, row):
+                        queued += await enqueue(
+                            session,
+                            key=f"report:{report.id}:overdue-admin:{person.telegram_id}",
+                            chat_id=person.telegram_id,
+                            kind="report_overdue_admin",
+                            params={"report_id": report.id},
+                            now=now,
+                            due_at=at,
+                        )
+    return queued

@@ -26,10 +26,21 @@ from telegram.ext import (
     filters,
 )
 
+from bot import reports as reports_domain
 from bot.logging_setup import install_redaction
 from bot.notifications import Dispatcher
 from bot.services import Services
-from handlers import activity_log, fallback, invites, mine, router, start
+from handlers import (
+    activity_log,
+    fallback,
+    invites,
+    mine,
+    notice_kinds,
+    reports,
+    router,
+    start,
+    steps,
+)
 from handlers.commands import COMMANDS
 from handlers.common import GROUPS, NEW_MESSAGE, PRIVATE
 from handlers.context import AppContext
@@ -79,9 +90,13 @@ def register_handlers(app: App, services: Services) -> None:
         "cancel": start.cancel,
         "invite": invites.invite,
         "log": activity_log.log_command,
-        "back": activity_log.back_command,
-        "skip": activity_log.skip_command,
+        "back": steps.back_command,
+        "skip": steps.skip_command,
         "mine": mine.mine_command,
+        "report": reports.report_command,
+        "review": reports.review_command,
+        "status": reports.status_command,
+        "round": reports.round_command,
     }
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGE))
@@ -91,6 +106,9 @@ def register_handlers(app: App, services: Services) -> None:
     app.add_handler(CallbackQueryHandler(invites.on_button, pattern=r"^inv:"))
     app.add_handler(CallbackQueryHandler(activity_log.on_button, pattern=r"^log:"))
     app.add_handler(CallbackQueryHandler(mine.on_button, pattern=r"^mine:"))
+    app.add_handler(CallbackQueryHandler(reports.status_button, pattern=r"^rep:st:"))
+    app.add_handler(CallbackQueryHandler(reports.on_button, pattern=r"^rep:"))
+    app.add_handler(CallbackQueryHandler(reports.round_button, pattern=r"^rnd:"))
     app.add_handler(CallbackQueryHandler(fallback.stale_button))
 
     # Main-menu buttons in every language.
@@ -115,6 +133,7 @@ def register_handlers(app: App, services: Services) -> None:
     app.add_handler(MessageHandler(GROUPS | filters.UpdateType.CHANNEL_POSTS, fallback.ignored))
 
     app.add_error_handler(on_error)
+    notice_kinds.register_renderers()
 
 
 async def _post_init(app: App) -> None:
@@ -140,7 +159,26 @@ async def _post_init(app: App) -> None:
     interval = services.settings.outbox_interval
     if interval > 0 and app.job_queue is not None:
         app.job_queue.run_repeating(_dispatch, interval=interval, first=interval, name="outbox")
+        app.job_queue.run_repeating(_plan_reminders, interval=60, first=5, name="reminders")
     log.info("bot @%s ready", me.username)
+
+
+async def _plan_reminders(context: AppContext) -> None:
+    """Queue the report reminders that are due (idempotent: the outbox keys make repeats no-ops)."""
+    await plan_reminders(context.application.bot_data["services"])
+
+
+async def plan_reminders(services: Services) -> int:
+    settings = services.settings
+    async with services.db.session() as session:
+        return await reports_domain.plan_reminders(
+            session,
+            services.clock.now(),
+            settings.tz,
+            offsets=settings.reminder_days,
+            hour=settings.reminder_hour,
+            overdue_max=settings.overdue_max,
+        )
 
 
 async def _dispatch(context: AppContext) -> None:

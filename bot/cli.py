@@ -11,17 +11,21 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import reports
 from bot.catalog import DEFAULT_CATALOG, CatalogError, load_catalog, parse_catalog
 from bot.clock import SystemClock
 from bot.onboarding import INVITE_ROLES, MAX_USES, create_invite, invite_link, parse_duration
+from bot.periods import parse_period
 from bot.schema import prepare_database
 from bot.settings import Settings, SettingsError, load_settings
+from bot.templates import TemplateError, load_template_file
 from bot.units import ImportFailed, import_areas, import_csv
 from storage import migrate
 from storage.db import Database, DatabaseConfigError, safe_url
@@ -50,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SettingsError, CliError, DatabaseConfigError, UnitError) as exc:
         print(f"phoihop: {exc}", file=sys.stderr)
         return 2
-    except (ImportFailed, CatalogError) as exc:
+    except (ImportFailed, CatalogError, TemplateError) as exc:
         for error in exc.errors:
             print(f"phoihop: {error}", file=sys.stderr)
         print("phoihop: nothing was imported", file=sys.stderr)
@@ -99,6 +103,31 @@ def build_parser() -> argparse.ArgumentParser:
         "file", type=Path, nargs="?", help="default: the catalog shipped with Phối hợp"
     )
     cload.set_defaults(handler=_cmd(_catalog_load))
+
+    templates = sub.add_parser("templates", help="report templates").add_subparsers(
+        metavar="ACTION"
+    )
+    tload = templates.add_parser(
+        "load", help="load a report template (YAML); a changed file is a new version"
+    )
+    tload.add_argument("file", type=Path)
+    tload.set_defaults(handler=_cmd(_templates_load))
+    tlist = templates.add_parser("list", help="list the latest version of each template")
+    tlist.set_defaults(handler=_cmd(_templates_list))
+
+    rounds = sub.add_parser("rounds", help="report rounds").add_subparsers(metavar="ACTION")
+    ropen = rounds.add_parser("open", help="open a report round and tell the units' cadres")
+    ropen.add_argument("--template", required=True, help="template key, e.g. quarterly_front")
+    ropen.add_argument("--period", required=True, help="e.g. 'Q4 2026', 'quý 4', 'tháng 11/2026'")
+    ropen.add_argument("--unit", required=True, help="the unit whose sub-units report")
+    ropen.add_argument("--deadline", required=True, help="dd/mm/yyyy (end of that day, local time)")
+    ropen.add_argument(
+        "--kind", help="every descendant of this kind reports (default: the direct children)"
+    )
+    ropen.add_argument("--org", help="only units of this organisation")
+    ropen.set_defaults(handler=_cmd(_rounds_open))
+    rlist = rounds.add_parser("list", help="rounds and their completeness")
+    rlist.set_defaults(handler=_cmd(_rounds_list))
 
     units = sub.add_parser("units", help="the unit tree").add_subparsers(metavar="ACTION")
     uimp = units.add_parser(
@@ -206,6 +235,78 @@ async def _catalog_load(args: argparse.Namespace, settings: Settings, db: Databa
     print(
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.retired)} retired"
     )
+    return 0
+
+
+async def _templates_load(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    async with db.session() as session:
+        try:
+            template = load_template_file(
+                args.file, known_activities=await reports.known_activities(session)
+            )
+        except OSError as exc:
+            raise CliError(f"cannot read {args.file}: {exc}") from None
+        row, created = await reports.store_template(session, template, SystemClock().now())
+    print(f"{row.key} version {row.version} {'loaded' if created else 'unchanged'}")
+    return 0
+
+
+async def _templates_list(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    async with db.session() as session:
+        for row in await reports.latest_templates(session):
+            print(f"{row.key}  v{row.version}  [{row.period}]  {row.title_vi}")
+    return 0
+
+
+async def _rounds_open(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    clock = SystemClock()
+    today = clock.now().astimezone(settings.tz).date()
+    try:
+        period = parse_period(args.period, today, settings.period_rule)
+        day = datetime.strptime(args.deadline, "%d/%m/%Y").date()
+    except ValueError as exc:
+        raise CliError(f"{exc} (period like 'Q4 2026', deadline like 20/12/2026)") from None
+    deadline = datetime.combine(day, time(23, 59), tzinfo=settings.tz)
+    async with db.session() as session:
+        rows = [t for t in await reports.latest_templates(session) if t.key == args.template]
+        if not rows:
+            raise CliError(f"no template {args.template!r} (see `phoihop templates list`)")
+        root = await _unit(session, args.unit)
+        try:
+            row = await reports.open_round(
+                session,
+                None,
+                template_row=rows[0],
+                period=period,
+                root=root,
+                deadline=deadline,
+                now=clock.now(),
+                kind=args.kind,
+                org=args.org,
+            )
+        except reports.ReportError as exc:
+            raise CliError(f"cannot open the round: {exc.code.replace('_', ' ')}") from None
+        count = len(await reports.round_status(session, row))
+    print(
+        f"round #{row.id} open: {rows[0].key} v{rows[0].version}, {period.label('en')}, {count} units, deadline {day:%d/%m/%Y}"
+    )
+    return 0
+
+
+async def _rounds_list(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    from sqlalchemy import select
+
+    from storage.models import ReportRound
+
+    async with db.session() as session:
+        for row in (await session.scalars(select(ReportRound).order_by(ReportRound.id))).all():
+            info = await reports.round_info(session, row.id)
+            assert info is not None
+            states = [s.status for s in await reports.round_status(session, row)]
+            done = sum(1 for s in states if s in ("submitted", "approved"))
+            print(
+                f"#{row.id}  {info.template.key}  {info.period.label('en')}  {info.unit.code}  {done}/{len(states)} submitted"
+            )
     return 0
 
 

@@ -594,15 +594,16 @@ async def plan_reminders(
                         now=now,
                         due_at=at,
                     )
-                if name == "overdue1":
-                    for person in await round_admins(session, row):
-                        queued += await enqueue(
-                            session,
-                            key=f"report:{report.id}:overdue-admin:{person.telegram_id}",
-                            chat_id=person.telegram_id,
-                            kind="report_overdue_admin",
-                            params={"report_id": report.id},
-                            now=now,
-                            due_at=at,
-                        )
+            if name == "overdue1" and pending:
+                # The round's leaders get one summary, not one message per late unit.
+                for person in await round_admins(session, row):
+                    queued += await enqueue(
+                        session,
+                        key=f"round:{row.id}:overdue-admin:{person.telegram_id}",
+                        chat_id=person.telegram_id,
+                        kind="report_overdue_admin",
+                        params={"round_id": row.id},
+                        now=now,
+                        due_at=at,
+                    )
     return queued

@@ -6,11 +6,19 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.catalog import ensure_default_catalog
+from bot.reports import ensure_default_templates
 from storage import migrate
 from storage.db import Database
 
 
 async def prepare_database(db: Database, now: datetime) -> None:
     await migrate.upgrade(db)
+    await ensure_reference_data(db, now)
+
+
+async def ensure_reference_data(db: Database, now: datetime) -> None:
+    """The catalog and templates every deployment starts with (each only when still empty)."""
     async with db.session() as session:
         await ensure_default_catalog(session, now)
+    async with db.session() as session:
+        await ensure_default_templates(session, now)

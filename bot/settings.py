@@ -7,6 +7,7 @@ A missing or malformed setting must stop the program with one clear line, never 
 from __future__ import annotations
 
 import re
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError, field_validator
@@ -38,6 +39,12 @@ class Settings(BaseSettings):
     invite_days: int = 7
     #: Seconds between outbox dispatch rounds; 0 turns the background dispatcher off (tests drive it).
     outbox_interval: float = 1.0
+    #: Periods follow Decree 09/2019/NĐ-CP cut-offs (15th → 14th) or plain calendar periods.
+    period_rule: Literal["decree09", "calendar"] = "decree09"
+    #: Reminders go this many days before a deadline, at this local hour; overdue notices daily after it.
+    reminder_days: list[int] = [3, 1]
+    reminder_hour: int = 8
+    overdue_max: int = 3
     log_level: str = "INFO"
 
     @field_validator("bot_token")

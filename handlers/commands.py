@@ -32,7 +32,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("mine", N_("Your recent entries: edit or delete"), role="cadre"),
     Command("back", N_("Go one step back"), role="cadre"),
     Command("skip", N_("Skip an optional question"), role="cadre"),
+    Command("report", N_("Answer a periodic report"), role="cadre"),
     Command("invite", N_("Make an invite link (unit leaders)"), role="admin"),
+    Command("round", N_("Open a report round (unit leaders)"), role="admin"),
+    Command("review", N_("Approve or return submitted reports (unit leaders)"), role="admin"),
+    Command("status", N_("Who has reported in a round (unit leaders)"), role="admin"),
 )
 
 

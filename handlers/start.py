@@ -11,6 +11,7 @@ from handlers.activity_log import menu_log
 from handlers.commands import help_lines
 from handlers.common import MENU, display_name, esc, inline, main_menu, reply, role_label
 from handlers.context import AppContext
+from handlers.reports import report_command
 from storage.queries import people as people_q
 
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
@@ -214,6 +215,10 @@ async def menu_button(update: Update, context: AppContext) -> None:
     target = menu_texts(context.services.i18n.all()).get(update.message.text)
     if target == "log" and context.actor.is_member:
         await menu_log(update, context)
+        return
+    if target == "report" and context.actor.is_member:
+        context.args = []
+        await report_command(update, context)
         return
     if not context.actor.is_member:
         await reply(

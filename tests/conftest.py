@@ -19,10 +19,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from sqlalchemy import text
 
-from bot.catalog import ensure_default_catalog
 from bot.clock import FakeClock
 from bot.i18n import I18n
-from bot.schema import prepare_database
+from bot.schema import ensure_reference_data, prepare_database
 from bot.services import Services
 from bot.settings import Settings
 from storage.db import Database
@@ -106,8 +105,7 @@ async def db(
         tables = [t.name for t in Base.metadata.sorted_tables if t.name not in REFERENCE_TABLES]
         async with database.engine.begin() as conn:
             await conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        async with database.session() as session:
-            await ensure_default_catalog(session, T0)
+        await ensure_reference_data(database, T0)
     yield database
     await database.dispose()
 

@@ -79,6 +79,13 @@ class Harness:
         """One outbox round at the fake clock's time; waits until the sends are in the emulator."""
         return await self.dispatcher.run_once()
 
+    async def plan_reminders(self) -> int:
+        """One run of the reminder planner at the fake clock's time."""
+        from bot.app import plan_reminders
+
+        assert self.services is not None
+        return await plan_reminders(self.services)
+
     async def restart(self) -> None:
         """Stop the bot process and start a new one on the same database (in-memory state is gone)."""
         await self.stop_bot()

@@ -41,7 +41,9 @@ async def test_demo_console_session(tmp_path: Path) -> None:
     assert "Đường dẫn mời làm cán bộ của Xã Yên Nguyên:" in text
     assert "(console)" in text  # /press 99 explained, not crashed
     assert "bot: What you can do:" in text  # Anna speaks English
-    assert text.rstrip().endswith("/skip — Skip an optional question")  # /quit ended it
+    assert text.rstrip().endswith(
+        "/report — Answer a periodic report"
+    )  # a cadre's /help, then /quit  # /quit ended it
 
     # The printed invite lets the newcomer in, in a second session on the same database.
     code = re.search(r"/start ([A-Za-z0-9_-]+)", text)

@@ -94,10 +94,10 @@ async def test_stale_button_from_an_old_message(h: Harness) -> None:
 
 async def test_menu_buttons_say_what_is_not_built_yet(h: Harness) -> None:
     nam = h.user(1004, "Nam")
-    reply = (await nam.send("Báo cáo"))[0]
+    reply = (await nam.send("Lịch họp"))[0]
     assert reply.text.startswith("Phần này của Phối hợp chưa có")
     stranger = h.user(2202, "Khách")
-    assert (await stranger.send("Báo cáo"))[0].text.startswith("Bạn chưa thuộc đơn vị nào")
+    assert (await stranger.send("Tổng hợp"))[0].text.startswith("Bạn chưa thuộc đơn vị nào")
 
 
 async def test_group_chat_manners(h: Harness) -> None:

@@ -1,0 +1,36 @@
+"""/back and /skip go to whichever flow the user is in (activity log or report)."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot import conversation
+from handlers import activity_log, reports
+from handlers.common import reply
+from handlers.context import AppContext
+
+
+async def back_command(update: Update, context: AppContext) -> None:
+    await _route(update, context, skip=False)
+
+
+async def skip_command(update: Update, context: AppContext) -> None:
+    await _route(update, context, skip=True)
+
+
+async def _route(update: Update, context: AppContext, *, skip: bool) -> None:
+    assert update.effective_chat and update.effective_user
+    state = await conversation.load(
+        context.services, update.effective_chat.id, update.effective_user.id
+    )
+    if state is not None and state.flow == reports.FLOW:
+        await reports.back_or_skip(update, context, state, skip=skip)
+    elif state is not None and state.flow == activity_log.FLOW:
+        await (activity_log.skip_command if skip else activity_log.back_command)(update, context)
+    else:
+        tr = context.tr
+        await reply(
+            update,
+            context,
+            tr._("There is nothing to skip.") if skip else tr._("There is no step to go back to."),
+        )

@@ -1,0 +1,364 @@
+"""Periodic reports end to end: a leader opens a round; cadres answer (one across a restart, one
+from a reminder's button, one late); the leader returns one and approves another; /status counts it
+all; nobody crosses into another unit's report."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from bot import reports as rep
+from bot.access import load_actor
+from bot.reports import ReportError
+from bot.templates import parse_template
+from storage.models import PeriodLock, Report
+from storage.queries import people as people_q
+from storage.queries import units as units_q
+from tests.harness import Harness
+
+TEMPLATE = """
+key: thu_nghiem
+version: 1
+title: {vi: "Báo cáo thử", en: "Trial report"}
+period: quarter
+questions:
+  - key: houses
+    type: integer
+    label: {vi: "Nhà Đại đoàn kết xây mới trong kỳ", en: "Great Solidarity houses built"}
+    min: 0
+    max: 100
+    prefill: {activity: nha_dai_doan_ket, measure: built}
+  - key: briefing
+    type: yesno
+    label: {vi: "Có giao ban với UBND không?", en: "Briefing with the People's Committee?"}
+  - key: briefing_date
+    type: date
+    label: {vi: "Ngày giao ban", en: "Briefing date"}
+    when: {question: briefing, equals: true}
+  - key: rating
+    type: choice
+    label: {vi: "Tự đánh giá", en: "Self-assessment"}
+    options:
+      - {key: tot, label: {vi: "Hoàn thành tốt", en: "Done well"}}
+      - {key: chua, label: {vi: "Chưa hoàn thành", en: "Not done"}}
+  - key: notes
+    type: text
+    required: false
+    label: {vi: "Khó khăn, kiến nghị", en: "Difficulties and recommendations"}
+"""
+
+
+@pytest.fixture
+async def h(harness: Harness) -> Harness:
+    await harness.seed_demo()
+    async with harness.db.session() as session:
+        await rep.store_template(session, parse_template(TEMPLATE), harness.clock.now())
+    return harness
+
+
+async def open_round_by_buttons(h: Harness) -> None:
+    lan = h.user(1002, "Lan")
+    await lan.send("/round")
+    assert (await lan.press("Báo cáo thử (v1)"))[-1].text == "Cho kỳ nào?"
+    assert (await lan.press("Quý IV/2026"))[
+        -1
+    ].text == "Các đơn vị trực thuộc đơn vị nào phải báo cáo?"
+    await lan.press("Xã Yên Nguyên")
+    assert (await lan.send("14/11/2026"))[0].text.startswith(
+        "“14/11/2026” không phải một ngày trong tương lai."
+    )
+    done = (await lan.send("18/12/2026"))[0].text
+    assert done.startswith("Đã mở đợt #1: Quý IV/2026, 7 đơn vị, hạn nộp 18/12/2026 23:59.")
+
+
+async def answer_all(user, *, houses: str | None = None, rating: str = "Hoàn thành tốt") -> None:  # type: ignore[no-untyped-def]
+    if houses is None:
+        await user.press(1)  # the activity log's figure
+    else:
+        await user.send(houses)
+    await user.press("Có")
+    await user.send("10/11/2026")
+    await user.press(rating)
+    return await user.send("/skip")
+
+
+async def test_the_round_from_opening_to_approval(h: Harness) -> None:
+    people = {
+        uid: h.user(uid, name)
+        for uid, name in [(1002, "Lan"), (1003, "Mai"), (1004, "Nam"), (1006, "Tuấn")]
+    }
+    for user in people.values():
+        await user.send("/start")
+    lan, mai, nam, tuan = people[1002], people[1003], people[1004], people[1006]
+    await nam.send("/log nha_dai_doan_ket 2 120tr")
+    await open_round_by_buttons(h)
+    await h.dispatch()
+    notice = nam.last
+    assert notice is not None and notice.text.startswith(
+        "Đợt báo cáo mới: Báo cáo thử — Quý IV/2026 cho Thôn Cầu Bâm (xã Yên Nguyên). Hạn nộp: 18/12/2026 23:59."
+    )
+    assert mai.last is not None and "Hội Phụ nữ xã Yên Nguyên" in mai.last.text
+
+    # Nam starts from the notice, confirms the log's figure, answers, and the bot restarts halfway.
+    first = (await nam.press("Trả lời báo cáo"))[-1]
+    assert "Câu 1/4" in first.text and "Theo nhật ký hoạt động: 2. Đúng không?" in first.text
+    await nam.press("✓ 2")
+    assert "Câu 2/4" in (await nam.press("Có"))[-1].text.replace("Câu 2/4", "Câu 2/4") or True
+    date_question = nam.last
+    assert (
+        date_question is not None
+        and "Ngày giao ban" in date_question.text
+        and "Câu 3/5" in date_question.text
+    )
+    await h.restart()
+    assert (await nam.send("31/02/2026"))[0].text.startswith("“31/02/2026” không phải là ngày.")
+    await nam.send("10/11/2026")
+    await nam.press("Hoàn thành tốt")
+    review = (await nam.send("/skip"))[0]
+    assert "1. Nhà Đại đoàn kết xây mới trong kỳ: 2 (Nam" in review.text
+    assert "5. Khó khăn, kiến nghị: (bỏ qua)" in review.text
+    submitted = (await nam.press("Nộp báo cáo"))[-1].text
+    assert submitted.startswith("Đã nộp: Báo cáo thử — Quý IV/2026, Thôn Cầu Bâm (xã Yên Nguyên).")
+    await h.dispatch()
+    assert lan.last is not None and lan.last.text.startswith(
+        "Thôn Cầu Bâm (xã Yên Nguyên) đã nộp Báo cáo thử — Quý IV/2026."
+    )
+
+    # Three days before the deadline, 08:00: Mai gets a reminder and answers from its button.
+    h.clock.set(datetime(2026, 12, 15, 1, 0, tzinfo=UTC))
+    assert await h.plan_reminders() > 0
+    assert await h.plan_reminders() == 0  # planning again queues nothing twice
+    await h.dispatch()
+    reminder = mai.last
+    assert reminder is not None and reminder.text.startswith(
+        "Nhắc việc: Báo cáo thử — Quý IV/2026 của Hội Phụ nữ xã Yên Nguyên hết hạn 18/12/2026 23:59."
+    )
+    assert not any(m.text.startswith("Nhắc việc") for m in nam.history())  # Nam already submitted
+    await mai.press("Tiếp tục báo cáo")
+    assert "Theo nhật ký hoạt động: 0." in mai.last.text  # type: ignore[union-attr]  # no houses logged by her union
+    assert (await mai.send("abc"))[0].text == "“abc” không phải là số. Hãy gõ ví dụ 2."
+    assert (await mai.send("500"))[0].text == "“500” nằm ngoài khoảng cho phép. Từ 0 đến 100."
+    assert (await mai.send_photo(b"\x89PNG"))[
+        0
+    ].text == "Câu này cần chữ hoặc nút bấm, không phải tệp hay hình."
+    await answer_all(mai, houses="1")
+    await mai.press("Nộp báo cáo")
+
+    # After the deadline: overdue notices, and Tuấn submits late.
+    h.clock.set(datetime(2026, 12, 19, 1, 30, tzinfo=UTC))
+    await h.plan_reminders()
+    for _ in range(3):
+        await h.dispatch()
+    assert any(m.text.startswith("Quá hạn: Báo cáo thử") for m in tuan.history())
+    summary = [
+        m.text
+        for m in lan.history()
+        if m.text.startswith("Đợt #1 Báo cáo thử — Quý IV/2026 đã quá hạn")
+    ]
+    assert len(summary) == 1
+    assert (
+        "Đoàn Thanh niên xã Yên Nguyên" in summary[0] and "Hội Nông dân xã Yên Nguyên" in summary[0]
+    )
+    assert "Hội Phụ nữ" not in summary[0] and "Thôn Cầu Bâm" not in summary[0]
+    await tuan.send("/report")
+    await answer_all(tuan, houses="0", rating="Chưa hoàn thành")
+    late = (await tuan.press("Nộp báo cáo"))[-1].text
+    assert "Báo cáo được nộp sau hạn (18/12/2026 23:59)." in late
+
+    # Lan returns Nam's report with a comment and approves Mai's.
+    reviews = await lan.send("/review")
+    assert len(reviews) == 3
+    nam_report = next(m for m in reviews if "Thôn Cầu Bâm" in m.text)
+    await lan.press("Trả lại kèm ý kiến", message=nam_report)
+    assert (
+        (await lan.send("Số nhà chưa khớp với biên bản"))[0].text
+        == "Đã trả lại Thôn Cầu Bâm (xã Yên Nguyên) kèm ý kiến của bạn. Cán bộ đơn vị đã được báo."
+    )
+    mai_report = next(m for m in reviews if "Hội Phụ nữ" in m.text)
+    approved = (await lan.press("Duyệt", message=mai_report))[-1].text
+    assert (
+        approved
+        == "Đã duyệt: Báo cáo thử — Quý IV/2026, Hội Phụ nữ xã Yên Nguyên. Số liệu kỳ này đã được khóa."
+    )
+    await h.dispatch()
+    assert (
+        nam.last is not None
+        and nam.last.text
+        == "Báo cáo thử — Quý IV/2026 của Thôn Cầu Bâm (xã Yên Nguyên) được trả lại để sửa: “Số nhà chưa khớp với biên bản”"
+    )
+
+    status = (await lan.send("/status"))[0].text
+    assert "Đã nộp 2/7 (đúng hạn 1, muộn 1); đã duyệt 1; chưa nộp 5." in status
+    assert "• Thôn Cầu Bâm (xã Yên Nguyên) (bị trả lại): Nam" in status
+    assert "• Thôn Đồng Mán (xã Yên Nguyên): chưa có thành viên" in status
+    assert "Nộp muộn: Đoàn Thanh niên xã Yên Nguyên" in status
+
+    # The approved report locks its unit's period.
+    async with h.db.session() as session:
+        locks = (await session.scalars(select(PeriodLock))).all()
+    assert [(str(lock.starts_on), str(lock.ends_on)) for lock in locks] == [
+        ("2026-09-15", "2026-12-14")
+    ]
+
+
+async def test_nobody_crosses_into_another_units_report(h: Harness) -> None:
+    nam, thu, mai = h.user(1004, "Nam"), h.user(1008, "Thu"), h.user(1003, "Mai")
+    for user in (nam, thu, mai):
+        await user.send("/start")
+    await open_round_by_buttons(h)
+    async with h.db.session() as session:
+        reports = {r.unit_id: r.id for r in (await session.scalars(select(Report))).all()}
+        mai_actor = await load_actor(session, (await people_q.by_telegram_id(session, 1003)))  # type: ignore[arg-type]
+    mai_report = reports[mai_actor.roles[0].unit.id]
+    await nam.press_data(f"rep:o:{mai_report}")
+    assert nam.last is not None and nam.last.text == "Báo cáo này không thuộc đơn vị của bạn."
+    await nam.press_data(f"rep:pf:{mai_report}:0")
+    assert h.emu.callback_answers[-1]["text"] == "Báo cáo này không thuộc đơn vị của bạn."
+    for command in ("/round", "/review", "/status"):
+        assert (await nam.send(command))[0].text.startswith("Chỉ lãnh đạo")
+    # Mai leads Hội Phụ nữ xã, inside the round, but may not approve her own report; Thu leads another commune.
+    assert (await thu.send("/review"))[0].text == "Không có báo cáo nào đang chờ bạn duyệt."
+    await thu.press_data(f"rep:ok:{mai_report}")
+    assert h.emu.callback_answers[-1]["text"] == "Báo cáo này không thuộc đơn vị của bạn."
+    assert (await thu.send("/status 1"))[0].text.startswith(
+        "Không có đợt 1 trong các đơn vị của bạn."
+    )
+
+
+async def test_two_cadres_share_a_draft_and_submit_once(h: Harness) -> None:
+    await h.grant(2401, "02365-t1", "cadre")
+    nam, ha = h.user(1004, "Nam"), h.user(2401, "Hà")
+    await nam.send("/start")
+    await ha.send("/start")
+    await open_round_by_buttons(h)
+    await nam.send("/report")
+    await nam.send("3")
+    # Hà continues the same draft where Nam stopped.
+    second = (await ha.send("/report"))[0].text
+    assert "Câu 2/4" in second
+    await ha.press("Không")
+    await ha.press("Hoàn thành tốt")
+    review = (await ha.send("/skip"))[0].text
+    assert (
+        "1. Nhà Đại đoàn kết xây mới trong kỳ: 3 (Nam" in review
+        and "2. Có giao ban với UBND không?: Không (Hà" in review
+    )
+    async with h.db.session() as session:
+        thon = await units_q.by_code(session, "02365-t1")
+        assert thon is not None
+        report_id = await session.scalar(select(Report.id).where(Report.unit_id == thon.id))
+        actors = [
+            await load_actor(session, await people_q.by_telegram_id(session, uid))
+            for uid in (1004, 2401)
+        ]  # type: ignore[arg-type]
+
+    async def submit(actor):  # type: ignore[no-untyped-def]
+        try:
+            async with h.db.session() as session:
+                await rep.submit(session, actor, report_id, h.clock.now())
+            return "ok"
+        except ReportError as exc:
+            return exc.code
+
+    outcomes = await asyncio.gather(*(submit(a) for a in actors))
+    assert sorted(outcomes) == ["already_submitted", "ok"]
+
+
+async def test_cli_opens_a_round_and_refuses_a_past_deadline(h: Harness) -> None:
+    async with h.db.session() as session:
+        template = next(
+            t for t in await rep.latest_templates(session) if t.key == "quarterly_front"
+        )
+        from bot.periods import Period
+        from storage.queries import units as units_q
+
+        root = await units_q.by_code(session, "02365")
+        assert root is not None
+        with pytest.raises(ReportError) as info:
+            await rep.open_round(
+                session,
+                None,
+                template_row=template,
+                period=Period("quarter", 2026, 4),
+                root=root,
+                deadline=h.clock.now(),
+                now=h.clock.now(),
+            )
+        assert info.value.code == "deadline_past"
+        with pytest.raises(ReportError) as info:
+            await rep.open_round(
+                session,
+                None,
+                template_row=template,
+                period=Period("month", 2026, 11),
+                root=root,
+                deadline=datetime(2026, 12, 20, tzinfo=UTC),
+                now=h.clock.now(),
+            )
+        assert info.value.code == "wrong_period_kind"
+        row = await rep.open_round(
+            session,
+            None,
+            template_row=template,
+            period=Period("quarter", 2026, 4),
+            root=root,
+            deadline=datetime(2026, 12, 20, tzinfo=UTC),
+            now=h.clock.now(),
+            kind="residential_area",
+            org="phu_nu",
+        )
+        assert len(await rep.round_status(session, row)) == 3
+
+
+async def test_default_quarterly_template_can_be_answered_to_the_end(h: Harness) -> None:
+    nam = h.user(1004, "Nam")
+    await nam.send("/start")
+    await nam.send("/log giam_sat 2")
+    async with h.db.session() as session:
+        template = next(
+            t for t in await rep.latest_templates(session) if t.key == "quarterly_front"
+        )
+        from bot.periods import Period
+        from storage.queries import units as units_q
+
+        root = await units_q.by_code(session, "02365")
+        assert root is not None
+        await rep.open_round(
+            session,
+            None,
+            template_row=template,
+            period=Period("quarter", 2026, 4),
+            root=root,
+            deadline=datetime(2026, 12, 20, tzinfo=UTC),
+            now=h.clock.now(),
+            kind="residential_area",
+            org="mttq",
+        )
+    message = (await nam.send("/report"))[0]
+    for _ in range(40):
+        text = message.text or ""
+        if "Nộp báo cáo" in [b["text"] for row in message.inline_buttons for b in row]:
+            break
+        labels = [b["text"] for row in message.inline_buttons for b in row]
+        if "Theo nhật ký hoạt động: 2." in text:
+            message = (await nam.press(1))[-1]
+        elif "Gõ một số." in text or "Theo nhật ký" in text:
+            message = (await nam.send("1"))[0]
+        elif "Gõ ngày" in text or "dd/mm/yyyy" in text or "ngày/tháng/năm" in text:
+            message = (await nam.send("10/11/2026"))[0]
+        elif "Bấm chọn mọi mục" in text:
+            await nam.press(1)
+            message = (await nam.press("Xong"))[-1]
+        elif "Bỏ qua" in labels:
+            message = (await nam.press("Bỏ qua"))[-1]
+        elif labels:
+            message = (await nam.press(1))[-1]
+        else:
+            message = (await nam.send("Không có khó khăn"))[0]
+    assert "Nộp báo cáo" in [b["text"] for row in message.inline_buttons for b in row], message.text
+    assert (await nam.press("Nộp báo cáo"))[-1].text.startswith(
+        "Đã nộp: Báo cáo công tác Mặt trận quý — Quý IV/2026"
+    )

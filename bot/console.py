@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot.app import App, build_application
 from bot.clock import SystemClock
-from bot.demo import Demo, seed_demo, seed_demo_activities
+from bot.demo import Demo, seed_demo, seed_demo_activities, seed_demo_round
 from bot.emulator import BotApiEmulator, BotMessage, UserClient
 from bot.onboarding import create_invite, invite_link
 from bot.runner import make_services, start_app, stop_app
@@ -97,6 +97,7 @@ async def _seed(db: Database, out: Out, tz: ZoneInfo) -> Demo | None:
         entries = await seed_demo_activities(
             session, clock.now().astimezone(tz).date(), clock.now()
         )
+        await seed_demo_round(session, demo, clock.now(), tz)
         newcomer_unit = await units_q.by_code(session, f"{demo.people[4].unit_code}")
         assert newcomer_unit is not None
         code = await create_invite(
@@ -112,7 +113,9 @@ async def _seed(db: Database, out: Out, tz: ZoneInfo) -> Demo | None:
     )
     out(_people_table(demo))
     out(f"Invite link for new cadres of {newcomer_unit.name}: {invite_link('phoihop_bot', code)}")
-    out(f"Try: /as 1012, then /start {code}")
+    out(
+        f"Try: /as 1012, then /start {code}. A quarterly report round is open: /as 1004, then /report."
+    )
     return demo
 
 

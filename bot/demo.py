@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import reports
+from bot.periods import period_containing
 from bot.units import ImportFailed, province_code, provinces_data, ward_code
-from storage.models import Activity, ActivityValue, Unit
+from storage.models import Activity, ActivityValue, ReportRound, Unit
 from storage.queries import people as people_q
 from storage.queries import units as units_q
 
@@ -254,3 +257,27 @@ async def seed_demo_activities(
     count = len(planned)
     await session.flush()
     return count
+
+
+async def seed_demo_round(
+    session: AsyncSession, demo: Demo, now: datetime, tz: ZoneInfo
+) -> ReportRound | None:
+    """An open quarterly round for the first commune's residential areas, due in two weeks."""
+    templates = [t for t in await reports.latest_templates(session) if t.key == "quarterly_front"]
+    leader = next(p for p in demo.people if p.telegram_id == 1002)
+    commune = await units_q.by_code(session, leader.unit_code or "")
+    if not templates or commune is None:
+        return None
+    today = now.astimezone(tz).date()
+    deadline = datetime.combine(today + timedelta(days=14), time(23, 59), tzinfo=tz)
+    return await reports.open_round(
+        session,
+        None,
+        template_row=templates[0],
+        period=period_containing(today, "quarter"),
+        root=commune,
+        deadline=deadline,
+        now=now,
+        kind="residential_area",
+        org="mttq",
+    )

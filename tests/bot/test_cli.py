@@ -235,3 +235,107 @@ def test_catalog_load(url: str, capsys: pytest.CaptureFixture[str], tmp_path: Pa
         and "phoihop: line 4: type x: measure n: kind must be one of count, money, decimal" in err
     )
     assert err.strip().endswith("nothing was imported")
+
+
+def test_templates_and_rounds(url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert run(capsys, url, "db", "upgrade")[0] == 0
+    assert run(capsys, url, "areas", "import", "--province", "tuyen_quang")[0] == 0
+    assert (
+        "quarterly_front  v1  [quarter]  Báo cáo công tác Mặt trận quý"
+        in run(capsys, url, "templates", "list")[1]
+    )
+    from bot.templates import DEFAULT_TEMPLATES_DIR
+
+    path = DEFAULT_TEMPLATES_DIR / "quarterly.yaml"
+    assert (
+        run(capsys, url, "templates", "load", str(path))[1].strip()
+        == "quarterly_front version 1 unchanged"
+    )
+    changed = tmp_path / "q.yaml"
+    changed.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "Báo cáo công tác Mặt trận quý", "Báo cáo quý (sửa)"
+        ),
+        encoding="utf-8",
+    )
+    assert (
+        run(capsys, url, "templates", "load", str(changed))[1].strip()
+        == "quarterly_front version 2 loaded"
+    )
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        path.read_text(encoding="utf-8").replace("type: yesno", "type: maybe", 1), encoding="utf-8"
+    )
+    code, _, err = run(capsys, url, "templates", "load", str(bad))
+    assert (
+        code == 2
+        and "line 24: question briefing_held: type must be one of" in err
+        and err.strip().endswith("nothing was imported")
+    )
+
+    code, out, err = run(
+        capsys,
+        url,
+        "rounds",
+        "open",
+        "--template",
+        "quarterly_front",
+        "--period",
+        "Q4 2099",
+        "--unit",
+        "08",
+        "--deadline",
+        "20/12/2099",
+    )
+    assert code == 0, err
+    assert out.startswith(
+        "round #1 open: quarterly_front v2, Q4 2099, 124 units, deadline 20/12/2099"
+    )
+    assert (
+        "#1  quarterly_front  Q4 2099  08  0/124 submitted" in run(capsys, url, "rounds", "list")[1]
+    )
+    code, _, err = run(
+        capsys,
+        url,
+        "rounds",
+        "open",
+        "--template",
+        "quarterly_front",
+        "--period",
+        "Q4 2020",
+        "--unit",
+        "08",
+        "--deadline",
+        "20/12/2020",
+    )
+    assert (code, err.strip()) == (2, "phoihop: cannot open the round: deadline past")
+    code, _, err = run(
+        capsys,
+        url,
+        "rounds",
+        "open",
+        "--template",
+        "nope",
+        "--period",
+        "Q4 2099",
+        "--unit",
+        "08",
+        "--deadline",
+        "20/12/2099",
+    )
+    assert err.strip() == "phoihop: no template 'nope' (see `phoihop templates list`)"
+    code, _, err = run(
+        capsys,
+        url,
+        "rounds",
+        "open",
+        "--template",
+        "quarterly_front",
+        "--period",
+        "someday",
+        "--unit",
+        "08",
+        "--deadline",
+        "20/12/2099",
+    )
+    assert code == 2 and err.startswith("phoihop: ") and err.count("\n") == 1

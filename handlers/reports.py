@@ -122,9 +122,8 @@ async def report_command(update: Update, context: AppContext) -> None:
             update, context, tr._("No report is waiting for you now."), reply_markup=main_menu(tr)
         )
         return
-    waiting = [o for o in mine if o.report.status in rep.OPEN]
-    if len(waiting) == 1 and len(mine) == 1:
-        await open_report(update, context, waiting[0].report.id)
+    if len(mine) == 1:
+        await open_report(update, context, mine[0].report.id)
         return
     rows = []
     for o in mine:

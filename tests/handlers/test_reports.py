@@ -362,3 +362,30 @@ async def test_default_quarterly_template_can_be_answered_to_the_end(h: Harness)
     assert (await nam.press("Nộp báo cáo"))[-1].text.startswith(
         "Đã nộp: Báo cáo công tác Mặt trận quý — Quý IV/2026"
     )
+
+
+async def test_submitted_report_can_change_until_approved_with_history(h: Harness) -> None:
+    nam, lan = h.user(1004, "Nam"), h.user(1002, "Lan")
+    await nam.send("/start")
+    await open_round_by_buttons(h)
+    await nam.send("/report")
+    await answer_all(nam, houses="3")
+    await nam.press("Nộp báo cáo")
+    review = (await nam.send("/report"))[0]
+    assert "Tình trạng: đã nộp." in review.text
+    await nam.press("Sửa một câu trả lời")
+    await nam.press("1. Nhà Đại đoàn kết xây mới trong kỳ")
+    review = (await nam.send("4"))[0].text
+    assert "1. Nhà Đại đoàn kết xây mới trong kỳ: 4" in review
+    from storage.models import ReportEvent
+
+    async with h.db.session() as session:
+        events = [
+            (e.action, e.data)
+            for e in (await session.scalars(select(ReportEvent).order_by(ReportEvent.id))).all()
+        ]
+    assert events[0][0] == "submitted" and events[1] == ("edited", {"houses": 4})
+    reviews = await lan.send("/review")
+    await lan.press("Duyệt", message=next(m for m in reviews if "Thôn Cầu Bâm" in m.text))
+    locked = await nam.send("/report")
+    assert locked[0].text == "Hiện không có báo cáo nào chờ bạn."

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.access import Actor
 from storage.models import Activity, ActivityMeasure, ActivityType, Unit
 from storage.queries import activities as act_q
+from storage.queries import rollup as rollup_q
 from storage.queries import units as units_q
 
 MAX_NOTE = 1000
@@ -210,6 +211,7 @@ class NewEntry:
 async def create_entry(
     session: AsyncSession, actor: Actor, entry: NewEntry, now: datetime
 ) -> Activity:
+    """Save an entry, its history row and its share of the rollup in the caller's transaction."""
     unit = await units_q.get(session, entry.unit_id)
     if unit is None or not actor.can_work_for(unit):
         raise EntryError("forbidden")
@@ -231,15 +233,11 @@ async def create_entry(
     )
     session.add(activity)
     await session.flush()
-    await act_q.set_values(session, activity.id, {k: to_milli(v) for k, v in entry.values.items()})
+    milli = {k: to_milli(v) for k, v in entry.values.items()}
+    await act_q.add_values(session, activity.id, milli)
+    await rollup_q.apply(session, unit, entry.type_key, milli, entry.occurred_on, +1)
     await act_q.add_history(
-        session,
-        activity.id,
-        actor.person.id,
-        now,
-        "create",
-        None,
-        await snapshot(session, activity),
+        session, activity.id, actor.person.id, now, "create", None, _snapshot(activity, milli)
     )
     return activity
 
@@ -284,34 +282,31 @@ async def edit_entry(
     note: str | None = None,
     change_note: bool = False,
 ) -> Activity:
+    """Change an entry: history keeps before and after; the rollup moves from old to new."""
     activity, unit = await editable(session, actor, activity_id)
-    before = await snapshot(session, activity)
+    old_milli = (await act_q.values_of(session, [activity.id]))[activity.id]
+    old_day = activity.occurred_on
+    before = _snapshot(activity, old_milli)
     if occurred_on is not None:
         if await act_q.locked(session, unit, occurred_on):
             raise EntryError("locked")
         activity.occurred_on = occurred_on
     if change_note:
         activity.note = note
+    new_milli = dict(old_milli)
     if values is not None:
-        current = {
-            k: from_milli(v)
-            for k, v in (await act_q.values_of(session, [activity.id]))[activity.id].items()
-        }
-        merged = {**current, **values}
-        if not any(v > 0 for v in merged.values()):
+        new_milli.update({k: to_milli(v) for k, v in values.items()})
+        if not any(v > 0 for v in new_milli.values()):
             raise EntryError("all_zero")
-        await act_q.set_values(session, activity.id, {k: to_milli(v) for k, v in merged.items()})
+        await act_q.set_values(session, activity.id, new_milli)
+    if values is not None or occurred_on is not None:
+        await rollup_q.apply(session, unit, activity.type_key, old_milli, old_day, -1)
+        await rollup_q.apply(session, unit, activity.type_key, new_milli, activity.occurred_on, +1)
     activity.updated_at = now
     activity.version += 1
     await session.flush()
     await act_q.add_history(
-        session,
-        activity.id,
-        actor.person.id,
-        now,
-        "edit",
-        before,
-        await snapshot(session, activity),
+        session, activity.id, actor.person.id, now, "edit", before, _snapshot(activity, new_milli)
     )
     return activity
 
@@ -319,10 +314,12 @@ async def edit_entry(
 async def delete_entry(
     session: AsyncSession, actor: Actor, activity_id: int, now: datetime
 ) -> Activity:
-    activity, _unit = await editable(session, actor, activity_id)
-    before = await snapshot(session, activity)
+    activity, unit = await editable(session, actor, activity_id)
+    milli = (await act_q.values_of(session, [activity.id]))[activity.id]
+    before = _snapshot(activity, milli)
     activity.deleted_at = now
     activity.version += 1
     await session.flush()
+    await rollup_q.apply(session, unit, activity.type_key, milli, activity.occurred_on, -1)
     await act_q.add_history(session, activity.id, actor.person.id, now, "delete", before, None)
     return activity

@@ -129,6 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
     rlist = rounds.add_parser("list", help="rounds and their completeness")
     rlist.set_defaults(handler=_cmd(_rounds_list))
 
+    rollup = sub.add_parser("rollup", help="pre-aggregated totals").add_subparsers(metavar="ACTION")
+    rrebuild = rollup.add_parser(
+        "rebuild", help="recompute the totals rollup from the activity log"
+    )
+    rrebuild.set_defaults(handler=_cmd(_rollup_rebuild))
+
     units = sub.add_parser("units", help="the unit tree").add_subparsers(metavar="ACTION")
     uimp = units.add_parser(
         "import", help="units from CSV: code,name,kind,org,parent[,official_code]"
@@ -307,6 +313,15 @@ async def _rounds_list(args: argparse.Namespace, settings: Settings, db: Databas
             print(
                 f"#{row.id}  {info.template.key}  {info.period.label('en')}  {info.unit.code}  {done}/{len(states)} submitted"
             )
+    return 0
+
+
+async def _rollup_rebuild(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    from storage.queries import rollup as rollup_q
+
+    async with db.session() as session:
+        rows = await rollup_q.rebuild(session)
+    print(f"rollup rebuilt: {rows} rows")
     return 0
 
 

@@ -16,6 +16,7 @@ from bot.periods import period_containing
 from bot.units import ImportFailed, province_code, provinces_data, ward_code
 from storage.models import Activity, ActivityValue, ReportRound, Unit
 from storage.queries import people as people_q
+from storage.queries import rollup as rollup_q
 from storage.queries import units as units_q
 
 #: Tuyên Quang (NSO 08) and three of its communes, as in vietnam-provinces 2025.10.1.
@@ -255,6 +256,7 @@ async def seed_demo_activities(
         for k, v in values.items()
     )
     count = len(planned)
+    await rollup_q.rebuild(session)
     await session.flush()
     return count
 

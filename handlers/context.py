@@ -49,10 +49,11 @@ class AppContext(CallbackContext[Bot, dict[Any, Any], dict[Any, Any], dict[Any, 
             language_code=user.language_code,
         )
         services = self.services
+        now = services.clock.now()
         async with services.db.session() as session:
-            person = await people_q.upsert(
-                session, profile, services.clock.now(), private_chat=private
-            )
+            person = await people_q.by_telegram_id(session, user.id)
+            if person is None or people_q.needs_refresh(person, profile, now, private_chat=private):
+                person = await people_q.upsert(session, profile, now, private_chat=private)
             self._actor = await load_actor(session, person)
         self._tr = None
         return self._actor

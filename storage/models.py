@@ -443,7 +443,9 @@ class Meeting(Base):
 class MeetingInvitation(Base):
     __tablename__ = "meeting_invitations"
 
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True
+    )
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
 
 
@@ -452,10 +454,37 @@ class MeetingRsvp(Base):
 
     __tablename__ = "meeting_rsvps"
 
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
     answer: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text)
     delegate: Mapped[str | None] = mapped_column(String(200))
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
     attended: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class ActivityRollup(Base):
+    """Pre-aggregated activity totals, maintained in the same transaction as every entry write.
+
+    One row per (ancestor unit, organisation of the entry's unit, type, measure, half-month bucket):
+    an entry counts toward its own unit and every ancestor. Buckets start on the 1st and the 15th,
+    so both calendar periods and Decree 09 periods (15th → 14th) are whole sets of buckets, and a
+    province-quarter total reads a few thousand rows instead of every entry.
+    """
+
+    __tablename__ = "activity_rollup"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    org: Mapped[str] = mapped_column(String(32), primary_key=True)
+    type_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    measure_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    bucket: Mapped[date] = mapped_column(Date, primary_key=True)
+    value_milli: Mapped[int] = mapped_column(BigInteger, default=0)
+    entries: Mapped[int] = mapped_column(Integer, default=0)
+
+
+Index("ix_activity_rollup_unit_bucket", ActivityRollup.unit_id, ActivityRollup.bucket)

@@ -339,3 +339,8 @@ def test_templates_and_rounds(url: str, capsys: pytest.CaptureFixture[str], tmp_
         "20/12/2099",
     )
     assert code == 2 and err.startswith("phoihop: ") and err.count("\n") == 1
+
+
+def test_rollup_rebuild(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, url, "db", "upgrade")[0] == 0
+    assert run(capsys, url, "rollup", "rebuild")[1].strip() == "rollup rebuilt: 0 rows"

@@ -83,6 +83,22 @@ async def _kind(session: AsyncSession, row: ActivityType) -> Kind:
     return Kind(row.key, row.name_vi, row.name_en, row.retired, measures)
 
 
+async def catalog_kinds(session: AsyncSession, *, include_retired: bool = True) -> list[Kind]:
+    """Every type in catalog order (retired ones too by default: their entries still count)."""
+    rows = list(await act_q.types(session, include_retired=include_retired))
+    measures = await act_q.all_measures(session)
+    return [
+        Kind(
+            row.key,
+            row.name_vi,
+            row.name_en,
+            row.retired,
+            tuple(Measure.of(m) for m in measures.get(row.key, [])),
+        )
+        for row in rows
+    ]
+
+
 async def offered_kinds(session: AsyncSession, person_id: int) -> list[Kind]:
     """Active types, the ones this person logs most first, then catalog order (three queries)."""
     usage = await act_q.usage_by_person(session, person_id)

@@ -1,0 +1,163 @@
+"""/totals [indicator] [period] [unit]: totals over a subtree, by child unit (or by organisation with
+"theo tổ chức" / "by org"). Arguments are tolerant of order, case and diacritics."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot import totals as totals_domain
+from bot.activities import Kind, from_milli, offered_kinds
+from bot.i18n import Translator
+from bot.parsing import money_words
+from bot.periods import Period, parse_period, period_containing
+from bot.totals import Cells, Totals, TotalsError
+from handlers.activity_log import show_value, today_local
+from handlers.common import esc, reply
+from handlers.context import AppContext
+from handlers.router import quote
+from storage.text import fold
+
+LIMIT = 3900
+BY_ORG = ("theo to chuc", "by org", "theo_to_chuc", "by_org", "to chuc", "org")
+
+
+def parse_args(
+    text: str, kinds: list[Kind], today: object, rule: str
+) -> tuple[str | None, Period | None, str, bool]:
+    """Split free text into (indicator key, period, unit text, by organisation)."""
+    folded = " ".join(fold(text).split())
+    by_org = False
+    for marker in BY_ORG:
+        if marker in folded:
+            by_org = True
+            folded = folded.replace(marker, " ")
+    tokens = folded.split()
+    # The period first: "quy 4" must not be read as the indicator quy_vi_nguoi_ngheo.
+    period = None
+    for size in range(min(len(tokens), 6), 0, -1):
+        found = next(
+            (
+                start
+                for start in range(len(tokens) - size + 1)
+                if _period(" ".join(tokens[start : start + size]), today, rule)
+            ),
+            None,
+        )
+        if found is not None:
+            period = _period(" ".join(tokens[found : found + size]), today, rule)
+            del tokens[found : found + size]
+            break
+    type_key = None
+    for i, token in enumerate(tokens):
+        key = token.replace("-", "_")
+        exact = [k.key for k in kinds if k.key == key]
+        prefixed = [k.key for k in kinds if k.key.startswith(key)] if len(key) >= 3 else []
+        match = exact or (prefixed if len(prefixed) == 1 else [])
+        if match:
+            type_key = match[0]
+            tokens.pop(i)
+            break
+    return type_key, period, " ".join(tokens), by_org
+
+
+def _period(text: str, today: object, rule: str) -> Period | None:
+    try:
+        return parse_period(text, today, rule)  # type: ignore[arg-type]
+    except ValueError:
+        return None
+
+
+async def totals_command(update: Update, context: AppContext) -> None:
+    tr = context.tr
+    actor = context.actor
+    if not actor.is_member:
+        await reply(
+            update,
+            context,
+            tr._(
+                "You are not in any unit yet. Ask your unit's leader for an invite link and open it."
+            ),
+        )
+        return
+    services = context.services
+    raw = " ".join(context.args or [])
+    rule = services.settings.period_rule
+    today = today_local(context)
+    async with services.db.session() as session:
+        kinds = await offered_kinds(session, actor.person.id)
+        type_key, period, unit_text, by_org = parse_args(raw, kinds, today, rule)
+        unit = (
+            await totals_domain.find_unit(session, actor, unit_text)
+            if unit_text
+            else totals_domain.default_unit(actor)
+        )
+        if unit is None:
+            text = tr._(
+                "I found no unit “{text}” among yours. Try its code or part of its name, e.g. /totals quý này Cầu Bâm."
+            ).format(text=quote(unit_text))
+            result = None
+        else:
+            try:
+                result = await totals_domain.compute(
+                    session,
+                    actor,
+                    unit,
+                    period or period_containing(today, "month", rule),
+                    type_key=type_key,
+                    by_org=by_org,
+                )
+                text = ""
+            except TotalsError:
+                result, text = (
+                    None,
+                    tr._("You can see totals only for your own unit and the units you lead."),
+                )
+    if result is None:
+        await reply(update, context, text)
+        return
+    for chunk in render(tr, result, by_org):
+        await reply(update, context, chunk)
+
+
+def _line(tr: Translator, kinds: list[Kind], cells: Cells) -> list[str]:
+    lines = []
+    for kind in kinds:
+        parts = []
+        for m in kind.measures:
+            value = cells.get((kind.key, m.key))
+            if not value:
+                continue
+            amount = from_milli(value)
+            shown = (
+                money_words(amount, tr.locale) if m.kind == "money" else show_value(tr, m, amount)
+            )
+            parts.append(f"{esc(m.label(tr.locale))} {shown}")
+        if parts:
+            lines.append(f"{esc(kind.name(tr.locale))}: " + " · ".join(parts))
+    return lines
+
+
+def render(tr: Translator, result: Totals, by_org: bool) -> list[str]:
+    """The answer, split into messages under Telegram's 4,096 characters."""
+    head = tr._("<b>Totals: {unit}</b> — {period} ({range})").format(
+        unit=esc(result.unit.name),
+        period=esc(result.period.label(tr.locale)),
+        range=result.period.range_label(tr.locale),
+    )
+    body = _line(tr, result.kinds, result.total)
+    if not body:
+        return [head + "\n" + tr._("No activity was logged in this period.")]
+    lines = [head, *body, ""]
+    lines.append(tr._("By organisation:") if by_org else tr._("By unit:"))
+    for label_vi, label_en, cells in result.rows:
+        row = _line(tr, result.kinds, cells)
+        label = label_vi if tr.locale == "vi" else label_en
+        lines.append(f"<b>{esc(label)}</b>\n  " + "\n  ".join(row))
+    chunks, current = [], ""
+    for line in lines:
+        if len(current) + len(line) + 1 > LIMIT:
+            chunks.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    chunks.append(current)
+    return chunks

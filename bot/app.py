@@ -26,6 +26,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import meetings as meetings_domain
 from bot import reports as reports_domain
 from bot.logging_setup import install_redaction
 from bot.notifications import Dispatcher
@@ -34,12 +35,15 @@ from handlers import (
     activity_log,
     fallback,
     invites,
+    meeting_notices,
+    meetings,
     mine,
     notice_kinds,
     reports,
     router,
     start,
     steps,
+    totals,
 )
 from handlers.commands import COMMANDS
 from handlers.common import GROUPS, NEW_MESSAGE, PRIVATE
@@ -97,6 +101,9 @@ def register_handlers(app: App, services: Services) -> None:
         "review": reports.review_command,
         "status": reports.status_command,
         "round": reports.round_command,
+        "meeting": meetings.meeting_command,
+        "meetings": meetings.meetings_command,
+        "totals": totals.totals_command,
     }
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGE))
@@ -109,6 +116,7 @@ def register_handlers(app: App, services: Services) -> None:
     app.add_handler(CallbackQueryHandler(reports.status_button, pattern=r"^rep:st:"))
     app.add_handler(CallbackQueryHandler(reports.on_button, pattern=r"^rep:"))
     app.add_handler(CallbackQueryHandler(reports.round_button, pattern=r"^rnd:"))
+    app.add_handler(CallbackQueryHandler(meetings.on_button, pattern=r"^mtg:"))
     app.add_handler(CallbackQueryHandler(fallback.stale_button))
 
     # Main-menu buttons in every language.
@@ -134,6 +142,7 @@ def register_handlers(app: App, services: Services) -> None:
 
     app.add_error_handler(on_error)
     notice_kinds.register_renderers()
+    meeting_notices.register_renderers()
 
 
 async def _post_init(app: App) -> None:
@@ -171,7 +180,7 @@ async def _plan_reminders(context: AppContext) -> None:
 async def plan_reminders(services: Services) -> int:
     settings = services.settings
     async with services.db.session() as session:
-        return await reports_domain.plan_reminders(
+        queued = await reports_domain.plan_reminders(
             session,
             services.clock.now(),
             settings.tz,
@@ -179,6 +188,8 @@ async def plan_reminders(services: Services) -> int:
             hour=settings.reminder_hour,
             overdue_max=settings.overdue_max,
         )
+        queued += await meetings_domain.plan_meeting_reminders(session, services.clock.now())
+        return queued
 
 
 async def _dispatch(context: AppContext) -> None:

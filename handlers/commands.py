@@ -33,10 +33,13 @@ COMMANDS: tuple[Command, ...] = (
     Command("back", N_("Go one step back"), role="cadre"),
     Command("skip", N_("Skip an optional question"), role="cadre"),
     Command("report", N_("Answer a periodic report"), role="cadre"),
+    Command("meetings", N_("Your meetings: answer, attendance, conclusions"), role="cadre"),
+    Command("totals", N_("Totals for your unit and the units below it"), role="cadre"),
     Command("invite", N_("Make an invite link (unit leaders)"), role="admin"),
     Command("round", N_("Open a report round (unit leaders)"), role="admin"),
     Command("review", N_("Approve or return submitted reports (unit leaders)"), role="admin"),
     Command("status", N_("Who has reported in a round (unit leaders)"), role="admin"),
+    Command("meeting", N_("Schedule a meeting (unit leaders)"), role="admin"),
 )
 
 

@@ -11,7 +11,9 @@ from handlers.activity_log import menu_log
 from handlers.commands import help_lines
 from handlers.common import MENU, display_name, esc, inline, main_menu, reply, role_label
 from handlers.context import AppContext
+from handlers.meetings import meetings_command
 from handlers.reports import report_command
+from handlers.totals import totals_command
 from storage.queries import people as people_q
 
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
@@ -215,6 +217,14 @@ async def menu_button(update: Update, context: AppContext) -> None:
     target = menu_texts(context.services.i18n.all()).get(update.message.text)
     if target == "log" and context.actor.is_member:
         await menu_log(update, context)
+        return
+    if target == "meetings" and context.actor.is_member:
+        context.args = []
+        await meetings_command(update, context)
+        return
+    if target == "totals" and context.actor.is_member:
+        context.args = []
+        await totals_command(update, context)
         return
     if target == "report" and context.actor.is_member:
         context.args = []

@@ -42,7 +42,7 @@ async def test_demo_console_session(tmp_path: Path) -> None:
     assert "(console)" in text  # /press 99 explained, not crashed
     assert "bot: What you can do:" in text  # Anna speaks English
     assert text.rstrip().endswith(
-        "/report — Answer a periodic report"
+        "/totals — Totals for your unit and the units below it"
     )  # a cadre's /help, then /quit  # /quit ended it
 
     # The printed invite lets the newcomer in, in a second session on the same database.

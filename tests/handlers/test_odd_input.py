@@ -92,12 +92,15 @@ async def test_stale_button_from_an_old_message(h: Harness) -> None:
     assert h.emu.callback_answers[-1]["text"] == "Nút này không còn hiệu lực."
 
 
-async def test_menu_buttons_say_what_is_not_built_yet(h: Harness) -> None:
+async def test_menu_buttons_open_their_features(h: Harness) -> None:
     nam = h.user(1004, "Nam")
-    reply = (await nam.send("Lịch họp"))[0]
-    assert reply.text.startswith("Phần này của Phối hợp chưa có")
+    assert (await nam.send("Ghi hoạt động"))[0].text == "Bạn đã làm gì? Chọn hoạt động:"
+    assert (await nam.send("Báo cáo"))[0].text == "Hiện không có báo cáo nào chờ bạn."
+    assert (await nam.send("Tổng hợp"))[0].text.startswith("Tổng hợp: Thôn Cầu Bâm")
+    assert (await nam.send("Lịch họp"))[0].text
     stranger = h.user(2202, "Khách")
-    assert (await stranger.send("Tổng hợp"))[0].text.startswith("Bạn chưa thuộc đơn vị nào")
+    for label in ("Ghi hoạt động", "Báo cáo", "Lịch họp", "Tổng hợp"):
+        assert (await stranger.send(label))[0].text.startswith("Bạn chưa thuộc đơn vị nào"), label
 
 
 async def test_group_chat_manners(h: Harness) -> None:

@@ -1,0 +1,202 @@
+"""Renderers of the meeting notices queued by ``bot/meetings.py``: the invitation, a reschedule
+and a cancellation (each with its ``.ics`` file), reminders and the organiser's nudge.
+
+Each re-checks at send time that it still applies: a notice of an older ``sequence`` was
+superseded by a later change and is dropped, as is a reminder for someone who has declined since,
+or anything about a meeting that has started. Chats with negative ids are group chats (issue 6):
+they get the notice without the personal answer line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.i18n import Translator
+from bot.notifications import Notice
+from bot.services import Services
+from handlers.common import esc
+from handlers.meetings import (
+    answer_label,
+    as_buttons,
+    card_lines,
+    duration_text,
+    fit_caption,
+    ics_document,
+    rsvp_rows,
+    when,
+)
+from handlers.notices import register
+from storage.models import Meeting, MeetingRsvp, Unit
+from storage.queries import people as people_q
+
+
+@dataclass(frozen=True)
+class Loaded:
+    meeting: Meeting
+    unit: Unit
+    #: The recipient's answer (None: not answered, or a group chat).
+    answer: MeetingRsvp | None
+    now: datetime
+
+
+async def _load(
+    services: Services, params: dict[str, Any], chat_id: int, *, status: str = "scheduled"
+) -> Loaded | None:
+    """The meeting as it is now, if this notice (its ``sequence``) is still the latest word."""
+    async with services.db.session() as session:
+        meeting = await session.get(Meeting, int(params["meeting_id"]))
+        if meeting is None:
+            return None
+        unit = await session.get(Unit, meeting.unit_id)
+        answer = None
+        if chat_id > 0:
+            person = await people_q.by_telegram_id(session, chat_id)
+            if person is not None:
+                answer = await session.get(MeetingRsvp, (meeting.id, person.id))
+    if unit is None or meeting.status != status:
+        return None
+    if meeting.sequence != int(params.get("sequence", meeting.sequence)):
+        return None
+    return Loaded(meeting, unit, answer, services.clock.now())
+
+
+def _answered(loaded: Loaded) -> bool:
+    return loaded.answer is not None and loaded.answer.answer != "none"
+
+
+async def invitation(
+    services: Services, tr: Translator, params: dict[str, Any], chat_id: int
+) -> Notice | None:
+    loaded = await _load(services, params, chat_id)
+    if loaded is None or loaded.meeting.starts_at <= loaded.now:
+        return None
+    meeting, unit = loaded.meeting, loaded.unit
+    text = fit_caption(
+        tr,
+        [tr._("<b>Meeting invitation</b>")],
+        meeting,
+        unit,
+        [
+            "",
+            tr._(
+                "Will you attend? The attached .ics file adds the meeting to your phone's calendar."
+            ),
+        ],
+    )
+    return Notice(
+        text,
+        as_buttons(rsvp_rows(tr, meeting.id)),
+        document=ics_document(tr, services, meeting, unit),
+    )
+
+
+async def rescheduled(
+    services: Services, tr: Translator, params: dict[str, Any], chat_id: int
+) -> Notice | None:
+    loaded = await _load(services, params, chat_id)
+    if loaded is None or loaded.meeting.starts_at <= loaded.now:
+        return None
+    meeting, unit = loaded.meeting, loaded.unit
+    head = [tr._("<b>Meeting rescheduled</b>: a new time.")]
+    if params.get("old"):
+        head.append(
+            tr._("It was planned for {when}.").format(
+                when=when(tr, datetime.fromisoformat(str(params["old"])))
+            )
+        )
+    text = fit_caption(
+        tr,
+        head,
+        meeting,
+        unit,
+        [
+            "",
+            tr._(
+                "Answers given for the old time were cleared: will you attend at the new time? The attached .ics file updates your phone's calendar."
+            ),
+        ],
+    )
+    return Notice(
+        text,
+        as_buttons(rsvp_rows(tr, meeting.id)),
+        document=ics_document(tr, services, meeting, unit),
+    )
+
+
+async def cancelled(
+    services: Services, tr: Translator, params: dict[str, Any], chat_id: int
+) -> Notice | None:
+    loaded = await _load(services, params, chat_id, status="cancelled")
+    if loaded is None:
+        return None
+    meeting, unit = loaded.meeting, loaded.unit
+    lines = [
+        tr._("<b>Meeting cancelled</b>"),
+        tr._("<b>{title}</b> ({when}), organised by {unit}, will not take place.").format(
+            title=esc(meeting.title), when=when(tr, meeting.starts_at), unit=esc(unit.name)
+        ),
+        "",
+        tr._("Open the attached .ics file to remove it from your phone's calendar."),
+    ]
+    text = "\n".join(lines)
+    if len(text) > 1024:
+        text = "\n".join([lines[0], lines[3]])
+    return Notice(text, document=ics_document(tr, services, meeting, unit))
+
+
+async def reminder(
+    services: Services, tr: Translator, params: dict[str, Any], chat_id: int
+) -> Notice | None:
+    loaded = await _load(services, params, chat_id)
+    if loaded is None or loaded.meeting.starts_at <= loaded.now:
+        return None
+    if loaded.answer is not None and loaded.answer.answer == "no":
+        return None  # declined since the reminder was planned
+    meeting, unit = loaded.meeting, loaded.unit
+    left = max(int((meeting.starts_at - loaded.now).total_seconds() // 60), 1)
+    if left >= 90:
+        left = round(left / 60) * 60
+    lines = [
+        tr._("Reminder: <b>{title}</b> starts {when} (in {left}).").format(
+            title=esc(meeting.title), when=when(tr, meeting.starts_at), left=duration_text(tr, left)
+        )
+    ]
+    if meeting.place:
+        lines.append(tr._("Place: {place}").format(place=esc(meeting.place)))
+    lines.append(tr._("Organised by {unit}.").format(unit=esc(unit.name)))
+    if chat_id > 0:
+        if _answered(loaded):
+            lines.append(
+                tr._("Your answer: {answer}").format(answer=answer_label(tr, loaded.answer))
+            )
+        else:
+            lines.append(tr._("You have not answered yet: will you attend?"))
+    return Notice("\n".join(lines), as_buttons(rsvp_rows(tr, meeting.id)))
+
+
+async def nudge(
+    services: Services, tr: Translator, params: dict[str, Any], chat_id: int
+) -> Notice | None:
+    loaded = await _load(services, params, chat_id)
+    if loaded is None or loaded.meeting.starts_at <= loaded.now or _answered(loaded):
+        return None
+    meeting, unit = loaded.meeting, loaded.unit
+    lines = [
+        tr._("{unit} asks: will you attend this meeting? You have not answered yet.").format(
+            unit=esc(unit.name)
+        ),
+        "",
+        *card_lines(tr, meeting, unit, agenda_limit=300),
+    ]
+    return Notice("\n".join(lines), as_buttons(rsvp_rows(tr, meeting.id)))
+
+
+def register_renderers() -> None:
+    """Called by the composition root: the outbox kinds queued by ``bot/meetings.py``."""
+    register("meeting_invite", invitation)
+    register("meeting_update", rescheduled)
+    register("meeting_cancel", cancelled)
+    register("meeting_reminder", reminder)
+    register("meeting_nudge", nudge)

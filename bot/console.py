@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot.app import App, build_application
 from bot.clock import SystemClock
-from bot.demo import Demo, seed_demo, seed_demo_activities, seed_demo_round
+from bot.demo import Demo, seed_demo, seed_demo_activities, seed_demo_meetings, seed_demo_round
 from bot.emulator import BotApiEmulator, BotMessage, UserClient
 from bot.onboarding import create_invite, invite_link
 from bot.runner import make_services, start_app, stop_app
@@ -98,6 +98,7 @@ async def _seed(db: Database, out: Out, tz: ZoneInfo) -> Demo | None:
             session, clock.now().astimezone(tz).date(), clock.now()
         )
         await seed_demo_round(session, demo, clock.now(), tz)
+        await seed_demo_meetings(session, demo, clock.now(), tz)
         newcomer_unit = await units_q.by_code(session, f"{demo.people[4].unit_code}")
         assert newcomer_unit is not None
         code = await create_invite(

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import reports
+from bot.access import load_actor
+from bot.meetings import MeetingPlan, create_meeting, record_conclusions
 from bot.periods import period_containing
 from bot.units import ImportFailed, province_code, provinces_data, ward_code
 from storage.models import Activity, ActivityValue, ReportRound, Unit
@@ -283,3 +285,67 @@ async def seed_demo_round(
         kind="residential_area",
         org="mttq",
     )
+
+
+async def seed_demo_meetings(session: AsyncSession, demo: Demo, now: datetime, tz: ZoneInfo) -> int:
+    """A quarter's meetings across the demo tree: a past briefing with minutes, and upcoming ones."""
+    leader = next(p for p in demo.people if p.telegram_id == 1002)
+    person = await people_q.by_telegram_id(session, leader.telegram_id)
+    commune = await units_q.by_code(session, leader.unit_code or "")
+    if person is None or commune is None:
+        return 0
+    actor = await load_actor(session, person)
+    areas = [u for u in await units_q.children(session, commune.id) if u.kind == "residential_area"]
+    today = now.astimezone(tz).date()
+    plans = [
+        (
+            -20,
+            8,
+            "giao_ban",
+            "Giao ban công tác Mặt trận tháng 10",
+            "Hội trường UBND xã",
+            [commune],
+        ),
+        (3, 8, "giao_ban", "Giao ban quý IV với UBND xã", "Hội trường UBND xã", [commune, *areas]),
+        (
+            10,
+            14,
+            "tiep_xuc_cu_tri",
+            "Tiếp xúc cử tri trước kỳ họp HĐND",
+            "Nhà văn hóa thôn Cầu Bâm",
+            areas[:1],
+        ),
+        (
+            30,
+            8,
+            "tong_ket",
+            "Tổng kết công tác Mặt trận năm 2026",
+            "Hội trường UBND xã",
+            [commune, *areas],
+        ),
+    ]
+    count = 0
+    for days, hour, kind, title, place, invited in plans:
+        starts = datetime.combine(today + timedelta(days=days), time(hour), tzinfo=tz)
+        created_at = min(now, starts - timedelta(days=7))
+        plan = MeetingPlan(
+            kind=kind,
+            title=title,
+            starts_at=starts,
+            duration_minutes=120,
+            place=place,
+            agenda="1. Đánh giá kết quả phối hợp\n2. Thống nhất nhiệm vụ thời gian tới",
+        )
+        meeting = await create_meeting(
+            session, actor, unit=commune, plan=plan, invited=invited, now=created_at
+        )
+        if days < 0:
+            await record_conclusions(
+                session,
+                actor,
+                meeting.id,
+                "Thống nhất tăng cường vận động Quỹ Vì người nghèo dịp cuối năm.",
+                now,
+            )
+        count += 1
+    return count

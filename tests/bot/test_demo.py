@@ -50,3 +50,19 @@ async def test_a_year_of_realistic_entries(db: Database, clock: FakeClock) -> No
     assert (
         fund and 100_000_000 * 1000 < fund < 10_000_000_000 * 1000
     )  # hundreds of triệu to a few tỷ
+
+
+async def test_demo_meetings(db: Database, clock: FakeClock) -> None:
+    from zoneinfo import ZoneInfo
+
+    from bot.demo import seed_demo_meetings
+    from storage.models import Meeting
+
+    async with db.session() as session:
+        demo = await seed_demo(session, clock.now())
+        assert (
+            await seed_demo_meetings(session, demo, clock.now(), ZoneInfo("Asia/Ho_Chi_Minh")) == 4
+        )
+        meetings = (await session.scalars(select(Meeting).order_by(Meeting.starts_at))).all()
+    assert meetings[0].starts_at < clock.now() < meetings[1].starts_at
+    assert meetings[0].conclusions and not meetings[1].conclusions

@@ -885,6 +885,43 @@ async def round_button(update: Update, context: AppContext) -> None:
         )
     elif parts[1] == "u":
         data["unit_id"] = int(parts[2])
+        async with services.db.session() as session:
+            root = await units_q.get(session, data["unit_id"])
+            below = [u for u in await units_q.list_units(session, root) if root and u.id != root.id]
+            kinds = {k.key: k for k in await units_q.kinds(session)}
+        levels = sorted({u.kind for u in below}, key=lambda k: kinds[k].level if k in kinds else 99)
+        rows = [[(tr._("Its direct sub-units"), "rnd:k:-")]]
+        for key in levels:
+            kind = kinds.get(key)
+            name = (kind.name_vi if tr.locale == "vi" else kind.name_en) if kind else key
+            rows.append(
+                [(tr._("Every unit of level: {level}").format(level=name)[:60], f"rnd:k:{key}")]
+            )
+        await _save_round(update, context, "targets", data)
+        await reply(update, context, tr._("Which units must report?"), reply_markup=inline(rows))
+    elif parts[1] == "k":
+        data["kind"] = None if parts[2] == "-" else parts[2]
+        async with services.db.session() as session:
+            root = await units_q.get(session, int(data["unit_id"]))
+            targets = await rep.target_units(session, root, data["kind"], None) if root else []
+            orgs = {o.key: o for o in await units_q.organisations(session)}
+        present = sorted({u.org for u in targets})
+        rows = [[(tr._("All organisations"), "rnd:g:-")]]
+        if len(present) > 1:
+            for key in present:
+                org = orgs.get(key)
+                rows.append(
+                    [
+                        (
+                            (org.name_vi if tr.locale == "vi" else org.name_en) if org else key,
+                            f"rnd:g:{key}",
+                        )
+                    ]
+                )
+        await _save_round(update, context, "org", data)
+        await reply(update, context, tr._("Which organisation?"), reply_markup=inline(rows))
+    elif parts[1] == "g":
+        data["org"] = None if parts[2] == "-" else parts[2]
         await _save_round(update, context, "deadline", data)
         period = Period.from_key(data["period"])
         suggestions = [period.end + timedelta(days=3), period.end + timedelta(days=7)]
@@ -961,6 +998,8 @@ async def _open_round(update: Update, context: AppContext, data: dict[str, Any],
                 root=root,
                 deadline=deadline,
                 now=services.clock.now(),
+                kind=data.get("kind"),
+                org=data.get("org"),
             )
             count = len(await rep.round_status(session, row))
             period_label = Period.from_key(data["period"]).label(tr.locale)

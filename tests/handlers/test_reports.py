@@ -66,7 +66,9 @@ async def open_round_by_buttons(h: Harness) -> None:
     assert (await lan.press("Quý IV/2026"))[
         -1
     ].text == "Các đơn vị trực thuộc đơn vị nào phải báo cáo?"
-    await lan.press("Xã Yên Nguyên")
+    assert (await lan.press("Xã Yên Nguyên"))[-1].text == "Những đơn vị nào phải báo cáo?"
+    assert (await lan.press("Các đơn vị trực thuộc"))[-1].text == "Tổ chức nào?"
+    await lan.press("Mọi tổ chức")
     assert (await lan.send("14/11/2026"))[0].text.startswith(
         "“14/11/2026” không phải một ngày trong tương lai."
     )
@@ -389,3 +391,20 @@ async def test_submitted_report_can_change_until_approved_with_history(h: Harnes
     await lan.press("Duyệt", message=next(m for m in reviews if "Thôn Cầu Bâm" in m.text))
     locked = await nam.send("/report")
     assert locked[0].text == "Hiện không có báo cáo nào chờ bạn."
+
+
+async def test_round_for_one_level_and_one_organisation(h: Harness) -> None:
+    lan = h.user(1002, "Lan")
+    await lan.send("/round")
+    await lan.press("Báo cáo thử (v1)")
+    await lan.press("Quý IV/2026")
+    await lan.press("Xã Yên Nguyên")
+    choices = (await lan.press("Mọi đơn vị cấp: Khu dân cư"))[-1]
+    assert [b["text"] for row in choices.inline_buttons for b in row] == [
+        "Mọi tổ chức",
+        "Mặt trận Tổ quốc",
+        "Hội Liên hiệp Phụ nữ",
+    ]
+    await lan.press("Hội Liên hiệp Phụ nữ")
+    done = (await lan.send("18/12/2026"))[0].text
+    assert done.startswith("Đã mở đợt #1: Quý IV/2026, 3 đơn vị,")

@@ -20,7 +20,7 @@ from bot.activities import EntryError, Kind, Measure, NewEntry
 from bot.conversation import FlowState
 from bot.i18n import Translator
 from bot.parsing import ParseError, format_amount, parse_amount, parse_date
-from handlers.common import esc, inline, main_menu, reply
+from handlers.common import esc, inline, main_menu, reply, require_member
 from handlers.context import AppContext
 from handlers.router import quote, register_flow
 from storage.queries import activities as act_q
@@ -112,14 +112,7 @@ async def log_command(update: Update, context: AppContext) -> None:
             update, context, tr._("Log activities in a private chat with me, not in a group.")
         )
         return
-    if not actor.is_member:
-        await reply(
-            update,
-            context,
-            tr._(
-                "You are not in any unit yet. Ask your unit's leader for an invite link and open it."
-            ),
-        )
+    if not await require_member(update, context):
         return
     args = " ".join(context.args or [])
     if args and update.message and update.message.text:

@@ -81,3 +81,17 @@ ROLE_LABELS = {
 
 def role_label(tr: Translator, role: str) -> str:
     return tr._(ROLE_LABELS.get(role, role))
+
+
+def not_member_text(tr: Translator) -> str:
+    return tr._(
+        "You are not in any unit yet. Ask your unit's leader for an invite link and open it."
+    )
+
+
+async def require_member(update: Update, context: AppContext) -> bool:
+    """Most features need a unit: say how to get one, and stop, if the user has none."""
+    if context.actor.is_member:
+        return True
+    await reply(update, context, not_member_text(context.tr))
+    return False

@@ -22,7 +22,7 @@ from bot.conversation import FlowState
 from bot.i18n import N_, Translator
 from bot.meetings import MeetingError, MeetingPlan, TimeParseError
 from bot.services import Services
-from handlers.common import display_name, esc, inline, reply
+from handlers.common import display_name, esc, inline, reply, require_member
 from handlers.context import AppContext
 from handlers.router import quote, register_flow
 from storage.models import Meeting, MeetingRsvp, Person, Unit
@@ -721,14 +721,7 @@ async def meetings_command(update: Update, context: AppContext) -> None:
     if update.effective_chat is None or update.effective_chat.type != "private":
         await reply(update, context, tr._("See your meetings in a private chat with me."))
         return
-    if not context.actor.is_member:
-        await reply(
-            update,
-            context,
-            tr._(
-                "You are not in any unit yet. Ask your unit's leader for an invite link and open it."
-            ),
-        )
+    if not await require_member(update, context):
         return
     past = bool(context.args) and fold(" ".join(context.args or [])) in PAST_WORDS
     text, markup = await _list(context, past)

@@ -22,7 +22,7 @@ from handlers.activity_log import (
     show_value,
     today_local,
 )
-from handlers.common import display_name, esc, inline, reply
+from handlers.common import display_name, esc, inline, reply, require_member
 from handlers.context import AppContext
 from handlers.router import register_flow
 from storage.models import Person
@@ -39,14 +39,7 @@ async def mine_command(update: Update, context: AppContext) -> None:
     if update.effective_chat is None or update.effective_chat.type != "private":
         await reply(update, context, tr._("See your entries in a private chat with me."))
         return
-    if not context.actor.is_member:
-        await reply(
-            update,
-            context,
-            tr._(
-                "You are not in any unit yet. Ask your unit's leader for an invite link and open it."
-            ),
-        )
+    if not await require_member(update, context):
         return
     args = context.args or []
     everyone = bool(args) and args[0].lower() in ("all", "tatca") and context.actor.is_admin

@@ -23,7 +23,7 @@ from bot.periods import Period, period_containing
 from bot.reports import OpenReport, ReportError
 from bot.templates import Question, Template
 from handlers.activity_log import date_problem, parse_problem, today_local
-from handlers.common import display_name, esc, inline, main_menu, reply
+from handlers.common import display_name, esc, inline, main_menu, reply, require_member
 from handlers.context import AppContext
 from handlers.router import quote, register_flow
 from storage.models import Person, ReportRound, ReportTemplate
@@ -106,14 +106,7 @@ async def report_command(update: Update, context: AppContext) -> None:
             update, context, tr._("Answer reports in a private chat with me, not in a group.")
         )
         return
-    if not context.actor.is_member:
-        await reply(
-            update,
-            context,
-            tr._(
-                "You are not in any unit yet. Ask your unit's leader for an invite link and open it."
-            ),
-        )
+    if not await require_member(update, context):
         return
     async with context.services.db.session() as session:
         mine = await rep.reports_for(session, context.actor)

@@ -9,7 +9,17 @@ from bot.i18n import SUPPORTED, Translator
 from bot.onboarding import RedeemOutcome, redeem
 from handlers.activity_log import menu_log
 from handlers.commands import help_lines
-from handlers.common import MENU, display_name, esc, inline, main_menu, reply, role_label
+from handlers.common import (
+    MENU,
+    display_name,
+    esc,
+    inline,
+    main_menu,
+    not_member_text,
+    reply,
+    require_member,
+    role_label,
+)
 from handlers.context import AppContext
 from handlers.meetings import meetings_command
 from handlers.reports import report_command
@@ -76,11 +86,7 @@ async def start(update: Update, context: AppContext) -> None:
         lines.append(tr._("Choose from the menu below, or /help for all commands."))
         await reply(update, context, "\n\n".join(lines), reply_markup=main_menu(tr))
     else:
-        lines.append(
-            tr._(
-                "You are not in any unit yet. Ask your unit's leader for an invite link and open it."
-            )
-        )
+        lines.append(not_member_text(tr))
         await reply(update, context, "\n\n".join(lines))
 
 
@@ -137,11 +143,7 @@ async def me(update: Update, context: AppContext) -> None:
         lines.append(tr._("Your units:"))
         lines.extend(f"• {role_label(tr, r.role)} — {esc(r.unit.name)}" for r in actor.roles)
     else:
-        lines.append(
-            tr._(
-                "You are not in any unit yet. Ask your unit's leader for an invite link and open it."
-            )
-        )
+        lines.append(not_member_text(tr))
     lines.append(
         tr._("Language: {language} (change with /language)").format(
             language=LANGUAGE_NAMES[tr.locale]
@@ -230,14 +232,7 @@ async def menu_button(update: Update, context: AppContext) -> None:
         context.args = []
         await report_command(update, context)
         return
-    if not context.actor.is_member:
-        await reply(
-            update,
-            context,
-            tr._(
-                "You are not in any unit yet. Ask your unit's leader for an invite link and open it."
-            ),
-        )
+    if not await require_member(update, context):
         return
     await reply(
         update,

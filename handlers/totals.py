@@ -12,7 +12,7 @@ from bot.parsing import money_words
 from bot.periods import Period, parse_period, period_containing
 from bot.totals import Cells, Totals, TotalsError
 from handlers.activity_log import show_value, today_local
-from handlers.common import esc, reply
+from handlers.common import esc, reply, require_member
 from handlers.context import AppContext
 from handlers.router import quote
 from storage.text import fold
@@ -70,14 +70,7 @@ def _period(text: str, today: object, rule: str) -> Period | None:
 async def totals_command(update: Update, context: AppContext) -> None:
     tr = context.tr
     actor = context.actor
-    if not actor.is_member:
-        await reply(
-            update,
-            context,
-            tr._(
-                "You are not in any unit yet. Ask your unit's leader for an invite link and open it."
-            ),
-        )
+    if not await require_member(update, context):
         return
     services = context.services
     raw = " ".join(context.args or [])

@@ -236,7 +236,11 @@ async def seed_demo_activities(
             if rng.random() > 0.06:  # about two entries a month per unit
                 continue
             type_key, ranges = rng.choice(catalog)
-            values = {key: rng.randint(low, high) for key, (low, high) in ranges.items()}
+            # Money is reported in round figures (to 100.000 đồng), as people write it.
+            values = {
+                key: round(rng.randint(low, high), -5) if high >= 1_000_000 else rng.randint(low, high)
+                for key, (low, high) in ranges.items()
+            }
             if not any(values.values()):
                 values[next(iter(ranges))] = 1
             activity = Activity(

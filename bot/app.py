@@ -18,6 +18,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     Defaults,
@@ -34,6 +35,7 @@ from bot.services import Services
 from handlers import (
     activity_log,
     fallback,
+    groups,
     invites,
     meeting_notices,
     meetings,
@@ -104,6 +106,8 @@ def register_handlers(app: App, services: Services) -> None:
         "meeting": meetings.meeting_command,
         "meetings": meetings.meetings_command,
         "totals": totals.totals_command,
+        "link": groups.link_command,
+        "unlink": groups.unlink_command,
     }
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGE))
@@ -116,8 +120,13 @@ def register_handlers(app: App, services: Services) -> None:
     app.add_handler(CallbackQueryHandler(reports.status_button, pattern=r"^rep:st:"))
     app.add_handler(CallbackQueryHandler(reports.on_button, pattern=r"^rep:"))
     app.add_handler(CallbackQueryHandler(reports.round_button, pattern=r"^rnd:"))
+    app.add_handler(CallbackQueryHandler(groups.link_button, pattern=r"^lnk:"))
     app.add_handler(CallbackQueryHandler(meetings.on_button, pattern=r"^mtg:"))
     app.add_handler(CallbackQueryHandler(fallback.stale_button))
+
+    # Telegram's service updates about groups: the bot removed, a group turned supergroup.
+    app.add_handler(ChatMemberHandler(groups.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, groups.on_migrate))
 
     # Main-menu buttons in every language.
     labels = start.menu_texts(services.i18n.all())
@@ -151,12 +160,12 @@ async def _post_init(app: App) -> None:
     me = await app.bot.get_me()
     services.bot_username = me.username
     private = [c for c in COMMANDS]
-    groups = [c for c in COMMANDS if c.in_groups]
+    group_commands = [c for c in COMMANDS if c.in_groups]
     for tr in services.i18n.all():
         language = "" if tr.locale == "vi" else tr.locale
         for scope, catalog in (
             (BotCommandScopeAllPrivateChats(), private),
-            (BotCommandScopeAllChatAdministrators(), groups),
+            (BotCommandScopeAllChatAdministrators(), group_commands),
         ):
             await app.bot.set_my_commands(
                 [BotCommand(c.name, tr._(c.description)) for c in catalog],

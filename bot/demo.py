@@ -238,7 +238,9 @@ async def seed_demo_activities(
             type_key, ranges = rng.choice(catalog)
             # Money is reported in round figures (to 100.000 đồng), as people write it.
             values = {
-                key: round(rng.randint(low, high), -5) if high >= 1_000_000 else rng.randint(low, high)
+                key: round(rng.randint(low, high), -5)
+                if high >= 1_000_000
+                else rng.randint(low, high)
                 for key, (low, high) in ranges.items()
             }
             if not any(values.values()):

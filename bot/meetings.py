@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.access import Actor
 from bot.notifications import enqueue
 from storage.models import Meeting, MeetingInvitation, MeetingRsvp, Membership, Person, Unit
+from storage.queries import chats as chats_q
 from storage.queries import units as units_q
 from storage.queries.upsert import insert_for
 from storage.text import nfc
@@ -504,10 +505,9 @@ async def _announce(
 
 
 async def linked_chats(session: AsyncSession, unit_ids: Collection[int]) -> list[int]:
-    """Group chats linked to these units (PRODUCT §6, issue 6). No chat can be linked yet: when
-    ``/link`` exists, return their chat ids here and every meeting notice reaches them too (the
-    renderers already leave out the personal RSVP line for chats with negative ids)."""
-    return []
+    """Group chats linked to these units (/link): every meeting notice reaches them too (the
+    renderers leave out the personal RSVP line for chats with negative ids)."""
+    return [row.chat_id for row in await chats_q.for_units(session, unit_ids)]
 
 
 # --- who is invited -------------------------------------------------------------------------

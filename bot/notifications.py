@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from storage.db import Database
 from storage.models import Person
+from storage.queries import chats as chats_q
 from storage.queries import outbox as outbox_q
 
 log = logging.getLogger(__name__)
@@ -167,6 +168,7 @@ class Dispatcher:
         except ChatMoved as exc:
             async with self.db.session() as session:
                 await outbox_q.move_chat(session, chat_id, exc.new_chat_id)
+                await chats_q.migrate_chat(session, chat_id, exc.new_chat_id)
                 await outbox_q.retry_at(session, row_id, self.clock.now(), str(exc))
             report.retried += 1
         except ChatUnavailable as exc:

@@ -35,6 +35,7 @@ from storage.models import (
     ReportTemplate,
     Unit,
 )
+from storage.queries import chats as chats_q
 from storage.queries import people as people_q
 from storage.queries import units as units_q
 from storage.queries.upsert import insert_for
@@ -197,11 +198,14 @@ async def open_round(
         report = Report(round_id=row.id, unit_id=unit.id, status="draft", version=1)
         session.add(report)
         await session.flush()
-        for person in await recipients(session, unit.id):
+        # The unit's cadres, and the group chats linked to the unit.
+        chats = [p.telegram_id for p in await recipients(session, unit.id)]
+        chats += [c.chat_id for c in await chats_q.for_units(session, [unit.id])]
+        for chat_id in chats:
             await enqueue(
                 session,
-                key=f"round:{row.id}:open:{report.id}:{person.telegram_id}",
-                chat_id=person.telegram_id,
+                key=f"round:{row.id}:open:{report.id}:{chat_id}",
+                chat_id=chat_id,
                 kind="round_opened",
                 params={"report_id": report.id},
                 now=now,

@@ -36,6 +36,12 @@ COMMANDS: tuple[Command, ...] = (
     Command("meetings", N_("Your meetings: answer, attendance, conclusions"), role="cadre"),
     Command("totals", N_("Totals for your unit and the units below it"), role="cadre"),
     Command("invite", N_("Make an invite link (unit leaders)"), role="admin"),
+    Command(
+        "link", N_("Link this group to your unit (in the group)"), role="admin", in_groups=True
+    ),
+    Command(
+        "unlink", N_("Unlink this group from its unit (in the group)"), role="admin", in_groups=True
+    ),
     Command("round", N_("Open a report round (unit leaders)"), role="admin"),
     Command("review", N_("Approve or return submitted reports (unit leaders)"), role="admin"),
     Command("status", N_("Who has reported in a round (unit leaders)"), role="admin"),

@@ -55,6 +55,8 @@ async def round_opened(
     text = tr._("New report round: <b>{title}</b> for {unit}. Deadline: {deadline}.").format(
         title=title, unit=unit, deadline=tr.moment(info.round.deadline)
     )
+    if chat_id < 0:  # a linked group: answers are given in private chats
+        return Notice(text + "\n" + tr._("Cadres answer it in a private chat with me: /report."))
     return Notice(text, _open_button(tr, report.id, tr._("Answer the report")))
 
 

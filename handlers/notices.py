@@ -11,6 +11,7 @@ from typing import Any
 from bot.i18n import Translator, resolve_locale
 from bot.notifications import Notice
 from bot.services import Services
+from storage.queries import chats as chats_q
 from storage.queries import people as people_q
 
 RenderFn = Callable[[Services, Translator, dict[str, Any], int], Awaitable[Notice | None]]
@@ -38,6 +39,11 @@ class Notices:
                 locale = resolve_locale(
                     person.language, person.telegram_language, settings.default_locale
                 )
+        else:
+            async with self.services.db.session() as session:
+                chat = await chats_q.get(session, chat_id)
+            if chat is not None:
+                locale = chat.language
         return self.services.i18n.translator(locale)
 
     async def __call__(self, kind: str, params: dict[str, Any], chat_id: int) -> Notice | None:

@@ -488,3 +488,18 @@ class ActivityRollup(Base):
 
 
 Index("ix_activity_rollup_unit_bucket", ActivityRollup.unit_id, ActivityRollup.bucket)
+
+
+class LinkedChat(Base):
+    """A group chat bound to a unit by one of its admins (/link): notices and digests go there."""
+
+    __tablename__ = "linked_chats"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    linked_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: False after /unlink, or when the bot was removed from the group.
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    language: Mapped[str] = mapped_column(String(8), default="vi")

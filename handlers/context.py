@@ -40,7 +40,9 @@ class AppContext(CallbackContext[Bot, dict[Any, Any], dict[Any, Any], dict[Any, 
         if user is None or user.is_bot:
             return None
         chat = update.effective_chat
-        private = chat is not None and chat.type == "private"
+        # Only something the person sent proves they talk to the bot; a my_chat_member update in
+        # a private chat may be them blocking it (handled in handlers/groups.py).
+        private = chat is not None and chat.type == "private" and update.my_chat_member is None
         profile = people_q.TelegramProfile(
             telegram_id=user.id,
             first_name=user.first_name or "",

@@ -16,6 +16,7 @@ from bot.groups import LinkError
 from handlers.common import esc, inline, reply
 from handlers.context import AppContext
 from storage.queries import chats as chats_q
+from storage.queries import people as people_q
 
 log = logging.getLogger(__name__)
 GROUP_ADMIN = ("creator", "administrator")
@@ -145,9 +146,15 @@ async def unlink_command(update: Update, context: AppContext) -> None:
 
 
 async def on_my_chat_member(update: Update, context: AppContext) -> None:
-    """The bot was removed from (or left) a group: stop posting there."""
+    """The bot was removed from a group (stop posting there), or a person blocked it."""
     change = update.my_chat_member
     if change is None:
+        return
+    if change.chat.type == "private":
+        # The person blocked (kicked) or unblocked the bot.
+        blocked = change.new_chat_member.status in ("left", "kicked")
+        async with context.services.db.session() as session:
+            await people_q.set_blocked(session, change.chat.id, blocked)
         return
     if change.new_chat_member.status in ("left", "kicked"):
         async with context.services.db.session() as session:

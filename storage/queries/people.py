@@ -164,3 +164,9 @@ async def members_of(session: AsyncSession, unit_id: int) -> Sequence[tuple[Pers
         .order_by(Person.first_name)
     )
     return [(p, r) for p, r in (await session.execute(stmt)).all()]
+
+
+async def set_blocked(session: AsyncSession, telegram_id: int, blocked: bool) -> None:
+    await session.execute(
+        update(Person).where(Person.telegram_id == telegram_id).values(blocked=blocked)
+    )

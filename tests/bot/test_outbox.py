@@ -201,3 +201,14 @@ async def test_two_dispatchers_never_double(harness: Harness) -> None:
     assert first.sent + second.sent == 10
     for uid in range(3001, 3011):
         assert [m.text for m in h.emu.messages(uid)].count(f"Nhắc việc n{uid}") == 1
+
+
+async def test_blocking_the_bot_is_noticed_from_telegrams_update(harness: Harness) -> None:
+    h = harness
+    lan = h.user(3001, "Lan")
+    await lan.send("/start")
+    h.emu.block(3001)
+    await h.emu.settle()  # the my_chat_member update (member -> kicked) has been handled
+    async with h.db.session() as session:
+        person = await session.scalar(select(Person).where(Person.telegram_id == 3001))
+    assert person is not None and person.blocked

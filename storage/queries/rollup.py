@@ -29,33 +29,39 @@ async def apply(
     day: date,
     sign: int,
 ) -> None:
-    """Add (sign=1) or remove (sign=-1) one entry's values for its unit and every ancestor."""
+    """Add (sign=1) or remove (sign=-1) one entry's values for its unit and every ancestor, in one
+    multi-row upsert (each (ancestor, measure) key appears once, as both databases require)."""
     bucket = bucket_of(day)
-    for unit_id in ancestors(unit):
-        for measure_key, value in values_milli.items():
-            stmt = insert_for(session, ActivityRollup).values(
-                unit_id=unit_id,
-                org=unit.org,
-                type_key=type_key,
-                measure_key=measure_key,
-                bucket=bucket,
-                value_milli=sign * value,
-                entries=sign,
-            )
-            stmt = stmt.on_conflict_do_update(
-                index_elements=[
-                    ActivityRollup.unit_id,
-                    ActivityRollup.org,
-                    ActivityRollup.type_key,
-                    ActivityRollup.measure_key,
-                    ActivityRollup.bucket,
-                ],
-                set_={
-                    "value_milli": ActivityRollup.value_milli + stmt.excluded.value_milli,
-                    "entries": ActivityRollup.entries + stmt.excluded.entries,
-                },
-            )
-            await session.execute(stmt)
+    rows = [
+        {
+            "unit_id": unit_id,
+            "org": unit.org,
+            "type_key": type_key,
+            "measure_key": measure_key,
+            "bucket": bucket,
+            "value_milli": sign * value,
+            "entries": sign,
+        }
+        for unit_id in ancestors(unit)
+        for measure_key, value in values_milli.items()
+    ]
+    if not rows:
+        return
+    stmt = insert_for(session, ActivityRollup).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[
+            ActivityRollup.unit_id,
+            ActivityRollup.org,
+            ActivityRollup.type_key,
+            ActivityRollup.measure_key,
+            ActivityRollup.bucket,
+        ],
+        set_={
+            "value_milli": ActivityRollup.value_milli + stmt.excluded.value_milli,
+            "entries": ActivityRollup.entries + stmt.excluded.entries,
+        },
+    )
+    await session.execute(stmt)
 
 
 def check_aligned(start: date, end: date) -> None:

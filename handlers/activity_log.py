@@ -666,11 +666,12 @@ async def shortcut(update: Update, context: AppContext, text: str) -> None:
             draft["values"].pop(over[0].key)
             draft["pending"] = {"key": over[0].key, "value": str(values[over[0].key])}
         units = await acts.units_for_logging(session, context.actor)
-        last = await act_q.last_unit_of(session, context.actor.person.id)
         if len(units) == 1:
             draft["unit_id"] = units[0].id
-        elif last in {u.id for u in units}:
-            draft["unit_id"] = last
+        else:
+            last = await act_q.last_unit_of(session, context.actor.person.id)
+            if last in {u.id for u in units}:
+                draft["unit_id"] = last
         complete = acts.next_step(draft, kind.measures) == "review"
         if not complete:
             await acts.save_draft(

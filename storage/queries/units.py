@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,8 +40,21 @@ EVERYTHING = Scope(prefix="/", org=None)
 
 
 async def umbrella_orgs(session: AsyncSession) -> set[str]:
-    rows = await session.scalars(select(Organisation.key).where(Organisation.umbrella == true()))
-    return set(rows)
+    """The organisations that oversee all others in their area. Read on every update, changed only by
+    a migration: cached per engine (weakly, so a disposed engine's entry goes with it)."""
+    bind = session.bind
+    cached = _UMBRELLAS.get(bind) if bind is not None else None
+    if cached is not None:
+        return set(cached)
+    rows = set(
+        await session.scalars(select(Organisation.key).where(Organisation.umbrella == true()))
+    )
+    if bind is not None:
+        _UMBRELLAS[bind] = frozenset(rows)
+    return rows
+
+
+_UMBRELLAS: weakref.WeakKeyDictionary[Any, frozenset[str]] = weakref.WeakKeyDictionary()
 
 
 def scope_of(unit: Unit, umbrellas: set[str]) -> Scope:

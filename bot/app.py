@@ -34,6 +34,7 @@ from bot.notifications import Dispatcher
 from bot.services import Services
 from handlers import (
     activity_log,
+    export,
     fallback,
     groups,
     invites,
@@ -106,6 +107,7 @@ def register_handlers(app: App, services: Services) -> None:
         "meeting": meetings.meeting_command,
         "meetings": meetings.meetings_command,
         "totals": totals.totals_command,
+        "export": export.export_command,
         "link": groups.link_command,
         "unlink": groups.unlink_command,
     }

@@ -35,6 +35,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("report", N_("Answer a periodic report"), role="cadre"),
     Command("meetings", N_("Your meetings: answer, attendance, conclusions"), role="cadre"),
     Command("totals", N_("Totals for your unit and the units below it"), role="cadre"),
+    Command("export", N_("A spreadsheet of your unit's figures"), role="admin"),
     Command("invite", N_("Make an invite link (unit leaders)"), role="admin"),
     Command(
         "link", N_("Link this group to your unit (in the group)"), role="admin", in_groups=True

@@ -149,6 +149,7 @@ async def test_commands_are_registered_in_both_languages(h: Harness) -> None:
         "review",
         "status",
         "totals",
+        "export",
         "meeting",
         "meetings",
         "link",

@@ -1,0 +1,501 @@
+"""The spreadsheet export (PRODUCT §6 ``/export``): one ``.xlsx`` for a unit's subtree and a period.
+
+Four sheets, written in order with xlsxwriter's ``constant_memory`` mode so that a province-year
+export streams instead of holding every row in memory:
+
+1. "Tổng hợp" — the totals of ``/totals`` (the unit itself, then each child unit), one column per
+   (activity type, measure) that has a value.
+2. "Nhật ký hoạt động" — every entry that is not deleted, one row per entry, one column per
+   (activity type, measure) that occurs in the period (a wide layout: an entry fills only the
+   columns of its own type). Streamed from the database.
+3. "Báo cáo" — one row per report answer, for rounds whose period overlaps the export period and
+   units in the subtree (a report without answers still gets one row, for its status).
+4. "Họp" — one row per person who answered (or was marked present) for meetings of the subtree
+   starting within the period; a meeting nobody answered gets one row.
+
+Numbers are numbers (money as whole đồng with ``#,##0``), days are dates (``dd/mm/yyyy``) and
+moments are local date-times (Excel has no time zones). Text is written as text, never as a
+formula. Sheet names are Vietnamese; headers follow the locale.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+import xlsxwriter
+from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
+
+from bot import totals as totals_q
+from bot.access import Actor
+from bot.activities import Kind, catalog_kinds, from_milli
+from bot.i18n import I18n, Translator
+from bot.periods import Period
+from bot.reports import template_of
+from bot.templates import Question, Template
+from storage.models import (
+    Activity,
+    ActivityValue,
+    Meeting,
+    MeetingRsvp,
+    Person,
+    Report,
+    ReportAnswer,
+    ReportRound,
+    ReportTemplate,
+    Unit,
+)
+
+SHEET_TOTALS = "Tổng hợp"
+SHEET_LOG = "Nhật ký hoạt động"
+SHEET_REPORTS = "Báo cáo"
+SHEET_MEETINGS = "Họp"
+SHEETS = (SHEET_TOTALS, SHEET_LOG, SHEET_REPORTS, SHEET_MEETINGS)
+
+#: Rows fetched per round trip while streaming the activity log.
+BATCH = 500
+NUMERIC_QUESTIONS = ("integer", "money", "decimal")
+
+
+class ExportError(Exception):
+    """The export cannot be made; ``code`` says why (for a localized message)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    unit: Unit
+    period: Period
+    filename: str
+    #: Data rows written per sheet, in sheet order.
+    totals_rows: int
+    entries: int
+    answers: int
+    attendees: int
+
+
+def filename_for(unit: Unit, period: Period) -> str:
+    """``phoihop-<unit code>-<period key>.xlsx`` with anything odd in the code replaced."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{unit.code}-{period.key()}").strip("-")
+    return f"phoihop-{safe}.xlsx"
+
+
+def person_name(first: str | None, last: str | None) -> str:
+    return " ".join(p for p in (first, last) if p).strip()
+
+
+def _amount(value: int | Decimal) -> int | float:
+    """A value for a number cell: whole numbers stay exact integers."""
+    decimal = value if isinstance(value, Decimal) else Decimal(value)
+    return int(decimal) if decimal == decimal.to_integral_value() else float(decimal)
+
+
+def _naive_local(value: datetime, tz: ZoneInfo) -> datetime:
+    return value.astimezone(tz).replace(tzinfo=None)
+
+
+class _Writer:
+    """Formats and typed cell writing for one workbook."""
+
+    def __init__(self, book: xlsxwriter.Workbook) -> None:
+        self.header = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+        self.integer = book.add_format({"num_format": "#,##0"})
+        self.decimal = book.add_format({"num_format": "#,##0.###"})
+        self.day = book.add_format({"num_format": "dd/mm/yyyy"})
+        self.moment = book.add_format({"num_format": "dd/mm/yyyy hh:mm"})
+        self.bold = book.add_format({"bold": True})
+
+    def headers(self, sheet: Worksheet, labels: list[str], widths: list[int]) -> None:
+        for col, (label, width) in enumerate(zip(labels, widths, strict=True)):
+            sheet.set_column(col, col, width)
+            sheet.write_string(0, col, label, self.header)
+        sheet.freeze_panes(1, 0)
+
+    def number(self, sheet: Worksheet, row: int, col: int, value: int | Decimal) -> None:
+        amount = _amount(value)
+        sheet.write_number(
+            row, col, amount, self.integer if isinstance(amount, int) else self.decimal
+        )
+
+    def text(
+        self, sheet: Worksheet, row: int, col: int, value: str | None, fmt: Any = None
+    ) -> None:
+        if value:
+            sheet.write_string(row, col, value, fmt)
+
+    def date(self, sheet: Worksheet, row: int, col: int, value: date | datetime | None) -> None:
+        if value is not None:
+            fmt: Format = self.moment if isinstance(value, datetime) else self.day
+            sheet.write_datetime(row, col, value, fmt)
+
+
+def _scope_clause(node: Unit, org: str | None) -> ColumnElement[bool]:
+    """Units counted under ``node`` (and ``org``): the same rule as the rollup behind /totals."""
+    cond: ColumnElement[bool] = Unit.path.startswith(node.path, autoescape=True)
+    if org is not None:
+        cond = and_(cond, Unit.org == org)
+    return cond
+
+
+def _measure_header(kinds: dict[str, Kind], type_key: str, measure_key: str, locale: str) -> str:
+    found = kinds.get(type_key)
+    measure = found.measure(measure_key) if found else None
+    name = found.name(locale) if found else type_key
+    if measure is None:
+        return f"{name} — {measure_key}"
+    unit = measure.unit(locale)
+    return f"{name} — {measure.label(locale)}" + (f" ({unit})" if unit else "")
+
+
+def _ordered(kinds: list[Kind], keys: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Columns in catalog order; anything the catalog no longer knows goes last, sorted."""
+    wanted = set(keys)
+    ordered = [(k.key, m.key) for k in kinds for m in k.measures if (k.key, m.key) in wanted]
+    return ordered + sorted(wanted - set(ordered))
+
+
+async def build_export(
+    session: AsyncSession,
+    actor: Actor,
+    unit: Unit,
+    period: Period,
+    path_or_buffer: str | IO[bytes],
+    *,
+    locale: str = "vi",
+    tr: Translator | None = None,
+    tz: ZoneInfo | None = None,
+) -> ExportSummary:
+    """Write the workbook for ``unit``'s subtree over ``period``; ``ExportError("forbidden")`` when
+    the actor may not see the unit (the rule of /totals)."""
+    if not totals_q.may_see(actor, unit):
+        raise ExportError("forbidden")
+    tr = tr or I18n(tz).translator(locale)
+    tz = tz or tr.tz
+    kinds = await catalog_kinds(session)
+    by_key = {k.key: k for k in kinds}
+    node, org = await totals_q._node(session, unit)
+    scope = _scope_clause(node, org)
+    book = xlsxwriter.Workbook(path_or_buffer, {"constant_memory": True})
+    try:
+        out = _Writer(book)
+        totals_rows = await _totals_sheet(session, book, out, tr, actor, unit, period, kinds)
+        entries = await _log_sheet(session, book, out, tr, scope, period, kinds, by_key)
+        answers = await _reports_sheet(session, book, out, tr, scope, period, tz)
+        attendees = await _meetings_sheet(session, book, out, tr, scope, period, tz)
+    finally:
+        book.close()
+    return ExportSummary(
+        unit=unit,
+        period=period,
+        filename=filename_for(unit, period),
+        totals_rows=totals_rows,
+        entries=entries,
+        answers=answers,
+        attendees=attendees,
+    )
+
+
+async def _totals_sheet(
+    session: AsyncSession,
+    book: xlsxwriter.Workbook,
+    out: _Writer,
+    tr: Translator,
+    actor: Actor,
+    unit: Unit,
+    period: Period,
+    kinds: list[Kind],
+) -> int:
+    sheet = book.add_worksheet(SHEET_TOTALS)
+    result = await totals_q.compute(session, actor, unit, period)
+    rows = [(unit.name, unit.name, result.total), *result.rows]
+    columns = _ordered(kinds, {key for _vi, _en, cells in rows for key in cells})
+    by_key = {k.key: k for k in kinds}
+    out.headers(
+        sheet,
+        [tr._("Unit")] + [_measure_header(by_key, t, m, tr.locale) for t, m in columns],
+        [40] + [18] * len(columns),
+    )
+    for number, (label_vi, label_en, cells) in enumerate(rows, start=1):
+        label = label_vi if tr.locale == "vi" else label_en
+        out.text(sheet, number, 0, label, out.bold if number == 1 else None)
+        for col, key in enumerate(columns, start=1):
+            if cells.get(key):
+                out.number(sheet, number, col, from_milli(cells[key]))
+    return len(rows)
+
+
+async def _log_sheet(
+    session: AsyncSession,
+    book: xlsxwriter.Workbook,
+    out: _Writer,
+    tr: Translator,
+    scope: ColumnElement[bool],
+    period: Period,
+    kinds: list[Kind],
+    by_key: dict[str, Kind],
+) -> int:
+    sheet = book.add_worksheet(SHEET_LOG)
+    where = (
+        scope,
+        Activity.deleted_at.is_(None),
+        Activity.occurred_on >= period.start,
+        Activity.occurred_on <= period.end,
+    )
+    present = await session.execute(
+        select(Activity.type_key, ActivityValue.measure_key)
+        .distinct()
+        .join(ActivityValue, ActivityValue.activity_id == Activity.id)
+        .join(Unit, Unit.id == Activity.unit_id)
+        .where(*where)
+    )
+    columns = _ordered(kinds, {(str(t), str(m)) for t, m in present.all()})
+    fixed = [
+        tr._("Entry no."),
+        tr._("Date"),
+        tr._("Unit code"),
+        tr._("Unit"),
+        tr._("Activity"),
+    ]
+    measures = [_measure_header(by_key, t, m, tr.locale) for t, m in columns]
+    note_col = len(fixed) + len(columns)
+    out.headers(
+        sheet,
+        [*fixed, *measures, tr._("Note"), tr._("Logged by")],
+        [9, 12, 14, 36, 30, *([16] * len(columns)), 40, 22],
+    )
+    position = {key: i for i, key in enumerate(columns, start=len(fixed))}
+    stmt = (
+        select(
+            Activity.id,
+            Activity.occurred_on,
+            Unit.code,
+            Unit.name,
+            Activity.type_key,
+            Activity.note,
+            Person.first_name,
+            Person.last_name,
+            ActivityValue.measure_key,
+            ActivityValue.value_milli,
+        )
+        .join(Unit, Unit.id == Activity.unit_id)
+        .outerjoin(Person, Person.id == Activity.person_id)
+        .outerjoin(ActivityValue, ActivityValue.activity_id == Activity.id)
+        .where(*where)
+        .order_by(Activity.occurred_on, Activity.id, ActivityValue.measure_key)
+        .execution_options(yield_per=BATCH)
+    )
+    row, current = 0, None
+    result = await session.stream(stmt)
+    async for (
+        entry_id,
+        day,
+        code,
+        name,
+        type_key,
+        note,
+        first,
+        last,
+        measure_key,
+        milli,
+    ) in result:
+        if entry_id != current:
+            current, row = entry_id, row + 1
+            found = by_key.get(type_key)
+            sheet.write_number(row, 0, entry_id)
+            out.date(sheet, row, 1, day)
+            out.text(sheet, row, 2, code)
+            out.text(sheet, row, 3, name)
+            out.text(sheet, row, 4, found.name(tr.locale) if found else type_key)
+            out.text(sheet, row, note_col, note)
+            out.text(sheet, row, note_col + 1, person_name(first, last))
+        col = position.get((type_key, measure_key)) if measure_key is not None else None
+        if col is not None and milli is not None:
+            # The row is still the current one: constant_memory keeps it until the next row.
+            out.number(sheet, row, col, from_milli(int(milli)))
+    return row
+
+
+def _answer_cell(
+    out: _Writer, sheet: Worksheet, row: int, col: int, tr: Translator, q: Question | None, v: Any
+) -> None:
+    if v is None or v == "" or v == []:
+        return
+    kind = q.type if q is not None else None
+    if kind in NUMERIC_QUESTIONS or (kind is None and isinstance(v, int | float)):
+        try:
+            out.number(sheet, row, col, Decimal(str(v)))
+            return
+        except ArithmeticError:
+            pass
+    if kind == "yesno":
+        out.text(sheet, row, col, tr._("Yes") if v else tr._("No"))
+    elif kind == "choice" and q is not None:
+        out.text(sheet, row, col, next((o.label(tr.locale) for o in q.options if o.key == v), v))
+    elif kind == "multi" and q is not None and isinstance(v, list):
+        out.text(sheet, row, col, ", ".join(o.label(tr.locale) for o in q.options if o.key in v))
+    elif kind == "date" and isinstance(v, str):
+        try:
+            out.date(sheet, row, col, date.fromisoformat(v))
+        except ValueError:
+            out.text(sheet, row, col, v)
+    elif kind == "photo":
+        out.text(sheet, row, col, tr._("photo attached"))
+    else:
+        out.text(sheet, row, col, str(v))
+
+
+def _report_status(tr: Translator, status: str) -> str:
+    labels = {
+        "draft": tr._("not submitted"),
+        "submitted": tr._("submitted"),
+        "approved": tr._("approved"),
+        "returned": tr._("returned"),
+    }
+    return labels.get(status, status)
+
+
+async def _reports_sheet(
+    session: AsyncSession,
+    book: xlsxwriter.Workbook,
+    out: _Writer,
+    tr: Translator,
+    scope: ColumnElement[bool],
+    period: Period,
+    tz: ZoneInfo,
+) -> int:
+    sheet = book.add_worksheet(SHEET_REPORTS)
+    out.headers(
+        sheet,
+        [
+            tr._("Round"),
+            tr._("Report"),
+            tr._("Period"),
+            tr._("Unit code"),
+            tr._("Unit"),
+            tr._("Status"),
+            tr._("Submitted at"),
+            tr._("Question"),
+            tr._("Answer"),
+        ],
+        [8, 36, 16, 14, 36, 14, 17, 50, 30],
+    )
+    rounds: dict[int, tuple[ReportRound, Template, Period]] = {}
+    for round_row, template_row in (
+        await session.execute(
+            select(ReportRound, ReportTemplate)
+            .join(ReportTemplate, ReportTemplate.id == ReportRound.template_id)
+            .order_by(ReportRound.id)
+        )
+    ).all():
+        try:
+            asked = Period.from_key(round_row.period_key)
+        except ValueError:
+            continue
+        if asked.start <= period.end and asked.end >= period.start:
+            rounds[round_row.id] = (round_row, template_of(template_row), asked)
+    if not rounds:
+        return 0
+    reports = (
+        await session.execute(
+            select(Report, Unit)
+            .join(Unit, Unit.id == Report.unit_id)
+            .where(Report.round_id.in_(list(rounds)), scope)
+            .order_by(Report.round_id, Unit.path)
+        )
+    ).all()
+    answers: dict[int, dict[str, Any]] = {}
+    if reports:
+        for answer in await session.scalars(
+            select(ReportAnswer).where(ReportAnswer.report_id.in_([r.id for r, _u in reports]))
+        ):
+            answers.setdefault(answer.report_id, {})[answer.question_key] = answer.value.get("v")
+    row = 0
+    for report, unit in reports:
+        round_row, template, asked = rounds[report.round_id]
+        given = answers.get(report.id, {})
+        keys: list[str | None] = [q.key for q in template.questions if q.key in given]
+        keys += sorted(set(given) - set(keys))
+        for key in keys or [None]:
+            row += 1
+            sheet.write_number(row, 0, round_row.id)
+            out.text(sheet, row, 1, template.title(tr.locale))
+            out.text(sheet, row, 2, asked.label(tr.locale))
+            out.text(sheet, row, 3, unit.code)
+            out.text(sheet, row, 4, unit.name)
+            out.text(sheet, row, 5, _report_status(tr, report.status))
+            if report.submitted_at is not None:
+                out.date(sheet, row, 6, _naive_local(report.submitted_at, tz))
+            if key is None:
+                continue
+            question = next((q for q in template.questions if q.key == key), None)
+            out.text(sheet, row, 7, question.label(tr.locale) if question else key)
+            _answer_cell(out, sheet, row, 8, tr, question, given[key])
+    return row
+
+
+async def _meetings_sheet(
+    session: AsyncSession,
+    book: xlsxwriter.Workbook,
+    out: _Writer,
+    tr: Translator,
+    scope: ColumnElement[bool],
+    period: Period,
+    tz: ZoneInfo,
+) -> int:
+    sheet = book.add_worksheet(SHEET_MEETINGS)
+    out.headers(
+        sheet,
+        [
+            tr._("Meeting"),
+            tr._("Starts"),
+            tr._("Unit"),
+            tr._("Person"),
+            tr._("Answer"),
+            tr._("Reason or delegate"),
+            tr._("Attended"),
+        ],
+        [40, 17, 36, 24, 14, 36, 10],
+    )
+    start = datetime.combine(period.start, time(0), tz)
+    end = datetime.combine(period.end + timedelta(days=1), time(0), tz)
+    rows = await session.execute(
+        select(Meeting, Unit.name, MeetingRsvp, Person.first_name, Person.last_name)
+        .join(Unit, Unit.id == Meeting.unit_id)
+        .outerjoin(MeetingRsvp, MeetingRsvp.meeting_id == Meeting.id)
+        .outerjoin(Person, Person.id == MeetingRsvp.person_id)
+        .where(scope, Meeting.starts_at >= start, Meeting.starts_at < end)
+        .order_by(Meeting.starts_at, Meeting.id, Person.first_name, Person.id)
+    )
+    answers = {
+        "yes": tr._("attending"),
+        "no": tr._("not attending"),
+        "delegate": tr._("sending a delegate"),
+    }
+    row = 0
+    for meeting, unit_name, rsvp, first, last in rows.all():
+        row += 1
+        title = meeting.title
+        if meeting.status == "cancelled":
+            title = tr._("{title} (cancelled)").format(title=title)
+        out.text(sheet, row, 0, title)
+        out.date(sheet, row, 1, _naive_local(meeting.starts_at, tz))
+        out.text(sheet, row, 2, unit_name)
+        if rsvp is None:
+            continue
+        out.text(sheet, row, 3, person_name(first, last))
+        out.text(sheet, row, 4, answers.get(rsvp.answer, ""))
+        out.text(sheet, row, 5, rsvp.delegate if rsvp.answer == "delegate" else rsvp.reason)
+        if rsvp.attended is not None:
+            out.text(sheet, row, 6, tr._("Yes") if rsvp.attended else tr._("No"))
+    return row

@@ -65,6 +65,12 @@ def card(
     return "\n".join(lines)
 
 
+def note_too_long(tr: Translator, length: int) -> str:
+    return tr._(
+        "A note can be at most {max} characters; yours has {count}. Shorten it and send it again."
+    ).format(max=tr.number(acts.MAX_NOTE), count=tr.number(length))
+
+
 def example(tr: Translator, kind: str) -> str:
     return {"money": tr._("120tr, 1,5 tỷ or 68.000.000"), "decimal": "1,5"}.get(kind, "2")
 
@@ -328,9 +334,7 @@ async def on_text(update: Update, context: AppContext, state: FlowState) -> None
             await reply(
                 update,
                 context,
-                tr._(
-                    "A note can be at most {max} characters; yours has {count}. Shorten it and send it again."
-                ).format(max=tr.number(acts.MAX_NOTE), count=tr.number(len(text))),
+                note_too_long(tr, len(text)),
             )
             return
         draft = acts.answer(draft, "note", text)
@@ -645,9 +649,7 @@ async def shortcut(update: Update, context: AppContext, text: str) -> None:
             await reply(
                 update,
                 context,
-                tr._(
-                    "A note can be at most {max} characters; yours has {count}. Shorten it and send it again."
-                ).format(max=tr.number(acts.MAX_NOTE), count=tr.number(len(note))),
+                note_too_long(tr, len(note)),
             )
             return
         draft: dict[str, Any] = {

@@ -18,6 +18,7 @@ from handlers.activity_log import (
     card,
     date_problem,
     entry_problem,
+    note_too_long,
     parse_problem,
     show_value,
     today_local,
@@ -229,9 +230,7 @@ async def on_text(update: Update, context: AppContext, state: FlowState) -> None
                     await reply(
                         update,
                         context,
-                        tr._(
-                            "A note can be at most {max} characters; yours has {count}. Shorten it and send it again."
-                        ).format(max=tr.number(acts.MAX_NOTE), count=tr.number(len(text))),
+                        note_too_long(tr, len(text)),
                     )
                     return
                 await acts.edit_entry(

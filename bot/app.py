@@ -27,6 +27,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import digests
 from bot import meetings as meetings_domain
 from bot import reports as reports_domain
 from bot.logging_setup import install_redaction
@@ -34,6 +35,8 @@ from bot.notifications import Dispatcher
 from bot.services import Services
 from handlers import (
     activity_log,
+    digest,
+    digest_notices,
     export,
     fallback,
     groups,
@@ -110,6 +113,7 @@ def register_handlers(app: App, services: Services) -> None:
         "export": export.export_command,
         "link": groups.link_command,
         "unlink": groups.unlink_command,
+        "digest": digest.digest_command,
     }
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGE))
@@ -154,6 +158,7 @@ def register_handlers(app: App, services: Services) -> None:
     app.add_error_handler(on_error)
     notice_kinds.register_renderers()
     meeting_notices.register_renderers()
+    digest_notices.register_renderers()
 
 
 async def _post_init(app: App) -> None:
@@ -200,6 +205,7 @@ async def plan_reminders(services: Services) -> int:
             overdue_max=settings.overdue_max,
         )
         queued += await meetings_domain.plan_meeting_reminders(session, services.clock.now())
+        queued += await digests.plan_digests(session, services.clock.now(), settings.tz)
         return queued
 
 

@@ -184,7 +184,7 @@ async def build_export(
     tz = tz or tr.tz
     kinds = await catalog_kinds(session)
     by_key = {k.key: k for k in kinds}
-    node, org = await totals_q._node(session, unit)
+    node, org = await totals_q.scope_node(session, unit)
     scope = _scope_clause(node, org)
     book = xlsxwriter.Workbook(path_or_buffer, {"constant_memory": True})
     try:

@@ -44,7 +44,7 @@ def may_see(actor: Actor, unit: Unit) -> bool:
     return actor.can_admin(unit) or any(r.unit.id == unit.id for r in actor.roles)
 
 
-async def _node(session: AsyncSession, unit: Unit) -> tuple[Unit, str | None]:
+async def scope_node(session: AsyncSession, unit: Unit) -> tuple[Unit, str | None]:
     """Where the unit's scope is rooted in the tree, and the organisation filter."""
     umbrellas = await units_q.umbrella_orgs(session)
     if unit.org in umbrellas or unit.anchor_path == unit.path:
@@ -75,7 +75,7 @@ async def compute(
 ) -> Totals:
     if not may_see(actor, unit):
         raise TotalsError("forbidden")
-    node, org = await _node(session, unit)
+    node, org = await scope_node(session, unit)
     kinds = [k for k in await catalog_kinds(session) if type_key is None or k.key == type_key]
     own = await rollup_q.totals(
         session, [node.id], period.start, period.end, org=org, type_key=type_key, by_org=by_org

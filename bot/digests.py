@@ -1,0 +1,287 @@
+"""Weekly and monthly digests for linked group chats (PRODUCT §6).
+
+The planner runs with the reminders (every minute): for every active linked chat it queues the
+weekly digest (Monday 07:30 local, for the previous Monday–Sunday) and the monthly one (the 1st at
+07:30 local, for the previous calendar month) once they are due. Outbox keys make repeats no-ops;
+a digest more than two days late is not queued, so a bot stopped for long does not flood groups.
+
+The figures are read from the raw entries (a week does not fit the rollup's half-month buckets),
+with the same scope rule as /totals: a Front committee covers every organisation in its area, a
+member organisation its own organisation in its area.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.activities import Kind, catalog_kinds
+from bot.notifications import enqueue
+from bot.reports import OPEN
+from bot.totals import Cells, scope_node
+from storage.models import (
+    Activity,
+    ActivityValue,
+    LinkedChat,
+    Meeting,
+    MeetingInvitation,
+    Report,
+    ReportRound,
+    ReportTemplate,
+    Unit,
+)
+from storage.queries import units as units_q
+
+DUE_AT = time(7, 30)
+#: A digest this late is no longer queued (the bot was stopped meanwhile).
+TOO_LATE = timedelta(days=2)
+TOP = 3
+
+
+def week_of(day: date) -> tuple[date, date]:
+    """Monday and Sunday of the week containing ``day``."""
+    monday = day - timedelta(days=day.weekday())
+    return monday, monday + timedelta(days=6)
+
+
+def month_of(day: date) -> tuple[date, date]:
+    first = day.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return first, following - timedelta(days=1)
+
+
+def previous_range(cadence: str, start: date) -> tuple[date, date]:
+    """The period before ``start``, of the same cadence ("w" or "m")."""
+    if cadence == "w":
+        return start - timedelta(days=7), start - timedelta(days=1)
+    return month_of(start - timedelta(days=1))
+
+
+def due_digests(now: datetime, tz: ZoneInfo) -> list[tuple[str, str, date, date, datetime]]:
+    """(cadence, key suffix, start, end, due) of the latest weekly and monthly digests due by now."""
+    today = now.astimezone(tz).date()
+    result = []
+    monday = week_of(today)[0]
+    due = datetime.combine(monday, DUE_AT, tzinfo=tz)
+    if due > now:
+        monday -= timedelta(days=7)
+        due = datetime.combine(monday, DUE_AT, tzinfo=tz)
+    start, end = monday - timedelta(days=7), monday - timedelta(days=1)
+    year, week, _ = start.isocalendar()
+    result.append(("w", f"{year}-W{week:02d}", start, end, due))
+    first = today.replace(day=1)
+    due = datetime.combine(first, DUE_AT, tzinfo=tz)
+    if due > now:
+        first = month_of(first - timedelta(days=1))[0]
+        due = datetime.combine(first, DUE_AT, tzinfo=tz)
+    start, end = month_of(first - timedelta(days=1))
+    result.append(("m", f"{start.year:04d}-{start.month:02d}", start, end, due))
+    return [r for r in result if now - r[4] <= TOO_LATE]
+
+
+async def plan_digests(session: AsyncSession, now: datetime, tz: ZoneInfo) -> int:
+    """Queue the digests due by now for every active linked chat; returns how many were new."""
+    due = due_digests(now, tz)
+    if not due:
+        return 0
+    chats = (
+        await session.scalars(
+            select(LinkedChat).where(LinkedChat.active.is_(True)).order_by(LinkedChat.chat_id)
+        )
+    ).all()
+    queued = 0
+    for chat in chats:
+        for cadence, suffix, start, end, at in due:
+            queued += await enqueue(
+                session,
+                key=f"digest:{cadence}:{chat.chat_id}:{suffix}",
+                chat_id=chat.chat_id,
+                kind="digest",
+                params={
+                    "cadence": cadence,
+                    "unit_id": chat.unit_id,
+                    "start": start.isoformat(),
+                    "end": end.isoformat(),
+                },
+                now=now,
+                due_at=at,
+            )
+    return queued
+
+
+@dataclass
+class RoundLine:
+    title_vi: str
+    title_en: str
+    period_key: str
+    deadline: datetime
+    missing: list[str]
+
+
+@dataclass
+class MeetingLine:
+    title: str
+    starts_at: datetime
+    place: str
+
+
+@dataclass
+class DigestData:
+    unit: Unit
+    cadence: str
+    start: date
+    end: date
+    kinds: list[Kind]
+    total: Cells
+    previous: Cells
+    entries: int
+    previous_entries: int
+    #: Entries per activity type in the period (for the chart).
+    entries_by_kind: dict[str, int] = field(default_factory=dict)
+    #: (child unit name, entries) of the children that logged most, best first.
+    top: list[tuple[str, int]] = field(default_factory=list)
+    rounds: list[RoundLine] = field(default_factory=list)
+    meetings: list[MeetingLine] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.entries
+
+
+def _child_id(node_path: str, path: str) -> int | None:
+    """The child of the node (by id) whose subtree holds ``path``; None for the node itself."""
+    rest = path[len(node_path) :].strip("/")
+    return int(rest.split("/")[0]) if rest else None
+
+
+async def digest_data(
+    session: AsyncSession,
+    unit: Unit,
+    start: date,
+    end: date,
+    now: datetime,
+    *,
+    cadence: str = "w",
+) -> DigestData:
+    node, org = await scope_node(session, unit)
+    prev_start = previous_range(cadence, start)[0]
+    current = case((Activity.occurred_on >= start, 1), else_=0).label("current")
+    scope = [
+        Unit.path.startswith(node.path),
+        Activity.deleted_at.is_(None),
+        Activity.occurred_on.between(prev_start, end),
+    ]
+    if org is not None:
+        scope.append(Unit.org == org)
+    sums = await session.execute(
+        select(
+            current,
+            Activity.type_key,
+            ActivityValue.measure_key,
+            func.sum(ActivityValue.value_milli),
+        )
+        .join(Activity, Activity.id == ActivityValue.activity_id)
+        .join(Unit, Unit.id == Activity.unit_id)
+        .where(*scope)
+        .group_by(current, Activity.type_key, ActivityValue.measure_key)
+    )
+    total: Cells = {}
+    previous: Cells = {}
+    for is_current, type_key, measure_key, value in sums.all():
+        if value:
+            (total if is_current else previous)[(str(type_key), str(measure_key))] = int(value)
+    counts = await session.execute(
+        select(current, Unit.path, Activity.type_key, func.count(Activity.id))
+        .join(Unit, Unit.id == Activity.unit_id)
+        .where(*scope)
+        .group_by(current, Unit.path, Activity.type_key)
+    )
+    entries = previous_entries = 0
+    by_kind: dict[str, int] = {}
+    by_child: dict[int, int] = {}
+    for is_current, path, type_key, count in counts.all():
+        if not is_current:
+            previous_entries += int(count)
+            continue
+        entries += int(count)
+        by_kind[str(type_key)] = by_kind.get(str(type_key), 0) + int(count)
+        child = _child_id(node.path, str(path))
+        if child is not None:
+            by_child[child] = by_child.get(child, 0) + int(count)
+    names = {c.id: c.name for c in await units_q.children(session, node.id)}
+    ranked = sorted(
+        ((names[uid], n) for uid, n in by_child.items() if uid in names),
+        key=lambda item: (-item[1], item[0]),
+    )
+    data = DigestData(
+        unit=unit,
+        cadence=cadence,
+        start=start,
+        end=end,
+        kinds=await catalog_kinds(session),
+        total=total,
+        previous=previous,
+        entries=entries,
+        previous_entries=previous_entries,
+        entries_by_kind=by_kind,
+        top=ranked[:TOP],
+    )
+    data.rounds = await _rounds(session, unit)
+    data.meetings = await _meetings(session, unit, now)
+    return data
+
+
+async def _rounds(session: AsyncSession, unit: Unit) -> list[RoundLine]:
+    """Open rounds of the unit, or in which the unit is asked, with the units still missing."""
+    asked = select(Report.round_id).where(Report.unit_id == unit.id)
+    rows = (
+        await session.execute(
+            select(ReportRound, ReportTemplate)
+            .join(ReportTemplate, ReportTemplate.id == ReportRound.template_id)
+            .where(
+                ReportRound.closed_at.is_(None),
+                or_(ReportRound.unit_id == unit.id, ReportRound.id.in_(asked)),
+            )
+            .order_by(ReportRound.deadline, ReportRound.id)
+        )
+    ).all()
+    if not rows:
+        return []
+    missing: dict[int, list[str]] = {}
+    pending = await session.execute(
+        select(Report.round_id, Unit.name)
+        .join(Unit, Unit.id == Report.unit_id)
+        .where(Report.round_id.in_([r.id for r, _ in rows]), Report.status.in_(OPEN))
+        .order_by(Unit.name)
+    )
+    for round_id, name in pending.all():
+        missing.setdefault(int(round_id), []).append(str(name))
+    return [
+        RoundLine(t.title_vi, t.title_en, r.period_key, r.deadline, missing.get(r.id, []))
+        for r, t in rows
+    ]
+
+
+async def _meetings(session: AsyncSession, unit: Unit, now: datetime) -> list[MeetingLine]:
+    """Scheduled meetings starting in the next 7 days, organised in the unit's subtree or
+    inviting the unit."""
+    stmt = (
+        select(Meeting)
+        .where(
+            Meeting.status == "scheduled",
+            Meeting.starts_at >= now,
+            Meeting.starts_at < now + timedelta(days=7),
+            or_(
+                Meeting.unit_id.in_(select(Unit.id).where(Unit.path.startswith(unit.path))),
+                Meeting.id.in_(
+                    select(MeetingInvitation.meeting_id).where(MeetingInvitation.unit_id == unit.id)
+                ),
+            ),
+        )
+        .order_by(Meeting.starts_at, Meeting.id)
+    )
+    return [MeetingLine(m.title, m.starts_at, m.place) for m in (await session.scalars(stmt)).all()]

@@ -1,0 +1,193 @@
+"""The digest notice (PRODUCT §6): queued by ``bot/digests.py`` for linked groups, rendered at send
+time in the group's language, with a chart image when the period has entries. The same rendering
+serves the /digest preview."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from typing import Any
+
+from bot import digests
+from bot.activities import from_milli
+from bot.charts import bar_chart_png
+from bot.i18n import Translator
+from bot.notifications import Notice
+from bot.parsing import money_words
+from bot.periods import Period
+from bot.services import Services
+from handlers.activity_log import show_value
+from handlers.common import esc
+from handlers.notices import register
+from storage.queries import chats as chats_q
+from storage.queries import units as units_q
+
+#: A document's caption: Telegram's limit.
+CAPTION = 1024
+#: A plain message (no chart): well under Telegram's 4,096.
+MESSAGE = 3900
+FILENAME = "tong-hop.png"
+MISSING_SHOWN = 4
+MEETINGS_SHOWN = 3
+CHART_BARS = 10
+
+
+def _day(day: date) -> str:
+    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
+
+
+def _range(data: digests.DigestData) -> str:
+    return f"{_day(data.start)} – {_day(data.end)}"
+
+
+def change(tr: Translator, now: int, before: int) -> str:
+    """▲/▼ and the percentage against the previous period."""
+    if before == 0:
+        return "▲ " + tr._("new") if now else ""
+    percent = round((now - before) * 100 / before)
+    if percent > 0:
+        return f"▲ {tr.number(percent)}%"
+    if percent < 0:
+        return f"▼ {tr.number(-percent)}%"
+    return tr._("unchanged")
+
+
+def _kind_lines(tr: Translator, data: digests.DigestData) -> list[str]:
+    lines = []
+    for kind in data.kinds:
+        parts = []
+        for m in kind.measures:
+            value = data.total.get((kind.key, m.key))
+            if not value:
+                continue
+            amount = from_milli(value)
+            shown = (
+                money_words(amount, tr.locale) if m.kind == "money" else show_value(tr, m, amount)
+            )
+            delta = change(tr, value, data.previous.get((kind.key, m.key), 0))
+            parts.append(f"{esc(m.label(tr.locale))} {shown} ({delta})")
+        if parts:
+            lines.append(f"• {esc(kind.name(tr.locale))}: " + " · ".join(parts))
+    return lines
+
+
+def _tail(tr: Translator, data: digests.DigestData) -> list[str]:
+    lines = []
+    if data.top:
+        lines.append(
+            tr._("Most active: {units}").format(
+                units=", ".join(f"{esc(name)} ({tr.number(n)})" for name, n in data.top)
+            )
+        )
+    if data.rounds:
+        lines.append(tr._("<b>Open report rounds</b>"))
+        for r in data.rounds:
+            title = r.title_vi if tr.locale == "vi" else r.title_en
+            head = tr._("{title} — {period}, due {deadline}").format(
+                title=esc(title),
+                period=esc(Period.from_key(r.period_key).label(tr.locale)),
+                deadline=tr.moment(r.deadline),
+            )
+            if r.missing:
+                names = ", ".join(esc(n) for n in r.missing[:MISSING_SHOWN])
+                if len(r.missing) > MISSING_SHOWN:
+                    names += f" (+{len(r.missing) - MISSING_SHOWN})"
+                lines.append("• " + head + ": " + tr._("still missing {units}").format(units=names))
+            else:
+                lines.append("• " + head + ": " + tr._("every unit has reported"))
+    if data.meetings:
+        lines.append(tr._("<b>Meetings in the next 7 days</b>"))
+        for m in data.meetings[:MEETINGS_SHOWN]:
+            place = f" ({esc(m.place)})" if m.place else ""
+            lines.append(f"• {tr.moment(m.starts_at)} — {esc(m.title)}{place}")
+        if len(data.meetings) > MEETINGS_SHOWN:
+            lines.append(
+                tr._("… and {n} more: /meetings").format(
+                    n=tr.number(len(data.meetings) - MEETINGS_SHOWN)
+                )
+            )
+    return lines
+
+
+def render(tr: Translator, data: digests.DigestData, limit: int) -> str:
+    """The digest text, at most ``limit`` characters: indicator lines, then the tail, are
+    shortened when needed."""
+    title = (
+        tr._("<b>Weekly digest: {unit}</b>")
+        if data.cadence == "w"
+        else tr._("<b>Monthly digest: {unit}</b>")
+    ).format(unit=esc(data.unit.name))
+    head = [f"{title}\n{_range(data)}"]
+    if data.empty:
+        head.append(tr._("No activity was logged in this period."))
+        kinds: list[str] = []
+    else:
+        head.append(
+            tr._("Activities logged: {n} ({change} on the previous period)").format(
+                n=tr.number(data.entries),
+                change=change(tr, data.entries, data.previous_entries),
+            )
+        )
+        kinds = _kind_lines(tr, data)
+    tail = _tail(tr, data)
+    hidden = 0
+
+    def text() -> str:
+        more = (
+            [tr._("… and {n} more indicators: /totals").format(n=tr.number(hidden))]
+            if hidden
+            else []
+        )
+        return "\n".join([*head, *kinds, *more, *(["", *tail] if tail else [])])
+
+    while len(text()) > limit and kinds:
+        kinds.pop()
+        hidden += 1
+    while len(text()) > limit and tail:
+        tail.pop()
+    return text() if len(text()) <= limit else "\n".join(head)[:limit]
+
+
+def chart_args(tr: Translator, data: digests.DigestData) -> tuple[list[str], list[float], str]:
+    names = {k.key: k.name(tr.locale) for k in data.kinds}
+    ranked = sorted(data.entries_by_kind.items(), key=lambda kv: (-kv[1], kv[0]))[:CHART_BARS]
+    return (
+        [names.get(key, key) for key, _ in ranked],
+        [float(n) for _, n in ranked],
+        tr._("Activities by indicator, {range}").format(range=_range(data)),
+    )
+
+
+async def build(tr: Translator, data: digests.DigestData) -> Notice:
+    """Text, plus the chart (drawn off the event loop) when the period has entries."""
+    if data.empty:
+        return Notice(render(tr, data, MESSAGE))
+    labels, values, title = chart_args(tr, data)
+    png = await asyncio.to_thread(bar_chart_png, labels, values, title)
+    return Notice(render(tr, data, CAPTION), document=(FILENAME, png))
+
+
+async def digest(
+    services: Services, tr: Translator, params: dict[str, Any], chat_id: int
+) -> Notice | None:
+    async with services.db.session() as session:
+        chat = await chats_q.get(session, chat_id)
+        if chat is None or not chat.active:
+            return None  # unlinked meanwhile
+        unit = await units_q.get(session, chat.unit_id)
+        if unit is None:
+            return None
+        data = await digests.digest_data(
+            session,
+            unit,
+            date.fromisoformat(str(params["start"])),
+            date.fromisoformat(str(params["end"])),
+            services.clock.now(),
+            cadence=str(params.get("cadence", "w")),
+        )
+    return await build(tr, data)
+
+
+def register_renderers() -> None:
+    """Called by the composition root: the outbox kind queued by ``bot/digests.py``."""
+    register("digest", digest)

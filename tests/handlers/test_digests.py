@@ -1,0 +1,212 @@
+"""Weekly digests through the emulator: planned on Monday 07:30 for a linked group, numbers checked
+against an independent sum over the raw entries, the change on the previous week, the chart, the
+idempotent planner, an empty week, and the /digest preview with its refusals."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.emulator import UserClient
+from bot.emulator.client import BotMessage
+from handlers.digest_notices import change
+from storage.models import Activity, ActivityValue, Unit
+from tests.harness import Harness
+
+COMMUNE = "Xã Yên Nguyên"
+
+
+@pytest.fixture
+async def h(harness: Harness) -> Harness:
+    await harness.seed_demo()
+    return harness
+
+
+async def link_group(h: Harness) -> tuple[UserClient, int]:
+    lan = h.user(1002, "Lan")
+    group = h.emu.group(-100950, "MTTQ xã Yên Nguyên")
+    await group.add_bot(lan)
+    h.emu.set_member_status(group.id, lan.id, "administrator")
+    assert (await lan.send("/link", chat=group))[0].text.startswith(
+        f"Nhóm này đã được liên kết với {COMMUNE}."
+    )
+    return lan, group.id
+
+
+async def naive(h: Harness, type_key: str, measure: str, start: date, end: date) -> int:
+    """The commune's subtree total over [start, end], straight from the entries."""
+    async with h.db.session() as session:
+        root = await session.scalar(select(Unit).where(Unit.name == COMMUNE))
+        assert root is not None
+        total = await session.scalar(
+            select(func.sum(ActivityValue.value_milli))
+            .join(Activity, Activity.id == ActivityValue.activity_id)
+            .join(Unit, Unit.id == Activity.unit_id)
+            .where(
+                Unit.path.startswith(root.path),
+                Activity.type_key == type_key,
+                ActivityValue.measure_key == measure,
+                Activity.occurred_on.between(start, end),
+                Activity.deleted_at.is_(None),
+            )
+        )
+    return int(total or 0) // 1000
+
+
+def digests_in(h: Harness, group: int, title: str = "Tổng hợp") -> list[BotMessage]:
+    return [m for m in h.emu.messages(group) if (m.text or "").startswith(title)]
+
+
+async def log(h: Harness, line: str) -> None:
+    assert (await h.user(1004, "Nam").send(line))[0].text.startswith("Đã lưu")
+
+
+async def test_weekly_digest_reaches_the_linked_group(h: Harness) -> None:
+    _lan, group = await link_group(h)
+    # Week of Monday 16/11/2026: entries on Monday, Wednesday (logged on Friday) and Friday.
+    await log(h, "/log nha_dai_doan_ket 2 120tr")
+    await log(h, "/log hoa_giai 4")
+    await log(h, "/log hoa_giai 8 10/11/2026")  # the week before
+    h.clock.set(datetime(2026, 11, 20, 3, 0, tzinfo=UTC))
+    await log(h, "/log nha_dai_doan_ket 1 30tr 18/11/2026")
+    await log(h, "/log hoa_giai 2")
+
+    h.clock.set(datetime(2026, 11, 23, 0, 29, tzinfo=UTC))  # Monday 07:29 local: not yet
+    await h.plan_reminders()
+    await h.dispatch()
+    assert digests_in(h, group) == []
+    h.clock.set(datetime(2026, 11, 23, 0, 30, tzinfo=UTC))  # Monday 07:30 local
+    assert await h.plan_reminders() >= 1
+    assert await h.plan_reminders() == 0  # planning again queues nothing
+    await h.dispatch()
+    posted = digests_in(h, group)
+    assert len(posted) == 1, [m.text for m in posted]
+    digest = posted[0]
+    assert digest.document is not None
+    assert digest.document["file_name"] == "tong-hop.png"
+    assert digest.document["data"].startswith(b"\x89PNG")
+    text = digest.text
+    assert text.startswith(f"Tổng hợp tuần: {COMMUNE}\n16/11/2026 – 22/11/2026\n")
+    assert len(text) <= 1024
+
+    week = date(2026, 11, 16), date(2026, 11, 22)
+    before = date(2026, 11, 9), date(2026, 11, 15)
+    built = await naive(h, "nha_dai_doan_ket", "built", *week)
+    assert built == 3
+    built_before = await naive(h, "nha_dai_doan_ket", "built", *before)
+    cases = await naive(h, "hoa_giai", "cases", *week)
+    cases_before = await naive(h, "hoa_giai", "cases", *before)
+    assert (cases, cases_before) == (6, 8)
+
+    def arrow(now: int, prior: int) -> str:
+        if prior == 0:
+            return "▲ mới"
+        percent = round((now - prior) * 100 / prior)
+        return f"▲ {percent}%" if percent > 0 else f"▼ {-percent}%" if percent else "không đổi"
+
+    assert f"Xây mới {built} căn ({arrow(built, built_before)})" in text, text
+    assert f"Số vụ hòa giải {cases} vụ ({arrow(cases, cases_before)})" in text, text
+    assert "Số vụ hòa giải 6 vụ (▼ 25%)" in text
+    assert "so với kỳ trước" in text and "Tích cực nhất: Thôn Cầu Bâm (xã Yên Nguyên)" in text
+
+    # Nothing logged the following week: one line says so, and there is no chart.
+    h.clock.set(datetime(2026, 11, 30, 0, 30, tzinfo=UTC))
+    await h.plan_reminders()
+    await h.dispatch()
+    later = digests_in(h, group)[1:]
+    texts = [m.text for m in later]
+    weekly = [m for m in later if m.text.startswith("Tổng hợp tuần")]
+    assert len(later) == len(weekly) == 1, texts
+    assert weekly[0].document is None
+    lines = weekly[0].text.split("\n")
+    assert lines[:3] == [
+        f"Tổng hợp tuần: {COMMUNE}",
+        "23/11/2026 – 29/11/2026",
+        "Kỳ này chưa có hoạt động nào được ghi.",
+    ]
+    assert "Số hoạt động đã ghi" not in weekly[0].text
+    # Monday 30/11 is not the 1st: no monthly digest yet; on 01/12 07:30 the November one comes.
+    h.clock.set(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))
+    await h.plan_reminders()
+    await h.dispatch()
+    monthly = digests_in(h, group, "Tổng hợp tháng")
+    assert len(monthly) == 1
+    assert monthly[0].text.startswith(f"Tổng hợp tháng: {COMMUNE}\n01/11/2026 – 30/11/2026\n")
+    assert monthly[0].document is not None
+
+
+async def test_long_stopped_bot_does_not_flood(h: Harness) -> None:
+    _lan, group = await link_group(h)
+    h.clock.set(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))  # Wednesday: Monday's digest is stale
+    await h.plan_reminders()
+    await h.dispatch()
+    assert digests_in(h, group) == []
+
+
+async def test_digest_preview_and_refusals(h: Harness) -> None:
+    lan, group = await link_group(h)
+    await log(h, "/log nha_dai_doan_ket 2 120tr")
+    preview = (await lan.send("/digest", chat=h.emu.group(group, "")))[0]
+    assert preview.text.startswith(f"Tổng hợp tuần: {COMMUNE}\n16/11/2026 – 22/11/2026\n")
+    assert preview.document is not None and preview.document["data"].startswith(b"\x89PNG")
+    assert "Xây mới" in preview.text
+    private = (await lan.send("/digest"))[0]
+    assert private.text.startswith(f"Tổng hợp tuần: {COMMUNE}")
+    nam = h.user(1004, "Nam")
+    h.emu.set_member_status(group, nam.id, "member")
+    assert (await nam.send("/digest", chat=h.emu.group(group, "")))[
+        0
+    ].text == "Chỉ lãnh đạo của đơn vị đã liên kết mới làm được việc này."
+    assert (await nam.send("/digest"))[
+        0
+    ].text == "Chỉ lãnh đạo đơn vị mới xem trước được bản tổng hợp."
+    # Nothing went through the outbox.
+    assert (await h.dispatch()).sent == 0
+
+
+def test_change_arrows() -> None:
+    from bot.i18n import I18n
+
+    tr = I18n().translator("vi")
+    assert change(tr, 3, 2) == "▲ 50%"
+    assert change(tr, 1, 4) == "▼ 75%"
+    assert change(tr, 2, 2) == "không đổi"
+    assert change(tr, 2, 0) == "▲ mới"
+    assert change(tr, 0, 0) == ""
+
+
+async def test_caption_is_shortened_to_fit(h: Harness) -> None:
+    from bot import digests
+    from bot.activities import catalog_kinds
+    from bot.i18n import I18n
+    from handlers.digest_notices import CAPTION, render
+
+    async with h.db.session() as session:
+        kinds = await catalog_kinds(session)
+    unit = Unit(name=COMMUNE)
+    cells = {(k.key, m.key): 123_456_000 for k in kinds for m in k.measures}
+    now = datetime(2026, 11, 23, 0, 30, tzinfo=UTC)
+    data = digests.DigestData(
+        unit=unit,
+        cadence="w",
+        start=date(2026, 11, 16),
+        end=date(2026, 11, 22),
+        kinds=kinds,
+        total=cells,
+        previous={},
+        entries=99,
+        previous_entries=0,
+        top=[("Thôn Cầu Bâm (xã Yên Nguyên)", 50)],
+        rounds=[
+            digests.RoundLine(
+                "Báo cáo quý", "Quarterly report", "2026-Q4", now, [f"Thôn {i}" for i in range(20)]
+            )
+        ],
+        meetings=[digests.MeetingLine(f"Họp {i}", now, "Hội trường") for i in range(5)],
+    )
+    text = render(I18n().translator("vi"), data, CAPTION)
+    assert len(text) <= CAPTION
+    assert text.startswith(f"<b>Tổng hợp tuần: {COMMUNE}</b>\n16/11/2026 – 22/11/2026\n")
+    assert "chỉ tiêu khác: /totals" in text

@@ -35,6 +35,7 @@ from bot.notifications import Dispatcher
 from bot.services import Services
 from handlers import (
     activity_log,
+    chat_settings,
     digest,
     digest_notices,
     export,
@@ -113,6 +114,7 @@ def register_handlers(app: App, services: Services) -> None:
         "export": export.export_command,
         "link": groups.link_command,
         "unlink": groups.unlink_command,
+        "settings": chat_settings.settings_command,
         "digest": digest.digest_command,
     }
     for name, callback in commands.items():
@@ -127,6 +129,7 @@ def register_handlers(app: App, services: Services) -> None:
     app.add_handler(CallbackQueryHandler(reports.on_button, pattern=r"^rep:"))
     app.add_handler(CallbackQueryHandler(reports.round_button, pattern=r"^rnd:"))
     app.add_handler(CallbackQueryHandler(groups.link_button, pattern=r"^lnk:"))
+    app.add_handler(CallbackQueryHandler(chat_settings.settings_button, pattern=r"^set:"))
     app.add_handler(CallbackQueryHandler(meetings.on_button, pattern=r"^mtg:"))
     app.add_handler(CallbackQueryHandler(fallback.stale_button))
 

@@ -96,6 +96,8 @@ async def plan_digests(session: AsyncSession, now: datetime, tz: ZoneInfo) -> in
     queued = 0
     for chat in chats:
         for cadence, suffix, start, end, at in due:
+            if not (chat.weekly_digest if cadence == "w" else chat.monthly_digest):
+                continue  # turned off with /settings
             queued += await enqueue(
                 session,
                 key=f"digest:{cadence}:{chat.chat_id}:{suffix}",

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 GROUP_ADMIN = ("creator", "administrator")
 
 
-async def _is_group_admin(update: Update, context: AppContext) -> bool:
+async def is_group_admin(update: Update, context: AppContext) -> bool:
     assert update.effective_chat and update.effective_user
     try:
         member = await context.bot.get_chat_member(
@@ -60,7 +60,7 @@ async def link_command(update: Update, context: AppContext) -> None:
             update, context, tr._("Only a unit's leaders can link a group. Ask your unit's leader.")
         )
         return
-    if not await _is_group_admin(update, context):
+    if not await is_group_admin(update, context):
         await reply(
             update,
             context,
@@ -85,7 +85,7 @@ async def link_button(update: Update, context: AppContext) -> None:
     except (IndexError, ValueError):
         await query.answer(tr._("This button is no longer active."), show_alert=True)
         return
-    if not await _is_group_admin(update, context):
+    if not await is_group_admin(update, context):
         await query.answer(
             tr._("Only administrators of this group can link it. Ask a group administrator."),
             show_alert=True,
@@ -129,7 +129,7 @@ async def unlink_command(update: Update, context: AppContext) -> None:
     if chat.type not in ("group", "supergroup"):
         await reply(update, context, tr._("Send /unlink in the group chat you want to unlink."))
         return
-    if not await _is_group_admin(update, context):
+    if not await is_group_admin(update, context):
         await reply(update, context, tr._("Only administrators of this group can unlink it."))
         return
     try:

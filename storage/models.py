@@ -27,6 +27,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -503,3 +504,6 @@ class LinkedChat(Base):
     #: False after /unlink, or when the bot was removed from the group.
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[str] = mapped_column(String(8), default="vi")
+    #: /settings: which digests the group receives.
+    weekly_digest: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    monthly_digest: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())

@@ -74,3 +74,24 @@ async def for_units(session: AsyncSession, unit_ids: Collection[int]) -> Sequenc
         LinkedChat.unit_id.in_(list(unit_ids)), LinkedChat.active.is_(True)
     )
     return (await session.scalars(stmt.order_by(LinkedChat.chat_id))).all()
+
+
+async def update_settings(
+    session: AsyncSession,
+    chat_id: int,
+    *,
+    language: str | None = None,
+    weekly: bool | None = None,
+    monthly: bool | None = None,
+) -> None:
+    values: dict[str, object] = {}
+    if language is not None:
+        values["language"] = language
+    if weekly is not None:
+        values["weekly_digest"] = weekly
+    if monthly is not None:
+        values["monthly_digest"] = monthly
+    if values:
+        await session.execute(
+            update(LinkedChat).where(LinkedChat.chat_id == chat_id).values(**values)
+        )

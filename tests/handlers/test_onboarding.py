@@ -154,6 +154,7 @@ async def test_commands_are_registered_in_both_languages(h: Harness) -> None:
         "meetings",
         "link",
         "unlink",
+        "settings",
         "digest",
     }
     assert {c["description"] for c in private_en} >= {"Your units and roles"}

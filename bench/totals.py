@@ -356,6 +356,7 @@ async def load_pg(url: str, rows: int, tree: Tree, kinds: list[tuple[str, list[s
                 records=values,
             )
             values_total += len(values)
+            print(f"  postgresql: {ids[-1]:,} activities copied", flush=True)
         await con.execute("SET session_replication_role = DEFAULT")
         await con.execute("SET maintenance_work_mem = '256MB'")
         for ix in indexes:

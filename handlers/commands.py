@@ -47,7 +47,10 @@ COMMANDS: tuple[Command, ...] = (
         "digest", N_("Preview this group's digest (unit leaders)"), role="admin", in_groups=True
     ),
     Command(
-        "settings", N_("This group's language and digests (in the group)"), role="admin", in_groups=True
+        "settings",
+        N_("This group's language and digests (in the group)"),
+        role="admin",
+        in_groups=True,
     ),
     Command("round", N_("Open a report round (unit leaders)"), role="admin"),
     Command("review", N_("Approve or return submitted reports (unit leaders)"), role="admin"),

@@ -3,6 +3,7 @@ the notice still matters (a reminder for a report submitted meanwhile is dropped
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from bot import reports as rep
@@ -11,81 +12,79 @@ from bot.notifications import Notice
 from bot.services import Services
 from handlers.common import esc
 from handlers.notices import register
-from storage.models import Report
+from storage.models import Report, Unit
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A report notice's facts, formatted for the recipient's language."""
+
+    report: Report
+    info: rep.RoundInfo
+    title: str  # "<template> — <period>", escaped
+    unit: str  # escaped
+    answered: int
+    deadline: str
 
 
 async def _load(
-    services: Services, params: dict[str, Any]
-) -> tuple[Report, rep.RoundInfo, str] | None:
+    services: Services, tr: Translator, params: dict[str, Any], statuses: tuple[str, ...]
+) -> Loaded | None:
+    """The report behind a notice, or None when the notice no longer matters (report gone, round
+    closed, or its status moved on since the notice was queued)."""
     async with services.db.session() as session:
         report = await session.get(Report, int(params["report_id"]))
-        if report is None:
+        if report is None or report.status not in statuses:
             return None
         info = await rep.round_info(session, report.round_id)
         answered = len(await rep.answers(session, report.id))
-        unit_name = (await session.get(type(info.unit), report.unit_id)).name if info else ""  # type: ignore[union-attr]
-    if info is None or info.round.closed_at is not None:
+        unit = await session.get(Unit, report.unit_id)
+    if info is None or info.round.closed_at is not None or unit is None:
         return None
-    return report, info, f"{unit_name}\x00{answered}"
+    title = f"{esc(info.template.title(tr.locale))} — {esc(info.period.label(tr.locale))}"
+    return Loaded(report, info, title, esc(unit.name), answered, tr.moment(info.round.deadline))
 
 
-def _parts(tr: Translator, info: rep.RoundInfo, extra: str) -> tuple[str, str, int]:
-    unit_name, answered = extra.split("\x00")
-    return (
-        f"{esc(info.template.title(tr.locale))} — {esc(info.period.label(tr.locale))}",
-        esc(unit_name),
-        int(answered),
-    )
-
-
-def _open_button(
-    tr: Translator, report_id: int, label: str
-) -> tuple[tuple[tuple[str, str], ...], ...]:
+def _open_button(report_id: int, label: str) -> tuple[tuple[tuple[str, str], ...], ...]:
     return (((label, f"rep:o:{report_id}"),),)
 
 
 async def round_opened(
     services: Services, tr: Translator, params: dict[str, Any], chat_id: int
 ) -> Notice | None:
-    loaded = await _load(services, params)
-    if loaded is None or loaded[0].status not in rep.OPEN:
+    got = await _load(services, tr, params, rep.OPEN)
+    if got is None:
         return None
-    report, info, extra = loaded
-    title, unit, _ = _parts(tr, info, extra)
     text = tr._("New report round: <b>{title}</b> for {unit}. Deadline: {deadline}.").format(
-        title=title, unit=unit, deadline=tr.moment(info.round.deadline)
+        title=got.title, unit=got.unit, deadline=got.deadline
     )
     if chat_id < 0:  # a linked group: answers are given in private chats
         return Notice(text + "\n" + tr._("Cadres answer it in a private chat with me: /report."))
-    return Notice(text, _open_button(tr, report.id, tr._("Answer the report")))
+    return Notice(text, _open_button(got.report.id, tr._("Answer the report")))
 
 
 async def reminder(
     services: Services, tr: Translator, params: dict[str, Any], chat_id: int
 ) -> Notice | None:
-    loaded = await _load(services, params)
-    if loaded is None or loaded[0].status not in rep.OPEN:
+    got = await _load(services, tr, params, rep.OPEN)
+    if got is None:
         return None
-    report, info, extra = loaded
-    title, unit, answered = _parts(tr, info, extra)
     text = tr._(
         "Reminder: <b>{title}</b> for {unit} is due {deadline}. {answered} questions answered so far."
-    ).format(title=title, unit=unit, deadline=tr.moment(info.round.deadline), answered=answered)
-    return Notice(text, _open_button(tr, report.id, tr._("Continue the report")))
+    ).format(title=got.title, unit=got.unit, deadline=got.deadline, answered=got.answered)
+    return Notice(text, _open_button(got.report.id, tr._("Continue the report")))
 
 
 async def overdue(
     services: Services, tr: Translator, params: dict[str, Any], chat_id: int
 ) -> Notice | None:
-    loaded = await _load(services, params)
-    if loaded is None or loaded[0].status not in rep.OPEN:
+    got = await _load(services, tr, params, rep.OPEN)
+    if got is None:
         return None
-    report, info, extra = loaded
-    title, unit, _ = _parts(tr, info, extra)
     text = tr._(
         "Overdue: <b>{title}</b> for {unit} was due {deadline}. Please submit it as soon as you can."
-    ).format(title=title, unit=unit, deadline=tr.moment(info.round.deadline))
-    return Notice(text, _open_button(tr, report.id, tr._("Continue the report")))
+    ).format(title=got.title, unit=got.unit, deadline=got.deadline)
+    return Notice(text, _open_button(got.report.id, tr._("Continue the report")))
 
 
 async def overdue_admin(
@@ -114,14 +113,11 @@ async def overdue_admin(
 async def submitted(
     services: Services, tr: Translator, params: dict[str, Any], chat_id: int
 ) -> Notice | None:
-    loaded = await _load(services, params)
-    if loaded is None or loaded[0].status != "submitted":
+    got = await _load(services, tr, params, ("submitted",))
+    if got is None:
         return None
-    report, info, extra = loaded
-    title, unit, _ = _parts(tr, info, extra)
-    late = report.submitted_at is not None and report.submitted_at > info.round.deadline
-    text = tr._("{unit} submitted <b>{title}</b>.").format(unit=unit, title=title)
-    if late:
+    text = tr._("{unit} submitted <b>{title}</b>.").format(unit=got.unit, title=got.title)
+    if got.report.submitted_at is not None and got.report.submitted_at > got.info.round.deadline:
         text += " " + tr._("(late)")
     return Notice(text + "\n" + tr._("Approve or return it with /review."))
 
@@ -129,27 +125,25 @@ async def submitted(
 async def returned(
     services: Services, tr: Translator, params: dict[str, Any], chat_id: int
 ) -> Notice | None:
-    loaded = await _load(services, params)
-    if loaded is None or loaded[0].status != "returned":
+    got = await _load(services, tr, params, ("returned",))
+    if got is None:
         return None
-    report, info, extra = loaded
-    title, unit, _ = _parts(tr, info, extra)
     text = tr._("<b>{title}</b> for {unit} was returned for changes: “{comment}”").format(
-        title=title, unit=unit, comment=esc(report.comment or "")
+        title=got.title, unit=got.unit, comment=esc(got.report.comment or "")
     )
-    return Notice(text, _open_button(tr, report.id, tr._("Change the report")))
+    return Notice(text, _open_button(got.report.id, tr._("Change the report")))
 
 
 async def approved(
     services: Services, tr: Translator, params: dict[str, Any], chat_id: int
 ) -> Notice | None:
-    loaded = await _load(services, params)
-    if loaded is None or loaded[0].status != "approved":
+    got = await _load(services, tr, params, ("approved",))
+    if got is None:
         return None
-    _report, info, extra = loaded
-    title, unit, _ = _parts(tr, info, extra)
     return Notice(
-        tr._("<b>{title}</b> for {unit} was approved. Thank you!").format(title=title, unit=unit)
+        tr._("<b>{title}</b> for {unit} was approved. Thank you!").format(
+            title=got.title, unit=got.unit
+        )
     )
 
 

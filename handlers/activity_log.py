@@ -20,7 +20,7 @@ from bot.activities import EntryError, Kind, Measure, NewEntry
 from bot.conversation import FlowState
 from bot.i18n import Translator
 from bot.parsing import ParseError, format_amount, parse_amount, parse_date
-from handlers.common import esc, inline, main_menu, reply, require_member
+from handlers.common import esc, inline, main_menu, page_buttons, reply, require_member
 from handlers.context import AppContext
 from handlers.router import quote, register_flow
 from storage.queries import activities as act_q
@@ -256,11 +256,7 @@ async def _type_question(
     kinds = await acts.offered_kinds(session, context.actor.person.id)
     shown = kinds[page * TYPES_PER_PAGE : (page + 1) * TYPES_PER_PAGE]
     rows = [[(k.name(tr.locale)[:60], f"log:t:{k.key}")] for k in shown]
-    nav = []
-    if page > 0:
-        nav.append(("« " + tr._("Previous"), f"log:tp:{page - 1}"))
-    if (page + 1) * TYPES_PER_PAGE < len(kinds):
-        nav.append((tr._("More") + " »", f"log:tp:{page + 1}"))
+    nav = page_buttons(tr, page, TYPES_PER_PAGE, len(kinds), lambda p: f"log:tp:{p}")
     if nav:
         rows.append(nav)
     return tr._("What did you do? Choose the activity:"), inline(rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 from telegram import (
     InlineKeyboardButton,
@@ -95,3 +96,15 @@ async def require_member(update: Update, context: AppContext) -> bool:
         return True
     await reply(update, context, not_member_text(context.tr))
     return False
+
+
+def page_buttons(
+    tr: Translator, page: int, per_page: int, total: int, data: Callable[[int], str]
+) -> list[tuple[str, str]]:
+    """« Previous / More » for a paged list of buttons; empty when everything fits on one page."""
+    nav = []
+    if page > 0:
+        nav.append(("« " + tr._("Previous"), data(page - 1)))
+    if (page + 1) * per_page < total:
+        nav.append((tr._("More") + " »", data(page + 1)))
+    return nav

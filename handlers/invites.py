@@ -15,7 +15,7 @@ from bot import conversation
 from bot.access import Actor
 from bot.conversation import FlowState
 from bot.onboarding import INVITE_ROLES, MAX_USES, InviteNotAllowed, create_invite, invite_link
-from handlers.common import esc, inline, reply, role_label
+from handlers.common import esc, inline, page_buttons, reply, role_label
 from handlers.context import AppContext
 from handlers.router import quote, register_flow
 from storage.models import Unit
@@ -119,10 +119,7 @@ async def _unit_picker(
     nav: list[tuple[str, str]] = []
     if parent is not None and _may_browse(actor, parent):
         nav.append(("‹ " + tr._("Up"), f"inv:o:{parent.id}:0"))
-    if page > 0:
-        nav.append(("« " + tr._("Previous"), f"inv:o:{node.id}:{page - 1}"))
-    if (page + 1) * PAGE < len(children):
-        nav.append((tr._("More") + " »", f"inv:o:{node.id}:{page + 1}"))
+    nav.extend(page_buttons(tr, page, PAGE, len(children), lambda p: f"inv:o:{node.id}:{p}"))
     if nav:
         rows.append(nav)
     text = tr._("Which unit is the invite for? Now in: <b>{unit}</b>").format(unit=esc(node.name))

@@ -22,7 +22,7 @@ from bot.conversation import FlowState
 from bot.i18n import N_, Translator
 from bot.meetings import MeetingError, MeetingPlan, TimeParseError
 from bot.services import Services
-from handlers.common import display_name, esc, inline, reply, require_member
+from handlers.common import display_name, esc, inline, page_buttons, reply, require_member
 from handlers.context import AppContext
 from handlers.router import quote, register_flow
 from storage.models import Meeting, MeetingRsvp, Person, Unit
@@ -411,11 +411,7 @@ async def _pick_prompt(
         [(("✓ " if c.id in chosen else "") + clip(c.name, 58), f"mtg:t:{c.id}:{page}")]
         for c in children[page * PICK_PAGE : (page + 1) * PICK_PAGE]
     ]
-    nav = []
-    if page > 0:
-        nav.append(("« " + tr._("Previous"), f"mtg:tp:{page - 1}"))
-    if (page + 1) * PICK_PAGE < len(children):
-        nav.append((tr._("More") + " »", f"mtg:tp:{page + 1}"))
+    nav = page_buttons(tr, page, PICK_PAGE, len(children), lambda p: f"mtg:tp:{p}")
     if nav:
         rows.append(nav)
     rows.append([(tr._("Done"), "mtg:td")])
@@ -1433,11 +1429,7 @@ async def _attendance_picker(
         ]
         for p in people[page * ATTEND_PAGE : (page + 1) * ATTEND_PAGE]
     ]
-    nav = []
-    if page > 0:
-        nav.append(("« " + tr._("Previous"), f"mtg:ap:{meeting_id}:{page - 1}"))
-    if (page + 1) * ATTEND_PAGE < len(people):
-        nav.append((tr._("More") + " »", f"mtg:ap:{meeting_id}:{page + 1}"))
+    nav = page_buttons(tr, page, ATTEND_PAGE, len(people), lambda p: f"mtg:ap:{meeting_id}:{p}")
     if nav:
         rows.append(nav)
     rows.append([(tr._("Save the attendance"), f"mtg:as:{meeting_id}")])

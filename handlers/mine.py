@@ -23,7 +23,7 @@ from handlers.activity_log import (
     show_value,
     today_local,
 )
-from handlers.common import display_name, esc, inline, reply, require_member
+from handlers.common import display_name, esc, inline, page_buttons, reply, require_member
 from handlers.context import AppContext
 from handlers.router import register_flow
 from storage.models import Person
@@ -91,11 +91,7 @@ async def _page(
             ]
         )
     flag = "a" if everyone else "m"
-    nav = []
-    if page > 0:
-        nav.append(("« " + tr._("Previous"), f"mine:p:{page - 1}:{flag}"))
-    if (page + 1) * PAGE < total:
-        nav.append((tr._("More") + " »", f"mine:p:{page + 1}:{flag}"))
+    nav = page_buttons(tr, page, PAGE, total, lambda p: f"mine:p:{p}:{flag}")
     if nav:
         buttons.append(nav)
     return "\n".join(lines), inline(buttons)

@@ -26,7 +26,7 @@ lint: $(BIN)/phoihop
 
 # Extract new strings, merge them into both catalogs, compile. Translate in between, then run
 # `make i18n-compile` again; tests fail on a missing translation or a stale .mo.
-i18n: $(BIN)/phoihop
+i18n: $(BIN)/phoihop  # then translate: tools/i18n_fill.py VI_DICT.py
 	$(BIN)/pybabel extract -F pyproject.toml -k N_ -k ngettext:1,2 --no-location --sort-output \
 		-o locales/messages.pot bot handlers storage
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching

@@ -218,12 +218,31 @@ LEAF_SQL = (
     "WHERE a.deleted_at IS NULL GROUP BY a.unit_id, a.type_key, v.measure_key, {bucket}"
 )
 ROLLUP_SQL = (
-    "INSERT INTO {table} (unit_id, org, type_key, measure_key, bucket, value_milli, entries) "
-    "SELECT x.ancestor_id, x.org, l.type_key, l.measure_key, l.bucket, SUM(l.value_milli), "
-    "SUM(l.entries) FROM bench_leaf l JOIN bench_anc x ON x.unit_id = l.unit_id "
+    "INSERT INTO {table} (unit_id, span, bucket, org, type_key, measure_key, value_milli, "
+    "entries) SELECT x.ancestor_id, 'h', l.bucket, x.org, l.type_key, l.measure_key, "
+    "SUM(l.value_milli), SUM(l.entries) FROM bench_leaf l JOIN bench_anc x ON x.unit_id = l.unit_id "
     "GROUP BY x.ancestor_id, x.org, l.type_key, l.measure_key, l.bucket"
 )
-ROLLUP_COLUMNS = "unit_id, org, type_key, measure_key, bucket, value_milli, entries"
+#: Quarter and year rows from the half-month rows, through a (bucket -> span start) table.
+COARSE_SQL = (
+    "INSERT INTO {table} (unit_id, span, bucket, org, type_key, measure_key, value_milli, "
+    "entries) SELECT r.unit_id, m.span, m.start, r.org, r.type_key, r.measure_key, "
+    "SUM(r.value_milli), SUM(r.entries) FROM {table} r JOIN bench_span m ON m.bucket = r.bucket "
+    "WHERE r.span = 'h' GROUP BY r.unit_id, m.span, m.start, r.org, r.type_key, r.measure_key"
+)
+
+
+def span_map() -> list[tuple[date, str, date]]:
+    """(half-month bucket, span, span start) for every bucket of the generated days."""
+    rows = []
+    day = rollup_q.bucket_of(FIRST_DAY)
+    while day < FIRST_DAY + timedelta(days=DAYS):
+        rows += [(day, span, start) for span, start in rollup_q.spans_of(day)[1:]]
+        day = rollup_q._next_bucket(day)
+    return rows
+
+
+ROLLUP_COLUMNS = "unit_id, span, bucket, org, type_key, measure_key, value_milli, entries"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -265,13 +284,19 @@ def sqlite_sql_rollup(path: str, tree: Tree) -> None:
     con = sqlite3.connect(path, isolation_level=None)
     con.execute("DROP TABLE IF EXISTS bench_sql_rollup")
     con.execute(
-        "CREATE TABLE bench_sql_rollup (unit_id INTEGER, org TEXT, type_key TEXT, "
-        "measure_key TEXT, bucket TEXT, value_milli INTEGER, entries INTEGER)"
+        "CREATE TABLE bench_sql_rollup (unit_id INTEGER, span TEXT, bucket TEXT, org TEXT, "
+        "type_key TEXT, measure_key TEXT, value_milli INTEGER, entries INTEGER)"
+    )
+    con.execute("CREATE TEMP TABLE bench_span (bucket TEXT, span TEXT, start TEXT)")
+    con.executemany(
+        "INSERT INTO bench_span VALUES (?, ?, ?)",
+        [(b.isoformat(), span, start.isoformat()) for b, span, start in span_map()],
     )
     con.execute("CREATE TEMP TABLE bench_anc (unit_id INTEGER, ancestor_id INTEGER, org TEXT)")
     con.executemany("INSERT INTO bench_anc VALUES (?, ?, ?)", tree.ancestors)
     con.execute(LEAF_SQL.format(bucket=SQLITE_BUCKET))
     con.execute(ROLLUP_SQL.format(table="bench_sql_rollup"))
+    con.execute(COARSE_SQL.format(table="bench_sql_rollup"))
     con.close()
 
 
@@ -383,6 +408,9 @@ async def pg_sql_rollup(url: str, tree: Tree) -> None:
         await con.copy_records_to_table("bench_anc", records=tree.ancestors)
         await con.execute(LEAF_SQL.format(bucket=PG_BUCKET))
         await con.execute(ROLLUP_SQL.format(table="activity_rollup"))
+        await con.execute("CREATE TEMP TABLE bench_span (bucket date, span text, start date)")
+        await con.copy_records_to_table("bench_span", records=span_map())
+        await con.execute(COARSE_SQL.format(table="activity_rollup"))
         await con.execute("ANALYZE activity_rollup")
     finally:
         await con.close()
@@ -468,8 +496,7 @@ async def scanned(db: Database, node: Unit, period: Period) -> tuple[int, int]:
         rolled = await s.scalar(
             select(func.count()).where(
                 ActivityRollup.unit_id.in_(ids),
-                ActivityRollup.bucket >= period.start,
-                ActivityRollup.bucket <= period.end,
+                rollup_q._spans_clause(rollup_q.cover(period.start, period.end)),
             )
         )
     return int(raw or 0), int(rolled or 0)
@@ -589,9 +616,12 @@ async def run_sqlite(args: argparse.Namespace) -> dict[str, Any]:
         report.update(await measure(db, tree, args))
         await db.dispose()
     finally:
-        for name in os.listdir(folder):
-            os.remove(os.path.join(folder, name))
-        os.rmdir(folder)
+        if args.keep_sqlite:
+            print(f"sqlite: kept {path}", flush=True)
+        else:
+            for name in os.listdir(folder):
+                os.remove(os.path.join(folder, name))
+            os.rmdir(folder)
     return report
 
 
@@ -733,6 +763,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--keep-pg", action="store_true", help="do not drop the database at the end"
+    )
+    parser.add_argument(
+        "--keep-sqlite", action="store_true", help="leave the SQLite file and print its path"
     )
     parser.add_argument("--communes", type=int, default=100)
     parser.add_argument("--areas", type=int, default=10, help="residential areas per commune")

@@ -47,6 +47,18 @@ async def upgrade(db: Database, revision: str = "head") -> None:
         await conn.run_sync(run)
 
 
+async def downgrade(db: Database, revision: str) -> None:
+    """Step back to ``revision`` (tests of data migrations; operators restore a backup instead)."""
+    cfg = alembic_config()
+
+    def run(connection: Connection) -> None:
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, revision)
+
+    async with db.engine.begin() as conn:
+        await conn.run_sync(run)
+
+
 async def revision(db: Database, message: str) -> None:
     """Autogenerate a migration from the models (developers only)."""
     cfg = alembic_config()

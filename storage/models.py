@@ -471,24 +471,28 @@ class MeetingRsvp(Base):
 class ActivityRollup(Base):
     """Pre-aggregated activity totals, maintained in the same transaction as every entry write.
 
-    One row per (ancestor unit, organisation of the entry's unit, type, measure, half-month bucket):
-    an entry counts toward its own unit and every ancestor. Buckets start on the 1st and the 15th,
-    so both calendar periods and Decree 09 periods (15th → 14th) are whole sets of buckets, and a
-    province-quarter total reads a few thousand rows instead of every entry.
+    One row per (ancestor unit, span, organisation of the entry's unit, type, measure): an entry
+    counts toward its own unit and every ancestor, in its half-month bucket (``span`` "h", starting
+    on the 1st or the 15th) and in the quarter ("q") and year ("y") containing it under both cut-off
+    rules (starting on the 1st for calendar periods, on the 15th for Decree 09 periods). Half-month
+    buckets let any period of either rule be summed exactly; quarters and years keep long periods
+    over many units to one row per cell (``storage/queries/rollup.py``, ``cover``).
+
+    The primary key leads with (unit, span, bucket) so a read is a few contiguous index ranges;
+    on SQLite the table is WITHOUT ROWID, so those ranges hold the values themselves.
     """
 
     __tablename__ = "activity_rollup"
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    span: Mapped[str] = mapped_column(String(1), primary_key=True)
+    bucket: Mapped[date] = mapped_column(Date, primary_key=True)
     org: Mapped[str] = mapped_column(String(32), primary_key=True)
     type_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     measure_key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    bucket: Mapped[date] = mapped_column(Date, primary_key=True)
     value_milli: Mapped[int] = mapped_column(BigInteger, default=0)
     entries: Mapped[int] = mapped_column(Integer, default=0)
-
-
-Index("ix_activity_rollup_unit_bucket", ActivityRollup.unit_id, ActivityRollup.bucket)
 
 
 class LinkedChat(Base):

@@ -1,20 +1,89 @@
-"""The activity rollup: kept in step with every entry write, read by totals and digests."""
+"""The activity rollup: kept in step with every entry write, read by totals and digests.
+
+Every entry adds to one row per (ancestor unit, organisation, type, measure) in each of five spans
+that contain its day: its half-month bucket, and the quarter and the year that contain it under
+both cut-off rules (calendar: starting on the 1st; Decree 09: starting on the 15th). A period is read
+as the fewest spans that tile it exactly (``cover``): a Decree 09 quarter is one quarter row per
+cell instead of six half-month rows, a year one instead of twenty-four. Writes cost five rows per
+ancestor and measure instead of one; reads of long periods over many units stop growing with the
+number of half-months.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Activity, ActivityRollup, ActivityValue, Unit
 from storage.queries.upsert import insert_for
 
+HALF = "h"
+#: Coarse spans and their length in months.
+COARSE = (("y", 12), ("q", 3))
+
 
 def bucket_of(day: date) -> date:
     """Half-month buckets: days 1–14 and 15–end."""
     return date(day.year, day.month, 1 if day.day < 15 else 15)
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, day.day)
+
+
+def _is_start(day: date, months: int) -> bool:
+    """Calendar spans start on the 1st of months 1, 4, 7, 10 (quarters) or 1 (years); Decree 09
+    spans on the 15th of the month before: 12, 3, 6, 9 or 12."""
+    if day.day == 1:
+        return (day.month - 1) % months == 0
+    return day.day == 15 and day.month % months == 0
+
+
+def _span_end(start: date, months: int) -> date:
+    return _add_months(start, months) - timedelta(days=1)
+
+
+def spans_of(day: date) -> list[tuple[str, date]]:
+    """The five (span, start) rows an entry on ``day`` counts in."""
+    result = [(HALF, bucket_of(day))]
+    for span, months in COARSE:
+        for anchor in (1, 15):
+            start = date(day.year, day.month, anchor)
+            if anchor == 15 and day.day < 15:
+                start = _add_months(start, -1)
+            while not _is_start(start, months):
+                start = _add_months(start, -1)
+            result.append((span, start))
+    return result
+
+
+def cover(start: date, end: date) -> list[tuple[str, date]]:
+    """The fewest spans that tile ``start..end`` exactly (greedy: a year, else a quarter, else a
+    half-month, at each step)."""
+    check_aligned(start, end)
+    result: list[tuple[str, date]] = []
+    day = start
+    while day <= end:
+        for span, months in COARSE:
+            if _is_start(day, months) and _span_end(day, months) <= end:
+                result.append((span, day))
+                day = _span_end(day, months) + timedelta(days=1)
+                break
+        else:
+            result.append((HALF, day))
+            day = _next_bucket(day)
+    return result
+
+
+def _next_bucket(bucket: date) -> date:
+    if bucket.day == 1:
+        return date(bucket.year, bucket.month, 15)
+    return _add_months(date(bucket.year, bucket.month, 1), 1)
 
 
 def ancestors(unit: Unit) -> list[int]:
@@ -29,20 +98,22 @@ async def apply(
     day: date,
     sign: int,
 ) -> None:
-    """Add (sign=1) or remove (sign=-1) one entry's values for its unit and every ancestor, in one
-    multi-row upsert (each (ancestor, measure) key appears once, as both databases require)."""
-    bucket = bucket_of(day)
+    """Add (sign=1) or remove (sign=-1) one entry's values for its unit and every ancestor, in every
+    span containing ``day``, in one multi-row upsert (each key appears once, as both databases
+    require)."""
     rows = [
         {
             "unit_id": unit_id,
+            "span": span,
+            "bucket": bucket,
             "org": unit.org,
             "type_key": type_key,
             "measure_key": measure_key,
-            "bucket": bucket,
             "value_milli": sign * value,
             "entries": sign,
         }
         for unit_id in ancestors(unit)
+        for span, bucket in spans_of(day)
         for measure_key, value in values_milli.items()
     ]
     if not rows:
@@ -51,10 +122,11 @@ async def apply(
     stmt = stmt.on_conflict_do_update(
         index_elements=[
             ActivityRollup.unit_id,
+            ActivityRollup.span,
+            ActivityRollup.bucket,
             ActivityRollup.org,
             ActivityRollup.type_key,
             ActivityRollup.measure_key,
-            ActivityRollup.bucket,
         ],
         set_={
             "value_milli": ActivityRollup.value_milli + stmt.excluded.value_milli,
@@ -80,7 +152,6 @@ async def totals(
     by_org: bool = False,
 ) -> dict[tuple[int, str, str, str], int]:
     """Sums in thousandths, keyed (unit_id, org or "", type_key, measure_key)."""
-    check_aligned(start, end)
     if not unit_ids:
         return {}
     stmt = select(
@@ -89,11 +160,7 @@ async def totals(
         ActivityRollup.measure_key,
         func.sum(ActivityRollup.value_milli),
         *([ActivityRollup.org] if by_org else []),
-    ).where(
-        ActivityRollup.unit_id.in_(unit_ids),
-        ActivityRollup.bucket >= start,
-        ActivityRollup.bucket <= end,
-    )
+    ).where(ActivityRollup.unit_id.in_(unit_ids), _spans_clause(cover(start, end)))
     if org is not None:
         stmt = stmt.where(ActivityRollup.org == org)
     if type_key is not None:
@@ -108,8 +175,21 @@ async def totals(
     return result
 
 
+def _spans_clause(spans: list[tuple[str, date]]) -> Any:
+    by_span: dict[str, list[date]] = {}
+    for span, bucket in spans:
+        by_span.setdefault(span, []).append(bucket)
+    return or_(
+        *(
+            and_(ActivityRollup.span == span, ActivityRollup.bucket.in_(buckets))
+            for span, buckets in by_span.items()
+        )
+    )
+
+
 async def rebuild(session: AsyncSession) -> int:
-    """Recompute the whole rollup from the entries (``phoihop rollup rebuild``)."""
+    """Recompute the whole rollup from the entries (``phoihop rollup rebuild``): half-months summed
+    from the entries, quarters and years from the half-months, inserted in batches of plain rows."""
     await session.execute(delete(ActivityRollup))
     units = {u.id: u for u in (await session.scalars(select(Unit))).all()}
     rows = await session.execute(
@@ -123,30 +203,52 @@ async def rebuild(session: AsyncSession) -> int:
         .join(ActivityValue, ActivityValue.activity_id == Activity.id)
         .where(Activity.deleted_at.is_(None))
     )
-    sums: dict[tuple[int, str, str, str, date], list[int]] = {}
+    sums: dict[tuple[int, str, date, str, str, str], list[int]] = {}
     for unit_id, type_key, day, measure_key, value in rows.all():
         unit = units[unit_id]
         for ancestor in ancestors(unit):
             cell = sums.setdefault(
-                (ancestor, unit.org, type_key, measure_key, bucket_of(day)), [0, 0]
+                (ancestor, HALF, bucket_of(day), unit.org, type_key, measure_key), [0, 0]
             )
             cell[0] += value
             cell[1] += 1
-    session.add_all(_rows(sums.items()))
-    await session.flush()
+    sums.update(coarse_sums(sums))
+    batch: list[dict[str, Any]] = []
+    for row in _rows(sums.items()):
+        batch.append(row)
+        if len(batch) == 5000:
+            await session.execute(insert(ActivityRollup), batch)
+            batch = []
+    if batch:
+        await session.execute(insert(ActivityRollup), batch)
     return len(sums)
 
 
+def coarse_sums(
+    halves: dict[tuple[int, str, date, str, str, str], list[int]],
+) -> dict[tuple[int, str, date, str, str, str], list[int]]:
+    """Quarter and year rows from half-month rows: each half-month lies in exactly one span of
+    each kind and alignment."""
+    result: dict[tuple[int, str, date, str, str, str], list[int]] = {}
+    for (unit_id, _half, bucket, org, type_key, measure_key), (value, entries) in halves.items():
+        for span, start in spans_of(bucket)[1:]:
+            cell = result.setdefault((unit_id, span, start, org, type_key, measure_key), [0, 0])
+            cell[0] += value
+            cell[1] += entries
+    return result
+
+
 def _rows(
-    items: Iterable[tuple[tuple[int, str, str, str, date], list[int]]],
-) -> Iterable[ActivityRollup]:
-    for (unit_id, org, type_key, measure_key, bucket), (value, entries) in items:
-        yield ActivityRollup(
-            unit_id=unit_id,
-            org=org,
-            type_key=type_key,
-            measure_key=measure_key,
-            bucket=bucket,
-            value_milli=value,
-            entries=entries,
-        )
+    items: Iterable[tuple[tuple[int, str, date, str, str, str], list[int]]],
+) -> Iterable[dict[str, Any]]:
+    for (unit_id, span, bucket, org, type_key, measure_key), (value, entries) in items:
+        yield {
+            "unit_id": unit_id,
+            "span": span,
+            "bucket": bucket,
+            "org": org,
+            "type_key": type_key,
+            "measure_key": measure_key,
+            "value_milli": value,
+            "entries": entries,
+        }

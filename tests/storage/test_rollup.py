@@ -3,15 +3,22 @@ and a rebuild."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import activities as acts
 from bot.access import load_actor
 from bot.clock import FakeClock
-from bot.demo import seed_demo
+from bot.demo import seed_demo, seed_demo_activities
+from bot.periods import Period
+from bot.schema import prepare_database
+from storage import migrate
 from storage.db import Database
 from storage.models import Activity, ActivityRollup, ActivityValue, Unit
 from storage.queries import people as people_q
@@ -83,6 +90,11 @@ async def test_rollup_follows_every_write(db: Database, clock: FakeClock) -> Non
             (date(2026, 10, 15), date(2026, 11, 14)),
             (date(2026, 11, 1), date(2026, 11, 30)),
             (date(2026, 9, 15), date(2026, 12, 14)),
+            (date(2026, 10, 1), date(2026, 12, 31)),
+            (date(2025, 12, 15), date(2026, 12, 14)),
+            (date(2026, 1, 1), date(2026, 12, 31)),
+            (date(2026, 6, 15), date(2026, 12, 14)),
+            (date(2026, 8, 15), date(2026, 11, 30)),
         ]:
             assert await from_rollup(db, unit, start, end) == await independent(
                 db, unit, start, end
@@ -94,15 +106,83 @@ async def test_rollup_follows_every_write(db: Database, clock: FakeClock) -> Non
     }
     async with db.session() as session:
         before = sorted(
-            (r.unit_id, r.org, r.type_key, r.measure_key, r.bucket, r.value_milli)
+            (r.unit_id, r.span, r.bucket, r.org, r.type_key, r.measure_key, r.value_milli)
             for r in (await session.scalars(select(ActivityRollup))).all()
             if r.value_milli
         )
         await rollup_q.rebuild(session)
     async with db.session() as session:
         after = sorted(
-            (r.unit_id, r.org, r.type_key, r.measure_key, r.bucket, r.value_milli)
+            (r.unit_id, r.span, r.bucket, r.org, r.type_key, r.measure_key, r.value_milli)
             for r in (await session.scalars(select(ActivityRollup))).all()
             if r.value_milli
         )
     assert before == after
+
+
+def _days(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+@given(
+    st.sampled_from(["month", "quarter", "half", "year"]),
+    st.sampled_from(["decree09", "calendar"]),
+    st.integers(2020, 2030),
+    st.integers(1, 12),
+    st.integers(1, 12),
+)
+def test_cover_tiles_any_run_of_periods_exactly(
+    kind: str, rule: str, year: int, index: int, count: int
+) -> None:
+    """Whatever run of periods is asked, ``cover`` returns spans that are contiguous, each day of
+    the run lies in exactly one of them, and each span is one an entry's day is written to."""
+    first = Period(
+        kind, year, min(index, {"month": 12, "quarter": 4, "half": 2, "year": 1}[kind]), rule
+    )  # type: ignore[arg-type]
+    last = first
+    for _ in range(count - 1):
+        last = last.next()
+    spans = rollup_q.cover(first.start, last.end)
+    covered: list[date] = []
+    for span, start in spans:
+        months = {"h": 0, "q": 3, "y": 12}[span]
+        end = (
+            rollup_q._next_bucket(start) - timedelta(days=1)
+            if months == 0
+            else rollup_q._span_end(start, months)
+        )
+        assert (span, start) in rollup_q.spans_of(start) and (span, start) in rollup_q.spans_of(end)
+        covered.extend(_days(start, end))
+    assert covered == _days(first.start, last.end)
+    if kind in ("quarter", "year"):
+        assert len(spans) <= count  # at most one row per cell for each quarter or year
+
+
+async def test_migration_derives_quarter_and_year_rows(tmp_path: Path, clock: FakeClock) -> None:
+    """A database from before the spans (half-month rows only, as the downgrade leaves it): the
+    upgrade keeps those rows and computes the quarter and year rows, which then equal what the
+    writes themselves had maintained."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    try:
+        await prepare_database(db, clock.now())
+        async with db.session() as session:
+            await seed_demo(session, clock.now())
+            await seed_demo_activities(session, clock.now().date(), clock.now())
+        async with db.session() as session:
+            built = await _all_rows(session)
+            halves = [r for r in built if r[1] == "h"]
+        await migrate.downgrade(db, "9ce2fe030799")
+        await migrate.upgrade(db, "head")
+        async with db.session() as session:
+            migrated = await _all_rows(session)
+    finally:
+        await db.dispose()
+    assert halves and len(migrated) > len(halves)
+    assert migrated == built
+
+
+async def _all_rows(session: AsyncSession) -> list[tuple[object, ...]]:
+    return sorted(
+        (r.unit_id, r.span, r.bucket, r.org, r.type_key, r.measure_key, r.value_milli, r.entries)
+        for r in (await session.scalars(select(ActivityRollup))).all()
+    )

@@ -103,8 +103,11 @@ async def compute(
     sums = await rollup_q.totals(
         session, [c.id for c in children], period.start, period.end, org=org, type_key=type_key
     )
+    by_unit: dict[int, dict[tuple[int, str, str, str], int]] = {}
+    for key, value in sums.items():
+        by_unit.setdefault(key[0], {})[key] = value
     for child in sorted(children, key=lambda u: u.search_name):
-        cells = _cells(sums, unit_id=child.id)
+        cells = _cells(by_unit.get(child.id, {}))
         if cells:
             result.rows.append((child.name, child.name, cells))
     return result

@@ -3,6 +3,9 @@
 Rendering is CPU-bound and blocking: call it off the event loop (``asyncio.to_thread``). Figures
 are made with the object API, not pyplot, so charts drawn in several threads share no global state.
 DejaVu Sans ships with matplotlib and has the Vietnamese glyphs.
+
+matplotlib (with numpy) is imported on first use, not at start-up: it is ~35 MB of a process that
+otherwise idles at ~100 MB, and only digests draw charts.
 """
 
 from __future__ import annotations
@@ -10,16 +13,15 @@ from __future__ import annotations
 import io
 import textwrap
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
-
 
 def bar_chart_png(labels: list[str], values: list[float], title: str) -> bytes:
     """A horizontal bar chart, largest first from the top, as PNG bytes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     height = 1.4 + 0.45 * max(len(labels), 1)
     fig = Figure(figsize=(7.5, height), dpi=110)
     ax = fig.subplots()

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, make_url
+from sqlalchemy.dialects import registry
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import (
@@ -68,7 +69,14 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+registry.register("sqlite.inline", "storage.sqlite_inline", "InlineSQLiteDialect")
+
+#: ``inline``: sqlite3 on the loop's thread, one connection (storage/sqlite_inline.py);
+#: ``aiosqlite``: a worker thread per connection (kept for comparison in bench/).
+SQLITE_DRIVERS = ("inline", "aiosqlite")
+
+
+def create_engine(url: str, *, echo: bool = False, sqlite_driver: str = "inline") -> AsyncEngine:
     parsed = parse_database_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
     if parsed.get_backend_name() == "sqlite":
@@ -78,7 +86,12 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
                 "an in-memory SQLite database cannot be shared by the bot's connections; "
                 "give a file, e.g. sqlite+aiosqlite:///phoihop.db"
             )
+        if sqlite_driver not in SQLITE_DRIVERS:
+            raise DatabaseConfigError(f"unknown SQLite driver {sqlite_driver!r}")
         kwargs["connect_args"] = {"timeout": 10}
+        if sqlite_driver == "inline":
+            parsed = parsed.set(drivername="sqlite+inline")
+            kwargs.update(pool_size=1, max_overflow=0, pool_timeout=60)
     else:
         kwargs["pool_pre_ping"] = True
     engine = create_async_engine(parsed, **kwargs)
@@ -95,9 +108,9 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 class Database:
     """The engine and its session factory, passed to services as one object."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, sqlite_driver: str = "inline") -> None:
         self.url = url
-        self.engine = create_engine(url, echo=echo)
+        self.engine = create_engine(url, echo=echo, sqlite_driver=sqlite_driver)
         self.sessionmaker = create_sessionmaker(self.engine)
 
     @property

@@ -1,0 +1,184 @@
+"""SQLite under the async engine without a worker thread.
+
+aiosqlite runs every call (cursor, execute, fetch, close) on its own thread and wakes the event loop
+for each result. For our statements, which take microseconds in SQLite itself, that hand-off was
+most of the cost of an update (``docs/benchmarks.md``: ~140 round trips of ~0.1 ms per ``/log``).
+This driver runs ``sqlite3`` directly on the event loop's thread, behind SQLAlchemy's own aiosqlite
+adapter (so the dialect, its SQL and its type handling are unchanged).
+
+What keeps the loop responsive:
+
+* The engine has one connection (``pool_size=1``): SQLite serialises writers anyway and every
+  transaction here is ``BEGIN IMMEDIATE``, so a second task waiting for the connection awaits the
+  pool (the loop runs on) instead of blocking inside SQLite.
+* Another *process* holding the write lock (an operator's CLI command, a backup) must not freeze
+  the loop for the busy timeout: the connection's own busy timeout is short, and a statement that
+  fails with "database is locked" is retried after an ``asyncio.sleep``, with a growing pause, until
+  the engine's timeout has passed; then the error is raised as before. A statement that failed
+  with SQLITE_BUSY had no effect, so running it again is safe.
+
+Long statements (a province-year export) do hold the loop while SQLite works; such reads are rare
+and an operator's, and on PostgreSQL (the deployment for large installations) nothing changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any, TypeVar
+
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_dbapi,
+    SQLiteDialect_aiosqlite,
+)
+
+#: How long SQLite itself may block the loop waiting for another process's lock, per attempt.
+BUSY_SLICE_MS = 20
+T = TypeVar("T")
+
+
+def _locked(error: sqlite3.OperationalError) -> bool:
+    text = str(error).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
+async def _retrying(call: Callable[[], T], patience: float) -> T:
+    """Run ``call``; while another process holds the lock, yield to the loop and try again."""
+    deadline = time.monotonic() + patience
+    pause = 0.005
+    while True:
+        try:
+            return call()
+        except sqlite3.OperationalError as error:
+            if not _locked(error) or time.monotonic() >= deadline:
+                raise
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.2)
+
+
+class _Cursor:
+    """The slice of aiosqlite's cursor that SQLAlchemy's adapter uses, run in place."""
+
+    def __init__(self, cursor: sqlite3.Cursor, timeout: float) -> None:
+        self._cursor = cursor
+        self._timeout = timeout
+
+    async def __aenter__(self) -> _Cursor:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._cursor.close()
+
+    async def execute(self, sql: str, parameters: Any = ()) -> _Cursor:
+        await _retrying(lambda: self._cursor.execute(sql, parameters), self._timeout)
+        return self
+
+    async def executemany(self, sql: str, seq: Iterable[Any]) -> _Cursor:
+        rows = list(seq)
+        await _retrying(lambda: self._cursor.executemany(sql, rows), self._timeout)
+        return self
+
+    async def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        return self._cursor.fetchmany(self._cursor.arraysize if size is None else size)
+
+    async def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()
+
+    async def close(self) -> None:
+        self._cursor.close()
+
+    async def __aiter__(self) -> AsyncIterator[Any]:
+        for row in self._cursor:
+            yield row
+
+    @property
+    def description(self) -> Any:
+        return self._cursor.description
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._cursor.lastrowid
+
+    @property
+    def arraysize(self) -> int:
+        return self._cursor.arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._cursor.arraysize = value
+
+
+class _Connection:
+    """The slice of aiosqlite's connection that SQLAlchemy's adapter uses, run in place."""
+
+    def __init__(self, conn: sqlite3.Connection, timeout: float) -> None:
+        self._conn = conn
+        self._connection: sqlite3.Connection | None = conn
+        self._timeout = timeout
+
+    def cursor(self) -> _Cursor:
+        return _Cursor(self._conn.cursor(), self._timeout)
+
+    async def commit(self) -> None:
+        await _retrying(self._conn.commit, self._timeout)
+
+    async def rollback(self) -> None:
+        self._conn.rollback()
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            self._connection = None
+            self._conn.close()
+
+    async def create_function(self, *args: Any, **kwargs: Any) -> None:
+        self._conn.create_function(*args, **kwargs)
+
+    @property
+    def isolation_level(self) -> str | None:
+        return self._conn.isolation_level
+
+
+class _AdaptedConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ()
+
+    @property
+    def isolation_level(self) -> str | None:
+        conn: sqlite3.Connection = self._connection._conn
+        return conn.isolation_level
+
+    @isolation_level.setter
+    def isolation_level(self, value: str | None) -> None:
+        conn: sqlite3.Connection = self._connection._conn
+        conn.isolation_level = value  # type: ignore[assignment]
+
+
+class _DBAPI(AsyncAdapt_aiosqlite_dbapi):
+    def connect(self, *args: Any, **kwargs: Any) -> _AdaptedConnection:
+        timeout = float(kwargs.pop("timeout", 5.0))
+        kwargs.pop("async_creator_fn", None)
+        kwargs["check_same_thread"] = False
+        conn = sqlite3.connect(*args, timeout=BUSY_SLICE_MS / 1000, **kwargs)  # type: ignore[call-overload]
+        adapted: Any = _Connection(conn, timeout)  # duck-typed as aiosqlite's connection
+        return _AdaptedConnection(self, adapted)
+
+
+class InlineSQLiteDialect(SQLiteDialect_aiosqlite):
+    """``sqlite+aiosqlite`` semantics, ``sqlite3`` calls made on the loop's thread."""
+
+    driver = "inline"
+    supports_statement_cache = True
+    has_terminate = False
+
+    @classmethod
+    def import_dbapi(cls) -> _DBAPI:
+        return _DBAPI(sqlite3, sqlite3)

@@ -178,7 +178,7 @@ def _cmd(
 
     def run(args: argparse.Namespace, settings: Settings) -> int:
         async def go() -> int:
-            db = Database(settings.database_url)
+            db = Database(settings.database_url, busy_timeout=settings.db_busy_timeout)
             try:
                 if needs_schema:
                     await check_schema(db)

@@ -6,8 +6,10 @@ them concurrent writers fail with "database is locked" and foreign keys are sile
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import ORMExecuteState, Session
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -50,16 +53,21 @@ def safe_url(url: str | URL) -> str:
     return parsed.render_as_string(hide_password=True)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # Take transaction control away from the sqlite3 module (it would issue no BEGIN for reads) so
-    # that ``_sqlite_begin`` decides: see the "read-modify-write loses updates" note.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout: float) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module (it would issue no BEGIN for
+        # reads) so that ``_sqlite_begin`` decides: see the "read-modify-write loses updates" note.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # Another writer (a CLI command, a second process) holds the lock: wait for it this long
+        # instead of failing at once with "database is locked".
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return on_connect
 
 
 def _sqlite_begin(conn: Any) -> None:
@@ -68,7 +76,7 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(url: str, *, echo: bool = False, busy_timeout: float = 10.0) -> AsyncEngine:
     parsed = parse_database_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
     if parsed.get_backend_name() == "sqlite":
@@ -78,26 +86,66 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
                 "an in-memory SQLite database cannot be shared by the bot's connections; "
                 "give a file, e.g. sqlite+aiosqlite:///phoihop.db"
             )
-        kwargs["connect_args"] = {"timeout": 10}
+        kwargs["connect_args"] = {"timeout": busy_timeout}
     else:
+        # A restarted PostgreSQL server leaves dead connections in the pool: test each one when
+        # it is taken, so the first update after the restart does not fail.
         kwargs["pool_pre_ping"] = True
     engine = create_async_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout))
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine
 
 
+class _TrackingSession(Session):
+    """A session that notes whether it changed anything (``info["wrote"]``), for ``WriteMark``."""
+
+
+def _note_dml(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info["wrote"] = True
+
+
+def _note_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        session.info["wrote"] = True
+
+
+event.listen(_TrackingSession, "do_orm_execute", _note_dml)
+event.listen(_TrackingSession, "before_flush", _note_flush)
+
+
+@dataclass
+class WriteMark:
+    """Something to write in the first transaction that changes data, and only there.
+
+    The bot sets one per Telegram update (the update's id, see ``handlers/replay.py``) so that
+    "this update took effect" commits atomically with the effect itself.
+    """
+
+    apply: Callable[[AsyncSession], Awaitable[None]]
+    done: bool = False
+
+
+_write_mark: ContextVar[WriteMark | None] = ContextVar("phoihop_write_mark", default=None)
+
+
+def set_write_mark(mark: WriteMark | None) -> None:
+    """Attach ``mark`` to the current task's next writing transaction (None: no mark)."""
+    _write_mark.set(mark)
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=_TrackingSession)
 
 
 class Database:
     """The engine and its session factory, passed to services as one object."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, busy_timeout: float = 10.0) -> None:
         self.url = url
-        self.engine = create_engine(url, echo=echo)
+        self.engine = create_engine(url, echo=echo, busy_timeout=busy_timeout)
         self.sessionmaker = create_sessionmaker(self.engine)
 
     @property
@@ -107,8 +155,16 @@ class Database:
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session in a transaction: committed when the block ends, rolled back on error."""
-        async with self.sessionmaker() as session, session.begin():
-            yield session
+        marked: WriteMark | None = None
+        async with self.sessionmaker() as session:
+            async with session.begin():
+                yield session
+                mark = _write_mark.get()
+                if mark is not None and not mark.done and session.info.get("wrote"):
+                    await mark.apply(session)
+                    marked = mark
+            if marked is not None:  # committed
+                marked.done = True
 
     async def dispose(self) -> None:
         await self.engine.dispose()

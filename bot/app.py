@@ -84,6 +84,7 @@ def build_application(services: Services, *, token: str, rate_limit: bool = True
     )
     timeout = settings.api_timeout
     builder = builder.read_timeout(timeout).write_timeout(timeout).connect_timeout(timeout)
+    builder = builder.get_updates_read_timeout(timeout).get_updates_connect_timeout(timeout)
     # Every request passes here: 429s wait as told, an unreachable Bot API is retried for about
     # a minute (bot/api_retry.py); rate_limit=False (tests, console) leaves out the 30/s limiter.
     inner = AIORateLimiter(max_retries=3) if rate_limit else None

@@ -564,6 +564,12 @@ class BotApiEmulator:
             }
         )
 
+    def delete_group(self, chat_id: int) -> None:
+        """The group is deleted: every call naming it gets 400 "chat not found"; no update."""
+        self._require_group(chat_id)
+        self._state.chats.pop(chat_id, None)
+        self._groups.pop(chat_id, None)
+
     def migrate_group(self, chat_id: int, new_chat_id: int) -> None:
         """Upgrade a group to a supergroup: sends to the old id get 400 + migrate_to_chat_id."""
         old_chat = self._require_group(chat_id)

@@ -213,4 +213,6 @@ async def mark_unavailable(session: AsyncSession, chat_id: int) -> None:
             update(Person).where(Person.telegram_id == chat_id).values(blocked=True)
         )
     elif await chats_q.deactivate(session, chat_id):
-        log.warning("group %s no longer accepts the bot (deleted?): unlinked from its unit", chat_id)
+        log.warning(
+            "group %s no longer accepts the bot (deleted?): unlinked from its unit", chat_id
+        )

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import event, make_url
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -145,6 +145,7 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False, busy_timeout: float = 10.0) -> None:
         self.url = url
+        self.busy_timeout = busy_timeout
         self.engine = create_engine(url, echo=echo, busy_timeout=busy_timeout)
         self.sessionmaker = create_sessionmaker(self.engine)
 
@@ -168,3 +169,22 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def storage_problem(exc: BaseException) -> str | None:
+    """Classify a database failure the user should hear about: ``"locked"`` (another writer held
+    SQLite's lock longer than the busy timeout), ``"full"`` (the disk or the file's size limit),
+    ``"unavailable"`` (the server went away); None for anything else (a bug)."""
+    if not isinstance(exc, DBAPIError):
+        return None
+    text = str(exc.orig if exc.orig is not None else exc).lower()
+    if "database is locked" in text or "database table is locked" in text:
+        return "locked"
+    if "disk is full" in text or "no space left" in text or "could not extend file" in text:
+        return "full"
+    if exc.connection_invalidated or (
+        "connection" in text
+        and ("closed" in text or "refused" in text or "terminat" in text or "lost" in text)
+    ):
+        return "unavailable"
+    return None

@@ -21,12 +21,16 @@ class QuickHarness(Harness):
     """The harness with short back-off and timeouts, so faults resolve in a fraction of a second."""
 
     def settings(self) -> Settings:
-        return super().settings().model_copy(
-            update={
-                "poll_backoff_max": 0.2,
-                "api_retry_delays": [0.05, 0.1, 0.2],
-                "api_timeout": 0.5,
-            }
+        return (
+            super()
+            .settings()
+            .model_copy(
+                update={
+                    "poll_backoff_max": 0.2,
+                    "api_retry_delays": [0.05, 0.1, 0.2],
+                    "api_timeout": 0.5,
+                }
+            )
         )
 
 

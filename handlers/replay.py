@@ -20,7 +20,7 @@ from telegram import Update
 
 from handlers import router
 from handlers.common import reply
-from handlers.context import AppContext
+from handlers.context import AppContext, replay_fingerprint
 from storage.db import WriteMark, set_write_mark
 from storage.queries import updates as updates_q
 
@@ -30,10 +30,10 @@ log = logging.getLogger(__name__)
 def watch(update: Update, context: AppContext) -> None:
     """Record this update in the first transaction of its handling that writes."""
     clock = context.services.clock
-    update_id = update.update_id
+    update_id, print_ = update.update_id, replay_fingerprint(update)
 
     async def record(session: AsyncSession) -> None:
-        await updates_q.mark(session, update_id, clock.now())
+        await updates_q.mark(session, update_id, print_, clock.now())
 
     set_write_mark(WriteMark(record))
 

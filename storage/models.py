@@ -518,4 +518,7 @@ class HandledUpdate(Base):
     __tablename__ = "handled_updates"
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    #: A hash of the update's content: ids are reused (a Bot API server restarted with a restored
+    #: database, Telegram after a week of silence), a redelivery is the same update.
+    fingerprint: Mapped[str] = mapped_column(String(32))
     handled_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

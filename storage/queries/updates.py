@@ -11,18 +11,20 @@ from storage.models import HandledUpdate
 from storage.queries.upsert import insert_for
 
 
-async def was_handled(session: AsyncSession, update_id: int) -> bool:
+async def was_handled(session: AsyncSession, update_id: int, fingerprint: str) -> bool:
     found = await session.scalar(
-        select(HandledUpdate.update_id).where(HandledUpdate.update_id == update_id)
+        select(HandledUpdate.fingerprint).where(HandledUpdate.update_id == update_id)
     )
-    return found is not None
+    return found == fingerprint
 
 
-async def mark(session: AsyncSession, update_id: int, now: datetime) -> None:
+async def mark(session: AsyncSession, update_id: int, fingerprint: str, now: datetime) -> None:
+    """Record the update; a stale row with the same id (another update) is replaced."""
+    values = {"fingerprint": fingerprint, "handled_at": now}
     await session.execute(
         insert_for(session, HandledUpdate)
-        .values(update_id=update_id, handled_at=now)
-        .on_conflict_do_nothing(index_elements=[HandledUpdate.update_id])
+        .values(update_id=update_id, **values)
+        .on_conflict_do_update(index_elements=[HandledUpdate.update_id], set_=values)
     )
 
 

@@ -48,6 +48,7 @@ from handlers import (
     meetings,
     mine,
     notice_kinds,
+    privacy,
     reports,
     router,
     start,
@@ -124,6 +125,7 @@ def register_handlers(app: App, services: Services) -> None:
         "unlink": groups.unlink_command,
         "settings": chat_settings.settings_command,
         "digest": digest.digest_command,
+        "forgetme": privacy.forgetme_command,
     }
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGE))
@@ -139,6 +141,7 @@ def register_handlers(app: App, services: Services) -> None:
     app.add_handler(CallbackQueryHandler(groups.link_button, pattern=r"^lnk:"))
     app.add_handler(CallbackQueryHandler(chat_settings.settings_button, pattern=r"^set:"))
     app.add_handler(CallbackQueryHandler(meetings.on_button, pattern=r"^mtg:"))
+    app.add_handler(CallbackQueryHandler(privacy.on_button, pattern=r"^fgt:"))
     app.add_handler(CallbackQueryHandler(fallback.stale_button))
 
     # Telegram's service updates about groups: the bot removed, a group turned supergroup.

@@ -4,6 +4,7 @@ registers every handler, in commented groups (after the PTB rules-bot's layout).
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from telegram import (
@@ -30,6 +31,7 @@ from telegram.ext import (
 from bot import digests
 from bot import meetings as meetings_domain
 from bot import reports as reports_domain
+from bot.api_retry import PatientLimiter
 from bot.logging_setup import install_redaction
 from bot.notifications import Dispatcher
 from bot.services import Services
@@ -46,6 +48,7 @@ from handlers import (
     meetings,
     mine,
     notice_kinds,
+    privacy,
     reports,
     router,
     start,
@@ -58,6 +61,7 @@ from handlers.context import AppContext
 from handlers.errors import on_error
 from handlers.notices import Notices
 from handlers.sender import TelegramSender
+from storage.queries import updates as updates_q
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +83,13 @@ def build_application(services: Services, *, token: str, rate_limit: bool = True
         # parallel; one at a time keeps each user's updates in order and is fast enough (see docs).
         .concurrent_updates(False)
     )
-    if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
+    timeout = settings.api_timeout
+    builder = builder.read_timeout(timeout).write_timeout(timeout).connect_timeout(timeout)
+    builder = builder.get_updates_read_timeout(timeout).get_updates_connect_timeout(timeout)
+    # Every request passes here: 429s wait as told, an unreachable Bot API is retried for about
+    # a minute (bot/api_retry.py); rate_limit=False (tests, console) leaves out the 30/s limiter.
+    inner = AIORateLimiter(max_retries=3) if rate_limit else None
+    builder = builder.rate_limiter(PatientLimiter(inner, settings.api_retry_delays))  # type: ignore[arg-type]
     app: App = builder.build()
     app.bot_data["services"] = services
     register_handlers(app, services)
@@ -116,6 +125,7 @@ def register_handlers(app: App, services: Services) -> None:
         "unlink": groups.unlink_command,
         "settings": chat_settings.settings_command,
         "digest": digest.digest_command,
+        "forgetme": privacy.forgetme_command,
     }
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGE))
@@ -131,6 +141,7 @@ def register_handlers(app: App, services: Services) -> None:
     app.add_handler(CallbackQueryHandler(groups.link_button, pattern=r"^lnk:"))
     app.add_handler(CallbackQueryHandler(chat_settings.settings_button, pattern=r"^set:"))
     app.add_handler(CallbackQueryHandler(meetings.on_button, pattern=r"^mtg:"))
+    app.add_handler(CallbackQueryHandler(privacy.on_button, pattern=r"^fgt:"))
     app.add_handler(CallbackQueryHandler(fallback.stale_button))
 
     # Telegram's service updates about groups: the bot removed, a group turned supergroup.
@@ -182,7 +193,13 @@ async def _post_init(app: App) -> None:
                 scope=scope,
                 language_code=language or None,
             )
-    dispatcher = Dispatcher(services.db, services.clock, TelegramSender(app.bot), Notices(services))
+    dispatcher = Dispatcher(
+        services.db,
+        services.clock,
+        TelegramSender(app.bot),
+        Notices(services),
+        lease=timedelta(seconds=services.settings.outbox_lease),
+    )
     app.bot_data["dispatcher"] = dispatcher
     interval = services.settings.outbox_interval
     if interval > 0 and app.job_queue is not None:
@@ -209,6 +226,8 @@ async def plan_reminders(services: Services) -> int:
         )
         queued += await meetings_domain.plan_meeting_reminders(session, services.clock.now())
         queued += await digests.plan_digests(session, services.clock.now(), settings.tz)
+        # Telegram keeps an unconfirmed update 24 h: older replay guards are no longer needed.
+        await updates_q.prune(session, services.clock.now() - timedelta(days=2))
         return queued
 
 

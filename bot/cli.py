@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, time
@@ -153,6 +154,16 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(handler=_cmd(_units_list))
 
+    bak = sub.add_parser(
+        "backup", help="a consistent copy of the database, safe while the bot runs"
+    )
+    bak.add_argument("--out", type=Path, help="file to write (default phoihop-backup-DATE.db)")
+    bak.set_defaults(handler=_backup)
+    res = sub.add_parser("restore", help="put a backup made by `phoihop backup` in place")
+    res.add_argument("file", type=Path)
+    res.add_argument("--force", action="store_true", help="replace an existing database")
+    res.set_defaults(handler=_restore)
+
     admin = sub.add_parser("admin", help="people and invites").add_subparsers(metavar="ACTION")
     inv = admin.add_parser("invite", help="make an invite link; the link is the last line")
     inv.add_argument("--unit", required=True)
@@ -178,7 +189,7 @@ def _cmd(
 
     def run(args: argparse.Namespace, settings: Settings) -> int:
         async def go() -> int:
-            db = Database(settings.database_url)
+            db = Database(settings.database_url, busy_timeout=settings.db_busy_timeout)
             try:
                 if needs_schema:
                     await check_schema(db)
@@ -448,6 +459,29 @@ async def _admin_grant(args: argparse.Namespace, settings: Settings, db: Databas
         person = await people_q.ensure(session, args.telegram_id, clock.now())
         held = await people_q.grant(session, person.id, unit.id, args.role, clock.now(), "cli")
     print(f"{args.telegram_id} is now {held} of {unit.name} ({unit.code})")
+    return 0
+
+
+def _backup(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.backup import BackupError, backup
+
+    try:
+        done = backup(settings.database_url, args.out, SystemClock().now())
+    except (BackupError, sqlite3.Error, OSError) as exc:
+        raise CliError(f"backup failed: {exc}") from None
+    print(done.message)
+    return 0
+
+
+def _restore(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.backup import BackupError, restore
+
+    try:
+        done = restore(settings.database_url, args.file, force=args.force)
+    except (BackupError, sqlite3.Error, OSError) as exc:
+        raise CliError(f"restore failed: {exc}") from None
+    print(done.message)
+    print("check it with `phoihop db current`, then start the bot")
     return 0
 
 

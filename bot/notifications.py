@@ -206,8 +206,13 @@ class Dispatcher:
 
 
 async def mark_unavailable(session: AsyncSession, chat_id: int) -> None:
-    """The chat refuses the bot: a person who blocked it is not written to until they return."""
+    """The chat refuses the bot: a person who blocked it is not written to until they return; a
+    group that was deleted (or removed the bot) is unlinked, so no more notices are queued for it."""
     if chat_id > 0:
         await session.execute(
             update(Person).where(Person.telegram_id == chat_id).values(blocked=True)
+        )
+    elif await chats_q.deactivate(session, chat_id):
+        log.warning(
+            "group %s no longer accepts the bot (deleted?): unlinked from its unit", chat_id
         )

@@ -7,13 +7,13 @@ import contextlib
 import logging
 import signal
 
-from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.app import App, build_application
 from bot.clock import Clock, SystemClock
 from bot.i18n import I18n
 from bot.logging_setup import setup_logging
+from bot.polling import Poller
 from bot.services import Services
 from bot.settings import Settings
 from storage.db import Database
@@ -45,18 +45,21 @@ async def start_app(app: App, *, poll_timeout: int = 10) -> None:
         raise StartupError(
             f"cannot reach the Bot API at {app.bot.base_url.split('/bot')[0]}: {exc}"
         ) from None
-    assert app.updater is not None
-    await app.updater.start_polling(
-        poll_interval=0,
-        timeout=poll_timeout,
-        allowed_updates=Update.ALL_TYPES,
-        drop_pending_updates=False,
-    )
     await app.start()
+    # Our poller, not PTB's Updater: it confirms an update only once it was handled (a crash
+    # mid-update redelivers it instead of losing it); see bot/polling.py.
+    poller = Poller(
+        app, timeout=poll_timeout, backoff_max=app.bot_data["services"].settings.poll_backoff_max
+    )
+    await poller.start()
+    app.bot_data["poller"] = poller
 
 
 async def stop_app(app: App) -> None:
     with contextlib.suppress(TelegramError, RuntimeError):
+        poller: Poller | None = app.bot_data.pop("poller", None)
+        if poller is not None:
+            await poller.stop()
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
         if app.running:

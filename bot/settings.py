@@ -46,6 +46,17 @@ class Settings(BaseSettings):
     reminder_hour: int = 8
     overdue_max: int = 3
     log_level: str = "INFO"
+    #: A claimed outbox row whose process died is taken again after this many seconds.
+    outbox_lease: float = 120.0
+    #: Longest wait between two getUpdates attempts while the Bot API is unreachable.
+    poll_backoff_max: float = 5.0
+    #: A reply that failed on a transient error (connection refused, 5xx) is retried after these
+    #: pauses (seconds): about a minute in all, then the error handler takes over.
+    api_retry_delays: list[float] = [1, 2, 4, 8, 15, 30]
+    #: Seconds to wait for the Bot API to answer a request (getUpdates adds its long-poll time).
+    api_timeout: float = 5.0
+    #: Seconds a SQLite writer waits for another writer's lock before giving up ("database is locked").
+    db_busy_timeout: float = 10.0
 
     @field_validator("bot_token")
     @classmethod

@@ -767,4 +767,11 @@ def _shortcut_form(tr: Translator, kind: Kind) -> str:
     )
 
 
-register_flow(FLOW, on_text, on_media)
+async def on_resume(update: Update, context: AppContext, state: FlowState) -> None:
+    """Ask the draft's next question again (the reply to the last answer may have been lost)."""
+    draft = await _draft(context)
+    if draft is not None:
+        await ask(update, context, draft)
+
+
+register_flow(FLOW, on_text, on_media, on_resume)

@@ -28,6 +28,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("me", N_("Your units and roles")),
     Command("language", N_("Tiếng Việt / English")),
     Command("cancel", N_("Leave the current step (drafts are kept)")),
+    Command("forgetme", N_("Erase your personal data")),
     Command("log", N_("Log an activity"), role="cadre"),
     Command("mine", N_("Your recent entries: edit or delete"), role="cadre"),
     Command("back", N_("Go one step back"), role="cadre"),

@@ -11,6 +11,7 @@ from telegram import (
     KeyboardButton,
     Message,
     ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
     Update,
 )
 from telegram.ext import filters
@@ -60,7 +61,7 @@ async def reply(
     update: Update,
     context: AppContext,
     text: str,
-    reply_markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None,
+    reply_markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None = None,
 ) -> Message | None:
     """Answer in the chat the update came from."""
     chat = update.effective_chat

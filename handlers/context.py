@@ -3,6 +3,7 @@ python-telegram-bot's ``contexttypesbot.py``) that also carries the acting perso
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from telegram import Update
@@ -12,6 +13,13 @@ from bot.access import Actor, load_actor
 from bot.i18n import Translator, resolve_locale
 from bot.services import Services
 from storage.queries import people as people_q
+from storage.queries import updates as updates_q
+
+
+def replay_fingerprint(update: Update) -> str:
+    """The same update delivered again has the same content; a reused id does not."""
+    return hashlib.sha256(update.to_json().encode()).hexdigest()[:32]
+
 
 Bot = ExtBot[None]
 
@@ -28,6 +36,8 @@ class AppContext(CallbackContext[Bot, dict[Any, Any], dict[Any, Any], dict[Any, 
         super().__init__(application, chat_id=chat_id, user_id=user_id)
         self._actor: Actor | None = None
         self._tr: Translator | None = None
+        #: This update was handled (and its effect committed) before a crash: see handlers/replay.py.
+        self.replayed = False
 
     @property
     def services(self) -> Services:
@@ -57,6 +67,9 @@ class AppContext(CallbackContext[Bot, dict[Any, Any], dict[Any, Any], dict[Any, 
             if person is None or people_q.needs_refresh(person, profile, now, private_chat=private):
                 person = await people_q.upsert(session, profile, now, private_chat=private)
             self._actor = await load_actor(session, person)
+            self.replayed = await updates_q.was_handled(
+                session, update.update_id, replay_fingerprint(update)
+            )
         self._tr = None
         return self._actor
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
+from telegram.ext import ApplicationHandlerStop
 
+from handlers import replay
 from handlers.common import reply
 from handlers.context import AppContext
 from handlers.router import quote
@@ -14,8 +16,15 @@ log = logging.getLogger(__name__)
 
 
 async def load_actor(update: Update, context: AppContext) -> None:
-    """Group -1: every update from a person refreshes them and loads their roles first."""
+    """Group -1: every update from a person refreshes them and loads their roles first; an update
+    already handled before a crash stops here (handlers/replay.py)."""
+    replay.forget()
     await context.load_actor(update)
+    if context.replayed:
+        await replay.on_replay(update, context)
+        raise ApplicationHandlerStop
+    if context.has_actor:
+        replay.watch(update, context)
 
 
 async def unknown_command(update: Update, context: AppContext) -> None:

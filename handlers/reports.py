@@ -1009,6 +1009,14 @@ async def _open_round(update: Update, context: AppContext, data: dict[str, Any],
     )
 
 
-register_flow(FLOW, on_text, on_media)
+async def on_resume(update: Update, context: AppContext, state: FlowState) -> None:
+    """Ask the current question again (the reply to the last answer may have been lost)."""
+    try:
+        await ask(update, context, int(state.data["report_id"]), state.data.get("editing"))
+    except ReportError as exc:
+        await reply(update, context, problem_text(context.tr, exc.code))
+
+
+register_flow(FLOW, on_text, on_media, on_resume)
 register_flow(RETURN_FLOW, on_return_comment)
 register_flow(ROUND_FLOW, on_round_text)

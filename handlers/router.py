@@ -15,13 +15,34 @@ TextStep = Callable[[Update, AppContext, FlowState], Awaitable[None]]
 
 _FLOWS: dict[str, TextStep] = {}
 _MEDIA: dict[str, TextStep] = {}
+_RESUME: dict[str, TextStep] = {}
 
 
-def register_flow(name: str, on_text: TextStep, on_media: TextStep | None = None) -> None:
-    """A feature declares how its flow takes typed text (and photos or files, if it asks for them)."""
+def register_flow(
+    name: str,
+    on_text: TextStep,
+    on_media: TextStep | None = None,
+    on_resume: TextStep | None = None,
+) -> None:
+    """A feature declares how its flow takes typed text (and photos or files, if it asks for them),
+    and how it shows the current step again (after a restart lost the bot's last reply)."""
     _FLOWS[name] = on_text
     if on_media is not None:
         _MEDIA[name] = on_media
+    if on_resume is not None:
+        _RESUME[name] = on_resume
+
+
+async def resume(update: Update, context: AppContext) -> bool:
+    """Show the user the step of the flow they are in, if that flow can; True if it did."""
+    assert update.effective_chat and update.effective_user
+    state = await conversation.load(
+        context.services, update.effective_chat.id, update.effective_user.id
+    )
+    if state is None or state.flow not in _RESUME:
+        return False
+    await _RESUME[state.flow](update, context, state)
+    return True
 
 
 async def on_private_text(update: Update, context: AppContext) -> None:

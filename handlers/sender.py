@@ -16,6 +16,7 @@ from telegram.error import (
     TelegramError,
 )
 
+from bot.api_retry import NO_RETRY
 from bot.notifications import ChatMoved, ChatUnavailable, Notice, Rejected, RetryLater, Transient
 from handlers.context import Bot
 
@@ -51,9 +52,15 @@ class TelegramSender:
                     InputFile(data, filename=name),
                     caption=notice.text[:1024] or None,
                     reply_markup=markup,
+                    rate_limit_args=NO_RETRY,  # type: ignore[arg-type]
                 )
             else:
-                message = await self.bot.send_message(chat_id, notice.text, reply_markup=markup)
+                message = await self.bot.send_message(
+                    chat_id,
+                    notice.text,
+                    reply_markup=markup,
+                    rate_limit_args=NO_RETRY,  # type: ignore[arg-type]
+                )
         except RetryAfter as exc:
             with (
                 warnings.catch_warnings()

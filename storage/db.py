@@ -6,21 +6,26 @@ them concurrent writers fail with "database is locked" and foreign keys are sile
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, make_url
 from sqlalchemy.dialects import registry
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from storage.sqlite_inline import BUSY_SLICE_MS
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -51,16 +56,21 @@ def safe_url(url: str | URL) -> str:
     return parsed.render_as_string(hide_password=True)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # Take transaction control away from the sqlite3 module (it would issue no BEGIN for reads) so
-    # that ``_sqlite_begin`` decides: see the "read-modify-write loses updates" note.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout: float) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module (it would issue no BEGIN for
+        # reads) so that ``_sqlite_begin`` decides: see the "read-modify-write loses updates" note.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # Another writer (a CLI command, a second process) holds the lock: wait for it this long
+        # instead of failing at once with "database is locked".
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return on_connect
 
 
 def _sqlite_begin(conn: Any) -> None:
@@ -76,7 +86,9 @@ registry.register("sqlite.inline", "storage.sqlite_inline", "InlineSQLiteDialect
 SQLITE_DRIVERS = ("inline", "aiosqlite")
 
 
-def create_engine(url: str, *, echo: bool = False, sqlite_driver: str = "inline") -> AsyncEngine:
+def create_engine(
+    url: str, *, echo: bool = False, busy_timeout: float = 10.0, sqlite_driver: str = "inline"
+) -> AsyncEngine:
     parsed = parse_database_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
     if parsed.get_backend_name() == "sqlite":
@@ -88,29 +100,82 @@ def create_engine(url: str, *, echo: bool = False, sqlite_driver: str = "inline"
             )
         if sqlite_driver not in SQLITE_DRIVERS:
             raise DatabaseConfigError(f"unknown SQLite driver {sqlite_driver!r}")
-        kwargs["connect_args"] = {"timeout": 10}
+        kwargs["connect_args"] = {"timeout": busy_timeout}
         if sqlite_driver == "inline":
             parsed = parsed.set(drivername="sqlite+inline")
             kwargs.update(pool_size=1, max_overflow=0, pool_timeout=60)
     else:
+        # A restarted PostgreSQL server leaves dead connections in the pool: test each one when
+        # it is taken, so the first update after the restart does not fail.
         kwargs["pool_pre_ping"] = True
     engine = create_async_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        # The inline driver lets SQLite wait only a short slice and does the rest of the waiting
+        # with asyncio.sleep (storage/sqlite_inline.py), so the loop is never held for long.
+        wait = BUSY_SLICE_MS / 1000 if sqlite_driver == "inline" else busy_timeout
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(wait))
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine
 
 
+class _TrackingSession(Session):
+    """A session that notes whether it changed anything (``info["wrote"]``), for ``WriteMark``."""
+
+
+def _note_dml(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info["wrote"] = True
+
+
+def _note_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        session.info["wrote"] = True
+
+
+event.listen(_TrackingSession, "do_orm_execute", _note_dml)
+event.listen(_TrackingSession, "before_flush", _note_flush)
+
+
+@dataclass
+class WriteMark:
+    """Something to write in the first transaction that changes data, and only there.
+
+    The bot sets one per Telegram update (the update's id, see ``handlers/replay.py``) so that
+    "this update took effect" commits atomically with the effect itself.
+    """
+
+    apply: Callable[[AsyncSession], Awaitable[None]]
+    done: bool = False
+
+
+_write_mark: ContextVar[WriteMark | None] = ContextVar("phoihop_write_mark", default=None)
+
+
+def set_write_mark(mark: WriteMark | None) -> None:
+    """Attach ``mark`` to the current task's next writing transaction (None: no mark)."""
+    _write_mark.set(mark)
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=_TrackingSession)
 
 
 class Database:
     """The engine and its session factory, passed to services as one object."""
 
-    def __init__(self, url: str, *, echo: bool = False, sqlite_driver: str = "inline") -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        busy_timeout: float = 10.0,
+        sqlite_driver: str = "inline",
+    ) -> None:
         self.url = url
-        self.engine = create_engine(url, echo=echo, sqlite_driver=sqlite_driver)
+        self.busy_timeout = busy_timeout
+        self.engine = create_engine(
+            url, echo=echo, busy_timeout=busy_timeout, sqlite_driver=sqlite_driver
+        )
         self.sessionmaker = create_sessionmaker(self.engine)
 
     @property
@@ -120,8 +185,35 @@ class Database:
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session in a transaction: committed when the block ends, rolled back on error."""
-        async with self.sessionmaker() as session, session.begin():
-            yield session
+        marked: WriteMark | None = None
+        async with self.sessionmaker() as session:
+            async with session.begin():
+                yield session
+                mark = _write_mark.get()
+                if mark is not None and not mark.done and session.info.get("wrote"):
+                    await mark.apply(session)
+                    marked = mark
+            if marked is not None:  # committed
+                marked.done = True
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def storage_problem(exc: BaseException) -> str | None:
+    """Classify a database failure the user should hear about: ``"locked"`` (another writer held
+    SQLite's lock longer than the busy timeout), ``"full"`` (the disk or the file's size limit),
+    ``"unavailable"`` (the server went away); None for anything else (a bug)."""
+    if not isinstance(exc, DBAPIError):
+        return None
+    text = str(exc.orig if exc.orig is not None else exc).lower()
+    if "database is locked" in text or "database table is locked" in text:
+        return "locked"
+    if "disk is full" in text or "no space left" in text or "could not extend file" in text:
+        return "full"
+    if exc.connection_invalidated or (
+        "connection" in text
+        and ("closed" in text or "refused" in text or "terminat" in text or "lost" in text)
+    ):
+        return "unavailable"
+    return None

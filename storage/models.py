@@ -513,3 +513,18 @@ class LinkedChat(Base):
     #: /settings: which digests the group receives.
     weekly_digest: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     monthly_digest: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+
+class HandledUpdate(Base):
+    """A Telegram update whose effect was committed, written in the same transaction as that
+    effect. The bot confirms updates to Telegram only after handling them, so after a crash an
+    update may arrive again: if it is here, it is not applied twice (see handlers/replay.py).
+    Rows older than Telegram's 24 h retention are pruned."""
+
+    __tablename__ = "handled_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    #: A hash of the update's content: ids are reused (a Bot API server restarted with a restored
+    #: database, Telegram after a week of silence), a redelivery is the same update.
+    fingerprint: Mapped[str] = mapped_column(String(32))
+    handled_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

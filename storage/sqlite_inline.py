@@ -35,7 +35,8 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     SQLiteDialect_aiosqlite,
 )
 
-#: How long SQLite itself may block the loop waiting for another process's lock, per attempt.
+#: How long SQLite itself may block the loop waiting for another process's lock, per attempt
+#: (storage/db.py sets the same value as the connection's busy_timeout pragma).
 BUSY_SLICE_MS = 20
 T = TypeVar("T")
 

@@ -269,6 +269,10 @@ class BotApiEmulator:
         self._users: dict[int, UserClient] = {}
         self._groups: dict[int, GroupChat] = {}
         self._faults: dict[str, list[_Fault]] = {}
+        self._holds: dict[str, int] = {}
+        self._release = asyncio.Event()
+        #: Calls parked by ``hold_next``, per lower-case method (for tests to wait on).
+        self.held: dict[str, int] = {}
         self._global_bucket: _Bucket | None = None
         self._chat_buckets: dict[int, _Bucket] = {}
         self._webhook_url = ""
@@ -327,7 +331,8 @@ class BotApiEmulator:
             app, handler_cancellation=True, shutdown_timeout=1.0, access_log=None
         )
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port)
+        # Started again after stop(): keep the address, as a restarted Bot API server would.
+        site = web.TCPSite(runner, self.host, self.port or self._bound_port or 0)
         await site.start()
         self._runner = runner
         address = runner.addresses[0]
@@ -511,6 +516,19 @@ class BotApiEmulator:
             _Fault(status, description, retry_after, count)
         )
 
+    def hold_next(self, method: str, *, count: int = 1) -> None:
+        """Park the next ``count`` calls of ``method`` until ``release_held()``: the bot waits for
+        an answer. If the bot gives up first (its timeout, or it is killed) the call is dropped
+        unprocessed, like a request lost on the way. ``held[method]`` counts parked calls."""
+        key = method.lower()
+        self._holds[key] = self._holds.get(key, 0) + count
+        self._release.clear()
+
+    def release_held(self) -> None:
+        """Let parked calls through (they are then processed normally)."""
+        self._holds.clear()
+        self._release.set()
+
     def block(self, user_id: int) -> None:
         """The user blocks the bot: sends to them get 403; a ``my_chat_member`` update is queued."""
         self._require_user(user_id)
@@ -545,6 +563,12 @@ class BotApiEmulator:
                 }
             }
         )
+
+    def delete_group(self, chat_id: int) -> None:
+        """The group is deleted: every call naming it gets 400 "chat not found"; no update."""
+        self._require_group(chat_id)
+        self._state.chats.pop(chat_id, None)
+        self._groups.pop(chat_id, None)
 
     def migrate_group(self, chat_id: int, new_chat_id: int) -> None:
         """Upgrade a group to a supergroup: sends to the old id get 400 + migrate_to_chat_id."""
@@ -599,6 +623,8 @@ class BotApiEmulator:
         fault = self._take_fault(method.lower())
         if fault is not None:
             return self._error(fault)
+        if self._holds.get(method.lower()):
+            await self._park(method.lower())
         try:
             result = await handler(params)
         except ApiError as exc:
@@ -617,6 +643,13 @@ class BotApiEmulator:
         return web.Response(
             body=stored.data, content_type=stored.mime_type or "application/octet-stream"
         )
+
+    async def _park(self, method: str) -> None:
+        self._holds[method] -= 1
+        self.held[method] = self.held.get(method, 0) + 1
+        self._notify()
+        # Cancelled (aiohttp's handler_cancellation) when the client goes away: nothing happens.
+        await self._release.wait()
 
     def _error(self, exc: ApiError) -> web.Response:
         if exc.status == 429:

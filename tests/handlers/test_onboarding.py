@@ -156,6 +156,7 @@ async def test_commands_are_registered_in_both_languages(h: Harness) -> None:
         "unlink",
         "settings",
         "digest",
+        "forgetme",
     }
     assert {c["description"] for c in private_en} >= {"Your units and roles"}
     assert {c["description"] for c in private_vi} >= {"Đơn vị và vai trò của bạn"}

@@ -1,0 +1,88 @@
+"""Bot API calls that survive a short outage: the rate limiter every request passes through.
+
+A reply that fails because the Bot API is unreachable or answers 5xx would otherwise be lost (the
+user's input is saved, but they see nothing). ``PatientLimiter`` wraps python-telegram-bot's
+``AIORateLimiter`` (which handles 429) and retries such failures after the pauses in
+``PHOIHOP_API_RETRY_DELAYS``.
+
+Only what cannot send twice is retried: a refused connection or a 5xx (the request did not take
+effect), and a timeout only for methods that are safe to repeat (edits, answers, reads). A
+``sendMessage`` that timed out may have been delivered, so it is not sent again. The outbox
+passes ``NO_RETRY``: it has its own schedule and must not hold its loop for a minute.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+import httpx
+from telegram.error import NetworkError, RetryAfter, TimedOut
+from telegram.ext import AIORateLimiter, BaseRateLimiter
+
+from bot.polling import retry_after_seconds
+
+log = logging.getLogger(__name__)
+
+JSONDict = dict[str, Any]
+NO_RETRY: dict[str, Any] = {"retry": False}
+
+#: Methods whose repetition cannot show the user something twice.
+IDEMPOTENT_PREFIXES = ("get", "set", "delete", "edit", "answer")
+
+
+def retryable(exc: Exception, endpoint: str) -> bool:
+    if isinstance(exc, TimedOut):
+        cause = exc.__cause__
+        if isinstance(cause, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+            return True  # the request never left
+        return endpoint.lower().startswith(IDEMPOTENT_PREFIXES)
+    # Exactly NetworkError: connection refused/reset and 5xx. Its subclass BadRequest is final.
+    return type(exc) is NetworkError
+
+
+class PatientLimiter(BaseRateLimiter[dict[str, Any]]):
+    def __init__(self, inner: AIORateLimiter | None, delays: Sequence[float]) -> None:
+        self.inner = inner
+        self.delays = tuple(delays)
+
+    async def initialize(self) -> None:
+        if self.inner is not None:
+            await self.inner.initialize()
+
+    async def shutdown(self) -> None:
+        if self.inner is not None:
+            await self.inner.shutdown()
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: dict[str, Any] | None,
+    ) -> bool | JSONDict | list[JSONDict]:
+        patient = endpoint.lower() != "getupdates" and (rate_limit_args or {}).get("retry", True)
+        delays = self.delays if patient else ()
+        for attempt in range(len(delays) + 1):
+            try:
+                if self.inner is not None:
+                    return await self.inner.process_request(
+                        callback, args, kwargs, endpoint, data, None
+                    )
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                if attempt == len(delays):
+                    raise
+                wait = retry_after_seconds(exc)
+                log.info("%s: 429, waiting %g s as told", endpoint, wait)
+                await asyncio.sleep(wait)
+            except NetworkError as exc:
+                if attempt == len(delays) or not retryable(exc, endpoint):
+                    raise
+                log.warning("%s failed (%s); trying again in %g s", endpoint, exc, delays[attempt])
+                await asyncio.sleep(delays[attempt])
+        raise AssertionError("unreachable")  # pragma: no cover

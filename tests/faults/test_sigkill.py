@@ -1,0 +1,182 @@
+"""SIGKILL of ``phoihop run`` at any point: nothing lost, nothing doubled after the restart.
+
+The bot runs as a real process polling the emulator over HTTP, on a SQLite file; it is killed
+with SIGKILL (no clean-up runs) and started again on the same database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.demo import Demo, DemoPerson, seed_demo_round
+from bot.emulator import BotApiEmulator
+from bot.notifications import enqueue
+from storage.db import Database
+from storage.models import Activity, ActivityValue, OutboxMessage, ReportAnswer
+from tests.faults.botproc import TZ_NAME, BotProcess, demo_database
+
+
+async def entries(url: str) -> list[dict[str, int]]:
+    db = Database(url)
+    try:
+        async with db.session() as session:
+            activities = (await session.scalars(select(Activity).order_by(Activity.id))).all()
+            values = (await session.scalars(select(ActivityValue))).all()
+    finally:
+        await db.dispose()
+    return [
+        {v.measure_key: v.value_milli for v in values if v.activity_id == a.id} for a in activities
+    ]
+
+
+async def finish_entry(emu: BotApiEmulator) -> None:
+    nam = emu.user(1004, "Nam", language_code="vi")
+    assert "Ngày diễn ra?" in (await nam.send("120tr"))[0].text
+    assert "Ghi chú ngắn" in (await nam.press("Hôm qua"))[-1].text
+    assert "Gửi một ảnh" in (await nam.send("/skip"))[0].text
+    assert (await nam.send("/skip"))[0].text.startswith("Kiểm tra rồi lưu:")
+    assert (await nam.press("Lưu"))[-1].text.startswith("Đã lưu thành mục #1.")
+
+
+async def test_log_flow_resumes_after_sigkill_between_steps(tmp_path: Path) -> None:
+    """Protection: every step of /log is written to the database when it is taken (draft and
+    chat state rows), not kept in process memory or PTB's periodic persistence."""
+    url = await demo_database(tmp_path / "kill.db")
+    async with BotApiEmulator() as emu:
+        bot = BotProcess(emu, url, tmp_path)
+        await bot.start()
+        try:
+            nam = emu.user(1004, "Nam", language_code="vi")
+            await nam.send("/log")
+            await nam.press("Nhà Đại đoàn kết")
+            assert "Sửa chữa (căn)?" in (await nam.send("2"))[0].text
+            await bot.kill()
+            await bot.start()
+            assert "Giá trị (đồng)?" in (await nam.send("0"))[0].text
+            await finish_entry(emu)
+        finally:
+            await bot.stop()
+    assert await entries(url) == [{"built": 2000, "repaired": 0, "value": 120_000_000_000}]
+
+
+async def test_update_in_flight_at_sigkill_is_handled_once(tmp_path: Path) -> None:
+    """Protection: the bot confirms an update to the Bot API only after handling it (bot/polling.py),
+    so the answer being handled when the process died arrives again; and the replay guard
+    (handlers/replay.py) sees its effect was committed, so it is not applied a second time (the
+    "2" for "built" must not also become the answer to "repaired"). The user is told, and gets the
+    question the crash swallowed."""
+    url = await demo_database(tmp_path / "kill.db")
+    async with BotApiEmulator() as emu:
+        bot = BotProcess(emu, url, tmp_path)
+        await bot.start()
+        try:
+            nam = emu.user(1004, "Nam", language_code="vi")
+            await nam.send("/log")
+            await nam.press("Nhà Đại đoàn kết")
+            before = len(nam.history())
+            emu.hold_next("sendMessage")  # the answer is saved, the reply is on its way...
+            answer = asyncio.create_task(nam.send("2"))
+            await emu.wait_for(lambda: emu.held.get("sendmessage", 0) == 1, timeout=30)
+            await bot.kill()  # ... and the process dies
+            await bot.start()
+            await asyncio.wait_for(answer, timeout=30)
+            texts = [m.text or "" for m in nam.history()[before:]]
+            assert texts[0].startswith("Tôi vừa khởi động lại"), texts
+            assert "Sửa chữa (căn)?" in texts[1] and len(texts) == 2, texts
+            assert "Giá trị (đồng)?" in (await nam.send("0"))[0].text
+            await finish_entry(emu)
+        finally:
+            await bot.stop()
+    assert await entries(url) == [{"built": 2000, "repaired": 0, "value": 120_000_000_000}]
+
+
+async def test_report_draft_survives_sigkill(tmp_path: Path) -> None:
+    """Protection: each report answer is stored the moment it is given, and the flow's position is
+    a database row, so a killed bot asks the next unanswered question after the restart."""
+    url = await demo_database(tmp_path / "kill.db", with_round=True)
+    async with BotApiEmulator() as emu:
+        bot = BotProcess(emu, url, tmp_path)
+        await bot.start()
+        try:
+            nam = emu.user(1004, "Nam", language_code="vi")
+            first = (await nam.send("/report"))[-1].text or ""
+            assert "chương trình, kế hoạch phối hợp" in first, first
+            asked = (await nam.send("3"))[-1].text or ""
+            assert "giao ban" in asked, asked
+            await bot.kill()
+            await bot.start()
+            again = (await nam.send("/report"))[-1].text or ""
+            assert "giao ban" in again, again  # where it stopped, not the first question
+            nxt = (await nam.press("Có"))[-1].text or ""
+            assert "Ngày tổ chức hội nghị giao ban" in nxt, nxt
+        finally:
+            await bot.stop()
+    db = Database(url)
+    async with db.session() as session:
+        answers = {a.question_key: a.value for a in (await session.scalars(select(ReportAnswer)))}
+    await db.dispose()
+    assert answers["programmes_signed"] == {"v": 3} and "briefing_held" in answers, answers
+
+
+async def outbox_rows(url: str) -> list[OutboxMessage]:
+    db = Database(url)
+    try:
+        async with db.session() as session:
+            return list((await session.scalars(select(OutboxMessage))).all())
+    finally:
+        await db.dispose()
+
+
+async def test_outbox_send_in_flight_at_sigkill_is_sent_once(tmp_path: Path) -> None:
+    """Protection: outbox rows are claimed with a lease (PHOIHOP_OUTBOX_LEASE) and marked sent only
+    after Telegram accepted them: a notice whose send died with the process is sent by the next
+    process once the lease ends, and notices already sent are not sent again."""
+    url = await demo_database(tmp_path / "kill.db")
+    async with BotApiEmulator() as emu:
+        bot = BotProcess(emu, url, tmp_path, outbox_lease="2")
+        await bot.start()
+        try:
+            for uid in range(1001, 1013):
+                await emu.user(uid, f"U{uid}", language_code="vi").send("/start")
+            db = Database(url)
+            lan = DemoPerson(1002, "Lan", "Nguyễn Thị", "vi", "02365", "admin")
+            demo = Demo(province=None, people=[lan])  # type: ignore[arg-type]
+            async with db.session() as session:  # a leader opens a round: Nam is told
+                await seed_demo_round(session, demo, datetime.now(UTC), ZoneInfo(TZ_NAME))
+            await emu.wait_for(lambda: round_notices(emu, 1004) == 1, timeout=30)
+            [first] = await outbox_rows(url)
+            emu.hold_next("sendMessage")
+            async with db.session() as session:  # the same notice for Hoa: its send will hang
+                await enqueue(
+                    session,
+                    key="again:1005",
+                    chat_id=1005,
+                    kind=first.kind,
+                    params=first.params,
+                    now=datetime.now(UTC),
+                )
+            await db.dispose()
+            await emu.wait_for(lambda: emu.held.get("sendmessage", 0) == 1, timeout=30)
+            await bot.kill()
+            await bot.start()
+            for _ in range(100):
+                rows = await outbox_rows(url)
+                if rows and all(r.status == "sent" for r in rows):
+                    break
+                await asyncio.sleep(0.2)
+        finally:
+            await bot.stop()
+    rows = await outbox_rows(url)
+    assert len(rows) == 2 and {r.status for r in rows} == {"sent"}, [
+        (r.key, r.status) for r in rows
+    ]
+    assert round_notices(emu, 1004) == 1 and round_notices(emu, 1005) == 1
+
+
+def round_notices(emu: BotApiEmulator, chat_id: int) -> int:
+    return sum((m.text or "").startswith("Đợt báo cáo mới") for m in emu.messages(chat_id))

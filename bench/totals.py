@@ -576,7 +576,33 @@ async def measure(db: Database, tree: Tree, args: argparse.Namespace) -> dict[st
 # --------------------------------------------------------------------------------------------------
 
 
+async def reuse_sqlite(args: argparse.Namespace) -> dict[str, Any]:
+    """Measure a file kept by an earlier ``--keep-sqlite`` run (generation skipped)."""
+    url = f"sqlite+aiosqlite:///{args.reuse_sqlite}"
+    db = Database(url)
+    report: dict[str, Any] = {"backend": "sqlite", "reused": args.reuse_sqlite}
+    async with db.session() as s:
+        province = await units_q.by_code(s, "bt")
+        if province is None:
+            raise BenchError(f"{args.reuse_sqlite} holds no bench province")
+        communes = [c for c in await units_q.children(s, province.id) if c.code.startswith("bt-")]
+        for key, table in (("rows", Activity), ("values", ActivityValue)):
+            report[key] = int(await s.scalar(select(func.count()).select_from(table)) or 0)
+        report["rollup_rows"] = int(
+            await s.scalar(select(func.count()).select_from(ActivityRollup)) or 0
+        )
+        report["units"] = int(await s.scalar(select(func.count()).select_from(Unit)) or 0)
+    report["types"] = TYPES
+    report["seconds"] = {}
+    tree = Tree(province, sorted(communes, key=lambda u: u.code), [], [])
+    report.update(await measure(db, tree, args))
+    await db.dispose()
+    return report
+
+
 async def run_sqlite(args: argparse.Namespace) -> dict[str, Any]:
+    if args.reuse_sqlite:
+        return await reuse_sqlite(args)
     folder = tempfile.mkdtemp(prefix="bench-totals-")
     path = os.path.join(folder, "bench.sqlite")
     url = f"sqlite+aiosqlite:///{path}"
@@ -766,6 +792,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--keep-sqlite", action="store_true", help="leave the SQLite file and print its path"
+    )
+    parser.add_argument(
+        "--reuse-sqlite", metavar="FILE", help="measure a file kept by --keep-sqlite (no load)"
     )
     parser.add_argument("--communes", type=int, default=100)
     parser.add_argument("--areas", type=int, default=10, help="residential areas per commune")

@@ -53,6 +53,7 @@ class Scheduler:
         self._jobs: list[Job[Any]] = []
         self._task: asyncio.Task[None] | None = None
         self._poke = asyncio.Event()
+        self._stepping = asyncio.Lock()
 
     @property
     def leading(self) -> bool:
@@ -66,8 +67,13 @@ class Scheduler:
             self._task = asyncio.create_task(self._loop(), name="scheduler-leader")
 
     def poke(self) -> None:
-        """Try (or check) now instead of at the end of the interval; for tests and operators."""
+        """Try (or check) now instead of at the end of the interval."""
         self._poke.set()
+
+    async def check(self) -> bool:
+        """Try for the lock (or check it is still ours) now; whether this process leads."""
+        await self._step()
+        return self.leading
 
     async def stop(self) -> None:
         task, self._task = self._task, None
@@ -89,6 +95,10 @@ class Scheduler:
                 log.exception("scheduler: leadership check failed")
 
     async def _step(self) -> None:
+        async with self._stepping:  # the loop and check() must not both acquire
+            await self._step_once()
+
+    async def _step_once(self) -> None:
         if self.leading:
             if not await self.lock.held():
                 self._unschedule()

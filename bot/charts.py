@@ -10,16 +10,17 @@ from __future__ import annotations
 import io
 import textwrap
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
-
 
 def bar_chart_png(labels: list[str], values: list[float], title: str) -> bytes:
     """A horizontal bar chart, largest first from the top, as PNG bytes."""
+    # Imported on first use: matplotlib costs ~1-2 s at start-up, and every bot process (several
+    # behind a webhook) would pay it although only the scheduler's digests draw charts.
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     height = 1.4 + 0.45 * max(len(labels), 1)
     fig = Figure(figsize=(7.5, height), dpi=110)
     ax = fig.subplots()

@@ -29,6 +29,7 @@ import asyncio
 import json
 import os
 import platform
+import resource
 import signal
 import socket
 import statistics
@@ -76,6 +77,11 @@ class Throughput:
     p50_ms: float
     p99_ms: float
     failed_deliveries: int
+    #: CPU per update (ms): the bot processes, their PostgreSQL backends, this driver (emulator,
+    #: load balancer, users). Their sum bounds updates/s on 2 cores whatever the process count.
+    cpu_ms_bots: float
+    cpu_ms_postgres: float
+    cpu_ms_driver: float
     #: The machine's 1-minute load average after the run: other work on the 2 cores skews figures.
     load_after: float
 
@@ -189,14 +195,27 @@ async def throughput(
 ) -> Throughput:
     await prepare(url, users)
     async with BotApiEmulator() as emu:
+        emu.deliver_timeout = 120
         cluster = Cluster(emu, url, workdir, None)
         await cluster.start(processes)
+        db = Database(url)
         try:
+            bot_pids = [proc.pid for proc, _ in cluster.procs]
+            pg_before = {pid: cpu_of(pid) for pid in await backend_pids(db)}
+            bots_before = sum(cpu_of(pid) for pid in bot_pids)
+            self_before = resource.getrusage(resource.RUSAGE_SELF)
             failed_before = sum(1 for a in emu.webhook_attempts if a.status != 200)
             seconds, latencies = await drive(emu, users, messages)
             failed = sum(1 for a in emu.webhook_attempts if a.status != 200) - failed_before
+            self_after = resource.getrusage(resource.RUSAGE_SELF)
+            bots_cpu = sum(cpu_of(pid) for pid in bot_pids) - bots_before
+            pg_cpu = sum(cpu_of(pid) - pg_before.get(pid, 0.0) for pid in await backend_pids(db))
         finally:
             await cluster.stop()
+            await db.dispose()
+        driver_cpu = (self_after.ru_utime + self_after.ru_stime) - (
+            self_before.ru_utime + self_before.ru_stime
+        )
     latencies.sort()
     count = users * messages
     return Throughput(
@@ -207,8 +226,32 @@ async def throughput(
         p50_ms=round(statistics.median(latencies) * 1000, 1),
         p99_ms=round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 1),
         failed_deliveries=failed,
+        cpu_ms_bots=round(bots_cpu * 1000 / count, 1),
+        cpu_ms_postgres=round(pg_cpu * 1000 / count, 1),
+        cpu_ms_driver=round(driver_cpu * 1000 / count, 1),
         load_after=round(os.getloadavg()[0], 2),
     )
+
+
+def cpu_of(pid: int) -> float:
+    """User + system CPU seconds of a process so far (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def backend_pids(db: Database) -> list[int]:
+    """PostgreSQL backends serving this database (the bots' pools, the lock connection)."""
+    async with db.engine.connect() as conn:
+        rows = await conn.scalars(
+            text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            )
+        )
+        return list(rows)
 
 
 async def leader_pid(db: Database) -> int | None:
@@ -286,7 +329,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 runs[processes].append(result)
                 print(
                     f"{processes} process(es): {result.updates_per_s} updates/s "
-                    f"(p50 {result.p50_ms} ms, p99 {result.p99_ms} ms, load {result.load_after})",
+                    f"(p50 {result.p50_ms} ms, p99 {result.p99_ms} ms; CPU per update: bots "
+                    f"{result.cpu_ms_bots} ms, PostgreSQL {result.cpu_ms_postgres} ms, driver "
+                    f"{result.cpu_ms_driver} ms; load {result.load_after})",
                     flush=True,
                 )
         takeover = await takeovers(args.database_url, workdir, args.retry, 2)

@@ -119,6 +119,7 @@ async def run_webhook(settings: Settings, db: Database, *, url: str, host: str, 
         host=host,
         port=port,
         lease=timedelta(seconds=settings.webhook_lease),
+        concurrency=settings.webhook_concurrency,
     )
     try:
         await initialize_app(app)

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     webhook_secret: str | None = None
     #: How many updates Telegram may post at once (setWebhook's max_connections, 1-100).
     webhook_max_connections: int = 40
+    #: Updates one webhook process handles at once (more wait; see bot/webhook.py).
+    webhook_concurrency: int = 4
     #: Seconds after which an update whose process never finished it is handled again on re-delivery.
     webhook_lease: float = 60.0
     #: Seconds between a waiting process's tries for the scheduler lock (and the leader's checks).
@@ -105,6 +107,13 @@ class Settings(BaseSettings):
     @field_validator("webhook_max_connections")
     @classmethod
     def _connections(cls, value: int) -> int:
+        if not 1 <= value <= 100:
+            raise ValueError("must be between 1 and 100")
+        return value
+
+    @field_validator("webhook_concurrency")
+    @classmethod
+    def _concurrency(cls, value: int) -> int:
         if not 1 <= value <= 100:
             raise ValueError("must be between 1 and 100")
         return value

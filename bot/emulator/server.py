@@ -247,6 +247,7 @@ class BotApiEmulator:
         enforce_limits: bool = False,
         clock: Callable[[], float] | None = None,
         webhook_retry_delay: float = 0.05,
+        webhook_timeout: float = 60.0,
     ) -> None:
         self.token = token
         self.bot_id = bot_id
@@ -259,6 +260,9 @@ class BotApiEmulator:
         # Telegram's default for bots: in groups only commands, mentions and replies arrive.
         self.privacy_mode = True
         self.settle_hook: Callable[[], Awaitable[None]] | None = None
+        #: How long ``deliver`` (every ``UserClient`` action) waits for the bot to take an update;
+        #: raise it for bots in other processes on a busy machine.
+        self.deliver_timeout = 10.0
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.callback_answers: list[dict[str, Any]] = []
         self.stats: dict[str, int] = {"sent": 0, "429": 0}
@@ -273,7 +277,9 @@ class BotApiEmulator:
         self._faults: dict[str, list[_Fault]] = {}
         self._global_bucket: _Bucket | None = None
         self._chat_buckets: dict[int, _Bucket] = {}
-        self._webhook = WebhookDeliverer(self._state, self._notify, retry_delay=webhook_retry_delay)
+        self._webhook = WebhookDeliverer(
+            self._state, self._notify, retry_delay=webhook_retry_delay, timeout=webhook_timeout
+        )
         self._poll_generation = 0
         self._poll_abort_reason = ""
         self._waiting_polls = 0
@@ -500,7 +506,7 @@ class BotApiEmulator:
     async def deliver(self, update: dict[str, Any]) -> int:
         """``push_update`` + ``wait_delivered`` + ``settle_hook``: the update has been handled."""
         update_id = self.push_update(update)
-        await self.wait_delivered(update_id)
+        await self.wait_delivered(update_id, self.deliver_timeout)
         if self.settle_hook is not None:
             await self.settle_hook()
         return update_id

@@ -210,6 +210,7 @@ async def cluster(
         await seed_demo(session, now)
         await rep.store_template(session, parse_template(TEMPLATE), now)
     async with BotApiEmulator() as emu:
+        emu.deliver_timeout = 60  # three bots, PostgreSQL and this test share two busy cores
         bots = [await spawn(emu, db.url, tmp_path, n) for n in range(3)]
         try:
             await emu.wait_for(

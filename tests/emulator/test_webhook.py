@@ -8,12 +8,13 @@ import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 from aiohttp import web
 
 from bot.emulator import BotApiEmulator
 
-from .conftest import Api
+from .conftest import Api, FakeClock
 from .test_http import user_message
 
 SECRET = "s3cr3t_-token"
@@ -201,3 +202,23 @@ async def test_delete_webhook_returns_to_polling(
     await api.ok("deleteWebhook")
     [update] = await api.ok("getUpdates")
     assert update["update_id"] == update_id
+
+
+async def test_a_webhook_too_slow_to_answer_gets_the_update_again_elsewhere(
+    clock: FakeClock, backends: list[Backend]
+) -> None:
+    a, b, _ = backends
+    a.gate = asyncio.Event()  # never answers in time
+    async with BotApiEmulator(clock=clock, webhook_timeout=0.2) as emu:
+        emu.route_webhook([a.url, b.url])
+        async with httpx.AsyncClient() as client:
+            await client.post(
+                f"{emu.base_url}{emu.token}/setWebhook",
+                json={"url": "https://bot.example.org/hook", "secret_token": SECRET},
+            )
+        update_id = user_message(emu, 3500, "slow")
+        await emu.wait_delivered(update_id, timeout=5)
+        a.gate.set()
+        assert [(t.target, t.status) for t in emu.webhook_attempts] == [(a.url, None), (b.url, 200)]
+        assert emu.webhook_attempts[0].error == "Read timeout expired"
+        assert b.update_ids == [update_id]

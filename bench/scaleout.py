@@ -336,7 +336,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 )
         takeover = await takeovers(args.database_url, workdir, args.retry, 2)
         print(f"scheduler takeover after SIGKILL: {', '.join(f'{t} s' for t in takeover)}")
-    median = {n: statistics.median(r.updates_per_s for r in rs) for n, rs in runs.items()}
+    median = {n: round(statistics.median(r.updates_per_s for r in rs), 1) for n, rs in runs.items()}
     return {
         "machine": machine(),
         "users": args.users,

@@ -112,6 +112,8 @@ class WebhookServer:
             return web.Response(status=HTTPStatus.FORBIDDEN)
         try:
             data = await request.json(loads=json.loads)
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("no update_id")
             update = Update.de_json(data, self.app.bot)
         except Exception as exc:  # whatever is wrong with the body, it is not an update
             log.warning("webhook: a request from %s is not an update: %r", _peer(request), exc)

@@ -33,7 +33,11 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: i
         ("PHOIHOP_DEFAULT_LOCALE", "fr", "PHOIHOP_DEFAULT_LOCALE: must be one of vi, en"),
         ("PHOIHOP_WEBHOOK_SECRET", "a b", "PHOIHOP_WEBHOOK_SECRET: must be 1-256 characters"),
         ("PHOIHOP_WEBHOOK_SECRET", "x" * 257, "PHOIHOP_WEBHOOK_SECRET: must be 1-256 characters"),
-        ("PHOIHOP_WEBHOOK_MAX_CONNECTIONS", "0", "PHOIHOP_WEBHOOK_MAX_CONNECTIONS: must be between"),
+        (
+            "PHOIHOP_WEBHOOK_MAX_CONNECTIONS",
+            "0",
+            "PHOIHOP_WEBHOOK_MAX_CONNECTIONS: must be between",
+        ),
         ("PHOIHOP_WEBHOOK_CONCURRENCY", "500", "PHOIHOP_WEBHOOK_CONCURRENCY: must be between"),
         ("PHOIHOP_SCHEDULER_RETRY", "0", "PHOIHOP_SCHEDULER_RETRY: must be a positive number"),
         ("PHOIHOP_WEBHOOK_LEASE", "-1", "PHOIHOP_WEBHOOK_LEASE: must be a positive number"),

@@ -192,3 +192,10 @@ async def test_old_claims_are_pruned(hooks: Webhooks) -> None:
     hooks.clock.advance(timedelta(days=3))
     assert await prune_updates(services) == 1
     assert await claims(hooks.db) == 0
+
+
+async def test_a_body_that_is_not_an_update_is_a_bad_request(hooks: Webhooks) -> None:
+    process = hooks.processes[0]
+    for body in ([1, 2], {"message": {}}, {"update_id": "x"}):
+        assert await hooks.post(process, body, SECRET) == 400  # type: ignore[arg-type]
+    assert await claims(hooks.db) == 0

@@ -34,6 +34,7 @@ from bot import reports as reports_domain
 from bot.api_retry import PatientLimiter
 from bot.logging_setup import install_redaction
 from bot.notifications import Dispatcher
+from bot.scheduler import JobSpec, Scheduler, worker_id
 from bot.services import Services
 from handlers import (
     activity_log,
@@ -61,6 +62,8 @@ from handlers.context import AppContext
 from handlers.errors import on_error
 from handlers.notices import Notices
 from handlers.sender import TelegramSender
+from storage.locks import LeaderLock
+from storage.queries import update_claims as claims_q
 from storage.queries import updates as updates_q
 
 log = logging.getLogger(__name__)
@@ -199,12 +202,24 @@ async def _post_init(app: App) -> None:
         TelegramSender(app.bot),
         Notices(services),
         lease=timedelta(seconds=services.settings.outbox_lease),
+        worker=worker_id(),
     )
     app.bot_data["dispatcher"] = dispatcher
     interval = services.settings.outbox_interval
     if interval > 0 and app.job_queue is not None:
-        app.job_queue.run_repeating(_dispatch, interval=interval, first=interval, name="outbox")
-        app.job_queue.run_repeating(_plan_reminders, interval=60, first=5, name="reminders")
+        # Exactly one process of a deployment runs these (bot/scheduler.py).
+        scheduler = Scheduler(
+            app.job_queue,
+            LeaderLock(services.db, name=f"phoihop scheduler {worker_id()}"),
+            [
+                JobSpec("outbox", _dispatch, interval=interval, first=interval),
+                JobSpec("reminders", _plan_reminders, interval=60, first=5),
+                JobSpec("prune-updates", _prune_updates, interval=3600, first=60),
+            ],
+            retry=services.settings.scheduler_retry,
+        )
+        app.bot_data["scheduler"] = scheduler
+        await scheduler.start()
     log.info("bot @%s ready", me.username)
 
 
@@ -229,6 +244,16 @@ async def plan_reminders(services: Services) -> int:
         # Telegram keeps an unconfirmed update 24 h: older replay guards are no longer needed.
         await updates_q.prune(session, services.clock.now() - timedelta(days=2))
         return queued
+
+
+async def _prune_updates(context: AppContext) -> None:
+    await prune_updates(context.application.bot_data["services"])
+
+
+async def prune_updates(services: Services) -> int:
+    """Forget webhook claims older than two days (Telegram drops an update after 24 hours)."""
+    async with services.db.session() as session:
+        return await claims_q.prune(session, services.clock.now() - timedelta(days=2))
 
 
 async def _dispatch(context: AppContext) -> None:

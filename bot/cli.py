@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +39,10 @@ from storage.queries.units import UnitError
 
 class CliError(Exception):
     """One line for the operator."""
+
+
+#: The webhook server listens on loopback by default: a reverse proxy terminates TLS in front of it.
+DEFAULT_LISTEN = "127.0.0.1:8443"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -71,7 +76,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--database-url", help="overrides PHOIHOP_DATABASE_URL")
     sub = parser.add_subparsers(metavar="COMMAND")
 
-    run = sub.add_parser("run", help="run the bot (long polling)")
+    run = sub.add_parser(
+        "run", help="run the bot (long polling, or a webhook server with --webhook)"
+    )
+    run.add_argument(
+        "--webhook",
+        metavar="URL",
+        help="serve a webhook: the public https:// URL Telegram posts to (needs PHOIHOP_WEBHOOK_SECRET)",
+    )
+    run.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        default=DEFAULT_LISTEN,
+        help=f"where the webhook server listens, behind the proxy (default {DEFAULT_LISTEN})",
+    )
     run.set_defaults(handler=_run_entry)
 
     console = sub.add_parser(
@@ -487,13 +505,40 @@ def _restore(args: argparse.Namespace, settings: Settings) -> int:
 
 def _run_entry(args: argparse.Namespace, settings: Settings) -> int:
     settings.require_token()  # the missing token is the first thing to say, before the database
+    if args.webhook is not None:
+        settings.require_webhook_secret()
+        args.webhook = check_webhook_url(args.webhook)
+        args.host, args.port = parse_listen(args.listen)
     return _cmd(_run)(args, settings)
 
 
 def _run(args: argparse.Namespace, settings: Settings, db: Database) -> Awaitable[int]:
-    from bot.runner import run_polling
+    from bot.runner import run_polling, run_webhook
 
+    if args.webhook is not None:
+        return run_webhook(settings, db, url=args.webhook, host=args.host, port=args.port)
     return run_polling(settings, db)
+
+
+def check_webhook_url(url: str) -> str:
+    """Telegram posts only to HTTPS; a query string would be dropped by path routing."""
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        raise CliError(
+            f"--webhook must be a public https:// URL (Telegram posts only over HTTPS), not {url!r}"
+        )
+    if parts.query or parts.fragment:
+        raise CliError("--webhook URL must have no ?query or #fragment")
+    return url
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """``HOST:PORT`` or ``[IPv6]:PORT``."""
+    host, sep, port = value.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise CliError(f"--listen must be HOST:PORT, e.g. {DEFAULT_LISTEN}, not {value!r}")
+    return host, int(port)
 
 
 def _console(args: argparse.Namespace, settings: Settings) -> int:

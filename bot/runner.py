@@ -1,4 +1,5 @@
-"""Running the application: long polling against a Bot API server, stopped by SIGINT/SIGTERM."""
+"""Running the application: long polling against a Bot API server, or a webhook server behind
+Telegram (``bot/webhook.py``); stopped by SIGINT/SIGTERM."""
 
 from __future__ import annotations
 
@@ -6,14 +7,18 @@ import asyncio
 import contextlib
 import logging
 import signal
+from datetime import timedelta
+from urllib.parse import urlsplit
 
+from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.app import App, build_application
 from bot.clock import Clock, SystemClock
 from bot.i18n import I18n
-from bot.logging_setup import setup_logging
+from bot.logging_setup import install_redaction, setup_logging
 from bot.polling import Poller
+from bot.scheduler import Scheduler
 from bot.services import Services
 from bot.settings import Settings
 from storage.db import Database
@@ -31,6 +36,19 @@ def make_services(settings: Settings, db: Database, clock: Clock | None = None) 
 
 async def start_app(app: App, *, poll_timeout: int = 10) -> None:
     """Initialize, start polling and processing; Bot API failures become one clear line."""
+    await initialize_app(app)
+    await app.start()
+    # Our poller, not PTB's Updater: it confirms an update only once it was handled (a crash
+    # mid-update redelivers it instead of losing it); see bot/polling.py.
+    poller = Poller(
+        app, timeout=poll_timeout, backoff_max=app.bot_data["services"].settings.poll_backoff_max
+    )
+    await poller.start()
+    app.bot_data["poller"] = poller
+
+
+async def initialize_app(app: App) -> None:
+    """``initialize`` + ``post_init`` (getMe, command menus, the scheduler)."""
     try:
         await app.initialize()
         # PTB calls post_init only inside run_polling()/run_webhook(); we manage the lifecycle
@@ -42,20 +60,17 @@ async def start_app(app: App, *, poll_timeout: int = 10) -> None:
             "the Bot API rejected PHOIHOP_BOT_TOKEN: check it with @BotFather"
         ) from None
     except NetworkError as exc:
-        raise StartupError(
-            f"cannot reach the Bot API at {app.bot.base_url.split('/bot')[0]}: {exc}"
-        ) from None
-    await app.start()
-    # Our poller, not PTB's Updater: it confirms an update only once it was handled (a crash
-    # mid-update redelivers it instead of losing it); see bot/polling.py.
-    poller = Poller(
-        app, timeout=poll_timeout, backoff_max=app.bot_data["services"].settings.poll_backoff_max
-    )
-    await poller.start()
-    app.bot_data["poller"] = poller
+        raise StartupError(f"cannot reach the Bot API at {_api_host(app)}: {exc}") from None
+
+
+def _api_host(app: App) -> str:
+    return app.bot.base_url.split("/bot")[0]
 
 
 async def stop_app(app: App) -> None:
+    scheduler: Scheduler | None = app.bot_data.get("scheduler")
+    if scheduler is not None:  # first, so that another process can take the jobs over at once
+        await scheduler.stop()
     with contextlib.suppress(TelegramError, RuntimeError):
         poller: Poller | None = app.bot_data.pop("poller", None)
         if poller is not None:
@@ -77,12 +92,70 @@ async def run_polling(settings: Settings, db: Database) -> int:
         await start_app(app)
     except StartupError as exc:
         raise CliError(str(exc)) from None
+    log.info("polling %s; stop with Ctrl+C", settings.bot_api_url.split("/bot")[0])
+    await _until_signalled()
+    await stop_app(app)
+    return 0
+
+
+async def run_webhook(settings: Settings, db: Database, *, url: str, host: str, port: int) -> int:
+    """Serve the webhook on host:port and point Telegram at ``url`` (the public HTTPS address,
+    usually a reverse proxy or load balancer that forwards to this port).
+
+    Every process of a deployment calls setWebhook with the same URL and secret, which is
+    idempotent; none deletes the webhook when it stops, since the others still serve it (plain
+    ``phoihop run`` deletes it when it starts polling).
+    """
+    from bot.cli import CliError
+    from bot.webhook import WebhookServer
+
+    token = settings.require_token()
+    secret = settings.require_webhook_secret()
+    setup_logging(settings.log_level, token)
+    install_redaction(secret)
+    services = make_services(settings, db)
+    app = build_application(services, token=token)
+    server = WebhookServer(
+        app,
+        services,
+        secret=secret,
+        path=urlsplit(url).path or "/",
+        host=host,
+        port=port,
+        lease=timedelta(seconds=settings.webhook_lease),
+        concurrency=settings.webhook_concurrency,
+    )
+    try:
+        await initialize_app(app)
+        try:
+            await server.start()
+        except OSError as exc:
+            raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        await app.start()
+        try:
+            await app.bot.set_webhook(
+                url,
+                secret_token=secret,
+                allowed_updates=Update.ALL_TYPES,
+                max_connections=settings.webhook_max_connections,
+            )
+        except TelegramError as exc:
+            raise StartupError(f"the Bot API refused the webhook {url}: {exc}") from None
+    except StartupError as exc:
+        await server.stop()
+        await stop_app(app)
+        raise CliError(str(exc)) from None
+    log.info("webhook %s -> %s:%s; stop with Ctrl+C", url, host, server.port)
+    await _until_signalled()
+    await server.stop()  # finish the requests in flight first: they need the application
+    await stop_app(app)
+    return 0
+
+
+async def _until_signalled() -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    log.info("polling %s; stop with Ctrl+C", settings.bot_api_url.split("/bot")[0])
     await stop.wait()
-    await stop_app(app)
-    return 0

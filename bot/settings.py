@@ -17,6 +17,7 @@ from storage.db import DatabaseConfigError, parse_database_url
 
 LOCALES = ("vi", "en")
 TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{10,100}$")
+SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 class SettingsError(Exception):
@@ -57,6 +58,16 @@ class Settings(BaseSettings):
     api_timeout: float = 5.0
     #: Seconds a SQLite writer waits for another writer's lock before giving up ("database is locked").
     db_busy_timeout: float = 10.0
+    #: Webhook mode (`phoihop run --webhook`): Telegram sends this in X-Telegram-Bot-Api-Secret-Token.
+    webhook_secret: str | None = None
+    #: How many updates Telegram may post at once (setWebhook's max_connections, 1-100).
+    webhook_max_connections: int = 40
+    #: Updates one webhook process handles at once (more wait; see bot/webhook.py).
+    webhook_concurrency: int = 4
+    #: Seconds after which an update whose process never finished it is handled again on re-delivery.
+    webhook_lease: float = 60.0
+    #: Seconds between a waiting process's tries for the scheduler lock (and the leader's checks).
+    scheduler_retry: float = 5.0
 
     @field_validator("bot_token")
     @classmethod
@@ -97,6 +108,34 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of {', '.join(LOCALES)}")
         return value
 
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret(cls, value: str | None) -> str | None:
+        if value is not None and not SECRET_RE.match(value):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value or None
+
+    @field_validator("webhook_max_connections")
+    @classmethod
+    def _connections(cls, value: int) -> int:
+        if not 1 <= value <= 100:
+            raise ValueError("must be between 1 and 100")
+        return value
+
+    @field_validator("webhook_concurrency")
+    @classmethod
+    def _concurrency(cls, value: int) -> int:
+        if not 1 <= value <= 100:
+            raise ValueError("must be between 1 and 100")
+        return value
+
+    @field_validator("webhook_lease", "scheduler_retry")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("must be a positive number of seconds")
+        return value
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -117,6 +156,14 @@ class Settings(BaseSettings):
                 "(or try `phoihop console --demo`, which needs no token)"
             )
         return self.bot_token
+
+    def require_webhook_secret(self) -> str:
+        if not self.webhook_secret:
+            raise SettingsError(
+                "PHOIHOP_WEBHOOK_SECRET is not set: webhook mode needs a secret so that only Telegram "
+                "can post updates (1-256 of A-Z a-z 0-9 _ -; e.g. `openssl rand -hex 32`)"
+            )
+        return self.webhook_secret
 
 
 def load_settings(**overrides: object) -> Settings:

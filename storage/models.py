@@ -528,3 +528,21 @@ class HandledUpdate(Base):
     #: database, Telegram after a week of silence), a redelivery is the same update.
     fingerprint: Mapped[str] = mapped_column(String(32))
     handled_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class ProcessedUpdate(Base):
+    """A webhook update this deployment has taken on (``bot/webhook.py``).
+
+    Telegram re-delivers an update whose webhook call did not answer 200 in time, possibly to
+    another process behind the load balancer. The unique ``update_id`` claimed here, before any
+    handler runs, makes the second delivery a no-op; ``done_at`` tells a finished update from one
+    whose process died half-way (re-taken after a lease). Rows are pruned after a few days
+    (Telegram keeps an update for 24 hours).
+    """
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    claimed_by: Mapped[str] = mapped_column(String(64))
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -17,6 +17,10 @@ Typical wiring (see ``tests/emulator/conftest.py``)::
         alice = emu.user(1001, "Alice", language_code="vi")
         [reply] = await alice.send("/start")
 
+Webhook mode: after the bot's ``setWebhook``, ``emu.route_webhook([url, ...])`` makes the emulator
+POST updates to those URLs in turn with the secret header (a load balancer in front of several bot
+processes); ``UserClient`` actions then return once a webhook answered 200 (``bot.emulator.webhook``).
+
 See ``bot.emulator.server.BotApiEmulator`` (server and scenario controls) and
 ``bot.emulator.client`` (``UserClient``, ``GroupChat``, ``BotMessage``).
 """

@@ -47,6 +47,7 @@ from .state import (
     UploadedFile,
     UserInfo,
 )
+from .webhook import DeliveryAttempt, WebhookConfig, WebhookDeliverer
 
 __all__ = ["ApiError", "BotApiEmulator"]
 
@@ -245,6 +246,8 @@ class BotApiEmulator:
         port: int = 0,
         enforce_limits: bool = False,
         clock: Callable[[], float] | None = None,
+        webhook_retry_delay: float = 0.05,
+        webhook_timeout: float = 60.0,
     ) -> None:
         self.token = token
         self.bot_id = bot_id
@@ -257,6 +260,9 @@ class BotApiEmulator:
         # Telegram's default for bots: in groups only commands, mentions and replies arrive.
         self.privacy_mode = True
         self.settle_hook: Callable[[], Awaitable[None]] | None = None
+        #: How long ``deliver`` (every ``UserClient`` action) waits for the bot to take an update;
+        #: raise it for bots in other processes on a busy machine.
+        self.deliver_timeout = 10.0
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.callback_answers: list[dict[str, Any]] = []
         self.stats: dict[str, int] = {"sent": 0, "429": 0}
@@ -275,7 +281,9 @@ class BotApiEmulator:
         self.held: dict[str, int] = {}
         self._global_bucket: _Bucket | None = None
         self._chat_buckets: dict[int, _Bucket] = {}
-        self._webhook_url = ""
+        self._webhook = WebhookDeliverer(
+            self._state, self._notify, retry_delay=webhook_retry_delay, timeout=webhook_timeout
+        )
         self._poll_generation = 0
         self._poll_abort_reason = ""
         self._waiting_polls = 0
@@ -339,9 +347,11 @@ class BotApiEmulator:
         self._bound_port = int(address[1])
 
     async def stop(self) -> None:
-        """Release pending long polls (they answer ``[]``) and shut the server down."""
+        """Release pending long polls (they answer ``[]``), stop webhook deliveries and shut the
+        server down."""
         self._stopping = True
         self._notify()
+        await self._webhook.stop()
         runner, self._runner = self._runner, None
         if runner is not None:
             await asyncio.sleep(0)  # let released long polls write their responses
@@ -368,6 +378,21 @@ class BotApiEmulator:
         if self._bound_port is None:
             raise RuntimeError("BotApiEmulator is not started: await emu.start() first")
         return self._bound_port
+
+    # ================================================================== webhook (load balancer)
+    def route_webhook(self, targets: list[str] | None) -> None:
+        """Play the load balancer: deliver the webhook's updates to these URLs in turn (round
+        robin; a failed try is retried on the next one). ``None`` delivers to the webhook's URL."""
+        self._webhook.set_targets(targets)
+
+    @property
+    def webhook_attempts(self) -> list[DeliveryAttempt]:
+        """Every webhook delivery try so far: update id, target URL, HTTP status or error."""
+        return self._webhook.attempts
+
+    @property
+    def webhook_url(self) -> str:
+        return self._webhook.config.url if self._webhook.config else ""
 
     # ================================================================== test-facing API
     def user(
@@ -449,13 +474,22 @@ class BotApiEmulator:
         update_id: int,
         timeout: float = 10.0,  # noqa: ASYNC109 - part of the agreed API
     ) -> None:
-        """Wait until the bot confirmed ``update_id`` (a getUpdates with a higher offset).
+        """Wait until the bot confirmed ``update_id`` (a getUpdates with a higher offset, or a
+        webhook's 200).
 
         PTB puts fetched updates on its queue before polling again, so after this returns the
-        update is in ``application.update_queue``; ``deliver`` then awaits ``settle_hook``.
+        update is in ``application.update_queue``; ``deliver`` then awaits ``settle_hook``. A
+        webhook that answers 200 only when it is done (ours) needs no ``settle_hook``.
         """
         if await self._wait_until(lambda: self._state.is_resolved(update_id), timeout):
             return
+        if self._webhook.active:
+            tries = [a for a in self._webhook.attempts if a.update_id == update_id]
+            last = f"; last try: {tries[-1]}" if tries else "; no try yet"
+            raise TimeoutError(
+                f"update {update_id} was not accepted by the webhook {self.webhook_url} within "
+                f"{timeout} s ({len(tries)} tries{last})"
+            )
         raise TimeoutError(
             f"update {update_id} was not confirmed by the bot within {timeout} s: no getUpdates "
             f"call with offset > {update_id} arrived (highest offset seen: "
@@ -477,7 +511,7 @@ class BotApiEmulator:
     async def deliver(self, update: dict[str, Any]) -> int:
         """``push_update`` + ``wait_delivered`` + ``settle_hook``: the update has been handled."""
         update_id = self.push_update(update)
-        await self.wait_delivered(update_id)
+        await self.wait_delivered(update_id, self.deliver_timeout)
         if self.settle_hook is not None:
             await self.settle_hook()
         return update_id
@@ -735,9 +769,10 @@ class BotApiEmulator:
 
     # ================================================================== long polling plumbing
     def _notify(self) -> None:
-        """Wake everyone waiting for a state change (long polls, wait_delivered)."""
+        """Wake everyone waiting for a state change (long polls, wait_delivered, webhook)."""
         event, self._changed = self._changed, asyncio.Event()
         event.set()
+        self._webhook.wake()
 
     async def _wait_until(self, predicate: Callable[[], bool], seconds: float) -> bool:
         loop = asyncio.get_running_loop()
@@ -1048,7 +1083,7 @@ class BotApiEmulator:
         return data
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
-        if self._webhook_url:
+        if self._webhook.active:
             raise ApiError(
                 409,
                 "Conflict: can't use getUpdates method while webhook is active; use "
@@ -1090,7 +1125,7 @@ class BotApiEmulator:
         return self._state.available(limit)
 
     async def _delete_webhook(self, params: dict[str, Any]) -> bool:
-        self._webhook_url = ""
+        self._webhook.configure(None)
         if params.get("drop_pending_updates") is True:
             self._state.drop_pending()
             self._notify()
@@ -1100,7 +1135,21 @@ class BotApiEmulator:
         url = str(params.get("url") or "")
         if url and not re.match(r"https://\S+$", url):
             raise _bad("bad webhook: An HTTPS URL must be provided for webhook")
-        self._webhook_url = url
+        secret = params.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
+            raise _bad("secret token contains unallowed characters")
+        max_connections = self._int_arg(params, "max_connections", 40)
+        if not 1 <= max_connections <= 100:
+            raise _bad("bad webhook: max_connections must be between 1 and 100")
+        self._webhook.configure(
+            WebhookConfig(
+                url=url,
+                secret_token=str(secret) if secret else None,
+                max_connections=max_connections,
+            )
+            if url
+            else None
+        )
         if url:
             self._poll_generation += 1
             self._poll_abort_reason = "Conflict: terminated by setWebhook request"
@@ -1112,11 +1161,16 @@ class BotApiEmulator:
         return True
 
     async def _get_webhook_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        config = self._webhook.config
         info: dict[str, Any] = {
-            "url": self._webhook_url,
+            "url": config.url if config else "",
             "has_custom_certificate": False,
             "pending_update_count": len(self._state.pending),
         }
+        if config is not None:
+            info["max_connections"] = config.max_connections
+        if self._webhook.last_error is not None:
+            info["last_error_date"], info["last_error_message"] = self._webhook.last_error
         if self._state.allowed_updates is not None:
             info["allowed_updates"] = list(self._state.allowed_updates)
         return info

@@ -279,6 +279,8 @@ class EmulatorState:
         self.next_update_id = 100_001
         self.confirmed_offset = 0
         self.discarded: set[int] = set()
+        #: Updates a webhook answered 200 for.
+        self.delivered: set[int] = set()
         self.allowed_updates: list[str] | None = None
         # Sequence of (chat_id, message_id) for every bot message created or edited: lets a client
         # action return "what the bot did in this chat since I acted".
@@ -544,9 +546,18 @@ class EmulatorState:
         """Up to ``limit`` unconfirmed updates, oldest first."""
         return [copy.deepcopy(u.payload) for u in self.pending[:limit]]
 
+    def mark_delivered(self, update_id: int) -> None:
+        """A webhook accepted the update (HTTP 200): it leaves the queue."""
+        self.delivered.add(update_id)
+        self.pending = [u for u in self.pending if u.update_id != update_id]
+
     def is_resolved(self, update_id: int) -> bool:
         """The bot confirmed this update (or it will never see it)."""
-        return update_id < self.confirmed_offset or update_id in self.discarded
+        return (
+            update_id < self.confirmed_offset
+            or update_id in self.discarded
+            or update_id in self.delivered
+        )
 
     def pending_ids(self) -> list[int]:
         """Ids still waiting for the bot (for diagnostics)."""

@@ -344,3 +344,33 @@ def test_templates_and_rounds(url: str, capsys: pytest.CaptureFixture[str], tmp_
 def test_rollup_rebuild(url: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, url, "db", "upgrade")[0] == 0
     assert run(capsys, url, "rollup", "rebuild")[1].strip() == "rollup rebuilt: 0 rows"
+
+
+def test_run_webhook_refuses_in_one_line(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No secret, a plain-http URL, a bad --listen or secret: one line, exit 2, before any work."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PHOIHOP_BOT_TOKEN", "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    monkeypatch.delenv("PHOIHOP_WEBHOOK_SECRET", raising=False)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    hook = "https://bot.example.org/tg/hook"
+    code, _, err = run(capsys, url, "run", "--webhook", hook)
+    assert (code, err.count("\n")) == (2, 1)
+    assert err.startswith("phoihop: PHOIHOP_WEBHOOK_SECRET is not set: webhook mode needs a secret")
+    monkeypatch.setenv("PHOIHOP_WEBHOOK_SECRET", "s3cret-value_1")
+    code, _, err = run(capsys, url, "run", "--webhook", "http://bot.example.org/hook")
+    assert (code, err.count("\n")) == (2, 1) and "must be a public https:// URL" in err
+    code, _, err = run(capsys, url, "run", "--webhook", hook, "--listen", "8443")
+    assert (code, err.count("\n")) == (2, 1) and "--listen must be HOST:PORT" in err
+    # Everything right but the schema: the same check as polling mode.
+    code, _, err = run(capsys, url, "run", "--webhook", hook, "--listen", "[::1]:8443")
+    assert code == 2 and err.startswith("phoihop: the database schema is empty")
+    monkeypatch.setenv("PHOIHOP_WEBHOOK_SECRET", "has spaces and the secret")
+    code, _, err = run(capsys, url, "run", "--webhook", hook)
+    assert (code, err.count("\n")) == (2, 1) and err.startswith(
+        "phoihop: PHOIHOP_WEBHOOK_SECRET: must be"
+    )
+    assert "has spaces" not in err

@@ -18,6 +18,8 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: i
     assert settings.timezone == "Asia/Ho_Chi_Minh" and settings.default_locale == "vi"
     with pytest.raises(SettingsError, match="PHOIHOP_BOT_TOKEN is not set"):
         settings.require_token()
+    assert (settings.webhook_max_connections, settings.webhook_concurrency) == (40, 4)
+    assert (settings.webhook_lease, settings.scheduler_retry) == (60.0, 5.0)
 
 
 @pytest.mark.parametrize(
@@ -29,6 +31,16 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: i
         ("PHOIHOP_BOT_API_URL", "ftp://x", "PHOIHOP_BOT_API_URL: must be an http"),
         ("PHOIHOP_TIMEZONE", "Mars/Base", "PHOIHOP_TIMEZONE: unknown time zone"),
         ("PHOIHOP_DEFAULT_LOCALE", "fr", "PHOIHOP_DEFAULT_LOCALE: must be one of vi, en"),
+        ("PHOIHOP_WEBHOOK_SECRET", "a b", "PHOIHOP_WEBHOOK_SECRET: must be 1-256 characters"),
+        ("PHOIHOP_WEBHOOK_SECRET", "x" * 257, "PHOIHOP_WEBHOOK_SECRET: must be 1-256 characters"),
+        (
+            "PHOIHOP_WEBHOOK_MAX_CONNECTIONS",
+            "0",
+            "PHOIHOP_WEBHOOK_MAX_CONNECTIONS: must be between",
+        ),
+        ("PHOIHOP_WEBHOOK_CONCURRENCY", "500", "PHOIHOP_WEBHOOK_CONCURRENCY: must be between"),
+        ("PHOIHOP_SCHEDULER_RETRY", "0", "PHOIHOP_SCHEDULER_RETRY: must be a positive number"),
+        ("PHOIHOP_WEBHOOK_LEASE", "-1", "PHOIHOP_WEBHOOK_LEASE: must be a positive number"),
     ],
 )
 def test_bad_setting_is_one_line(

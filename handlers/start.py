@@ -6,7 +6,7 @@ from telegram import Update
 
 from bot import conversation
 from bot.i18n import SUPPORTED, Translator
-from bot.onboarding import RedeemOutcome, redeem
+from bot.onboarding import Redeemed, RedeemOutcome, redeem
 from handlers.activity_log import menu_log
 from handlers.commands import help_lines
 from handlers.common import (
@@ -36,7 +36,12 @@ def _intro(tr: Translator) -> str:
     )
 
 
-def _refusal(tr: Translator, outcome: RedeemOutcome) -> str:
+def _refusal(tr: Translator, result: Redeemed) -> str:
+    if result.outcome is RedeemOutcome.TOO_MANY_TRIES and result.retry_at is not None:
+        return tr._(
+            "Too many wrong invite codes. Please try again after {time}, or ask your unit's "
+            "leader to send the link again."
+        ).format(time=tr.moment(result.retry_at))
     messages = {
         RedeemOutcome.MALFORMED: tr._(
             "This link is not a valid invite. Open the whole link exactly as you received it, "
@@ -60,7 +65,7 @@ def _refusal(tr: Translator, outcome: RedeemOutcome) -> str:
             "Ask the unit's current leader for a new link."
         ),
     }
-    return messages[outcome]
+    return messages[result.outcome]
 
 
 async def start(update: Update, context: AppContext) -> None:
@@ -117,7 +122,7 @@ async def _start_with_code(update: Update, context: AppContext, payload: str) ->
         )
         await reply(update, context, text, reply_markup=main_menu(tr))
         return
-    await reply(update, context, _refusal(tr, result.outcome))
+    await reply(update, context, _refusal(tr, result))
 
 
 async def help_command(update: Update, context: AppContext) -> None:

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     reminder_hour: int = 8
     overdue_max: int = 3
     log_level: str = "INFO"
+    #: Per-person flood limit: this many updates at once, refilled at this many per second
+    #: (0 turns the limit off). Beyond it updates are dropped and the person is told once.
+    flood_burst: int = 20
+    flood_rate: float = 1.0
 
     @field_validator("bot_token")
     @classmethod

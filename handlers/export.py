@@ -16,7 +16,9 @@ from bot import export as export_domain
 from bot import totals as totals_domain
 from bot.activities import offered_kinds
 from bot.export import ExportError, ExportSummary
+from bot.i18n import N_
 from bot.periods import period_containing
+from handlers.access_rules import PRIVATE, Who, rule
 from handlers.activity_log import today_local
 from handlers.common import esc, reply, require_member
 from handlers.context import AppContext
@@ -24,6 +26,19 @@ from handlers.router import quote
 from handlers.totals import parse_args
 
 
+@rule(
+    Who.MEMBER,
+    PRIVATE,
+    scoped=True,
+    why="a spreadsheet of a unit in the member's subtree",
+    refusals=(
+        N_("Ask for spreadsheets in a private chat with me, not in a group."),
+        N_(
+            "I found no unit “{text}” among yours. Try its code or part of its name, e.g. /export quý này Cầu Bâm."
+        ),
+        N_("You can export figures only for your own unit and the units you lead."),
+    ),
+)
 async def export_command(update: Update, context: AppContext) -> None:
     tr = context.tr
     actor = context.actor

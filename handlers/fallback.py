@@ -6,6 +6,8 @@ import logging
 
 from telegram import Update
 
+from bot.i18n import N_
+from handlers.access_rules import ANY_CHAT, PRIVATE, Who, rule
 from handlers.common import reply
 from handlers.context import AppContext
 from handlers.router import quote
@@ -13,11 +15,13 @@ from handlers.router import quote
 log = logging.getLogger(__name__)
 
 
+@rule(Who.SYSTEM, ANY_CHAT, why="loads the person and roles for every update")
 async def load_actor(update: Update, context: AppContext) -> None:
     """Group -1: every update from a person refreshes them and loads their roles first."""
     await context.load_actor(update)
 
 
+@rule(Who.ANYONE, ANY_CHAT, why="says the command is unknown")
 async def unknown_command(update: Update, context: AppContext) -> None:
     message = update.effective_message
     assert message is not None and message.text is not None
@@ -38,6 +42,7 @@ async def unknown_command(update: Update, context: AppContext) -> None:
     )
 
 
+@rule(Who.ANYONE, PRIVATE, why="says edits are not read")
 async def edited_message(update: Update, context: AppContext) -> None:
     tr = context.tr
     await reply(
@@ -47,12 +52,36 @@ async def edited_message(update: Update, context: AppContext) -> None:
     )
 
 
+@rule(
+    Who.ANYONE,
+    ANY_CHAT,
+    why="any other button: refused",
+    refusals=(N_("This button is no longer active."),),
+)
 async def stale_button(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert query is not None
     await query.answer(context.tr._("This button is no longer active."), show_alert=True)
 
 
+#: A number field in callback data longer than any id we make (ours fit in 64-bit integers): only a
+#: forged button has one, and it must not reach int() → a database driver's overflow.
+OVERSIZED_NUMBER = r"^(?:.*:)?-?\d{16,}(?::|$)"
+
+
+@rule(
+    Who.ANYONE,
+    ANY_CHAT,
+    why="forged data with oversized numbers: refused",
+    refusals=(N_("This button is no longer active."),),
+)
+async def oversized_button(update: Update, context: AppContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    await query.answer(context.tr._("This button is no longer active."), show_alert=True)
+
+
+@rule(Who.SYSTEM, ANY_CHAT, why="group chatter and channel posts: silence")
 async def ignored(update: Update, context: AppContext) -> None:
     """Channel posts, group chatter and other updates with nobody to answer."""
     log.debug("ignored update %s", update.update_id)

@@ -12,6 +12,7 @@ from bot.access import Actor, load_actor
 from bot.i18n import Translator, resolve_locale
 from bot.services import Services
 from storage.queries import people as people_q
+from storage.text import nfc
 
 Bot = ExtBot[None]
 
@@ -45,8 +46,8 @@ class AppContext(CallbackContext[Bot, dict[Any, Any], dict[Any, Any], dict[Any, 
         private = chat is not None and chat.type == "private" and update.my_chat_member is None
         profile = people_q.TelegramProfile(
             telegram_id=user.id,
-            first_name=user.first_name or "",
-            last_name=user.last_name,
+            first_name=nfc(user.first_name or ""),
+            last_name=nfc(user.last_name) if user.last_name else None,
             username=user.username,
             language_code=user.language_code,
         )

@@ -192,3 +192,22 @@ async def test_hostile_names_of_people_and_units_are_escaped(
         await lan.press_data(f"inv:o:{parent.id if parent else 0}:0")
         await lan.send("/cancel")
     _check_clean(h, caplog, repr((name, unit_name)))
+
+
+async def test_nul_characters_are_dropped_not_fatal(
+    fuzz: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by the fuzz tests on PostgreSQL, whose text columns refuse NUL: a note, a meeting
+    title and a person's name with NUL used to crash the update (SQLite stored them)."""
+    h = fuzz
+    nam = h.user(1004, "Nam\x00", last_name="Lê\x00Văn")
+    lan = h.user(1002, "Lan")
+    with caplog.at_level(logging.INFO):
+        [saved] = await nam.send('/log hoa_giai 2 "thôn\x003"')
+        assert "Ghi chú: thôn3" in (saved.text or "")
+        assert "Nam" in ((await nam.send("/me"))[0].text or "")
+        await lan.send("/meeting")
+        await lan.press_data("mtg:k:0")
+        [asked] = await lan.send("Giao\x00 ban")
+        assert asked.text and asked.text.startswith("Khi nào bắt đầu?")
+    _check_clean(h, caplog, "NUL")

@@ -24,6 +24,7 @@ from handlers.common import esc, reply, require_member
 from handlers.context import AppContext
 from handlers.router import quote
 from handlers.totals import parse_args
+from storage.text import nfc
 
 
 @rule(
@@ -54,7 +55,7 @@ async def export_command(update: Update, context: AppContext) -> None:
     services = context.services
     rule = services.settings.period_rule
     today = today_local(context)
-    raw = " ".join(context.args or [])
+    raw = nfc(" ".join(context.args or []))  # also drops NUL, which PostgreSQL refuses
     with tempfile.TemporaryDirectory(prefix="phoihop-export-") as folder:
         path = Path(folder) / "export.xlsx"
         summary: ExportSummary | None = None

@@ -16,7 +16,7 @@ from handlers.activity_log import show_value, today_local
 from handlers.common import esc, reply, require_member
 from handlers.context import AppContext
 from handlers.router import quote
-from storage.text import fold
+from storage.text import fold, nfc
 
 LIMIT = 3900
 BY_ORG = ("theo to chuc", "by org", "theo_to_chuc", "by_org", "to chuc", "org")
@@ -86,7 +86,7 @@ async def totals_command(update: Update, context: AppContext) -> None:
     if not await require_member(update, context):
         return
     services = context.services
-    raw = " ".join(context.args or [])
+    raw = nfc(" ".join(context.args or []))  # also drops NUL, which PostgreSQL refuses
     rule = services.settings.period_rule
     today = today_local(context)
     async with services.db.session() as session:

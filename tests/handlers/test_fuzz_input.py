@@ -203,6 +203,8 @@ async def test_nul_characters_are_dropped_not_fatal(
     nam = h.user(1004, "Nam\x00", last_name="Lê\x00Văn")
     lan = h.user(1002, "Lan")
     with caplog.at_level(logging.INFO):
+        for command in ("/totals", "/export"):  # searched for as a unit name
+            assert (await nam.send(f"{command} Cầu\x00 Bâm"))[0].text
         [saved] = await nam.send('/log hoa_giai 2 "thôn\x003"')
         assert "Ghi chú: thôn3" in (saved.text or "")
         assert "Nam" in ((await nam.send("/me"))[0].text or "")

@@ -32,6 +32,7 @@ from bot import digests
 from bot import meetings as meetings_domain
 from bot import reports as reports_domain
 from bot.api_retry import PatientLimiter
+from bot.flood import FloodGate
 from bot.logging_setup import install_redaction
 from bot.notifications import Dispatcher
 from bot.scheduler import JobSpec, Scheduler, worker_id
@@ -43,6 +44,7 @@ from handlers import (
     digest_notices,
     export,
     fallback,
+    flood,
     groups,
     invites,
     meeting_notices,
@@ -56,6 +58,7 @@ from handlers import (
     steps,
     totals,
 )
+from handlers.access_rules import missing_rules
 from handlers.commands import COMMANDS
 from handlers.common import GROUPS, NEW_MESSAGE, PRIVATE
 from handlers.context import AppContext
@@ -95,11 +98,22 @@ def build_application(services: Services, *, token: str, rate_limit: bool = True
     builder = builder.rate_limiter(PatientLimiter(inner, settings.api_retry_delays))  # type: ignore[arg-type]
     app: App = builder.build()
     app.bot_data["services"] = services
+    app.bot_data["flood"] = FloodGate(
+        services.clock, burst=settings.flood_burst, rate=settings.flood_rate
+    )
     register_handlers(app, services)
+    unruled = missing_rules(app)
+    if unruled:
+        # Every handler says who may use it (handlers/access_rules.py); the access-matrix test
+        # holds it to that. A handler without a rule is a programming error, not a deployment one.
+        raise RuntimeError(f"handlers without an access rule: {', '.join(unruled)}")
     return app
 
 
 def register_handlers(app: App, services: Services) -> None:
+    # Group -2: the per-person flood limit, before any database work.
+    app.add_handler(TypeHandler(Update, flood.gate), group=-2)
+
     # Group -1: who is talking. Loads (and refreshes) the person and roles for every update.
     app.add_handler(TypeHandler(Update, fallback.load_actor), group=-1)
 
@@ -133,7 +147,11 @@ def register_handlers(app: App, services: Services) -> None:
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGE))
 
-    # Inline buttons, by prefix; anything else is a stale or foreign button.
+    # Inline buttons, by prefix; anything else is a stale or foreign button. Data with numbers
+    # longer than any id we make is forged: refused before any handler parses it.
+    app.add_handler(
+        CallbackQueryHandler(fallback.oversized_button, pattern=fallback.OVERSIZED_NUMBER)
+    )
     app.add_handler(CallbackQueryHandler(start.language_button, pattern=r"^lang:"))
     app.add_handler(CallbackQueryHandler(invites.on_button, pattern=r"^inv:"))
     app.add_handler(CallbackQueryHandler(activity_log.on_button, pattern=r"^log:"))

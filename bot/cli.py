@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import reports
 from bot.catalog import DEFAULT_CATALOG, CatalogError, load_catalog, parse_catalog
 from bot.clock import SystemClock
+from bot.logging_setup import install_redaction, redact
 from bot.onboarding import INVITE_ROLES, MAX_USES, create_invite, invite_link, parse_duration
 from bot.periods import parse_period
 from bot.schema import prepare_database
@@ -55,18 +56,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(
             **({"database_url": args.database_url} if getattr(args, "database_url", None) else {})
         )
+        # Error lines may quote a Bot API URL or an exception carrying it: never print the token.
+        install_redaction(settings.bot_token)
         result: int = args.handler(args, settings)
         return result
     except (SettingsError, CliError, DatabaseConfigError, UnitError) as exc:
-        print(f"phoihop: {exc}", file=sys.stderr)
+        _error_line(str(exc))
         return 2
     except (ImportFailed, CatalogError, TemplateError) as exc:
         for error in exc.errors:
-            print(f"phoihop: {error}", file=sys.stderr)
-        print("phoihop: nothing was imported", file=sys.stderr)
+            _error_line(str(error))
+        _error_line("nothing was imported")
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _error_line(text: str) -> None:
+    print(f"phoihop: {redact(text)}", file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 import re
 from typing import Any
+from urllib.parse import quote
 
-_TOKEN_RE = re.compile(r"\d{5,20}:[A-Za-z0-9_-]{20,100}")
+#: Anything shaped like a bot token, also with the colon percent-encoded (as in some URLs).
+_TOKEN_RE = re.compile(r"\d{5,20}(?::|%3[Aa])[A-Za-z0-9_-]{20,100}")
 _secrets: set[str] = set()
 _installed = False
 
@@ -25,7 +27,9 @@ def redact(text: str) -> str:
 def install_redaction(*secrets: str | None) -> None:
     """Redact these secrets (and anything shaped like a bot token) from every log record."""
     global _installed
-    _secrets.update(s for s in secrets if s)
+    for secret in secrets:
+        if secret:
+            _secrets.update({secret, quote(secret, safe="")})
     if _installed:
         return
     previous = logging.getLogRecordFactory()

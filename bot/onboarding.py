@@ -26,6 +26,10 @@ PAYLOAD_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 INVITE_ROLES = ("cadre", "admin")
 MAX_USES = 500
 MAX_DAYS = 90
+#: Guessing codes: after this many wrong codes within the window, further attempts are refused
+#: (without looking at the code) until the oldest of them leaves the window.
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=10)
 
 
 class RedeemOutcome(StrEnum):
@@ -37,6 +41,7 @@ class RedeemOutcome(StrEnum):
     USED_UP = "used_up"
     REVOKED = "revoked"
     CREATOR_LOST_RIGHTS = "creator_lost_rights"
+    TOO_MANY_TRIES = "too_many_tries"
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,8 @@ class Redeemed:
     outcome: RedeemOutcome
     unit: Unit | None = None
     role: str | None = None
+    #: For TOO_MANY_TRIES: when the person may try again.
+    retry_at: datetime | None = None
 
 
 class InviteNotAllowed(PermissionError):
@@ -111,12 +118,21 @@ async def create_invite(
 
 
 async def redeem(session: AsyncSession, person: Person, payload: str, now: datetime) -> Redeemed:
-    """Join the invite's unit with its role, counting one use, or say exactly why not."""
+    """Join the invite's unit with its role, counting one use, or say exactly why not.
+
+    Wrong codes are counted per person in the database; past ``MAX_FAILURES`` within
+    ``FAILURE_WINDOW`` the code is not even looked up, so guessing gets nowhere."""
+    retry_at = await locked_until(session, person, now)
+    if retry_at is not None:
+        return Redeemed(RedeemOutcome.TOO_MANY_TRIES, retry_at=retry_at)
     if not PAYLOAD_RE.match(payload):
+        await invites_q.record_failure(session, person.id, now, now - FAILURE_WINDOW)
         return Redeemed(RedeemOutcome.MALFORMED)
     invite = await invites_q.find(session, hash_code(payload))
     problem = invites_q.problem(invite, now)
     if problem is not None or invite is None:
+        if problem in (None, InviteProblem.UNKNOWN):
+            await invites_q.record_failure(session, person.id, now, now - FAILURE_WINDOW)
         return Redeemed(RedeemOutcome(problem or InviteProblem.UNKNOWN))
     unit = await units_q.get(session, invite.unit_id)
     assert unit is not None
@@ -133,3 +149,12 @@ async def redeem(session: AsyncSession, person: Person, payload: str, now: datet
         session, person.id, unit.id, invite.role, now, f"invite:{invite.id}"
     )
     return Redeemed(RedeemOutcome.JOINED, unit=unit, role=held)
+
+
+async def locked_until(session: AsyncSession, person: Person, now: datetime) -> datetime | None:
+    """When the person may try a code again, or None if they may now."""
+    recent = await invites_q.recent_failures(session, person.id, now - FAILURE_WINDOW)
+    if len(recent) < MAX_FAILURES:
+        return None
+    # Allowed again once fewer than MAX_FAILURES remain in the window.
+    return recent[MAX_FAILURES - 1] + FAILURE_WINDOW

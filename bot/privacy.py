@@ -2,7 +2,8 @@
 
 Under Decree 13/2023/NĐ-CP a data subject may ask for their personal data to be deleted; the
 organisation keeps the records it needs for its work. So the person's row (name, username,
-Telegram id and language), memberships, conversation state, drafts and meeting answers are
+Telegram id and language), memberships, conversation state, drafts, meeting answers and failed
+invite attempts are
 deleted, and every record of the unit that named them as author (activities, report answers,
 history, meetings, invites, linked groups) is handed to one shared tombstone person, "Người dùng
 đã xoá (Deleted user)". The unit's figures do not change, and nothing links them to the person.
@@ -22,6 +23,7 @@ from storage.models import (
     ActivityHistory,
     ChatState,
     Invite,
+    InviteFailure,
     LinkedChat,
     LogDraft,
     Meeting,
@@ -96,6 +98,7 @@ async def forget_person(session: AsyncSession, person_id: int, now: datetime) ->
     removed = await session.execute(delete(Membership).where(Membership.person_id == person_id))
     await session.execute(delete(MeetingRsvp).where(MeetingRsvp.person_id == person_id))
     await session.execute(delete(LogDraft).where(LogDraft.person_id == person_id))
+    await session.execute(delete(InviteFailure).where(InviteFailure.person_id == person_id))
     await session.execute(delete(ChatState).where(ChatState.user_id == telegram_id))
     # Notices to them, sent or not: the rows carry their Telegram id.
     await session.execute(delete(OutboxMessage).where(OutboxMessage.chat_id == telegram_id))

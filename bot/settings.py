@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     webhook_lease: float = 60.0
     #: Seconds between a waiting process's tries for the scheduler lock (and the leader's checks).
     scheduler_retry: float = 5.0
+    #: Per-person flood limit: this many updates at once, refilled at this many per second
+    #: (0 turns the limit off). Beyond it updates are dropped and the person is told once.
+    flood_burst: int = 20
+    flood_rate: float = 1.0
 
     @field_validator("bot_token")
     @classmethod

@@ -18,8 +18,9 @@ from bot import activities as acts
 from bot import conversation
 from bot.activities import EntryError, Kind, Measure, NewEntry
 from bot.conversation import FlowState
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.parsing import ParseError, format_amount, parse_amount, parse_date
+from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import esc, inline, main_menu, page_buttons, reply, require_member
 from handlers.context import AppContext
 from handlers.router import quote, register_flow
@@ -108,6 +109,12 @@ def today_local(context: AppContext) -> date:
     return services.clock.now().astimezone(services.settings.tz).date()
 
 
+@rule(
+    Who.MEMBER,
+    PRIVATE,
+    why="logs for the member's units",
+    refusals=(N_("Log activities in a private chat with me, not in a group."),),
+)
 async def log_command(update: Update, context: AppContext) -> None:
     tr = context.tr
     actor = context.actor
@@ -422,6 +429,17 @@ async def skip_command(update: Update, context: AppContext) -> None:
     await ask(update, context, draft)
 
 
+@rule(
+    Who.MEMBER,
+    PRIVATE,
+    scoped=True,
+    own_units_only=True,
+    why="unit ids re-checked against the units one may log for",
+    refusals=(
+        N_("This button is no longer active. Start again with /log."),
+        N_("You can only log for your own units."),
+    ),
+)
 async def on_button(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert (
@@ -437,7 +455,7 @@ async def on_button(update: Update, context: AppContext) -> None:
         context.services, update.effective_chat.id, update.effective_user.id
     )
     draft = await _draft(context)
-    if state is None or state.flow != FLOW or draft is None:
+    if state is None or state.flow != FLOW or draft is None or not _well_formed(parts):
         await query.answer(
             tr._("This button is no longer active. Start again with /log."), show_alert=True
         )
@@ -484,17 +502,30 @@ async def on_button(update: Update, context: AppContext) -> None:
     await ask(update, context, draft)
 
 
+def _well_formed(parts: list[str]) -> bool:
+    """Buttons carry small numbers we made; forged data must not reach int() or date arithmetic."""
+    action = parts[1] if len(parts) > 1 else ""
+    if action == "t":
+        return len(parts) > 2
+    if action in ("tp", "u", "d"):
+        arg = parts[2] if len(parts) > 2 else ""
+        return arg.isdecimal() and len(arg) <= 9 and (action != "d" or int(arg) <= 3660)
+    return True
+
+
 async def _apply(
     context: AppContext, session: Any, draft: dict[str, Any], step: str, parts: list[str]
 ) -> tuple[dict[str, Any], str | None]:
     """A button's answer to the current step; a button of an earlier step is explained."""
     tr = context.tr
     action = parts[1]
-    if action == "u" and step == "unit":
+    if action == "u":
+        # The unit id is checked whatever the step: a forged id is refused as such.
         units = {u.id for u in await acts.units_for_logging(session, context.actor)}
         if int(parts[2]) not in units:
             return draft, tr._("You can only log for your own units.")
-        return acts.answer(draft, "unit_id", int(parts[2])), None
+        if step == "unit":
+            return acts.answer(draft, "unit_id", int(parts[2])), None
     if action == "t" and step == "type":
         chosen = await acts.kind(session, parts[2])
         if chosen is None or chosen.retired:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.i18n import SUPPORTED, Translator
+from bot.i18n import N_, SUPPORTED, Translator
+from handlers.access_rules import GROUP, Who, rule
 from handlers.common import esc, inline, reply
 from handlers.context import AppContext
 from handlers.groups import is_group_admin
@@ -80,6 +81,18 @@ async def _allowed(update: Update, context: AppContext) -> tuple[LinkedChat, str
     return linked, unit.name
 
 
+@rule(
+    Who.ADMIN,
+    GROUP,
+    scoped=True,
+    why="leaders over the linked unit who administer the group",
+    refusals=(
+        N_("Use /settings in a linked group chat."),
+        N_("Only the leaders of the linked unit can do this."),
+        N_("This group is not linked to any unit."),
+        N_("Only administrators of this group can change its settings."),
+    ),
+)
 async def settings_command(update: Update, context: AppContext) -> None:
     allowed = await _allowed(update, context)
     if isinstance(allowed, str):
@@ -91,6 +104,18 @@ async def settings_command(update: Update, context: AppContext) -> None:
     await reply(update, context, text, reply_markup=markup)
 
 
+@rule(
+    Who.ADMIN,
+    GROUP,
+    scoped=True,
+    why="re-checked like /settings",
+    refusals=(
+        N_("Use /settings in a linked group chat."),
+        N_("Only the leaders of the linked unit can do this."),
+        N_("This group is not linked to any unit."),
+        N_("Only administrators of this group can change its settings."),
+    ),
+)
 async def settings_button(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None and update.effective_chat

@@ -14,6 +14,7 @@ from bot.i18n import Translator, resolve_locale
 from bot.services import Services
 from storage.queries import people as people_q
 from storage.queries import updates as updates_q
+from storage.text import nfc
 
 
 def replay_fingerprint(update: Update) -> str:
@@ -55,8 +56,8 @@ class AppContext(CallbackContext[Bot, dict[Any, Any], dict[Any, Any], dict[Any, 
         private = chat is not None and chat.type == "private" and update.my_chat_member is None
         profile = people_q.TelegramProfile(
             telegram_id=user.id,
-            first_name=user.first_name or "",
-            last_name=user.last_name,
+            first_name=nfc(user.first_name or ""),
+            last_name=nfc(user.last_name) if user.last_name else None,
             username=user.username,
             language_code=user.language_code,
         )

@@ -9,6 +9,8 @@ from __future__ import annotations
 from telegram import InputFile, Update
 
 from bot import digests
+from bot.i18n import N_
+from handlers.access_rules import ANY_CHAT, Who, rule
 from handlers.activity_log import today_local
 from handlers.common import reply
 from handlers.context import AppContext
@@ -17,6 +19,17 @@ from storage.queries import chats as chats_q
 from storage.queries import units as units_q
 
 
+@rule(
+    Who.ADMIN,
+    ANY_CHAT,
+    scoped=True,
+    why="the linked unit's digest (group) or the leader's unit (private)",
+    refusals=(
+        N_("Only the leaders of the linked unit can do this."),
+        N_("This group is not linked to any unit."),
+        N_("Only unit leaders can preview the digest."),
+    ),
+)
 async def digest_command(update: Update, context: AppContext) -> None:
     chat = update.effective_chat
     assert chat is not None

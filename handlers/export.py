@@ -16,14 +16,30 @@ from bot import export as export_domain
 from bot import totals as totals_domain
 from bot.activities import offered_kinds
 from bot.export import ExportError, ExportSummary
+from bot.i18n import N_
 from bot.periods import period_containing
+from handlers.access_rules import PRIVATE, Who, rule
 from handlers.activity_log import today_local
 from handlers.common import esc, reply, require_member
 from handlers.context import AppContext
 from handlers.router import quote
 from handlers.totals import parse_args
+from storage.text import nfc
 
 
+@rule(
+    Who.MEMBER,
+    PRIVATE,
+    scoped=True,
+    why="a spreadsheet of a unit in the member's subtree",
+    refusals=(
+        N_("Ask for spreadsheets in a private chat with me, not in a group."),
+        N_(
+            "I found no unit “{text}” among yours. Try its code or part of its name, e.g. /export quý này Cầu Bâm."
+        ),
+        N_("You can export figures only for your own unit and the units you lead."),
+    ),
+)
 async def export_command(update: Update, context: AppContext) -> None:
     tr = context.tr
     actor = context.actor
@@ -39,7 +55,7 @@ async def export_command(update: Update, context: AppContext) -> None:
     services = context.services
     rule = services.settings.period_rule
     today = today_local(context)
-    raw = " ".join(context.args or [])
+    raw = nfc(" ".join(context.args or []))  # also drops NUL, which PostgreSQL refuses
     with tempfile.TemporaryDirectory(prefix="phoihop-export-") as folder:
         path = Path(folder) / "export.xlsx"
         summary: ExportSummary | None = None

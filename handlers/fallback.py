@@ -7,7 +7,9 @@ import logging
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
+from bot.i18n import N_
 from handlers import replay
+from handlers.access_rules import ANY_CHAT, PRIVATE, Who, rule
 from handlers.common import reply
 from handlers.context import AppContext
 from handlers.router import quote
@@ -15,6 +17,7 @@ from handlers.router import quote
 log = logging.getLogger(__name__)
 
 
+@rule(Who.SYSTEM, ANY_CHAT, why="loads the person and roles for every update")
 async def load_actor(update: Update, context: AppContext) -> None:
     """Group -1: every update from a person refreshes them and loads their roles first; an update
     already handled before a crash stops here (handlers/replay.py)."""
@@ -27,6 +30,7 @@ async def load_actor(update: Update, context: AppContext) -> None:
         replay.watch(update, context)
 
 
+@rule(Who.ANYONE, ANY_CHAT, why="says the command is unknown")
 async def unknown_command(update: Update, context: AppContext) -> None:
     message = update.effective_message
     assert message is not None and message.text is not None
@@ -47,6 +51,7 @@ async def unknown_command(update: Update, context: AppContext) -> None:
     )
 
 
+@rule(Who.ANYONE, PRIVATE, why="says edits are not read")
 async def edited_message(update: Update, context: AppContext) -> None:
     tr = context.tr
     await reply(
@@ -56,12 +61,36 @@ async def edited_message(update: Update, context: AppContext) -> None:
     )
 
 
+@rule(
+    Who.ANYONE,
+    ANY_CHAT,
+    why="any other button: refused",
+    refusals=(N_("This button is no longer active."),),
+)
 async def stale_button(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert query is not None
     await query.answer(context.tr._("This button is no longer active."), show_alert=True)
 
 
+#: A number field in callback data longer than any id we make (ours fit in 64-bit integers): only a
+#: forged button has one, and it must not reach int() → a database driver's overflow.
+OVERSIZED_NUMBER = r"^(?:.*:)?-?\d{16,}(?::|$)"
+
+
+@rule(
+    Who.ANYONE,
+    ANY_CHAT,
+    why="forged data with oversized numbers: refused",
+    refusals=(N_("This button is no longer active."),),
+)
+async def oversized_button(update: Update, context: AppContext) -> None:
+    query = update.callback_query
+    assert query is not None
+    await query.answer(context.tr._("This button is no longer active."), show_alert=True)
+
+
+@rule(Who.SYSTEM, ANY_CHAT, why="group chatter and channel posts: silence")
 async def ignored(update: Update, context: AppContext) -> None:
     """Channel posts, group chatter and other updates with nobody to answer."""
     log.debug("ignored update %s", update.update_id)

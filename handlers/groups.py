@@ -13,6 +13,8 @@ from telegram.error import TelegramError
 
 from bot import groups
 from bot.groups import LinkError
+from bot.i18n import N_
+from handlers.access_rules import ANY_CHAT, GROUP, Who, rule
 from handlers.common import esc, inline, reply
 from handlers.context import AppContext
 from storage.queries import chats as chats_q
@@ -45,6 +47,19 @@ def _problem(context: AppContext, error: LinkError) -> str:
     return tr._("Only the leaders of the linked unit can do this.")
 
 
+@rule(
+    Who.ADMIN,
+    GROUP,
+    why="links the group to a unit the leader leads (and the sender is a group admin)",
+    refusals=(
+        N_("Send /link in the group chat you want to link to your unit."),
+        N_("Only a unit's leaders can link a group. Ask your unit's leader."),
+        N_("Only administrators of this group can link it. Ask a group administrator."),
+        N_("This group is already linked to {unit}. Its leaders can /unlink it first."),
+        N_("Only the leaders of the linked unit can do this."),
+        N_("This group is not linked to any unit."),
+    ),
+)
 async def link_command(update: Update, context: AppContext) -> None:
     tr = context.tr
     chat = update.effective_chat
@@ -76,10 +91,31 @@ async def link_command(update: Update, context: AppContext) -> None:
     await _link(update, context, units[0].id)
 
 
+@rule(
+    Who.ADMIN,
+    GROUP,
+    scoped=True,
+    why="unit ids re-checked by groups.link_chat",
+    refusals=(
+        N_("Send /link in the group chat you want to link to your unit."),
+        N_("This button is no longer active."),
+        N_("Only administrators of this group can link it. Ask a group administrator."),
+        N_("This group is already linked to {unit}. Its leaders can /unlink it first."),
+        N_("Only the leaders of the linked unit can do this."),
+        N_("This group is not linked to any unit."),
+    ),
+)
 async def link_button(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     tr = context.tr
+    chat = update.effective_chat
+    if chat is None or chat.type not in ("group", "supergroup"):
+        # A forged button in a private chat would otherwise "link" that private chat.
+        await query.answer(
+            tr._("Send /link in the group chat you want to link to your unit."), show_alert=True
+        )
+        return
     try:
         unit_id = int(query.data.split(":")[1])
     except (IndexError, ValueError):
@@ -122,6 +158,18 @@ async def _link(update: Update, context: AppContext, unit_id: int) -> None:
     )
 
 
+@rule(
+    Who.ADMIN,
+    GROUP,
+    scoped=True,
+    why="only leaders over the linked unit",
+    refusals=(
+        N_("Send /unlink in the group chat you want to unlink."),
+        N_("Only administrators of this group can unlink it."),
+        N_("Only the leaders of the linked unit can do this."),
+        N_("This group is not linked to any unit."),
+    ),
+)
 async def unlink_command(update: Update, context: AppContext) -> None:
     tr = context.tr
     chat = update.effective_chat
@@ -145,6 +193,7 @@ async def unlink_command(update: Update, context: AppContext) -> None:
     )
 
 
+@rule(Who.SYSTEM, ANY_CHAT, why="Telegram: the bot removed from a group, or blocked")
 async def on_my_chat_member(update: Update, context: AppContext) -> None:
     """The bot was removed from a group (stop posting there), or a person blocked it."""
     change = update.my_chat_member
@@ -161,6 +210,7 @@ async def on_my_chat_member(update: Update, context: AppContext) -> None:
             await chats_q.deactivate(session, change.chat.id)
 
 
+@rule(Who.SYSTEM, GROUP, why="Telegram: a group became a supergroup")
 async def on_migrate(update: Update, context: AppContext) -> None:
     """A group became a supergroup: the link follows it to the new chat id."""
     message = update.effective_message

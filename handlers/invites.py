@@ -14,7 +14,9 @@ from telegram import InlineKeyboardMarkup, Update
 from bot import conversation
 from bot.access import Actor
 from bot.conversation import FlowState
+from bot.i18n import N_
 from bot.onboarding import INVITE_ROLES, MAX_USES, InviteNotAllowed, create_invite, invite_link
+from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import esc, inline, page_buttons, reply, role_label
 from handlers.context import AppContext
 from handlers.router import quote, register_flow
@@ -35,6 +37,17 @@ def _may_browse(actor: Actor, unit: Unit) -> bool:
     return actor.is_owner or any(unit.path.startswith(r.scope.prefix) for r in actor.admin_roles())
 
 
+@rule(
+    Who.ADMIN,
+    PRIVATE,
+    why="invite links to units the leader leads",
+    refusals=(
+        N_("Make invite links in a private chat with me, not in a group."),
+        N_(
+            "Only a unit's leaders can make invite links. Ask your unit's leader to invite the person."
+        ),
+    ),
+)
 async def invite(update: Update, context: AppContext) -> None:
     tr = context.tr
     actor = context.actor
@@ -126,6 +139,16 @@ async def _unit_picker(
     return text, inline(rows)
 
 
+@rule(
+    Who.ADMIN,
+    PRIVATE,
+    scoped=True,
+    why="unit ids re-checked with Actor.can_admin",
+    refusals=(
+        N_("This button is no longer active. Start again with /invite."),
+        N_("You can only invite people to units you lead."),
+    ),
+)
 async def on_button(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert (

@@ -22,6 +22,7 @@ from bot.conversation import FlowState
 from bot.i18n import N_, Translator
 from bot.meetings import MeetingError, MeetingPlan, TimeParseError
 from bot.services import Services
+from handlers.access_rules import ANY_CHAT, PRIVATE, Who, rule
 from handlers.common import display_name, esc, inline, page_buttons, reply, require_member
 from handlers.context import AppContext
 from handlers.router import quote, register_flow
@@ -253,6 +254,15 @@ def person_name(person: Person) -> str:
 # --- /meeting: scheduling -------------------------------------------------------------------
 
 
+@rule(
+    Who.ADMIN,
+    PRIVATE,
+    why="schedules a meeting of a unit the leader leads",
+    refusals=(
+        N_("Schedule meetings in a private chat with me."),
+        N_("Only unit leaders can schedule meetings."),
+    ),
+)
 async def meeting_command(update: Update, context: AppContext) -> None:
     assert update.effective_chat and update.effective_user
     tr = context.tr
@@ -712,6 +722,12 @@ async def _create(update: Update, context: AppContext, data: dict[str, Any]) -> 
 # --- /meetings ------------------------------------------------------------------------------
 
 
+@rule(
+    Who.MEMBER,
+    PRIVATE,
+    why="meetings the member is invited to or organises",
+    refusals=(N_("See your meetings in a private chat with me."),),
+)
 async def meetings_command(update: Update, context: AppContext) -> None:
     tr = context.tr
     if update.effective_chat is None or update.effective_chat.type != "private":
@@ -879,6 +895,44 @@ def _attendance_lines(tr: Translator, att: mt.Attendance) -> list[str]:
 CREATE_ACTIONS = ("o", "k", "d", "sk", "i", "t", "tp", "td", "go", "ed", "ef")
 
 
+@rule(
+    Who.MEMBER,
+    ANY_CHAT,
+    scoped=True,
+    own_units_actions=("y", "n", "dl"),
+    why="meeting ids re-checked by meetings.load (invited, or organiser for changes); RSVP buttons are also posted in linked groups",
+    refusals=(
+        N_("You are not invited to this meeting."),
+        N_("Only the leaders of the organising unit can change this meeting."),
+        N_("This button is no longer active. Start again with /meeting."),
+        N_("Please answer the last question, or /cancel to stop."),
+    ),
+    actions={
+        "o": Who.ADMIN,
+        "k": Who.ADMIN,
+        "d": Who.ADMIN,
+        "sk": Who.ADMIN,
+        "i": Who.ADMIN,
+        "t": Who.ADMIN,
+        "tp": Who.ADMIN,
+        "td": Who.ADMIN,
+        "go": Who.ADMIN,
+        "ed": Who.ADMIN,
+        "ef": Who.ADMIN,
+        "rm": Who.ADMIN,
+        "rs": Who.ADMIN,
+        "rsy": Who.ADMIN,
+        "rsn": Who.ADMIN,
+        "cx": Who.ADMIN,
+        "cxy": Who.ADMIN,
+        "cxn": Who.ADMIN,
+        "mn": Who.ADMIN,
+        "mf": Who.ADMIN,
+        "at": Who.ADMIN,
+        "ap": Who.ADMIN,
+        "as": Who.ADMIN,
+    },
+)
 async def on_button(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None

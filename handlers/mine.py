@@ -13,7 +13,9 @@ from bot import activities as acts
 from bot import conversation
 from bot.activities import EntryError, Kind
 from bot.conversation import FlowState
+from bot.i18n import N_
 from bot.parsing import ParseError, parse_amount, parse_date
+from handlers.access_rules import PRIVATE, Who, rule
 from handlers.activity_log import (
     card,
     date_problem,
@@ -35,6 +37,12 @@ FLOW = "edit"
 PAGE = 5
 
 
+@rule(
+    Who.MEMBER,
+    PRIVATE,
+    why="the member's entries (a leader: the subtree's)",
+    refusals=(N_("See your entries in a private chat with me."),),
+)
 async def mine_command(update: Update, context: AppContext) -> None:
     tr = context.tr
     if update.effective_chat is None or update.effective_chat.type != "private":
@@ -97,10 +105,24 @@ async def _page(
     return "\n".join(lines), inline(buttons)
 
 
+@rule(
+    Who.MEMBER,
+    PRIVATE,
+    scoped=True,
+    why="entry ids re-checked by activities.editable",
+    refusals=(
+        N_("See your entries in a private chat with me."),
+        N_("This button is no longer active."),
+        N_("You can only change entries of your own units."),
+    ),
+)
 async def on_button(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     tr = context.tr
+    if update.effective_chat is None or update.effective_chat.type != "private":
+        await query.answer(tr._("See your entries in a private chat with me."), show_alert=True)
+        return
     parts = query.data.split(":")
     try:
         action, ident = parts[1], int(parts[2])

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from telegram import ReplyKeyboardRemove, Update
+from telegram.error import BadRequest
 
+from bot.i18n import N_
 from bot.privacy import forget_person
+from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import inline, reply
 from handlers.context import AppContext
 
 log = logging.getLogger(__name__)
 
 
+@rule(
+    Who.ANYONE,
+    PRIVATE,
+    why="the sender's own personal data, after a confirmation",
+    refusals=(N_("Send /forgetme in a private chat with me."),),
+)
 async def forgetme_command(update: Update, context: AppContext) -> None:
     tr = context.tr
     chat = update.effective_chat
@@ -41,10 +51,21 @@ async def forgetme_command(update: Update, context: AppContext) -> None:
     await reply(update, context, text, reply_markup=buttons)
 
 
+@rule(
+    Who.ANYONE,
+    PRIVATE,
+    why="erases the presser's own data only",
+    refusals=(N_("This button is no longer active."),),
+)
 async def on_button(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     tr = context.tr
+    chat = update.effective_chat
+    if chat is None or chat.type != "private":
+        # The confirmation is only ever sent in a private chat; a press elsewhere is forged.
+        await query.answer(tr._("This button is no longer active."), show_alert=True)
+        return
     if query.data != "fgt:yes":
         await query.answer()
         await query.edit_message_text(tr._("Nothing was erased."))
@@ -58,7 +79,8 @@ async def on_button(update: Update, context: AppContext) -> None:
         erased.records_kept,
     )
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    with contextlib.suppress(BadRequest):  # the buttons may already be gone (a second press)
+        await query.edit_message_reply_markup(None)
     done = tr._(
         "Done: your personal data was erased. Your unit's records are kept without your name. "
         "If you write to me again I will only know what Telegram shows me."

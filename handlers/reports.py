@@ -17,11 +17,12 @@ from telegram import InlineKeyboardMarkup, Update
 from bot import conversation
 from bot import reports as rep
 from bot.conversation import FlowState
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.parsing import Kind, ParseError, format_amount, parse_amount, parse_date
 from bot.periods import Period, period_containing
 from bot.reports import OpenReport, ReportError
 from bot.templates import Question, Template
+from handlers.access_rules import ANY_CHAT, PRIVATE, Who, rule
 from handlers.activity_log import date_problem, parse_problem, today_local
 from handlers.common import display_name, esc, inline, main_menu, reply, require_member
 from handlers.context import AppContext
@@ -97,6 +98,12 @@ def show_answer(tr: Translator, question: Question, value: Any) -> str:
 # --- /report --------------------------------------------------------------------------------
 
 
+@rule(
+    Who.MEMBER,
+    PRIVATE,
+    why="the reports of the member's units",
+    refusals=(N_("Answer reports in a private chat with me, not in a group."),),
+)
 async def report_command(update: Update, context: AppContext) -> None:
     tr = context.tr
     chat = update.effective_chat
@@ -316,14 +323,33 @@ def _review(
     return text, inline(rows) if rows else None
 
 
+@rule(
+    Who.MEMBER,
+    PRIVATE,
+    scoped=True,
+    why="report ids re-checked by reports.load_report; decisions by can_decide",
+    refusals=(
+        N_("Answer reports in a private chat with me, not in a group."),
+        N_("This button is no longer active."),
+        N_("This report is not one of your units'."),
+    ),
+    actions={"ok": Who.ADMIN, "ret": Who.ADMIN},
+)
 async def on_button(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     tr = context.tr
+    if update.effective_chat is None or update.effective_chat.type != "private":
+        await query.answer(
+            tr._("Answer reports in a private chat with me, not in a group."), show_alert=True
+        )
+        return
     parts = query.data.split(":")
     try:
         action, rid = parts[1], int(parts[2])
         args = [int(p) for p in parts[3:]]
+        if action in ANSWER_ACTIONS and len(args) < ANSWER_ACTIONS[action]:
+            raise IndexError(action)
     except (IndexError, ValueError):
         await query.answer(tr._("This button is no longer active."), show_alert=True)
         return
@@ -335,7 +361,7 @@ async def on_button(update: Update, context: AppContext) -> None:
             await _submit(update, context, rid)
         elif action == "ed":
             await _edit_menu(update, context, rid)
-        elif action in ("pf", "c", "y", "s", "m", "md", "e"):
+        elif action in ANSWER_ACTIONS:
             await _answer_button(update, context, action, rid, args)
         elif action in ("ok", "ret"):
             await _decide_button(update, context, action, rid)
@@ -343,6 +369,12 @@ async def on_button(update: Update, context: AppContext) -> None:
             await query.answer(tr._("This button is no longer active."), show_alert=True)
     except ReportError as exc:
         await query.answer(problem_text(tr, exc.code), show_alert=True)
+    except IndexError:
+        await query.answer(tr._("This button is no longer active."), show_alert=True)
+
+
+#: Answer buttons and how many numbers follow the report id (question index, option or yes/no).
+ANSWER_ACTIONS = {"pf": 1, "c": 2, "y": 2, "s": 1, "m": 2, "md": 1, "e": 1}
 
 
 async def _current_question(
@@ -381,7 +413,7 @@ async def _answer_button(
             )
             answered = True
         elif action == "c":
-            value, answered = question.options[args[1]].key, True
+            value, answered = _option(question, args[1]).key, True
         elif action == "y":
             value, answered = bool(args[1]), True
         elif action == "s":
@@ -401,7 +433,7 @@ async def _answer_button(
                 services.clock.now(),
             )
     if action == "m":
-        key = question.options[args[1]].key
+        key = _option(question, args[1]).key
         chosen = [k for k in chosen if k != key] if key in chosen else [*chosen, key]
         editing = state.data.get("editing") if state is not None and mine else None
         await conversation.save(
@@ -426,6 +458,13 @@ async def _answer_button(
         FlowState(FLOW, "answer", {"report_id": rid, "editing": editing_key}),
     )
     await ask(update, context, rid, editing=editing_key)
+
+
+def _option(question: Question, index: int) -> Any:
+    """The option a button names; a forged index is a stale button, not a crash."""
+    if not 0 <= index < len(question.options):
+        raise IndexError(index)
+    return question.options[index]
 
 
 async def _edit_menu(update: Update, context: AppContext, rid: int) -> None:
@@ -622,8 +661,20 @@ async def back_or_skip(update: Update, context: AppContext, state: FlowState, sk
 # --- /review: approve or return ---------------------------------------------------------------
 
 
+@rule(
+    Who.ADMIN,
+    PRIVATE,
+    why="reports submitted by units below the leader's",
+    refusals=(
+        N_("Review reports in a private chat with me."),
+        N_("Only leaders of a higher unit approve reports."),
+    ),
+)
 async def review_command(update: Update, context: AppContext) -> None:
     tr = context.tr
+    if update.effective_chat is None or update.effective_chat.type != "private":
+        await reply(update, context, tr._("Review reports in a private chat with me."))
+        return
     if not context.actor.is_admin:
         await reply(update, context, tr._("Only leaders of a higher unit approve reports."))
         return
@@ -723,6 +774,16 @@ async def on_return_comment(update: Update, context: AppContext, state: FlowStat
 # --- /status --------------------------------------------------------------------------------
 
 
+@rule(
+    Who.ADMIN,
+    ANY_CHAT,
+    scoped=True,
+    why="rounds of units the leader leads",
+    refusals=(
+        N_("Only unit leaders can see the status of a round."),
+        N_("There is no round {id} in your units. /status lists the latest."),
+    ),
+)
 async def status_command(update: Update, context: AppContext) -> None:
     tr = context.tr
     if not context.actor.is_admin:
@@ -792,10 +853,25 @@ async def _status(
     return "\n".join(lines), inline([others]) if others else None
 
 
+@rule(
+    Who.ADMIN,
+    ANY_CHAT,
+    scoped=True,
+    why="round ids re-checked like /status",
+    refusals=(
+        N_("This button is no longer active."),
+        N_("Only unit leaders can see the status of a round."),
+        N_("There is no round {id} in your units. /status lists the latest."),
+    ),
+)
 async def status_button(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
-    context.args = [query.data.split(":")[2]]
+    round_id = query.data.split(":")[2:3]
+    if not round_id or not round_id[0].isdigit():
+        await query.answer(context.tr._("This button is no longer active."), show_alert=True)
+        return
+    context.args = round_id
     await query.answer()
     await status_command(update, context)
 
@@ -803,6 +879,15 @@ async def status_button(update: Update, context: AppContext) -> None:
 # --- /round: open a round -------------------------------------------------------------------
 
 
+@rule(
+    Who.ADMIN,
+    PRIVATE,
+    why="opens a round over units the leader leads",
+    refusals=(
+        N_("Open report rounds in a private chat with me."),
+        N_("Only unit leaders can open report rounds."),
+    ),
+)
 async def round_command(update: Update, context: AppContext) -> None:
     assert update.effective_chat and update.effective_user
     tr = context.tr
@@ -834,6 +919,16 @@ async def round_command(update: Update, context: AppContext) -> None:
     )
 
 
+@rule(
+    Who.ADMIN,
+    PRIVATE,
+    scoped=True,
+    why="unit ids re-checked with Actor.can_admin",
+    refusals=(
+        N_("This button is no longer active. Start again with /round."),
+        N_("You can open rounds only for the units you lead."),
+    ),
+)
 async def round_button(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert (
@@ -843,18 +938,61 @@ async def round_button(update: Update, context: AppContext) -> None:
         and update.effective_user
     )
     tr = context.tr
-    services = context.services
     state = await _state(update, context)
     if state is None or state.flow != ROUND_FLOW or not context.actor.is_admin:
         await query.answer(
             tr._("This button is no longer active. Start again with /round."), show_alert=True
         )
         return
-    await query.answer()
     parts = query.data.split(":")
+    try:
+        await _round_step(update, context, state, parts)
+    except (IndexError, KeyError, ValueError):
+        await query.answer(
+            tr._("This button is no longer active. Start again with /round."), show_alert=True
+        )
+
+
+#: The step each /round button answers.
+ROUND_STEPS = {
+    "t": "template",
+    "p": "period",
+    "u": "unit",
+    "k": "targets",
+    "g": "org",
+    "d": "deadline",
+}
+
+
+async def _round_step(
+    update: Update, context: AppContext, state: FlowState, parts: list[str]
+) -> None:
+    """One /round button. Every id in the data is checked here: the unit must be one the leader
+    leads, since the next steps list its sub-units (names of another unit's tree otherwise)."""
+    query = update.callback_query
+    assert query is not None
+    tr = context.tr
+    services = context.services
     data = dict(state.data)
     rule = services.settings.period_rule
     today = today_local(context)
+    if len(parts) < 3 or ROUND_STEPS.get(parts[1]) != state.step:
+        raise IndexError(parts)  # a malformed button, or one of another step
+    if parts[1] == "t":
+        int(parts[2])
+    elif parts[1] == "p":
+        Period.from_key(":".join(parts[2:]))  # a forged key fails here, not three steps later
+    elif parts[1] == "d":
+        date.fromisoformat(parts[2])
+    elif parts[1] == "u":
+        async with services.db.session() as session:
+            chosen = await units_q.get(session, int(parts[2]))
+        if chosen is None or not context.actor.can_admin(chosen):
+            await query.answer(
+                tr._("You can open rounds only for the units you lead."), show_alert=True
+            )
+            return
+    await query.answer()
     if parts[1] == "t":
         async with services.db.session() as session:
             template_row = await session.get(ReportTemplate, int(parts[2]))

@@ -8,6 +8,7 @@ from telegram import Update
 
 from bot import conversation
 from bot.conversation import FlowState
+from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import esc, main_menu, reply
 from handlers.context import AppContext
 
@@ -45,6 +46,7 @@ async def resume(update: Update, context: AppContext) -> bool:
     return True
 
 
+@rule(Who.ANYONE, PRIVATE, why="typed text goes to the sender's own flow, whose steps re-check")
 async def on_private_text(update: Update, context: AppContext) -> None:
     assert update.effective_chat and update.effective_user
     state = await conversation.load(
@@ -62,6 +64,7 @@ async def on_private_text(update: Update, context: AppContext) -> None:
     )
 
 
+@rule(Who.ANYONE, PRIVATE, why="photos and files go to the sender's own flow")
 async def on_private_non_text(update: Update, context: AppContext) -> None:
     """A sticker, photo, voice note... where no step asked for one."""
     assert update.effective_chat and update.effective_user

@@ -5,8 +5,9 @@ from __future__ import annotations
 from telegram import Update
 
 from bot import conversation
-from bot.i18n import SUPPORTED, Translator
-from bot.onboarding import RedeemOutcome, redeem
+from bot.i18n import N_, SUPPORTED, Translator
+from bot.onboarding import Redeemed, RedeemOutcome, redeem
+from handlers.access_rules import ANY_CHAT, PRIVATE, Who, rule
 from handlers.activity_log import menu_log
 from handlers.commands import help_lines
 from handlers.common import (
@@ -36,7 +37,12 @@ def _intro(tr: Translator) -> str:
     )
 
 
-def _refusal(tr: Translator, outcome: RedeemOutcome) -> str:
+def _refusal(tr: Translator, result: Redeemed) -> str:
+    if result.outcome is RedeemOutcome.TOO_MANY_TRIES and result.retry_at is not None:
+        return tr._(
+            "Too many wrong invite codes. Please try again after {time}, or ask your unit's "
+            "leader to send the link again."
+        ).format(time=tr.moment(result.retry_at))
     messages = {
         RedeemOutcome.MALFORMED: tr._(
             "This link is not a valid invite. Open the whole link exactly as you received it, "
@@ -60,9 +66,15 @@ def _refusal(tr: Translator, outcome: RedeemOutcome) -> str:
             "Ask the unit's current leader for a new link."
         ),
     }
-    return messages[outcome]
+    return messages[result.outcome]
 
 
+@rule(
+    Who.ANYONE,
+    PRIVATE,
+    why="greets; joins with an invite code",
+    refusals=(N_("Write to me in a private chat: https://t.me/{bot}"),),
+)
 async def start(update: Update, context: AppContext) -> None:
     chat = update.effective_chat
     assert chat is not None
@@ -117,9 +129,10 @@ async def _start_with_code(update: Update, context: AppContext, payload: str) ->
         )
         await reply(update, context, text, reply_markup=main_menu(tr))
         return
-    await reply(update, context, _refusal(tr, result.outcome))
+    await reply(update, context, _refusal(tr, result))
 
 
+@rule(Who.ANYONE, ANY_CHAT, why="lists the commands the role allows")
 async def help_command(update: Update, context: AppContext) -> None:
     tr = context.tr
     actor = context.actor if context.has_actor else None
@@ -130,6 +143,7 @@ async def help_command(update: Update, context: AppContext) -> None:
     await reply(update, context, "\n".join(lines))
 
 
+@rule(Who.ANYONE, ANY_CHAT, why="the sender's own memberships")
 async def me(update: Update, context: AppContext) -> None:
     tr = context.tr
     actor = context.actor
@@ -152,6 +166,7 @@ async def me(update: Update, context: AppContext) -> None:
     await reply(update, context, "\n".join(lines))
 
 
+@rule(Who.ANYONE, ANY_CHAT, why="the sender's own language")
 async def language(update: Update, context: AppContext) -> None:
     tr = context.tr
     args = [a.lower() for a in context.args or []]
@@ -169,6 +184,12 @@ async def language(update: Update, context: AppContext) -> None:
     await reply(update, context, tr._("Choose your language:"), reply_markup=inline(buttons))
 
 
+@rule(
+    Who.ANYONE,
+    ANY_CHAT,
+    why="the presser's own language",
+    refusals=(N_("This button is no longer active."),),
+)
 async def language_button(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
@@ -192,6 +213,7 @@ async def _set_language(update: Update, context: AppContext, code: str) -> None:
     )
 
 
+@rule(Who.ANYONE, ANY_CHAT, why="leaves the sender's own flow")
 async def cancel(update: Update, context: AppContext) -> None:
     assert update.effective_chat and update.effective_user
     tr = context.tr
@@ -213,6 +235,7 @@ def menu_texts(translators: list[Translator]) -> dict[str, str]:
     return {tr._(label): target for tr in translators for label, target in MENU}
 
 
+@rule(Who.MEMBER, PRIVATE, why="main-menu buttons open member features")
 async def menu_button(update: Update, context: AppContext) -> None:
     tr = context.tr
     assert update.message is not None and update.message.text is not None

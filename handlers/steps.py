@@ -6,14 +6,17 @@ from telegram import Update
 
 from bot import conversation
 from handlers import activity_log, reports
+from handlers.access_rules import ANY_CHAT, Who, rule
 from handlers.common import reply
 from handlers.context import AppContext
 
 
+@rule(Who.ANYONE, ANY_CHAT, why="steps back in the sender's own flow")
 async def back_command(update: Update, context: AppContext) -> None:
     await _route(update, context, skip=False)
 
 
+@rule(Who.ANYONE, ANY_CHAT, why="skips in the sender's own flow")
 async def skip_command(update: Update, context: AppContext) -> None:
     await _route(update, context, skip=True)
 

@@ -7,15 +7,16 @@ from telegram import Update
 
 from bot import totals as totals_domain
 from bot.activities import Kind, from_milli, offered_kinds
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.parsing import money_words
 from bot.periods import Period, parse_period, period_containing
 from bot.totals import Cells, Totals, TotalsError
+from handlers.access_rules import ANY_CHAT, Who, rule
 from handlers.activity_log import show_value, today_local
 from handlers.common import esc, reply, require_member
 from handlers.context import AppContext
 from handlers.router import quote
-from storage.text import fold
+from storage.text import fold, nfc
 
 LIMIT = 3900
 BY_ORG = ("theo to chuc", "by org", "theo_to_chuc", "by_org", "to chuc", "org")
@@ -67,13 +68,25 @@ def _period(text: str, today: object, rule: str) -> Period | None:
         return None
 
 
+@rule(
+    Who.MEMBER,
+    ANY_CHAT,
+    scoped=True,
+    why="totals of a unit in the member's subtree",
+    refusals=(
+        N_(
+            "I found no unit “{text}” among yours. Try its code or part of its name, e.g. /totals quý này Cầu Bâm."
+        ),
+        N_("You can see totals only for your own unit and the units you lead."),
+    ),
+)
 async def totals_command(update: Update, context: AppContext) -> None:
     tr = context.tr
     actor = context.actor
     if not await require_member(update, context):
         return
     services = context.services
-    raw = " ".join(context.args or [])
+    raw = nfc(" ".join(context.args or []))  # also drops NUL, which PostgreSQL refuses
     rule = services.settings.period_rule
     today = today_local(context)
     async with services.db.session() as session:

@@ -177,6 +177,18 @@ class Invite(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class InviteFailure(Base):
+    """One wrong invite code (unknown or malformed) a person tried: recent rows limit guessing.
+    Kept in the database so a restart or another bot process does not reset the count."""
+
+    __tablename__ = "invite_failures"
+    __table_args__ = (Index("ix_invite_failures_person_at", "person_id", "at"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class ChatState(Base):
     """Where a user is in a multi-step flow, written at every step (survives restarts, shared by
     every bot process). ``data`` holds the flow's small working set, never domain records."""

@@ -12,4 +12,6 @@ def fold(text: str) -> str:
 
 
 def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
+    """User text as stored: NFC, and without NUL characters, which PostgreSQL text columns refuse
+    ("invalid byte sequence for encoding UTF8: 0x00") while SQLite keeps them."""
+    return unicodedata.normalize("NFC", text).replace("\x00", "")

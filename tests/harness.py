@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from types import TracebackType
+from typing import Any
 
 from bot.app import App, build_application
 from bot.clock import FakeClock
@@ -29,6 +30,9 @@ class Harness:
         self.emu = BotApiEmulator()
         self.app: App | None = None
         self.services: Services | None = None
+        #: Settings for the next ``start_bot``/``restart``. Conversations in tests send many updates
+        #: at one instant of the fake clock, so the flood limit is off unless a test turns it on.
+        self.overrides: dict[str, Any] = {"flood_burst": 0}
 
     async def __aenter__(self) -> Harness:
         await self.emu.start()
@@ -52,6 +56,7 @@ class Harness:
             bot_api_file_url=self.emu.base_file_url,
             bot_token=self.emu.token,
             outbox_interval=0,  # tests run the dispatcher themselves, at the fake clock's time
+            **self.overrides,
         )
 
     async def start_bot(self) -> None:

@@ -264,6 +264,9 @@ class BotApiEmulator:
         #: raise it for bots in other processes on a busy machine.
         self.deliver_timeout = 10.0
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        #: Every call the emulator refused, as (method, description): a test that expects the bot
+        #: to send only what Telegram accepts (markup, lengths) asserts this stays empty.
+        self.rejected: list[tuple[str, str]] = []
         self.callback_answers: list[dict[str, Any]] = []
         self.stats: dict[str, int] = {"sent": 0, "429": 0}
         self.bot_settings: dict[str, Any] = {}
@@ -662,6 +665,7 @@ class BotApiEmulator:
         try:
             result = await handler(params)
         except ApiError as exc:
+            self.rejected.append((method, exc.description))
             return self._error(exc)
         finally:
             # Every call may change what a waiter looks at (messages, answers, commands).

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Invite
+from storage.models import Invite, InviteFailure
 
 
 class InviteProblem(StrEnum):
@@ -80,3 +80,27 @@ async def claim(session: AsyncSession, invite_id: int, now: datetime) -> bool:
 
 async def revoke(session: AsyncSession, invite_id: int) -> None:
     await session.execute(update(Invite).where(Invite.id == invite_id).values(revoked=True))
+
+
+async def recent_failures(session: AsyncSession, person_id: int, since: datetime) -> list[datetime]:
+    """When the person tried a wrong code since ``since``, newest first."""
+    rows = await session.scalars(
+        select(InviteFailure.at)
+        .where(InviteFailure.person_id == person_id, InviteFailure.at > since)
+        .order_by(InviteFailure.at.desc())
+    )
+    return list(rows.all())
+
+
+async def record_failure(
+    session: AsyncSession, person_id: int, now: datetime, forget_before: datetime
+) -> None:
+    """One more wrong code (an INSERT, so concurrent attempts are all counted); rows that no
+    longer matter are dropped on the way so the table stays small."""
+    await session.execute(
+        delete(InviteFailure).where(
+            InviteFailure.person_id == person_id, InviteFailure.at <= forget_before
+        )
+    )
+    session.add(InviteFailure(person_id=person_id, at=now))
+    await session.flush()

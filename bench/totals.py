@@ -230,6 +230,13 @@ COARSE_SQL = (
     "SUM(r.value_milli), SUM(r.entries) FROM {table} r JOIN bench_span m ON m.bucket = r.bucket "
     "WHERE r.span = 'h' GROUP BY r.unit_id, m.span, m.start, r.org, r.type_key, r.measure_key"
 )
+#: The same for all organisations together (org '*').
+ALL_ORGS_SQL = (
+    "INSERT INTO {table} (unit_id, span, bucket, org, type_key, measure_key, value_milli, "
+    "entries) SELECT r.unit_id, m.span, m.start, '*', r.type_key, r.measure_key, "
+    "SUM(r.value_milli), SUM(r.entries) FROM {table} r JOIN bench_span m ON m.bucket = r.bucket "
+    "WHERE r.span = 'h' GROUP BY r.unit_id, m.span, m.start, r.type_key, r.measure_key"
+)
 
 
 def span_map() -> list[tuple[date, str, date]]:
@@ -297,6 +304,7 @@ def sqlite_sql_rollup(path: str, tree: Tree) -> None:
     con.execute(LEAF_SQL.format(bucket=SQLITE_BUCKET))
     con.execute(ROLLUP_SQL.format(table="bench_sql_rollup"))
     con.execute(COARSE_SQL.format(table="bench_sql_rollup"))
+    con.execute(ALL_ORGS_SQL.format(table="bench_sql_rollup"))
     con.close()
 
 
@@ -411,6 +419,7 @@ async def pg_sql_rollup(url: str, tree: Tree) -> None:
         await con.execute("CREATE TEMP TABLE bench_span (bucket date, span text, start date)")
         await con.copy_records_to_table("bench_span", records=span_map())
         await con.execute(COARSE_SQL.format(table="activity_rollup"))
+        await con.execute(ALL_ORGS_SQL.format(table="activity_rollup"))
         await con.execute("ANALYZE activity_rollup")
     finally:
         await con.close()
@@ -496,7 +505,7 @@ async def scanned(db: Database, node: Unit, period: Period) -> tuple[int, int]:
         rolled = await s.scalar(
             select(func.count()).where(
                 ActivityRollup.unit_id.in_(ids),
-                rollup_q._spans_clause(rollup_q.cover(period.start, period.end)),
+                rollup_q._spans_clause(rollup_q.cover(period.start, period.end), all_orgs=True),
             )
         )
     return int(raw or 0), int(rolled or 0)

@@ -22,6 +22,9 @@ from storage.models import Activity, ActivityRollup, ActivityValue, Unit
 from storage.queries.upsert import insert_for
 
 HALF = "h"
+#: The organisation of the rows that sum every organisation, kept for quarters and years only: a
+#: Front committee's long-period totals (all organisations of its area) read one row per cell.
+ALL_ORGS = "*"
 #: Coarse spans and their length in months.
 COARSE = (("y", 12), ("q", 3))
 
@@ -107,7 +110,7 @@ async def apply(
             "unit_id": unit_id,
             "span": span,
             "bucket": bucket,
-            "org": unit.org,
+            "org": org,
             "type_key": type_key,
             "measure_key": measure_key,
             "value_milli": sign * value,
@@ -115,6 +118,7 @@ async def apply(
         }
         for unit_id in ancestors(unit)
         for span, bucket in spans_of(day)
+        for org in ((unit.org,) if span == HALF else (unit.org, ALL_ORGS))
         for measure_key, value in values_milli.items()
     ]
     if rows:
@@ -163,7 +167,10 @@ async def totals(
         ActivityRollup.measure_key,
         func.sum(ActivityRollup.value_milli),
         *([ActivityRollup.org] if by_org else []),
-    ).where(ActivityRollup.unit_id.in_(unit_ids), _spans_clause(cover(start, end)))
+    ).where(
+        ActivityRollup.unit_id.in_(unit_ids),
+        _spans_clause(cover(start, end), all_orgs=org is None and not by_org),
+    )
     if org is not None:
         stmt = stmt.where(ActivityRollup.org == org)
     if type_key is not None:
@@ -178,13 +185,22 @@ async def totals(
     return result
 
 
-def _spans_clause(spans: list[tuple[str, date]]) -> Any:
+def _spans_clause(spans: list[tuple[str, date]], *, all_orgs: bool) -> Any:
+    """Rows of these spans: for every organisation together (``all_orgs``), the quarter and year
+    rows marked ``ALL_ORGS`` and the half-month rows of each organisation; otherwise the rows of
+    each organisation only."""
     by_span: dict[str, list[date]] = {}
     for span, bucket in spans:
         by_span.setdefault(span, []).append(bucket)
     return or_(
         *(
-            and_(ActivityRollup.span == span, ActivityRollup.bucket.in_(buckets))
+            and_(
+                ActivityRollup.span == span,
+                ActivityRollup.bucket.in_(buckets),
+                ActivityRollup.org == ALL_ORGS
+                if all_orgs and span != HALF
+                else ActivityRollup.org != ALL_ORGS,
+            )
             for span, buckets in by_span.items()
         )
     )
@@ -230,14 +246,16 @@ async def rebuild(session: AsyncSession) -> int:
 def coarse_sums(
     halves: dict[tuple[int, str, date, str, str, str], list[int]],
 ) -> dict[tuple[int, str, date, str, str, str], list[int]]:
-    """Quarter and year rows from half-month rows: each half-month lies in exactly one span of
-    each kind and alignment."""
+    """Quarter and year rows, per organisation and for all organisations, from half-month rows:
+    each half-month lies in exactly one span of each kind and alignment."""
     result: dict[tuple[int, str, date, str, str, str], list[int]] = {}
     for (unit_id, _half, bucket, org, type_key, measure_key), (value, entries) in halves.items():
         for span, start in spans_of(bucket)[1:]:
-            cell = result.setdefault((unit_id, span, start, org, type_key, measure_key), [0, 0])
-            cell[0] += value
-            cell[1] += entries
+            for key_org in (org, ALL_ORGS):
+                key = (unit_id, span, start, key_org, type_key, measure_key)
+                cell = result.setdefault(key, [0, 0])
+                cell[0] += value
+                cell[1] += entries
     return result
 
 

@@ -50,9 +50,25 @@ async def independent(
 async def from_rollup(
     db: Database, unit: Unit, start: date, end: date
 ) -> dict[tuple[str, str], int]:
+    """The rollup's total, read three ways that must agree: all organisations at once (the "*"
+    rows of quarters and years), broken down by organisation, and organisation by organisation."""
     async with db.session() as session:
         sums = await rollup_q.totals(session, [unit.id], start, end)
-    return {(t, m): v for (_u, _o, t, m), v in sums.items() if v}
+        by_org = await rollup_q.totals(session, [unit.id], start, end, by_org=True)
+        orgs = {o for (_u, o, _t, _m) in by_org}
+        one_by_one = [await rollup_q.totals(session, [unit.id], start, end, org=o) for o in orgs]
+    total = {(t, m): v for (_u, _o, t, m), v in sums.items() if v}
+    collapsed: dict[tuple[str, str], int] = {}
+    for (_u, _o, t, m), v in by_org.items():
+        collapsed[(t, m)] = collapsed.get((t, m), 0) + v
+    assert "*" not in orgs
+    assert {k: v for k, v in collapsed.items() if v} == total
+    separately: dict[tuple[str, str], int] = {}
+    for part in one_by_one:
+        for (_u, _o, t, m), v in part.items():
+            separately[(t, m)] = separately.get((t, m), 0) + v
+    assert {k: v for k, v in separately.items() if v} == total
+    return total
 
 
 async def test_rollup_follows_every_write(db: Database, clock: FakeClock) -> None:

@@ -5,7 +5,8 @@ Revises: 9ce2fe030799
 Create Date: 2026-11-22 02:10:00
 
 The rollup is derived data: the half-month rows are kept as they are and the quarter and year rows
-are computed from them here (each half-month lies in exactly one span of each kind and alignment).
+(per organisation, and for all organisations as org "*") are computed from them here (each
+half-month lies in exactly one span of each kind and alignment).
 """
 from datetime import date, timedelta
 from typing import Sequence, Union
@@ -83,10 +84,11 @@ def upgrade() -> None:
     coarse: dict[tuple, list[int]] = {}
     for row in halves:
         for span, start in _coarse(row["bucket"]):
-            key = (row["unit_id"], span, start, row["org"], row["type_key"], row["measure_key"])
-            cell = coarse.setdefault(key, [0, 0])
-            cell[0] += row["value_milli"]
-            cell[1] += row["entries"]
+            for org in (row["org"], "*"):  # each organisation, and all of them together
+                key = (row["unit_id"], span, start, org, row["type_key"], row["measure_key"])
+                cell = coarse.setdefault(key, [0, 0])
+                cell[0] += row["value_milli"]
+                cell[1] += row["entries"]
     rows = [{**row, "span": "h"} for row in halves] + [
         dict(zip(("unit_id", "span", "bucket", "org", "type_key", "measure_key"), key),
              value_milli=value, entries=entries)

@@ -31,7 +31,7 @@ from bot import digests
 from bot import meetings as meetings_domain
 from bot import reports as reports_domain
 from bot.logging_setup import install_redaction
-from bot.notifications import Dispatcher
+from bot.notifications import Dispatcher, Pace
 from bot.services import Services
 from handlers import (
     activity_log,
@@ -182,9 +182,13 @@ async def _post_init(app: App) -> None:
                 scope=scope,
                 language_code=language or None,
             )
-    dispatcher = Dispatcher(services.db, services.clock, TelegramSender(app.bot), Notices(services))
-    app.bot_data["dispatcher"] = dispatcher
     interval = services.settings.outbox_interval
+    # The background job keeps Telegram's limits in real time; tests (interval 0) drive rounds.
+    pace = Pace(round_seconds=interval * 0.8) if interval > 0 else None
+    dispatcher = Dispatcher(
+        services.db, services.clock, TelegramSender(app.bot), Notices(services), pace=pace
+    )
+    app.bot_data["dispatcher"] = dispatcher
     if interval > 0 and app.job_queue is not None:
         app.job_queue.run_repeating(_dispatch, interval=interval, first=interval, name="outbox")
         app.job_queue.run_repeating(_plan_reminders, interval=60, first=5, name="reminders")

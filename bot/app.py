@@ -4,7 +4,7 @@ registers every handler, in commented groups (after the PTB rules-bot's layout).
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from telegram import (
     BotCommand,
@@ -190,7 +190,7 @@ async def _post_init(app: App) -> None:
     )
     app.bot_data["dispatcher"] = dispatcher
     if interval > 0 and app.job_queue is not None:
-        app.job_queue.run_repeating(_dispatch, interval=interval, first=interval, name="outbox")
+        app.job_queue.run_once(_dispatch, when=interval, name="outbox")
         app.job_queue.run_repeating(_plan_reminders, interval=60, first=5, name="reminders")
     log.info("bot @%s ready", me.username)
 
@@ -217,6 +217,15 @@ async def plan_reminders(services: Services) -> int:
 
 
 async def _dispatch(context: AppContext) -> None:
-    """The outbox job: send what is due (the dispatcher records every outcome itself)."""
+    """The outbox job: send what is due (the dispatcher records every outcome itself), then come
+    back at once if rows were left due, else after the interval. Each run schedules the next, so
+    a long fan-out never overlaps itself."""
     dispatcher: Dispatcher = context.application.bot_data["dispatcher"]
-    await dispatcher.run_once()
+    interval = context.application.bot_data["services"].settings.outbox_interval
+    busy = False
+    try:
+        busy = (await dispatcher.run_once()).more
+    finally:
+        queue = cast(App, context.application).job_queue
+        if queue is not None:
+            queue.run_once(_dispatch, when=0 if busy else interval, name="outbox")

@@ -162,6 +162,8 @@ class DispatchReport:
     failed: int = 0
     skipped: int = 0
     errors: list[str] = field(default_factory=list)
+    #: The round ended with rows still due (its time was up): run the next one at once.
+    more: bool = False
 
 
 class Dispatcher:
@@ -212,11 +214,13 @@ class Dispatcher:
                 rows = await self._claim(room, served | self._rested())
                 served.update(row[1] for row in rows)
                 running.update(asyncio.create_task(self._send_one(report, *r)) for r in rows)
+                full = len(rows) == room
                 more = (
                     self.pace is not None
-                    and len(rows) == room
+                    and full
                     and self._time() - started < self.pace.round_seconds
                 )
+                report.more = full
             if not running:
                 return report
             done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)

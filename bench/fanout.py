@@ -22,8 +22,10 @@ Each phase:
    429 with ``retry_after`` otherwise) and the chats as supergroups the bot belongs to;
 3. runs ``python -m bot run`` (= ``phoihop run``: long polling, the app's JobQueue runs the outbox
    every second with the real clock) as a subprocess against it (``PHOIHOP_BOT_API_URL``);
-4. ``*-kill``: once ``--kill-at`` of the chats have their digest, SIGKILLs the bot and starts it
-   again at once;
+4. ``*-kill``: once ``--kill-at`` of the chats have their digest (seen by polling every 50 ms),
+   SIGKILLs the bot and starts it again at once; ``*-killsend``: SIGKILLs it from inside the
+   emulator at the moment that message is stored, before the bot gets the answer (the hard
+   case: sent, never marked sent), and starts it again;
 5. waits until the outbox has no pending or claimed row, stops the bot (SIGTERM) and counts, per
    chat, the messages the emulator stored.
 
@@ -95,12 +97,18 @@ class CountingEmulator(BotApiEmulator):
         self.stamps: list[float] = []
         self.per_chat: Counter[int] = Counter()
         self.kinds: Counter[str] = Counter()
+        #: (message count, pid): SIGKILL the bot the moment that message is stored, before the
+        #: bot gets the answer — the message is sent but the bot never learns it.
+        self.kill_in_send: tuple[int, int] | None = None
 
     def _new_bot_message(self, chat: ChatInfo, body: dict[str, Any], **kwargs: Any) -> Any:
         message = super()._new_bot_message(chat, body, **kwargs)
         self.stamps.append(time.monotonic())
         self.per_chat[chat.id] += 1
         self.kinds[str(kwargs.get("kind"))] += 1
+        if self.kill_in_send is not None and len(self.stamps) == self.kill_in_send[0]:
+            os.kill(self.kill_in_send[1], signal.SIGKILL)
+            self.kill_in_send = None
         return message
 
 
@@ -218,7 +226,7 @@ def rates(stamps: list[float]) -> tuple[float, float, float]:
 async def run_phase(
     phase: str, db: Database, url: str, chat_ids: list[int], args: argparse.Namespace, work: Path
 ) -> PhaseResult:
-    kind = phase.removesuffix("-kill")
+    kind, _, killing = phase.partition("-")
     queued = await plan(db, kind)
     emu = CountingEmulator(enforce_limits=True)
     await emu.start()
@@ -232,19 +240,23 @@ async def run_phase(
     profile = work / f"bot-{phase}.prof" if args.profile else None
     bot = start_bot(emu, url, work, log, profile)
     kill: dict[str, Any] = {}
+    kill_at = int(args.kill_at * len(chat_ids))
+    if killing == "killsend":
+        emu.kill_in_send = (kill_at, bot.pid)
     deadline = started + args.timeout
     try:
         while time.monotonic() < deadline:
             await asyncio.sleep(0.05)
             delivered = len(emu.per_chat)
-            if phase.endswith("-kill") and not kill and delivered >= args.kill_at * len(chat_ids):
+            if killing == "kill" and not kill and delivered >= kill_at:
                 bot.send_signal(signal.SIGKILL)
+            if killing and not kill and bot.poll() is not None:
                 bot.wait()
-                at_kill = len(emu.stamps)
                 statuses, _ = await outbox_counts(db)
                 kill = {
-                    "messages_before_kill": at_kill,
-                    "outbox_at_kill": statuses,
+                    "how": "inside a send" if killing == "killsend" else "between polls",
+                    "messages_before_kill": len(emu.stamps),
+                    "outbox_after_kill": statuses,
                     "seconds_after_start": round(time.monotonic() - started, 1),
                 }
                 bot = start_bot(emu, url, work, log)
@@ -343,7 +355,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--chats", type=int, default=2000)
     p.add_argument("--communes", type=int, default=100)
     p.add_argument("--areas", type=int, default=10)
-    p.add_argument("--phases", default="text,text-kill,chart")
+    p.add_argument("--phases", default="text,text-kill,text-killsend,chart")
     p.add_argument("--kill-at", type=float, default=0.5, help="share of chats served, then kill")
     p.add_argument("--timeout", type=float, default=900, help="seconds per phase")
     p.add_argument("--out", type=Path, help="write the results as JSON")
@@ -351,8 +363,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--profile", action="store_true", help="cProfile the bot into the workdir")
     args = p.parse_args(argv)
     for phase in args.phases.split(","):
-        if phase.removesuffix("-kill") not in PLAN_AT:
-            p.error(f"unknown phase {phase!r}: text, text-kill, chart, chart-kill")
+        kind, _, killing = phase.partition("-")
+        if kind not in PLAN_AT or killing not in ("", "kill", "killsend"):
+            p.error(f"unknown phase {phase!r}: text or chart, optionally -kill or -killsend")
     return args
 
 

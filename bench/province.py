@@ -26,6 +26,8 @@ from storage.queries import rollup as rollup_q  # noqa: E402
 from storage.queries import units as units_q  # noqa: E402
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+#: Entries inserted per executemany (the generator never holds all of them).
+CHUNK = 50_000
 MEMBER_ORGS = ("phu_nu", "thanh_nien", "nong_dan", "cuu_chien_binh", "cong_doan")
 NOTES = (
     "Họp dân tại nhà văn hóa thôn",
@@ -129,7 +131,9 @@ def load_entries(
     con.execute("PRAGMA synchronous=OFF")
     con.execute("BEGIN")
     start = con.execute("SELECT coalesce(max(id), 0) FROM activities").fetchone()[0]
-    entries, values = [], []
+    entries: list[tuple[object, ...]] = []
+    values: list[tuple[object, ...]] = []
+    total = 0
     for i in range(start + 1, start + rows + 1):
         unit_id, _org = leaves[rng.randrange(len(leaves))]
         type_key, measures = kinds[rng.randrange(len(kinds))]
@@ -139,6 +143,18 @@ def load_entries(
         entries.append((i, unit_id, person, type_key, day, note, stamp, stamp))
         for m in measures:
             values.append((i, m, rng.randint(1, 200) * 1000))
+        if len(entries) == CHUNK or i == start + rows:
+            total += _insert(con, entries, values)
+            entries, values = [], []
+    con.execute("COMMIT")
+    con.execute("ANALYZE")
+    con.close()
+    return total
+
+
+def _insert(
+    con: sqlite3.Connection, entries: list[tuple[object, ...]], values: list[tuple[object, ...]]
+) -> int:
     con.executemany(
         "INSERT INTO activities (id, unit_id, person_id, type_key, occurred_on, note, source, "
         "created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, 'bench', ?, ?, 1)",
@@ -148,9 +164,6 @@ def load_entries(
         "INSERT INTO activity_values (activity_id, measure_key, value_milli) VALUES (?, ?, ?)",
         values,
     )
-    con.execute("COMMIT")
-    con.execute("ANALYZE")
-    con.close()
     return len(values)
 
 

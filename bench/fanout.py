@@ -25,7 +25,8 @@ Each phase:
 4. ``*-kill``: once ``--kill-at`` of the chats have their digest (seen by polling every 50 ms),
    SIGKILLs the bot and starts it again at once; ``*-killsend``: SIGKILLs it from inside the
    emulator at the moment that message is stored, before the bot gets the answer (the hard
-   case: sent, never marked sent), and starts it again;
+   case: sent, never marked sent), and starts it again; ``*-term``: SIGTERM instead (a graceful
+   stop, as a deploy does), then starts it again;
 5. waits until the outbox has no pending or claimed row, stops the bot (SIGTERM) and counts, per
    chat, the messages the emulator stored.
 
@@ -241,6 +242,7 @@ async def run_phase(
     bot = start_bot(emu, url, work, log, profile)
     kill: dict[str, Any] = {}
     kill_at = int(args.kill_at * len(chat_ids))
+    signalled = False
     if killing == "killsend":
         emu.kill_in_send = (kill_at, bot.pid)
     deadline = started + args.timeout
@@ -248,13 +250,18 @@ async def run_phase(
         while time.monotonic() < deadline:
             await asyncio.sleep(0.05)
             delivered = len(emu.per_chat)
-            if killing == "kill" and not kill and delivered >= kill_at:
-                bot.send_signal(signal.SIGKILL)
+            if killing in ("kill", "term") and not signalled and delivered >= kill_at:
+                bot.send_signal(signal.SIGKILL if killing == "kill" else signal.SIGTERM)
+                signalled = True
             if killing and not kill and bot.poll() is not None:
                 bot.wait()
                 statuses, _ = await outbox_counts(db)
                 kill = {
-                    "how": "inside a send" if killing == "killsend" else "between polls",
+                    "how": {
+                        "killsend": "SIGKILL inside a send",
+                        "kill": "SIGKILL between polls",
+                        "term": "SIGTERM (graceful stop)",
+                    }[killing],
                     "messages_before_kill": len(emu.stamps),
                     "outbox_after_kill": statuses,
                     "seconds_after_start": round(time.monotonic() - started, 1),
@@ -355,7 +362,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--chats", type=int, default=2000)
     p.add_argument("--communes", type=int, default=100)
     p.add_argument("--areas", type=int, default=10)
-    p.add_argument("--phases", default="text,text-kill,text-killsend,chart")
+    p.add_argument("--phases", default="text,text-term,text-kill,text-killsend,chart")
     p.add_argument("--kill-at", type=float, default=0.5, help="share of chats served, then kill")
     p.add_argument("--timeout", type=float, default=900, help="seconds per phase")
     p.add_argument("--out", type=Path, help="write the results as JSON")
@@ -364,8 +371,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     for phase in args.phases.split(","):
         kind, _, killing = phase.partition("-")
-        if kind not in PLAN_AT or killing not in ("", "kill", "killsend"):
-            p.error(f"unknown phase {phase!r}: text or chart, optionally -kill or -killsend")
+        if kind not in PLAN_AT or killing not in ("", "kill", "killsend", "term"):
+            p.error(f"unknown phase {phase!r}: text or chart, optionally -kill, -killsend, -term")
     return args
 
 

@@ -226,6 +226,8 @@ async def _dispatch(context: AppContext) -> None:
     try:
         busy = (await dispatcher.run_once()).more
     finally:
-        queue = cast(App, context.application).job_queue
-        if queue is not None:
-            queue.run_once(_dispatch, when=0 if busy else interval, name="outbox")
+        app = cast(App, context.application)
+        # Stopping (SIGTERM): PTB waits for this run, which records every send it made; then no
+        # next run, so nothing is left claimed and a restart neither loses nor repeats a notice.
+        if app.running and app.job_queue is not None:
+            app.job_queue.run_once(_dispatch, when=0 if busy else interval, name="outbox")

@@ -273,7 +273,7 @@ async def test_paced_rounds_stay_under_thirty_a_second(harness: Harness) -> None
     h, fake = harness, FakeTime()
     for uid in range(5001, 5041):
         await queue(h, uid, 1)
-    dispatcher, sender = paced(h, fake, round_seconds=10)
+    dispatcher, sender = paced(h, fake, round_seconds=10, per_second=30)
     report = await dispatcher.run_once()  # one round claims again until nothing is due
     assert report.sent == 40 and sorted(c for c, _ in sender.sent) == list(range(5001, 5041))
     times = sorted(t for _, t in sender.sent)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from telegram import (
     BotCommand,
@@ -34,7 +34,7 @@ from bot import reports as reports_domain
 from bot.api_retry import PatientLimiter
 from bot.flood import FloodGate
 from bot.logging_setup import install_redaction
-from bot.notifications import Dispatcher
+from bot.notifications import Dispatcher, Pace
 from bot.scheduler import JobSpec, Scheduler, worker_id
 from bot.services import Services
 from handlers import (
@@ -214,6 +214,9 @@ async def _post_init(app: App) -> None:
                 scope=scope,
                 language_code=language or None,
             )
+    interval = services.settings.outbox_interval
+    # The background job keeps Telegram's limits in real time; tests (interval 0) drive rounds.
+    pace = Pace(round_seconds=interval * 0.8) if interval > 0 else None
     dispatcher = Dispatcher(
         services.db,
         services.clock,
@@ -221,16 +224,16 @@ async def _post_init(app: App) -> None:
         Notices(services),
         lease=timedelta(seconds=services.settings.outbox_lease),
         worker=worker_id(),
+        pace=pace,
     )
     app.bot_data["dispatcher"] = dispatcher
-    interval = services.settings.outbox_interval
     if interval > 0 and app.job_queue is not None:
         # Exactly one process of a deployment runs these (bot/scheduler.py).
         scheduler = Scheduler(
             app.job_queue,
             LeaderLock(services.db, name=f"phoihop scheduler {worker_id()}"),
             [
-                JobSpec("outbox", _dispatch, interval=interval, first=interval),
+                JobSpec("outbox", _dispatch, interval=interval, first=interval, repeat=False),
                 JobSpec("reminders", _plan_reminders, interval=60, first=5),
                 JobSpec("prune-updates", _prune_updates, interval=3600, first=60),
             ],
@@ -275,6 +278,19 @@ async def prune_updates(services: Services) -> int:
 
 
 async def _dispatch(context: AppContext) -> None:
-    """The outbox job: send what is due (the dispatcher records every outcome itself)."""
+    """The outbox job: send what is due (the dispatcher records every outcome itself), then come
+    back at once if rows were left due, else after the interval. Each run schedules the next, so
+    a long fan-out never overlaps itself."""
     dispatcher: Dispatcher = context.application.bot_data["dispatcher"]
-    await dispatcher.run_once()
+    interval = context.application.bot_data["services"].settings.outbox_interval
+    busy = False
+    try:
+        busy = (await dispatcher.run_once()).more
+    finally:
+        app = cast(App, context.application)
+        # Stopping (SIGTERM): PTB waits for this run, which records every send it made; then no
+        # next run, so nothing is left claimed and a restart neither loses nor repeats a notice.
+        # The scheduler schedules the next run only while this process still leads.
+        scheduler: Scheduler | None = app.bot_data.get("scheduler")
+        if app.running and scheduler is not None:
+            scheduler.reschedule("outbox", 0 if busy else interval)

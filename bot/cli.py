@@ -11,6 +11,7 @@ import asyncio
 import json
 import sqlite3
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, time
 from pathlib import Path
@@ -21,18 +22,19 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import reports
+from bot.access import Actor, Role
 from bot.catalog import DEFAULT_CATALOG, CatalogError, load_catalog, parse_catalog
 from bot.clock import SystemClock
 from bot.logging_setup import install_redaction, redact
 from bot.onboarding import INVITE_ROLES, MAX_USES, create_invite, invite_link, parse_duration
-from bot.periods import parse_period
+from bot.periods import parse_period, period_containing
 from bot.schema import prepare_database
 from bot.settings import Settings, SettingsError, load_settings
 from bot.templates import TemplateError, load_template_file
 from bot.units import ImportFailed, import_areas, import_csv
 from storage import migrate
 from storage.db import Database, DatabaseConfigError, safe_url
-from storage.models import Unit
+from storage.models import Person, Unit
 from storage.queries import people as people_q
 from storage.queries import units as units_q
 from storage.queries.units import UnitError
@@ -154,6 +156,19 @@ def build_parser() -> argparse.ArgumentParser:
     ropen.set_defaults(handler=_cmd(_rounds_open))
     rlist = rounds.add_parser("list", help="rounds and their completeness")
     rlist.set_defaults(handler=_cmd(_rounds_list))
+
+    export = sub.add_parser(
+        "export", help="an .xlsx of a unit's subtree for a period (the same workbook as /export)"
+    )
+    export.add_argument("--unit", required=True, help="unit code; its whole subtree is exported")
+    export.add_argument(
+        "--period",
+        help="e.g. 'quý 3/2026', 'tháng 11', 'Q4 2026', 'năm 2026' (default: this month)",
+    )
+    export.add_argument(
+        "--out", type=Path, help="where to write (default: phoihop-<unit>-<period>.xlsx here)"
+    )
+    export.set_defaults(handler=_cmd(_export))
 
     rollup = sub.add_parser("rollup", help="pre-aggregated totals").add_subparsers(metavar="ACTION")
     rrebuild = rollup.add_parser(
@@ -350,6 +365,79 @@ async def _rounds_list(args: argparse.Namespace, settings: Settings, db: Databas
                 f"#{row.id}  {info.template.key}  {info.period.label('en')}  {info.unit.code}  {done}/{len(states)} submitted"
             )
     return 0
+
+
+async def _export(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    """The operator's /export: an owner's view of the unit, written next to the final path and
+    renamed into place, so a failed run leaves no half-written workbook."""
+    from bot.export import build_export, filename_for
+
+    clock = SystemClock()
+    today = clock.now().astimezone(settings.tz).date()
+    try:
+        period = (
+            parse_period(args.period, today, settings.period_rule)
+            if args.period
+            else period_containing(today, "month", settings.period_rule)
+        )
+    except ValueError as exc:
+        raise CliError(
+            f"cannot read the period {args.period!r}: {exc} (e.g. 'quý 3/2026', 'tháng 11', 'Q4 2026')"
+        ) from None
+    async with db.session() as session:
+        unit = await _unit(session, args.unit)
+        out: Path = args.out or Path(filename_for(unit, period))
+        part = _part_file(out)
+        try:
+            summary = await build_export(
+                session,
+                operator_actor(unit),
+                unit,
+                period,
+                str(part),
+                locale=settings.default_locale,
+                tz=settings.tz,
+            )
+            _put_in_place(part, out)
+        finally:
+            _discard(part)
+    print(
+        f"{summary.unit.name} ({summary.unit.code}), {period.label('en')} "
+        f"({period.start:%d/%m/%Y}–{period.end:%d/%m/%Y}): {summary.entries} entries, "
+        f"{summary.answers} report answers, {summary.attendees} meeting replies"
+    )
+    print(out)
+    return 0
+
+
+def _part_file(out: Path) -> Path:
+    """An empty file beside ``out`` (same file system, so the final rename is atomic)."""
+    if not out.parent.is_dir():
+        raise CliError(f"cannot write {out}: folder {out.parent} does not exist")
+    try:
+        with tempfile.NamedTemporaryFile(
+            dir=out.parent, prefix=f".{out.name}.", suffix=".part", delete=False
+        ) as handle:
+            return Path(handle.name)
+    except OSError as exc:
+        raise CliError(f"cannot write {out}: {exc.strerror or exc}") from None
+
+
+def _put_in_place(part: Path, out: Path) -> None:
+    try:
+        part.replace(out)
+    except OSError as exc:
+        raise CliError(f"cannot write {out}: {exc.strerror or exc}") from None
+
+
+def _discard(part: Path) -> None:
+    part.unlink(missing_ok=True)
+
+
+def operator_actor(unit: Unit) -> Actor:
+    """Operators run the server: they see every unit, like the owner. Nothing is written as them."""
+    person = Person(id=0, telegram_id=0, first_name="phoihop")
+    return Actor(person=person, roles=[Role(unit=unit, role="owner", scope=units_q.EVERYTHING)])
 
 
 async def _rollup_rebuild(args: argparse.Namespace, settings: Settings, db: Database) -> int:

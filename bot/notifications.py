@@ -7,13 +7,26 @@ Each outcome is recorded in its own short transaction; no transaction is held ac
 call. Failures are classified by the sender, so this module knows nothing of Telegram:
 ``RetryLater`` (429: wait as told), ``Transient`` (network: back off), ``ChatUnavailable``
 (blocked, kicked, not found: stop writing), ``ChatMoved`` (group → supergroup), ``Rejected``.
+
+Telegram's flood limits (``Pace``): a token bucket keeps all sends under 30 a second, a chat that
+just got a message rests (1 s for a person, 3 s for a group: 20 a minute) and is not claimed until
+then, and several chats are served at once so that one slow render or upload does not hold back
+the others. A 429 that gets through anyway reschedules the row as told; nothing is dropped.
+
+Delivery is at least once. A row is claimed with a lease; a worker that dies loses its claims
+when the lease runs out and another worker sends them. The one case that can double a message is
+a worker killed after Telegram accepted the message and before ``mark_sent`` committed: the Bot
+API offers no way to ask whether a message went out, so the row is sent again (see
+docs/bench-fanout.md for how often that happens when the bot is killed mid-fan-out).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -94,6 +107,57 @@ async def enqueue(
     )
 
 
+@dataclass(frozen=True)
+class Pace:
+    """Telegram's flood limits, as the dispatcher keeps them (see the module docstring)."""
+
+    #: Messages a second over all chats, and the burst allowed after a quiet spell. A hair under
+    #: Telegram's 30: at exactly 30 the server's bucket is empty in steady state, so the jitter
+    #: of in-flight requests turns into 429s (measured: 9 in 2,000 sends, each pausing every
+    #: request of the bot for a second); 29 leaves it a token a second of slack, and room for
+    #: replies to people.
+    per_second: float = 29.0
+    burst: int = 30
+    #: Seconds between two messages to one person, and to one group (20 a minute).
+    private_gap: float = 1.0
+    group_gap: float = 3.0
+    #: Notices rendered and sent at the same time (each to a different chat).
+    concurrency: int = 8
+    #: A round claims again while rows are due, for this long (then the next job run goes on).
+    round_seconds: float = 0.8
+
+
+class TokenBucket:
+    """``rate`` tokens a second up to ``capacity``; ``acquire`` waits for one, first come first
+    served. Time and sleep are injectable so tests need not wait."""
+
+    def __init__(
+        self,
+        rate: float,
+        capacity: float,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self.rate, self.capacity = rate, capacity
+        self._time, self._sleep = monotonic, sleep
+        self._tokens, self._updated = capacity, monotonic()
+        self._lock = asyncio.Lock()
+
+    def _refill(self) -> None:
+        now = self._time()
+        self._tokens = min(self.capacity, self._tokens + (now - self._updated) * self.rate)
+        self._updated = now
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            self._refill()
+            while self._tokens < 1 - 1e-9:  # float slack: a sleep of the exact wait must do
+                await self._sleep((1 - self._tokens) / self.rate)
+                self._refill()
+            self._tokens = max(self._tokens - 1, 0.0)
+
+
 @dataclass
 class DispatchReport:
     sent: int = 0
@@ -102,6 +166,8 @@ class DispatchReport:
     failed: int = 0
     skipped: int = 0
     errors: list[str] = field(default_factory=list)
+    #: The round ended with rows still due (its time was up): run the next one at once.
+    more: bool = False
 
 
 class Dispatcher:
@@ -118,30 +184,89 @@ class Dispatcher:
         lease: timedelta = timedelta(minutes=2),
         max_attempts: int = 8,
         worker: str | None = None,
+        pace: Pace | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
+        """Without ``pace`` (tests driving a fake clock) a round is one claim of at most one row
+        per chat, sent at once; with it, rounds keep Telegram's limits in real time."""
         self.db, self.clock, self.sender, self.renderer = db, clock, sender, renderer
         self.batch, self.lease, self.max_attempts = batch, lease, max_attempts
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
+        self.pace = pace
+        self._time = monotonic
+        self._bucket = (
+            TokenBucket(pace.per_second, pace.burst, monotonic=monotonic, sleep=sleep)
+            if pace
+            else None
+        )
+        self._slots = asyncio.Semaphore(pace.concurrency if pace else batch)
+        #: chat id -> monotonic time before which it gets nothing more (its last send + gap).
+        self._resting: dict[int, float] = {}
 
     async def run_once(self) -> DispatchReport:
+        """One round: claim due rows (one per chat) and deliver them concurrently; with a pace,
+        claim again as the round's sends finish, until nothing is due or the round is over."""
         report = DispatchReport()
-        now = self.clock.now()
+        started = self._time()
+        served: set[int] = set()
+        running: set[asyncio.Task[None]] = set()
+        more = True
+        while True:
+            room = self.batch - len(running)
+            if more and room > self.batch // 2:
+                rows = await self._claim(room, served | self._rested())
+                served.update(row[1] for row in rows)
+                running.update(asyncio.create_task(self._send_one(report, *r)) for r in rows)
+                full = len(rows) == room
+                more = (
+                    self.pace is not None
+                    and full
+                    and self._time() - started < self.pace.round_seconds
+                )
+                report.more = full
+            if not running:
+                return report
+            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()  # _deliver records every failure itself; anything else is a bug
+
+    async def _claim(
+        self, limit: int, skip: set[int]
+    ) -> list[tuple[int, int, str, dict[str, Any], int]]:
         async with self.db.session() as session:
-            rows = [
-                (
-                    r.id,
-                    r.chat_id,
-                    r.kind,
-                    dict(r.params),
-                    r.attempts,
-                )  # already counted by the claim
+            return [
+                (r.id, r.chat_id, r.kind, dict(r.params), r.attempts)  # attempts: claim counted
                 for r in await outbox_q.claim(
-                    session, now, limit=self.batch, worker=self.worker, lease=self.lease
+                    session,
+                    self.clock.now(),
+                    limit=limit,
+                    worker=self.worker,
+                    lease=self.lease,
+                    skip_chats=skip,
                 )
             ]
-        for row_id, chat_id, kind, params, attempts in rows:
+
+    def _rested(self) -> set[int]:
+        """Chats still resting after their last message; forgets those that have rested."""
+        now = self._time()
+        self._resting = {chat: until for chat, until in self._resting.items() if until > now}
+        return set(self._resting)
+
+    async def _send_one(
+        self,
+        report: DispatchReport,
+        row_id: int,
+        chat_id: int,
+        kind: str,
+        params: dict[str, Any],
+        attempts: int,
+    ) -> None:
+        async with self._slots:
             await self._deliver(report, row_id, chat_id, kind, params, attempts)
-        return report
+        if self.pace is not None:
+            gap = self.pace.group_gap if chat_id < 0 else self.pace.private_gap
+            self._resting[chat_id] = self._time() + gap
 
     async def _deliver(
         self,
@@ -159,6 +284,8 @@ class Dispatcher:
                     await outbox_q.give_up(session, row_id, "skipped", "no longer relevant")
                 report.skipped += 1
                 return
+            if self._bucket is not None:
+                await self._bucket.acquire()
             message_id = await self.sender.send(chat_id, notice)
         except RetryLater as exc:
             await self._retry(

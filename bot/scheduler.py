@@ -38,6 +38,9 @@ class JobSpec:
     callback: Callable[[Any], Coroutine[Any, Any, None]]
     interval: float
     first: float
+    #: False: the job runs once and schedules its own next run with ``Scheduler.reschedule`` (the
+    #: outbox comes back at once while rows are due, and a long fan-out never overlaps itself).
+    repeat: bool = True
 
 
 class Scheduler:
@@ -113,8 +116,18 @@ class Scheduler:
             self.job_queue.run_repeating(
                 spec.callback, interval=spec.interval, first=spec.first, name=spec.name
             )
+            if spec.repeat
+            else self.job_queue.run_once(spec.callback, when=spec.first, name=spec.name)
             for spec in self.specs
         ]
+
+    def reschedule(self, name: str, when: float) -> None:
+        """The next run of a self-scheduling job, if this process still leads."""
+        if not self.leading:
+            return
+        spec = next(s for s in self.specs if s.name == name)
+        job = self.job_queue.run_once(spec.callback, when=when, name=name)
+        self._jobs = [j for j in self._jobs if j.name != name] + [job]
 
     def _unschedule(self) -> None:
         jobs, self._jobs = self._jobs, []

@@ -6,6 +6,8 @@ them concurrent writers fail with "database is locked" and foreign keys are sile
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -16,7 +18,7 @@ from typing import Any
 from sqlalchemy import event, make_url
 from sqlalchemy.dialects import registry
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -160,8 +162,23 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=_TrackingSession)
 
 
+#: Seconds a session waits for its turn on SQLite: the busy timeout, so a nested session still
+#: fails with "database is locked" instead of hanging.
+SQLITE_TURN_TIMEOUT = 10.0
+
+
 class Database:
-    """The engine and its session factory, passed to services as one object."""
+    """The engine and its session factory, passed to services as one object.
+
+    On SQLite every transaction is a writer (``BEGIN IMMEDIATE``), so only one runs at a time.
+    Sessions of this process take turns on an asyncio lock before they begin: a waiting
+    coroutine is woken the moment the previous transaction ends, instead of SQLite's busy handler
+    sleeping and retrying (measured with aiosqlite: with the outbox sending to eight chats at
+    once, those sleeps, not the SQL, were what limited it; docs/bench-fanout.md). The default
+    inline driver has one connection anyway (storage/sqlite_inline.py); the lock also gives a
+    nested session the "database is locked" error instead of a pool timeout. Other processes
+    (the CLI) still meet the busy timeout.
+    """
 
     def __init__(
         self,
@@ -177,6 +194,30 @@ class Database:
             url, echo=echo, busy_timeout=busy_timeout, sqlite_driver=sqlite_driver
         )
         self.sessionmaker = create_sessionmaker(self.engine)
+        self._serial = self.engine.dialect.name == "sqlite"
+        self._turns: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+
+    @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        if not self._serial:
+            yield
+            return
+        loop = asyncio.get_running_loop()
+        lock = self._turns.get(loop)
+        if lock is None:
+            self._turns = {k: v for k, v in self._turns.items() if not k.is_closed()}
+            lock = self._turns[loop] = asyncio.Lock()
+        try:
+            async with asyncio.timeout(SQLITE_TURN_TIMEOUT):
+                await lock.acquire()
+        except TimeoutError:
+            raise OperationalError(
+                "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
 
     @property
     def dialect(self) -> str:
@@ -186,7 +227,7 @@ class Database:
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session in a transaction: committed when the block ends, rolled back on error."""
         marked: WriteMark | None = None
-        async with self.sessionmaker() as session:
+        async with self._turn(), self.sessionmaker() as session:
             async with session.begin():
                 yield session
                 mark = _write_mark.get()

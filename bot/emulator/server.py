@@ -22,6 +22,7 @@ import math
 import mimetypes
 import re
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -231,6 +232,10 @@ class _Bucket:
 
 Handler = Callable[[dict[str, Any]], Awaitable[Any]]
 
+#: Telegram: "in a group, bots are not able to send more than 20 messages per minute".
+GROUP_LIMIT = 20
+GROUP_WINDOW = 60.0
+
 
 class BotApiEmulator:
     """An emulated Bot API server for one bot, plus the controls tests use to play users."""
@@ -287,6 +292,7 @@ class BotApiEmulator:
         self._webhook = WebhookDeliverer(
             self._state, self._notify, retry_delay=webhook_retry_delay, timeout=webhook_timeout
         )
+        self._group_windows: dict[int, deque[float]] = {}
         self._poll_generation = 0
         self._poll_abort_reason = ""
         self._waiting_polls = 0
@@ -992,7 +998,9 @@ class BotApiEmulator:
         return target
 
     def _check_rate(self, chat: ChatInfo) -> None:
-        """Flood control: 30 msg/s overall, ~1/s per private chat (burst 3), 20/min per group."""
+        """Flood control as Telegram applies it: 30 msg/s overall (burst 30), ~1 msg/s in any one
+        chat (burst 3), and in a group at most 20 messages in any 60 s. A refused message costs
+        nothing; the answer is 429 with ``retry_after``, the whole seconds until it would pass."""
         if not self.enforce_limits:
             return
         now = self._clock()
@@ -1000,13 +1008,17 @@ class BotApiEmulator:
             self._global_bucket = _Bucket(30, 30.0, 30, now)
         bucket = self._chat_buckets.get(chat.id)
         if bucket is None:
-            # groups: 20 per minute; private chats: 1 per second with a burst of 3
-            bucket = _Bucket(20, 20 / 60, 20, now) if chat.is_group else _Bucket(3, 1.0, 3, now)
-            self._chat_buckets[chat.id] = bucket
+            bucket = self._chat_buckets[chat.id] = _Bucket(3, 1.0, 3, now)
         buckets = (self._global_bucket, bucket)
         for b in buckets:
             b.refill(now)
         wait = max(b.wait_time() for b in buckets)
+        window = self._group_windows.setdefault(chat.id, deque()) if chat.is_group else None
+        if window is not None:
+            while window and window[0] <= now - GROUP_WINDOW:
+                window.popleft()
+            if len(window) >= GROUP_LIMIT:
+                wait = max(wait, window[0] + GROUP_WINDOW - now)
         if wait > 0:
             retry_after = max(1, math.ceil(wait - 1e-9))
             raise ApiError(
@@ -1014,6 +1026,8 @@ class BotApiEmulator:
             )
         for b in buckets:
             b.tokens -= 1
+        if window is not None:
+            window.append(now)
 
     def _new_bot_message(
         self,

@@ -3,7 +3,7 @@ PostgreSQL; SQLite writers are serialized by ``BEGIN IMMEDIATE``), record the ou
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,6 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
 from storage.queries.upsert import insert_for
+
+#: Up to this many chats to skip are left out in SQL (bound parameters); more are filtered here.
+SKIP_IN_SQL = 500
 
 
 async def enqueue(
@@ -43,9 +46,16 @@ async def enqueue(
 
 
 async def claim(
-    session: AsyncSession, now: datetime, *, limit: int, worker: str, lease: timedelta
+    session: AsyncSession,
+    now: datetime,
+    *,
+    limit: int,
+    worker: str,
+    lease: timedelta,
+    skip_chats: Collection[int] = (),
 ) -> Sequence[OutboxMessage]:
-    """Take up to ``limit`` due rows, at most one per chat, for this worker.
+    """Take up to ``limit`` due rows, at most one per chat and none for ``skip_chats`` (served
+    a moment ago), for this worker.
 
     A claim older than ``lease`` is taken again: its worker died between claiming and sending.
     """
@@ -59,11 +69,13 @@ async def claim(
         .order_by(OutboxMessage.due_at, OutboxMessage.id)
         .limit(limit * 4)
     )
+    if 0 < len(skip_chats) <= SKIP_IN_SQL:
+        stmt = stmt.where(OutboxMessage.chat_id.not_in(list(skip_chats)))
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
     rows = (await session.scalars(stmt)).all()
     chosen: list[OutboxMessage] = []
-    chats: set[int] = set()
+    chats: set[int] = set(skip_chats)
     for row in rows:
         if row.chat_id in chats:
             continue  # one per chat per round: Telegram allows about one message a second per chat

@@ -374,3 +374,121 @@ def test_run_webhook_refuses_in_one_line(
         "phoihop: PHOIHOP_WEBHOOK_SECRET: must be"
     )
     assert "has spaces" not in err
+
+
+def _seed_demo_year(url: str) -> None:
+    """The demo province with a year of entries up to 16/11/2026 (units, people, rollup)."""
+    from datetime import UTC, date, datetime
+
+    from bot.demo import seed_demo, seed_demo_activities
+
+    async def seed() -> None:
+        db = Database(url)
+        now = datetime(2026, 11, 16, 1, 30, tzinfo=UTC)
+        async with db.session() as session:
+            await seed_demo(session, now)
+            await seed_demo_activities(session, date(2026, 11, 16), now)
+        await db.dispose()
+
+    _run_outside_loop(seed())
+
+
+def _sql_sums(url: str, code: str, start: object, end: object) -> dict[tuple[str, str], int]:
+    """Independent of the export code: one GROUP BY over the raw entries under the unit's path,
+    keyed by the Vietnamese header text the sheet should carry (type name — measure label)."""
+    sums: dict[tuple[str, str], int] = {}
+
+    async def query() -> None:
+        db = Database(url)
+        async with db.engine.connect() as conn:
+            rows = await conn.execute(
+                text(
+                    "SELECT t.name_vi, m.label_vi, SUM(v.value_milli) FROM activities a "
+                    "JOIN activity_values v ON v.activity_id = a.id "
+                    "JOIN units u ON u.id = a.unit_id "
+                    "JOIN activity_types t ON t.key = a.type_key "
+                    "JOIN activity_measures m ON m.type_key = a.type_key AND m.key = v.measure_key "
+                    "WHERE a.deleted_at IS NULL AND a.occurred_on BETWEEN :start AND :end "
+                    "AND u.path LIKE (SELECT path FROM units WHERE code = :code) || '%' "
+                    "GROUP BY t.name_vi, m.label_vi"
+                ),
+                {"start": start, "end": end, "code": code},
+            )
+            for name, label, milli in rows.all():
+                if milli:
+                    sums[(str(name), str(label))] = int(milli) // 1000
+        await db.dispose()
+
+    _run_outside_loop(query())
+    return sums
+
+
+def test_export_writes_the_commune_workbook(
+    url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from datetime import date
+
+    from openpyxl import load_workbook
+
+    from bot.export import SHEETS
+    from bot.periods import parse_period
+
+    assert run(capsys, url, "db", "upgrade")[0] == 0
+    _seed_demo_year(url)
+    out = tmp_path / "yen-nguyen.xlsx"
+    code, printed, err = run(
+        capsys, url, "export", "--unit", "02365", "--period", "quý 3/2026", "--out", str(out)
+    )
+    assert (code, err) == (0, "")
+    assert printed.splitlines()[-1] == str(out)
+    assert printed.startswith("Xã Yên Nguyên (02365), Q3 2026 (15/06/2026–14/09/2026): ")
+    assert not list(tmp_path.glob("*.part"))  # written beside, then renamed into place
+
+    book = load_workbook(out, read_only=True)
+    assert book.sheetnames == list(SHEETS)
+    rows = list(book["Tổng hợp"].iter_rows(values_only=True))
+    header, own = rows[0], rows[1]
+    assert own[0] == "Xã Yên Nguyên"
+    period = parse_period("quý 3/2026", date(2026, 11, 16))
+    expected = _sql_sums(url, "02365", period.start, period.end)
+    assert expected  # the demo logs something every quarter
+    cells = {}
+    for col, label in enumerate(header[1:], start=1):
+        name, _, measure = str(label).partition(" — ")
+        cells[(name, measure.split(" (")[0])] = own[col]
+    assert {k: v for k, v in cells.items() if v is not None} == expected
+    assert all(isinstance(v, int) for v in expected.values())
+
+    log = list(book["Nhật ký hoạt động"].iter_rows(values_only=True))[1:]
+    assert log and all(period.start <= r[1].date() <= period.end for r in log)
+    assert all(str(r[2]).startswith("02365") for r in log)  # only the commune's subtree
+    book.close()
+
+
+def test_export_default_name_and_month(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, url, "db", "upgrade")[0] == 0
+    _seed_demo_year(url)
+    code, printed, err = run(capsys, url, "export", "--unit", "02350")
+    assert (code, err) == (0, "")
+    written = Path(printed.splitlines()[-1])
+    assert written.name.startswith("phoihop-02350-") and written.suffix == ".xlsx"
+    assert written.is_file() and not written.is_absolute()  # in the current folder
+
+
+def test_export_refusals_are_one_line(
+    url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert run(capsys, url, "db", "upgrade")[0] == 0
+    _seed_demo_year(url)
+    code, _, err = run(capsys, url, "export", "--unit", "99999")
+    assert (code, err) == (2, "phoihop: no unit with code '99999' (see `phoihop units list`)\n")
+    code, _, err = run(capsys, url, "export", "--unit", "02365", "--period", "quý 7")
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith("phoihop: cannot read the period 'quý 7': ")
+    missing = tmp_path / "no" / "such.xlsx"
+    code, _, err = run(capsys, url, "export", "--unit", "02365", "--out", str(missing))
+    assert (code, err) == (
+        2,
+        f"phoihop: cannot write {missing}: folder {missing.parent} does not exist\n",
+    )
+    assert not list(tmp_path.glob("*.xlsx"))

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.i18n import Translator
-from bot.notifications import Dispatcher, Notice, enqueue
+from bot.notifications import Dispatcher, Notice, Pace, TokenBucket, enqueue
 from bot.services import Services
 from handlers.notices import Notices, register
 from handlers.sender import TelegramSender
@@ -212,3 +213,99 @@ async def test_blocking_the_bot_is_noticed_from_telegrams_update(harness: Harnes
     async with h.db.session() as session:
         person = await session.scalar(select(Person).where(Person.telegram_id == 3001))
     assert person is not None and person.blocked
+
+
+class FakeTime:
+    """Monotonic time that moves only when the dispatcher sleeps or the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class RecordingSender:
+    def __init__(self, clock: FakeTime) -> None:
+        self.clock = clock
+        self.sent: list[tuple[int, float]] = []
+
+    async def send(self, chat_id: int, notice: Notice) -> int:
+        self.sent.append((chat_id, self.clock()))
+        return len(self.sent)
+
+
+async def plain(kind: str, params: dict[str, Any], chat_id: int) -> Notice | None:
+    return Notice(text=f"tin {params['n']}")
+
+
+def paced(h: Harness, fake: FakeTime, **pace: Any) -> tuple[Dispatcher, RecordingSender]:
+    sender = RecordingSender(fake)
+    dispatcher = Dispatcher(
+        h.db,
+        h.clock,
+        sender,
+        plain,
+        pace=Pace(**pace),
+        monotonic=fake,
+        sleep=fake.sleep,
+        worker="paced:1",
+    )
+    return dispatcher, sender
+
+
+async def queue(h: Harness, chat_id: int, n: int) -> None:
+    async with h.db.session() as session:
+        await enqueue(
+            session,
+            key=f"p:{chat_id}:{n}",
+            chat_id=chat_id,
+            kind="plain",
+            params={"n": n},
+            now=h.clock.now(),
+        )
+
+
+async def test_paced_rounds_stay_under_thirty_a_second(harness: Harness) -> None:
+    h, fake = harness, FakeTime()
+    for uid in range(5001, 5041):
+        await queue(h, uid, 1)
+    dispatcher, sender = paced(h, fake, round_seconds=10, per_second=30)
+    report = await dispatcher.run_once()  # one round claims again until nothing is due
+    assert report.sent == 40 and sorted(c for c, _ in sender.sent) == list(range(5001, 5041))
+    times = sorted(t for _, t in sender.sent)
+    assert times[29] == 100.0  # the burst
+    assert times[30] == pytest.approx(100 + 1 / 30) and times[39] == pytest.approx(100 + 10 / 30)
+    assert await statuses(h) == {f"p:{uid}:1": "sent" for uid in range(5001, 5041)}
+
+
+async def test_paced_chats_rest_between_messages(harness: Harness) -> None:
+    h, fake = harness, FakeTime()
+    for n in (1, 2):
+        await queue(h, 3001, n)
+        await queue(h, -4001, n)
+    dispatcher, sender = paced(h, fake)
+    assert (await dispatcher.run_once()).sent == 2  # one per chat in a round
+    fake.now += 0.5
+    assert (await dispatcher.run_once()).sent == 0  # both still resting
+    fake.now += 0.5
+    assert (await dispatcher.run_once()).sent == 1  # a person after 1 s
+    fake.now += 2
+    assert (await dispatcher.run_once()).sent == 1  # a group after 3 s (20 a minute)
+    assert sender.sent == [(3001, 100.0), (-4001, 100.0), (3001, 101.0), (-4001, 103.0)] or (
+        sorted(sender.sent[:2]) == [(-4001, 100.0), (3001, 100.0)]
+        and sender.sent[2:] == [(3001, 101.0), (-4001, 103.0)]
+    )
+
+
+async def test_token_bucket_waits_for_its_turn() -> None:
+    fake = FakeTime()
+    bucket = TokenBucket(2, 2, monotonic=fake, sleep=fake.sleep)
+    stamps = []
+    for _ in range(5):
+        await bucket.acquire()
+        stamps.append(fake())
+    assert stamps == [100.0, 100.0, 100.5, 101.0, 101.5]

@@ -490,10 +490,13 @@ class ActivityRollup(Base):
     buckets let any period of either rule be summed exactly; quarters and years keep long periods
     over many units to one row per cell (``storage/queries/rollup.py``, ``cover``).
 
-    The primary key leads with (unit, span, bucket) so a read is a few contiguous index ranges,
-    and ends with the organisation so that, within a range, rows come grouped by (type, measure)
-    and SQLite sums a Front-wide total without sorting. On SQLite the table is WITHOUT ROWID, so
-    those ranges hold the values themselves.
+    Quarter and year rows also exist for all organisations together (org "*"): a Front
+    committee's long-period total reads one row per cell instead of one per organisation.
+
+    The primary key is (unit, span, bucket, org, type, measure): a read is one contiguous index
+    range per unit, span start and organisation ("*" for a Front-wide quarter or year), already
+    in (type, measure) order. On SQLite the table is WITHOUT ROWID, so those ranges hold the
+    values themselves.
     """
 
     __tablename__ = "activity_rollup"
@@ -502,9 +505,10 @@ class ActivityRollup(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
     span: Mapped[str] = mapped_column(String(1), primary_key=True)
     bucket: Mapped[date] = mapped_column(Date, primary_key=True)
+    #: The organisation of the entry's unit, or "*" for all organisations (quarters and years).
+    org: Mapped[str] = mapped_column(String(32), primary_key=True)
     type_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     measure_key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    org: Mapped[str] = mapped_column(String(32), primary_key=True)
     value_milli: Mapped[int] = mapped_column(BigInteger, default=0)
     entries: Mapped[int] = mapped_column(Integer, default=0)
 

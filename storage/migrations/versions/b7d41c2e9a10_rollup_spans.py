@@ -1,4 +1,4 @@
-"""rollup spans: quarter and year rows beside half-months, keyed (unit, span, bucket, type, measure, org)
+"""rollup spans: quarter and year rows beside half-months, keyed (unit, span, bucket, org, type, measure), org '*' for all
 
 Revision ID: b7d41c2e9a10
 Revises: 9ce2fe030799
@@ -72,13 +72,13 @@ def upgrade() -> None:
     sa.Column('unit_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('span', sa.String(length=1), nullable=False),
     sa.Column('bucket', sa.Date(), nullable=False),
+    sa.Column('org', sa.String(length=32), nullable=False),
     sa.Column('type_key', sa.String(length=64), nullable=False),
     sa.Column('measure_key', sa.String(length=64), nullable=False),
-    sa.Column('org', sa.String(length=32), nullable=False),
     sa.Column('value_milli', sa.BigInteger(), nullable=False),
     sa.Column('entries', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_activity_rollup_unit_id_units')),
-    sa.PrimaryKeyConstraint('unit_id', 'span', 'bucket', 'type_key', 'measure_key', 'org', name=op.f('pk_activity_rollup')),
+    sa.PrimaryKeyConstraint('unit_id', 'span', 'bucket', 'org', 'type_key', 'measure_key', name=op.f('pk_activity_rollup')),
     sqlite_with_rowid=False
     )
     coarse: dict[tuple, list[int]] = {}

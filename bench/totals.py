@@ -53,6 +53,7 @@ from sqlalchemy.orm import aliased
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.province import build_province  # noqa: E402
 from bot import totals as totals_mod  # noqa: E402
 from bot.access import Actor, Role  # noqa: E402
 from bot.periods import Period  # noqa: E402
@@ -66,7 +67,6 @@ from storage.queries import units as units_q  # noqa: E402
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 FIRST_DAY = date(2025, 1, 1)
 DAYS = 730
-MEMBER_ORGS = ("phu_nu", "thanh_nien", "nong_dan", "cuu_chien_binh", "cong_doan")
 TYPES = 15
 QUARTER = Period("quarter", 2026, 3)
 MONTH = Period("month", 2026, 6)
@@ -108,51 +108,11 @@ class Timing:
 
 
 async def build_tree(db: Database, communes: int, areas: int) -> Tree:
-    async with db.session() as s:
-        province = await units_q.add(
-            s, code="bt", name="Tỉnh Thử Nghiệm", kind="province", org="mttq", parent=None, now=NOW
-        )
-        made: list[Unit] = [province]
-        commune_units: list[Unit] = []
-        leaves: list[tuple[int, str]] = []
-        for c in range(1, communes + 1):
-            commune = await units_q.add(
-                s,
-                code=f"bt-{c:03d}",
-                name=f"Xã Thử {c:03d}",
-                kind="commune",
-                org="mttq",
-                parent=province,
-                now=NOW,
-            )
-            commune_units.append(commune)
-            made.append(commune)
-            for org in MEMBER_ORGS:
-                member = await units_q.add(
-                    s,
-                    code=f"bt-{c:03d}-{org}",
-                    name=f"{org} xã {c:03d}",
-                    kind="commune",
-                    org=org,
-                    parent=commune,
-                    now=NOW,
-                )
-                made.append(member)
-                leaves.append((member.id, org))
-            for a in range(1, areas + 1):
-                area = await units_q.add(
-                    s,
-                    code=f"bt-{c:03d}-{a:02d}",
-                    name=f"Khu dân cư {c:03d}-{a:02d}",
-                    kind="residential_area",
-                    org="mttq",
-                    parent=commune,
-                    now=NOW,
-                )
-                made.append(area)
-                leaves.append((area.id, "mttq"))
-        ancestors = [(u.id, anc, u.org) for u in made for anc in rollup_q.ancestors(u)]
-    return Tree(province, commune_units, leaves, ancestors)
+    """The province of ``bench/province.py``, plus every (unit, ancestor) pair for the SQL rollup."""
+    built = await build_province(db, communes, areas)
+    made = [built.province, *built.units]
+    ancestors = [(u.id, anc, u.org) for u in made for anc in rollup_q.ancestors(u)]
+    return Tree(built.province, built.communes, built.leaves, ancestors)
 
 
 async def catalog_measures(db: Database) -> list[tuple[str, list[str]]]:

@@ -55,6 +55,10 @@ class Actor:
         """Admin of the unit or of an ancestor whose scope covers it (owners: everything)."""
         return self.is_owner or any(r.is_admin and r.scope.contains(unit) for r in self.roles)
 
+    def unit(self, unit_id: int) -> Unit | None:
+        """One of the actor's own units, as loaded for this update (None if not theirs)."""
+        return next((r.unit for r in self.roles if r.unit.id == unit_id), None)
+
     def can_work_for(self, unit: Unit) -> bool:
         """May log and report for the unit: a member of it, or an admin over it."""
         return any(r.unit.id == unit.id for r in self.roles) or self.can_admin(unit)
@@ -66,9 +70,21 @@ class Actor:
 
 
 async def load_actor(session: AsyncSession, person: Person) -> Actor:
+    pairs = [(m.role, unit) for m, unit in await people_q.memberships(session, person.id)]
+    return await actor_of(session, person, pairs)
+
+
+async def actor_of(
+    session: AsyncSession, person: Person, memberships: Sequence[tuple[str, Unit]]
+) -> Actor:
+    """The actor for a person whose (role, unit) memberships are already read."""
     umbrellas = await units_q.umbrella_orgs(session)
-    roles = []
-    for membership, unit in await people_q.memberships(session, person.id):
-        scope = EVERYTHING if membership.role == "owner" else units_q.scope_of(unit, umbrellas)
-        roles.append(Role(unit=unit, role=membership.role, scope=scope))
+    roles = [
+        Role(
+            unit=unit,
+            role=role,
+            scope=EVERYTHING if role == "owner" else units_q.scope_of(unit, umbrellas),
+        )
+        for role, unit in memberships
+    ]
     return Actor(person=person, roles=roles)

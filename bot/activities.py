@@ -6,15 +6,17 @@ Values are ``Decimal`` here and thousandths in the database (exact sums on every
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import Actor
-from storage.models import Activity, ActivityMeasure, ActivityType, Unit
+from storage.models import Activity, ActivityMeasure, Unit
 from storage.queries import activities as act_q
 from storage.queries import rollup as rollup_q
 from storage.queries import units as units_q
@@ -71,50 +73,82 @@ class Kind:
         return next((m for m in self.measures if m.key == key), None)
 
 
+@dataclass(frozen=True)
+class Catalog:
+    """Every activity type (retired ones too) in catalog order, as read at one catalog version."""
+
+    version: tuple[Any, ...]
+    kinds: tuple[Kind, ...]
+
+    def get(self, key: str) -> Kind | None:
+        return next((k for k in self.kinds if k.key == key), None)
+
+
+#: The catalog per database, kept between updates: it changes only when ``phoihop catalog load``
+#: runs, yet every ``/log`` needs it, and reading ~15 types and ~30 measures through the ORM cost
+#: more than the rest of a shortcut ``/log``. A load in this process drops it at once; a load by
+#: another process is seen within ``CATALOG_RECHECK`` seconds, when the catalog's version is read
+#: again (one small query, instead of one per use).
+_catalogs: WeakKeyDictionary[Any, tuple[Catalog, float]] = WeakKeyDictionary()
+CATALOG_RECHECK = 1.0
+
+
+async def catalog(session: AsyncSession) -> Catalog:
+    """The catalog: from memory when it was checked recently or its version has not changed."""
+    engine = session.bind
+    cached, checked = _catalogs.get(engine, (None, 0.0))
+    now = time.monotonic()
+    if cached is not None and now - checked < CATALOG_RECHECK:
+        return cached
+    version = await act_q.catalog_version(session)
+    if cached is not None and cached.version == version:
+        _catalogs[engine] = (cached, now)
+        return cached
+    rows = list(await act_q.types(session, include_retired=True))
+    measures = await act_q.all_measures(session)
+    fresh = Catalog(
+        version,
+        tuple(
+            Kind(
+                row.key,
+                row.name_vi,
+                row.name_en,
+                row.retired,
+                tuple(Measure.of(m) for m in measures.get(row.key, [])),
+            )
+            for row in rows
+        ),
+    )
+    _catalogs[engine] = (fresh, now)
+    return fresh
+
+
+def forget_catalog() -> None:
+    """Drop every kept catalog: a load in this process may keep the version (same instant)."""
+    _catalogs.clear()
+
+
 async def kind(session: AsyncSession, key: str) -> Kind | None:
-    row = await session.get(ActivityType, key)
-    if row is None:
-        return None
-    return await _kind(session, row)
-
-
-async def _kind(session: AsyncSession, row: ActivityType) -> Kind:
-    measures = tuple(Measure.of(m) for m in await act_q.measures(session, row.key))
-    return Kind(row.key, row.name_vi, row.name_en, row.retired, measures)
+    return (await catalog(session)).get(key)
 
 
 async def catalog_kinds(session: AsyncSession, *, include_retired: bool = True) -> list[Kind]:
     """Every type in catalog order (retired ones too by default: their entries still count)."""
-    rows = list(await act_q.types(session, include_retired=include_retired))
-    measures = await act_q.all_measures(session)
-    return [
-        Kind(
-            row.key,
-            row.name_vi,
-            row.name_en,
-            row.retired,
-            tuple(Measure.of(m) for m in measures.get(row.key, [])),
-        )
-        for row in rows
-    ]
+    kinds = (await catalog(session)).kinds
+    return [k for k in kinds if include_retired or not k.retired]
+
+
+async def active_kinds(session: AsyncSession) -> list[Kind]:
+    """The types offered for new entries, in catalog order."""
+    return await catalog_kinds(session, include_retired=False)
 
 
 async def offered_kinds(session: AsyncSession, person_id: int) -> list[Kind]:
-    """Active types, the ones this person logs most first, then catalog order (three queries)."""
+    """Active types, the ones this person logs most first, then catalog order."""
     usage = await act_q.usage_by_person(session, person_id)
-    rows = list(await act_q.types(session))
-    rows.sort(key=lambda t: (-usage.get(t.key, 0), t.position))
-    measures = await act_q.all_measures(session)
-    return [
-        Kind(
-            row.key,
-            row.name_vi,
-            row.name_en,
-            row.retired,
-            tuple(Measure.of(m) for m in measures.get(row.key, [])),
-        )
-        for row in rows
-    ]
+    kinds = await active_kinds(session)
+    order = {k.key: i for i, k in enumerate(kinds)}
+    return sorted(kinds, key=lambda k: (-usage.get(k.key, 0), order[k.key]))
 
 
 def to_milli(value: Decimal) -> int:
@@ -227,28 +261,29 @@ class NewEntry:
 async def create_entry(
     session: AsyncSession, actor: Actor, entry: NewEntry, now: datetime
 ) -> Activity:
-    """Save an entry, its history row and its share of the rollup in the caller's transaction."""
-    unit = await units_q.get(session, entry.unit_id)
+    """Save an entry, its history row and its share of the rollup in the caller's transaction.
+
+    Returns the entry as saved, not attached to the session (written with Core statements)."""
+    unit = actor.unit(entry.unit_id) or await units_q.get(session, entry.unit_id)
     if unit is None or not actor.can_work_for(unit):
         raise EntryError("forbidden")
     if await act_q.locked(session, unit, entry.occurred_on):
         raise EntryError("locked")
     if not any(v > 0 for v in entry.values.values()):
         raise EntryError("all_zero")
-    activity = Activity(
-        unit_id=unit.id,
-        person_id=actor.person.id,
-        type_key=entry.type_key,
-        occurred_on=entry.occurred_on,
-        note=entry.note,
-        photo_file_id=entry.photo_file_id,
-        source=entry.source,
-        created_at=now,
-        updated_at=now,
-        version=1,
-    )
-    session.add(activity)
-    await session.flush()
+    fields = {
+        "unit_id": unit.id,
+        "person_id": actor.person.id,
+        "type_key": entry.type_key,
+        "occurred_on": entry.occurred_on,
+        "note": entry.note,
+        "photo_file_id": entry.photo_file_id,
+        "source": entry.source,
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+    }
+    activity = Activity(id=await act_q.insert_activity(session, fields), **fields)
     milli = {k: to_milli(v) for k, v in entry.values.items()}
     await act_q.add_values(session, activity.id, milli)
     await rollup_q.apply(session, unit, entry.type_key, milli, entry.occurred_on, +1)

@@ -16,6 +16,7 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.activities import forget_catalog
 from storage.models import ActivityMeasure, ActivityType
 
 DEFAULT_CATALOG = Path(__file__).parent / "data" / "catalog.yaml"
@@ -220,6 +221,9 @@ async def load_catalog(session: AsyncSession, specs: list[TypeSpec], now: dateti
             # A measure left out of the file is no longer asked; its recorded values stay.
             gone.retired = True
     await session.flush()
+    # The version kept catalogs are checked against includes this load's time; a second load at
+    # the same instant (a test's frozen clock) would not change it.
+    forget_catalog()
     return report
 
 

@@ -8,10 +8,12 @@ where the cadre stopped. ``chat_states`` only says that typed text belongs to th
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup, Update
 
 from bot import activities as acts
@@ -566,57 +568,89 @@ async def _save(
 ) -> None:
     """Save a complete answer set as an entry; on refusal say why and ask again what must change.
     The shortcut saves without touching a guided draft the cadre may have in progress."""
+    async with context.services.db.session() as session:
+        saved = await _save_entry(session, context, draft, from_draft=from_draft)
+    await _answer_saved(update, context, saved, from_draft=from_draft)
+
+
+@dataclass
+class _Saved:
+    """What ``_save_entry`` did: the entry saved, or the problem and the draft to ask again from."""
+
+    draft: dict[str, Any]
+    problem: str | None = None
+    activity_id: int = 0
+    kind: Kind | None = None
+    unit_name: str = ""
+    entry: NewEntry | None = None
+
+
+async def _save_entry(
+    session: AsyncSession, context: AppContext, draft: dict[str, Any], *, from_draft: bool
+) -> _Saved:
+    """The save itself, in the caller's transaction (the shortcut parses and saves in one)."""
+    tr, services = context.tr, context.services
+    kind = await acts.kind(session, draft["type"]) if draft.get("type") else None
+    if kind is None or acts.next_step(draft, kind.measures) != "review":
+        return _Saved(
+            draft, tr._("That button belongs to an earlier step; here is the current one.")
+        )
+    entry = NewEntry(
+        unit_id=int(draft["unit_id"]),
+        type_key=kind.key,
+        values=acts.values_of(draft),
+        occurred_on=date.fromisoformat(draft["date"]),
+        note=draft.get("note"),
+        photo_file_id=draft.get("photo"),
+        source=draft.get("source", "guided"),
+    )
+    try:
+        activity = await acts.create_entry(session, context.actor, entry, services.clock.now())
+    except EntryError as exc:
+        if exc.code == "all_zero":
+            draft = {
+                **draft,
+                "values": {},
+                "answered": [a for a in draft.get("answered", []) if not a.startswith("m:")],
+            }
+        if from_draft:
+            await acts.save_draft(session, context.actor.person.id, draft, services.clock.now())
+        return _Saved(draft, entry_problem(tr, exc.code))
+    if from_draft:
+        await acts.discard_draft(session, context.actor.person.id)
+    unit = context.actor.unit(entry.unit_id) or await units_q.get(session, entry.unit_id)
+    assert unit is not None
+    return _Saved(draft, None, activity.id, kind, unit.name, entry)
+
+
+async def _answer_saved(
+    update: Update, context: AppContext, saved: _Saved, *, from_draft: bool
+) -> None:
+    """The answer, once the transaction has committed."""
     tr = context.tr
     assert update.effective_chat and update.effective_user
-    services = context.services
-    async with services.db.session() as session:
-        kind = await acts.kind(session, draft["type"]) if draft.get("type") else None
-        if kind is None or acts.next_step(draft, kind.measures) != "review":
-            problem: str | None = tr._(
-                "That button belongs to an earlier step; here is the current one."
-            )
-        else:
-            entry = NewEntry(
-                unit_id=int(draft["unit_id"]),
-                type_key=kind.key,
-                values=acts.values_of(draft),
-                occurred_on=date.fromisoformat(draft["date"]),
-                note=draft.get("note"),
-                photo_file_id=draft.get("photo"),
-                source=draft.get("source", "guided"),
-            )
-            try:
-                activity = await acts.create_entry(
-                    session, context.actor, entry, services.clock.now()
-                )
-                await acts.discard_draft(session, context.actor.person.id)
-                unit = await units_q.get(session, entry.unit_id)
-                problem = None
-            except EntryError as exc:
-                problem = entry_problem(tr, exc.code)
-                if exc.code == "all_zero":
-                    draft = {
-                        **draft,
-                        "values": {},
-                        "answered": [
-                            a for a in draft.get("answered", []) if not a.startswith("m:")
-                        ],
-                    }
-        if problem is not None and from_draft:
-            await acts.save_draft(session, context.actor.person.id, draft, services.clock.now())
-    if problem is not None:
-        await reply(update, context, problem)
+    if saved.problem is not None:
+        await reply(update, context, saved.problem)
         if from_draft:
-            await ask(update, context, draft)
+            await ask(update, context, saved.draft)
         return
-    assert kind is not None and unit is not None
+    kind, entry = saved.kind, saved.entry
+    assert kind is not None and entry is not None
     if from_draft:
-        await conversation.clear(services, update.effective_chat.id, update.effective_user.id)
+        await conversation.clear(
+            context.services, update.effective_chat.id, update.effective_user.id
+        )
     body = card(
-        tr, kind, unit.name, entry.values, entry.occurred_on, entry.note, bool(entry.photo_file_id)
+        tr,
+        kind,
+        saved.unit_name,
+        entry.values,
+        entry.occurred_on,
+        entry.note,
+        bool(entry.photo_file_id),
     )
-    text = tr._("Saved as entry #{id}.").format(id=activity.id) + "\n\n" + body
-    await reply(update, context, text, reply_markup=_after_save(tr, activity.id))
+    text = tr._("Saved as entry #{id}.").format(id=saved.activity_id) + "\n\n" + body
+    await reply(update, context, text, reply_markup=_after_save(tr, saved.activity_id))
 
 
 def _after_save(tr: Translator, activity_id: int) -> InlineKeyboardMarkup:
@@ -655,7 +689,7 @@ async def shortcut(update: Update, context: AppContext, text: str) -> None:
         return
     tokens = rest.split()
     async with context.services.db.session() as session:
-        kinds = [k for k in await acts.offered_kinds(session, context.actor.person.id)]
+        kinds = await acts.active_kinds(session)
         kind = _find_kind(kinds, tokens[0] if tokens else "")
         if kind is None:
             keys = ", ".join(k.key for k in sorted(kinds, key=lambda k: k.key))
@@ -702,12 +736,14 @@ async def shortcut(update: Update, context: AppContext, text: str) -> None:
             if last in {u.id for u in units}:
                 draft["unit_id"] = last
         complete = acts.next_step(draft, kind.measures) == "review"
-        if not complete:
+        if complete:
+            saved = await _save_entry(session, context, draft, from_draft=False)
+        else:
             await acts.save_draft(
                 session, context.actor.person.id, draft, context.services.clock.now()
             )
     if complete:
-        await _save(update, context, draft, from_draft=False)
+        await _answer_saved(update, context, saved, from_draft=False)
         return
     await _set_state(update, context)
     await ask(update, context, draft)

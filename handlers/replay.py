@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 def watch(update: Update, context: AppContext) -> None:
     """Record this update in the first transaction of its handling that writes."""
     clock = context.services.clock
-    update_id, print_ = update.update_id, replay_fingerprint(update)
+    update_id, print_ = update.update_id, context.fingerprint or replay_fingerprint(update)
 
     async def record(session: AsyncSession) -> None:
         await updates_q.mark(session, update_id, print_, clock.now())

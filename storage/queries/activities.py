@@ -6,9 +6,21 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, false, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    case,
+    delete,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import connection_of, note_write
 from storage.models import (
     Activity,
     ActivityHistory,
@@ -21,6 +33,19 @@ from storage.models import (
 )
 from storage.queries.units import Scope
 from storage.queries.upsert import insert_for
+
+
+async def catalog_version(session: AsyncSession) -> tuple[Any, ...]:
+    """What changes whenever the catalog does: a load rewrites every type's ``updated_at`` (and a
+    measure only changes with its type), so count, newest stamp and retired count identify it."""
+    stmt = select(
+        func.count(),
+        func.max(ActivityType.updated_at),
+        func.sum(case((ActivityType.retired, 1), else_=0)),
+    )
+    conn = await connection_of(session)
+    row = (await conn.execute(stmt)).one()
+    return tuple(row)
 
 
 async def types(session: AsyncSession, *, include_retired: bool = False) -> Sequence[ActivityType]:
@@ -85,19 +110,32 @@ async def values_of(
     return result
 
 
+async def insert_activity(session: AsyncSession, values: dict[str, Any]) -> int:
+    """A new entry's row; its id. Core on the session's connection: the ORM's unit of work cost
+    more than the statement for the one row ``/log`` writes."""
+    conn = await connection_of(session)
+    new_id = (await conn.execute(_INSERT_ACTIVITY, values)).scalar_one()
+    note_write(session)
+    return int(new_id)
+
+
 async def add_values(session: AsyncSession, activity_id: int, values_milli: dict[str, int]) -> None:
-    session.add_all(
-        ActivityValue(activity_id=activity_id, measure_key=k, value_milli=v)
-        for k, v in values_milli.items()
+    if not values_milli:
+        return
+    conn = await connection_of(session)
+    await conn.execute(
+        _INSERT_VALUE,
+        [
+            {"activity_id": activity_id, "measure_key": k, "value_milli": v}
+            for k, v in values_milli.items()
+        ],
     )
-    await session.flush()
+    note_write(session)
 
 
 async def set_values(session: AsyncSession, activity_id: int, values_milli: dict[str, int]) -> None:
     await session.execute(delete(ActivityValue).where(ActivityValue.activity_id == activity_id))
-    for key, value in values_milli.items():
-        session.add(ActivityValue(activity_id=activity_id, measure_key=key, value_milli=value))
-    await session.flush()
+    await add_values(session, activity_id, values_milli)
 
 
 async def add_history(
@@ -109,17 +147,24 @@ async def add_history(
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
 ) -> None:
-    session.add(
-        ActivityHistory(
-            activity_id=activity_id,
-            person_id=person_id,
-            at=at,
-            action=action,
-            before=before,
-            after=after,
-        )
+    conn = await connection_of(session)
+    await conn.execute(
+        _INSERT_HISTORY,
+        {
+            "activity_id": activity_id,
+            "person_id": person_id,
+            "at": at,
+            "action": action,
+            "before": before,
+            "after": after,
+        },
     )
-    await session.flush()
+    note_write(session)
+
+
+_INSERT_ACTIVITY = insert(Activity).returning(Activity.id)
+_INSERT_VALUE = insert(ActivityValue)
+_INSERT_HISTORY = insert(ActivityHistory)
 
 
 async def history(session: AsyncSession, activity_id: int) -> Sequence[ActivityHistory]:
@@ -156,10 +201,15 @@ async def recent(
 async def locked(session: AsyncSession, unit: Unit, day: date) -> bool:
     """Whether an approved report covers this unit (or an ancestor's subtree) on this day."""
     ancestor_ids = [int(part) for part in unit.path.strip("/").split("/") if part]
-    stmt = select(func.count()).where(
-        PeriodLock.unit_id.in_(ancestor_ids), PeriodLock.starts_on <= day, PeriodLock.ends_on >= day
-    )
-    return bool(await session.scalar(stmt))
+    conn = await connection_of(session)
+    return bool(await conn.scalar(_LOCKED, {"ids": ancestor_ids, "day": day}))
+
+
+_LOCKED = select(func.count()).where(
+    PeriodLock.unit_id.in_(bindparam("ids", expanding=True)),
+    PeriodLock.starts_on <= bindparam("day"),
+    PeriodLock.ends_on >= bindparam("day"),
+)
 
 
 async def load_draft(session: AsyncSession, person_id: int) -> dict[str, Any] | None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
+from storage.db import connection_of
 from storage.models import Membership, Person, Unit
 from storage.queries.upsert import insert_for
 
@@ -107,6 +110,54 @@ async def ensure(session: AsyncSession, telegram_id: int, now: datetime) -> Pers
 
 async def set_language(session: AsyncSession, person_id: int, language: str | None) -> None:
     await session.execute(update(Person).where(Person.id == person_id).values(language=language))
+
+
+@dataclass(frozen=True)
+class Known:
+    """A person as stored, with (role, unit) for each membership, ordered by the unit's path."""
+
+    person: Person
+    roles: list[tuple[str, Unit]]
+
+
+async def known(session: AsyncSession, telegram_id: int) -> Known | None:
+    """The person and their memberships in one statement, run on every update.
+
+    Core rather than the ORM (three ORM queries were a fifth of a ``/log``'s time); the objects
+    are built detached, as the ORM's would be once the session closes."""
+    conn = await connection_of(session)
+    rows = (await conn.execute(_KNOWN, {"telegram_id": telegram_id})).all()
+    if not rows:
+        return None
+    first = rows[0]._mapping
+    person = _detached(Person, {c.key: first[c] for c in _PEOPLE.c})
+    roles = [
+        (str(row.role), _detached(Unit, {c.key: row._mapping[f"u_{c.key}"] for c in _UNITS.c}))
+        for row in rows
+        if row.role is not None
+    ]
+    return Known(person, roles)
+
+
+_PEOPLE, _MEMBERSHIPS, _UNITS = Person.__table__, Membership.__table__, Unit.__table__
+_KNOWN = (
+    select(*_PEOPLE.c, _MEMBERSHIPS.c.role, *[c.label(f"u_{c.key}") for c in _UNITS.c])
+    .select_from(
+        _PEOPLE.outerjoin(_MEMBERSHIPS, _MEMBERSHIPS.c.person_id == _PEOPLE.c.id).outerjoin(
+            _UNITS, _UNITS.c.id == _MEMBERSHIPS.c.unit_id
+        )
+    )
+    .where(_PEOPLE.c.telegram_id == bindparam("telegram_id"))
+    .order_by(_UNITS.c.path)
+)
+
+_T = TypeVar("_T")
+
+
+def _detached(cls: type[_T], values: dict[str, Any]) -> _T:
+    obj = cls(**values)
+    make_transient_to_detached(obj)
+    return obj
 
 
 async def memberships(session: AsyncSession, person_id: int) -> Sequence[tuple[Membership, Unit]]:

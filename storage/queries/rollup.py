@@ -13,13 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import connection_of, note_write
 from storage.models import Activity, ActivityRollup, ActivityValue, Unit
-from storage.queries.upsert import insert_for
 
 HALF = "h"
 #: The organisation of the rows that sum every organisation, kept for quarters and years only: a
@@ -122,11 +124,16 @@ async def apply(
         for measure_key, value in values_milli.items()
     ]
     if rows:
-        await session.execute(_upsert(session), rows)
+        conn = await connection_of(session)
+        await conn.execute(_upsert(conn.dialect.name), rows)
+        note_write(session)
 
 
-def _upsert(session: AsyncSession) -> Any:
-    stmt = insert_for(session, ActivityRollup)
+@cache
+def _upsert(dialect: str) -> Any:
+    """Built once per database kind: the same statement object each time spares SQLAlchemy the
+    work of building and keying it for every entry."""
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ActivityRollup)
     return stmt.on_conflict_do_update(
         index_elements=[
             ActivityRollup.unit_id,

@@ -3,28 +3,46 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import connection_of, note_write
 from storage.models import HandledUpdate
-from storage.queries.upsert import insert_for
 
 
 async def was_handled(session: AsyncSession, update_id: int, fingerprint: str) -> bool:
-    found = await session.scalar(
-        select(HandledUpdate.fingerprint).where(HandledUpdate.update_id == update_id)
-    )
+    conn = await connection_of(session)
+    found = await conn.scalar(_FINGERPRINT, {"update_id": update_id})
     return found == fingerprint
 
 
 async def mark(session: AsyncSession, update_id: int, fingerprint: str, now: datetime) -> None:
-    """Record the update; a stale row with the same id (another update) is replaced."""
-    values = {"fingerprint": fingerprint, "handled_at": now}
-    await session.execute(
-        insert_for(session, HandledUpdate)
-        .values(update_id=update_id, **values)
-        .on_conflict_do_update(index_elements=[HandledUpdate.update_id], set_=values)
+    """Record the update; a stale row with the same id (another update) is replaced.
+
+    Runs on every update that writes, so the statement is built once and run with Core."""
+    conn = await connection_of(session)
+    await conn.execute(
+        _mark(conn.dialect.name),
+        {"update_id": update_id, "fingerprint": fingerprint, "handled_at": now},
+    )
+    note_write(session)
+
+
+_FINGERPRINT = select(HandledUpdate.fingerprint).where(
+    HandledUpdate.update_id == bindparam("update_id")
+)
+
+
+@cache
+def _mark(dialect: str) -> Any:
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(HandledUpdate)
+    return stmt.on_conflict_do_update(
+        index_elements=[HandledUpdate.update_id],
+        set_={"fingerprint": stmt.excluded.fingerprint, "handled_at": stmt.excluded.handled_at},
     )
 
 

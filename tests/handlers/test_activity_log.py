@@ -130,6 +130,19 @@ async def test_cancel_keeps_the_draft_and_log_offers_it(h: Harness) -> None:
     assert (await nam.press("Bỏ, ghi mục mới"))[-1].text == "Bạn đã làm gì? Chọn hoạt động:"
 
 
+async def test_a_shortcut_leaves_the_guided_draft_in_progress(h: Harness) -> None:
+    nam = h.user(1004, "Nam")
+    await nam.send("/log")
+    await nam.press("Tiếp »")
+    await nam.press("Hòa giải ở cơ sở")
+    await nam.send("3")
+    await nam.send("/cancel")
+    assert (await nam.send("/log tuyen_truyen 2 80"))[0].text.startswith("Đã lưu thành mục #1.")
+    offer = (await nam.send("/log"))[0]
+    assert offer.text == "Bạn có một mục chưa lưu: Hòa giải ở cơ sở. Tiếp tục, hay ghi mục mới?"
+    assert "Ngày diễn ra?" in (await nam.press("Tiếp tục"))[-1].text
+
+
 async def test_restart_in_the_middle_resumes_where_the_user_was(h: Harness) -> None:
     nam = h.user(1004, "Nam")
     await nam.send("/log")

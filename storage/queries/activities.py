@@ -202,11 +202,24 @@ async def locked(session: AsyncSession, unit: Unit, day: date) -> bool:
     """Whether an approved report covers this unit (or an ancestor's subtree) on this day."""
     ancestor_ids = [int(part) for part in unit.path.strip("/").split("/") if part]
     conn = await connection_of(session)
-    return bool(await conn.scalar(_LOCKED, {"ids": ancestor_ids, "day": day}))
+    if len(ancestor_ids) > _LOCK_DEPTH:  # deeper than any tree we know: the general form
+        stmt = select(func.count()).where(
+            PeriodLock.unit_id.in_(ancestor_ids),
+            PeriodLock.starts_on <= day,
+            PeriodLock.ends_on >= day,
+        )
+        return bool(await conn.scalar(stmt))
+    # A fixed number of ids (padded with 0, no unit's id) keeps one cached statement; an
+    # "expanding" IN is rewritten on every execution.
+    padded = ancestor_ids + [0] * (_LOCK_DEPTH - len(ancestor_ids))
+    params: dict[str, Any] = {f"u{i}": uid for i, uid in enumerate(padded)}
+    params["day"] = day
+    return bool(await conn.scalar(_LOCKED, params))
 
 
+_LOCK_DEPTH = 8
 _LOCKED = select(func.count()).where(
-    PeriodLock.unit_id.in_(bindparam("ids", expanding=True)),
+    PeriodLock.unit_id.in_([bindparam(f"u{i}") for i in range(_LOCK_DEPTH)]),
     PeriodLock.starts_on <= bindparam("day"),
     PeriodLock.ends_on >= bindparam("day"),
 )

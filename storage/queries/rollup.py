@@ -104,29 +104,58 @@ async def apply(
     sign: int,
 ) -> None:
     """Add (sign=1) or remove (sign=-1) one entry's values for its unit and every ancestor, in every
-    span containing ``day``: one upsert statement run for all rows (executemany), compiled once
-    and then taken from SQLAlchemy's statement cache (a multi-row VALUES with ~40 rows was
-    compiled afresh on every entry and cost more than everything else in a ``/log``)."""
+    span containing ``day``: one upsert statement run for all rows (executemany).
+
+    The rows go to the driver as plain tuples through the statement compiled once: SQLAlchemy's
+    per-row parameter processing cost ~10 µs a row, three times what SQLite's upsert itself
+    costs, and a ``/log`` of two measures in a residential area writes 54 rows."""
+    conn = await connection_of(session)
+    text_dates = conn.dialect.name == "sqlite"  # SQLAlchemy keeps SQLite dates as ISO text
     rows = [
-        {
-            "unit_id": unit_id,
-            "span": span,
-            "bucket": bucket,
-            "org": org,
-            "type_key": type_key,
-            "measure_key": measure_key,
-            "value_milli": sign * value,
-            "entries": sign,
-        }
+        (
+            unit_id,
+            span,
+            bucket.isoformat() if text_dates else bucket,
+            org,
+            type_key,
+            measure_key,
+            sign * value,
+            sign,
+        )
         for unit_id in ancestors(unit)
         for span, bucket in spans_of(day)
         for org in ((unit.org,) if span == HALF else (unit.org, ALL_ORGS))
         for measure_key, value in values_milli.items()
     ]
     if rows:
-        conn = await connection_of(session)
-        await conn.execute(_upsert(conn.dialect.name), rows)
+        await conn.exec_driver_sql(_upsert_sql(conn.dialect), rows)
         note_write(session)
+
+
+_UPSERT_SQL: dict[str, str] = {}
+
+
+def _upsert_sql(dialect: Any) -> str:
+    """The upsert as the driver takes it, columns in ``apply``'s tuple order."""
+    sql = _UPSERT_SQL.get(dialect.name)
+    if sql is None:
+        compiled = _upsert(dialect.name).compile(dialect=dialect)
+        if list(compiled.positiontup or ()) != _UPSERT_COLUMNS:
+            raise AssertionError(f"unexpected upsert parameters {compiled.positiontup}")
+        sql = _UPSERT_SQL[dialect.name] = compiled.string
+    return sql
+
+
+_UPSERT_COLUMNS = [
+    "unit_id",
+    "span",
+    "bucket",
+    "org",
+    "type_key",
+    "measure_key",
+    "value_milli",
+    "entries",
+]
 
 
 @cache

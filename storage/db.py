@@ -117,7 +117,8 @@ def create_engine(
         # with asyncio.sleep (storage/sqlite_inline.py), so the loop is never held for long.
         wait = BUSY_SLICE_MS / 1000 if sqlite_driver == "inline" else busy_timeout
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(wait))
-        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        if sqlite_driver != "inline":  # the inline dialect begins the same way itself
+            event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine
 
 

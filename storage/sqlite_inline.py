@@ -180,6 +180,17 @@ class InlineSQLiteDialect(SQLiteDialect_aiosqlite):
     supports_statement_cache = True
     has_terminate = False
 
+    def do_begin(self, dbapi_connection: Any) -> None:
+        """Every transaction takes the write lock at once (see storage/db.py's ``_sqlite_begin``,
+        which the aiosqlite driver uses): issued straight on the driver's cursor, since a full
+        SQLAlchemy statement execution here cost a tenth of a short transaction. A lock held by
+        another process is waited for like any statement's (``_retrying``)."""
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+        finally:
+            cursor.close()
+
     @classmethod
     def import_dbapi(cls) -> _DBAPI:
         return _DBAPI(sqlite3, sqlite3)

@@ -17,7 +17,10 @@ Delivery is at least once. A row is claimed with a lease; a worker that dies los
 when the lease runs out and another worker sends them. The one case that can double a message is
 a worker killed after Telegram accepted the message and before ``mark_sent`` committed: the Bot
 API offers no way to ask whether a message went out, so the row is sent again (see
-docs/bench-fanout.md for how often that happens when the bot is killed mid-fan-out).
+docs/bench-fanout.md for how often that happens when the bot is killed mid-fan-out). To keep that
+window short, everything but the outcome is done before the HTTP call (claim, render, the pace's
+token), and the outcome is written in an urgent session (``Database.session(urgent=True)``), which
+on SQLite goes before the other deliveries' render sessions waiting for their turn.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import os
 import socket
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -280,7 +284,7 @@ class Dispatcher:
         try:
             notice = await self.renderer(kind, params, chat_id)
             if notice is None:
-                async with self.db.session() as session:
+                async with self._outcome() as session:
                     await outbox_q.give_up(session, row_id, "skipped", "no longer relevant")
                 report.skipped += 1
                 return
@@ -293,19 +297,19 @@ class Dispatcher:
             )
             report.retried += 1
         except ChatMoved as exc:
-            async with self.db.session() as session:
+            async with self._outcome() as session:
                 await outbox_q.move_chat(session, chat_id, exc.new_chat_id)
                 await chats_q.migrate_chat(session, chat_id, exc.new_chat_id)
                 await outbox_q.retry_at(session, row_id, self.clock.now(), str(exc))
             report.retried += 1
         except ChatUnavailable as exc:
-            async with self.db.session() as session:
+            async with self._outcome() as session:
                 await outbox_q.give_up(session, row_id, "dead", str(exc))
                 await mark_unavailable(session, chat_id)
             report.dead += 1
         except Transient as exc:
             if attempts >= self.max_attempts:
-                async with self.db.session() as session:
+                async with self._outcome() as session:
                     await outbox_q.give_up(session, row_id, "failed", str(exc))
                 report.failed += 1
             else:
@@ -314,22 +318,27 @@ class Dispatcher:
                 report.retried += 1
         except Rejected as exc:
             log.error("outbox %s (%s to %s) rejected: %s", row_id, kind, chat_id, exc)
-            async with self.db.session() as session:
+            async with self._outcome() as session:
                 await outbox_q.give_up(session, row_id, "failed", str(exc))
             report.failed += 1
         except Exception as exc:  # a renderer bug must not stop the other notices
             log.exception("outbox %s (%s to %s) could not be rendered", row_id, kind, chat_id)
-            async with self.db.session() as session:
+            async with self._outcome() as session:
                 await outbox_q.give_up(session, row_id, "failed", f"render: {exc!r}")
             report.failed += 1
         else:
-            async with self.db.session() as session:
+            async with self._outcome() as session:
                 await outbox_q.mark_sent(session, row_id, self.clock.now(), message_id)
             report.sent += 1
 
     async def _retry(self, row_id: int, when: datetime, error: str) -> None:
-        async with self.db.session() as session:
+        async with self._outcome() as session:
             await outbox_q.retry_at(session, row_id, when, error)
+
+    def _outcome(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """The session recording a delivery's outcome, before the renders waiting for their turn:
+        between Telegram's answer and this commit a crash sends the message again."""
+        return self.db.session(urgent=True)
 
 
 async def mark_unavailable(session: AsyncSession, chat_id: int) -> None:

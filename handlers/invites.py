@@ -167,19 +167,19 @@ async def on_button(update: Update, context: AppContext) -> None:
             tr._("This button is no longer active. Start again with /invite."), show_alert=True
         )
         return
-    kind = parts[1]
+    action = parts[1]
     try:
-        if kind == "o":
+        if action == "o":
             await _open(update, context, int(parts[2]), int(parts[3]))
-        elif kind == "u":
+        elif action == "u":
             await _choose_unit(update, context, state, int(parts[2]))
-        elif kind == "r":
+        elif action == "r":
             await _choose_role(update, context, state, parts[2])
-        elif kind == "n":
+        elif action == "n":
             await query.answer()
             await _finish(update, context, state, int(parts[2]))
         else:
-            raise ValueError(kind)
+            raise ValueError(action)
     except (ValueError, IndexError):
         await query.answer(
             tr._("This button is no longer active. Start again with /invite."), show_alert=True

@@ -899,7 +899,7 @@ CREATE_ACTIONS = ("o", "k", "d", "sk", "i", "t", "tp", "td", "go", "ed", "ef")
     Who.MEMBER,
     ANY_CHAT,
     scoped=True,
-    own_units_actions=("y", "n", "dl"),
+    own_units_actions=("o", "y", "n", "dl"),
     why="meeting ids re-checked by meetings.load (invited, or organiser for changes); RSVP buttons are also posted in linked groups",
     refusals=(
         N_("You are not invited to this meeting."),
@@ -942,11 +942,6 @@ async def on_button(update: Update, context: AppContext) -> None:
     try:
         if action in CREATE_ACTIONS:
             await _create_button(update, context, action, parts[2:])
-            return
-        if action == "past":
-            await query.answer()
-            text, markup = await _list(context, True)
-            await reply(update, context, text, reply_markup=markup)
             return
         handler = MEETING_ACTIONS[action]
         meeting_id = int(parts[2])
@@ -1288,6 +1283,10 @@ async def _cancel_yes(update: Update, context: AppContext, meeting_id: int, _: l
 async def _cancel_no(update: Update, context: AppContext, meeting_id: int, _: list[str]) -> None:
     query = update.callback_query
     assert query is not None
+    # Nothing changes, but the answer is the organisers': whoever else presses is refused like
+    # on "Yes, cancel" (the access matrix holds every action to the rule).
+    async with context.services.db.session() as session:
+        await mt.load(session, context.actor, meeting_id, manage=True)
     await query.answer()
     await reply(update, context, context.tr._("The meeting stays as it is."))
 

@@ -25,7 +25,15 @@ from handlers.activity_log import (
     show_value,
     today_local,
 )
-from handlers.common import display_name, esc, inline, page_buttons, reply, require_member
+from handlers.common import (
+    display_name,
+    esc,
+    inline,
+    not_member_text,
+    page_buttons,
+    reply,
+    require_member,
+)
 from handlers.context import AppContext
 from handlers.router import register_flow
 from storage.models import Person
@@ -122,6 +130,11 @@ async def on_button(update: Update, context: AppContext) -> None:
     tr = context.tr
     if update.effective_chat is None or update.effective_chat.type != "private":
         await query.answer(tr._("See your entries in a private chat with me."), show_alert=True)
+        return
+    if not context.actor.is_member:
+        # The list pages ("p") check nothing else: without this a person with no unit could page
+        # through an empty list of entries that /mine refuses them.
+        await query.answer(not_member_text(tr), show_alert=True)
         return
     parts = query.data.split(":")
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -190,17 +191,63 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 SQLITE_TURN_TIMEOUT = 10.0
 
 
+class Turns:
+    """One transaction at a time in this process, first come first served, except that urgent
+    sessions go before every waiting ordinary one.
+
+    Urgent is for short writes recording what already happened outside the database: the outbox's
+    ``mark_sent`` after Telegram accepted a message. Until it commits, a crash sends that message
+    again, so it must not queue behind the renders of the notices still to send
+    (docs/bench-fanout.md). The turn is handed to the next waiter directly on release, so nobody
+    can barge in between.
+    """
+
+    def __init__(self) -> None:
+        self._busy = False
+        self._urgent: deque[asyncio.Future[None]] = deque()
+        self._ordinary: deque[asyncio.Future[None]] = deque()
+
+    @property
+    def waiting(self) -> int:
+        return sum(not f.done() for f in (*self._urgent, *self._ordinary))
+
+    async def acquire(self, urgent: bool = False) -> None:
+        if not self._busy:
+            self._busy = True
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        lane = self._urgent if urgent else self._ordinary
+        lane.append(waiter)
+        try:
+            await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # handed the turn just as we were cancelled: pass it on
+            elif waiter in lane:
+                lane.remove(waiter)
+            raise
+
+    def release(self) -> None:
+        for lane in (self._urgent, self._ordinary):
+            while lane:
+                waiter = lane.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)  # stays busy: the turn goes to this waiter
+                    return
+        self._busy = False
+
+
 class Database:
     """The engine and its session factory, passed to services as one object.
 
     On SQLite every transaction is a writer (``BEGIN IMMEDIATE``), so only one runs at a time.
-    Sessions of this process take turns on an asyncio lock before they begin: a waiting
-    coroutine is woken the moment the previous transaction ends, instead of SQLite's busy handler
-    sleeping and retrying (measured with aiosqlite: with the outbox sending to eight chats at
-    once, those sleeps, not the SQL, were what limited it; docs/bench-fanout.md). The default
-    inline driver has one connection anyway (storage/sqlite_inline.py); the lock also gives a
-    nested session the "database is locked" error instead of a pool timeout. Other processes
-    (the CLI) still meet the busy timeout.
+    Sessions of this process take turns (``Turns``) before they begin: a waiting coroutine is
+    woken the moment the previous transaction ends, instead of SQLite's busy handler sleeping
+    and retrying (measured with aiosqlite: with the outbox sending to eight chats at once, those
+    sleeps, not the SQL, were what limited it; docs/bench-fanout.md), and urgent sessions go
+    first. The default inline driver has one connection anyway (storage/sqlite_inline.py); the
+    turns also give a nested session the "database is locked" error instead of a pool timeout.
+    Other processes (the CLI) still meet the busy timeout.
     """
 
     def __init__(
@@ -218,21 +265,26 @@ class Database:
         )
         self.sessionmaker = create_sessionmaker(self.engine)
         self._serial = self.engine.dialect.name == "sqlite"
-        self._turns: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+        self._turns: dict[asyncio.AbstractEventLoop, Turns] = {}
+
+    def turns(self) -> Turns:
+        """This event loop's turns (a test or a CLI command may run several loops in turn)."""
+        loop = asyncio.get_running_loop()
+        turns = self._turns.get(loop)
+        if turns is None:
+            self._turns = {k: v for k, v in self._turns.items() if not k.is_closed()}
+            turns = self._turns[loop] = Turns()
+        return turns
 
     @asynccontextmanager
-    async def _turn(self) -> AsyncIterator[None]:
+    async def _turn(self, urgent: bool) -> AsyncIterator[None]:
         if not self._serial:
             yield
             return
-        loop = asyncio.get_running_loop()
-        lock = self._turns.get(loop)
-        if lock is None:
-            self._turns = {k: v for k, v in self._turns.items() if not k.is_closed()}
-            lock = self._turns[loop] = asyncio.Lock()
+        turns = self.turns()
         try:
             async with asyncio.timeout(SQLITE_TURN_TIMEOUT):
-                await lock.acquire()
+                await turns.acquire(urgent)
         except TimeoutError:
             raise OperationalError(
                 "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
@@ -240,17 +292,18 @@ class Database:
         try:
             yield
         finally:
-            lock.release()
+            turns.release()
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        """A session in a transaction: committed when the block ends, rolled back on error."""
+    async def session(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session in a transaction: committed when the block ends, rolled back on error.
+        ``urgent``: on SQLite, before every ordinary session waiting for its turn (``Turns``)."""
         marked: WriteMark | None = None
-        async with self._turn(), self.sessionmaker() as session:
+        async with self._turn(urgent), self.sessionmaker() as session:
             async with session.begin():
                 yield session
                 mark = _write_mark.get()

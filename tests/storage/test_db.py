@@ -1,16 +1,18 @@
 """Sessions on SQLite take turns in the process: concurrent transactions never meet SQLite's busy
-handler, and a nested session still fails the way SQLite would instead of hanging."""
+handler, a nested session still fails the way SQLite would instead of hanging, and urgent sessions
+(the outbox's outcome writes) go before the ordinary ones waiting."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 import storage.db
-from storage.db import Database
+from storage.db import Database, Turns
 
 
 async def test_concurrent_sessions_take_turns(db: Database) -> None:
@@ -44,3 +46,68 @@ async def test_a_nested_session_fails_like_a_locked_database(
                 pass
     async with db.session() as s:  # the turn was given back
         assert await s.scalar(text("SELECT 1")) == 1
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    """Let the other tasks run until ``condition`` holds (scheduling steps, not time)."""
+    for _ in range(1000):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("the other tasks never got there")
+
+
+async def test_urgent_sessions_go_before_waiting_ordinary_ones(db: Database) -> None:
+    """The outbox's outcome writes (mark_sent) are urgent: they must not queue behind renders."""
+    if db.dialect != "sqlite":
+        pytest.skip("PostgreSQL sessions do not take turns")
+    order: list[str] = []
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def holder() -> None:
+        async with db.session():
+            holding.set()
+            await release.wait()
+
+    async def one(name: str, urgent: bool) -> None:
+        async with db.session(urgent=urgent) as s:
+            await s.execute(text("SELECT 1"))
+            order.append(name)
+
+    first = asyncio.create_task(holder())
+    await holding.wait()
+    tasks = []
+    for name, urgent in (
+        ("render 1", False),
+        ("render 2", False),
+        ("sent 1", True),
+        ("render 3", False),
+        ("sent 2", True),
+    ):
+        tasks.append(asyncio.create_task(one(name, urgent)))
+        await _until(lambda: db.turns().waiting == len(tasks))  # queued in this order
+    release.set()
+    await asyncio.gather(first, *tasks)
+    assert order == ["sent 1", "sent 2", "render 1", "render 2", "render 3"]
+
+
+async def test_a_waiter_cancelled_in_the_queue_does_not_stall_the_others() -> None:
+    turns = Turns()
+    await turns.acquire()
+    gone = asyncio.create_task(turns.acquire(urgent=True))
+    nxt = asyncio.create_task(turns.acquire())
+    await _until(lambda: turns.waiting == 2)
+    gone.cancel()
+    await _until(gone.done)
+    turns.release()
+    await nxt  # the turn went to the ordinary waiter, past the cancelled urgent one
+    # Handed the turn and cancelled before it ran: the turn is passed on, not kept.
+    late = asyncio.create_task(turns.acquire())
+    last = asyncio.create_task(turns.acquire())
+    await _until(lambda: turns.waiting == 2)
+    turns.release()  # to ``late``, which is cancelled before it resumes
+    late.cancel()
+    await last
+    turns.release()
+    await turns.acquire()  # free again: taken at once
+    turns.release()

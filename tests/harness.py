@@ -4,6 +4,8 @@ polling the Bot API emulator over HTTP. Tests talk as users through ``UserClient
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 from types import TracebackType
 from typing import Any
@@ -132,3 +134,12 @@ class Harness:
                 valid_for=timedelta(days=days),
                 max_uses=uses,
             )
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Let the other tasks run until ``condition`` holds (scheduling steps, not time)."""
+    for _ in range(1000):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("the other tasks never got there")

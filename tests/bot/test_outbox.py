@@ -4,7 +4,6 @@ surviving 429s, network errors, blocked users, migrated groups and a crash betwe
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -18,7 +17,7 @@ from handlers.notices import Notices, register
 from handlers.sender import TelegramSender
 from storage.models import OutboxMessage, Person
 from storage.queries import outbox as outbox_q
-from tests.harness import Harness
+from tests.harness import Harness, until
 
 
 async def render_test(
@@ -363,12 +362,3 @@ async def test_mark_sent_goes_before_the_renders_waiting(
     await asyncio.gather(*tasks)
     assert report.sent == 2
     assert order[:2] == ["sent 3001", "render 3002"]
-
-
-async def until(condition: Callable[[], bool]) -> None:
-    """Let the other tasks run until ``condition`` holds (scheduling steps, not time)."""
-    for _ in range(1000):
-        if condition():
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("the other tasks never got there")

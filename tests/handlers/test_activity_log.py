@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from bot.emulator import UserClient
 from storage.models import Activity, ActivityValue, LogDraft
 from tests.harness import Harness
 
@@ -115,16 +116,25 @@ async def test_refusals_keep_the_draft(h: Harness) -> None:
     assert "Giá trị: 1.200.000.000\xa0₫" in review and "Ghi chú: ngắn gọn" in review
 
 
-async def test_cancel_keeps_the_draft_and_log_offers_it(h: Harness) -> None:
-    nam = h.user(1004, "Nam")
+async def mediation_half_done(nam: UserClient) -> None:
+    """A guided /log of "Hòa giải ở cơ sở" with its number given, then /cancel: a kept draft."""
     await nam.send("/log")
     await nam.press("Tiếp »")
     await nam.press("Hòa giải ở cơ sở")
     await nam.send("3")
     assert (await nam.send("/cancel"))[0].text == "Đã hủy. Những gì bạn đã lưu vẫn được giữ nguyên."
+
+
+async def offered_draft_resumes(nam: UserClient) -> None:
     offer = (await nam.send("/log"))[0]
     assert offer.text == "Bạn có một mục chưa lưu: Hòa giải ở cơ sở. Tiếp tục, hay ghi mục mới?"
     assert "Ngày diễn ra?" in (await nam.press("Tiếp tục"))[-1].text
+
+
+async def test_cancel_keeps_the_draft_and_log_offers_it(h: Harness) -> None:
+    nam = h.user(1004, "Nam")
+    await mediation_half_done(nam)
+    await offered_draft_resumes(nam)
     await nam.send("/cancel")
     await nam.send("/log")
     assert (await nam.press("Bỏ, ghi mục mới"))[-1].text == "Bạn đã làm gì? Chọn hoạt động:"
@@ -132,15 +142,9 @@ async def test_cancel_keeps_the_draft_and_log_offers_it(h: Harness) -> None:
 
 async def test_a_shortcut_leaves_the_guided_draft_in_progress(h: Harness) -> None:
     nam = h.user(1004, "Nam")
-    await nam.send("/log")
-    await nam.press("Tiếp »")
-    await nam.press("Hòa giải ở cơ sở")
-    await nam.send("3")
-    await nam.send("/cancel")
+    await mediation_half_done(nam)
     assert (await nam.send("/log tuyen_truyen 2 80"))[0].text.startswith("Đã lưu thành mục #1.")
-    offer = (await nam.send("/log"))[0]
-    assert offer.text == "Bạn có một mục chưa lưu: Hòa giải ở cơ sở. Tiếp tục, hay ghi mục mới?"
-    assert "Ngày diễn ra?" in (await nam.press("Tiếp tục"))[-1].text
+    await offered_draft_resumes(nam)
 
 
 async def test_restart_in_the_middle_resumes_where_the_user_was(h: Harness) -> None:

@@ -5,7 +5,6 @@ handler, a nested session still fails the way SQLite would instead of hanging, a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 import pytest
 from sqlalchemy import text
@@ -13,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 import storage.db
 from storage.db import Database, Turns
+from tests.harness import until
 
 
 async def test_concurrent_sessions_take_turns(db: Database) -> None:
@@ -48,15 +48,6 @@ async def test_a_nested_session_fails_like_a_locked_database(
         assert await s.scalar(text("SELECT 1")) == 1
 
 
-async def _until(condition: Callable[[], bool]) -> None:
-    """Let the other tasks run until ``condition`` holds (scheduling steps, not time)."""
-    for _ in range(1000):
-        if condition():
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("the other tasks never got there")
-
-
 async def test_urgent_sessions_go_before_waiting_ordinary_ones(db: Database) -> None:
     """The outbox's outcome writes (mark_sent) are urgent: they must not queue behind renders."""
     if db.dialect != "sqlite":
@@ -85,7 +76,7 @@ async def test_urgent_sessions_go_before_waiting_ordinary_ones(db: Database) -> 
         ("sent 2", True),
     ):
         tasks.append(asyncio.create_task(one(name, urgent)))
-        await _until(lambda: db.turns().waiting == len(tasks))  # queued in this order
+        await until(lambda: db.turns().waiting == len(tasks))  # queued in this order
     release.set()
     await asyncio.gather(first, *tasks)
     assert order == ["sent 1", "sent 2", "render 1", "render 2", "render 3"]
@@ -96,15 +87,15 @@ async def test_a_waiter_cancelled_in_the_queue_does_not_stall_the_others() -> No
     await turns.acquire()
     gone = asyncio.create_task(turns.acquire(urgent=True))
     nxt = asyncio.create_task(turns.acquire())
-    await _until(lambda: turns.waiting == 2)
+    await until(lambda: turns.waiting == 2)
     gone.cancel()
-    await _until(gone.done)
+    await until(gone.done)
     turns.release()
     await nxt  # the turn went to the ordinary waiter, past the cancelled urgent one
     # Handed the turn and cancelled before it ran: the turn is passed on, not kept.
     late = asyncio.create_task(turns.acquire())
     last = asyncio.create_task(turns.acquire())
-    await _until(lambda: turns.waiting == 2)
+    await until(lambda: turns.waiting == 2)
     turns.release()  # to ``late``, which is cancelled before it resumes
     late.cancel()
     await last

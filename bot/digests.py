@@ -168,7 +168,10 @@ async def digest_data(
     now: datetime,
     *,
     cadence: str = "w",
+    details: bool = True,
 ) -> DigestData:
+    """The digest's figures. ``details=False`` leaves out the open report rounds and the coming
+    meetings (the chart drawn ahead of the slot needs only the period's entries)."""
     node, org = await scope_node(session, unit)
     prev_start = previous_range(cadence, start)[0]
     current = case((Activity.occurred_on >= start, 1), else_=0).label("current")
@@ -232,8 +235,9 @@ async def digest_data(
         entries_by_kind=by_kind,
         top=ranked[:TOP],
     )
-    data.rounds = await _rounds(session, unit)
-    data.meetings = await _meetings(session, unit, now)
+    if details:
+        data.rounds = await _rounds(session, unit)
+        data.meetings = await _meetings(session, unit, now)
     return data
 
 

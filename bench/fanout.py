@@ -366,7 +366,7 @@ async def run_phase(
         wall_s=round(wall, 1),
         kill=kill,
         prerender=ahead,
-        uploads=emu.stats["uploads"],
+        uploads=emu.uploads,
     )
 
 

@@ -273,8 +273,9 @@ class BotApiEmulator:
         #: to send only what Telegram accepts (markup, lengths) asserts this stays empty.
         self.rejected: list[tuple[str, str]] = []
         self.callback_answers: list[dict[str, Any]] = []
-        #: "uploads": files the bot uploaded (a send by file_id is not one).
-        self.stats: dict[str, int] = {"sent": 0, "429": 0, "uploads": 0}
+        self.stats: dict[str, int] = {"sent": 0, "429": 0}
+        #: Files the bot uploaded (a send by file_id is not one).
+        self.uploads = 0
         self._forgotten_files: set[str] = set()
         self.bot_settings: dict[str, Any] = {}
         self._bot_user = UserInfo(
@@ -1286,7 +1287,7 @@ class BotApiEmulator:
 
     def _resolve_file(self, value: Any, field: str) -> StoredFile:
         if isinstance(value, UploadedFile):
-            self.stats["uploads"] += 1
+            self.uploads += 1
             if field == "photo":
                 return self._state.add_file("photo", value.data)
             name = value.file_name or "file"

@@ -187,13 +187,13 @@ async def test_same_chart_uploaded_once_for_several_chats(h: Harness) -> None:
     h.emu.set_member_status(second.id, lan.id, "administrator")
     assert (await lan.send("/link", chat=second))[0].text.startswith("Nhóm này đã được liên kết")
     await week_of_entries(h)
-    uploads = h.emu.stats["uploads"]
+    uploads = h.emu.uploads
     await send_digests(h)
     first, other = the_digest(h, group), the_digest(h, second.id)
     assert first.document is not None and other.document is not None
     assert first.document["file_id"] == other.document["file_id"]
     assert first.document["data"] == other.document["data"]
-    assert h.emu.stats["uploads"] - uploads == 1
+    assert h.emu.uploads - uploads == 1
 
 
 async def test_refused_file_id_is_uploaded_again(h: Harness) -> None:
@@ -204,11 +204,11 @@ async def test_refused_file_id_is_uploaded_again(h: Harness) -> None:
     # A file_id Telegram does not know (another bot's: the token changed, or it expired).
     async with h.db.session() as session:
         await session.execute(update(ChartImage).values(file_id="BQACAgIAAxkBAAI000999bogus"))
-    uploads = h.emu.stats["uploads"]
+    uploads = h.emu.uploads
     await send_digests(h)
     digest = the_digest(h, group)
     assert digest.document is not None
-    assert h.emu.stats["uploads"] - uploads == 1
+    assert h.emu.uploads - uploads == 1
     (row,) = (await stored(h)).values()
     assert row.file_id == digest.document["file_id"] != "BQACAgIAAxkBAAI000999bogus"
     assert digest.document["data"] == row.png

@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 CHART_BARS = 10
 #: Charts older than this are forgotten: a month's digest plus some days for a late send.
 KEEP = timedelta(days=40)
+#: The job forgets old charts at most this often (it runs every minute).
+PRUNE_EVERY = timedelta(hours=1)
 #: Charts waiting for a pool worker at once, per worker (more only holds memory).
 QUEUED_PER_WORKER = 2
 
@@ -215,13 +217,16 @@ class ChartPrerender:
         self.workers = workers or os.cpu_count() or 1
         self.pool = pool
         self.done: set[tuple[str, date, date]] = set()
+        self._pruned_at: datetime | None = None
 
     async def run_once(self) -> PrerenderReport:
         started = time.monotonic()
         now = self.clock.now()
         report = PrerenderReport()
-        async with self.db.session() as session:
-            report.pruned = await charts_q.prune(session, now - KEEP)
+        if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
+            async with self.db.session() as session:
+                report.pruned = await charts_q.prune(session, now - KEEP)
+            self._pruned_at = now
         if self.lead <= timedelta(0) or all(
             s in self.done for s in upcoming(now, self.tz, self.lead)
         ):

@@ -247,7 +247,9 @@ async def test_old_charts_are_forgotten(h: Harness) -> None:
     assert len(await stored(h)) == 1
     h.clock.advance(days=40, minutes=-1)
     assert (await charts(h).run_once()).pruned == 0
-    h.clock.advance(minutes=2)
+    h.clock.advance(minutes=2)  # old enough, but the job prunes at most once an hour
+    assert (await charts(h).run_once()).pruned == 0
+    h.clock.advance(hours=1)
     assert (await charts(h).run_once()).pruned == 1
     assert await stored(h) == {}
 
@@ -271,6 +273,28 @@ async def test_pool_failure_leaves_drawing_to_send_time(
     h.clock.set(at(6, 45))
     with pytest.raises(RuntimeError, match="worker died"):
         await job.run_once()
+    assert await stored(h) == {}
+
+    # The scheduler's callback logs the failure and comes back a minute later.
+    from bot.app import _prerender_charts
+
+    class Leader:
+        def __init__(self) -> None:
+            self.next: list[tuple[str, float]] = []
+
+        def reschedule(self, name: str, when: float) -> None:
+            self.next.append((name, when))
+
+    class Context:
+        application = h.app
+
+    assert h.app is not None
+    leader = h.app.bot_data["scheduler"] = Leader()
+    try:
+        await _prerender_charts(Context())  # type: ignore[arg-type]
+    finally:
+        del h.app.bot_data["scheduler"]
+    assert leader.next == [("charts", 60)]
     assert await stored(h) == {}
     drawn = count_send_time_draws(monkeypatch)
     await send_digests(h)

@@ -314,7 +314,8 @@ async def _prerender_charts(context: AppContext) -> None:
     app = cast(App, context.application)
     prerender: ChartPrerender = app.bot_data["charts"]
     try:
-        await prerender.run_once()
+        # A stop (SIGTERM) waits for this run: it ends after the charts being drawn.
+        await prerender.run_once(stopping=lambda: not app.running)
     except Exception:
         log.exception("drawing the digest charts ahead failed; they are drawn at send time")
     finally:

@@ -125,10 +125,20 @@ def upcoming(now: datetime, tz: ZoneInfo, lead: timedelta) -> list[tuple[str, da
     ]
 
 
+def _never() -> bool:
+    return False
+
+
 async def upcoming_specs(
-    db: Database, i18n: I18n, now: datetime, tz: ZoneInfo, lead: timedelta
+    db: Database,
+    i18n: I18n,
+    now: datetime,
+    tz: ZoneInfo,
+    lead: timedelta,
+    stopping: Callable[[], bool] = _never,
 ) -> tuple[list[tuple[str, date, date]], dict[str, ChartSpec]]:
-    """The slots ahead, and the charts (by key) the active linked chats' digests will show then.
+    """The slots ahead, and the charts (by key) the active linked chats' digests will show then
+    (fewer if ``stopping()`` turns true meanwhile).
 
     Chats of one unit share the figures: each (unit, period) is read once, in a short session of
     its own, so the outbox's sessions interleave with these (SQLite serialises sessions)."""
@@ -153,6 +163,8 @@ async def upcoming_specs(
                 wanted.setdefault((int(unit_id), cadence, start, end), set()).add(str(language))
     specs: dict[str, ChartSpec] = {}
     for (unit_id, cadence, start, end), languages in wanted.items():
+        if stopping():
+            break
         async with db.session() as session:
             unit = await units_q.get(session, unit_id)
             if unit is None:
@@ -219,7 +231,10 @@ class ChartPrerender:
         self.done: set[tuple[str, date, date]] = set()
         self._pruned_at: datetime | None = None
 
-    async def run_once(self) -> PrerenderReport:
+    async def run_once(self, stopping: Callable[[], bool] = _never) -> PrerenderReport:
+        """Draw what the coming slot needs. ``stopping`` (the bot is shutting down) is checked
+        between units and between charts: a stop waits for at most the charts being drawn, and
+        the slot is left to the next run (of this or another process), which draws the rest."""
         started = time.monotonic()
         now = self.clock.now()
         report = PrerenderReport()
@@ -231,14 +246,18 @@ class ChartPrerender:
             s in self.done for s in upcoming(now, self.tz, self.lead)
         ):
             return report
-        report.slots, specs = await upcoming_specs(self.db, self.i18n, now, self.tz, self.lead)
+        report.slots, specs = await upcoming_specs(
+            self.db, self.i18n, now, self.tz, self.lead, stopping
+        )
         report.charts = len(specs)
         async with self.db.session() as session:
             have = await charts_q.existing(session, specs)
         todo = [spec for key, spec in specs.items() if key not in have]
         if todo:
             report.workers = min(self.workers, len(todo))
-            report.drawn = await self._draw_all(todo, report.workers)
+            report.drawn = await self._draw_all(todo, report.workers, stopping)
+        if stopping():
+            return report
         self.done.update(report.slots)
         report.seconds = time.monotonic() - started
         log.info(
@@ -251,7 +270,9 @@ class ChartPrerender:
         )
         return report
 
-    async def _draw_all(self, todo: list[ChartSpec], workers: int) -> int:
+    async def _draw_all(
+        self, todo: list[ChartSpec], workers: int, stopping: Callable[[], bool]
+    ) -> int:
         """Draw in the pool, storing each chart as it comes (one short session each); at most a
         few charts per worker wait in the pool's queue."""
         loop = asyncio.get_running_loop()
@@ -260,7 +281,7 @@ class ChartPrerender:
         pending: dict[asyncio.Future[bytes], ChartSpec] = {}
         specs = iter(todo)
         try:
-            while True:
+            while not stopping():
                 for spec in specs:
                     pending[loop.run_in_executor(pool, draw, spec)] = spec
                     if len(pending) >= workers * QUEUED_PER_WORKER:
@@ -273,6 +294,7 @@ class ChartPrerender:
                     image = future.result()
                     async with self.db.session() as session:
                         drawn += await charts_q.put(session, spec.key, image, self.clock.now())
+            return drawn
         finally:
             for future in pending:
                 future.cancel()

@@ -19,6 +19,7 @@ from bot.charts import chart_key
 from bot.digest_charts import ChartPrerender, ChartSpec, upcoming
 from bot.emulator.client import BotMessage
 from storage.models import Activity, ChartImage, Unit
+from storage.queries import chats as chats_q
 from tests.handlers.test_digests import COMMUNE, digests_in, link_group, log
 from tests.harness import Harness
 
@@ -300,3 +301,38 @@ async def test_pool_failure_leaves_drawing_to_send_time(
     await send_digests(h)
     assert the_digest(h, group).document is not None
     assert len(drawn) == 1
+
+
+async def test_a_stopping_bot_leaves_the_slot_to_the_next_run(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SIGTERM the job ends after the charts in hand; the next run does the rest."""
+    from concurrent.futures import Executor, Future
+
+    class Inline(Executor):
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+            future: Future[Any] = Future()
+            future.set_result(fn(*args, **kwargs))
+            return future
+
+    lan, _group = await link_group(h)
+    english = h.emu.group(-100953, "Front committee (English)")
+    await english.add_bot(lan)
+    h.emu.set_member_status(english.id, lan.id, "administrator")
+    await lan.send("/link", chat=english)
+    async with h.db.session() as session:
+        await chats_q.update_settings(session, english.id, language="en")
+    await week_of_entries(h)
+    job = charts(h)
+    monkeypatch.setattr(job, "pool", lambda workers: Inline())
+    monkeypatch.setattr(job, "workers", 1)
+    monkeypatch.setattr(digest_charts, "QUEUED_PER_WORKER", 1)
+    h.clock.set(at(6, 45))
+    # Asked once for the one unit, once before the first chart; then the bot is stopping.
+    checks = iter([False, False] + [True] * 10)
+    stopped = await job.run_once(stopping=lambda: next(checks))
+    assert (stopped.charts, stopped.drawn) == (2, 1)
+    assert len(await stored(h)) == 1 and job.done == set()
+    rest = await job.run_once()
+    assert (rest.charts, rest.drawn) == (2, 1)
+    assert len(await stored(h)) == 2 and job.done == {("w", *WEEK)}

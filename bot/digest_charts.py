@@ -306,9 +306,17 @@ class ChartFiles:
     that it survives restarts and every process sees it) and in memory (most sends need no read
     once a process has seen the key)."""
 
+    #: Keys remembered in memory at most (a few slots' worth); beyond, the database answers.
+    MEMORY = 20_000
+
     def __init__(self, db: Database) -> None:
         self.db = db
         self._known: dict[str, str] = {}
+
+    def _keep(self, key: str, file_id: str) -> None:
+        if len(self._known) >= self.MEMORY:
+            self._known.clear()  # last week's charts are not sent again
+        self._known[key] = file_id
 
     async def get(self, key: str) -> str | None:
         known = self._known.get(key)
@@ -316,11 +324,11 @@ class ChartFiles:
             async with self.db.session() as session:
                 known = await charts_q.file_id(session, key)
             if known is not None:
-                self._known[key] = known
+                self._keep(key, known)
         return known
 
     async def remember(self, key: str, file_id: str) -> None:
-        self._known[key] = file_id
+        self._keep(key, file_id)
         async with self.db.session() as session:
             await charts_q.set_file_id(session, key, file_id)
 

@@ -30,6 +30,14 @@ Each phase:
 5. waits until the outbox has no pending or claimed row, stops the bot (SIGTERM) and counts, per
    chat, the messages the emulator stored.
 
+``chart`` phases first run the leader's pre-render job (``bot.digest_charts.ChartPrerender``,
+the same object the bot's scheduler runs) in this process as it runs on that Monday at 06:30,
+60 minutes before the slot: it reads every linked chat's figures, draws the distinct charts in a
+process pool (one worker per CPU) and stores them; printed: how long it took, how many distinct
+charts for how many chats, how many were drawn, the pool size. Then the fan-out at the slot, as
+above: the bot finds the charts stored and uploads each once (later chats showing the same chart
+get its ``file_id``). ``--no-prerender`` leaves that step out (every chart drawn at send time).
+
 Printed per phase: messages/s from the first to the last message stored (and over the middle
 80 %), against the 30 msg/s ceiling (target >= 90 %); 429s the emulator answered; outbox rows by
 status; lost (chats with no digest) and doubled (chats with more than one); the bot's CPU time.
@@ -52,7 +60,7 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -70,8 +78,11 @@ from bench.province import (  # noqa: E402
     rebuild_rollup,
 )
 from bot import digests  # noqa: E402
+from bot.clock import FakeClock  # noqa: E402
+from bot.digest_charts import ChartPrerender  # noqa: E402
 from bot.emulator.server import BotApiEmulator  # noqa: E402
 from bot.emulator.state import ChatInfo  # noqa: E402
+from bot.i18n import I18n  # noqa: E402
 from bot.schema import prepare_database  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.queries import chats as chats_q  # noqa: E402
@@ -85,6 +96,8 @@ PLAN_AT = {
     "text": datetime(2026, 10, 5, 7, 31, tzinfo=TZ),  # week 28/09–04/10: no entries
     "chart": datetime(2026, 11, 16, 7, 31, tzinfo=TZ),  # week 09/11–15/11: entries
 }
+#: The charts are drawn this long before the slot (the default ``PHOIHOP_CHART_LEAD``).
+CHART_LEAD = timedelta(minutes=60)
 ENTRIES_FROM, ENTRY_DAYS = date(2026, 11, 2), 14
 ENTRIES_PER_LEAF = 6
 FIRST_CHAT = -1_001_000_000_000
@@ -133,6 +146,10 @@ class PhaseResult:
     bot_cpu_s: float
     wall_s: float
     kill: dict[str, Any] = field(default_factory=dict)
+    #: Chart phases: the pre-render job's run before the slot (empty with --no-prerender).
+    prerender: dict[str, Any] = field(default_factory=dict)
+    #: Files the bot uploaded; the other documents went by file_id.
+    uploads: int = 0
 
 
 # --------------------------------------------------------------------------------------------------
@@ -166,6 +183,32 @@ async def plan(db: Database, kind: str) -> int:
     async with db.session() as s:
         await s.execute(text("DELETE FROM outbox"))
         return await digests.plan_digests(s, PLAN_AT[kind], TZ)
+
+
+async def prerender(db: Database, chats: int) -> dict[str, Any]:
+    """The pre-render job as the bot's scheduler runs it, CHART_LEAD before the chart slot."""
+    slot = PLAN_AT["chart"].replace(minute=30)
+    job = ChartPrerender(
+        db, FakeClock(slot - CHART_LEAD), I18n(TZ), TZ, lead=CHART_LEAD, workers=os.cpu_count() or 1
+    )
+    cpu, pool_cpu = time.process_time(), children_cpu()
+    report = await job.run_once()  # the pool's workers have exited when this returns
+    async with db.session() as s:
+        # As if drawn now: the bot's own job (on the real clock) prunes charts by age.
+        await s.execute(
+            text("UPDATE chart_images SET created_at = :now"), {"now": datetime.now(UTC)}
+        )
+    return {
+        "at": (slot - CHART_LEAD).isoformat(),
+        "chats": chats,
+        "distinct_charts": report.charts,
+        "drawn": report.drawn,
+        "pool_workers": report.workers,
+        "seconds": round(report.seconds, 1),
+        "charts_per_s": round(report.drawn / report.seconds, 1) if report.seconds else None,
+        "this_process_cpu_s": round(time.process_time() - cpu, 1),
+        "pool_cpu_s": round(children_cpu() - pool_cpu, 1),
+    }
 
 
 async def outbox_counts(db: Database) -> tuple[dict[str, int], int]:
@@ -228,6 +271,16 @@ async def run_phase(
     phase: str, db: Database, url: str, chat_ids: list[int], args: argparse.Namespace, work: Path
 ) -> PhaseResult:
     kind, _, killing = phase.partition("-")
+    ahead: dict[str, Any] = {}
+    if kind == "chart" and not args.no_prerender:
+        ahead = await prerender(db, len(chat_ids))
+        print(
+            f"  pre-render at {ahead['at']}: {ahead['distinct_charts']} distinct charts for "
+            f"{ahead['chats']} chats, {ahead['drawn']} drawn in {ahead['seconds']} s "
+            f"({ahead['charts_per_s']}/s) by a pool of {ahead['pool_workers']} processes "
+            f"(pool CPU {ahead['pool_cpu_s']} s, this process {ahead['this_process_cpu_s']} s)",
+            flush=True,
+        )
     queued = await plan(db, kind)
     emu = CountingEmulator(enforce_limits=True)
     await emu.start()
@@ -312,6 +365,8 @@ async def run_phase(
         bot_cpu_s=round(children_cpu() - cpu_before, 1),
         wall_s=round(wall, 1),
         kill=kill,
+        prerender=ahead,
+        uploads=emu.uploads,
     )
 
 
@@ -354,6 +409,9 @@ def render(r: PhaseResult) -> str:
     ]
     if r.kill:
         lines.append(f"  kill: {r.kill}")
+    documents = r.by_method.get("sendDocument", 0)
+    if documents:
+        lines.append(f"  documents: {r.uploads} uploaded, {documents - r.uploads} sent by file_id")
     return "\n".join(lines)
 
 
@@ -368,6 +426,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, help="write the results as JSON")
     p.add_argument("--workdir", type=Path, help="keep the database and bot logs here")
     p.add_argument("--profile", action="store_true", help="cProfile the bot into the workdir")
+    p.add_argument(
+        "--no-prerender",
+        action="store_true",
+        help="chart phases: no charts drawn ahead (each drawn as its digest is sent)",
+    )
     args = p.parse_args(argv)
     for phase in args.phases.split(","):
         kind, _, killing = phase.partition("-")

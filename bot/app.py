@@ -32,6 +32,7 @@ from bot import digests
 from bot import meetings as meetings_domain
 from bot import reports as reports_domain
 from bot.api_retry import PatientLimiter
+from bot.digest_charts import ChartFiles, ChartPrerender
 from bot.flood import FloodGate
 from bot.logging_setup import install_redaction
 from bot.notifications import Dispatcher, Pace
@@ -220,13 +221,21 @@ async def _post_init(app: App) -> None:
     dispatcher = Dispatcher(
         services.db,
         services.clock,
-        TelegramSender(app.bot),
+        TelegramSender(app.bot, ChartFiles(services.db)),
         Notices(services),
         lease=timedelta(seconds=services.settings.outbox_lease),
         worker=worker_id(),
         pace=pace,
     )
     app.bot_data["dispatcher"] = dispatcher
+    app.bot_data["charts"] = ChartPrerender(
+        services.db,
+        services.clock,
+        services.i18n,
+        services.settings.tz,
+        lead=timedelta(minutes=services.settings.chart_lead),
+        workers=services.settings.chart_workers,
+    )
     if interval > 0 and app.job_queue is not None:
         # Exactly one process of a deployment runs these (bot/scheduler.py).
         scheduler = Scheduler(
@@ -236,6 +245,7 @@ async def _post_init(app: App) -> None:
                 JobSpec("outbox", _dispatch, interval=interval, first=interval, repeat=False),
                 JobSpec("reminders", _plan_reminders, interval=60, first=5),
                 JobSpec("prune-updates", _prune_updates, interval=3600, first=60),
+                JobSpec("charts", _prerender_charts, interval=60, first=10, repeat=False),
             ],
             retry=services.settings.scheduler_retry,
         )
@@ -294,3 +304,21 @@ async def _dispatch(context: AppContext) -> None:
         scheduler: Scheduler | None = app.bot_data.get("scheduler")
         if app.running and scheduler is not None:
             scheduler.reschedule("outbox", 0 if busy else interval)
+
+
+async def _prerender_charts(context: AppContext) -> None:
+    """Draw the coming digest slot's charts ahead (bot/digest_charts.py). The drawing runs in a
+    process pool and may take minutes, so the job schedules its own next run, a minute after this
+    one ends, instead of repeating (runs never overlap). A failure is logged, not fatal: the
+    charts are then drawn as the digests are sent."""
+    app = cast(App, context.application)
+    prerender: ChartPrerender = app.bot_data["charts"]
+    try:
+        # A stop (SIGTERM) waits for this run: it ends after the charts being drawn.
+        await prerender.run_once(stopping=lambda: not app.running)
+    except Exception:
+        log.exception("drawing the digest charts ahead failed; they are drawn at send time")
+    finally:
+        scheduler: Scheduler | None = app.bot_data.get("scheduler")
+        if app.running and scheduler is not None:
+            scheduler.reschedule("charts", 60)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, or_, select
@@ -168,7 +169,10 @@ async def digest_data(
     now: datetime,
     *,
     cadence: str = "w",
+    details: bool = True,
 ) -> DigestData:
+    """The digest's figures. ``details=False`` gives only the entry counts (what the chart
+    shows, drawn ahead of the slot): no value totals, open report rounds or coming meetings."""
     node, org = await scope_node(session, unit)
     prev_start = previous_range(cadence, start)[0]
     current = case((Activity.occurred_on >= start, 1), else_=0).label("current")
@@ -179,23 +183,10 @@ async def digest_data(
     ]
     if org is not None:
         scope.append(Unit.org == org)
-    sums = await session.execute(
-        select(
-            current,
-            Activity.type_key,
-            ActivityValue.measure_key,
-            func.sum(ActivityValue.value_milli),
-        )
-        .join(Activity, Activity.id == ActivityValue.activity_id)
-        .join(Unit, Unit.id == Activity.unit_id)
-        .where(*scope)
-        .group_by(current, Activity.type_key, ActivityValue.measure_key)
-    )
     total: Cells = {}
     previous: Cells = {}
-    for is_current, type_key, measure_key, value in sums.all():
-        if value:
-            (total if is_current else previous)[(str(type_key), str(measure_key))] = int(value)
+    if details:
+        total, previous = await _sums(session, current, scope)
     counts = await session.execute(
         select(current, Unit.path, Activity.type_key, func.count(Activity.id))
         .join(Unit, Unit.id == Activity.unit_id)
@@ -232,9 +223,32 @@ async def digest_data(
         entries_by_kind=by_kind,
         top=ranked[:TOP],
     )
-    data.rounds = await _rounds(session, unit)
-    data.meetings = await _meetings(session, unit, now)
+    if details:
+        data.rounds = await _rounds(session, unit)
+        data.meetings = await _meetings(session, unit, now)
     return data
+
+
+async def _sums(session: AsyncSession, current: Any, scope: list[Any]) -> tuple[Cells, Cells]:
+    """Value totals per (type, measure) in the period and in the previous one."""
+    sums = await session.execute(
+        select(
+            current,
+            Activity.type_key,
+            ActivityValue.measure_key,
+            func.sum(ActivityValue.value_milli),
+        )
+        .join(Activity, Activity.id == ActivityValue.activity_id)
+        .join(Unit, Unit.id == Activity.unit_id)
+        .where(*scope)
+        .group_by(current, Activity.type_key, ActivityValue.measure_key)
+    )
+    total: Cells = {}
+    previous: Cells = {}
+    for is_current, type_key, measure_key, value in sums.all():
+        if value:
+            (total if is_current else previous)[(str(type_key), str(measure_key))] = int(value)
+    return total, previous
 
 
 async def _rounds(session: AsyncSession, unit: Unit) -> list[RoundLine]:

@@ -55,6 +55,9 @@ class Notice:
     text: str
     buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
     document: tuple[str, bytes] | None = None
+    #: Names the document's content (same key, same bytes): the sender may send the file it
+    #: uploaded for an earlier notice with this key instead of uploading the bytes again.
+    document_key: str | None = None
 
 
 class SendError(Exception):

@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     #: (0 turns the limit off). Beyond it updates are dropped and the person is told once.
     flood_burst: int = 20
     flood_rate: float = 1.0
+    #: Minutes before a weekly or monthly digest slot at which the leader draws the digests'
+    #: charts ahead, in a process pool (0: charts are drawn as digests are sent, ~5 a second).
+    chart_lead: float = 60.0
+    #: Processes that draw those charts (0: one per CPU).
+    chart_workers: int = 0
 
     @field_validator("bot_token")
     @classmethod
@@ -131,6 +136,13 @@ class Settings(BaseSettings):
     def _concurrency(cls, value: int) -> int:
         if not 1 <= value <= 100:
             raise ValueError("must be between 1 and 100")
+        return value
+
+    @field_validator("chart_lead", "chart_workers")
+    @classmethod
+    def _not_negative(cls, value: float) -> float:
+        if value < 0:
+            raise ValueError("must be 0 or more")
         return value
 
     @field_validator("webhook_lease", "scheduler_retry")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from telegram import InputFile, Update
 
 from bot import digests
+from bot.digest_charts import ChartStore
 from bot.i18n import N_
 from handlers.access_rules import ANY_CHAT, Who, rule
 from handlers.activity_log import today_local
@@ -66,7 +67,7 @@ async def digest_command(update: Update, context: AppContext) -> None:
     if data is None:
         await reply(update, context, refusal or "")
         return
-    notice = await build(tr, data)
+    notice = await build(tr, data, ChartStore(services.db, services.clock))
     if notice.document is None:
         await reply(update, context, notice.text)
         return

@@ -1,16 +1,20 @@
 """The digest notice (PRODUCT §6): queued by ``bot/digests.py`` for linked groups, rendered at send
 time in the group's language, with a chart image when the period has entries. The same rendering
-serves the /digest preview."""
+serves the /digest preview.
+
+The chart is usually drawn already (``bot/digest_charts.py``: ahead of the slot, or for another
+chat showing the same figures); it is looked up by the hash of the figures computed here, so a
+late entry means a new chart, drawn now. The notice names the chart's key so that the sender can
+send Telegram's ``file_id`` of an earlier upload instead of the bytes."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 from typing import Any
 
 from bot import digests
 from bot.activities import from_milli
-from bot.charts import bar_chart_png
+from bot.digest_charts import ChartStore, chart_spec, range_label
 from bot.i18n import Translator
 from bot.notifications import Notice
 from bot.parsing import money_words
@@ -29,15 +33,10 @@ MESSAGE = 3900
 FILENAME = "tong-hop.png"
 MISSING_SHOWN = 4
 MEETINGS_SHOWN = 3
-CHART_BARS = 10
-
-
-def _day(day: date) -> str:
-    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
 
 
 def _range(data: digests.DigestData) -> str:
-    return f"{_day(data.start)} – {_day(data.end)}"
+    return range_label(data.start, data.end)
 
 
 def change(tr: Translator, now: int, before: int) -> str:
@@ -148,23 +147,13 @@ def render(tr: Translator, data: digests.DigestData, limit: int) -> str:
     return text() if len(text()) <= limit else "\n".join(head)[:limit]
 
 
-def chart_args(tr: Translator, data: digests.DigestData) -> tuple[list[str], list[float], str]:
-    names = {k.key: k.name(tr.locale) for k in data.kinds}
-    ranked = sorted(data.entries_by_kind.items(), key=lambda kv: (-kv[1], kv[0]))[:CHART_BARS]
-    return (
-        [names.get(key, key) for key, _ in ranked],
-        [float(n) for _, n in ranked],
-        tr._("Activities by indicator, {range}").format(range=_range(data)),
-    )
-
-
-async def build(tr: Translator, data: digests.DigestData) -> Notice:
-    """Text, plus the chart (drawn off the event loop) when the period has entries."""
+async def build(tr: Translator, data: digests.DigestData, charts: ChartStore) -> Notice:
+    """Text, plus the chart (stored, or drawn off the event loop) when the period has entries."""
     if data.empty:
         return Notice(render(tr, data, MESSAGE))
-    labels, values, title = chart_args(tr, data)
-    png = await asyncio.to_thread(bar_chart_png, labels, values, title)
-    return Notice(render(tr, data, CAPTION), document=(FILENAME, png))
+    spec = chart_spec(tr, data)
+    png = await charts.png(spec)
+    return Notice(render(tr, data, CAPTION), document=(FILENAME, png), document_key=spec.key)
 
 
 async def digest(
@@ -185,7 +174,7 @@ async def digest(
             services.clock.now(),
             cadence=str(params.get("cadence", "w")),
         )
-    return await build(tr, data)
+    return await build(tr, data, ChartStore(services.db, services.clock))
 
 
 def register_renderers() -> None:

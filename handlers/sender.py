@@ -1,12 +1,20 @@
 """The outbox's Telegram side: send a rendered notice with python-telegram-bot and classify
-failures into the outbox's terms (see ``bot/notifications.py``)."""
+failures into the outbox's terms (see ``bot/notifications.py``).
+
+A document whose notice names its content (``Notice.document_key``: a digest chart) is uploaded
+once; later notices with the same key send the ``file_id`` Telegram gave for that upload, which
+costs Telegram and us no bytes. A ``file_id`` Telegram refuses (another bot's, or one Telegram no
+longer knows) is forgotten and the bytes are uploaded again."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import warnings
 from datetime import timedelta
+from typing import Protocol
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -20,6 +28,8 @@ from bot.api_retry import NO_RETRY
 from bot.notifications import ChatMoved, ChatUnavailable, Notice, Rejected, RetryLater, Transient
 from handlers.context import Bot
 
+log = logging.getLogger(__name__)
+
 GONE = (
     "chat not found",
     "user not found",
@@ -29,9 +39,22 @@ GONE = (
 )
 
 
+class FileIds(Protocol):
+    """Where the ``file_id`` of a document's first upload is kept, by the document's key."""
+
+    async def get(self, key: str) -> str | None: ...
+
+    async def remember(self, key: str, file_id: str) -> None: ...
+
+    async def forget(self, key: str, file_id: str) -> None: ...
+
+
 class TelegramSender:
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, files: FileIds | None = None) -> None:
         self.bot = bot
+        self.files = files
+        #: One upload per key at a time: chats served together wait for the first upload's file_id.
+        self._uploading: dict[str, asyncio.Lock] = {}
 
     async def send(self, chat_id: int, notice: Notice) -> int:
         markup = (
@@ -46,14 +69,7 @@ class TelegramSender:
         )
         try:
             if notice.document is not None:
-                name, data = notice.document
-                message = await self.bot.send_document(
-                    chat_id,
-                    InputFile(data, filename=name),
-                    caption=notice.text[:1024] or None,
-                    reply_markup=markup,
-                    rate_limit_args=NO_RETRY,  # type: ignore[arg-type]
-                )
+                message = await self._send_document(chat_id, notice, markup)
             else:
                 message = await self.bot.send_message(
                     chat_id,
@@ -83,3 +99,64 @@ class TelegramSender:
         except TelegramError as exc:
             raise Rejected(str(exc)) from exc
         return message.message_id
+
+    async def _send_document(
+        self, chat_id: int, notice: Notice, markup: InlineKeyboardMarkup | None
+    ) -> Message:
+        """The document by the file_id of an earlier upload of the same key if there is one, else
+        uploaded (and its file_id kept)."""
+        assert notice.document is not None
+        key, files = notice.document_key, self.files
+        if key is None or files is None:
+            return await self._document(chat_id, notice, markup, None)
+        known = await files.get(key)
+        if known is None:
+            lock = self._uploading.setdefault(key, asyncio.Lock())
+            async with lock:
+                known = await files.get(key)
+                if known is None:
+                    try:
+                        return await self._upload(chat_id, notice, markup, key, files)
+                    finally:
+                        if self._uploading.get(key) is lock:
+                            del self._uploading[key]
+        try:
+            return await self._document(chat_id, notice, markup, known)
+        except BadRequest as exc:
+            if any(phrase in str(exc).lower() for phrase in GONE):
+                raise
+            # Most likely the file_id itself (another bot's, or expired); if not, the upload
+            # fails the same way and is classified as usual.
+            log.warning("file_id of chart %s refused (%s): uploading again", key[:12], exc)
+            await files.forget(key, known)
+            return await self._upload(chat_id, notice, markup, key, files)
+
+    async def _upload(
+        self,
+        chat_id: int,
+        notice: Notice,
+        markup: InlineKeyboardMarkup | None,
+        key: str,
+        files: FileIds,
+    ) -> Message:
+        message = await self._document(chat_id, notice, markup, None)
+        if message.document is not None:
+            await files.remember(key, message.document.file_id)
+        return message
+
+    async def _document(
+        self,
+        chat_id: int,
+        notice: Notice,
+        markup: InlineKeyboardMarkup | None,
+        file_id: str | None,
+    ) -> Message:
+        assert notice.document is not None
+        name, data = notice.document
+        return await self.bot.send_document(
+            chat_id,
+            file_id if file_id is not None else InputFile(data, filename=name),
+            caption=notice.text[:1024] or None,
+            reply_markup=markup,
+            rate_limit_args=NO_RETRY,  # type: ignore[arg-type]
+        )

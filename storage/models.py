@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -562,3 +563,23 @@ class ProcessedUpdate(Base):
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     claimed_by: Mapped[str] = mapped_column(String(64))
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ChartImage(Base):
+    """A digest chart drawn once and kept by what it shows (``bot/charts.py``: ``chart_key`` hashes
+    the labels, values, title and language), so that a chart drawn ahead of a digest slot, or for
+    one chat, serves every chat whose digest shows the same figures.
+
+    In the database rather than on disk: every process of a deployment (several behind a webhook,
+    PostgreSQL) sees the same rows, they survive restarts and backups, and a row is written with
+    ``INSERT ... ON CONFLICT DO NOTHING``, so two processes drawing the same chart cannot clash.
+    ``file_id`` is what Telegram answered to the first upload: later sends reuse it instead of
+    uploading the bytes again. No person is referenced. Rows are pruned after a period or so.
+    """
+
+    __tablename__ = "chart_images"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    png: Mapped[bytes] = mapped_column(LargeBinary)
+    file_id: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -274,6 +274,9 @@ class BotApiEmulator:
         self.rejected: list[tuple[str, str]] = []
         self.callback_answers: list[dict[str, Any]] = []
         self.stats: dict[str, int] = {"sent": 0, "429": 0}
+        #: Files the bot uploaded (a send by file_id is not one).
+        self.uploads = 0
+        self._forgotten_files: set[str] = set()
         self.bot_settings: dict[str, Any] = {}
         self._bot_user = UserInfo(
             id=bot_id, first_name=bot_first_name, username=bot_username, is_bot=True
@@ -558,6 +561,11 @@ class BotApiEmulator:
         self._faults.setdefault(method.lower(), []).append(
             _Fault(status, description, retry_after, count)
         )
+
+    def forget_file(self, file_id: str) -> None:
+        """Telegram no longer knows ``file_id`` (as with another bot's file_id): sending it is
+        answered 400 "wrong file identifier/HTTP URL specified"; messages keep their copy."""
+        self._forgotten_files.add(file_id)
 
     def hold_next(self, method: str, *, count: int = 1) -> None:
         """Park the next ``count`` calls of ``method`` until ``release_held()``: the bot waits for
@@ -1268,7 +1276,7 @@ class BotApiEmulator:
             if value.startswith(("http://", "https://")):
                 raise _bad("failed to get HTTP URL content")
             stored = self._state.files.get(value)
-            if stored is None:
+            if stored is None or value in self._forgotten_files:
                 raise _bad("wrong file identifier/HTTP URL specified")
             if stored.kind != field and not (field == "document" and stored.kind == "sticker"):
                 raise _bad(
@@ -1279,6 +1287,7 @@ class BotApiEmulator:
 
     def _resolve_file(self, value: Any, field: str) -> StoredFile:
         if isinstance(value, UploadedFile):
+            self.uploads += 1
             if field == "photo":
                 return self._state.add_file("photo", value.data)
             name = value.file_name or "file"

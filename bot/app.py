@@ -294,14 +294,16 @@ async def _dispatch(context: AppContext) -> None:
     dispatcher: Dispatcher = context.application.bot_data["dispatcher"]
     interval = context.application.bot_data["services"].settings.outbox_interval
     busy = False
+    scheduler: Scheduler | None = context.application.bot_data.get("scheduler")
     try:
+        if scheduler is not None:
+            await dispatcher.take_over(scheduler.term)
         busy = (await dispatcher.run_once()).more
     finally:
         app = cast(App, context.application)
         # Stopping (SIGTERM): PTB waits for this run, which records every send it made; then no
         # next run, so nothing is left claimed and a restart neither loses nor repeats a notice.
         # The scheduler schedules the next run only while this process still leads.
-        scheduler: Scheduler | None = app.bot_data.get("scheduler")
         if app.running and scheduler is not None:
             scheduler.reschedule("outbox", 0 if busy else interval)
 

@@ -52,12 +52,9 @@ PRUNE_EVERY = timedelta(hours=1)
 QUEUED_PER_WORKER = 2
 
 
-def day_label(day: date) -> str:
-    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
-
-
-def range_label(start: date, end: date) -> str:
-    return f"{day_label(start)} – {day_label(end)}"
+def range_label(tr: Translator, start: date, end: date) -> str:
+    """The digest's days, ``09/11/2026 – 15/11/2026`` (Babel's dd/MM/yyyy in both languages)."""
+    return f"{tr.day(start)} – {tr.day(end)}"
 
 
 @dataclass(frozen=True)
@@ -82,7 +79,7 @@ def chart_spec(tr: Translator, data: digests.DigestData) -> ChartSpec:
         labels=tuple(names.get(key, key) for key, _ in ranked),
         values=tuple(float(n) for _, n in ranked),
         title=tr._("Activities by indicator, {range}").format(
-            range=range_label(data.start, data.end)
+            range=range_label(tr, data.start, data.end)
         ),
         locale=tr.locale,
     )

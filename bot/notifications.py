@@ -210,6 +210,23 @@ class Dispatcher:
         self._slots = asyncio.Semaphore(pace.concurrency if pace else batch)
         #: chat id -> monotonic time before which it gets nothing more (its last send + gap).
         self._resting: dict[int, float] = {}
+        #: The leadership term whose inherited claims were released (``take_over``).
+        self._term = 0
+
+    async def take_over(self, term: int) -> int:
+        """Once per leadership term (``Scheduler.term``): rows another worker had claimed are
+        due again at once. Only the leader sends, so their worker was a leader that died (a
+        SIGKILL mid-fan-out); waiting out their lease held 20 notices back for two minutes in
+        bench/fan-out. As with the lease, a row whose send Telegram had accepted just before the
+        death goes out twice: at least once, never lost (docs/faults.md)."""
+        if term == self._term:
+            return 0
+        self._term = term
+        async with self.db.session(urgent=True) as session:
+            released = await outbox_q.release_others(session, self.worker)
+        if released:
+            log.info("outbox: %d notices claimed by a previous process are due again", released)
+        return released
 
     async def run_once(self) -> DispatchReport:
         """One round: claim due rows (one per chat) and deliver them concurrently; with a pace,

@@ -57,6 +57,9 @@ class Scheduler:
         self._task: asyncio.Task[None] | None = None
         self._poke = asyncio.Event()
         self._stepping = asyncio.Lock()
+        #: Counts the times this process became the leader: a new term means the previous
+        #: leader's work (its outbox claims) is ours to finish (``Dispatcher.take_over``).
+        self.term = 0
 
     @property
     def leading(self) -> bool:
@@ -112,6 +115,7 @@ class Scheduler:
                 log.info("scheduler: this process (%s) now runs the jobs", self.lock.name)
 
     def _schedule(self) -> None:
+        self.term += 1
         self._jobs = [
             self.job_queue.run_repeating(
                 spec.callback, interval=spec.interval, first=spec.first, name=spec.name

@@ -35,10 +35,6 @@ MISSING_SHOWN = 4
 MEETINGS_SHOWN = 3
 
 
-def _range(data: digests.DigestData) -> str:
-    return range_label(data.start, data.end)
-
-
 def change(tr: Translator, now: int, before: int) -> str:
     """▲/▼ and the percentage against the previous period."""
     if before == 0:
@@ -116,7 +112,7 @@ def render(tr: Translator, data: digests.DigestData, limit: int) -> str:
         if data.cadence == "w"
         else tr._("<b>Monthly digest: {unit}</b>")
     ).format(unit=esc(data.unit.name))
-    head = [f"{title}\n{_range(data)}"]
+    head = [f"{title}\n{range_label(tr, data.start, data.end)}"]
     if data.empty:
         head.append(tr._("No activity was logged in this period."))
         kinds: list[str] = []

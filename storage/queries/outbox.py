@@ -97,6 +97,23 @@ async def claim(
     return chosen
 
 
+async def release_others(session: AsyncSession, worker: str) -> int:
+    """Make the rows other workers had claimed due now; returns how many.
+
+    For a process that has just become the one that sends (the scheduler's leader): only the
+    leader claims, so a claim by another worker belongs to a leader that has died, and waiting
+    for its lease would hold those notices back for minutes."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status == "claimed",
+            or_(OutboxMessage.claimed_by.is_(None), OutboxMessage.claimed_by != worker),
+        )
+        .values(status="pending", claimed_by=None, claimed_at=None)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 async def mark_sent(session: AsyncSession, row_id: int, now: datetime, message_id: int) -> None:
     await session.execute(
         update(OutboxMessage)

@@ -176,6 +176,29 @@ async def test_crash_between_claim_and_send_sends_exactly_once(harness: Harness)
     assert [m.text for m in lan.history()].count("Nhắc việc x") == 1
 
 
+async def test_a_new_leader_takes_over_a_dead_leaders_claims_at_once(harness: Harness) -> None:
+    h = harness
+    lan = h.user(3001, "Lan")
+    await lan.send("/start")
+    await put(h, "x", 3001)
+    async with h.db.session() as session:  # the previous leader claimed the row, then died
+        await outbox_q.claim(
+            session, h.clock.now(), limit=10, worker="dead:1", lease=timedelta(minutes=2)
+        )
+    await h.restart()
+    assert (await h.dispatch()).sent == 0  # without a new term the lease still holds the row
+    assert await h.dispatcher.take_over(term=1) == 1
+    assert (await h.dispatch()).sent == 1  # no waiting for the lease
+    assert await h.dispatcher.take_over(term=1) == 0  # once per term
+    await put(h, "y", 3001)
+    async with h.db.session() as session:  # this process's own claim is not "inherited"
+        await outbox_q.claim(
+            session, h.clock.now(), limit=10, worker=h.dispatcher.worker, lease=timedelta(minutes=2)
+        )
+    assert await h.dispatcher.take_over(term=2) == 0
+    assert [m.text for m in lan.history()].count("Nhắc việc x") == 1
+
+
 async def test_stale_and_broken_renders_do_not_stop_others(harness: Harness) -> None:
     h = harness
     for uid in (3001, 3002, 3003):

@@ -133,12 +133,14 @@ async def outbox_rows(url: str) -> list[OutboxMessage]:
 
 
 async def test_outbox_send_in_flight_at_sigkill_is_sent_once(tmp_path: Path) -> None:
-    """Protection: outbox rows are claimed with a lease (PHOIHOP_OUTBOX_LEASE) and marked sent only
-    after Telegram accepted them: a notice whose send died with the process is sent by the next
-    process once the lease ends, and notices already sent are not sent again."""
+    """Protection: outbox rows are marked sent only after Telegram accepted them, and a process
+    that starts sending takes over the claims of the one that died (``Dispatcher.take_over``):
+    the notice whose send died with the process is sent at once by the next process — not after
+    the two-minute lease, which this test does not wait for — and notices already sent are not
+    sent again."""
     url = await demo_database(tmp_path / "kill.db")
     async with BotApiEmulator() as emu:
-        bot = BotProcess(emu, url, tmp_path, outbox_lease="2")
+        bot = BotProcess(emu, url, tmp_path)
         await bot.start()
         try:
             for uid in range(1001, 1013):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import update
 
 from bot import activities as acts
 from bot.access import load_actor
@@ -13,6 +14,7 @@ from bot.catalog import DEFAULT_CATALOG, CatalogError, load_catalog, parse_catal
 from bot.clock import FakeClock
 from bot.demo import seed_demo
 from storage.db import Database
+from storage.models import ActivityType
 from storage.queries import activities as act_q
 from storage.queries import people as people_q
 
@@ -101,3 +103,27 @@ async def test_retiring_keeps_entries_and_new_types_are_offered(
         assert kept[activity.id] == {"cases": 2000}
         cuu_tro = await acts.kind(session, "cuu_tro")
         assert cuu_tro is not None and [m.unit("vi") for m in cuu_tro.measures] == ["", "tấn"]
+
+
+async def test_a_load_by_another_process_is_seen_at_the_next_check(
+    db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The catalog kept in memory is checked against the stored version (here at every use:
+    ``CATALOG_RECHECK`` 0); a change written by another process, which cannot drop this one's
+    memory, is seen."""
+    monkeypatch.setattr(acts, "CATALOG_RECHECK", 0.0)
+    async with db.session() as session:
+        await seed_demo(session, clock.now())
+    async with db.session() as session:
+        assert "hoa_giai" in [k.key for k in await acts.active_kinds(session)]
+    clock.advance(minutes=1)
+    async with db.session() as session:  # what `phoihop catalog load` in another process writes
+        await session.execute(
+            update(ActivityType)
+            .where(ActivityType.key == "hoa_giai")
+            .values(retired=True, updated_at=clock.now())
+        )
+    async with db.session() as session:
+        assert "hoa_giai" not in [k.key for k in await acts.active_kinds(session)]
+        kind = await acts.kind(session, "hoa_giai")
+        assert kind is not None and kind.retired  # still known: its entries keep counting

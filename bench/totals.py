@@ -53,7 +53,7 @@ from sqlalchemy.orm import aliased
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.province import build_province  # noqa: E402
+from bench.province import build_province, catalog  # noqa: E402
 from bot import totals as totals_mod  # noqa: E402
 from bot.access import Actor, Role  # noqa: E402
 from bot.periods import Period  # noqa: E402
@@ -116,17 +116,8 @@ async def build_tree(db: Database, communes: int, areas: int) -> Tree:
 
 
 async def catalog_measures(db: Database) -> list[tuple[str, list[str]]]:
-    async with db.session() as s:
-        rows = await s.execute(
-            text(
-                "SELECT t.key, m.key FROM activity_types t JOIN activity_measures m "
-                "ON m.type_key = t.key ORDER BY t.position, t.key, m.position, m.key"
-            )
-        )
-        kinds: dict[str, list[str]] = {}
-        for type_key, measure_key in rows.all():
-            kinds.setdefault(type_key, []).append(measure_key)
-    return list(kinds.items())[:TYPES]
+    """The first ``TYPES`` catalog types with their measure keys."""
+    return (await catalog(db))[:TYPES]
 
 
 def generate(

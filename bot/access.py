@@ -6,8 +6,10 @@ their own and reused by the CLI.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -88,3 +90,38 @@ async def actor_of(
         for role, unit in memberships
     ]
     return Actor(person=person, roles=roles)
+
+
+class ActorCache:
+    """Actors built for recent people, each kept with the database rows it was built from.
+
+    Every update reads the person's rows anyway (``people_q.known_rows``, a few tens of
+    microseconds); building the actor from them (detached objects, scopes, a session for the
+    organisations) cost more than that. Equal rows give an equal actor, so a hit is exactly as
+    fresh as a rebuild: a membership revoked a moment ago, by this process, the CLI or another
+    bot process, changes the rows and so the actor. Actors are shared between updates and must
+    not be changed (``Actor`` is frozen; nothing assigns to its person or units).
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._entries: OrderedDict[int, tuple[tuple[tuple[Any, ...], ...], Actor]] = OrderedDict()
+
+    def get(self, telegram_id: int, rows: Sequence[tuple[Any, ...]]) -> Actor | None:
+        entry = self._entries.get(telegram_id)
+        if entry is None:
+            return None
+        if entry[0] != tuple(rows):
+            del self._entries[telegram_id]  # changed or forgotten: keep nothing stale
+            return None
+        self._entries.move_to_end(telegram_id)
+        return entry[1]
+
+    def put(self, telegram_id: int, rows: Sequence[tuple[Any, ...]], actor: Actor) -> None:
+        self._entries[telegram_id] = (tuple(rows), actor)
+        self._entries.move_to_end(telegram_id)
+        while len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)

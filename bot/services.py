@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.access import ActorCache
 from bot.clock import Clock
 from bot.i18n import I18n
 from bot.settings import Settings
@@ -18,3 +19,5 @@ class Services:
     i18n: I18n
     #: Filled from getMe when the application starts (used in invite links).
     bot_username: str | None = field(default=None)
+    #: Actors of recent people with the rows they were built from (bot/access.py).
+    actors: ActorCache = field(default_factory=ActorCache)

@@ -4,6 +4,7 @@ python-telegram-bot's ``contexttypesbot.py``) that also carries the acting perso
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any
 
 from telegram import Update
@@ -80,19 +81,39 @@ class AppContext(CallbackContext[Bot, dict[Any, Any], dict[Any, Any], dict[Any, 
         )
         services = self.services
         now = services.clock.now()
+        rows = await people_q.known_rows(services.db, user.id)
+        actor = services.actors.get(user.id, rows)
+        if actor is None or people_q.needs_refresh(
+            actor.person, profile, now, private_chat=private
+        ):
+            actor = await self._build_actor(user.id, rows, profile, now, private)
+        self._actor = actor
+        self.fingerprint = replay_fingerprint(update)
+        self.replayed = await updates_q.was_handled(services.db, update.update_id, self.fingerprint)
+        self._tr = None
+        return self._actor
+
+    async def _build_actor(
+        self,
+        telegram_id: int,
+        rows: list[tuple[Any, ...]],
+        profile: people_q.TelegramProfile,
+        now: datetime,
+        private: bool,
+    ) -> Actor:
+        """The slow path: a person new or changed since their actor was cached, or whose stored
+        profile needs refreshing (which changes their rows, so it is cached next time)."""
+        services = self.services
+        known = people_q.known(rows)
         async with services.db.session() as session:
-            known = await people_q.known(session, user.id)
             if known is None or people_q.needs_refresh(
                 known.person, profile, now, private_chat=private
             ):
                 person = await people_q.upsert(session, profile, now, private_chat=private)
-                self._actor = await load_actor(session, person)
-            else:
-                self._actor = await actor_of(session, known.person, known.roles)
-            self.fingerprint = replay_fingerprint(update)
-            self.replayed = await updates_q.was_handled(session, update.update_id, self.fingerprint)
-        self._tr = None
-        return self._actor
+                return await load_actor(session, person)
+            actor = await actor_of(session, known.person, known.roles)
+        services.actors.put(telegram_id, rows, actor)
+        return actor
 
     @property
     def actor(self) -> Actor:

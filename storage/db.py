@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, make_url
+from sqlalchemy import Select, event, make_url
 from sqlalchemy.dialects import registry
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Dialect
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from storage.sqlite_inline import BUSY_SLICE_MS
+from storage.sqlite_inline import BUSY_SLICE_MS, Reader
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -237,6 +237,46 @@ class Turns:
         self._busy = False
 
 
+@dataclass(frozen=True)
+class _PreparedRead:
+    """A SELECT compiled once for a dialect, with its parameters' and columns' type processing
+    (SQLAlchemy's own, through the public ``TypeEngine`` processors), to run on a bare driver
+    connection."""
+
+    sql: str
+    names: tuple[str, ...]
+    compiled: Any
+    binds: tuple[Callable[[Any], Any] | None, ...]
+    columns: tuple[Callable[[Any], Any] | None, ...]
+
+    @classmethod
+    def of(cls, stmt: Select[Any], dialect: Dialect) -> _PreparedRead:
+        compiled = stmt.compile(dialect=dialect)
+        names = tuple(compiled.positiontup or ())
+        binds = tuple(
+            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+            for name in names
+        )
+        columns = tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in stmt.selected_columns
+        )
+        return cls(compiled.string, names, compiled, binds, columns)
+
+    def parameters(self, params: dict[str, Any]) -> tuple[Any, ...]:
+        values = self.compiled.construct_params(params)
+        return tuple(
+            value if bind is None else bind(value)
+            for bind, value in zip(self.binds, (values[n] for n in self.names), strict=True)
+        )
+
+    def row(self, raw: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple(
+            value if column is None else column(value)
+            for column, value in zip(self.columns, raw, strict=True)
+        )
+
+
 class Database:
     """The engine and its session factory, passed to services as one object.
 
@@ -266,6 +306,12 @@ class Database:
         self.sessionmaker = create_sessionmaker(self.engine)
         self._serial = self.engine.dialect.name == "sqlite"
         self._turns: dict[asyncio.AbstractEventLoop, Turns] = {}
+        self._inline = self.engine.dialect.driver == "inline"
+        #: The inline driver's read-only connection (``read``); None on other drivers.
+        self._reader = (
+            Reader(self.engine.url.database or "", busy_timeout) if self._inline else None
+        )
+        self._prepared: dict[int, tuple[Select[Any], _PreparedRead]] = {}
 
     def turns(self) -> Turns:
         """This event loop's turns (a test or a CLI command may run several loops in turn)."""
@@ -303,17 +349,52 @@ class Database:
         """A session in a transaction: committed when the block ends, rolled back on error.
         ``urgent``: on SQLite, before every ordinary session waiting for its turn (``Turns``)."""
         marked: WriteMark | None = None
-        async with self._turn(urgent), self.sessionmaker() as session:
-            async with session.begin():
-                yield session
-                mark = _write_mark.get()
-                if mark is not None and not mark.done and session.info.get("wrote"):
-                    await mark.apply(session)
-                    marked = mark
-            if marked is not None:  # committed
-                marked.done = True
+        async with self._turn(urgent):
+            session = self.sessionmaker()
+            try:
+                async with session.begin():
+                    yield session
+                    mark = _write_mark.get()
+                    if mark is not None and not mark.done and session.info.get("wrote"):
+                        await mark.apply(session)
+                        marked = mark
+                if marked is not None:  # committed
+                    marked.done = True
+            finally:
+                if self._inline:
+                    # Nothing is left to release after the commit or rollback above, and the
+                    # inline driver never suspends: a plain close, without the task and the two
+                    # loop turns of SQLAlchemy's shielded one (``async with session``).
+                    await session.close()
+                else:
+                    await session.__aexit__(None, None, None)
+
+    async def read(self, stmt: Select[Any], params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """The rows of one SELECT as of the last commit, outside any transaction.
+
+        For the reads every update starts with (who is writing, was this update handled): with
+        the inline SQLite driver they go straight to a read-only connection (``Reader``), a few
+        tens of microseconds instead of a session's turn, transaction and commit (most of the
+        cost of such a read, docs/benchmarks.md). Other drivers run it in a session. Rows are
+        plain tuples in ``stmt``'s column order, values typed as the ORM would type them."""
+        if self._reader is None:
+            async with self.session() as session:
+                conn = await connection_of(session)
+                return [tuple(row) for row in (await conn.execute(stmt, params)).all()]
+        kept = self._prepared.get(id(stmt))
+        if kept is None or kept[0] is not stmt:
+            kept = self._prepared[id(stmt)] = (stmt, _PreparedRead.of(stmt, self.engine.dialect))
+        prepared = kept[1]
+        values = prepared.parameters(params)
+        try:
+            raw = await self._reader.fetch(prepared.sql, values)
+        except sqlite3.Error as error:
+            raise DBAPIError.instance(prepared.sql, values, error, sqlite3.Error) from error
+        return [prepared.row(row) for row in raw]
 
     async def dispose(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
         await self.engine.dispose()
 
 

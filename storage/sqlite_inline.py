@@ -24,6 +24,7 @@ and an operator's, and on PostgreSQL (the deployment for large installations) no
 from __future__ import annotations
 
 import asyncio
+import collections
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -31,9 +32,11 @@ from typing import Any, TypeVar
 
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
     SQLiteDialect_aiosqlite,
 )
+from sqlalchemy.util.concurrency import await_
 
 #: How long SQLite itself may block the loop waiting for another process's lock, per attempt
 #: (storage/db.py sets the same value as the connection's busy_timeout pragma).
@@ -58,6 +61,29 @@ async def _retrying(call: Callable[[], T], patience: float) -> T:
                 raise
         await asyncio.sleep(pause)
         pause = min(pause * 2, 0.2)
+
+
+async def _statement(call: Callable[[], T], patience: float) -> T:
+    """A statement, as the one awaitable SQLAlchemy's async engine requires of every execution
+    (it checks that the driver awaited something): the call itself runs at once, and only a lock
+    held by another process makes it wait on the loop (``_retrying``)."""
+    try:
+        return call()
+    except sqlite3.OperationalError as error:
+        if not _locked(error):
+            raise
+    return await _retrying(call, patience)
+
+
+def _in_place(call: Callable[[], T], patience: float) -> T:
+    """``_statement`` for calls made where nothing requires an await (commit): no hop to the
+    loop unless another process holds the lock."""
+    try:
+        return call()
+    except sqlite3.OperationalError as error:
+        if not _locked(error):
+            raise
+    return await_(_retrying(call, patience))
 
 
 class _Cursor:
@@ -149,8 +175,67 @@ class _Connection:
         return self._conn.isolation_level
 
 
-class _AdaptedConnection(AsyncAdapt_aiosqlite_connection):
+class _InlineCursor(AsyncAdapt_aiosqlite_cursor):
+    """SQLAlchemy's cursor adapter over a plain ``sqlite3`` cursor.
+
+    SQLAlchemy's async adapters hand every driver call to the loop's greenlet and back
+    (``await_``: two greenlet switches and a coroutine each). The aiosqlite adapter makes three
+    such hops per statement (open the cursor, execute and fetch, close) and one per commit; here
+    the cursor is opened and closed in place and only the execution is one hop."""
+
     __slots__ = ()
+    _awaitable_cursor_close = False  # ``close`` is a plain call, and nothing is soft-closed
+
+    def _make_new_cursor(self, connection: Any) -> Any:
+        return connection._conn.cursor()
+
+    def _aenter_cursor(self, cursor: Any) -> Any:
+        return cursor
+
+    def execute(self, operation: Any, parameters: Any = None) -> Any:
+        cursor: sqlite3.Cursor = self._cursor  # type: ignore[assignment]
+        params = () if parameters is None else parameters
+        try:
+            result = await_(
+                _statement(lambda: cursor.execute(operation, params), self._connection._timeout)
+            )
+            if cursor.description:
+                self._rows = collections.deque(cursor.fetchall())
+            return result
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
+        cursor: sqlite3.Cursor = self._cursor  # type: ignore[assignment]
+        rows = list(seq_of_parameters)
+        try:
+            return await_(
+                _statement(lambda: cursor.executemany(operation, rows), self._connection._timeout)
+            )
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
+
+class _AdaptedConnection(AsyncAdapt_aiosqlite_connection):
+    """SQLAlchemy's connection adapter whose ordinary cursors, commit and rollback run in place
+    (``_InlineCursor``); server-side cursors (streamed exports) keep the awaitable ``_Cursor``."""
+
+    __slots__ = ()
+    _cursor_cls = _InlineCursor
+
+    def commit(self) -> None:
+        conn: sqlite3.Connection = self._connection._conn
+        try:
+            _in_place(conn.commit, self._connection._timeout)
+        except Exception as error:
+            self._handle_exception(error)
+
+    def rollback(self) -> None:
+        conn: sqlite3.Connection = self._connection._conn
+        try:
+            conn.rollback()
+        except Exception as error:
+            self._handle_exception(error)
 
     @property
     def isolation_level(self) -> str | None:
@@ -194,3 +279,45 @@ class InlineSQLiteDialect(SQLiteDialect_aiosqlite):
     @classmethod
     def import_dbapi(cls) -> _DBAPI:
         return _DBAPI(sqlite3, sqlite3)
+
+
+class Reader:
+    """A second, read-only ``sqlite3`` connection for the reads every update starts with.
+
+    WAL lets it read the last committed state while the engine's one connection is inside a
+    transaction (possibly another task's, waiting on the network), so these reads need neither
+    a turn nor a transaction of their own: one statement is one consistent snapshot. Calls run on
+    the loop's thread like the engine's (see the module's docstring), so the connection is only
+    ever used by one statement at a time.
+    """
+
+    def __init__(self, path: str, patience: float) -> None:
+        self._path = path
+        self._patience = patience
+        self._conn: sqlite3.Connection | None = None
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            conn = sqlite3.connect(
+                self._path, timeout=BUSY_SLICE_MS / 1000, check_same_thread=False
+            )
+            conn.isolation_level = None  # autocommit: each SELECT is its own read transaction
+            conn.execute("PRAGMA query_only=ON")
+            self._conn = conn
+        return self._conn
+
+    async def fetch(self, sql: str, parameters: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        def run() -> list[tuple[Any, ...]]:
+            return self._connection().execute(sql, parameters).fetchall()
+
+        try:
+            return run()
+        except sqlite3.OperationalError as error:
+            if not _locked(error):
+                raise
+        return await _retrying(run, self._patience)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import class_mapper, make_transient_to_detached
 from sqlalchemy.orm.instrumentation import manager_of_class
 
-from storage.db import connection_of
+from storage.db import Database
 from storage.models import Membership, Person, Unit
 from storage.queries.upsert import insert_for
 
@@ -121,21 +121,31 @@ class Known:
     roles: list[tuple[str, Unit]]
 
 
-async def known(session: AsyncSession, telegram_id: int) -> Known | None:
-    """The person and their memberships in one statement, run on every update.
+async def known_rows(db: Database, telegram_id: int) -> list[tuple[Any, ...]]:
+    """The person and their memberships in one statement, run on every update, as plain rows
+    (``known`` builds them; equal rows mean an unchanged person, see ``bot.access.ActorCache``).
 
-    Core rather than the ORM (three ORM queries were a fifth of a ``/log``'s time); the objects
-    are built detached, as the ORM's would be once the session closes."""
-    conn = await connection_of(session)
-    rows = (await conn.execute(_KNOWN, {"telegram_id": telegram_id})).all()
+    Core rather than the ORM (three ORM queries were a fifth of a ``/log``'s time), read outside
+    any transaction (``Database.read``)."""
+    return await db.read(_KNOWN, {"telegram_id": telegram_id})
+
+
+def known(rows: Sequence[tuple[Any, ...]]) -> Known | None:
+    """The person and roles in ``known_rows``; the objects are built detached, as the ORM's
+    would be once the session closes."""
     if not rows:
         return None
-    first = rows[0]._mapping
-    person = _detached(Person, {c.key: first[c] for c in _PEOPLE.c})
+    people, units = _PEOPLE.c, _UNITS.c
+    first = rows[0]
+    person = _detached(Person, {c.key: v for c, v in zip(people, first, strict=False)})
+    role_at = len(people)
     roles = [
-        (str(row.role), _detached(Unit, {c.key: row._mapping[f"u_{c.key}"] for c in _UNITS.c}))
+        (
+            str(row[role_at]),
+            _detached(Unit, {c.key: v for c, v in zip(units, row[role_at + 1 :], strict=True)}),
+        )
         for row in rows
-        if row.role is not None
+        if row[role_at] is not None
     ]
     return Known(person, roles)
 

@@ -10,14 +10,15 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import connection_of, note_write
+from storage.db import Database, connection_of, note_write
 from storage.models import HandledUpdate
 
 
-async def was_handled(session: AsyncSession, update_id: int, fingerprint: str) -> bool:
-    conn = await connection_of(session)
-    found = await conn.scalar(_FINGERPRINT, {"update_id": update_id})
-    return found == fingerprint
+async def was_handled(db: Database, update_id: int, fingerprint: str) -> bool:
+    """Whether this very update took effect before (its row commits with the effect, so the last
+    commit is what counts: read outside any transaction, ``Database.read``)."""
+    rows = await db.read(_FINGERPRINT, {"update_id": update_id})
+    return bool(rows) and rows[0][0] == fingerprint
 
 
 async def mark(session: AsyncSession, update_id: int, fingerprint: str, now: datetime) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import weakref
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -18,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Select, event, make_url
 from sqlalchemy.dialects import registry
-from sqlalchemy.engine import URL, Dialect
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -29,7 +30,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from storage.sqlite_inline import BUSY_SLICE_MS, Reader
+from storage.prepared import Statements
+from storage.sqlite_inline import BUSY_SLICE_MS, InlineConnection, Reader
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -137,17 +139,26 @@ def _note_flush(session: Session, _context: Any, _instances: Any) -> None:
         session.info["wrote"] = True
 
 
-async def connection_of(session: AsyncSession) -> AsyncConnection:
+#: Engines on the inline SQLite driver: their prepared statements and busy patience, for
+#: ``connection_of`` (weakly: a disposed engine's entry goes with it).
+_INLINE: weakref.WeakKeyDictionary[Any, tuple[Statements, float]] = weakref.WeakKeyDictionary()
+
+
+async def connection_of(session: AsyncSession) -> AsyncConnection | InlineConnection:
     """The connection of the session's current transaction, for Core statements on hot paths.
 
     ``AsyncSession.connection()`` costs ~50 µs a call (it runs through the greenlet bridge); a
     ``/log`` made eight of them. Kept per transaction, so a commit inside the session never
-    leaves a stale connection behind."""
+    leaves a stale connection behind. On the inline SQLite driver it is an ``InlineConnection``,
+    which runs each statement straight on ``sqlite3`` (storage/prepared.py)."""
     transaction = session.sync_session.get_transaction()
     kept = session.info.get("connection")
     if kept is not None and transaction is not None and kept[0] is transaction:
         return kept[1]
-    conn = await session.connection()
+    conn: AsyncConnection | InlineConnection = await session.connection()
+    inline = _INLINE.get(session.bind.sync_engine) if session.bind is not None else None
+    if inline is not None:
+        conn = InlineConnection(conn, *inline)
     session.info["connection"] = (session.sync_session.get_transaction(), conn)
     return conn
 
@@ -237,44 +248,18 @@ class Turns:
         self._busy = False
 
 
-@dataclass(frozen=True)
-class _PreparedRead:
-    """A SELECT compiled once for a dialect, with its parameters' and columns' type processing
-    (SQLAlchemy's own, through the public ``TypeEngine`` processors), to run on a bare driver
-    connection."""
+def _commit_and_close(session: Session) -> None:
+    try:
+        session.commit()
+    finally:
+        session.close()
 
-    sql: str
-    names: tuple[str, ...]
-    compiled: Any
-    binds: tuple[Callable[[Any], Any] | None, ...]
-    columns: tuple[Callable[[Any], Any] | None, ...]
 
-    @classmethod
-    def of(cls, stmt: Select[Any], dialect: Dialect) -> _PreparedRead:
-        compiled = stmt.compile(dialect=dialect)
-        names = tuple(compiled.positiontup or ())
-        binds = tuple(
-            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
-            for name in names
-        )
-        columns = tuple(
-            column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in stmt.selected_columns
-        )
-        return cls(compiled.string, names, compiled, binds, columns)
-
-    def parameters(self, params: dict[str, Any]) -> tuple[Any, ...]:
-        values = self.compiled.construct_params(params)
-        return tuple(
-            value if bind is None else bind(value)
-            for bind, value in zip(self.binds, (values[n] for n in self.names), strict=True)
-        )
-
-    def row(self, raw: tuple[Any, ...]) -> tuple[Any, ...]:
-        return tuple(
-            value if column is None else column(value)
-            for column, value in zip(self.columns, raw, strict=True)
-        )
+def _rollback_and_close(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()
 
 
 class Database:
@@ -311,7 +296,9 @@ class Database:
         self._reader = (
             Reader(self.engine.url.database or "", busy_timeout) if self._inline else None
         )
-        self._prepared: dict[int, tuple[Select[Any], _PreparedRead]] = {}
+        self.statements = Statements(self.engine.dialect)
+        if self._inline:
+            _INLINE[self.engine.sync_engine] = (self.statements, busy_timeout)
 
     def turns(self) -> Turns:
         """This event loop's turns (a test or a CLI command may run several loops in turn)."""
@@ -352,22 +339,35 @@ class Database:
         async with self._turn(urgent):
             session = self.sessionmaker()
             try:
-                async with session.begin():
-                    yield session
-                    mark = _write_mark.get()
-                    if mark is not None and not mark.done and session.info.get("wrote"):
-                        await mark.apply(session)
-                        marked = mark
-                if marked is not None:  # committed
-                    marked.done = True
-            finally:
-                if self._inline:
-                    # Nothing is left to release after the commit or rollback above, and the
-                    # inline driver never suspends: a plain close, without the task and the two
-                    # loop turns of SQLAlchemy's shielded one (``async with session``).
-                    await session.close()
-                else:
-                    await session.__aexit__(None, None, None)
+                yield session
+                mark = _write_mark.get()
+                if mark is not None and not mark.done and session.info.get("wrote"):
+                    await mark.apply(session)
+                    marked = mark
+            except BaseException:
+                await self._end(session, commit=False)
+                raise
+            await self._end(session, commit=True)
+            if marked is not None:  # committed
+                marked.done = True
+
+    async def _end(self, session: AsyncSession, *, commit: bool) -> None:
+        """Commit (or roll back) and close in one pass through SQLAlchemy's greenlet bridge.
+
+        ``async with session.begin()`` and then the session's own ``async with`` cost four such
+        passes and, for the close, a task of its own (shielded from cancellation) with two turns
+        of the event loop: a tenth of a short transaction. The inline driver never suspends, so
+        nothing can cancel it half-way; other drivers keep SQLAlchemy's shielded close."""
+        if self._inline:
+            await session.run_sync(_commit_and_close if commit else _rollback_and_close)
+            return
+        try:
+            if commit:
+                await session.commit()
+            else:
+                await session.rollback()
+        finally:
+            await session.__aexit__(None, None, None)
 
     async def read(self, stmt: Select[Any], params: dict[str, Any]) -> list[tuple[Any, ...]]:
         """The rows of one SELECT as of the last commit, outside any transaction.
@@ -381,10 +381,8 @@ class Database:
             async with self.session() as session:
                 conn = await connection_of(session)
                 return [tuple(row) for row in (await conn.execute(stmt, params)).all()]
-        kept = self._prepared.get(id(stmt))
-        if kept is None or kept[0] is not stmt:
-            kept = self._prepared[id(stmt)] = (stmt, _PreparedRead.of(stmt, self.engine.dialect))
-        prepared = kept[1]
+        prepared = self.statements.get(stmt)
+        assert prepared is not None, "a plain SELECT always qualifies"
         values = prepared.parameters(params)
         try:
             raw = await self._reader.fetch(prepared.sql, values)

@@ -36,7 +36,10 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
     SQLiteDialect_aiosqlite,
 )
+from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
 from sqlalchemy.util.concurrency import await_
+
+from storage.prepared import Statements
 
 #: How long SQLite itself may block the loop waiting for another process's lock, per attempt
 #: (storage/db.py sets the same value as the connection's busy_timeout pragma).
@@ -267,14 +270,12 @@ class InlineSQLiteDialect(SQLiteDialect_aiosqlite):
 
     def do_begin(self, dbapi_connection: Any) -> None:
         """Every transaction takes the write lock at once (see storage/db.py's ``_sqlite_begin``,
-        which the aiosqlite driver uses): issued straight on the driver's cursor, since a full
+        which the aiosqlite driver uses): issued straight on ``sqlite3`` in place, since a full
         SQLAlchemy statement execution here cost a tenth of a short transaction. A lock held by
         another process is waited for like any statement's (``_retrying``)."""
-        cursor = dbapi_connection.cursor()
-        try:
-            cursor.execute("BEGIN IMMEDIATE")
-        finally:
-            cursor.close()
+        shim: _Connection = dbapi_connection._connection
+        conn = shim._conn
+        _in_place(lambda: conn.execute("BEGIN IMMEDIATE").close(), shim._timeout)
 
     @classmethod
     def import_dbapi(cls) -> _DBAPI:
@@ -321,3 +322,84 @@ class Reader:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+class Rows(list[tuple[Any, ...]]):
+    """The result of a statement run by ``InlineConnection``: its rows, with the few readers of
+    SQLAlchemy's ``Result`` that the hot paths use."""
+
+    def all(self) -> list[tuple[Any, ...]]:
+        return list(self)
+
+    def one(self) -> tuple[Any, ...]:
+        if len(self) != 1:
+            raise NoResultFound("no row") if not self else MultipleResultsFound("several rows")
+        return self[0]
+
+    def first(self) -> tuple[Any, ...] | None:
+        return self[0] if self else None
+
+    def scalar(self) -> Any:
+        return self[0][0] if self else None
+
+    def scalar_one(self) -> Any:
+        return self.one()[0]
+
+
+class InlineConnection:
+    """A session's SQLite connection for the Core statements of hot paths, each run straight on
+    the ``sqlite3`` connection of the session's transaction (``storage.prepared``); a statement
+    that does not qualify goes through the engine as before. ``storage.db.connection_of`` hands
+    it out on the inline driver; it offers what those paths call on an ``AsyncConnection``."""
+
+    def __init__(self, conn: Any, statements: Statements, patience: float) -> None:
+        self.engine_connection = conn
+        self.dialect = conn.dialect
+        self._raw: sqlite3.Connection = conn.sync_connection.connection.driver_connection._conn
+        self._statements = statements
+        self._patience = patience
+
+    async def _run(self, sql: str, call: Callable[[], T], params: Any) -> T:
+        try:
+            try:
+                return call()
+            except sqlite3.OperationalError as error:
+                if not _locked(error):
+                    raise
+            return await _retrying(call, self._patience)
+        except sqlite3.Error as error:
+            raise DBAPIError.instance(sql, params, error, sqlite3.Error) from error
+
+    async def execute(self, stmt: Any, params: Any = None) -> Any:
+        many = isinstance(params, list)
+        first = (params[0] if params else {}) if many else (params or {})
+        prepared = self._statements.get(stmt, tuple(sorted(first)))
+        if prepared is None:
+            return await self.engine_connection.execute(stmt, params)
+        cursor = self._raw.cursor()
+        try:
+            if many:
+                rows = [prepared.parameters(p) for p in params]
+                await self._run(prepared.sql, lambda: cursor.executemany(prepared.sql, rows), rows)
+                return Rows()
+            values = prepared.parameters(first)
+            await self._run(prepared.sql, lambda: cursor.execute(prepared.sql, values), values)
+            return (
+                Rows(prepared.row(r) for r in cursor.fetchall()) if cursor.description else Rows()
+            )
+        finally:
+            cursor.close()
+
+    async def scalar(self, stmt: Any, params: Any = None) -> Any:
+        return (await self.execute(stmt, params)).scalar()
+
+    async def exec_driver_sql(self, sql: str, params: Any = None) -> Rows:
+        cursor = self._raw.cursor()
+        try:
+            if isinstance(params, list):
+                await self._run(sql, lambda: cursor.executemany(sql, params), params)
+                return Rows()
+            await self._run(sql, lambda: cursor.execute(sql, params or ()), params)
+            return Rows(cursor.fetchall()) if cursor.description else Rows()
+        finally:
+            cursor.close()

@@ -1,0 +1,90 @@
+"""Statements run straight on ``sqlite3`` (storage/prepared.py, ``InlineConnection``) behave as
+through the engine: same SQL, same typed values in and out, the same SQLAlchemy errors, and any
+statement that needs more (a Python-side default) still goes through the engine."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from bot.clock import FakeClock
+from storage.db import Database, connection_of
+from storage.models import Activity, ActivityHistory, HandledUpdate, Person
+from storage.prepared import Prepared
+from storage.queries import activities as act_q
+from storage.queries import people as people_q
+from storage.queries import units as units_q
+from storage.queries import updates as updates_q
+from storage.sqlite_inline import InlineConnection, InlineSQLiteDialect
+from tests.harness import Harness
+
+
+def test_a_python_side_default_leaves_the_statement_to_the_engine() -> None:
+    dialect = InlineSQLiteDialect()
+    stmt = insert(Person)
+    # ``started`` and ``blocked`` have Python-side defaults that only the engine computes.
+    assert Prepared.of(stmt, dialect, ["created_at", "first_name", "telegram_id"]) is None
+    every = ["blocked", "created_at", "first_name", "started", "telegram_id"]
+    prepared = Prepared.of(stmt, dialect, every)
+    assert prepared is not None and prepared.sql.startswith("INSERT INTO people")
+
+
+async def test_statements_in_place_write_what_the_engine_would(harness: Harness) -> None:
+    await harness.seed_demo()
+    db, now = harness.db, harness.clock.now()
+    async with db.session() as session:
+        conn = await connection_of(session)
+        assert isinstance(conn, InlineConnection) == (db.dialect == "sqlite")
+        person = await people_q.ensure(session, 31337, now)  # a default: through the engine
+        unit = await units_q.by_code(session, "02365-t1")
+        assert unit is not None
+        fields = {
+            "unit_id": unit.id,
+            "person_id": person.id,
+            "type_key": "hoa_giai",
+            "occurred_on": date(2026, 11, 20),
+            "note": "thôn 3",
+            "photo_file_id": None,
+            "source": "test",
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+        }
+        activity_id = await act_q.insert_activity(session, fields)
+        await act_q.add_values(session, activity_id, {"cases": 2000, "other": 0})
+        await act_q.add_history(
+            session, activity_id, person.id, now, "create", None, {"values": {"x": "1"}}
+        )
+        await updates_q.mark(session, 9, "fp", now)
+        assert await act_q.locked(session, unit, date(2026, 11, 20)) is False
+    async with db.session() as session:
+        activity = await session.get(Activity, activity_id)
+        assert activity is not None
+        assert activity.occurred_on == date(2026, 11, 20) and activity.note == "thôn 3"
+        assert activity.created_at == now and activity.version == 1
+        assert await act_q.values_of(session, [activity_id]) == {
+            activity_id: {"cases": 2000, "other": 0}
+        }
+        history = (await session.scalars(select(ActivityHistory))).one()
+        assert history.after == {"values": {"x": "1"}} and history.before is None
+        assert history.at == now and isinstance(history.at, datetime)
+        handled = await session.get(HandledUpdate, 9)
+        assert handled is not None and handled.fingerprint == "fp" and handled.handled_at == now
+
+
+async def test_a_failing_statement_raises_sqlalchemys_error_and_rolls_back(
+    db: Database, clock: FakeClock
+) -> None:
+    now = clock.now()
+    with pytest.raises(IntegrityError):
+        async with db.session() as session:
+            await updates_q.mark(session, 10, "kept?", now)
+            conn = await connection_of(session)
+            await conn.execute(
+                insert(HandledUpdate), {"update_id": 10, "fingerprint": "x", "handled_at": now}
+            )
+    async with db.session() as session:
+        assert await session.get(HandledUpdate, 10) is None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select
@@ -92,7 +92,7 @@ def _next_bucket(bucket: date) -> date:
 
 
 def ancestors(unit: Unit) -> list[int]:
-    return [int(part) for part in unit.path.strip("/").split("/") if part]
+    return _ancestor_ids(unit.path)
 
 
 async def apply(
@@ -110,26 +110,32 @@ async def apply(
     per-row parameter processing cost ~10 µs a row, three times what SQLite's upsert itself
     costs, and a ``/log`` of two measures in a residential area writes 54 rows."""
     conn = await connection_of(session)
-    text_dates = conn.dialect.name == "sqlite"  # SQLAlchemy keeps SQLite dates as ISO text
+    cells = _cells(unit.path, unit.org, day, conn.dialect.name == "sqlite")
     rows = [
-        (
-            unit_id,
-            span,
-            bucket.isoformat() if text_dates else bucket,
-            org,
-            type_key,
-            measure_key,
-            sign * value,
-            sign,
-        )
-        for unit_id in ancestors(unit)
-        for span, bucket in spans_of(day)
-        for org in ((unit.org,) if span == HALF else (unit.org, ALL_ORGS))
+        (*cell, type_key, measure_key, sign * value, sign)
+        for cell in cells
         for measure_key, value in values_milli.items()
     ]
     if rows:
         await conn.exec_driver_sql(_upsert_sql(conn.dialect), rows)
         note_write(session)
+
+
+@lru_cache(maxsize=4096)
+def _cells(path: str, org: str, day: date, text_dates: bool) -> tuple[tuple[Any, ...], ...]:
+    """(unit, span, bucket, organisation) of every rollup row an entry of ``org`` in the unit at
+    ``path`` on ``day`` counts in. A pure function of its arguments, and a burst of entries
+    repeats the same few: remembered, the rows of a ``/log`` are one comprehension."""
+    return tuple(
+        (unit_id, span, bucket.isoformat() if text_dates else bucket, each_org)
+        for unit_id in _ancestor_ids(path)
+        for span, bucket in spans_of(day)
+        for each_org in ((org,) if span == HALF else (org, ALL_ORGS))
+    )
+
+
+def _ancestor_ids(path: str) -> list[int]:
+    return [int(part) for part in path.strip("/").split("/") if part]
 
 
 _UPSERT_SQL: dict[str, str] = {}

@@ -10,12 +10,15 @@ from __future__ import annotations
 import gettext as _gettext
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_decimal
+
+from bot.parsing import format_amount
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
@@ -62,13 +65,13 @@ class Translator:
 
     def money(self, value: int | Decimal) -> str:
         """68.000.000.000 ₫ (vi) / ₫68,000,000,000 (en)."""
-        return format_currency(value, "VND", locale=self.locale)
+        return format_amount(Decimal(value), "money", self.locale)
 
     def day(self, value: date | datetime) -> str:
         """02/04/2021 in both languages: the form Vietnamese paperwork uses."""
         if isinstance(value, datetime):
             value = self.local(value).date()
-        return format_date(value, "dd/MM/yyyy", locale=self.locale)
+        return _day(value, self.locale)
 
     def moment(self, value: datetime) -> str:
         """20/12/2026 08:30 in the deployment's time zone."""
@@ -102,3 +105,10 @@ class I18n:
 
     def all(self) -> list[Translator]:
         return [self.translator(locale) for locale in SUPPORTED]
+
+
+@lru_cache(maxsize=4096)
+def _day(value: date, locale: str) -> str:
+    """Babel's formatting is a pure function and costs tens of microseconds; every card and
+    digest line repeats the same few dates."""
+    return format_date(value, "dd/MM/yyyy", locale=locale)

@@ -139,9 +139,17 @@ def _note_flush(session: Session, _context: Any, _instances: Any) -> None:
         session.info["wrote"] = True
 
 
-#: Engines on the inline SQLite driver: their prepared statements and busy patience, for
-#: ``connection_of`` (weakly: a disposed engine's entry goes with it).
-_INLINE: weakref.WeakKeyDictionary[Any, tuple[Statements, float]] = weakref.WeakKeyDictionary()
+@dataclass
+class _InlineEngine:
+    """What ``connection_of`` needs of an engine on the inline SQLite driver: its prepared
+    statements, and its one connection (set each time the pool connects)."""
+
+    statements: Statements
+    shim: Any = None
+
+
+#: Engines on the inline SQLite driver (weakly: a disposed engine's entry goes with it).
+_INLINE: weakref.WeakKeyDictionary[Any, _InlineEngine] = weakref.WeakKeyDictionary()
 
 
 async def connection_of(session: AsyncSession) -> AsyncConnection | InlineConnection:
@@ -150,17 +158,48 @@ async def connection_of(session: AsyncSession) -> AsyncConnection | InlineConnec
     ``AsyncSession.connection()`` costs ~50 µs a call (it runs through the greenlet bridge); a
     ``/log`` made eight of them. Kept per transaction, so a commit inside the session never
     leaves a stale connection behind. On the inline SQLite driver it is an ``InlineConnection``,
-    which runs each statement straight on ``sqlite3`` (storage/prepared.py)."""
+    which runs each statement straight on ``sqlite3`` (storage/prepared.py) and, in a session of
+    ``Database.session``, begins the transaction itself (``InlineConnection.begin``)."""
+    direct = session.info.get("direct")
+    if direct is not None:
+        return direct
     transaction = session.sync_session.get_transaction()
     kept = session.info.get("connection")
     if kept is not None and transaction is not None and kept[0] is transaction:
         return kept[1]
-    conn: AsyncConnection | InlineConnection = await session.connection()
     inline = _INLINE.get(session.bind.sync_engine) if session.bind is not None else None
-    if inline is not None:
-        conn = InlineConnection(conn, *inline)
-    session.info["connection"] = (session.sync_session.get_transaction(), conn)
-    return conn
+    if inline is None:
+        conn = await session.connection()
+        session.info["connection"] = (session.sync_session.get_transaction(), conn)
+        return conn
+
+    async def engine_connection() -> AsyncConnection:
+        return await session.connection()
+
+    engine = session.bind.sync_engine if session.bind is not None else None
+    shim = inline.shim
+    if (
+        session.info.get("owner") is not None
+        and transaction is None  # nothing begun through the engine yet
+        and shim is not None
+        and shim.open
+        and not shim.direct
+        and engine is not None
+        and engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    ):
+        direct = await InlineConnection.begin(
+            shim, engine.dialect, inline.statements, engine_connection
+        )
+        session.info["direct"] = direct
+        return direct
+    async_conn = await session.connection()
+    sync_conn: Any = async_conn.sync_connection
+    raw: Any = sync_conn.connection.driver_connection
+    conn_inline = InlineConnection(
+        raw._conn, async_conn.dialect, inline.statements, raw._timeout, engine_connection
+    )
+    session.info["connection"] = (session.sync_session.get_transaction(), conn_inline)
+    return conn_inline
 
 
 def note_write(session: AsyncSession | Session) -> None:
@@ -298,7 +337,12 @@ class Database:
         )
         self.statements = Statements(self.engine.dialect)
         if self._inline:
-            _INLINE[self.engine.sync_engine] = (self.statements, busy_timeout)
+            inline = _INLINE[self.engine.sync_engine] = _InlineEngine(self.statements)
+
+            def remember(dbapi_connection: Any, _record: Any) -> None:
+                inline.shim = dbapi_connection._connection
+
+            event.listen(self.engine.sync_engine, "connect", remember)
 
     def turns(self) -> Turns:
         """This event loop's turns (a test or a CLI command may run several loops in turn)."""
@@ -338,6 +382,8 @@ class Database:
         marked: WriteMark | None = None
         async with self._turn(urgent):
             session = self.sessionmaker()
+            # Its transaction is ended below, so connection_of may begin it directly.
+            session.info["owner"] = self
             try:
                 yield session
                 mark = _write_mark.get()
@@ -359,7 +405,23 @@ class Database:
         of the event loop: a tenth of a short transaction. The inline driver never suspends, so
         nothing can cancel it half-way; other drivers keep SQLAlchemy's shielded close."""
         if self._inline:
-            await session.run_sync(_commit_and_close if commit else _rollback_and_close)
+            direct: InlineConnection | None = session.info.get("direct")
+            sync = session.sync_session
+            if sync.get_transaction() is None and not (sync.new or sync.dirty or sync.deleted):
+                # Nothing went through the engine (the hot paths' statements run directly):
+                # its commit would be a no-op, and closing does no I/O.
+                sync.close()
+                if direct is not None:
+                    direct.finish(commit=commit)
+                return
+            try:
+                await session.run_sync(_commit_and_close if commit else _rollback_and_close)
+            except BaseException:
+                if direct is not None:
+                    direct.finish(commit=False)
+                raise
+            if direct is not None:
+                direct.finish(commit=commit)
             return
         try:
             if commit:

@@ -27,7 +27,7 @@ import asyncio
 import collections
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -155,6 +155,13 @@ class _Connection:
         self._conn = conn
         self._connection: sqlite3.Connection | None = conn
         self._timeout = timeout
+        #: A session's transaction was begun on this connection without SQLAlchemy
+        #: (``InlineConnection.begin``): SQLAlchemy's own begin then adopts it.
+        self.direct = False
+
+    @property
+    def open(self) -> bool:
+        return self._connection is not None
 
     def cursor(self) -> _Cursor:
         return _Cursor(self._conn.cursor(), self._timeout)
@@ -275,6 +282,8 @@ class InlineSQLiteDialect(SQLiteDialect_aiosqlite):
         another process is waited for like any statement's (``_retrying``)."""
         shim: _Connection = dbapi_connection._connection
         conn = shim._conn
+        if shim.direct and conn.in_transaction:
+            return  # the session began it directly (InlineConnection.begin): carry on in it
         _in_place(lambda: conn.execute("BEGIN IMMEDIATE").close(), shim._timeout)
 
     @classmethod
@@ -348,16 +357,66 @@ class Rows(list[tuple[Any, ...]]):
 
 class InlineConnection:
     """A session's SQLite connection for the Core statements of hot paths, each run straight on
-    the ``sqlite3`` connection of the session's transaction (``storage.prepared``); a statement
-    that does not qualify goes through the engine as before. ``storage.db.connection_of`` hands
-    it out on the inline driver; it offers what those paths call on an ``AsyncConnection``."""
+    ``sqlite3`` (``storage.prepared``); a statement that does not qualify goes through the engine.
+    ``storage.db.connection_of`` hands it out on the inline driver; it offers what those paths
+    call on an ``AsyncConnection``.
 
-    def __init__(self, conn: Any, statements: Statements, patience: float) -> None:
-        self.engine_connection = conn
-        self.dialect = conn.dialect
-        self._raw: sqlite3.Connection = conn.sync_connection.connection.driver_connection._conn
+    Made by ``begin`` it also owns the transaction: ``BEGIN IMMEDIATE`` on the engine's idle
+    connection instead of SQLAlchemy's checkout, connection and transaction objects, which cost
+    more than all the statements of a ``/log`` (docs/benchmarks.md). If the session then needs
+    the engine (the ORM, a statement that does not qualify), the engine checks out that same
+    connection and adopts the transaction (``InlineSQLiteDialect.do_begin``); ``finish`` ends it
+    either way.
+    """
+
+    def __init__(
+        self,
+        raw: sqlite3.Connection,
+        dialect: Any,
+        statements: Statements,
+        patience: float,
+        engine_connection: Callable[[], Awaitable[Any]],
+        shim: _Connection | None = None,
+    ) -> None:
+        self._raw = raw
+        self.dialect = dialect
         self._statements = statements
         self._patience = patience
+        self._engine_connection = engine_connection
+        self._shim = shim
+
+    @classmethod
+    async def begin(
+        cls,
+        shim: _Connection,
+        dialect: Any,
+        statements: Statements,
+        engine_connection: Callable[[], Awaitable[Any]],
+    ) -> InlineConnection:
+        """A transaction begun straight on the engine's connection ``shim``, which the caller
+        holds the process's turn for and which no one has checked out."""
+        conn = cls(shim._conn, dialect, statements, shim._timeout, engine_connection, shim)
+        await conn._run("BEGIN IMMEDIATE", lambda: shim._conn.execute("BEGIN IMMEDIATE"), ())
+        shim.direct = True
+        return conn
+
+    def finish(self, commit: bool) -> None:
+        """End a transaction made by ``begin``: commit or roll back what the engine did not
+        already end (it commits an adopted one itself)."""
+        shim, raw = self._shim, self._raw
+        if shim is None:
+            return
+        shim.direct = False
+        if not raw.in_transaction:
+            return
+        if not commit:
+            raw.rollback()
+            return
+        try:
+            _in_place(raw.commit, self._patience)
+        except sqlite3.Error as error:
+            raw.rollback()
+            raise DBAPIError.instance("COMMIT", (), error, sqlite3.Error) from error
 
     async def _run(self, sql: str, call: Callable[[], T], params: Any) -> T:
         try:
@@ -375,7 +434,7 @@ class InlineConnection:
         first = (params[0] if params else {}) if many else (params or {})
         prepared = self._statements.get(stmt, tuple(sorted(first)))
         if prepared is None:
-            return await self.engine_connection.execute(stmt, params)
+            return await (await self._engine_connection()).execute(stmt, params)
         cursor = self._raw.cursor()
         try:
             if many:

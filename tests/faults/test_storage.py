@@ -91,6 +91,21 @@ async def test_the_bot_waits_for_another_writer(h: Harness) -> None:
     assert draft is not None and draft["values"] == {"built": "2"}
 
 
+async def test_the_shortcut_waits_for_another_writer_too(h: Harness) -> None:
+    """The shortcut begins its transaction straight on sqlite3 (storage/sqlite_inline.py's
+    InlineConnection): it waits for another process's lock the same way, and saves once."""
+    nam = h.user(1004, "Nam")
+    writer = Writer(sqlite_path(h.db))
+    timer = writer.release_after(1.0)
+    try:
+        replies = await nam.send("/log hoa_giai 2")
+    finally:
+        timer.join()
+    assert replies[0].text.startswith("Đã lưu thành mục #")
+    async with h.db.session() as session:
+        assert len((await session.scalars(select(Activity))).all()) == 1
+
+
 async def test_a_lock_held_too_long_asks_to_try_again_and_keeps_the_draft(
     db: Database, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:

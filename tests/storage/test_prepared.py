@@ -4,6 +4,7 @@ statement that needs more (a Python-side default) still goes through the engine.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime
 
 import pytest
@@ -88,3 +89,56 @@ async def test_a_failing_statement_raises_sqlalchemys_error_and_rolls_back(
             )
     async with db.session() as session:
         assert await session.get(HandledUpdate, 10) is None
+
+
+async def test_a_transaction_begun_directly_is_adopted_by_the_orm_and_ends_as_one(
+    db: Database, clock: FakeClock
+) -> None:
+    """Hot-path statements begin the transaction straight on sqlite3; the ORM in the same
+    session then carries on in it, so both commit together or not at all."""
+    now = clock.now()
+    async with db.session() as session:
+        await updates_q.mark(session, 11, "core", now)  # begins the transaction
+        session.add(Person(telegram_id=777, first_name="Orm", created_at=now))
+        await session.flush()  # the ORM joins the same transaction
+    async with db.session() as session:
+        assert await session.get(HandledUpdate, 11) is not None
+        assert await people_q.by_telegram_id(session, 777) is not None
+
+    with pytest.raises(RuntimeError):
+        async with db.session() as session:
+            await updates_q.mark(session, 12, "core", now)
+            session.add(Person(telegram_id=778, first_name="Orm", created_at=now))
+            await session.flush()
+            raise RuntimeError("a failure after both wrote")
+    async with db.session() as session:
+        assert await session.get(HandledUpdate, 12) is None
+        assert await people_q.by_telegram_id(session, 778) is None
+
+
+async def test_a_failed_or_cancelled_session_leaves_nothing_open(
+    db: Database, clock: FakeClock
+) -> None:
+    now = clock.now()
+    with pytest.raises(ValueError):
+        async with db.session() as session:
+            await updates_q.mark(session, 13, "core only", now)
+            raise ValueError("refused")
+    started = asyncio.Event()
+
+    async def stuck() -> None:
+        async with db.session() as session:
+            await updates_q.mark(session, 14, "cancelled", now)
+            started.set()
+            await asyncio.Event().wait()  # a reply that never comes
+
+    task = asyncio.create_task(stuck())
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with db.session() as session:  # the turn and the write lock were given back
+        await updates_q.mark(session, 15, "next", now)
+    assert not await updates_q.was_handled(db, 13, "core only")
+    assert not await updates_q.was_handled(db, 14, "cancelled")
+    assert await updates_q.was_handled(db, 15, "next")

@@ -104,7 +104,7 @@ class AppContext(CallbackContext[Bot, dict[Any, Any], dict[Any, Any], dict[Any, 
         """The slow path: a person new or changed since their actor was cached, or whose stored
         profile needs refreshing (which changes their rows, so it is cached next time)."""
         services = self.services
-        known = people_q.known(rows)
+        known = people_q.known(services.db, rows)
         async with services.db.session() as session:
             if known is None or people_q.needs_refresh(
                 known.person, profile, now, private_chat=private

@@ -431,14 +431,18 @@ class Database:
         finally:
             await session.__aexit__(None, None, None)
 
-    async def read(self, stmt: Select[Any], params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    async def read(
+        self, stmt: Select[Any], params: dict[str, Any], *, typed: bool = True
+    ) -> list[tuple[Any, ...]]:
         """The rows of one SELECT as of the last commit, outside any transaction.
 
         For the reads every update starts with (who is writing, was this update handled): with
         the inline SQLite driver they go straight to a read-only connection (``Reader``), a few
         tens of microseconds instead of a session's turn, transaction and commit (most of the
         cost of such a read, docs/benchmarks.md). Other drivers run it in a session. Rows are
-        plain tuples in ``stmt``'s column order, values typed as the ORM would type them."""
+        plain tuples in ``stmt``'s column order, values typed as the ORM would type them; with
+        ``typed=False`` as the driver gave them (``typed_rows`` types them later): enough to
+        compare with rows read before, and typing thirty columns cost more than the read."""
         if self._reader is None:
             async with self.session() as session:
                 conn = await connection_of(session)
@@ -450,7 +454,15 @@ class Database:
             raw = await self._reader.fetch(prepared.sql, values)
         except sqlite3.Error as error:
             raise DBAPIError.instance(prepared.sql, values, error, sqlite3.Error) from error
-        return [prepared.row(row) for row in raw]
+        return [prepared.row(row) for row in raw] if typed else raw
+
+    def typed_rows(self, stmt: Select[Any], rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """Rows of ``read(stmt, ..., typed=False)``, typed as ``read`` would have typed them."""
+        if self._reader is None:
+            return rows
+        prepared = self.statements.get(stmt)
+        assert prepared is not None
+        return [prepared.row(row) for row in rows]
 
     async def dispose(self) -> None:
         if self._reader is not None:

@@ -17,17 +17,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.sql import Executable, Select
 from sqlalchemy.sql.dml import UpdateBase
 
 Processor = Callable[[Any], Any] | None
 
 
+#: A parameter that the caller must give (a ``bindparam`` without a value).
+_REQUIRED: Any = object()
+
+
 @dataclass(frozen=True)
 class Prepared:
     sql: str
     names: tuple[str, ...]
-    compiled: Any
+    #: Per parameter: the value it has in the statement itself, or ``_REQUIRED``.
+    defaults: tuple[Any, ...]
     binds: tuple[Processor, ...]
     columns: tuple[Processor, ...]
 
@@ -50,6 +56,10 @@ class Prepared:
         ):
             return None  # Python-side defaults or expanding parameters: the engine's job
         names = tuple(compiled.positiontup or ())
+        defaults = tuple(
+            _REQUIRED if compiled.binds[name].required else compiled.binds[name].effective_value
+            for name in names
+        )
         binds = tuple(
             compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
             for name in names
@@ -57,14 +67,18 @@ class Prepared:
         columns = tuple(
             column.type.dialect_impl(dialect).result_processor(dialect, None) for column in returned
         )
-        return cls(compiled.string, names, compiled, binds, columns)
+        return cls(compiled.string, names, defaults, binds, columns)
 
     def parameters(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
-        values = self.compiled.construct_params(params)
-        return tuple(
-            value if bind is None else bind(value)
-            for bind, value in zip(self.binds, (values[n] for n in self.names), strict=True)
-        )
+        """The driver's parameters, in order and processed: what ``construct_params`` and the
+        bind processors give, without their generality (a tenth of a statement's cost here)."""
+        values = []
+        for name, default, bind in zip(self.names, self.defaults, self.binds, strict=True):
+            value = params.get(name, default)
+            if value is _REQUIRED:
+                raise InvalidRequestError(f"a value is required for the parameter {name!r}")
+            values.append(value if bind is None else bind(value))
+        return tuple(values)
 
     def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
         return tuple(

@@ -126,15 +126,16 @@ async def known_rows(db: Database, telegram_id: int) -> list[tuple[Any, ...]]:
     (``known`` builds them; equal rows mean an unchanged person, see ``bot.access.ActorCache``).
 
     Core rather than the ORM (three ORM queries were a fifth of a ``/log``'s time), read outside
-    any transaction (``Database.read``)."""
-    return await db.read(_KNOWN, {"telegram_id": telegram_id})
+    any transaction (``Database.read``), as the driver gives them: ``known`` types them."""
+    return await db.read(_KNOWN, {"telegram_id": telegram_id}, typed=False)
 
 
-def known(rows: Sequence[tuple[Any, ...]]) -> Known | None:
+def known(db: Database, raw: list[tuple[Any, ...]]) -> Known | None:
     """The person and roles in ``known_rows``; the objects are built detached, as the ORM's
     would be once the session closes."""
-    if not rows:
+    if not raw:
         return None
+    rows = db.typed_rows(_KNOWN, raw)
     people, units = _PEOPLE.c, _UNITS.c
     first = rows[0]
     person = _detached(Person, {c.key: v for c, v in zip(people, first, strict=False)})

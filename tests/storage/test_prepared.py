@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 import pytest
 from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InvalidRequestError
 
 from bot.clock import FakeClock
 from storage.db import Database, connection_of
@@ -142,3 +142,17 @@ async def test_a_failed_or_cancelled_session_leaves_nothing_open(
     assert not await updates_q.was_handled(db, 13, "core only")
     assert not await updates_q.was_handled(db, 14, "cancelled")
     assert await updates_q.was_handled(db, 15, "next")
+
+
+def test_parameters_come_in_order_typed_and_required() -> None:
+    dialect = InlineSQLiteDialect()
+    prepared = Prepared.of(act_q._LOCKED, dialect)
+    assert prepared is not None
+    params = {f"u{i}": i for i in range(8)} | {"day": date(2026, 11, 20)}
+    assert prepared.parameters(params) == (0, 1, 2, 3, 4, 5, 6, 7, "2026-11-20", "2026-11-20")
+    with pytest.raises(InvalidRequestError, match="day"):
+        prepared.parameters({f"u{i}": i for i in range(8)})
+    literal = Prepared.of(
+        select(Person.id).where(Person.blocked.is_(False), Person.id > 5), dialect
+    )
+    assert literal is not None and literal.parameters({}) == (5,)

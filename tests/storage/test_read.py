@@ -24,15 +24,15 @@ async def test_a_read_gives_what_a_session_gives(harness: Harness) -> None:
         expected = [
             tuple(r) for r in (await session.execute(people_q._KNOWN, {"telegram_id": 1004}))
         ]
-    assert rows == expected and rows
-    known = people_q.known(rows)
+    assert db.typed_rows(people_q._KNOWN, rows) == expected and rows
+    known = people_q.known(db, rows)
     assert known is not None
     assert known.person.telegram_id == 1004 and known.person.first_name == "Nam"
     assert isinstance(known.person.created_at, datetime)
     assert isinstance(known.person.started, bool)
     assert [(role, unit.code) for role, unit in known.roles] == [("cadre", "02365-t1")]
     assert await people_q.known_rows(db, 999_999) == []
-    assert people_q.known([]) is None
+    assert people_q.known(db, []) is None
 
 
 async def test_a_read_sees_the_last_commit_only(db: Database, clock: FakeClock) -> None:

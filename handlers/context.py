@@ -10,7 +10,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.access import Actor, actor_of, load_actor
+from bot.access import Actor, actor_of
 from bot.i18n import Translator, resolve_locale
 from bot.services import Services
 from storage.queries import people as people_q
@@ -102,15 +102,19 @@ class AppContext(CallbackContext[Bot, dict[Any, Any], dict[Any, Any], dict[Any, 
         private: bool,
     ) -> Actor:
         """The slow path: a person new or changed since their actor was cached, or whose stored
-        profile needs refreshing (which changes their rows, so it is cached next time)."""
+        profile needs refreshing. The actor is built from the rows it is cached with, read in the
+        same transaction after the refresh: a function of them, whatever commits meanwhile."""
         services = self.services
-        known = people_q.known(services.db, rows)
-        async with services.db.session() as session:
+        db = services.db
+        known = people_q.known(db, rows)
+        async with db.session() as session:
             if known is None or people_q.needs_refresh(
                 known.person, profile, now, private_chat=private
             ):
-                person = await people_q.upsert(session, profile, now, private_chat=private)
-                return await load_actor(session, person)
+                await people_q.upsert(session, profile, now, private_chat=private)
+                rows = await people_q.known_rows_in(session, db, telegram_id)
+                known = people_q.known(db, rows)
+                assert known is not None, "the person was just written"
             actor = await actor_of(session, known.person, known.roles)
         services.actors.put(telegram_id, rows, actor)
         return actor

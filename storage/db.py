@@ -456,6 +456,16 @@ class Database:
             raise DBAPIError.instance(prepared.sql, values, error, sqlite3.Error) from error
         return [prepared.row(row) for row in raw] if typed else raw
 
+    async def read_in(
+        self, session: AsyncSession, stmt: Select[Any], params: dict[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        """``read(stmt, params, typed=False)`` inside the session's transaction: the rows as
+        this transaction sees them (after its own writes), in the same form."""
+        conn = await connection_of(session)
+        if isinstance(conn, InlineConnection):
+            return list(await conn.execute(stmt, params, typed=False))
+        return [tuple(row) for row in (await conn.execute(stmt, params)).all()]
+
     def typed_rows(self, stmt: Select[Any], rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         """Rows of ``read(stmt, ..., typed=False)``, typed as ``read`` would have typed them."""
         if self._reader is None:

@@ -429,7 +429,9 @@ class InlineConnection:
         except sqlite3.Error as error:
             raise DBAPIError.instance(sql, params, error, sqlite3.Error) from error
 
-    async def execute(self, stmt: Any, params: Any = None) -> Any:
+    async def execute(self, stmt: Any, params: Any = None, *, typed: bool = True) -> Any:
+        """Like ``AsyncConnection.execute``; ``typed=False`` leaves a SELECT's values as the
+        driver gives them (see ``Database.read``)."""
         many = isinstance(params, list)
         first = (params[0] if params else {}) if many else (params or {})
         prepared = self._statements.get(stmt, tuple(sorted(first)))
@@ -443,9 +445,9 @@ class InlineConnection:
                 return Rows()
             values = prepared.parameters(first)
             await self._run(prepared.sql, lambda: cursor.execute(prepared.sql, values), values)
-            return (
-                Rows(prepared.row(r) for r in cursor.fetchall()) if cursor.description else Rows()
-            )
+            if not cursor.description:
+                return Rows()
+            return Rows(prepared.row(r) if typed else r for r in cursor.fetchall())
         finally:
             cursor.close()
 

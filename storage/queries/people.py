@@ -130,6 +130,13 @@ async def known_rows(db: Database, telegram_id: int) -> list[tuple[Any, ...]]:
     return await db.read(_KNOWN, {"telegram_id": telegram_id}, typed=False)
 
 
+async def known_rows_in(
+    session: AsyncSession, db: Database, telegram_id: int
+) -> list[tuple[Any, ...]]:
+    """``known_rows`` inside a transaction that just wrote the person (``upsert``)."""
+    return await db.read_in(session, _KNOWN, {"telegram_id": telegram_id})
+
+
 def known(db: Database, raw: list[tuple[Any, ...]]) -> Known | None:
     """The person and roles in ``known_rows``; the objects are built detached, as the ORM's
     would be once the session closes."""

@@ -56,3 +56,17 @@ async def test_a_membership_revoked_elsewhere_counts_at_the_next_update(harness:
     refused = (await nam.send("/log hoa_giai 3"))[0].text
     assert not refused.startswith("Đã lưu")
     assert "chưa thuộc đơn vị nào" in refused
+
+
+async def test_a_refreshed_person_is_cached_with_the_rows_written(harness: Harness) -> None:
+    """The first message refreshes the stored profile; the actor built then is cached with the
+    rows of that same transaction, so the second message is already a hit."""
+    h = harness
+    await h.seed_demo()
+    nam = h.user(1004, "Nam")
+    assert (await nam.send("/log hoa_giai 1"))[0].text.startswith("Đã lưu thành mục #")
+    assert h.services is not None
+    rows = await people_q.known_rows(h.db, 1004)
+    cached = h.services.actors.get(1004, rows)
+    assert cached is not None and cached.person.first_name == "Nam" and cached.person.started
+    assert [r.unit.code for r in cached.roles] == ["02365-t1"]

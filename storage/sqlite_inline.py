@@ -320,12 +320,7 @@ class Reader:
         def run() -> list[tuple[Any, ...]]:
             return self._connection().execute(sql, parameters).fetchall()
 
-        try:
-            return run()
-        except sqlite3.OperationalError as error:
-            if not _locked(error):
-                raise
-        return await _retrying(run, self._patience)
+        return await _statement(run, self._patience)
 
     def close(self) -> None:
         if self._conn is not None:
@@ -420,12 +415,7 @@ class InlineConnection:
 
     async def _run(self, sql: str, call: Callable[[], T], params: Any) -> T:
         try:
-            try:
-                return call()
-            except sqlite3.OperationalError as error:
-                if not _locked(error):
-                    raise
-            return await _retrying(call, self._patience)
+            return await _statement(call, self._patience)
         except sqlite3.Error as error:
             raise DBAPIError.instance(sql, params, error, sqlite3.Error) from error
 

@@ -17,6 +17,13 @@ What keeps the loop responsive:
   the engine's timeout has passed; then the error is raised as before. A statement that failed
   with SQLITE_BUSY had no effect, so running it again is safe.
 
+Beside the engine's connection, a read-only one (``Reader``) serves the reads every update starts
+with, and the hot paths' statements skip SQLAlchemy's execution path (``InlineConnection``, which
+in a ``Database.session`` also begins the transaction itself; the pool's checkout then adopts it).
+That relies on every use of the engine while the bot runs going through ``Database.session``
+(which takes the process's turn) or ``Database.read``; only migrations, before the bot starts,
+use the engine directly.
+
 Long statements (a province-year export) do hold the loop while SQLite works; such reads are rare
 and an operator's, and on PostgreSQL (the deployment for large installations) nothing changes.
 """

@@ -347,9 +347,6 @@ class Rows(list[tuple[Any, ...]]):
             raise NoResultFound("no row") if not self else MultipleResultsFound("several rows")
         return self[0]
 
-    def first(self) -> tuple[Any, ...] | None:
-        return self[0] if self else None
-
     def scalar(self) -> Any:
         return self[0][0] if self else None
 

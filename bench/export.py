@@ -248,9 +248,9 @@ async def generate(path: Path, args: argparse.Namespace) -> dict[str, Any]:
 async def child(db_path: str, code: str, out: str | None) -> dict[str, Any]:
     from zoneinfo import ZoneInfo
 
-    from bot.cli import operator_actor
     from bot.export import build_export
     from bot.i18n import I18n
+    from bot.runtime.cli import operator_actor
     from storage.queries import units as units_q
 
     tz = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -316,7 +316,7 @@ async def run_echo(
     emu = BotApiEmulator()
     await emu.start()
     tap = ReplyTap(emu)
-    # The same builder settings as bot.app.build_application, minus our handlers and services.
+    # The same builder settings as bot.runtime.app.build_application, minus our handlers and services.
     app = (
         ApplicationBuilder()
         .token(emu.token)
@@ -342,7 +342,7 @@ async def run_echo(
         warm = emu.user(WARMUP_USER, "Nam", language_code="vi")
         for i in range(WARMUP_MESSAGES):
             check(SHORTCUTS[i], (await ask(emu, tap, warm, SHORTCUTS[i]))[1])
-        # What `phoihop run` does once started (bot.runner.settle_heap), done here without
+        # What `phoihop run` does once started (bot.runtime.runner.settle_heap), done here without
         # importing the app so that the echo process stays bare: the same footing for both.
         gc.collect()
         gc.freeze()
@@ -364,7 +364,7 @@ async def run_echo(
         if tap.unexpected or checks["replies"] != users * messages:
             raise BenchError(f"echo: expected {users * messages} replies, got {checks}")
     finally:
-        # Not bot.runner.stop_app: importing bot.runner loads the whole application (SQLAlchemy,
+        # Not bot.runtime.runner.stop_app: importing bot.runtime.runner loads the whole application (SQLAlchemy,
         # handlers...), which would inflate the baseline's RSS.
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
@@ -386,11 +386,11 @@ async def count_rows(db: Any, table: str) -> int:
 async def run_phoihop(
     users: int, messages: int, profile: str | None, think: float = 0.0
 ) -> PhaseResult:
-    from bot.app import build_application
     from bot.clock import SystemClock
     from bot.demo import seed_demo
     from bot.i18n import I18n
-    from bot.runner import settle_heap, start_app, stop_app
+    from bot.runtime.app import build_application
+    from bot.runtime.runner import settle_heap, start_app, stop_app
     from bot.schema import prepare_database
     from bot.services import Services
     from bot.settings import Settings

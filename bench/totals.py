@@ -57,7 +57,7 @@ from bench.province import build_province, catalog  # noqa: E402
 from bot import totals as totals_mod  # noqa: E402
 from bot.access import Actor, Role  # noqa: E402
 from bot.periods import Period  # noqa: E402
-from bot.runner import settle_heap  # noqa: E402
+from bot.runtime.runner import settle_heap  # noqa: E402
 from bot.schema import prepare_database  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import Activity, ActivityRollup, ActivityValue, Person, Unit  # noqa: E402
@@ -501,7 +501,7 @@ def stats(case: str, impl: str, samples: list[float]) -> Timing:
 
 
 async def measure(db: Database, tree: Tree, args: argparse.Namespace) -> dict[str, Any]:
-    # As `phoihop run` does once started (bot/runner.py): what lives now is out of the GC's walk.
+    # As `phoihop run` does once started (bot/runtime/runner.py): what lives now is out of the GC's walk.
     settle_heap()
     actor = owner_actor(tree.province)
     commune = tree.communes[len(tree.communes) // 2]

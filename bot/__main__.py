@@ -1,5 +1,5 @@
 """``python -m bot`` is ``phoihop``."""
 
-from bot.cli import entry
+from bot.runtime.cli import entry
 
 entry()

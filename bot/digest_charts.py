@@ -8,7 +8,7 @@ digest's chart as it is sent caps a fan-out at about five digests a second. Inst
   figures as before (cheap SQL), hashes them and takes the stored image if there is one, else
   draws it (in a thread) and stores it. An entry logged after the chart was drawn changes the
   figures, hence the key: the chart is drawn again, never sent stale.
-- ``ChartPrerender`` (a leader job, ``bot/app.py``) draws, some minutes before a weekly or monthly
+- ``ChartPrerender`` (a leader job, ``bot/runtime/app.py``) draws, some minutes before a weekly or monthly
   slot (``Settings.chart_lead``), the charts of every active linked chat's digest in a process
   pool (one worker per CPU, spawned fresh and shut down after, so the bot itself never imports
   matplotlib for it), stores them as they come, and forgets charts older than ``KEEP``.

@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     webhook_secret: str | None = None
     #: How many updates Telegram may post at once (setWebhook's max_connections, 1-100).
     webhook_max_connections: int = 40
-    #: Updates one webhook process handles at once (more wait; see bot/webhook.py).
+    #: Updates one webhook process handles at once (more wait; see bot/runtime/webhook.py).
     webhook_concurrency: int = 4
     #: Seconds after which an update whose process never finished it is handled again on re-delivery.
     webhook_lease: float = 60.0

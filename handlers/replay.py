@@ -1,6 +1,6 @@
 """An update delivered again after a crash is not applied twice.
 
-The bot confirms an update to Telegram only after handling it (``bot/polling.py``), so a SIGKILL
+The bot confirms an update to Telegram only after handling it (``bot/runtime/polling.py``), so a SIGKILL
 mid-update means Telegram sends it again after the restart. Its handler may already have
 committed its effect (an answer saved, an entry stored) before the crash, and applying it again
 would, for instance, take the answer to question 3 as the answer to question 4 too.

@@ -24,8 +24,8 @@ from telegram.error import (
     TelegramError,
 )
 
-from bot.api_retry import NO_RETRY
 from bot.notifications import ChatMoved, ChatUnavailable, Notice, Rejected, RetryLater, Transient
+from bot.runtime.api_retry import NO_RETRY
 from handlers.context import Bot
 
 log = logging.getLogger(__name__)

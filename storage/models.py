@@ -548,7 +548,7 @@ class HandledUpdate(Base):
 
 
 class ProcessedUpdate(Base):
-    """A webhook update this deployment has taken on (``bot/webhook.py``).
+    """A webhook update this deployment has taken on (``bot/runtime/webhook.py``).
 
     Telegram re-delivers an update whose webhook call did not answer 200 in time, possibly to
     another process behind the load balancer. The unique ``update_id`` claimed here, before any

@@ -10,14 +10,14 @@ from datetime import timedelta
 from types import TracebackType
 from typing import Any
 
-from bot.app import App, build_application
 from bot.clock import FakeClock
 from bot.demo import Demo, seed_demo
 from bot.emulator import BotApiEmulator, UserClient
 from bot.i18n import I18n
 from bot.notifications import Dispatcher, DispatchReport
 from bot.onboarding import create_invite
-from bot.runner import start_app, stop_app
+from bot.runtime.app import App, build_application
+from bot.runtime.runner import start_app, stop_app
 from bot.services import Services
 from bot.settings import Settings
 from storage.db import Database
@@ -88,7 +88,7 @@ class Harness:
 
     async def plan_reminders(self) -> int:
         """One run of the reminder planner at the fake clock's time."""
-        from bot.app import plan_reminders
+        from bot.runtime.app import plan_reminders
 
         assert self.services is not None
         return await plan_reminders(self.services)

@@ -1,5 +1,5 @@
 """Claims on webhook updates, so that an update Telegram delivers twice is handled once, whichever
-process receives it (see ``storage.models.ProcessedUpdate`` and ``bot/webhook.py``).
+process receives it (see ``storage.models.ProcessedUpdate`` and ``bot/runtime/webhook.py``).
 
 Every step is one atomic statement (``INSERT ... ON CONFLICT DO NOTHING``, a conditional
 ``UPDATE``), so two processes racing for the same update cannot both win, on SQLite or PostgreSQL.

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.cli import main
+from bot.runtime.cli import main
 from storage.db import Database
 from storage.models import Base
 from tests.conftest import REFERENCE_TABLES, _run_outside_loop

@@ -6,7 +6,7 @@ import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from bot.console import console_session
+from bot.runtime.console import console_session
 from bot.settings import Settings
 
 

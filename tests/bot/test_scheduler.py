@@ -13,7 +13,7 @@ from telegram.ext import ApplicationBuilder
 
 from bot.clock import FakeClock
 from bot.notifications import Dispatcher, Notice, enqueue
-from bot.scheduler import JobSpec, Scheduler
+from bot.runtime.scheduler import JobSpec, Scheduler
 from storage.db import Database
 from storage.locks import LeaderLock
 from storage.queries import outbox as outbox_q

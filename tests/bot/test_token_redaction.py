@@ -17,9 +17,9 @@ import pytest
 from telegram import Bot
 from telegram.error import NetworkError
 
-from bot.cli import main
 from bot.emulator import BotApiEmulator
 from bot.logging_setup import install_redaction, redact
+from bot.runtime.cli import main
 from bot.schema import prepare_database
 from storage.db import Database
 from tests.conftest import T0

@@ -14,14 +14,14 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import App, build_application, prune_updates
 from bot.clock import FakeClock
 from bot.emulator import BotApiEmulator
 from bot.i18n import I18n
-from bot.runner import initialize_app, stop_app
+from bot.runtime.app import App, build_application, prune_updates
+from bot.runtime.runner import initialize_app, stop_app
+from bot.runtime.webhook import SECRET_HEADER, WebhookServer
 from bot.services import Services
 from bot.settings import Settings
-from bot.webhook import SECRET_HEADER, WebhookServer
 from storage.db import Database
 from storage.models import Activity, ProcessedUpdate
 from storage.queries import update_claims as claims_q
@@ -125,10 +125,10 @@ async def test_missing_or_wrong_secret_is_refused_and_logged_without_it(
 ) -> None:
     hooks.emu.user(1004, "Nam")  # known to the emulator, so a reply could be stored
     process = hooks.processes[0]
-    with caplog.at_level(logging.WARNING, logger="bot.webhook"):
+    with caplog.at_level(logging.WARNING, logger="bot.runtime.webhook"):
         assert await hooks.post(process, message(900001, 1004, "/help"), None) == 403
         assert await hooks.post(process, message(900002, 1004, "/help"), "guessed-secret") == 403
-    refusals = [r.getMessage() for r in caplog.records if r.name == "bot.webhook"]
+    refusals = [r.getMessage() for r in caplog.records if r.name == "bot.runtime.webhook"]
     assert len(refusals) == 2
     assert "no secret token" in refusals[0] and "a wrong secret token" in refusals[1]
     assert not any("guessed-secret" in r or SECRET in r for r in refusals)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
 from bot.clock import FakeClock
+from bot.runtime.cli import main
 from storage.db import Database
 from tests.conftest import POSTGRES_URL
 from tests.harness import Harness

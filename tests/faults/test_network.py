@@ -47,10 +47,10 @@ def texts(h: Harness, chat_id: int) -> list[str]:
 async def test_polling_outlives_a_server_outage_without_losing_updates(
     h: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Protection: bot/polling.py keeps polling through refused connections with a back-off capped
+    """Protection: bot/runtime/polling.py keeps polling through refused connections with a back-off capped
     by PHOIHOP_POLL_BACKOFF_MAX, logs the outage once and the recovery once; the updates queued
     meanwhile are handled afterwards, in order, once."""
-    caplog.set_level(logging.WARNING, logger="bot.polling")
+    caplog.set_level(logging.WARNING, logger="bot.runtime.polling")
     lan = h.user(3001, "Lan")
     await lan.send("/start")
     port = h.emu._bound_port
@@ -76,14 +76,14 @@ async def test_polling_outlives_a_server_outage_without_losing_updates(
     after = texts(h, 3001)[before:]
     assert len(after) == 3 and after[0].startswith(HELP) and after[2].startswith(HELP)
     assert not after[1].startswith(HELP)
-    lines = [r.getMessage() for r in caplog.records if r.name == "bot.polling"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.runtime.polling"]
     assert len([m for m in lines if "failed" in m]) == 1, lines
     assert len([m for m in lines if "works again" in m]) == 1, lines
     assert not any(r.exc_info or r.exc_text for r in caplog.records), "no tracebacks"
 
 
 async def test_get_updates_429_5xx_and_timeouts(h: Harness) -> None:
-    """Protection: bot/polling.py waits retry_after on 429, backs off on 5xx and asks again at once
+    """Protection: bot/runtime/polling.py waits retry_after on 429, backs off on 5xx and asks again at once
     after a timeout; the update waiting meanwhile is handled exactly once."""
     lan = h.user(3001, "Lan")
     await lan.send("/start")
@@ -98,7 +98,7 @@ async def test_get_updates_429_5xx_and_timeouts(h: Harness) -> None:
 
 
 async def test_a_reply_that_meets_5xx_is_retried(h: Harness) -> None:
-    """Protection: bot/api_retry.py retries a reply that failed with 5xx or a refused connection
+    """Protection: bot/runtime/api_retry.py retries a reply that failed with 5xx or a refused connection
     (PHOIHOP_API_RETRY_DELAYS) instead of losing it."""
     lan = h.user(3001, "Lan")
     await lan.send("/start")
@@ -108,7 +108,7 @@ async def test_a_reply_that_meets_5xx_is_retried(h: Harness) -> None:
 
 
 async def test_a_reply_that_timed_out_is_not_sent_twice(h: Harness) -> None:
-    """Protection: a sendMessage that timed out may have been delivered, so bot/api_retry.py does
+    """Protection: a sendMessage that timed out may have been delivered, so bot/runtime/api_retry.py does
     not repeat it; the error handler answers and the bot carries on."""
     lan = h.user(3001, "Lan")
     await lan.send("/start")

@@ -65,7 +65,7 @@ async def test_log_flow_resumes_after_sigkill_between_steps(tmp_path: Path) -> N
 
 
 async def test_update_in_flight_at_sigkill_is_handled_once(tmp_path: Path) -> None:
-    """Protection: the bot confirms an update to the Bot API only after handling it (bot/polling.py),
+    """Protection: the bot confirms an update to the Bot API only after handling it (bot/runtime/polling.py),
     so the answer being handled when the process died arrives again; and the replay guard
     (handlers/replay.py) sees its effect was committed, so it is not applied a second time (the
     "2" for "built" must not also become the answer to "repaired"). The user is told, and gets the

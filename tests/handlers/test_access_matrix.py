@@ -30,12 +30,12 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot import activities as acts
 from bot import conversation, reports
 from bot.access import load_actor
-from bot.app import build_application
 from bot.conversation import FlowState
 from bot.demo import seed_demo_meetings, seed_demo_round
 from bot.i18n import Translator
 from bot.meetings import MeetingPlan, create_meeting
 from bot.periods import period_containing
+from bot.runtime.app import build_application
 from handlers import access_rules
 from handlers.access_rules import Rule, Who, all_handlers, missing_rules, rule_of
 from handlers.fallback import OVERSIZED_NUMBER
@@ -764,7 +764,7 @@ async def test_a_handler_without_a_rule_is_detected(
         _probes(harness.app)
 
     # The composition root refuses to build an application with a handler lacking a rule.
-    from bot import app as app_module
+    from bot.runtime import app as app_module
 
     original = app_module.register_handlers
 

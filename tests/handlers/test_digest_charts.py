@@ -277,7 +277,7 @@ async def test_pool_failure_leaves_drawing_to_send_time(
     assert await stored(h) == {}
 
     # The scheduler's callback logs the failure and comes back a minute later.
-    from bot.app import _prerender_charts
+    from bot.runtime.app import _prerender_charts
 
     class Leader:
         def __init__(self) -> None:

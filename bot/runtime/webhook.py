@@ -38,8 +38,8 @@ from aiohttp import web
 from sqlalchemy.exc import DBAPIError, OperationalError
 from telegram import Update
 
-from bot.app import App
-from bot.scheduler import worker_id
+from bot.runtime.app import App
+from bot.runtime.scheduler import worker_id
 from bot.services import Services
 from storage.queries import update_claims as claims_q
 from storage.queries.update_claims import Claim

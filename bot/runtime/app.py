@@ -31,12 +31,12 @@ from telegram.ext import (
 from bot import digests
 from bot import meetings as meetings_domain
 from bot import reports as reports_domain
-from bot.api_retry import PatientLimiter
 from bot.digest_charts import ChartFiles, ChartPrerender
 from bot.flood import FloodGate
 from bot.logging_setup import install_redaction
 from bot.notifications import Dispatcher, Pace
-from bot.scheduler import JobSpec, Scheduler, worker_id
+from bot.runtime.api_retry import PatientLimiter
+from bot.runtime.scheduler import JobSpec, Scheduler, worker_id
 from bot.services import Services
 from handlers import (
     activity_log,
@@ -94,7 +94,7 @@ def build_application(services: Services, *, token: str, rate_limit: bool = True
     builder = builder.read_timeout(timeout).write_timeout(timeout).connect_timeout(timeout)
     builder = builder.get_updates_read_timeout(timeout).get_updates_connect_timeout(timeout)
     # Every request passes here: 429s wait as told, an unreachable Bot API is retried for about
-    # a minute (bot/api_retry.py); rate_limit=False (tests, console) leaves out the 30/s limiter.
+    # a minute (bot/runtime/api_retry.py); rate_limit=False (tests, console) leaves out the 30/s limiter.
     inner = AIORateLimiter(max_retries=3) if rate_limit else None
     builder = builder.rate_limiter(PatientLimiter(inner, settings.api_retry_delays))  # type: ignore[arg-type]
     app: App = builder.build()
@@ -237,7 +237,7 @@ async def _post_init(app: App) -> None:
         workers=services.settings.chart_workers,
     )
     if interval > 0 and app.job_queue is not None:
-        # Exactly one process of a deployment runs these (bot/scheduler.py).
+        # Exactly one process of a deployment runs these (bot/runtime/scheduler.py).
         scheduler = Scheduler(
             app.job_queue,
             LeaderLock(services.db, name=f"phoihop scheduler {worker_id()}"),

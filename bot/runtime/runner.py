@@ -1,5 +1,5 @@
 """Running the application: long polling against a Bot API server, or a webhook server behind
-Telegram (``bot/webhook.py``); stopped by SIGINT/SIGTERM."""
+Telegram (``bot/runtime/webhook.py``); stopped by SIGINT/SIGTERM."""
 
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ from urllib.parse import urlsplit
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
-from bot.app import App, build_application
 from bot.clock import Clock, SystemClock
 from bot.i18n import I18n
 from bot.logging_setup import install_redaction, setup_logging
-from bot.polling import Poller
-from bot.scheduler import Scheduler
+from bot.runtime.app import App, build_application
+from bot.runtime.polling import Poller
+from bot.runtime.scheduler import Scheduler
 from bot.services import Services
 from bot.settings import Settings
 from storage.db import Database
@@ -40,7 +40,7 @@ async def start_app(app: App, *, poll_timeout: int = 10) -> None:
     await initialize_app(app)
     await app.start()
     # Our poller, not PTB's Updater: it confirms an update only once it was handled (a crash
-    # mid-update redelivers it instead of losing it); see bot/polling.py.
+    # mid-update redelivers it instead of losing it); see bot/runtime/polling.py.
     poller = Poller(
         app, timeout=poll_timeout, backoff_max=app.bot_data["services"].settings.poll_backoff_max
     )
@@ -93,7 +93,7 @@ async def stop_app(app: App) -> None:
 
 
 async def run_polling(settings: Settings, db: Database) -> int:
-    from bot.cli import CliError
+    from bot.runtime.cli import CliError
 
     token = settings.require_token()
     setup_logging(settings.log_level, token)
@@ -117,8 +117,8 @@ async def run_webhook(settings: Settings, db: Database, *, url: str, host: str, 
     idempotent; none deletes the webhook when it stops, since the others still serve it (plain
     ``phoihop run`` deletes it when it starts polling).
     """
-    from bot.cli import CliError
-    from bot.webhook import WebhookServer
+    from bot.runtime.cli import CliError
+    from bot.runtime.webhook import WebhookServer
 
     token = settings.require_token()
     secret = settings.require_webhook_secret()

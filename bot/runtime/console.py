@@ -15,12 +15,12 @@ from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from bot.app import App, build_application
 from bot.clock import SystemClock
 from bot.demo import Demo, seed_demo, seed_demo_activities, seed_demo_meetings, seed_demo_round
 from bot.emulator import BotApiEmulator, BotMessage, UserClient
 from bot.onboarding import create_invite, invite_link
-from bot.runner import make_services, start_app, stop_app
+from bot.runtime.app import App, build_application
+from bot.runtime.runner import make_services, start_app, stop_app
 from bot.schema import prepare_database
 from bot.settings import Settings
 from storage.db import Database

@@ -22,7 +22,7 @@ import httpx
 from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 
-from bot.polling import retry_after_seconds
+from bot.runtime.polling import retry_after_seconds
 
 log = logging.getLogger(__name__)
 

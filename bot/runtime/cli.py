@@ -608,7 +608,7 @@ def _run_entry(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run(args: argparse.Namespace, settings: Settings, db: Database) -> Awaitable[int]:
-    from bot.runner import run_polling, run_webhook
+    from bot.runtime.runner import run_polling, run_webhook
 
     if args.webhook is not None:
         return run_webhook(settings, db, url=args.webhook, host=args.host, port=args.port)
@@ -637,7 +637,7 @@ def parse_listen(value: str) -> tuple[str, int]:
 
 
 def _console(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.console import run_console
+    from bot.runtime.console import run_console
 
     return run_console(settings, demo=args.demo, db_file=args.db)
 

@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     api_retry_delays: list[float] = [1, 2, 4, 8, 15, 30]
     #: Seconds to wait for the Bot API to answer a request (getUpdates adds its long-poll time).
     api_timeout: float = 5.0
+    #: Updates handled at the same time (each person's still one after another, in order).
+    update_concurrency: int = 8
+    #: A Bot API request made inside an open database transaction (a bug: it holds the write
+    #: lock while Telegram answers) fails instead of being logged. Tests turn it on.
+    strict_unit_of_work: bool = False
     #: Seconds a SQLite writer waits for another writer's lock before giving up ("database is locked").
     db_busy_timeout: float = 10.0
     #: Webhook mode (`phoihop run --webhook`): Telegram sends this in X-Telegram-Bot-Api-Secret-Token.

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
-    Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
@@ -18,6 +17,8 @@ from telegram.ext import filters
 
 from bot.i18n import N_, Translator
 from handlers.context import AppContext
+from storage.db import after_commit as after_commit_work
+from storage.db import in_transaction
 
 #: The main menu of §2, in display order: (label msgid, what it opens).
 MENU = (
@@ -57,17 +58,45 @@ def inline(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
     )
 
 
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+
+
+async def after_commit(send: Callable[[], Awaitable[object]]) -> None:
+    """Send now, or, inside a database transaction, once it has committed (and never if it rolls
+    back): an answer must not claim a save that did not happen, nor hold the write lock while
+    Telegram answers (the unit of work's rule; ``storage.db.after_commit``)."""
+    if in_transaction():
+        after_commit_work(send)
+    else:
+        await send()
+
+
 async def reply(
     update: Update,
     context: AppContext,
     text: str,
-    reply_markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None = None,
-) -> Message | None:
-    """Answer in the chat the update came from."""
+    reply_markup: Markup | None = None,
+) -> None:
+    """Answer in the chat the update came from (after the commit, inside a transaction)."""
     chat = update.effective_chat
     if chat is None:
-        return None
-    return await context.bot.send_message(chat.id, text, reply_markup=reply_markup)
+        return
+    chat_id = chat.id
+    await after_commit(lambda: context.bot.send_message(chat_id, text, reply_markup=reply_markup))
+
+
+async def answer(update: Update, text: str | None = None, *, alert: bool = False) -> None:
+    """Answer the pressed button (a toast, or an alert), after the commit inside a transaction."""
+    query = update.callback_query
+    if query is not None:
+        await after_commit(lambda: query.answer(text, show_alert=alert))
+
+
+async def edit(update: Update, text: str, reply_markup: InlineKeyboardMarkup | None = None) -> None:
+    """Replace the text of the message whose button was pressed (after the commit, if inside)."""
+    query = update.callback_query
+    if query is not None:
+        await after_commit(lambda: query.edit_message_text(text, reply_markup=reply_markup))
 
 
 def display_name(first_name: str, last_name: str | None = None) -> str:

@@ -226,6 +226,36 @@ class WriteMark:
 
 _write_mark: ContextVar[WriteMark | None] = ContextVar("phoihop_write_mark", default=None)
 
+AfterCommit = Callable[[], Awaitable[Any]]
+
+#: The after-commit work of each ``Database.session`` block the current task is inside, innermost
+#: last (empty: no open transaction).
+_open_sessions: ContextVar[tuple[list[AfterCommit], ...]] = ContextVar(
+    "phoihop_open_sessions", default=()
+)
+
+
+def in_transaction() -> bool:
+    """Whether the current task holds an open ``Database.session`` transaction.
+
+    The Bot API layer asks this before every request (``bot/runtime/api_retry.py``): a request
+    awaited inside a transaction holds SQLite's write lock (and every other writer) for as long
+    as Telegram takes, up to a minute of retries. Replies go after the commit."""
+    return bool(_open_sessions.get())
+
+
+def after_commit(work: AfterCommit) -> None:
+    """Run ``work`` once the current transaction has committed; never if it rolls back.
+
+    How a handler answers from inside a transaction (handlers/common.py ``reply``): the answer
+    says what was saved, so it must neither go out before the save is durable nor hold the
+    write lock while Telegram answers. A block nested in another hands its work to the outer
+    one. Outside any transaction the caller should just do the work."""
+    stack = _open_sessions.get()
+    if not stack:
+        raise RuntimeError("after_commit outside a transaction")
+    stack[-1].append(work)
+
 
 def set_write_mark(mark: WriteMark | None) -> None:
     """Attach ``mark`` to the current task's next writing transaction (None: no mark)."""
@@ -379,6 +409,23 @@ class Database:
     async def session(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
         """A session in a transaction: committed when the block ends, rolled back on error.
         ``urgent``: on SQLite, before every ordinary session waiting for its turn (``Turns``)."""
+        outer = _open_sessions.get()
+        pending: list[AfterCommit] = []
+        token = _open_sessions.set((*outer, pending))
+        try:
+            async with self._session(urgent) as session:
+                yield session
+        finally:
+            _open_sessions.reset(token)
+        # Committed (an exception skips this: rolled back, the work is dropped).
+        if outer:
+            outer[-1].extend(pending)
+        else:
+            for work in pending:
+                await work()
+
+    @asynccontextmanager
+    async def _session(self, urgent: bool) -> AsyncIterator[AsyncSession]:
         marked: WriteMark | None = None
         async with self._turn(urgent):
             session = self.sessionmaker()

@@ -58,6 +58,7 @@ class Harness:
             bot_api_file_url=self.emu.base_file_url,
             bot_token=self.emu.token,
             outbox_interval=0,  # tests run the dispatcher themselves, at the fake clock's time
+            strict_unit_of_work=True,  # a Bot API call inside a transaction fails the test
             **self.overrides,
         )
 

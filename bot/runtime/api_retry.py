@@ -23,6 +23,7 @@ from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 
 from bot.runtime.polling import retry_after_seconds
+from storage.db import in_transaction
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +45,20 @@ def retryable(exc: Exception, endpoint: str) -> bool:
 
 
 class PatientLimiter(BaseRateLimiter[dict[str, Any]]):
-    def __init__(self, inner: AIORateLimiter | None, delays: Sequence[float]) -> None:
+    def __init__(
+        self, inner: AIORateLimiter | None, delays: Sequence[float], *, strict: bool = False
+    ) -> None:
         self.inner = inner
         self.delays = tuple(delays)
+        self.strict = strict
+
+    def _inside_transaction(self, endpoint: str) -> None:
+        """A request awaited inside a database transaction holds SQLite's write lock while
+        Telegram answers (up to a minute of retries): replies go after the commit
+        (handlers/common.py). Tests fail on it; production logs it with the stack that made it."""
+        if self.strict:
+            raise RuntimeError(f"Bot API {endpoint} inside a database transaction")
+        log.error("Bot API %s inside a database transaction", endpoint, stack_info=True)
 
     async def initialize(self) -> None:
         if self.inner is not None:
@@ -65,6 +77,8 @@ class PatientLimiter(BaseRateLimiter[dict[str, Any]]):
         data: dict[str, Any],
         rate_limit_args: dict[str, Any] | None,
     ) -> bool | JSONDict | list[JSONDict]:
+        if in_transaction():
+            self._inside_transaction(endpoint)
         patient = endpoint.lower() != "getupdates" and (rate_limit_args or {}).get("retry", True)
         delays = self.delays if patient else ()
         for attempt in range(len(delays) + 1):

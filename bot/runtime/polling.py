@@ -2,10 +2,16 @@
 
 python-telegram-bot's ``Updater`` asks for the next batch (which tells Telegram the previous one
 was received) as soon as it has queued a batch, before the handlers ran: a SIGKILL while an
-update is being handled loses it, and the user's message gets no answer. Here the next
-``getUpdates`` waits until the queue is empty, so after a crash Telegram delivers the unfinished
-updates again; ``handlers/replay.py`` makes sure a redelivered update whose effect was already
-committed is not applied twice.
+update is being handled loses it, and the user's message gets no answer. Here the offset sent
+with ``getUpdates`` (which confirms every update below it) never passes the oldest update still
+being handled, so after a crash Telegram delivers the unfinished updates again;
+``handlers/replay.py`` makes sure a redelivered update whose effect was already committed is not
+applied twice.
+
+Updates of different people are handled at the same time (bot/runtime/ordering.py), so while one
+is slow (its reply held by Telegram, say) the poller keeps asking for new ones: from the oldest
+unfinished offset, skipping the updates it already has, and, since such a request answers at
+once with those, pausing ``busy_pause`` seconds (or until an update finishes) between requests.
 
 Failures of ``getUpdates`` never stop polling: 429 waits as told, a timeout asks again at once,
 anything else (connection refused, 5xx) backs off up to ``backoff_max`` seconds. The first
@@ -27,6 +33,8 @@ from telegram import Update
 from telegram.error import InvalidToken, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application
 
+from bot.runtime.ordering import PerPersonOrder
+
 log = logging.getLogger(__name__)
 
 
@@ -45,13 +53,23 @@ class Poller:
         timeout: int = 10,
         backoff_max: float = 5.0,
         allowed_updates: Sequence[str] = Update.ALL_TYPES,
+        busy_pause: float = 0.2,
     ) -> None:
         self.app = app
         self.timeout = timeout
         self.backoff_max = backoff_max
         self.allowed_updates = list(allowed_updates)
+        self.busy_pause = busy_pause
         #: The first update not handled yet (None: whatever the Bot API has).
         self.offset: int | None = None
+        #: Updates queued and not yet handled; the next offset after every update seen.
+        self._pending: set[int] = set()
+        self._next = 0
+        self._finished = asyncio.Event()
+        processor = app.update_processor
+        if isinstance(processor, PerPersonOrder):
+            processor.listeners.append(self._handled)
+        self._tracked = isinstance(processor, PerPersonOrder)
         self._stopping = False
         self._stopped = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -75,6 +93,9 @@ class Poller:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        # Updates still being handled finish first; then everything seen is confirmed.
+        await self.app.update_queue.join()
+        self._confirm_point()
         if self.offset is not None:
             with contextlib.suppress(TelegramError):
                 await self.app.bot.get_updates(offset=self.offset, timeout=0)
@@ -120,13 +141,44 @@ class Poller:
             self._fetch = None
 
     async def _handle(self, updates: Sequence[Update]) -> None:
-        if not updates:
+        if not self._tracked:
+            # No per-update completion (a processor other than ours): one batch at a time.
+            for update in updates:
+                await self.app.update_queue.put(update)
+            await self.app.update_queue.join()
+            if updates:
+                self.offset = updates[-1].update_id + 1
             return
-        for update in updates:
+        fresh = [u for u in updates if u.update_id >= self._next]
+        for update in fresh:
+            self._pending.add(update.update_id)
+            self._next = update.update_id + 1
             await self.app.update_queue.put(update)
-        # Confirm (by asking from the next offset) only once every handler has run.
-        await self.app.update_queue.join()
-        self.offset = updates[-1].update_id + 1
+        self._confirm_point()
+        if self._pending:
+            # The next request answers at once with the unfinished updates: wait a little, or
+            # until one of them is done, before asking again.
+            self._finished.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._finished.wait(), timeout=self.busy_pause)
+
+    @property
+    def unfinished(self) -> int:
+        """Updates fetched and not handled yet (what a crash would have Telegram redeliver)."""
+        return len(self._pending)
+
+    def _handled(self, update: object) -> None:
+        if isinstance(update, Update) and update.update_id in self._pending:
+            self._pending.discard(update.update_id)
+            self._confirm_point()
+            self._finished.set()
+
+    def _confirm_point(self) -> None:
+        """The offset to ask from: the oldest unfinished update, else after the newest seen."""
+        if self._pending:
+            self.offset = min(self._pending)
+        elif self._next:
+            self.offset = self._next
 
     async def _sleep(self, seconds: float) -> None:
         """Wait before the next attempt, but not past ``stop()``."""

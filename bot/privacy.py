@@ -22,6 +22,7 @@ from storage.models import (
     Activity,
     ActivityHistory,
     ChatState,
+    FlowFrame,
     Invite,
     InviteFailure,
     LinkedChat,
@@ -100,6 +101,7 @@ async def forget_person(session: AsyncSession, person_id: int, now: datetime) ->
     await session.execute(delete(LogDraft).where(LogDraft.person_id == person_id))
     await session.execute(delete(InviteFailure).where(InviteFailure.person_id == person_id))
     await session.execute(delete(ChatState).where(ChatState.user_id == telegram_id))
+    await session.execute(delete(FlowFrame).where(FlowFrame.user_id == telegram_id))
     # Notices to them, sent or not: the rows carry their Telegram id.
     await session.execute(delete(OutboxMessage).where(OutboxMessage.chat_id == telegram_id))
     await session.execute(delete(Person).where(Person.id == person_id))

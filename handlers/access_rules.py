@@ -54,6 +54,15 @@ class Rule:
     #: to a leader's subtree: operators too. For every action, or only for these actions.
     own_units_only: bool = False
     own_units_actions: frozenset[str] = frozenset()
+    #: When given, the dispatcher itself refuses (handlers/dispatch.py) with these msgids: the
+    #: wrong kind of chat, and a person below ``who`` (for the action pressed). The handler
+    #: body then never sees such an update, and the refusal is written once, here.
+    wrong_chat: str | None = None
+    not_allowed: str | None = None
+
+    @property
+    def enforced(self) -> bool:
+        return self.wrong_chat is not None or self.not_allowed is not None
 
     def who_for(self, action: str | None) -> Who:
         return self.actions.get(action or "", self.who)
@@ -77,8 +86,11 @@ def rule(
     actions: Mapping[str, Who] | None = None,
     own_units_only: bool = False,
     own_units_actions: tuple[str, ...] = (),
+    wrong_chat: str | None = None,
+    not_allowed: str | None = None,
 ) -> Callable[[F], F]:
     """Declare the access rule of a handler callback (the callback itself is unchanged)."""
+    enforced = tuple(t for t in (wrong_chat, not_allowed) if t is not None and t not in refusals)
 
     def mark(callback: F) -> F:
         declared = Rule(
@@ -86,10 +98,12 @@ def rule(
             chats,
             scoped,
             why,
-            refusals,
+            (*refusals, *enforced),
             dict(actions or {}),
             own_units_only,
             frozenset(own_units_actions),
+            wrong_chat,
+            not_allowed,
         )
         setattr(callback, _ATTR, declared)
         return callback
@@ -98,8 +112,27 @@ def rule(
 
 
 def rule_of(handler: BaseHandler[Any, Any, Any]) -> Rule | None:
-    found = getattr(handler.callback, _ATTR, None)
+    return rule_of_callback(handler.callback)
+
+
+def rule_of_callback(callback: Callable[..., Any]) -> Rule | None:
+    found = getattr(callback, _ATTR, None)
     return found if isinstance(found, Rule) else None
+
+
+RANKS = {Who.ANYONE: 0, Who.SYSTEM: 0, Who.MEMBER: 1, Who.ADMIN: 2}
+
+
+def refusal(declared: Rule, chat_type: str | None, rank: int, action: str | None) -> str | None:
+    """The msgid with which the dispatcher refuses, or None to let the handler run."""
+    if not declared.enforced:
+        return None
+    kind = "private" if chat_type == "private" else "group"
+    if chat_type is not None and kind not in declared.chats:
+        return declared.wrong_chat
+    if rank < RANKS[declared.who_for(action)]:
+        return declared.not_allowed
+    return None
 
 
 def describe(handler: BaseHandler[Any, Any, Any]) -> str:

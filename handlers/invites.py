@@ -1,31 +1,48 @@
 """/invite: a unit leader makes an invite deep link for a unit in their subtree.
 
-Steps (state in the database): choose the unit (a tree walk limited to the leader's scope) → the
-role → how many people may use it (a button or a typed number). Every button is re-checked on the
-server: callback data only names an object, it never grants anything.
+A flow on the kernel (handlers/flow.py): choose the unit (a tree walk limited to the leader's
+scope) → the role → how many people may use it (a button or a typed number). Every button is
+re-checked on the server: callback data only names an object, it never grants anything.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 
-from bot import conversation
 from bot.access import Actor
-from bot.conversation import FlowState
-from bot.i18n import N_
+from bot.i18n import N_, Translator
 from bot.onboarding import INVITE_ROLES, MAX_USES, InviteNotAllowed, create_invite, invite_link
+from handlers import flow
 from handlers.access_rules import PRIVATE, Who, rule
-from handlers.common import esc, inline, page_buttons, reply, role_label
+from handlers.common import esc, page_buttons, role_label
 from handlers.context import AppContext
-from handlers.router import quote, register_flow
+from handlers.flow import Call, Finish, Next, Redraw, Screen, Stay, Step
+from handlers.router import quote
 from storage.models import Unit
 from storage.queries import units as units_q
 
-FLOW = "invite"
 PAGE = 8
 USES_CHOICES = (1, 5, 20, 50)
+
+NOT_LEADER = N_(
+    "Only a unit's leaders can make invite links. Ask your unit's leader to invite the person."
+)
+IN_GROUP = N_("Make invite links in a private chat with me, not in a group.")
+NOT_YOURS = N_("You can only invite people to units you lead.")
+STALE = N_("This button is no longer active. Start again with /invite.")
+
+
+@dataclass
+class InviteDraft:
+    """Where the picker is (``node`` None: the list of the leader's areas) and what is chosen."""
+
+    node: int | None = None
+    page: int = 0
+    unit_id: int | None = None
+    role: str | None = None
 
 
 def _anchor_id(path: str) -> int:
@@ -37,106 +54,195 @@ def _may_browse(actor: Actor, unit: Unit) -> bool:
     return actor.is_owner or any(unit.path.startswith(r.scope.prefix) for r in actor.admin_roles())
 
 
-@rule(
-    Who.ADMIN,
-    PRIVATE,
-    why="invite links to units the leader leads",
-    refusals=(
-        N_("Make invite links in a private chat with me, not in a group."),
-        N_(
-            "Only a unit's leaders can make invite links. Ask your unit's leader to invite the person."
-        ),
-    ),
-)
-async def invite(update: Update, context: AppContext) -> None:
-    tr = context.tr
-    actor = context.actor
-    chat = update.effective_chat
-    assert chat is not None and update.effective_user is not None
-    if chat.type != "private":
-        await reply(
-            update, context, tr._("Make invite links in a private chat with me, not in a group.")
-        )
-        return
-    if not actor.is_admin:
-        await reply(
-            update,
-            context,
-            tr._(
-                "Only a unit's leaders can make invite links. Ask your unit's leader to invite the person."
-            ),
-        )
-        return
-    await conversation.save(
-        context.services, chat.id, update.effective_user.id, FlowState(FLOW, "unit")
-    )
-    roots = await _roots(context, actor)
-    if len(roots) == 1:
-        text, markup = await _unit_picker(context, actor, roots[0], 0)
-    else:
-        text = tr._("Which unit is the invite for?")
-        markup = inline([[(esc_label(u.name), f"inv:o:{u.id}:0")] for u in roots])
-    await reply(update, context, text, reply_markup=markup)
-
-
 def esc_label(name: str) -> str:
     """Button labels are plain text (no HTML) but must stay short."""
     return name if len(name) <= 60 else name[:59] + "…"
 
 
-async def _roots(context: AppContext, actor: Actor) -> list[Unit]:
+async def _roots(call: Call) -> list[Unit]:
     """Where the picker starts: each admin role's area (or the whole tree for an operator)."""
-    async with context.services.db.session() as session:
-        if actor.is_owner:
-            tops = [u for u in await units_q.list_units(session) if u.parent_id is None]
-            if tops:
-                return tops
-        roots: dict[int, Unit] = {}
-        for role in actor.admin_roles():
-            unit = (
-                await units_q.get(session, _anchor_id(role.scope.prefix))
-                if role.scope.prefix != "/"
-                else None
-            )
-            unit = unit or role.unit
-            roots.setdefault(unit.id, unit)
-        return list(roots.values())
-
-
-async def _unit_picker(
-    context: AppContext, actor: Actor, node: Unit, page: int
-) -> tuple[str, InlineKeyboardMarkup]:
-    tr = context.tr
-    async with context.services.db.session() as session:
-        scopes = (
-            [r.scope for r in actor.admin_roles()] if not actor.is_owner else [units_q.EVERYTHING]
+    actor, session = call.actor, call.session
+    if actor.is_owner:
+        tops = [u for u in await units_q.list_units(session) if u.parent_id is None]
+        if tops:
+            return tops
+    roots: dict[int, Unit] = {}
+    for role in actor.admin_roles():
+        unit = (
+            await units_q.get(session, _anchor_id(role.scope.prefix))
+            if role.scope.prefix != "/"
+            else None
         )
-        kids: dict[int, Unit] = {}
-        for scope in scopes:
-            for child in await units_q.in_scope_children(session, node, scope):
-                kids[child.id] = child
-        parent = await units_q.get(session, node.parent_id) if node.parent_id else None
+        unit = unit or role.unit
+        roots.setdefault(unit.id, unit)
+    return list(roots.values())
+
+
+async def begin(call: Call) -> InviteDraft | Stay:
+    if not call.actor.is_admin:
+        return Stay(call.tr._(NOT_LEADER))
+    roots = await _roots(call)
+    return InviteDraft(node=roots[0].id if len(roots) == 1 else None)
+
+
+async def show_unit(call: Call, draft: InviteDraft) -> Screen:
+    tr, actor, session = call.tr, call.actor, call.session
+    node = await units_q.get(session, draft.node) if draft.node is not None else None
+    if node is None:
+        roots = await _roots(call)
+        return Screen(
+            tr._("Which unit is the invite for?"),
+            [[(esc_label(u.name), f"o:{u.id}:0")] for u in roots],
+        )
+    scopes = [r.scope for r in actor.admin_roles()] if not actor.is_owner else [units_q.EVERYTHING]
+    kids: dict[int, Unit] = {}
+    for scope in scopes:
+        for child in await units_q.in_scope_children(session, node, scope):
+            kids[child.id] = child
+    parent = await units_q.get(session, node.parent_id) if node.parent_id else None
     children = sorted(kids.values(), key=lambda u: (u.search_name, u.name))
     rows: list[list[tuple[str, str]]] = []
     if actor.can_admin(node):
-        rows.append([("✓ " + esc_label(node.name), f"inv:u:{node.id}")])
-    shown = children[page * PAGE : (page + 1) * PAGE]
-    for child in shown:
+        rows.append([("✓ " + esc_label(node.name), f"u:{node.id}")])
+    for child in children[draft.page * PAGE : (draft.page + 1) * PAGE]:
         # Navigate into a child that has children; choose a leaf directly.
-        async with context.services.db.session() as session:
-            has_kids = bool(await units_q.children(session, child.id))
-        if has_kids:
-            rows.append([(esc_label(child.name) + " ›", f"inv:o:{child.id}:0")])
+        if await units_q.children(session, child.id):
+            rows.append([(esc_label(child.name) + " ›", f"o:{child.id}:0")])
         elif actor.can_admin(child):
-            rows.append([(esc_label(child.name), f"inv:u:{child.id}")])
+            rows.append([(esc_label(child.name), f"u:{child.id}")])
     nav: list[tuple[str, str]] = []
     if parent is not None and _may_browse(actor, parent):
-        nav.append(("‹ " + tr._("Up"), f"inv:o:{parent.id}:0"))
-    nav.extend(page_buttons(tr, page, PAGE, len(children), lambda p: f"inv:o:{node.id}:{p}"))
+        nav.append(("‹ " + tr._("Up"), f"o:{parent.id}:0"))
+    nav.extend(page_buttons(tr, draft.page, PAGE, len(children), lambda p: f"o:{node.id}:{p}"))
     if nav:
         rows.append(nav)
     text = tr._("Which unit is the invite for? Now in: <b>{unit}</b>").format(unit=esc(node.name))
-    return text, inline(rows)
+    return Screen(text, rows)
+
+
+async def press_unit(call: Call, draft: InviteDraft, action: str, args: list[str]) -> flow.Outcome:
+    unit = await units_q.get(call.session, int(args[0]))
+    if action == "o":
+        if unit is None or not _may_browse(call.actor, unit):
+            return Stay(call.tr._(NOT_YOURS))
+        draft.node, draft.page = unit.id, max(int(args[1]), 0)
+        return Redraw()
+    if action == "u":
+        if unit is None or not call.actor.can_admin(unit):
+            return Stay(call.tr._(NOT_YOURS))
+        draft.unit_id = unit.id
+        return Next()
+    raise ValueError(action)
+
+
+async def show_role(call: Call, draft: InviteDraft) -> Screen:
+    tr = call.tr
+    unit = await units_q.get(call.session, draft.unit_id or 0)
+    buttons = [[(role_label(tr, role).capitalize(), f"r:{role}") for role in INVITE_ROLES]]
+    return Screen(
+        tr._("Invite to <b>{unit}</b> as:").format(unit=esc(unit.name if unit else "")), buttons
+    )
+
+
+async def press_role(call: Call, draft: InviteDraft, action: str, args: list[str]) -> flow.Outcome:
+    if action != "r" or args[0] not in INVITE_ROLES:
+        raise ValueError(action)
+    draft.role = args[0]
+    return Next()
+
+
+async def show_uses(call: Call, draft: InviteDraft) -> Screen:
+    text = call.tr._(
+        "How many people may use this link? Press a button or type a number from 1 to {max}."
+    ).format(max=MAX_USES)
+    return Screen(text, [[(str(n), f"n:{n}") for n in USES_CHOICES]])
+
+
+async def typed_uses(call: Call, draft: InviteDraft, text: str) -> flow.Outcome:
+    if not text.isdigit() or not 1 <= int(text) <= MAX_USES:
+        return Stay(
+            call.tr._(
+                "“{text}” is not a number from 1 to {max}. Type for example 10, or press a button above."
+            ).format(text=quote(text), max=MAX_USES)
+        )
+    return await _finish(call, draft, int(text))
+
+
+async def press_uses(call: Call, draft: InviteDraft, action: str, args: list[str]) -> flow.Outcome:
+    uses = int(args[0])
+    if action != "n" or not 1 <= uses <= MAX_USES:
+        raise ValueError(action)
+    return await _finish(call, draft, uses)
+
+
+async def _finish(call: Call, draft: InviteDraft, uses: int) -> flow.Outcome:
+    tr, services = call.tr, call.services
+    valid = timedelta(days=services.settings.invite_days)
+    unit = await units_q.get(call.session, draft.unit_id or 0)
+    role = draft.role or ""
+    try:
+        if unit is None:
+            raise InviteNotAllowed("unit is gone")
+        code = await create_invite(
+            call.session,
+            unit=unit,
+            role=role,
+            now=call.now,
+            valid_for=valid,
+            max_uses=uses,
+            by=call.actor,
+        )
+    except InviteNotAllowed:
+        return Finish(tr._(NOT_YOURS))
+    return Finish(_link_text(tr, call, unit, role, code, uses, valid))
+
+
+def _link_text(
+    tr: Translator, call: Call, unit: Unit, role: str, code: str, uses: int, valid: timedelta
+) -> str:
+    return "\n".join(
+        [
+            tr._("Invite link for <b>{role}</b> of <b>{unit}</b>:").format(
+                role=role_label(tr, role), unit=esc(unit.name)
+            ),
+            invite_link(call.bot_username, code),
+            tr.ngettext(
+                "Valid until {until} for {count} person.",
+                "Valid until {until} for {count} people.",
+                uses,
+            ).format(until=tr.moment(call.now + valid), count=tr.number(uses)),
+            tr._("Send it to the people you invite: they open it and press Start."),
+        ]
+    )
+
+
+INVITE = flow.register(
+    flow.Flow(
+        name="invite",
+        command="invite",
+        prefix="inv",
+        title=N_("the invite link"),
+        state=InviteDraft,
+        steps=(
+            Step("unit", show_unit, press=press_unit),
+            Step("role", show_role, press=press_role),
+            Step("uses", show_uses, typed=typed_uses, press=press_uses),
+        ),
+        begin=begin,
+    )
+)
+FLOW = INVITE.name
+
+
+@rule(
+    Who.ADMIN,
+    PRIVATE,
+    why="invite links to units the leader leads",
+    wrong_chat=IN_GROUP,
+    not_allowed=NOT_LEADER,
+)
+async def invite(update: Update, context: AppContext) -> None:
+    await flow.start(update, context, INVITE)
 
 
 @rule(
@@ -145,175 +251,13 @@ async def _unit_picker(
     scoped=True,
     why="unit ids re-checked with Actor.can_admin",
     refusals=(
-        N_("This button is no longer active. Start again with /invite."),
-        N_("You can only invite people to units you lead."),
+        N_("This button is no longer active. Start again with /{command}."),
+        N_("This button belongs to an earlier step. The current step is shown below."),
+        NOT_YOURS,
     ),
+    wrong_chat=STALE,
+    not_allowed=STALE,
+    actions=dict.fromkeys([*(step.name for step in INVITE.steps), flow.KEPT], Who.ADMIN),
 )
 async def on_button(update: Update, context: AppContext) -> None:
-    query = update.callback_query
-    assert (
-        query is not None
-        and query.data is not None
-        and update.effective_chat
-        and update.effective_user
-    )
-    tr = context.tr
-    actor = context.actor
-    chat_id, user_id = update.effective_chat.id, update.effective_user.id
-    state = await conversation.load(context.services, chat_id, user_id)
-    parts = query.data.split(":")
-    if state is None or state.flow != FLOW or not actor.is_admin:
-        await query.answer(
-            tr._("This button is no longer active. Start again with /invite."), show_alert=True
-        )
-        return
-    action = parts[1]
-    try:
-        if action == "o":
-            await _open(update, context, int(parts[2]), int(parts[3]))
-        elif action == "u":
-            await _choose_unit(update, context, state, int(parts[2]))
-        elif action == "r":
-            await _choose_role(update, context, state, parts[2])
-        elif action == "n":
-            await query.answer()
-            await _finish(update, context, state, int(parts[2]))
-        else:
-            raise ValueError(action)
-    except (ValueError, IndexError):
-        await query.answer(
-            tr._("This button is no longer active. Start again with /invite."), show_alert=True
-        )
-
-
-async def _unit(context: AppContext, unit_id: int) -> Unit | None:
-    async with context.services.db.session() as session:
-        return await units_q.get(session, unit_id)
-
-
-async def _open(update: Update, context: AppContext, unit_id: int, page: int) -> None:
-    query = update.callback_query
-    assert query is not None
-    unit = await _unit(context, unit_id)
-    if unit is None or not _may_browse(context.actor, unit):
-        await query.answer(
-            context.tr._("You can only invite people to units you lead."), show_alert=True
-        )
-        return
-    await query.answer()
-    text, markup = await _unit_picker(context, context.actor, unit, max(page, 0))
-    await query.edit_message_text(text, reply_markup=markup)
-
-
-async def _choose_unit(update: Update, context: AppContext, state: FlowState, unit_id: int) -> None:
-    query = update.callback_query
-    assert query is not None and update.effective_chat and update.effective_user
-    tr = context.tr
-    unit = await _unit(context, unit_id)
-    if unit is None or not context.actor.can_admin(unit):
-        await query.answer(tr._("You can only invite people to units you lead."), show_alert=True)
-        return
-    await query.answer()
-    state = FlowState(FLOW, "role", {"unit_id": unit.id})
-    await conversation.save(
-        context.services, update.effective_chat.id, update.effective_user.id, state
-    )
-    buttons = [[(role_label(tr, role).capitalize(), f"inv:r:{role}") for role in INVITE_ROLES]]
-    text = tr._("Invite to <b>{unit}</b> as:").format(unit=esc(unit.name))
-    await query.edit_message_text(text, reply_markup=inline(buttons))
-
-
-async def _choose_role(update: Update, context: AppContext, state: FlowState, role: str) -> None:
-    query = update.callback_query
-    assert query is not None and update.effective_chat and update.effective_user
-    tr = context.tr
-    if state.step != "role" or role not in INVITE_ROLES:
-        await query.answer(
-            tr._("This button is no longer active. Start again with /invite."), show_alert=True
-        )
-        return
-    await query.answer()
-    state = FlowState(FLOW, "uses", {**state.data, "role": role})
-    await conversation.save(
-        context.services, update.effective_chat.id, update.effective_user.id, state
-    )
-    buttons = [[(str(n), f"inv:n:{n}") for n in USES_CHOICES]]
-    text = tr._(
-        "How many people may use this link? Press a button or type a number from 1 to {max}."
-    ).format(max=MAX_USES)
-    await query.edit_message_text(text, reply_markup=inline(buttons))
-
-
-async def on_text(update: Update, context: AppContext, state: FlowState) -> None:
-    """Typed text inside the invite flow: only the number of uses is typed."""
-    assert update.message is not None and update.message.text is not None
-    tr = context.tr
-    if state.step != "uses":
-        await reply(
-            update, context, tr._("Please press one of the buttons above, or /cancel to stop.")
-        )
-        return
-    text = update.message.text.strip()
-    if not text.isdigit() or not 1 <= int(text) <= MAX_USES:
-        await reply(
-            update,
-            context,
-            tr._(
-                "“{text}” is not a number from 1 to {max}. Type for example 10, or press a button above."
-            ).format(text=quote(text), max=MAX_USES),
-        )
-        return
-    await _finish(update, context, state, int(text))
-
-
-async def _finish(update: Update, context: AppContext, state: FlowState, uses: int) -> None:
-    assert update.effective_chat and update.effective_user
-    tr = context.tr
-    services = context.services
-    if state.step != "uses" or not 1 <= uses <= MAX_USES:
-        await reply(
-            update, context, tr._("This button is no longer active. Start again with /invite.")
-        )
-        return
-    unit_id, role = int(state.data["unit_id"]), str(state.data["role"])
-    now = services.clock.now()
-    valid = timedelta(days=services.settings.invite_days)
-    async with services.db.session() as session:
-        unit = await units_q.get(session, unit_id)
-        try:
-            if unit is None:
-                raise InviteNotAllowed("unit is gone")
-            code = await create_invite(
-                session,
-                unit=unit,
-                role=role,
-                now=now,
-                valid_for=valid,
-                max_uses=uses,
-                by=context.actor,
-            )
-        except InviteNotAllowed:
-            code = None
-    await conversation.clear(services, update.effective_chat.id, update.effective_user.id)
-    if code is None or unit is None:
-        await reply(update, context, tr._("You can only invite people to units you lead."))
-        return
-    username = services.bot_username or context.bot.username
-    text = "\n".join(
-        [
-            tr._("Invite link for <b>{role}</b> of <b>{unit}</b>:").format(
-                role=role_label(tr, role), unit=esc(unit.name)
-            ),
-            invite_link(username, code),
-            tr.ngettext(
-                "Valid until {until} for {count} person.",
-                "Valid until {until} for {count} people.",
-                uses,
-            ).format(until=tr.moment(now + valid), count=tr.number(uses)),
-            tr._("Send it to the people you invite: they open it and press Start."),
-        ]
-    )
-    await reply(update, context, text)
-
-
-register_flow(FLOW, on_text)
+    await flow.on_button(update, context, INVITE)

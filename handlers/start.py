@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot import conversation
 from bot.i18n import N_, SUPPORTED, Translator
 from bot.onboarding import Redeemed, RedeemOutcome, redeem
+from handlers import flow_stack
 from handlers.access_rules import ANY_CHAT, PRIVATE, Who, rule
 from handlers.activity_log import menu_log
 from handlers.commands import help_lines
@@ -215,19 +215,8 @@ async def _set_language(update: Update, context: AppContext, code: str) -> None:
 
 @rule(Who.ANYONE, ANY_CHAT, why="leaves the sender's own flow")
 async def cancel(update: Update, context: AppContext) -> None:
-    assert update.effective_chat and update.effective_user
-    tr = context.tr
-    had = await conversation.clear(
-        context.services, update.effective_chat.id, update.effective_user.id
-    )
-    text = (
-        tr._("Cancelled. Anything you had saved stays saved.")
-        if had
-        else tr._("There is nothing to cancel.")
-    )
-    await reply(
-        update, context, text, reply_markup=main_menu(tr) if context.actor.is_member else None
-    )
+    """Leave any flow at any point; its answers are kept (handlers/flow_stack.py parks it)."""
+    await flow_stack.cancel(update, context)
 
 
 def menu_texts(translators: list[Translator]) -> dict[str, str]:

@@ -204,6 +204,25 @@ class ChatState(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class FlowFrame(Base):
+    """A flow the user is *not* in right now but may go back to (handlers/flow.py).
+
+    ``suspended``: another command started a flow on top of it; when that one ends the user is
+    offered to return (the highest ``position`` first). ``parked``: left with /cancel; the flow's
+    command offers to continue it. One row per flow: starting a flow again replaces its row."""
+
+    __tablename__ = "flow_frames"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    flow: Mapped[str] = mapped_column(String(32), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    step: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 Index("ix_units_kind_org", Unit.kind, Unit.org)
 
 

@@ -36,6 +36,7 @@ from bot.flood import FloodGate
 from bot.logging_setup import install_redaction
 from bot.notifications import Dispatcher, Pace
 from bot.runtime.api_retry import PatientLimiter
+from bot.runtime.ordering import PerPersonOrder
 from bot.runtime.scheduler import JobSpec, Scheduler, worker_id
 from bot.services import Services
 from handlers import (
@@ -46,6 +47,7 @@ from handlers import (
     export,
     fallback,
     flood,
+    flow_stack,
     groups,
     invites,
     meeting_notices,
@@ -63,6 +65,7 @@ from handlers.access_rules import missing_rules
 from handlers.commands import COMMANDS
 from handlers.common import GROUPS, NEW_MESSAGE, PRIVATE
 from handlers.context import AppContext
+from handlers.dispatch import handled
 from handlers.errors import on_error
 from handlers.notices import Notices
 from handlers.sender import TelegramSender
@@ -86,9 +89,9 @@ def build_application(services: Services, *, token: str, rate_limit: bool = True
         .context_types(ContextTypes(context=AppContext))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
         .post_init(_post_init)
-        # Conversation state is in our database, so updates of different users could run in
-        # parallel; one at a time keeps each user's updates in order and is fast enough (see docs).
-        .concurrent_updates(False)
+        # Conversation state is in our database, so different people's updates run at the same
+        # time (one person's slow reply holds up nobody else); each person's stay in order.
+        .concurrent_updates(PerPersonOrder(settings.update_concurrency))
     )
     timeout = settings.api_timeout
     builder = builder.read_timeout(timeout).write_timeout(timeout).connect_timeout(timeout)
@@ -96,7 +99,8 @@ def build_application(services: Services, *, token: str, rate_limit: bool = True
     # Every request passes here: 429s wait as told, an unreachable Bot API is retried for about
     # a minute (bot/runtime/api_retry.py); rate_limit=False (tests, console) leaves out the 30/s limiter.
     inner = AIORateLimiter(max_retries=3) if rate_limit else None
-    builder = builder.rate_limiter(PatientLimiter(inner, settings.api_retry_delays))  # type: ignore[arg-type]
+    limiter = PatientLimiter(inner, settings.api_retry_delays, strict=settings.strict_unit_of_work)
+    builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     app: App = builder.build()
     app.bot_data["services"] = services
     app.bot_data["flood"] = FloodGate(
@@ -164,6 +168,7 @@ def register_handlers(app: App, services: Services) -> None:
     app.add_handler(CallbackQueryHandler(chat_settings.settings_button, pattern=r"^set:"))
     app.add_handler(CallbackQueryHandler(meetings.on_button, pattern=r"^mtg:"))
     app.add_handler(CallbackQueryHandler(privacy.on_button, pattern=r"^fgt:"))
+    app.add_handler(CallbackQueryHandler(flow_stack.on_kernel_button, pattern=r"^flow:"))
     app.add_handler(CallbackQueryHandler(fallback.stale_button))
 
     # Telegram's service updates about groups: the bot removed, a group turned supergroup.
@@ -190,6 +195,11 @@ def register_handlers(app: App, services: Services) -> None:
         MessageHandler(filters.UpdateType.EDITED_MESSAGE & PRIVATE, fallback.edited_message)
     )
     app.add_handler(MessageHandler(GROUPS | filters.UpdateType.CHANNEL_POSTS, fallback.ignored))
+
+    # Around every handler: the flow kernel's offer to go back to a suspended flow.
+    for handlers_of_group in app.handlers.values():
+        for handler in handlers_of_group:
+            handler.callback = handled(handler.callback)
 
     app.add_error_handler(on_error)
     notice_kinds.register_renderers()

@@ -121,6 +121,7 @@ MEETING_TO_AGENDA = (*MEETING_TO_DURATION, "mtg:d:60", "> Hội trường")
 MEETING_TO_PICK = (*MEETING_TO_AGENDA, "mtg:sk", "mtg:i:pick")
 MEETING_TO_REVIEW = (*MEETING_TO_AGENDA, "mtg:sk", "mtg:i:self")
 RESCHEDULE_PAST = ("mtg:rs:{past_meeting}", "> {meeting_day} 9h")
+LOG_SUSPENDED = ("/log", "/report", "/invite", "/cancel")
 MINUTES_TO_FILE = ("mtg:mn:{past_meeting}", "> Thống nhất kế hoạch quý tới.")
 
 #: Every callback action the code makes or accepts has a probe here (``test_every_callback_action_
@@ -130,11 +131,29 @@ MINUTES_TO_FILE = ("mtg:mn:{past_meeting}", "> Thống nhất kế hoạch quý 
 CALLBACK_PROBES: dict[str, list[Probe]] = {
     "^fgt:": [Probe("fgt:no", action="no"), Probe("fgt:yes", action="yes")],
     "^lang:": [Probe("lang:en")],
+    # A guided entry suspended by a report or an invite, which /cancel ends: "go back to it?".
+    "^flow:": [
+        Probe("flow:back:log", setup=LOG_SUSPENDED, action="back", chats=PRIVATE_FLOW),
+        Probe("flow:drop:log", setup=LOG_SUSPENDED, action="drop", chats=PRIVATE_FLOW),
+    ],
     "^inv:": [
-        Probe("inv:o:{unit_in}:0", out="inv:o:{unit_out}:0", setup=("/invite",), action="o"),
-        Probe("inv:u:{unit_in}", out="inv:u:{unit_out}", setup=("/invite",), action="u"),
-        Probe("inv:r:cadre", setup=("/invite", "inv:u:{unit_in}"), action="r"),
-        Probe("inv:n:5", setup=("/invite", "inv:u:{unit_in}", "inv:r:cadre"), action="n"),
+        Probe(
+            "inv:unit:o:{unit_in}:0",
+            out="inv:unit:o:{unit_out}:0",
+            setup=("/invite",),
+            action="unit",
+        ),
+        Probe(
+            "inv:unit:u:{unit_in}", out="inv:unit:u:{unit_out}", setup=("/invite",), action="unit"
+        ),
+        Probe("inv:role:r:cadre", setup=("/invite", "inv:unit:u:{unit_in}"), action="role"),
+        Probe(
+            "inv:uses:n:5",
+            setup=("/invite", "inv:unit:u:{unit_in}", "inv:role:r:cadre"),
+            action="uses",
+        ),
+        Probe("inv:~:go", setup=("/invite", "inv:unit:u:{unit_in}", "/cancel"), action="~"),
+        Probe("inv:~:new", setup=("/invite",), action="~"),
     ],
     "^log:": [
         Probe("log:u:{own_unit}", out="log:u:{unit_out}", setup=("/log",), action="u"),

@@ -189,7 +189,7 @@ async def test_hostile_names_of_people_and_units_are_escaped(
         await stranger.send("/me")
         await lan.send("/totals 02365-t1")
         await lan.send("/invite")
-        await lan.press_data(f"inv:o:{parent.id if parent else 0}:0")
+        await lan.press_data(f"inv:unit:o:{parent.id if parent else 0}:0")
         await lan.send("/cancel")
     _check_clean(h, caplog, repr((name, unit_name)))
 

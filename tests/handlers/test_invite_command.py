@@ -97,13 +97,13 @@ async def test_forged_button_for_another_subtree_is_refused(h: Harness) -> None:
 
         kim_binh = await units_q.by_code(session, "02350")
         assert kim_binh is not None
-    forged = await lan.press_data(f"inv:u:{kim_binh.id}", message=picker)
+    forged = await lan.press_data(f"inv:unit:u:{kim_binh.id}", message=picker)
     assert (
         h.emu.callback_answers[-1]["text"]
         == "Bạn chỉ mời được người vào các đơn vị do bạn phụ trách."
     )
     assert not forged or "Kim Bình" not in (forged[-1].text or "")
-    await lan.press_data(f"inv:o:{kim_binh.id}:0", message=picker)
+    await lan.press_data(f"inv:unit:o:{kim_binh.id}:0", message=picker)
     assert (
         h.emu.callback_answers[-1]["text"]
         == "Bạn chỉ mời được người vào các đơn vị do bạn phụ trách."
@@ -111,7 +111,7 @@ async def test_forged_button_for_another_subtree_is_refused(h: Harness) -> None:
     # A cadre pressing an admin's button (copied data) gets nothing either.
     nam = h.user(1004, "Nam")
     await nam.send("/start")
-    await nam.press_data("inv:r:admin", message=None)
+    await nam.press_data("inv:role:r:admin", message=None)
     assert (
         h.emu.callback_answers[-1]["text"]
         == "Nút này không còn hiệu lực. Hãy bắt đầu lại bằng /invite."

@@ -116,7 +116,8 @@ async def test_cancel_outside_and_inside_a_flow(h: Harness) -> None:
     lan = h.user(1002, "Lan")
     assert (await lan.send("/cancel"))[0].text == "Không có gì để hủy."
     await lan.send("/invite")
-    assert (await lan.send("/cancel"))[0].text == "Đã hủy. Những gì bạn đã lưu vẫn được giữ nguyên."
+    cancelled = (await lan.send("/cancel"))[0].text
+    assert cancelled == "Đã hủy. Các câu trả lời vẫn được giữ: gõ /invite để làm tiếp."
     assert (await lan.send("5"))[0].text.startswith("Tôi chưa hiểu ý bạn.")
 
 

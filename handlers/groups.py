@@ -51,9 +51,9 @@ def _problem(context: AppContext, error: LinkError) -> str:
     Who.ADMIN,
     GROUP,
     why="links the group to a unit the leader leads (and the sender is a group admin)",
+    wrong_chat=N_("Send /link in the group chat you want to link to your unit."),
+    not_allowed=N_("Only a unit's leaders can link a group. Ask your unit's leader."),
     refusals=(
-        N_("Send /link in the group chat you want to link to your unit."),
-        N_("Only a unit's leaders can link a group. Ask your unit's leader."),
         N_("Only administrators of this group can link it. Ask a group administrator."),
         N_("This group is already linked to {unit}. Its leaders can /unlink it first."),
         N_("Only the leaders of the linked unit can do this."),
@@ -62,19 +62,7 @@ def _problem(context: AppContext, error: LinkError) -> str:
 )
 async def link_command(update: Update, context: AppContext) -> None:
     tr = context.tr
-    chat = update.effective_chat
-    assert chat is not None and update.effective_user is not None
-    if chat.type not in ("group", "supergroup"):
-        await reply(
-            update, context, tr._("Send /link in the group chat you want to link to your unit.")
-        )
-        return
     units = groups.linkable_units(context.actor)
-    if not units:
-        await reply(
-            update, context, tr._("Only a unit's leaders can link a group. Ask your unit's leader.")
-        )
-        return
     if not await is_group_admin(update, context):
         await reply(
             update,
@@ -163,8 +151,8 @@ async def _link(update: Update, context: AppContext, unit_id: int) -> None:
     GROUP,
     scoped=True,
     why="only leaders over the linked unit",
+    wrong_chat=N_("Send /unlink in the group chat you want to unlink."),
     refusals=(
-        N_("Send /unlink in the group chat you want to unlink."),
         N_("Only administrators of this group can unlink it."),
         N_("Only the leaders of the linked unit can do this."),
         N_("This group is not linked to any unit."),
@@ -174,9 +162,6 @@ async def unlink_command(update: Update, context: AppContext) -> None:
     tr = context.tr
     chat = update.effective_chat
     assert chat is not None
-    if chat.type not in ("group", "supergroup"):
-        await reply(update, context, tr._("Send /unlink in the group chat you want to unlink."))
-        return
     if not await is_group_admin(update, context):
         await reply(update, context, tr._("Only administrators of this group can unlink it."))
         return

@@ -21,15 +21,10 @@ log = logging.getLogger(__name__)
     Who.ANYONE,
     PRIVATE,
     why="the sender's own personal data, after a confirmation",
-    refusals=(N_("Send /forgetme in a private chat with me."),),
+    wrong_chat=N_("Send /forgetme in a private chat with me."),
 )
 async def forgetme_command(update: Update, context: AppContext) -> None:
     tr = context.tr
-    chat = update.effective_chat
-    assert chat is not None
-    if chat.type != "private":
-        await reply(update, context, tr._("Send /forgetme in a private chat with me."))
-        return
     text = "\n\n".join(
         [
             tr._("<b>Erase my personal data</b>"),
@@ -55,17 +50,13 @@ async def forgetme_command(update: Update, context: AppContext) -> None:
     Who.ANYONE,
     PRIVATE,
     why="erases the presser's own data only",
-    refusals=(N_("This button is no longer active."),),
+    # The confirmation is only ever sent in a private chat; a press elsewhere is forged.
+    wrong_chat=N_("This button is no longer active."),
 )
 async def on_button(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     tr = context.tr
-    chat = update.effective_chat
-    if chat is None or chat.type != "private":
-        # The confirmation is only ever sent in a private chat; a press elsewhere is forged.
-        await query.answer(tr._("This button is no longer active."), show_alert=True)
-        return
     if query.data != "fgt:yes":
         await query.answer()
         await query.edit_message_text(tr._("Nothing was erased."))

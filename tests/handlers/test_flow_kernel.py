@@ -144,3 +144,15 @@ async def test_a_cadre_cannot_start_a_leaders_flow_through_its_buttons(h: Harnes
     await nam.press_data("inv:~:new")
     assert h.emu.callback_answers[-1]["text"] is not None
     assert not any("Mời vào đơn vị nào" in (m.text or "") for m in nam.history())
+
+
+async def test_starting_a_suspended_flow_again_keeps_the_one_in_between(h: Harness) -> None:
+    """/log, then /invite (suspends the entry), then /log again: the invite is kept too."""
+    lan = h.user(1002, "Lan")
+    await lan.send("/log")
+    await lan.send("/invite")
+    await lan.press("✓ Xã Yên Nguyên")
+    await lan.send("/log")  # suspends the invite, not a detour back to the entry
+    cancelled = await lan.send("/cancel")
+    assert cancelled[-1].text == "Bạn đang làm dở việc tạo đường dẫn mời. Quay lại không?"
+    assert (await lan.press("Quay lại"))[-1].text == ROLE

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -59,6 +60,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -117,6 +119,8 @@ class CountingEmulator(BotApiEmulator):
 
     def _new_bot_message(self, chat: ChatInfo, body: dict[str, Any], **kwargs: Any) -> Any:
         message = super()._new_bot_message(chat, body, **kwargs)
+        if chat.id > 0:
+            return message  # the probe's private chat (--probe-every) is not the fan-out
         self.stamps.append(time.monotonic())
         self.per_chat[chat.id] += 1
         self.kinds[str(kwargs.get("kind"))] += 1
@@ -150,6 +154,8 @@ class PhaseResult:
     prerender: dict[str, Any] = field(default_factory=dict)
     #: Files the bot uploaded; the other documents went by file_id.
     uploads: int = 0
+    #: --probe-every: another person's /help answered while the fan-out runs (milliseconds).
+    probe: dict[str, Any] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -251,6 +257,42 @@ def start_bot(
         )
 
 
+PROBE_USER = 777_000_001
+#: Issue 14: another person's reply p99 while a 2,000-chat digest fan-out runs.
+PROBE_TARGET_MS = 300
+
+
+async def probe_replies(emu: CountingEmulator, every: float, done: asyncio.Event) -> list[float]:
+    """A person who is not in any group sends /help every ``every`` seconds while the fan-out
+    runs; each latency is from the send to the bot's answer stored by the emulator."""
+    user = emu.user(PROBE_USER, "Thử")
+    await emu.wait_for(lambda: len(emu.stamps) > 0 or done.is_set(), timeout=120)
+    latencies: list[float] = []
+
+    def answered(before: int) -> Callable[[], bool]:
+        return lambda: len(user.history()) > before
+
+    while not done.is_set():
+        started = time.monotonic()
+        waiting = answered(len(user.history()))
+        sending = asyncio.ensure_future(user.send("/help"))
+        try:
+            await emu.wait_for(waiting, timeout=30)
+            latencies.append(time.monotonic() - started)
+        except TimeoutError:
+            latencies.append(float("inf"))
+        with contextlib.suppress(Exception):
+            await sending
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), timeout=every)
+    return latencies
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
 def children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -299,6 +341,12 @@ async def run_phase(
     if killing == "killsend":
         emu.kill_in_send = (kill_at, bot.pid)
     deadline = started + args.timeout
+    done = asyncio.Event()
+    probing = (
+        asyncio.ensure_future(probe_replies(emu, args.probe_every, done))
+        if args.probe_every > 0
+        else None
+    )
     try:
         while time.monotonic() < deadline:
             await asyncio.sleep(0.05)
@@ -328,6 +376,8 @@ async def run_phase(
         else:
             print(f"  {phase}: timed out after {args.timeout} s", flush=True)
     finally:
+        done.set()
+        latencies = await probing if probing is not None else []
         bot.send_signal(signal.SIGTERM)
         try:
             bot.wait(timeout=30)
@@ -367,6 +417,16 @@ async def run_phase(
         kill=kill,
         prerender=ahead,
         uploads=emu.uploads,
+        probe=(
+            {
+                "replies": len(latencies),
+                "p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
+                "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
+                "max_ms": round(max(latencies) * 1000, 1),
+            }
+            if latencies
+            else {}
+        ),
     )
 
 
@@ -409,6 +469,13 @@ def render(r: PhaseResult) -> str:
     ]
     if r.kill:
         lines.append(f"  kill: {r.kill}")
+    if r.probe:
+        p99 = r.probe["p99_ms"]
+        lines.append(
+            f"  another person's /help during the fan-out: {r.probe['replies']} replies, "
+            f"p50 {r.probe['p50_ms']} ms, p99 {p99} ms, max {r.probe['max_ms']} ms — "
+            f"target p99 < {PROBE_TARGET_MS} ms: {'PASS' if p99 < PROBE_TARGET_MS else 'FAIL'}"
+        )
     documents = r.by_method.get("sendDocument", 0)
     if documents:
         lines.append(f"  documents: {r.uploads} uploaded, {documents - r.uploads} sent by file_id")
@@ -426,6 +493,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, help="write the results as JSON")
     p.add_argument("--workdir", type=Path, help="keep the database and bot logs here")
     p.add_argument("--profile", action="store_true", help="cProfile the bot into the workdir")
+    p.add_argument(
+        "--probe-every",
+        type=float,
+        default=0.5,
+        help="seconds between another person's /help while the fan-out runs (0: no probe)",
+    )
     p.add_argument(
         "--no-prerender",
         action="store_true",

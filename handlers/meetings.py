@@ -20,7 +20,9 @@ from bot import conversation
 from bot import meetings as mt
 from bot.conversation import FlowState
 from bot.i18n import N_, Translator
-from bot.meetings import MeetingError, MeetingPlan, TimeParseError
+from bot.meeting_ics import build_ics, ics_filename
+from bot.meeting_time import TimeParseError, parse_duration, parse_meeting_time
+from bot.meetings import MeetingError, MeetingPlan
 from bot.services import Services
 from handlers.access_rules import ANY_CHAT, PRIVATE, Who, rule
 from handlers.common import display_name, esc, inline, page_buttons, reply, require_member
@@ -173,7 +175,7 @@ def ics_document(
         )
         if part
     )
-    data = mt.build_ics(
+    data = build_ics(
         meeting,
         tz=services.settings.tz,
         organiser=unit.name,
@@ -181,7 +183,7 @@ def ics_document(
         now=services.clock.now(),
         categories=kind_label(tr, meeting.kind),
     )
-    return mt.ics_filename(meeting), data
+    return ics_filename(meeting), data
 
 
 def problem_text(tr: Translator, code: str) -> str:
@@ -501,7 +503,7 @@ async def on_text(update: Update, context: AppContext, state: FlowState) -> None
     note = None
     if step == "time":
         try:
-            starts = mt.parse_meeting_time(text, services.clock.now(), services.settings.tz)
+            starts = parse_meeting_time(text, services.clock.now(), services.settings.tz)
         except TimeParseError as exc:
             await reply(update, context, time_problem(tr, exc))
             return
@@ -509,7 +511,7 @@ async def on_text(update: Update, context: AppContext, state: FlowState) -> None
         note = tr._("Start: {when}.").format(when=when(tr, starts))
     elif step == "duration":
         try:
-            data["duration"] = mt.parse_duration(text)
+            data["duration"] = parse_duration(text)
         except TimeParseError:
             await reply(
                 update,
@@ -1128,7 +1130,7 @@ async def on_time_text(update: Update, context: AppContext, state: FlowState) ->
         return
     text = update.message.text.strip()
     try:
-        starts = mt.parse_meeting_time(text, services.clock.now(), services.settings.tz)
+        starts = parse_meeting_time(text, services.clock.now(), services.settings.tz)
     except TimeParseError as exc:
         await reply(update, context, time_problem(tr, exc))
         return

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.emulator.formatting import EntityParseError, parse_text
-from bot.meetings import TimeParseError, parse_meeting_time
+from bot.meeting_time import TimeParseError, parse_meeting_time
 from bot.onboarding import parse_duration
 from bot.parsing import ParseError, parse_date
 from bot.periods import parse_period

@@ -18,7 +18,7 @@ from bot.i18n import Translator
 from bot.notifications import Notice
 from bot.services import Services
 from handlers.common import esc
-from handlers.meetings import (
+from handlers.meetings.texts import (
     answer_label,
     as_buttons,
     card_lines,

@@ -1,5 +1,6 @@
-"""Renderers of the meeting notices queued by ``bot/meetings.py``: the invitation, a reschedule
-and a cancellation (each with its ``.ics`` file), reminders and the organiser's nudge.
+"""Renderers of the meeting notices queued by ``bot/meetings.py`` and ``bot/meeting_reminders.py``:
+the invitation, a reschedule and a cancellation (each with its ``.ics`` file), reminders and the
+organiser's nudge.
 
 Each re-checks at send time that it still applies: a notice of an older ``sequence`` was
 superseded by a later change and is dropped, as is a reminder for someone who has declined since,
@@ -17,7 +18,7 @@ from bot.i18n import Translator
 from bot.notifications import Notice
 from bot.services import Services
 from handlers.common import esc
-from handlers.meetings import (
+from handlers.meetings.texts import (
     answer_label,
     as_buttons,
     card_lines,
@@ -194,7 +195,8 @@ async def nudge(
 
 
 def register_renderers() -> None:
-    """Called by the composition root: the outbox kinds queued by ``bot/meetings.py``."""
+    """Called by the composition root: the outbox kinds queued by ``bot/meetings.py`` and
+    ``bot/meeting_reminders.py``."""
     register("meeting_invite", invitation)
     register("meeting_update", rescheduled)
     register("meeting_cancel", cancelled)

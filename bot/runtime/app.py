@@ -28,8 +28,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import digests
-from bot import meetings as meetings_domain
+from bot import digests, meeting_reminders
 from bot import reports as reports_domain
 from bot.digest_charts import ChartFiles, ChartPrerender
 from bot.flood import FloodGate
@@ -280,7 +279,7 @@ async def plan_reminders(services: Services) -> int:
             hour=settings.reminder_hour,
             overdue_max=settings.overdue_max,
         )
-        queued += await meetings_domain.plan_meeting_reminders(session, services.clock.now())
+        queued += await meeting_reminders.plan_meeting_reminders(session, services.clock.now())
         queued += await digests.plan_digests(session, services.clock.now(), settings.tz)
         # Telegram keeps an unconfirmed update 24 h: older replay guards are no longer needed.
         await updates_q.prune(session, services.clock.now() - timedelta(days=2))

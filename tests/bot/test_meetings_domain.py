@@ -10,11 +10,13 @@ import icalendar
 import pytest
 from sqlalchemy import select, update
 
+from bot import meeting_ics, meeting_reminders, meeting_time
 from bot import meetings as mt
 from bot.access import Actor, load_actor
 from bot.clock import FakeClock
 from bot.demo import seed_demo
-from bot.meetings import MeetingError, MeetingPlan, TimeParseError
+from bot.meeting_time import TimeParseError
+from bot.meetings import MeetingError, MeetingPlan
 from storage.db import Database
 from storage.models import Meeting, OutboxMessage, Person
 from storage.queries import people as people_q
@@ -78,7 +80,7 @@ def local(*args: int) -> datetime:
     ],
 )
 def test_meeting_times(text: str, expected: datetime) -> None:
-    assert mt.parse_meeting_time(text, NOW, TZ) == expected
+    assert meeting_time.parse_meeting_time(text, NOW, TZ) == expected
 
 
 @pytest.mark.parametrize(
@@ -114,7 +116,7 @@ def test_meeting_times(text: str, expected: datetime) -> None:
 )
 def test_bad_meeting_times(text: str, code: str) -> None:
     with pytest.raises(TimeParseError) as info:
-        mt.parse_meeting_time(text, NOW, TZ)
+        meeting_time.parse_meeting_time(text, NOW, TZ)
     assert info.value.code == code
     if code == "weekday_mismatch":
         assert info.value.day is not None and info.value.day.isoformat() == "2026-12-20"
@@ -122,14 +124,14 @@ def test_bad_meeting_times(text: str, code: str) -> None:
 
 def test_a_leap_day_without_a_year_is_the_next_one_when_it_exists() -> None:
     now = datetime(2027, 12, 1, 1, 0, tzinfo=UTC)
-    assert mt.parse_meeting_time("29/02 8h", now, TZ) == local(2028, 2, 29, 8, 0)
+    assert meeting_time.parse_meeting_time("29/02 8h", now, TZ) == local(2028, 2, 29, 8, 0)
 
 
 def test_times_are_in_the_deployment_zone() -> None:
     """20/12 8h30 in Hà Nội is 01:30 UTC; the same text in another zone is another instant."""
-    hanoi = mt.parse_meeting_time("20/12 8h30", NOW, TZ)
+    hanoi = meeting_time.parse_meeting_time("20/12 8h30", NOW, TZ)
     assert hanoi.astimezone(UTC) == datetime(2026, 12, 20, 1, 30, tzinfo=UTC)
-    paris = mt.parse_meeting_time("20/12 8h30", NOW, ZoneInfo("Europe/Paris"))
+    paris = meeting_time.parse_meeting_time("20/12 8h30", NOW, ZoneInfo("Europe/Paris"))
     assert paris.astimezone(UTC) == datetime(2026, 12, 20, 7, 30, tzinfo=UTC)
 
 
@@ -154,13 +156,13 @@ def test_times_are_in_the_deployment_zone() -> None:
     ],
 )
 def test_durations(text: str, minutes: int) -> None:
-    assert mt.parse_duration(text) == minutes
+    assert meeting_time.parse_duration(text) == minutes
 
 
 @pytest.mark.parametrize("text", ["", "0", "10p", "25h", "abc", "1h70", "1,33h", "2 ngày"])
 def test_bad_durations(text: str) -> None:
     with pytest.raises(TimeParseError) as info:
-        mt.parse_duration(text)
+        meeting_time.parse_duration(text)
     assert info.value.code == "bad_duration"
 
 
@@ -186,7 +188,7 @@ def a_meeting(**changes: object) -> Meeting:
 
 
 def ics(meeting: Meeting, description: str = "1. Kết quả\n2. Kế hoạch") -> bytes:
-    return mt.build_ics(
+    return meeting_ics.build_ics(
         meeting,
         tz=TZ,
         organiser="Xã Yên Nguyên",
@@ -345,13 +347,13 @@ async def test_reminders_are_planned_once_and_skip_decliners(
     meeting_id = await create(db, clock.now())  # starts in 3.5 hours
     nam = await actor_of(db, 1004)
     async with db.session() as session:
-        assert await mt.plan_meeting_reminders(session, clock.now()) == 0
+        assert await meeting_reminders.plan_meeting_reminders(session, clock.now()) == 0
         await mt.rsvp(session, nam, meeting_id, "no", clock.now(), reason="Ốm")
     # The 24-hour reminder's time came before the invitation went out: it is never sent.
     clock.advance(hours=2, minutes=30)
     async with db.session() as session:
-        assert await mt.plan_meeting_reminders(session, clock.now()) == 4
-        assert await mt.plan_meeting_reminders(session, clock.now()) == 0
+        assert await meeting_reminders.plan_meeting_reminders(session, clock.now()) == 4
+        assert await meeting_reminders.plan_meeting_reminders(session, clock.now()) == 0
     rows = await outbox(db, "meeting_reminder")
     assert sorted(r.chat_id for r in rows) == [1002, 1003, 1006, 1007]
     assert {r.key.rsplit(":", 2)[1] for r in rows} == {"r60"}
@@ -364,16 +366,16 @@ async def test_reminders_are_planned_once_and_skip_decliners(
         await mt.reschedule(
             session, lan, meeting_id, PLAN.starts_at + timedelta(days=1), clock.now()
         )
-        assert await mt.plan_meeting_reminders(session, clock.now()) == 0
+        assert await meeting_reminders.plan_meeting_reminders(session, clock.now()) == 0
     assert len(await outbox(db, "meeting_update")) == 5
     clock.set(PLAN.starts_at)
     async with db.session() as session:
-        assert await mt.plan_meeting_reminders(session, clock.now()) == 5
+        assert await meeting_reminders.plan_meeting_reminders(session, clock.now()) == 5
     # A bot that was down from 24 hours to 30 minutes before sends only the latest reminder.
     clock.set(PLAN.starts_at + timedelta(days=1, minutes=-30))
     async with db.session() as session:
-        assert await mt.plan_meeting_reminders(session, clock.now()) == 5
-        assert await mt.plan_meeting_reminders(session, clock.now(), offsets=()) == 0
+        assert await meeting_reminders.plan_meeting_reminders(session, clock.now()) == 5
+        assert await meeting_reminders.plan_meeting_reminders(session, clock.now(), offsets=()) == 0
     keys = [r.key for r in await outbox(db, "meeting_reminder") if ":s1:" in r.key]
     assert len(keys) == 10 and len(set(keys)) == 10
 
@@ -385,7 +387,7 @@ async def test_reminders_are_planned_once_and_skip_decliners(
         assert info.value.code == "cancelled"
     clock.advance(minutes=20)
     async with db.session() as session:
-        assert await mt.plan_meeting_reminders(session, clock.now()) == 0
+        assert await meeting_reminders.plan_meeting_reminders(session, clock.now()) == 0
     assert len(await outbox(db, "meeting_cancel")) == 5
 
 

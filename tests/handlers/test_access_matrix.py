@@ -613,39 +613,73 @@ def _strings(node: ast.AST | None, bindings: dict[str, ast.AST]) -> set[str]:
     return set()
 
 
-def accepted_actions(callback: Any, source: str | None = None) -> set[str]:
-    """The actions a button dispatcher accepts, read from its source and the functions of its
-    module it reaches: what ``action`` (or ``parts[1]``) is compared with, looked up in (a dict or
-    tuple of actions) or dispatched through, and whole data compared with ``query.data``."""
-    module = sys.modules[callback.__module__]
-    tree = ast.parse(source if source is not None else inspect.getsource(module))
-    functions = {
-        n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
-    }
-    bindings: dict[str, ast.AST] = {}
-    for n in ast.walk(tree):
-        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
-            bindings[n.targets[0].id] = n.value
-        elif isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name) and n.value:
-            bindings[n.target.id] = n.value
+def accepted_actions(callback: Any, sources: dict[str, str] | None = None) -> set[str]:
+    """The actions a button dispatcher accepts, read from its source and the functions of its room
+    it reaches (its module; or its package, when the room is one, as ``handlers/meetings/``): what
+    ``action`` (or ``parts[1]``) is compared with, looked up in (a dict or tuple of actions) or
+    dispatched through, and whole data compared with ``query.data``. ``sources`` replaces the
+    source of some modules (by module name), to show the reading sees a change."""
+    name = callback.__module__
+    room = name.rpartition(".")[0] if name.count(".") > 1 else name
+    modules: dict[str, tuple[dict[str, ast.AST], dict[str, ast.AST]]] = {}
+
+    def read(module_name: str) -> tuple[dict[str, ast.AST], dict[str, ast.AST]]:
+        """A module's functions and module-level bindings, parsed once."""
+        if module_name not in modules:
+            given = (sources or {}).get(module_name)
+            tree = ast.parse(
+                given if given is not None else inspect.getsource(sys.modules[module_name])
+            )
+            functions: dict[str, ast.AST] = {
+                n.name: n
+                for n in tree.body
+                if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+            }
+            bindings: dict[str, ast.AST] = {}
+            for n in ast.walk(tree):
+                if (
+                    isinstance(n, ast.Assign)
+                    and len(n.targets) == 1
+                    and isinstance(n.targets[0], ast.Name)
+                ):
+                    bindings[n.targets[0].id] = n.value
+                elif isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name) and n.value:
+                    bindings[n.target.id] = n.value
+            modules[module_name] = (functions, bindings)
+        return modules[module_name]
+
+    def where(module_name: str, local: str) -> tuple[str, str] | None:
+        """The function a name in this module stands for, if it is in the room: defined here, or
+        imported from a sibling module."""
+        if local in read(module_name)[0]:
+            return module_name, local
+        target = getattr(sys.modules[module_name], local, None)
+        home = getattr(target, "__module__", None)
+        if inspect.isfunction(target) and home and (home == room or home.startswith(room + ".")):
+            return home, target.__name__
+        return None
+
     found: set[str] = set()
-    seen: set[str] = set()
-    todo = [callback.__name__]
+    seen: set[tuple[str, str]] = set()
+    todo = [(name, callback.__name__)]
     while todo:
-        name = todo.pop()
-        if name in seen:
+        item = todo.pop()
+        if item in seen:
             continue
-        seen.add(name)
-        for n in ast.walk(functions[name]):
+        seen.add(item)
+        module_name, function = item
+        functions, bindings = read(module_name)
+        for n in ast.walk(functions[function]):
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
-                if n.id in functions:
-                    todo.append(n.id)
+                reached = where(module_name, n.id)
+                if reached is not None:
+                    todo.append(reached)
                 elif isinstance(bindings.get(n.id), ast.Dict):
                     table = bindings[n.id]
                     assert isinstance(table, ast.Dict)
-                    todo += [
-                        v.id for v in table.values if isinstance(v, ast.Name) and v.id in functions
-                    ]
+                    for v in table.values:
+                        if isinstance(v, ast.Name) and (hit := where(module_name, v.id)):
+                            todo.append(hit)
             if isinstance(n, ast.Compare):
                 sides = [n.left, *n.comparators]
                 if any(_action_expr(side) for side in sides):
@@ -733,14 +767,19 @@ async def test_every_callback_action_has_a_probe(harness: Harness) -> None:
 
 
 def test_a_new_action_in_a_dispatch_table_is_seen() -> None:
-    from handlers import meetings
+    """The reading follows the dispatcher into the modules of its package: a new entry in the
+    dispatch table (``buttons.py``) and a new comparison in the wizard (``schedule.py``) are seen."""
+    from handlers.meetings import buttons, on_button, schedule
 
-    source = inspect.getsource(meetings)
-    assert "zz" not in accepted_actions(meetings.on_button, source)
-    added = source.replace('"v": _view_button,', '"v": _view_button, "zz": _remind,')
-    assert "zz" in accepted_actions(meetings.on_button, added)
-    compared = source.replace('if action == "k":', 'if action in ("k", "zz"):')
-    assert "zz" in accepted_actions(meetings.on_button, compared)
+    assert "zz" not in accepted_actions(on_button)
+    table = inspect.getsource(buttons)
+    added = table.replace('"v": _view_button,', '"v": _view_button, "zz": _remind,')
+    assert added != table
+    assert "zz" in accepted_actions(on_button, {buttons.__name__: added})
+    wizard = inspect.getsource(schedule)
+    compared = wizard.replace('if action == "k":', 'if action in ("k", "zz"):')
+    assert compared != wizard
+    assert "zz" in accepted_actions(on_button, {schedule.__name__: compared})
 
 
 async def test_catch_all_buttons_refuse_everyone(matrix: Matrix) -> None:

@@ -12,17 +12,18 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from bot.emulator.formatting import EntityParseError, parse_text
-from bot.meetings import TimeParseError, parse_meeting_time
+from bot.meeting_time import TimeParseError, parse_meeting_time
 from bot.onboarding import parse_duration
 from bot.parsing import ParseError, parse_date
 from bot.periods import parse_period
 from handlers.common import esc
 from handlers.totals import parse_args
 from storage.queries import units as units_q
+from storage.text import nfc
 from tests.harness import Harness
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -170,6 +171,8 @@ async def test_hostile_names_of_people_and_units_are_escaped(
     fuzz: Harness, caplog: pytest.LogCaptureFixture, name: str, unit_name: str
 ) -> None:
     h = fuzz
+    # A unit needs a name once stored text drops NULs ("\x00" alone is refused by units_q.add).
+    assume(nfc(unit_name[:200].strip()) != "")
     async with h.db.session() as session:
         parent = await units_q.by_code(session, "02365-t1")
         count = len(await units_q.children(session, parent.id)) if parent else 0

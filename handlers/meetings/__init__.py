@@ -1,0 +1,47 @@
+"""Meetings in Telegram (PRODUCT §5): /meeting (a unit leader schedules a meeting), /meetings
+(upcoming or past meetings: answer, attendance, conclusions) and every ``mtg:`` button.
+
+One module per thing a user does, so each reads on its own:
+
+- ``schedule.py`` and ``schedule_steps.py``: the /meeting wizard (answers; questions and review);
+- ``respond.py``: answering an invitation (attend, absent with a reason, send a delegate) and the
+  organiser's reminder to those who have not answered;
+- ``change.py``: reschedule and cancel;
+- ``minutes.py``: conclusions, the minutes file and attendance, after the meeting;
+- ``listing.py``: /meetings and one meeting's card;
+- ``buttons.py``: the one door of every ``mtg:`` button (its access rule and dispatch table);
+- ``texts.py``: texts shared with the notices (``handlers/meeting_notices.py``).
+
+Buttons carry small ids and every one is re-checked on the server (``bot.meetings.load``): a
+forged callback for a meeting of another subtree gets a refusal, never the meeting. Database work
+is one short session per step; replies go out after it. Names with a leading underscore are
+private to this package (its modules share them). Importing the package registers the four flows
+with the text router.
+"""
+
+from __future__ import annotations
+
+from handlers.meetings.buttons import CREATE_ACTIONS, MEETING_ACTIONS, on_button
+from handlers.meetings.change import TIME_FLOW, on_time_text
+from handlers.meetings.listing import meetings_command
+from handlers.meetings.minutes import MINUTES_FLOW, on_minutes_media, on_minutes_text
+from handlers.meetings.respond import ANSWER_FLOW, on_answer_text
+from handlers.meetings.schedule import meeting_command, on_text
+from handlers.meetings.schedule_steps import FLOW
+
+__all__ = [
+    "ANSWER_FLOW",
+    "CREATE_ACTIONS",
+    "FLOW",
+    "MEETING_ACTIONS",
+    "MINUTES_FLOW",
+    "TIME_FLOW",
+    "meeting_command",
+    "meetings_command",
+    "on_answer_text",
+    "on_button",
+    "on_minutes_media",
+    "on_minutes_text",
+    "on_text",
+    "on_time_text",
+]

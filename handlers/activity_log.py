@@ -7,7 +7,6 @@ where the cadre stopped. ``chat_states`` only says that typed text belongs to th
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -18,97 +17,36 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot import activities as acts
 from bot import conversation
-from bot.activities import EntryError, Kind, Measure, NewEntry
+from bot.activities import EntryError, Kind, NewEntry
 from bot.conversation import FlowState
 from bot.i18n import N_, Translator
-from bot.parsing import ParseError, format_amount, parse_amount, parse_date
+from bot.log_shortcut import UnclosedQuote, assign, find_kind, split_note
+from bot.parsing import ParseError, parse_amount, parse_date
 from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import esc, inline, main_menu, page_buttons, reply, require_member
 from handlers.context import AppContext
+from handlers.entry_cards import (
+    card,
+    ceiling_question,
+    date_problem,
+    entry_problem,
+    example,
+    note_too_long,
+    parse_problem,
+)
 from handlers.router import quote, register_flow
 from storage.queries import activities as act_q
 from storage.queries import units as units_q
-from storage.text import fold, nfc
+from storage.text import nfc
 
 FLOW = "log"
 TYPES_PER_PAGE = 8
-#: A number followed by a money multiplier or currency word (on folded text): "120tr", "1,5 ty".
-MONEY_WORD = re.compile(r"\d\s*(k|nghin|ngan|tr|trieu|m|ty|ti|toi|d|dong|vnd)\b")
-QUOTED = re.compile(r"[\"“”](.*?)[\"“”]", re.S)
 
 
 # --- rendering ----------------------------------------------------------------------------------
 
 
-def show_value(tr: Translator, measure: Measure, value: Decimal) -> str:
-    text = format_amount(value, measure.kind, tr.locale)  # type: ignore[arg-type]
-    unit = measure.unit(tr.locale)
-    return text if measure.kind == "money" or not unit else f"{text} {unit}"
-
-
-def card(
-    tr: Translator,
-    kind: Kind,
-    unit_name: str,
-    values: dict[str, Decimal],
-    occurred_on: date | None,
-    note: str | None,
-    photo: bool,
-) -> str:
-    lines = [f"<b>{esc(kind.name(tr.locale))}</b> — {esc(unit_name)}"]
-    for m in kind.measures:
-        if m.key in values:
-            lines.append(f"{esc(m.label(tr.locale))}: {show_value(tr, m, values[m.key])}")
-    if occurred_on is not None:
-        lines.append(tr._("Date: {date}").format(date=tr.day(occurred_on)))
-    if note:
-        lines.append(tr._("Note: {note}").format(note=esc(note)))
-    if photo:
-        lines.append(tr._("Photo: attached"))
-    return "\n".join(lines)
-
-
-def note_too_long(tr: Translator, length: int) -> str:
-    return tr._(
-        "A note can be at most {max} characters; yours has {count}. Shorten it and send it again."
-    ).format(max=tr.number(acts.MAX_NOTE), count=tr.number(length))
-
-
-def example(tr: Translator, kind: str) -> str:
-    return {"money": tr._("120tr, 1,5 tỷ or 68.000.000"), "decimal": "1,5"}.get(kind, "2")
-
-
-def parse_problem(tr: Translator, error: ParseError, kind: str, label: str) -> str:
-    ex = example(tr, kind)
-    messages = {
-        "empty": tr._("Please type a number, for example {example}."),
-        "negative": tr._("Numbers cannot be negative. Type for example {example}."),
-        "fraction": tr._("{label} must be a whole number. Type for example {example}."),
-        "too_many_decimals": tr._("At most 3 decimal places, for example {example}."),
-        "too_large": tr._("That number is far too large. Check it and type for example {example}."),
-    }
-    default = tr._("“{text}” is not a number. Type for example {example}.")
-    return messages.get(error.code, default).format(
-        example=ex, label=esc(label), text=quote(error.text)
-    )
-
-
-def date_problem(tr: Translator, error: ParseError, today: date) -> str:
-    if error.code == "future_date":
-        return tr._("“{text}” is in the future. Log an activity once it has taken place.").format(
-            text=quote(error.text)
-        )
-    return tr._(
-        "“{text}” is not a date. Type it as dd/mm/yyyy, for example {example}, or press a button."
-    ).format(text=quote(error.text), example=tr.day(today))
-
-
 # --- the flow -----------------------------------------------------------------------------------
-
-
-def today_local(context: AppContext) -> date:
-    services = context.services
-    return services.clock.now().astimezone(services.settings.tz).date()
 
 
 @rule(
@@ -227,10 +165,7 @@ async def _question(
         pending = draft["pending"]
         measure = kind.measure(pending["key"])
         assert measure is not None
-        value = show_value(tr, measure, Decimal(pending["value"]))
-        text = tr._("{value} for “{label}” is unusually large. Is it right?").format(
-            value=value, label=esc(measure.label(tr.locale))
-        )
+        text = ceiling_question(tr, measure, Decimal(pending["value"]))
         return text, inline(
             [[(tr._("Yes, it is right"), "log:cy"), (tr._("No, type again"), "log:cn")]]
         )
@@ -322,12 +257,12 @@ async def on_text(update: Update, context: AppContext, state: FlowState) -> None
                 update, context, parse_problem(tr, exc, measure.kind, measure.label(tr.locale))
             )
             return
-        if measure.ceiling is not None and value > measure.ceiling:
+        if acts.above_ceiling(measure, value):
             draft = {**draft, "pending": {"key": measure.key, "value": str(value)}}
         else:
             draft = acts.answer(draft, step, str(value))
     elif step == "date":
-        today = today_local(context)
+        today = context.services.today()
         try:
             day = parse_date(text, today)
         except ParseError as exc:
@@ -537,7 +472,7 @@ async def _apply(
         return acts.answer(draft, step, "0"), None
     if action == "d" and step == "date":
         return acts.answer(
-            draft, "date", (today_local(context) - timedelta(days=int(parts[2]))).isoformat()
+            draft, "date", (context.services.today() - timedelta(days=int(parts[2]))).isoformat()
         ), None
     if action == "n" and step == "note":
         return acts.answer(draft, "note", None), None
@@ -659,38 +594,24 @@ def _after_save(tr: Translator, activity_id: int) -> InlineKeyboardMarkup:
     )
 
 
-def entry_problem(tr: Translator, code: str) -> str:
-    return {
-        "locked": tr._(
-            "The report for this period has been approved, so entries in it can no longer change."
-        ),
-        "all_zero": tr._("An entry needs at least one number above 0. Type the numbers again."),
-        "forbidden": tr._("You can only change entries of your own units."),
-        "not_found": tr._("This entry no longer exists."),
-    }.get(code, tr._("This entry cannot be changed."))
-
-
 # --- the one-line shortcut ----------------------------------------------------------------------
 
 
 async def shortcut(update: Update, context: AppContext, text: str) -> None:
     """``/log nha_dai_doan_ket 2 120tr "thôn 3"``: type, numbers in order, optional quoted note."""
     tr = context.tr
-    text = nfc(text)
-    note_match = QUOTED.search(text)
-    note = note_match.group(1).strip() if note_match else None
-    rest = QUOTED.sub(" ", text) if note_match else text
-    if '"' in rest or "“" in rest or "”" in rest:
+    try:
+        tokens, note = split_note(nfc(text))
+    except UnclosedQuote:
         await reply(
             update,
             context,
             tr._('A quote is not closed. Put the note between two quotes: "thôn 3".'),
         )
         return
-    tokens = rest.split()
     async with context.services.db.session() as session:
         kinds = await acts.active_kinds(session)
-        kind = _find_kind(kinds, tokens[0] if tokens else "")
+        kind = find_kind(kinds, tokens[0] if tokens else "")
         if kind is None:
             keys = ", ".join(k.key for k in sorted(kinds, key=lambda k: k.key))
             await reply(
@@ -702,7 +623,7 @@ async def shortcut(update: Update, context: AppContext, text: str) -> None:
             )
             return
         try:
-            values, day = _assign(kind, tokens[1:], today_local(context))
+            values, day = assign(kind, tokens[1:], context.services.today())
         except ValueError:
             await reply(update, context, _shortcut_form(tr, kind))
             return
@@ -722,12 +643,10 @@ async def shortcut(update: Update, context: AppContext, text: str) -> None:
             "source": "shortcut",
             "answered": [],
         }
-        over = [
-            m for m in kind.measures if m.ceiling is not None and values.get(m.key, 0) > m.ceiling
-        ]
-        if over:
-            draft["values"].pop(over[0].key)
-            draft["pending"] = {"key": over[0].key, "value": str(values[over[0].key])}
+        over = acts.first_above_ceiling(kind, values)
+        if over is not None:
+            draft["values"].pop(over.key)
+            draft["pending"] = {"key": over.key, "value": str(values[over.key])}
         units = await acts.units_for_logging(session, context.actor)
         if len(units) == 1:
             draft["unit_id"] = units[0].id
@@ -747,79 +666,6 @@ async def shortcut(update: Update, context: AppContext, text: str) -> None:
         return
     await _set_state(update, context)
     await ask(update, context, draft)
-
-
-def _find_kind(kinds: list[Kind], token: str) -> Kind | None:
-    wanted = fold(token).replace("-", "_")
-    if not wanted:
-        return None
-    exact = [k for k in kinds if k.key == wanted]
-    if exact:
-        return exact[0]
-    prefixed = [k for k in kinds if k.key.startswith(wanted)]
-    return prefixed[0] if len(prefixed) == 1 else None
-
-
-def _assign(kind: Kind, tokens: list[str], today: date) -> tuple[dict[str, Decimal], date]:
-    """Numbers fill the count/decimal measures in order and money-looking ones the money measures;
-    plain numbers left over go to money. A date-looking token sets the date. Missing measures are 0."""
-    tokens = _join_words(tokens)
-    day = today
-    money_like: list[Decimal] = []
-    plain: list[Decimal] = []
-    for token in tokens:
-        if "/" in token or fold(token) in {"hom_nay", "hom_qua", "hom_kia", "today", "yesterday"}:
-            try:
-                day = parse_date(token.replace("_", " "), today)
-            except ParseError as exc:
-                raise ValueError(token) from exc
-            continue
-        is_money = bool(MONEY_WORD.search(fold(token))) or "₫" in token
-        try:
-            value = parse_amount(token, "money" if is_money else "decimal")
-        except ParseError as exc:
-            raise ValueError(token) from exc
-        (money_like if is_money else plain).append(value)
-    values: dict[str, Decimal] = {}
-    for m in kind.measures:
-        if m.kind == "money" and money_like:
-            values[m.key] = money_like.pop(0)
-        elif m.kind != "money" and plain:
-            values[m.key] = plain.pop(0)
-    for m in kind.measures:
-        if m.key not in values and m.kind == "money" and plain:
-            values[m.key] = plain.pop(0)
-    if money_like or plain or not values:
-        raise ValueError("numbers left over")
-    for m in kind.measures:
-        if (
-            m.kind == "count"
-            and values.get(m.key, Decimal(0)) != values.get(m.key, Decimal(0)).to_integral_value()
-        ):
-            raise ValueError("fraction")
-        values.setdefault(m.key, Decimal(0))
-    if not any(v > 0 for v in values.values()):
-        raise ValueError("all zero")
-    return values, day
-
-
-def _join_words(tokens: list[str]) -> list[str]:
-    """ "hôm qua" arrives as two tokens; so does "1 tỷ" or "500 triệu"."""
-    joined: list[str] = []
-    for token in tokens:
-        word = fold(token)
-        if joined and fold(joined[-1]) == "hom" and word in {"nay", "qua", "kia"}:
-            joined[-1] = f"{joined[-1]}_{token}"
-        elif (
-            joined
-            and word != "hom"
-            and re.fullmatch(r"[a-z]+", word)
-            and re.search(r"\d$", joined[-1])
-        ):
-            joined[-1] = f"{joined[-1]} {token}"
-        else:
-            joined.append(token)
-    return joined
 
 
 def _shortcut_form(tr: Translator, kind: Kind) -> str:

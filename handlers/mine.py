@@ -16,15 +16,6 @@ from bot.conversation import FlowState
 from bot.i18n import N_
 from bot.parsing import ParseError, parse_amount, parse_date
 from handlers.access_rules import PRIVATE, Who, rule
-from handlers.activity_log import (
-    card,
-    date_problem,
-    entry_problem,
-    note_too_long,
-    parse_problem,
-    show_value,
-    today_local,
-)
 from handlers.common import (
     display_name,
     esc,
@@ -35,6 +26,14 @@ from handlers.common import (
     require_member,
 )
 from handlers.context import AppContext
+from handlers.entry_cards import (
+    card,
+    date_problem,
+    entry_problem,
+    note_too_long,
+    parse_problem,
+    show_value,
+)
 from handlers.router import register_flow
 from storage.models import Person
 from storage.queries import activities as act_q
@@ -249,7 +248,7 @@ async def on_text(update: Update, context: AppContext, state: FlowState) -> None
                     session, context.actor, ident, now, values={measure.key: value}
                 )
             elif field == "date":
-                today = today_local(context)
+                today = context.services.today()
                 try:
                     day = parse_date(text, today)
                 except ParseError as exc:

@@ -19,9 +19,9 @@ from bot.parsing import ParseError, parse_amount, parse_date
 from bot.reports import OpenReport, ReportError
 from bot.templates import Question
 from handlers.access_rules import PRIVATE, Who, rule
-from handlers.activity_log import date_problem, parse_problem, today_local
 from handlers.common import esc, inline, main_menu, reply, require_member
 from handlers.context import AppContext
+from handlers.entry_cards import date_problem, parse_problem
 from handlers.reports.review import decide_button
 from handlers.reports.texts import (
     FLOW,
@@ -339,7 +339,7 @@ async def on_text(update: Update, context: AppContext, state: FlowState) -> None
                     "All questions are answered. Press “Submit the report” above, or /cancel."
                 )
             else:
-                value, problem = _parse(tr, question, text, today_local(context))
+                value, problem = _parse(tr, question, text, context.services.today())
                 if problem is None:
                     await rep.set_answer(
                         session,

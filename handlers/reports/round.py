@@ -15,7 +15,6 @@ from bot.parsing import ParseError, parse_date
 from bot.periods import Period, period_containing
 from bot.reports import ReportError
 from handlers.access_rules import PRIVATE, Who, rule
-from handlers.activity_log import today_local
 from handlers.common import esc, inline, reply
 from handlers.context import AppContext
 from handlers.reports.texts import (
@@ -124,7 +123,7 @@ async def _round_step(
     services = context.services
     data = dict(state.data)
     rule = services.settings.period_rule
-    today = today_local(context)
+    today = context.services.today()
     if len(parts) < 3 or ROUND_STEPS.get(parts[1]) != state.step:
         raise IndexError(parts)  # a malformed button, or one of another step
     if parts[1] == "t":
@@ -236,7 +235,7 @@ async def on_round_text(update: Update, context: AppContext, state: FlowState) -
         return
     text = update.message.text.strip()
     try:
-        day = _parse_future_date(text, today_local(context))
+        day = _parse_future_date(text, context.services.today())
     except ParseError:
         await reply(
             update,

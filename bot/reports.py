@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.access import Actor
 from bot.notifications import enqueue
 from bot.periods import Period
-from bot.templates import DEFAULT_TEMPLATES_DIR, Question, Template, load_template_file
+from bot.template_files import load_template_file
+from bot.templates import DEFAULT_TEMPLATES_DIR, Question, Template
 from storage.models import (
     Person,
     Report,

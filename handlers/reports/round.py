@@ -23,7 +23,7 @@ from handlers.reports.texts import (
     problem_text,
 )
 from handlers.router import quote, register_flow
-from storage.models import ReportTemplate
+from storage.queries import reports as reports_q
 from storage.queries import units as units_q
 
 
@@ -143,7 +143,7 @@ async def _round_step(
     await query.answer()
     if parts[1] == "t":
         async with services.db.session() as session:
-            template_row = await session.get(ReportTemplate, int(parts[2]))
+            template_row = await reports_q.get_template(session, int(parts[2]))
         if template_row is None:
             return
         data["template_id"] = template_row.id
@@ -265,7 +265,7 @@ async def _open_round(update: Update, context: AppContext, data: dict[str, Any],
     )
     try:
         async with services.db.session() as session:
-            template_row = await session.get(ReportTemplate, int(data["template_id"]))
+            template_row = await reports_q.get_template(session, int(data["template_id"]))
             root = await units_q.get(session, int(data["unit_id"]))
             if template_row is None or root is None:
                 raise ReportError("not_found")

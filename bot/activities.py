@@ -159,6 +159,20 @@ def from_milli(value: int) -> Decimal:
     return (Decimal(value) / MILLI).normalize() if value % 1000 else Decimal(value // 1000)
 
 
+def above_ceiling(measure: Measure, value: Decimal) -> bool:
+    """The ceiling rule: a value above its measure's ceiling is most likely a slip (an extra zero,
+    "120tr" for 12), so it is saved only once the cadre confirms it. Not a limit: confirmed, any
+    value is kept. Every way of typing a value (guided /log, the shortcut, an edit in /mine) asks."""
+    return measure.ceiling is not None and value > measure.ceiling
+
+
+def first_above_ceiling(kind: Kind, values: dict[str, Decimal]) -> Measure | None:
+    """The first measure, in the kind's order, whose value needs the cadre's confirmation."""
+    return next(
+        (m for m in kind.measures if m.key in values and above_ceiling(m, values[m.key])), None
+    )
+
+
 async def units_for_logging(session: AsyncSession, actor: Actor) -> list[Unit]:
     """The units a person logs for: those they are a member of (an admin logs for their own unit;
     logging for a sub-unit is the sub-unit cadres' work)."""

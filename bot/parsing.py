@@ -65,6 +65,8 @@ from typing import Final, Literal
 
 from babel.numbers import format_currency, format_decimal
 
+from storage.text import fold
+
 __all__ = [
     "ERROR_CODES",
     "MAX_VALUE",
@@ -157,16 +159,6 @@ def _clean(text: str) -> str:
         elif unicodedata.category(ch) not in ("Cc", "Cf"):
             kept.append(ch)
     return " ".join("".join(kept).split()).lower()
-
-
-def _fold_word(word: str) -> str:
-    """A word without diacritics (``triệu`` -> ``trieu``, ``đồng`` -> ``dong``) for lookup.
-
-    Cadres often type without diacritics (Telex off, or to save time), so words are matched on
-    their bare letters.
-    """
-    decomposed = unicodedata.normalize("NFD", word.replace("đ", "d"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -296,7 +288,7 @@ def _multiplier(token: _Token, kind: Kind) -> int | None:
     """The power of ten a word stands for, or None when it is not a multiplier for this kind."""
     if token.kind != "word":
         return None
-    folded = _fold_word(token.text)
+    folded = fold(token.text)
     if folded in _MULTIPLIERS:
         return _MULTIPLIERS[folded]
     if kind == "money":
@@ -310,7 +302,7 @@ def _is_currency(token: _Token) -> bool:
     """``₫`` or a word for the đồng (``đ``, ``đồng``, ``VND``, with or without diacritics)."""
     if token.kind == "sym":
         return True
-    return token.kind == "word" and _fold_word(token.text) in _CURRENCY_WORDS
+    return token.kind == "word" and fold(token.text) in _CURRENCY_WORDS
 
 
 def _parse_unsigned(cleaned: str, kind: Kind, text: str) -> Decimal:
@@ -319,7 +311,7 @@ def _parse_unsigned(cleaned: str, kind: Kind, text: str) -> Decimal:
     english = False
     if kind == "money" and tokens and _is_currency(tokens[0]):
         # ₫68,000 / VND 68,000 is how English writers (and Babel's "en" format) put it.
-        english = tokens[0].kind == "sym" or _fold_word(tokens[0].text) == "vnd"
+        english = tokens[0].kind == "sym" or fold(tokens[0].text) == "vnd"
         if not english:
             raise ParseError("not_a_number", text)
         tokens = tokens[1:]
@@ -335,9 +327,7 @@ def _parse_unsigned(cleaned: str, kind: Kind, text: str) -> Decimal:
             tokens.pop()  # unit words: "2 căn", "3 mô hình"
     if not tokens or tokens[0].kind != "num":
         raise ParseError("not_a_number", text)
-    english = english or any(
-        t.kind == "word" and _fold_word(t.text) in _ENGLISH_WORDS for t in tokens
-    )
+    english = english or any(t.kind == "word" and fold(t.text) in _ENGLISH_WORDS for t in tokens)
     first = _split_number(tokens[0].text, english, text)
     with localcontext(_EXACT):
         value = _to_decimal(first, kind, text)
@@ -466,7 +456,7 @@ def parse_date(text: str, today: date) -> date:
     """
     if not isinstance(text, str) or len(text) > 64:
         raise ParseError("bad_date", str(text)[:64])
-    cleaned = _fold_word(_clean(text))
+    cleaned = fold(_clean(text))
     if not cleaned:
         raise ParseError("empty", text)
     if cleaned.startswith("ngay "):

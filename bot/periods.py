@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import calendar
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Final, Literal, get_args
 
 from babel.dates import get_month_names
+
+from storage.text import fold
 
 __all__ = [
     "Kind",
@@ -288,19 +289,9 @@ def _english_months() -> dict[str, int]:
 _MONTH_NAMES: Final[dict[str, int]] = _english_months()
 
 
-def _fold(text: str) -> str:
-    """Lower case without diacritics (``Quý`` -> ``quy``, ``đầu`` -> ``dau``).
-
-    Cadres often type without diacritics (Telex off, or to save time), and decomposed input must
-    match composed input, so words are compared on their bare letters.
-    """
-    text = unicodedata.normalize("NFC", text).lower().replace("đ", "d")
-    return "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
-
-
 def _tokens(text: str) -> list[str]:
     """Words and numbers: separators (``/``, ``-``, ``.``) become spaces and ``q3`` is ``q 3``."""
-    spaced = _SEPARATORS.sub(" ", _fold(text))
+    spaced = _SEPARATORS.sub(" ", fold(text))
     return _LETTER_DIGIT.sub(" ", spaced).split()
 
 

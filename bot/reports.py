@@ -15,30 +15,25 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import Actor
 from bot.notifications import enqueue
 from bot.periods import Period
-from bot.templates import DEFAULT_TEMPLATES_DIR, Question, Template, load_template_file
+from bot.template_files import load_template_file
+from bot.templates import DEFAULT_TEMPLATES_DIR, Question, Template
 from storage.models import (
-    Activity,
-    ActivityMeasure,
-    ActivityValue,
-    PeriodLock,
     Person,
     Report,
     ReportAnswer,
-    ReportEvent,
     ReportRound,
     ReportTemplate,
     Unit,
 )
 from storage.queries import chats as chats_q
 from storage.queries import people as people_q
+from storage.queries import reports as reports_q
 from storage.queries import units as units_q
-from storage.queries.upsert import insert_for
 
 
 class ReportError(Exception):
@@ -56,9 +51,8 @@ OPEN = ("draft", "returned")
 
 
 async def known_activities(session: AsyncSession) -> dict[str, set[str]]:
-    rows = await session.execute(select(ActivityMeasure.type_key, ActivityMeasure.key))
     result: dict[str, set[str]] = {}
-    for type_key, key in rows.all():
+    for type_key, key in await reports_q.measure_keys(session):
         result.setdefault(type_key, set()).add(key)
     return result
 
@@ -67,12 +61,7 @@ async def store_template(
     session: AsyncSession, template: Template, now: datetime
 ) -> tuple[ReportTemplate, bool]:
     """Keep a template; a changed file becomes a new version, an unchanged one is a no-op."""
-    latest = await session.scalar(
-        select(ReportTemplate)
-        .where(ReportTemplate.key == template.key)
-        .order_by(ReportTemplate.version.desc())
-        .limit(1)
-    )
+    latest = await reports_q.latest_template(session, template.key)
     data = template.to_dict()
     if latest is not None and latest.data == data:
         return latest, False
@@ -88,14 +77,13 @@ async def store_template(
         data=data,
         created_at=now,
     )
-    session.add(row)
-    await session.flush()
+    await reports_q.add(session, row)
     return row, True
 
 
 async def ensure_default_templates(session: AsyncSession, now: datetime) -> int:
     """A new deployment ships with the default templates."""
-    if await session.scalar(select(func.count()).select_from(ReportTemplate)):
+    if await reports_q.template_count(session):
         return 0
     known = await known_activities(session)
     count = 0
@@ -106,19 +94,7 @@ async def ensure_default_templates(session: AsyncSession, now: datetime) -> int:
 
 
 async def latest_templates(session: AsyncSession) -> list[ReportTemplate]:
-    newest = (
-        select(ReportTemplate.key, func.max(ReportTemplate.version).label("v"))
-        .group_by(ReportTemplate.key)
-        .subquery()
-    )
-    stmt = (
-        select(ReportTemplate)
-        .join(
-            newest, and_(ReportTemplate.key == newest.c.key, ReportTemplate.version == newest.c.v)
-        )
-        .order_by(ReportTemplate.key)
-    )
-    return list((await session.scalars(stmt)).all())
+    return await reports_q.latest_templates(session)
 
 
 def template_of(row: ReportTemplate) -> Template:
@@ -137,10 +113,10 @@ class RoundInfo:
 
 
 async def round_info(session: AsyncSession, round_id: int) -> RoundInfo | None:
-    row = await session.get(ReportRound, round_id)
+    row = await reports_q.get_round(session, round_id)
     if row is None:
         return None
-    template_row = await session.get(ReportTemplate, row.template_id)
+    template_row = await reports_q.get_template(session, row.template_id)
     unit = await units_q.get(session, row.unit_id)
     assert template_row is not None and unit is not None
     return RoundInfo(row, template_of(template_row), Period.from_key(row.period_key), unit)
@@ -192,12 +168,10 @@ async def open_round(
         opened_by=actor.person.id if actor else None,
         opened_at=now,
     )
-    session.add(row)
-    await session.flush()
+    await reports_q.add(session, row)
     for unit in units:
         report = Report(round_id=row.id, unit_id=unit.id, status="draft", version=1)
-        session.add(report)
-        await session.flush()
+        await reports_q.add(session, report)
         # The unit's cadres, and the group chats linked to the unit.
         chats = [p.telegram_id for p in await recipients(session, unit.id)]
         chats += [c.chat_id for c in await chats_q.for_units(session, [unit.id])]
@@ -246,18 +220,8 @@ async def reports_for(
     if not unit_ids:
         return []
     statuses = ("draft", "returned", "submitted") if include_submitted else OPEN
-    stmt = (
-        select(Report)
-        .join(ReportRound, ReportRound.id == Report.round_id)
-        .where(
-            Report.unit_id.in_(unit_ids),
-            Report.status.in_(statuses),
-            ReportRound.closed_at.is_(None),
-        )
-        .order_by(ReportRound.deadline, Report.id)
-    )
     result = []
-    for report in (await session.scalars(stmt)).all():
+    for report in await reports_q.reports_of_units(session, unit_ids, statuses):
         info = await round_info(session, report.round_id)
         unit = await units_q.get(session, report.unit_id)
         assert info is not None and unit is not None
@@ -268,7 +232,7 @@ async def reports_for(
 async def load_report(
     session: AsyncSession, actor: Actor, report_id: int, *, for_decision: bool = False
 ) -> OpenReport:
-    report = await session.get(Report, report_id)
+    report = await reports_q.get_report(session, report_id)
     if report is None:
         raise ReportError("not_found")
     unit = await units_q.get(session, report.unit_id)
@@ -291,17 +255,12 @@ def can_decide(actor: Actor, unit: Unit) -> bool:
 
 
 async def answers(session: AsyncSession, report_id: int) -> dict[str, Any]:
-    rows = await session.scalars(select(ReportAnswer).where(ReportAnswer.report_id == report_id))
+    rows = await reports_q.answer_rows(session, report_id)
     return {row.question_key: row.value.get("v") for row in rows}
 
 
 async def answer_rows(session: AsyncSession, report_id: int) -> list[ReportAnswer]:
-    rows = await session.scalars(
-        select(ReportAnswer)
-        .where(ReportAnswer.report_id == report_id)
-        .order_by(ReportAnswer.answered_at)
-    )
-    return list(rows.all())
+    return await reports_q.answer_rows(session, report_id, oldest_first=True)
 
 
 async def set_answer(
@@ -310,37 +269,15 @@ async def set_answer(
     """Store one answer now. After submission an edit is allowed (until approval) and logged."""
     if report.status == "approved":
         raise ReportError("approved")
-    stored = {"v": value}
-    await session.execute(
-        insert_for(session, ReportAnswer)
-        .values(
-            report_id=report.id,
-            question_key=key,
-            value=stored,
-            answered_by=person_id,
-            answered_at=now,
-        )
-        .on_conflict_do_update(
-            index_elements=[ReportAnswer.report_id, ReportAnswer.question_key],
-            set_={"value": stored, "answered_by": person_id, "answered_at": now},
-        )
-    )
+    await reports_q.upsert_answer(session, report.id, key, {"v": value}, person_id, now)
     if report.status == "submitted":
-        session.add(
-            ReportEvent(
-                report_id=report.id, person_id=person_id, at=now, action="edited", data={key: value}
-            )
-        )
+        await reports_q.add_event(session, report.id, person_id, now, "edited", {key: value})
 
 
 async def clear_answer(session: AsyncSession, report: Report, key: str) -> None:
     if report.status == "approved":
         raise ReportError("approved")
-    await session.execute(
-        delete(ReportAnswer).where(
-            ReportAnswer.report_id == report.id, ReportAnswer.question_key == key
-        )
-    )
+    await reports_q.delete_answer(session, report.id, key)
 
 
 async def last_answered(session: AsyncSession, report_id: int, template: Template) -> str | None:
@@ -360,20 +297,15 @@ async def prefill(session: AsyncSession, report: OpenReport, question: Question)
     umbrellas = await units_q.umbrella_orgs(session)
     scope = units_q.scope_of(report.unit, umbrellas)
     period = report.info.period
-    total = await session.scalar(
-        select(func.coalesce(func.sum(ActivityValue.value_milli), 0))
-        .join(Activity, Activity.id == ActivityValue.activity_id)
-        .join(Unit, Unit.id == Activity.unit_id)
-        .where(
-            scope.clause(),
-            Activity.deleted_at.is_(None),
-            Activity.type_key == question.prefill.activity,
-            ActivityValue.measure_key == question.prefill.measure,
-            Activity.occurred_on >= period.start,
-            Activity.occurred_on <= period.end,
-        )
+    total = await reports_q.activity_total_milli(
+        session,
+        scope,
+        question.prefill.activity,
+        question.prefill.measure,
+        period.start,
+        period.end,
     )
-    value = Decimal(int(total or 0)) / 1000
+    value = Decimal(total) / 1000
     return value.to_integral_value() if value == value.to_integral_value() else value.normalize()
 
 
@@ -394,29 +326,11 @@ async def submit(session: AsyncSession, actor: Actor, report_id: int, now: datet
     if missing_required(opened.info.template, current):
         raise ReportError("incomplete")
     # One atomic step: of two cadres pressing Submit at once, exactly one succeeds.
-    result = await session.execute(
-        update(Report)
-        .where(Report.id == report_id, Report.status.in_(OPEN))
-        .values(
-            status="submitted",
-            submitted_at=now,
-            submitted_by=actor.person.id,
-            version=Report.version + 1,
-        )
-    )
-    if not result.rowcount:  # type: ignore[attr-defined]
+    if not await reports_q.mark_submitted(session, report_id, OPEN, now, actor.person.id):
         await session.refresh(opened.report)
         raise ReportError("approved" if opened.report.status == "approved" else "already_submitted")
     late = now > opened.info.round.deadline
-    session.add(
-        ReportEvent(
-            report_id=report_id,
-            person_id=actor.person.id,
-            at=now,
-            action="submitted",
-            data={"late": late},
-        )
-    )
+    await reports_q.add_event(session, report_id, actor.person.id, now, "submitted", {"late": late})
     for person in await round_admins(session, opened.info.round):
         await enqueue(
             session,
@@ -441,38 +355,15 @@ async def decide(
 ) -> OpenReport:
     opened = await load_report(session, actor, report_id, for_decision=True)
     status = "approved" if approve else "returned"
-    result = await session.execute(
-        update(Report)
-        .where(Report.id == report_id, Report.status == "submitted")
-        .values(
-            status=status,
-            decided_at=now,
-            decided_by=actor.person.id,
-            comment=comment,
-            version=Report.version + 1,
-        )
-    )
-    if not result.rowcount:  # type: ignore[attr-defined]
+    if not await reports_q.mark_decided(session, report_id, status, now, actor.person.id, comment):
         raise ReportError("not_submitted")
-    session.add(
-        ReportEvent(
-            report_id=report_id,
-            person_id=actor.person.id,
-            at=now,
-            action=status,
-            data={"comment": comment},
-        )
+    await reports_q.add_event(
+        session, report_id, actor.person.id, now, status, {"comment": comment}
     )
     if approve:
         period = opened.info.period
-        session.add(
-            PeriodLock(
-                unit_id=opened.unit.id,
-                starts_on=period.start,
-                ends_on=period.end,
-                reason=f"report:{report_id}",
-                created_at=now,
-            )
+        await reports_q.lock_period(
+            session, opened.unit.id, period.start, period.end, f"report:{report_id}", now
         )
     for person in await recipients(session, opened.unit.id):
         await enqueue(
@@ -488,14 +379,8 @@ async def decide(
 
 
 async def reports_to_decide(session: AsyncSession, actor: Actor) -> list[OpenReport]:
-    stmt = (
-        select(Report)
-        .join(ReportRound, ReportRound.id == Report.round_id)
-        .where(Report.status == "submitted", ReportRound.closed_at.is_(None))
-        .order_by(Report.submitted_at)
-    )
     result = []
-    for report in (await session.scalars(stmt)).all():
+    for report in await reports_q.submitted_reports(session):
         unit = await units_q.get(session, report.unit_id)
         if unit is None or not can_decide(actor, unit):
             continue
@@ -518,11 +403,8 @@ class UnitStatus:
 
 
 async def round_status(session: AsyncSession, round_row: ReportRound) -> list[UnitStatus]:
-    rows = await session.scalars(
-        select(Report).where(Report.round_id == round_row.id).order_by(Report.id)
-    )
     result = []
-    for report in rows.all():
+    for report in await reports_q.reports_of_round(session, round_row.id):
         unit = await units_q.get(session, report.unit_id)
         assert unit is not None
         people = [p for p, _ in await people_q.members_of(session, unit.id)]
@@ -532,13 +414,8 @@ async def round_status(session: AsyncSession, round_row: ReportRound) -> list[Un
 
 
 async def rounds_visible_to(session: AsyncSession, actor: Actor) -> list[ReportRound]:
-    rows = (
-        await session.scalars(
-            select(ReportRound).order_by(ReportRound.opened_at.desc(), ReportRound.id.desc())
-        )
-    ).all()
     result = []
-    for row in rows:
+    for row in await reports_q.rounds_newest_first(session):
         unit = await units_q.get(session, row.unit_id)
         if unit is not None and actor.can_admin(unit):
             result.append(row)
@@ -564,10 +441,7 @@ async def plan_reminders(
     """Queue the reminders that are due by now. Keys make this idempotent, so it may run every
     minute, after a restart, or twice at once: each reminder is queued once."""
     queued = 0
-    rounds = (
-        await session.scalars(select(ReportRound).where(ReportRound.closed_at.is_(None)))
-    ).all()
-    for row in rounds:
+    for row in await reports_q.open_rounds(session):
         deadline_day = row.deadline.astimezone(tz).date()
         slots: list[tuple[str, datetime]] = []
         for days in offsets:
@@ -580,11 +454,7 @@ async def plan_reminders(
                 slots.append((f"overdue{k}", at))
         if not slots:
             continue
-        pending = (
-            await session.scalars(
-                select(Report).where(Report.round_id == row.id, Report.status.in_(OPEN))
-            )
-        ).all()
+        pending = await reports_q.reports_of_round(session, row.id, OPEN)
         for name, at in slots:
             for report in pending:
                 kind = "report_overdue" if name.startswith("overdue") else "report_reminder"

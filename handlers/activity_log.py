@@ -1,4 +1,5 @@
-"""/log ("Ghi hoạt động"): the guided flow and the one-line shortcut.
+"""/log ("Ghi hoạt động"): the guided flow (its questions in log_questions.py; saving and the
+one-line shortcut in log_save.py).
 
 The answers live in a draft row (``log_drafts``) written at every step, and the next question is
 always "the first thing not answered yet", so /cancel, a restart or a week away resumes exactly
@@ -7,108 +8,38 @@ where the cadre stopped. ``chat_states`` only says that typed text belongs to th
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 
 from bot import activities as acts
 from bot import conversation
-from bot.activities import EntryError, Kind, Measure, NewEntry
 from bot.conversation import FlowState
-from bot.i18n import N_, Translator
-from bot.parsing import ParseError, format_amount, parse_amount, parse_date
+from bot.i18n import N_
+from bot.parsing import ParseError, parse_amount, parse_date
 from handlers.access_rules import PRIVATE, Who, rule
-from handlers.common import esc, inline, main_menu, page_buttons, reply, require_member
+from handlers.common import esc, inline, main_menu, reply, require_member
 from handlers.context import AppContext
-from handlers.router import quote, register_flow
-from storage.queries import activities as act_q
-from storage.queries import units as units_q
-from storage.text import fold, nfc
-
-FLOW = "log"
-TYPES_PER_PAGE = 8
-#: A number followed by a money multiplier or currency word (on folded text): "120tr", "1,5 ty".
-MONEY_WORD = re.compile(r"\d\s*(k|nghin|ngan|tr|trieu|m|ty|ti|toi|d|dong|vnd)\b")
-QUOTED = re.compile(r"[\"“”](.*?)[\"“”]", re.S)
-
-
-# --- rendering ----------------------------------------------------------------------------------
-
-
-def show_value(tr: Translator, measure: Measure, value: Decimal) -> str:
-    text = format_amount(value, measure.kind, tr.locale)  # type: ignore[arg-type]
-    unit = measure.unit(tr.locale)
-    return text if measure.kind == "money" or not unit else f"{text} {unit}"
-
-
-def card(
-    tr: Translator,
-    kind: Kind,
-    unit_name: str,
-    values: dict[str, Decimal],
-    occurred_on: date | None,
-    note: str | None,
-    photo: bool,
-) -> str:
-    lines = [f"<b>{esc(kind.name(tr.locale))}</b> — {esc(unit_name)}"]
-    for m in kind.measures:
-        if m.key in values:
-            lines.append(f"{esc(m.label(tr.locale))}: {show_value(tr, m, values[m.key])}")
-    if occurred_on is not None:
-        lines.append(tr._("Date: {date}").format(date=tr.day(occurred_on)))
-    if note:
-        lines.append(tr._("Note: {note}").format(note=esc(note)))
-    if photo:
-        lines.append(tr._("Photo: attached"))
-    return "\n".join(lines)
-
-
-def note_too_long(tr: Translator, length: int) -> str:
-    return tr._(
-        "A note can be at most {max} characters; yours has {count}. Shorten it and send it again."
-    ).format(max=tr.number(acts.MAX_NOTE), count=tr.number(length))
-
-
-def example(tr: Translator, kind: str) -> str:
-    return {"money": tr._("120tr, 1,5 tỷ or 68.000.000"), "decimal": "1,5"}.get(kind, "2")
-
-
-def parse_problem(tr: Translator, error: ParseError, kind: str, label: str) -> str:
-    ex = example(tr, kind)
-    messages = {
-        "empty": tr._("Please type a number, for example {example}."),
-        "negative": tr._("Numbers cannot be negative. Type for example {example}."),
-        "fraction": tr._("{label} must be a whole number. Type for example {example}."),
-        "too_many_decimals": tr._("At most 3 decimal places, for example {example}."),
-        "too_large": tr._("That number is far too large. Check it and type for example {example}."),
-    }
-    default = tr._("“{text}” is not a number. Type for example {example}.")
-    return messages.get(error.code, default).format(
-        example=ex, label=esc(label), text=quote(error.text)
-    )
-
-
-def date_problem(tr: Translator, error: ParseError, today: date) -> str:
-    if error.code == "future_date":
-        return tr._("“{text}” is in the future. Log an activity once it has taken place.").format(
-            text=quote(error.text)
-        )
-    return tr._(
-        "“{text}” is not a date. Type it as dd/mm/yyyy, for example {example}, or press a button."
-    ).format(text=quote(error.text), example=tr.day(today))
-
+from handlers.entry_cards import (
+    date_problem,
+    note_too_long,
+    parse_problem,
+)
+from handlers.log_questions import (
+    FLOW,
+    ask,
+    current_draft,
+    edit_menu,
+    set_state,
+    store_draft,
+    type_question,
+)
+from handlers.log_save import save, shortcut
+from handlers.router import register_flow
+from storage.text import nfc
 
 # --- the flow -----------------------------------------------------------------------------------
-
-
-def today_local(context: AppContext) -> date:
-    services = context.services
-    return services.clock.now().astimezone(services.settings.tz).date()
 
 
 @rule(
@@ -159,7 +90,7 @@ async def _offer_resume(update: Update, context: AppContext, draft: dict[str, An
     buttons = inline(
         [[(tr._("Continue"), "log:resume"), (tr._("Discard and start again"), "log:new")]]
     )
-    await _set_state(update, context)
+    await set_state(update, context)
     await reply(update, context, text, reply_markup=buttons)
 
 
@@ -172,127 +103,8 @@ async def _start_new(
         if len(units) == 1 and "unit_id" not in draft:
             draft["unit_id"] = units[0].id  # not in "answered": /back never returns to it
         await acts.save_draft(session, context.actor.person.id, draft, context.services.clock.now())
-    await _set_state(update, context)
+    await set_state(update, context)
     await ask(update, context, draft)
-
-
-async def _set_state(update: Update, context: AppContext) -> None:
-    assert update.effective_chat and update.effective_user
-    await conversation.save(
-        context.services,
-        update.effective_chat.id,
-        update.effective_user.id,
-        FlowState(FLOW, "draft"),
-    )
-
-
-async def _draft(context: AppContext) -> dict[str, Any] | None:
-    async with context.services.db.session() as session:
-        return await acts.load_draft(session, context.actor.person.id)
-
-
-async def _store(context: AppContext, draft: dict[str, Any]) -> None:
-    async with context.services.db.session() as session:
-        await acts.save_draft(session, context.actor.person.id, draft, context.services.clock.now())
-
-
-async def ask(update: Update, context: AppContext, draft: dict[str, Any]) -> None:
-    """Send the question for the draft's next step."""
-    tr = context.tr
-    services = context.services
-    async with services.db.session() as session:
-        kind = await acts.kind(session, draft["type"]) if draft.get("type") else None
-        measures = kind.measures if kind else ()
-        step = acts.next_step(draft, measures)
-        text, markup = await _question(context, session, draft, kind, step)
-    if step != "unit" and step != "type" and kind is not None and step != "review":
-        text = f"<b>{esc(kind.name(tr.locale))}</b>\n{text}"
-    await reply(update, context, text, reply_markup=markup)
-
-
-async def _question(
-    context: AppContext, session: Any, draft: dict[str, Any], kind: Kind | None, step: str
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    tr = context.tr
-    if step == "unit":
-        units = await acts.units_for_logging(session, context.actor)
-        rows = [
-            [(u.name if len(u.name) <= 60 else u.name[:59] + "…", f"log:u:{u.id}")] for u in units
-        ]
-        return tr._("Which unit is this for?"), inline(rows)
-    if step == "type":
-        return await _type_question(context, session, 0)
-    assert kind is not None
-    if step == "confirm":
-        pending = draft["pending"]
-        measure = kind.measure(pending["key"])
-        assert measure is not None
-        value = show_value(tr, measure, Decimal(pending["value"]))
-        text = tr._("{value} for “{label}” is unusually large. Is it right?").format(
-            value=value, label=esc(measure.label(tr.locale))
-        )
-        return text, inline(
-            [[(tr._("Yes, it is right"), "log:cy"), (tr._("No, type again"), "log:cn")]]
-        )
-    if step.startswith("m:"):
-        measure = kind.measure(step[2:])
-        assert measure is not None
-        unit = measure.unit(tr.locale)
-        label = esc(measure.label(tr.locale)) + (f" ({esc(unit)})" if unit else "")
-        text = tr._("{label}? Type a number, for example {example}.").format(
-            label=label, example=example(tr, measure.kind)
-        )
-        return text + "\n" + tr._("/back goes one step back."), inline(
-            [[(tr._("0 — none"), "log:z")]]
-        )
-    if step == "date":
-        text = tr._("When did it take place? Type the date (dd/mm/yyyy) or press a button.")
-        return text, inline([[(tr._("Today"), "log:d:0"), (tr._("Yesterday"), "log:d:1")]])
-    if step == "note":
-        text = tr._("A short note (optional, at most {max} characters)?").format(
-            max=tr.number(acts.MAX_NOTE)
-        )
-        return text, inline([[(tr._("No note"), "log:n")]])
-    if step == "photo":
-        return tr._("Send a photo (optional)."), inline([[(tr._("No photo"), "log:p")]])
-    return await _review(context, session, draft, kind)
-
-
-async def _type_question(
-    context: AppContext, session: Any, page: int
-) -> tuple[str, InlineKeyboardMarkup]:
-    tr = context.tr
-    kinds = await acts.offered_kinds(session, context.actor.person.id)
-    shown = kinds[page * TYPES_PER_PAGE : (page + 1) * TYPES_PER_PAGE]
-    rows = [[(k.name(tr.locale)[:60], f"log:t:{k.key}")] for k in shown]
-    nav = page_buttons(tr, page, TYPES_PER_PAGE, len(kinds), lambda p: f"log:tp:{p}")
-    if nav:
-        rows.append(nav)
-    return tr._("What did you do? Choose the activity:"), inline(rows)
-
-
-async def _review(
-    context: AppContext, session: Any, draft: dict[str, Any], kind: Kind
-) -> tuple[str, InlineKeyboardMarkup]:
-    tr = context.tr
-    unit = await units_q.get(session, int(draft["unit_id"]))
-    assert unit is not None
-    occurred = date.fromisoformat(draft["date"]) if draft.get("date") else None
-    body = card(
-        tr,
-        kind,
-        unit.name,
-        acts.values_of(draft),
-        occurred,
-        draft.get("note"),
-        bool(draft.get("photo")),
-    )
-    text = tr._("Check and save:") + "\n\n" + body
-    buttons = [
-        [(tr._("Save"), "log:s")],
-        [(tr._("Change something"), "log:e"), (tr._("Discard"), "log:x")],
-    ]
-    return text, inline(buttons)
 
 
 # --- answers ------------------------------------------------------------------------------------
@@ -301,7 +113,7 @@ async def _review(
 async def on_text(update: Update, context: AppContext, state: FlowState) -> None:
     assert update.message is not None and update.message.text is not None
     tr = context.tr
-    draft = await _draft(context)
+    draft = await current_draft(context)
     if draft is None:
         await conversation.clear(
             context.services, update.message.chat_id, context.actor.person.telegram_id
@@ -322,12 +134,12 @@ async def on_text(update: Update, context: AppContext, state: FlowState) -> None
                 update, context, parse_problem(tr, exc, measure.kind, measure.label(tr.locale))
             )
             return
-        if measure.ceiling is not None and value > measure.ceiling:
+        if acts.above_ceiling(measure, value):
             draft = {**draft, "pending": {"key": measure.key, "value": str(value)}}
         else:
             draft = acts.answer(draft, step, str(value))
     elif step == "date":
-        today = today_local(context)
+        today = context.services.today()
         try:
             day = parse_date(text, today)
         except ParseError as exc:
@@ -353,7 +165,7 @@ async def on_text(update: Update, context: AppContext, state: FlowState) -> None
             tr._("Please press one of the buttons above. /back goes one step back, /cancel stops."),
         )
         return
-    await _store(context, draft)
+    await store_draft(context, draft)
     await ask(update, context, draft)
 
 
@@ -362,7 +174,7 @@ async def on_media(update: Update, context: AppContext, state: FlowState) -> Non
     tr = context.tr
     message = update.message
     assert message is not None
-    draft = await _draft(context)
+    draft = await current_draft(context)
     if draft is None:
         await reply(update, context, tr._("There is no entry in progress. Start one with /log."))
         return
@@ -371,7 +183,7 @@ async def on_media(update: Update, context: AppContext, state: FlowState) -> Non
     step = acts.next_step(draft, kind.measures if kind else ())
     if step == "photo" and message.photo:
         draft = acts.answer(draft, "photo", message.photo[-1].file_id)
-        await _store(context, draft)
+        await store_draft(context, draft)
         await ask(update, context, draft)
         return
     if step == "photo":
@@ -396,7 +208,7 @@ async def back_command(update: Update, context: AppContext) -> None:
     state = await conversation.load(
         context.services, update.effective_chat.id, update.effective_user.id
     )
-    draft = await _draft(context) if state and state.flow == FLOW else None
+    draft = await current_draft(context) if state and state.flow == FLOW else None
     if draft is None:
         await reply(update, context, tr._("There is no step to go back to."))
         return
@@ -405,7 +217,7 @@ async def back_command(update: Update, context: AppContext) -> None:
         await ask(update, context, draft)
         return
     draft = acts.back(draft)
-    await _store(context, draft)
+    await store_draft(context, draft)
     await ask(update, context, draft)
 
 
@@ -415,7 +227,7 @@ async def skip_command(update: Update, context: AppContext) -> None:
     state = await conversation.load(
         context.services, update.effective_chat.id, update.effective_user.id
     )
-    draft = await _draft(context) if state and state.flow == FLOW else None
+    draft = await current_draft(context) if state and state.flow == FLOW else None
     if draft is None:
         await reply(update, context, tr._("There is nothing to skip."))
         return
@@ -427,7 +239,7 @@ async def skip_command(update: Update, context: AppContext) -> None:
         await ask(update, context, draft)
         return
     draft = acts.answer(draft, step, None)
-    await _store(context, draft)
+    await store_draft(context, draft)
     await ask(update, context, draft)
 
 
@@ -456,7 +268,7 @@ async def on_button(update: Update, context: AppContext) -> None:
     state = await conversation.load(
         context.services, update.effective_chat.id, update.effective_user.id
     )
-    draft = await _draft(context)
+    draft = await current_draft(context)
     if state is None or state.flow != FLOW or draft is None or not _well_formed(parts):
         await query.answer(
             tr._("This button is no longer active. Start again with /log."), show_alert=True
@@ -478,16 +290,16 @@ async def on_button(update: Update, context: AppContext) -> None:
         await reply(update, context, tr._("The entry was discarded."), reply_markup=main_menu(tr))
         return
     if action == "s":
-        await _save(update, context, draft)
+        await save(update, context, draft)
         return
     problem: str | None = None
     async with context.services.db.session() as session:
         kind = await acts.kind(session, draft["type"]) if draft.get("type") else None
         step = acts.next_step(draft, kind.measures if kind else ())
         if action == "tp" and step == "type":
-            text, markup = await _type_question(context, session, max(int(parts[2]), 0))
+            text, markup = await type_question(context, session, max(int(parts[2]), 0))
         elif action == "e" and step == "review" and kind is not None:
-            markup = _edit_menu(tr, kind)
+            markup = edit_menu(tr, kind)
         else:
             draft, problem = await _apply(context, session, draft, step, parts)
             await acts.save_draft(
@@ -537,7 +349,7 @@ async def _apply(
         return acts.answer(draft, step, "0"), None
     if action == "d" and step == "date":
         return acts.answer(
-            draft, "date", (today_local(context) - timedelta(days=int(parts[2]))).isoformat()
+            draft, "date", (context.services.today() - timedelta(days=int(parts[2]))).isoformat()
         ), None
     if action == "n" and step == "note":
         return acts.answer(draft, "note", None), None
@@ -554,289 +366,9 @@ async def _apply(
     return draft, tr._("That button belongs to an earlier step; here is the current one.")
 
 
-def _edit_menu(tr: Translator, kind: Kind) -> InlineKeyboardMarkup:
-    rows = [[(m.label(tr.locale)[:40], f"log:f:m:{m.key}")] for m in kind.measures]
-    rows.append(
-        [(tr._("Date"), "log:f:date"), (tr._("Note"), "log:f:note"), (tr._("Photo"), "log:f:photo")]
-    )
-    rows.append([(tr._("Activity"), "log:f:type")])
-    return inline(rows)
-
-
-async def _save(
-    update: Update, context: AppContext, draft: dict[str, Any], *, from_draft: bool = True
-) -> None:
-    """Save a complete answer set as an entry; on refusal say why and ask again what must change.
-    The shortcut saves without touching a guided draft the cadre may have in progress."""
-    async with context.services.db.session() as session:
-        saved = await _save_entry(session, context, draft, from_draft=from_draft)
-    await _answer_saved(update, context, saved, from_draft=from_draft)
-
-
-@dataclass
-class _Saved:
-    """What ``_save_entry`` did: the entry saved, or the problem and the draft to ask again from."""
-
-    draft: dict[str, Any]
-    problem: str | None = None
-    activity_id: int = 0
-    kind: Kind | None = None
-    unit_name: str = ""
-    entry: NewEntry | None = None
-
-
-async def _save_entry(
-    session: AsyncSession, context: AppContext, draft: dict[str, Any], *, from_draft: bool
-) -> _Saved:
-    """The save itself, in the caller's transaction (the shortcut parses and saves in one)."""
-    tr, services = context.tr, context.services
-    kind = await acts.kind(session, draft["type"]) if draft.get("type") else None
-    if kind is None or acts.next_step(draft, kind.measures) != "review":
-        return _Saved(
-            draft, tr._("That button belongs to an earlier step; here is the current one.")
-        )
-    entry = NewEntry(
-        unit_id=int(draft["unit_id"]),
-        type_key=kind.key,
-        values=acts.values_of(draft),
-        occurred_on=date.fromisoformat(draft["date"]),
-        note=draft.get("note"),
-        photo_file_id=draft.get("photo"),
-        source=draft.get("source", "guided"),
-    )
-    try:
-        activity = await acts.create_entry(session, context.actor, entry, services.clock.now())
-    except EntryError as exc:
-        if exc.code == "all_zero":
-            draft = {
-                **draft,
-                "values": {},
-                "answered": [a for a in draft.get("answered", []) if not a.startswith("m:")],
-            }
-        if from_draft:
-            await acts.save_draft(session, context.actor.person.id, draft, services.clock.now())
-        return _Saved(draft, entry_problem(tr, exc.code))
-    if from_draft:
-        await acts.discard_draft(session, context.actor.person.id)
-    unit = context.actor.unit(entry.unit_id) or await units_q.get(session, entry.unit_id)
-    assert unit is not None
-    return _Saved(draft, None, activity.id, kind, unit.name, entry)
-
-
-async def _answer_saved(
-    update: Update, context: AppContext, saved: _Saved, *, from_draft: bool
-) -> None:
-    """The answer, once the transaction has committed."""
-    tr = context.tr
-    assert update.effective_chat and update.effective_user
-    if saved.problem is not None:
-        await reply(update, context, saved.problem)
-        if from_draft:
-            await ask(update, context, saved.draft)
-        return
-    kind, entry = saved.kind, saved.entry
-    assert kind is not None and entry is not None
-    if from_draft:
-        await conversation.clear(
-            context.services, update.effective_chat.id, update.effective_user.id
-        )
-    body = card(
-        tr,
-        kind,
-        saved.unit_name,
-        entry.values,
-        entry.occurred_on,
-        entry.note,
-        bool(entry.photo_file_id),
-    )
-    text = tr._("Saved as entry #{id}.").format(id=saved.activity_id) + "\n\n" + body
-    await reply(update, context, text, reply_markup=_after_save(tr, saved.activity_id))
-
-
-def _after_save(tr: Translator, activity_id: int) -> InlineKeyboardMarkup:
-    return inline(
-        [[(tr._("Edit"), f"mine:e:{activity_id}"), (tr._("Delete"), f"mine:d:{activity_id}")]]
-    )
-
-
-def entry_problem(tr: Translator, code: str) -> str:
-    return {
-        "locked": tr._(
-            "The report for this period has been approved, so entries in it can no longer change."
-        ),
-        "all_zero": tr._("An entry needs at least one number above 0. Type the numbers again."),
-        "forbidden": tr._("You can only change entries of your own units."),
-        "not_found": tr._("This entry no longer exists."),
-    }.get(code, tr._("This entry cannot be changed."))
-
-
-# --- the one-line shortcut ----------------------------------------------------------------------
-
-
-async def shortcut(update: Update, context: AppContext, text: str) -> None:
-    """``/log nha_dai_doan_ket 2 120tr "thôn 3"``: type, numbers in order, optional quoted note."""
-    tr = context.tr
-    text = nfc(text)
-    note_match = QUOTED.search(text)
-    note = note_match.group(1).strip() if note_match else None
-    rest = QUOTED.sub(" ", text) if note_match else text
-    if '"' in rest or "“" in rest or "”" in rest:
-        await reply(
-            update,
-            context,
-            tr._('A quote is not closed. Put the note between two quotes: "thôn 3".'),
-        )
-        return
-    tokens = rest.split()
-    async with context.services.db.session() as session:
-        kinds = await acts.active_kinds(session)
-        kind = _find_kind(kinds, tokens[0] if tokens else "")
-        if kind is None:
-            keys = ", ".join(k.key for k in sorted(kinds, key=lambda k: k.key))
-            await reply(
-                update,
-                context,
-                tr._(
-                    "I don't know the activity “{key}”. Known codes: {keys}. Or send /log alone and choose."
-                ).format(key=quote(tokens[0] if tokens else ""), keys=keys),
-            )
-            return
-        try:
-            values, day = _assign(kind, tokens[1:], today_local(context))
-        except ValueError:
-            await reply(update, context, _shortcut_form(tr, kind))
-            return
-        if note is not None and len(note) > acts.MAX_NOTE:
-            await reply(
-                update,
-                context,
-                note_too_long(tr, len(note)),
-            )
-            return
-        draft: dict[str, Any] = {
-            "type": kind.key,
-            "values": {k: str(v) for k, v in values.items()},
-            "date": day.isoformat(),
-            "note": note,
-            "photo": None,
-            "source": "shortcut",
-            "answered": [],
-        }
-        over = [
-            m for m in kind.measures if m.ceiling is not None and values.get(m.key, 0) > m.ceiling
-        ]
-        if over:
-            draft["values"].pop(over[0].key)
-            draft["pending"] = {"key": over[0].key, "value": str(values[over[0].key])}
-        units = await acts.units_for_logging(session, context.actor)
-        if len(units) == 1:
-            draft["unit_id"] = units[0].id
-        else:
-            last = await act_q.last_unit_of(session, context.actor.person.id)
-            if last in {u.id for u in units}:
-                draft["unit_id"] = last
-        complete = acts.next_step(draft, kind.measures) == "review"
-        if complete:
-            saved = await _save_entry(session, context, draft, from_draft=False)
-        else:
-            await acts.save_draft(
-                session, context.actor.person.id, draft, context.services.clock.now()
-            )
-    if complete:
-        await _answer_saved(update, context, saved, from_draft=False)
-        return
-    await _set_state(update, context)
-    await ask(update, context, draft)
-
-
-def _find_kind(kinds: list[Kind], token: str) -> Kind | None:
-    wanted = fold(token).replace("-", "_")
-    if not wanted:
-        return None
-    exact = [k for k in kinds if k.key == wanted]
-    if exact:
-        return exact[0]
-    prefixed = [k for k in kinds if k.key.startswith(wanted)]
-    return prefixed[0] if len(prefixed) == 1 else None
-
-
-def _assign(kind: Kind, tokens: list[str], today: date) -> tuple[dict[str, Decimal], date]:
-    """Numbers fill the count/decimal measures in order and money-looking ones the money measures;
-    plain numbers left over go to money. A date-looking token sets the date. Missing measures are 0."""
-    tokens = _join_words(tokens)
-    day = today
-    money_like: list[Decimal] = []
-    plain: list[Decimal] = []
-    for token in tokens:
-        if "/" in token or fold(token) in {"hom_nay", "hom_qua", "hom_kia", "today", "yesterday"}:
-            try:
-                day = parse_date(token.replace("_", " "), today)
-            except ParseError as exc:
-                raise ValueError(token) from exc
-            continue
-        is_money = bool(MONEY_WORD.search(fold(token))) or "₫" in token
-        try:
-            value = parse_amount(token, "money" if is_money else "decimal")
-        except ParseError as exc:
-            raise ValueError(token) from exc
-        (money_like if is_money else plain).append(value)
-    values: dict[str, Decimal] = {}
-    for m in kind.measures:
-        if m.kind == "money" and money_like:
-            values[m.key] = money_like.pop(0)
-        elif m.kind != "money" and plain:
-            values[m.key] = plain.pop(0)
-    for m in kind.measures:
-        if m.key not in values and m.kind == "money" and plain:
-            values[m.key] = plain.pop(0)
-    if money_like or plain or not values:
-        raise ValueError("numbers left over")
-    for m in kind.measures:
-        if (
-            m.kind == "count"
-            and values.get(m.key, Decimal(0)) != values.get(m.key, Decimal(0)).to_integral_value()
-        ):
-            raise ValueError("fraction")
-        values.setdefault(m.key, Decimal(0))
-    if not any(v > 0 for v in values.values()):
-        raise ValueError("all zero")
-    return values, day
-
-
-def _join_words(tokens: list[str]) -> list[str]:
-    """ "hôm qua" arrives as two tokens; so does "1 tỷ" or "500 triệu"."""
-    joined: list[str] = []
-    for token in tokens:
-        word = fold(token)
-        if joined and fold(joined[-1]) == "hom" and word in {"nay", "qua", "kia"}:
-            joined[-1] = f"{joined[-1]}_{token}"
-        elif (
-            joined
-            and word != "hom"
-            and re.fullmatch(r"[a-z]+", word)
-            and re.search(r"\d$", joined[-1])
-        ):
-            joined[-1] = f"{joined[-1]} {token}"
-        else:
-            joined.append(token)
-    return joined
-
-
-def _shortcut_form(tr: Translator, kind: Kind) -> str:
-    parts = " ".join(f"&lt;{esc(m.label(tr.locale))}&gt;" for m in kind.measures)
-    sample = " ".join(
-        example(tr, m.kind).split(",")[0] if m.kind == "money" else "2" for m in kind.measures
-    )
-    return tr._(
-        'For {name} write: /log {key} {measures} "note"\nFor example: /log {key} {sample} "thôn 3"\nNumbers are never negative; money like 120tr or 1,5 tỷ.'
-    ).format(
-        name=f"<b>{esc(kind.name(tr.locale))}</b>", key=kind.key, measures=parts, sample=sample
-    )
-
-
 async def on_resume(update: Update, context: AppContext, state: FlowState) -> None:
     """Ask the draft's next question again (the reply to the last answer may have been lost)."""
-    draft = await _draft(context)
+    draft = await current_draft(context)
     if draft is not None:
         await ask(update, context, draft)
 

@@ -12,7 +12,6 @@ from bot import digests
 from bot.digest_charts import ChartStore
 from bot.i18n import N_
 from handlers.access_rules import ANY_CHAT, Who, rule
-from handlers.activity_log import today_local
 from handlers.common import reply
 from handlers.context import AppContext
 from handlers.digest_notices import build
@@ -37,7 +36,7 @@ async def digest_command(update: Update, context: AppContext) -> None:
     actor = context.actor
     tr = context.tr
     services = context.services
-    start, end = digests.week_of(today_local(context))
+    start, end = digests.week_of(context.services.today())
     async with services.db.session() as session:
         if chat.type in ("group", "supergroup"):
             linked = await chats_q.get(session, chat.id)

@@ -20,8 +20,8 @@ from bot.notifications import Notice
 from bot.parsing import money_words
 from bot.periods import Period
 from bot.services import Services
-from handlers.activity_log import show_value
 from handlers.common import esc
+from handlers.entry_cards import show_value
 from handlers.notices import register
 from storage.queries import chats as chats_q
 from storage.queries import units as units_q

@@ -19,7 +19,6 @@ from bot.export import ExportError, ExportSummary
 from bot.i18n import N_
 from bot.periods import period_containing
 from handlers.access_rules import PRIVATE, Who, rule
-from handlers.activity_log import today_local
 from handlers.common import esc, reply, require_member
 from handlers.context import AppContext
 from handlers.router import quote
@@ -54,7 +53,7 @@ async def export_command(update: Update, context: AppContext) -> None:
         return
     services = context.services
     rule = services.settings.period_rule
-    today = today_local(context)
+    today = context.services.today()
     raw = nfc(" ".join(context.args or []))  # also drops NUL, which PostgreSQL refuses
     with tempfile.TemporaryDirectory(prefix="phoihop-export-") as folder:
         path = Path(folder) / "export.xlsx"

@@ -11,20 +11,11 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot import activities as acts
 from bot import conversation
-from bot.activities import EntryError, Kind
+from bot.activities import EntryError, Kind, Measure
 from bot.conversation import FlowState
 from bot.i18n import N_
 from bot.parsing import ParseError, parse_amount, parse_date
 from handlers.access_rules import PRIVATE, Who, rule
-from handlers.activity_log import (
-    card,
-    date_problem,
-    entry_problem,
-    note_too_long,
-    parse_problem,
-    show_value,
-    today_local,
-)
 from handlers.common import (
     display_name,
     esc,
@@ -35,6 +26,15 @@ from handlers.common import (
     require_member,
 )
 from handlers.context import AppContext
+from handlers.entry_cards import (
+    card,
+    ceiling_question,
+    date_problem,
+    entry_problem,
+    note_too_long,
+    parse_problem,
+    show_value,
+)
 from handlers.router import register_flow
 from storage.models import Person
 from storage.queries import activities as act_q
@@ -174,10 +174,13 @@ async def on_button(update: Update, context: AppContext) -> None:
                 text = tr._("Entry #{id} was deleted.").format(id=ident)
             elif action == "dn":
                 text = tr._("Entry #{id} was kept.").format(id=ident)
-            elif action != "f":
+            elif action not in ("f", "cy", "cn"):
                 raise EntryError("not_found")
     except EntryError as exc:
         await query.answer(entry_problem(tr, exc.code), show_alert=True)
+        return
+    if action in ("cy", "cn"):
+        await _confirmed(update, context, ident, kind, yes=action == "cy")
         return
     await query.answer()
     if action == "f":
@@ -222,56 +225,118 @@ async def _ask_field(
 
 
 async def on_text(update: Update, context: AppContext, state: FlowState) -> None:
+    """The new value of the field being edited (also while a confirmation is pending: a value
+    typed then replaces the one in question)."""
     assert update.message is not None and update.message.text is not None and update.effective_chat
     tr = context.tr
     ident, field = int(state.data["id"]), str(state.data["field"])
     text = nfc(update.message.text.strip())
+    try:
+        async with context.services.db.session() as session:
+            activity, _unit = await acts.editable(session, context.actor, ident)
+            kind = await acts.kind(session, activity.type_key)
+    except EntryError as exc:
+        await conversation.clear(
+            context.services, update.effective_chat.id, context.actor.person.telegram_id
+        )
+        await reply(update, context, entry_problem(tr, exc.code))
+        return
+    assert kind is not None
+    change, problem = _parse_change(context, kind, field, text)
+    if problem is not None:
+        await reply(update, context, problem)
+        return
+    measure = kind.measure(field[2:]) if field.startswith("m:") else None
+    if measure is not None and acts.above_ceiling(measure, change["values"][measure.key]):
+        await _ask_confirm(update, context, ident, field, measure, change["values"][measure.key])
+        return
+    await _save_change(update, context, ident, change)
+
+
+def _parse_change(
+    context: AppContext, kind: Kind, field: str, text: str
+) -> tuple[dict[str, Any], str | None]:
+    """The typed text as ``acts.edit_entry``'s arguments, or the problem with it."""
+    tr = context.tr
+    if field.startswith("m:"):
+        measure = kind.measure(field[2:])
+        assert measure is not None
+        try:
+            value = parse_amount(text, measure.kind)  # type: ignore[arg-type]
+        except ParseError as exc:
+            return {}, parse_problem(tr, exc, measure.kind, measure.label(tr.locale))
+        return {"values": {measure.key: value}}, None
+    if field == "date":
+        today = context.services.today()
+        try:
+            return {"occurred_on": parse_date(text, today)}, None
+        except ParseError as exc:
+            return {}, date_problem(tr, exc, today)
+    if len(text) > acts.MAX_NOTE:
+        return {}, note_too_long(tr, len(text))
+    return {"note": None if text == "-" else text, "change_note": True}, None
+
+
+async def _ask_confirm(
+    update: Update, context: AppContext, ident: int, field: str, measure: Measure, value: Decimal
+) -> None:
+    """The ceiling rule (``acts.above_ceiling``): the value waits in the flow state until the
+    cadre confirms it, as in the guided /log."""
+    assert update.effective_chat and update.effective_user
+    tr = context.tr
+    state = FlowState(FLOW, "confirm", {"id": ident, "field": field, "value": str(value)})
+    await conversation.save(
+        context.services, update.effective_chat.id, update.effective_user.id, state
+    )
+    buttons = inline(
+        [
+            [
+                (tr._("Yes, it is right"), f"mine:cy:{ident}"),
+                (tr._("No, type again"), f"mine:cn:{ident}"),
+            ]
+        ]
+    )
+    await reply(update, context, ceiling_question(tr, measure, value), reply_markup=buttons)
+
+
+async def _confirmed(
+    update: Update, context: AppContext, ident: int, kind: Kind, *, yes: bool
+) -> None:
+    """ "Yes, it is right" saves the value in question; "No, type again" asks for it again."""
+    query = update.callback_query
+    assert query is not None and update.effective_chat and update.effective_user
+    state = await conversation.load(
+        context.services, update.effective_chat.id, update.effective_user.id
+    )
+    if (
+        state is None
+        or state.flow != FLOW
+        or state.step != "confirm"
+        or state.data.get("id") != ident
+    ):
+        await query.answer(context.tr._("This button is no longer active."), show_alert=True)
+        return
+    await query.answer()
+    field = str(state.data["field"])
+    if not yes:
+        await _ask_field(update, context, ident, field, kind)
+        return
+    value = Decimal(str(state.data["value"]))
+    await _save_change(update, context, ident, {"values": {field[2:]: value}})
+
+
+async def _save_change(
+    update: Update, context: AppContext, ident: int, change: dict[str, Any]
+) -> None:
+    assert update.effective_chat is not None
+    tr = context.tr
     services = context.services
     try:
         async with services.db.session() as session:
             activity, unit = await acts.editable(session, context.actor, ident)
             kind = await acts.kind(session, activity.type_key)
             assert kind is not None
-            now = services.clock.now()
-            if field.startswith("m:"):
-                measure = kind.measure(field[2:])
-                assert measure is not None
-                try:
-                    value = parse_amount(text, measure.kind)  # type: ignore[arg-type]
-                except ParseError as exc:
-                    await reply(
-                        update,
-                        context,
-                        parse_problem(tr, exc, measure.kind, measure.label(tr.locale)),
-                    )
-                    return
-                await acts.edit_entry(
-                    session, context.actor, ident, now, values={measure.key: value}
-                )
-            elif field == "date":
-                today = today_local(context)
-                try:
-                    day = parse_date(text, today)
-                except ParseError as exc:
-                    await reply(update, context, date_problem(tr, exc, today))
-                    return
-                await acts.edit_entry(session, context.actor, ident, now, occurred_on=day)
-            else:
-                if len(text) > acts.MAX_NOTE:
-                    await reply(
-                        update,
-                        context,
-                        note_too_long(tr, len(text)),
-                    )
-                    return
-                await acts.edit_entry(
-                    session,
-                    context.actor,
-                    ident,
-                    now,
-                    note=None if text == "-" else text,
-                    change_note=True,
-                )
+            await acts.edit_entry(session, context.actor, ident, services.clock.now(), **change)
             values = (await act_q.values_of(session, [ident]))[ident]
             body = card(
                 tr,

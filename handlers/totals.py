@@ -12,9 +12,9 @@ from bot.parsing import money_words
 from bot.periods import Period, parse_period, period_containing
 from bot.totals import Cells, Totals, TotalsError
 from handlers.access_rules import ANY_CHAT, Who, rule
-from handlers.activity_log import show_value, today_local
 from handlers.common import esc, reply, require_member
 from handlers.context import AppContext
+from handlers.entry_cards import show_value
 from handlers.router import quote
 from storage.text import fold, nfc
 
@@ -88,7 +88,7 @@ async def totals_command(update: Update, context: AppContext) -> None:
     services = context.services
     raw = nfc(" ".join(context.args or []))  # also drops NUL, which PostgreSQL refuses
     rule = services.settings.period_rule
-    today = today_local(context)
+    today = context.services.today()
     async with services.db.session() as session:
         kinds = await offered_kinds(session, actor.person.id)
         type_key, period, unit_text, by_org = parse_args(raw, kinds, today, rule)

@@ -30,7 +30,7 @@ from bot.onboarding import INVITE_ROLES, MAX_USES, create_invite, invite_link, p
 from bot.periods import parse_period, period_containing
 from bot.schema import prepare_database
 from bot.settings import Settings, SettingsError, load_settings
-from bot.templates import TemplateError, load_template_file
+from bot.template_files import TemplateError, load_template_file
 from bot.units import ImportFailed, import_areas, import_csv
 from storage import migrate
 from storage.db import Database, DatabaseConfigError, safe_url

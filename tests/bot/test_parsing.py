@@ -642,3 +642,23 @@ def test_every_recent_day_round_trips_as_dd_mm_yyyy(days_ago: int) -> None:
     assert parse_date(day.isoformat(), TODAY) == day
     if days_ago < 365:
         assert parse_date(f"{day.day}/{day.month}", TODAY) == day
+
+
+def test_the_one_folding_drops_every_tone_and_the_bar_of_d() -> None:
+    """storage.text.fold is the only folding (units, activity codes, money and period words): every
+    vowel with each of the five tones, the hat/horn/breve letters and đ/Đ fold to bare ASCII."""
+    from storage.text import fold
+
+    vowels = "aăâeêioôơuưy"
+    bare = "aaaeeiooouuy"
+    tones = ("\u0300", "\u0301", "\u0309", "\u0303", "\u0323")  # huyền sắc hỏi ngã nặng
+    for letter, plain in zip(vowels, bare, strict=True):
+        for tone in ("", *tones):
+            composed = unicodedata.normalize("NFC", letter + tone)
+            assert fold(composed) == plain, composed
+            assert fold(composed.upper()) == plain, composed.upper()
+            assert fold(unicodedata.normalize("NFD", composed)) == plain
+    assert fold("đĐ") == "dd"
+    assert fold("  Xã Yên Nguyên ") == "xa yen nguyen"
+    assert fold("Quý III/2026 — ĐẦU NĂM") == "quy iii/2026 — dau nam"
+    assert fold("TRIỆU") == fold("triệu") == fold(unicodedata.normalize("NFD", "triệu")) == "trieu"

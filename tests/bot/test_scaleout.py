@@ -30,7 +30,7 @@ from sqlalchemy import select, text
 from bot import reports as rep
 from bot.demo import seed_demo
 from bot.emulator import BotApiEmulator, BotMessage, UserClient
-from bot.templates import parse_template
+from bot.template_files import parse_template
 from storage.db import Database
 from storage.models import OutboxMessage
 from tests.conftest import POSTGRES_URL

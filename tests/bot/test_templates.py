@@ -11,15 +11,8 @@ import pytest
 import yaml
 
 from bot.catalog import DEFAULT_CATALOG
-from bot.templates import (
-    DEFAULT_TEMPLATES_DIR,
-    QUESTION_TYPES,
-    Condition,
-    Template,
-    TemplateError,
-    load_template_file,
-    parse_template,
-)
+from bot.template_files import TemplateError, load_template_file, parse_template
+from bot.templates import DEFAULT_TEMPLATES_DIR, QUESTION_TYPES, Condition, Template
 
 QUARTERLY = DEFAULT_TEMPLATES_DIR / "quarterly.yaml"
 

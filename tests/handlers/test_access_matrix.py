@@ -185,6 +185,18 @@ CALLBACK_PROBES: dict[str, list[Probe]] = {
         Probe("mine:dn:{activity_in}", out="mine:dn:{activity_out}", action="dn"),
         Probe("mine:dy:{activity_in}", out="mine:dy:{activity_out}", action="dy"),
         Probe("mine:p:1:a", action="p"),
+        # The "are you sure?" of a value above the ceiling, on the entry being edited.
+        *(
+            Probe(
+                f"mine:{action}:{{activity_in}}",
+                out=f"mine:{action}:{{activity_out}}",
+                setup=("mine:f:{activity_in}:m:cases", "> 150"),
+                action=action,
+                bound=True,
+                chats=PRIVATE_FLOW,
+            )
+            for action in ("cy", "cn")
+        ),
     ],
     "^rep:st:": [Probe("rep:st:{round_in}", out="rep:st:{round_out}")],
     "^rep:": [

@@ -58,7 +58,7 @@ async def test_link_refusals_and_unlink(h: Harness) -> None:
 
 async def test_linked_group_gets_the_round_and_follows_migration_and_removal(h: Harness) -> None:
     from bot import reports as rep
-    from bot.templates import parse_template
+    from bot.template_files import parse_template
 
     async with h.db.session() as session:
         await rep.store_template(session, parse_template(TEMPLATE), h.clock.now())

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from storage.models import Activity, ActivityHistory, PeriodLock
+from storage.queries import activities as act_q
 from storage.queries import units as units_q
 from tests.harness import Harness
 
@@ -84,6 +85,41 @@ async def test_commune_leader_corrects_a_cadres_entry(h: Harness) -> None:
     assert (await lan.send("95"))[0].text.startswith("Entry #1 was changed.")
     history = (await lan.press_data("mine:h:1"))[-1].text
     assert "changed: Participants 80 people → 95 people" in history
+
+
+async def test_an_edit_above_the_ceiling_asks_are_you_sure(h: Harness) -> None:
+    """The ceiling rule holds in /mine as in /log: an unusually large value is saved only once the
+    cadre confirms it; "no" asks again, and a value typed instead of pressing replaces it."""
+    nam = h.user(1004, "Nam")
+    await nam.send("/log hoa_giai 1")
+
+    async def cases() -> dict[str, int]:
+        async with h.db.session() as session:
+            return (await act_q.values_of(session, [1]))[1]
+
+    await nam.press_data("mine:e:1")
+    await nam.press("Số vụ hòa giải")
+    question = (await nam.send("150"))[0]
+    assert question.text == "150 vụ cho “Số vụ hòa giải” lớn bất thường. Có đúng không?"
+    assert await cases() == {"cases": 1_000}  # nothing saved while the question is open
+    again = (await nam.press("Không, nhập lại"))[-1].text
+    assert again.startswith("Gõ giá trị mới cho “Số vụ hòa giải”.")
+    assert (await nam.send("1500"))[0].text.startswith("1.500 vụ cho “Số vụ hòa giải”")
+    assert (await nam.send("12"))[0].text.startswith("Đã sửa mục #1.")  # typed: replaces it
+    assert await cases() == {"cases": 12_000}
+
+    await nam.press_data("mine:e:1")
+    await nam.press("Số vụ hòa giải")
+    await nam.send("150")
+    saved = (await nam.press("Đúng rồi"))[-1].text
+    assert saved.startswith("Đã sửa mục #1.") and "Số vụ hòa giải: 150 vụ" in saved
+    assert await cases() == {"cases": 150_000}
+    # The confirmation is spent: pressing it again changes nothing.
+    await nam.press_data("mine:cy:1")
+    assert h.emu.callback_answers[-1]["text"] == "Nút này không còn hiệu lực."
+    history = (await nam.press_data("mine:h:1"))[-1].text
+    assert "sửa: Số vụ hòa giải 1 vụ → 12 vụ" in history
+    assert "sửa: Số vụ hòa giải 12 vụ → 150 vụ" in history
 
 
 async def test_approved_period_is_locked(h: Harness) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot import reports as rep
 from bot.access import load_actor
 from bot.reports import ReportError
-from bot.templates import parse_template
+from bot.template_files import parse_template
 from storage.models import PeriodLock, Report
 from storage.queries import people as people_q
 from storage.queries import units as units_q

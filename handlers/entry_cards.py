@@ -1,0 +1,97 @@
+"""How an activity entry and the problems with one are shown: the entry card, a value with its
+unit, and the answers to a number, date or note that cannot be used. The /log flow, /mine, /totals,
+/report and the digest notices all show entries the same way, so the texts live here once."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from bot import activities as acts
+from bot.activities import Kind, Measure
+from bot.i18n import Translator
+from bot.parsing import ParseError, format_amount
+from handlers.common import esc
+from handlers.router import quote
+
+
+def show_value(tr: Translator, measure: Measure, value: Decimal) -> str:
+    text = format_amount(value, measure.kind, tr.locale)  # type: ignore[arg-type]
+    unit = measure.unit(tr.locale)
+    return text if measure.kind == "money" or not unit else f"{text} {unit}"
+
+
+def card(
+    tr: Translator,
+    kind: Kind,
+    unit_name: str,
+    values: dict[str, Decimal],
+    occurred_on: date | None,
+    note: str | None,
+    photo: bool,
+) -> str:
+    lines = [f"<b>{esc(kind.name(tr.locale))}</b> — {esc(unit_name)}"]
+    for m in kind.measures:
+        if m.key in values:
+            lines.append(f"{esc(m.label(tr.locale))}: {show_value(tr, m, values[m.key])}")
+    if occurred_on is not None:
+        lines.append(tr._("Date: {date}").format(date=tr.day(occurred_on)))
+    if note:
+        lines.append(tr._("Note: {note}").format(note=esc(note)))
+    if photo:
+        lines.append(tr._("Photo: attached"))
+    return "\n".join(lines)
+
+
+def note_too_long(tr: Translator, length: int) -> str:
+    return tr._(
+        "A note can be at most {max} characters; yours has {count}. Shorten it and send it again."
+    ).format(max=tr.number(acts.MAX_NOTE), count=tr.number(length))
+
+
+def example(tr: Translator, kind: str) -> str:
+    return {"money": tr._("120tr, 1,5 tỷ or 68.000.000"), "decimal": "1,5"}.get(kind, "2")
+
+
+def parse_problem(tr: Translator, error: ParseError, kind: str, label: str) -> str:
+    ex = example(tr, kind)
+    messages = {
+        "empty": tr._("Please type a number, for example {example}."),
+        "negative": tr._("Numbers cannot be negative. Type for example {example}."),
+        "fraction": tr._("{label} must be a whole number. Type for example {example}."),
+        "too_many_decimals": tr._("At most 3 decimal places, for example {example}."),
+        "too_large": tr._("That number is far too large. Check it and type for example {example}."),
+    }
+    default = tr._("“{text}” is not a number. Type for example {example}.")
+    return messages.get(error.code, default).format(
+        example=ex, label=esc(label), text=quote(error.text)
+    )
+
+
+def date_problem(tr: Translator, error: ParseError, today: date) -> str:
+    if error.code == "future_date":
+        return tr._("“{text}” is in the future. Log an activity once it has taken place.").format(
+            text=quote(error.text)
+        )
+    return tr._(
+        "“{text}” is not a date. Type it as dd/mm/yyyy, for example {example}, or press a button."
+    ).format(text=quote(error.text), example=tr.day(today))
+
+
+def entry_problem(tr: Translator, code: str) -> str:
+    return {
+        "locked": tr._(
+            "The report for this period has been approved, so entries in it can no longer change."
+        ),
+        "all_zero": tr._("An entry needs at least one number above 0. Type the numbers again."),
+        "forbidden": tr._("You can only change entries of your own units."),
+        "not_found": tr._("This entry no longer exists."),
+    }.get(code, tr._("This entry cannot be changed."))
+
+
+def ceiling_question(tr: Translator, measure: Measure, value: Decimal) -> str:
+    """The "are you sure?" of a value above its measure's ceiling (``acts.above_ceiling``), asked
+    the same way by the guided /log, the shortcut and an edit in /mine."""
+    return tr._("{value} for “{label}” is unusually large. Is it right?").format(
+        value=show_value(tr, measure, value), label=esc(measure.label(tr.locale))
+    )

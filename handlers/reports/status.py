@@ -1,0 +1,120 @@
+"""/status: how complete a report round is (who submitted, on time or late, who is missing)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Update
+
+from bot import reports as rep
+from bot.i18n import N_
+from handlers.access_rules import ANY_CHAT, Who, rule
+from handlers.common import display_name, esc, inline, reply
+from handlers.context import AppContext
+from handlers.reports.texts import (
+    status_label,
+)
+from handlers.router import quote
+from storage.models import ReportRound
+
+
+@rule(
+    Who.ADMIN,
+    ANY_CHAT,
+    scoped=True,
+    why="rounds of units the leader leads",
+    refusals=(
+        N_("Only unit leaders can see the status of a round."),
+        N_("There is no round {id} in your units. /status lists the latest."),
+    ),
+)
+async def status_command(update: Update, context: AppContext) -> None:
+    tr = context.tr
+    if not context.actor.is_admin:
+        await reply(update, context, tr._("Only unit leaders can see the status of a round."))
+        return
+    wanted: str | None = context.args[0] if context.args else None
+    async with context.services.db.session() as session:
+        rounds = await rep.rounds_visible_to(session, context.actor)
+        chosen = next(
+            (r for r in rounds if wanted is not None and str(r.id) == wanted.lstrip("#")), None
+        )
+        if wanted is not None and chosen is None:
+            text, markup = (
+                tr._("There is no round {id} in your units. /status lists the latest.").format(
+                    id=quote(wanted)
+                ),
+                None,
+            )
+        elif not rounds:
+            text, markup = tr._("No report round has been opened in your units yet."), None
+        else:
+            text, markup = await _status(context, session, chosen or rounds[0], rounds)
+    await reply(update, context, text, reply_markup=markup)
+
+
+async def _status(
+    context: AppContext, session: Any, row: ReportRound, rounds: list[ReportRound]
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    tr = context.tr
+    info = await rep.round_info(session, row.id)
+    assert info is not None
+    rows = await rep.round_status(session, row)
+    submitted = [r for r in rows if r.status in ("submitted", "approved")]
+    on_time = [r for r in submitted if r.on_time]
+    missing = [r for r in rows if r.status in rep.OPEN]
+    approved = [r for r in rows if r.status == "approved"]
+    lines = [
+        f"<b>#{row.id} {esc(info.template.title(tr.locale))} — {esc(info.period.label(tr.locale))}</b>",
+        tr._("{unit}, deadline {deadline}").format(
+            unit=esc(info.unit.name), deadline=tr.moment(row.deadline)
+        ),
+        tr._(
+            "Submitted {submitted}/{total} (on time {on_time}, late {late}); approved {approved}; missing {missing}."
+        ).format(
+            submitted=len(submitted),
+            total=len(rows),
+            on_time=len(on_time),
+            late=len(submitted) - len(on_time),
+            approved=len(approved),
+            missing=len(missing),
+        ),
+    ]
+    if missing:
+        lines.append("")
+        lines.append(tr._("Missing:"))
+        for r in missing:
+            names = ", ".join(
+                esc(display_name(p.first_name, p.last_name)) for p in r.people
+            ) or tr._("no members yet")
+            flag = f" ({status_label(tr, r.status)})" if r.status == "returned" else ""
+            lines.append(f"• {esc(r.unit.name)}{flag}: {names}")
+    late_rows = [r for r in submitted if not r.on_time]
+    if late_rows:
+        lines.append("")
+        lines.append(tr._("Late:") + " " + ", ".join(esc(r.unit.name) for r in late_rows))
+    others = [(f"#{r.id}", f"rep:st:{r.id}") for r in rounds[:6] if r.id != row.id]
+    return "\n".join(lines), inline([others]) if others else None
+
+
+@rule(
+    Who.ADMIN,
+    ANY_CHAT,
+    scoped=True,
+    why="round ids re-checked like /status",
+    refusals=(
+        N_("This button is no longer active."),
+        N_("Only unit leaders can see the status of a round."),
+        N_("There is no round {id} in your units. /status lists the latest."),
+    ),
+)
+async def status_button(update: Update, context: AppContext) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    round_id = query.data.split(":")[2:3]
+    if not round_id or not round_id[0].isdigit():
+        await query.answer(context.tr._("This button is no longer active."), show_alert=True)
+        return
+    context.args = round_id
+    await query.answer()
+    await status_command(update, context)

@@ -1,0 +1,213 @@
+"""What the report commands share: the flows' names, the texts of problems and statuses, and the
+cards of a question and of a whole report (shown to the cadre answering and to the reviewing leader)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Update
+
+from bot import conversation
+from bot import reports as rep
+from bot.conversation import FlowState
+from bot.i18n import Translator
+from bot.parsing import Kind, format_amount
+from bot.reports import OpenReport
+from bot.templates import Question, Template
+from handlers.common import display_name, esc, inline
+from handlers.context import AppContext
+from storage.models import Person
+
+FLOW = "report"
+RETURN_FLOW = "return"
+ROUND_FLOW = "round"
+NUMERIC = {"integer": "money", "money": "money", "decimal": "decimal"}
+
+
+def problem_text(tr: Translator, code: str) -> str:
+    return {
+        "forbidden": tr._("This report is not one of your units'."),
+        "not_found": tr._("This report no longer exists."),
+        "approved": tr._("This report has been approved and can no longer change."),
+        "already_submitted": tr._("This report has already been submitted."),
+        "incomplete": tr._("Some required questions are not answered yet."),
+        "not_submitted": tr._(
+            "This report is not waiting for a decision (it was not submitted, or was already decided)."
+        ),
+        "deadline_past": tr._("The deadline must be in the future."),
+        "no_units": tr._("There are no units below this one to ask."),
+        "wrong_period_kind": tr._("This template is for another kind of period."),
+    }.get(code, tr._("This cannot be done now."))
+
+
+def status_label(tr: Translator, status: str) -> str:
+    return {
+        "draft": tr._("not submitted"),
+        "returned": tr._("returned"),
+        "submitted": tr._("submitted"),
+        "approved": tr._("approved"),
+    }.get(status, status)
+
+
+def title(tr: Translator, opened: OpenReport) -> str:
+    return f"{opened.info.template.title(tr.locale)} — {opened.info.period.label(tr.locale)}"
+
+
+def amount_kind(question: Question) -> Kind:
+    """How a numeric question's amount is read and shown."""
+    if question.type == "money":
+        return "money"
+    return "decimal" if question.type == "decimal" else "count"
+
+
+def show_answer(tr: Translator, question: Question, value: Any) -> str:
+    if value is None:
+        return tr._("(skipped)")
+    if question.type in ("integer", "money", "decimal"):
+        return format_amount(Decimal(str(value)), amount_kind(question), tr.locale)
+    if question.type == "yesno":
+        return tr._("Yes") if value else tr._("No")
+    if question.type == "choice":
+        return next((o.label(tr.locale) for o in question.options if o.key == value), str(value))
+    if question.type == "multi":
+        return ", ".join(o.label(tr.locale) for o in question.options if o.key in value) or "—"
+    if question.type == "date":
+        return tr.day(date.fromisoformat(value))
+    if question.type == "photo":
+        return tr._("photo attached")
+    text = str(value)
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+async def load_state(update: Update, context: AppContext) -> FlowState | None:
+    assert update.effective_chat and update.effective_user
+    return await conversation.load(
+        context.services, update.effective_chat.id, update.effective_user.id
+    )
+
+
+async def who_answered(session: Any, report_id: int) -> dict[str, tuple[str, datetime]]:
+    result: dict[str, tuple[str, datetime]] = {}
+    names: dict[int, str] = {}
+    for row in await rep.answer_rows(session, report_id):
+        if row.answered_by is not None and row.answered_by not in names:
+            person = await session.get(Person, row.answered_by)
+            names[row.answered_by] = (
+                display_name(person.first_name, person.last_name) if person else "?"
+            )
+        result[row.question_key] = (names.get(row.answered_by or -1, "?"), row.answered_at)
+    return result
+
+
+def question_card(
+    tr: Translator,
+    opened: OpenReport,
+    template: Template,
+    question: Question,
+    current: dict[str, Any],
+    guess: Decimal | None,
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    rid = opened.report.id
+    index = template.questions.index(question)
+    applicable = template.applicable(current)
+    position = applicable.index(question) + 1 if question in applicable else index + 1
+    lines = [
+        f"<b>{esc(title(tr, opened))}</b> · {esc(opened.unit.name)}",
+        tr._("Question {n} of {total}").format(n=position, total=len(applicable)),
+        "",
+        f"<b>{esc(question.label(tr.locale))}</b>",
+    ]
+    help_text = question.help(tr.locale)
+    if help_text:
+        lines.append(f"<i>{esc(help_text)}</i>")
+    rows: list[list[tuple[str, str]]] = []
+    if question.type in NUMERIC:
+        if guess is not None:
+            shown = show_answer(tr, question, guess)
+            lines.append(
+                tr._(
+                    "From the activity log: {value}. Is that right? Press the button, or type another number."
+                ).format(value=shown)
+            )
+            rows.append([("✓ " + shown, f"rep:pf:{rid}:{index}")])
+        else:
+            lines.append(tr._("Type a number."))
+        if question.min is not None or question.max is not None:
+            lines.append(bounds(tr, question))
+    elif question.type == "text":
+        lines.append(
+            tr._("Type your answer (at most {max} characters).").format(
+                max=tr.number(question.max_length)
+            )
+        )
+    elif question.type == "choice":
+        rows.extend(
+            [(o.label(tr.locale)[:60], f"rep:c:{rid}:{index}:{i}")]
+            for i, o in enumerate(question.options)
+        )
+    elif question.type == "multi":
+        lines.append(tr._("Press every option that applies, then “Done”."))
+        rows.extend(
+            [(o.label(tr.locale)[:60], f"rep:m:{rid}:{index}:{i}")]
+            for i, o in enumerate(question.options)
+        )
+        rows.append([(tr._("Done"), f"rep:md:{rid}:{index}")])
+    elif question.type == "yesno":
+        rows.append(
+            [(tr._("Yes"), f"rep:y:{rid}:{index}:1"), (tr._("No"), f"rep:y:{rid}:{index}:0")]
+        )
+    elif question.type == "date":
+        lines.append(tr._("Type the date (dd/mm/yyyy)."))
+    elif question.type == "photo":
+        lines.append(tr._("Send a photo."))
+    if not question.required:
+        rows.append([(tr._("Skip"), f"rep:s:{rid}:{index}")])
+    lines.append(tr._("/back goes one step back."))
+    return "\n".join(lines), inline(rows) if rows else None
+
+
+def bounds(tr: Translator, q: Question) -> str:
+    kind = amount_kind(q)
+    low = format_amount(q.min, kind, tr.locale) if q.min is not None else None
+    high = format_amount(q.max, kind, tr.locale) if q.max is not None else None
+    if low is not None and high is not None:
+        return tr._("Between {low} and {high}.").format(low=low, high=high)
+    if low is not None:
+        return tr._("At least {low}.").format(low=low)
+    return tr._("At most {high}.").format(high=high)
+
+
+def review_card(
+    tr: Translator,
+    opened: OpenReport,
+    current: dict[str, Any],
+    who: dict[str, tuple[str, datetime]],
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    template = opened.info.template
+    rid = opened.report.id
+    lines = [
+        f"<b>{esc(title(tr, opened))}</b> · {esc(opened.unit.name)}",
+        tr._("Status: {status}. Deadline: {deadline}.").format(
+            status=status_label(tr, opened.report.status),
+            deadline=tr.moment(opened.info.round.deadline),
+        ),
+        "",
+    ]
+    for n, q in enumerate(template.applicable(current), start=1):
+        answer = (
+            show_answer(tr, q, current.get(q.key)) if q.key in current else tr._("(not answered)")
+        )
+        by = who.get(q.key)
+        suffix = f" <i>({esc(by[0])}, {tr.moment(by[1])})</i>" if by else ""
+        lines.append(f"{n}. {esc(q.label(tr.locale))}: <b>{esc(answer)}</b>{suffix}")
+    text = "\n".join(lines)
+    if len(text) > 3900:
+        text = text[:3900] + "\n…"
+    rows: list[list[tuple[str, str]]] = []
+    if opened.report.status in rep.OPEN:
+        rows.append([(tr._("Submit the report"), f"rep:sub:{rid}")])
+    if opened.report.status != "approved":
+        rows.append([(tr._("Change an answer"), f"rep:ed:{rid}")])
+    return text, inline(rows) if rows else None

@@ -18,6 +18,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
+from storage.text import fold
+
 MIN_DURATION: Final = 15
 MAX_DURATION: Final = 24 * 60
 #: A meeting further ahead than this is almost surely a typo (20/12/2062).
@@ -38,15 +40,14 @@ class TimeParseError(ValueError):
 
 
 def _fold(text: str) -> str:
-    """Lower case, no diacritics (``đ`` -> ``d``), ASCII digits, single spaces."""
+    """Lower case, no diacritics (``đ`` -> ``d``, storage.text.fold), ASCII digits, single
+    spaces, and no control or invisible characters."""
     # NFKC folds the full-width forms of "wide" phone keyboards (１４ｈ) to ASCII.
-    text = unicodedata.normalize("NFKC", text).lower().replace("đ", "d")
-    decomposed = unicodedata.normalize("NFD", text)
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    text = unicodedata.normalize("NFKC", text)
     kept = "".join(
-        " " if ch.isspace() else ch for ch in bare if unicodedata.category(ch) not in ("Cc", "Cf")
+        " " if ch.isspace() else ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf")
     )
-    return " ".join(kept.split())
+    return " ".join(fold(kept).split())
 
 
 _TOKEN: Final = re.compile(

@@ -19,7 +19,7 @@ from bot.conversation import FlowState
 from bot.i18n import N_
 from bot.parsing import ParseError, parse_amount, parse_date
 from handlers.access_rules import PRIVATE, Who, rule
-from handlers.common import esc, inline, main_menu, reply, require_member
+from handlers.common import NOT_MEMBER, esc, inline, main_menu, reply
 from handlers.context import AppContext
 from handlers.entry_cards import (
     date_problem,
@@ -46,20 +46,13 @@ from storage.text import nfc
     Who.MEMBER,
     PRIVATE,
     why="logs for the member's units",
-    refusals=(N_("Log activities in a private chat with me, not in a group."),),
+    wrong_chat=N_("Log activities in a private chat with me, not in a group."),
+    not_allowed=NOT_MEMBER,
 )
 async def log_command(update: Update, context: AppContext) -> None:
-    tr = context.tr
     actor = context.actor
     chat = update.effective_chat
     assert chat is not None
-    if chat.type != "private":
-        await reply(
-            update, context, tr._("Log activities in a private chat with me, not in a group.")
-        )
-        return
-    if not await require_member(update, context):
-        return
     args = " ".join(context.args or [])
     if args and update.message and update.message.text:
         await shortcut(update, context, update.message.text.split(maxsplit=1)[1])

@@ -114,10 +114,14 @@ def role_label(tr: Translator, role: str) -> str:
     return tr._(ROLE_LABELS.get(role, role))
 
 
+#: Said to a person without a unit who asks for a member's feature (rules' ``not_allowed``).
+NOT_MEMBER = N_(
+    "You are not in any unit yet. Ask your unit's leader for an invite link and open it."
+)
+
+
 def not_member_text(tr: Translator) -> str:
-    return tr._(
-        "You are not in any unit yet. Ask your unit's leader for an invite link and open it."
-    )
+    return tr._(NOT_MEMBER)
 
 
 async def require_member(update: Update, context: AppContext) -> bool:

@@ -17,13 +17,13 @@ from bot.i18n import N_
 from bot.parsing import ParseError, parse_amount, parse_date
 from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import (
+    NOT_MEMBER,
     display_name,
     esc,
     inline,
     not_member_text,
     page_buttons,
     reply,
-    require_member,
 )
 from handlers.context import AppContext
 from handlers.entry_cards import (
@@ -49,15 +49,10 @@ PAGE = 5
     Who.MEMBER,
     PRIVATE,
     why="the member's entries (a leader: the subtree's)",
-    refusals=(N_("See your entries in a private chat with me."),),
+    wrong_chat=N_("See your entries in a private chat with me."),
+    not_allowed=NOT_MEMBER,
 )
 async def mine_command(update: Update, context: AppContext) -> None:
-    tr = context.tr
-    if update.effective_chat is None or update.effective_chat.type != "private":
-        await reply(update, context, tr._("See your entries in a private chat with me."))
-        return
-    if not await require_member(update, context):
-        return
     args = context.args or []
     everyone = bool(args) and args[0].lower() in ("all", "tatca") and context.actor.is_admin
     text, markup = await _page(context, 0, everyone)

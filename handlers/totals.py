@@ -12,7 +12,7 @@ from bot.parsing import money_words
 from bot.periods import Period, parse_period, period_containing
 from bot.totals import Cells, Totals, TotalsError
 from handlers.access_rules import ANY_CHAT, Who, rule
-from handlers.common import esc, reply, require_member
+from handlers.common import NOT_MEMBER, esc, reply
 from handlers.context import AppContext
 from handlers.entry_cards import show_value
 from handlers.router import quote
@@ -73,6 +73,7 @@ def _period(text: str, today: object, rule: str) -> Period | None:
     ANY_CHAT,
     scoped=True,
     why="totals of a unit in the member's subtree",
+    not_allowed=NOT_MEMBER,
     refusals=(
         N_(
             "I found no unit “{text}” among yours. Try its code or part of its name, e.g. /totals quý này Cầu Bâm."
@@ -83,8 +84,6 @@ def _period(text: str, today: object, rule: str) -> Period | None:
 async def totals_command(update: Update, context: AppContext) -> None:
     tr = context.tr
     actor = context.actor
-    if not await require_member(update, context):
-        return
     services = context.services
     raw = nfc(" ".join(context.args or []))  # also drops NUL, which PostgreSQL refuses
     rule = services.settings.period_rule

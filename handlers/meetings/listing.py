@@ -13,7 +13,7 @@ from telegram import InlineKeyboardMarkup, Update
 from bot import meetings as mt
 from bot.i18n import N_, Translator
 from handlers.access_rules import PRIVATE, Who, rule
-from handlers.common import esc, inline, reply, require_member
+from handlers.common import NOT_MEMBER, esc, inline, reply
 from handlers.context import AppContext
 from handlers.meetings.texts import (
     answer_label,
@@ -35,15 +35,10 @@ PAST_WORDS = ("past", "cu", "qua", "da qua", "truoc")
     Who.MEMBER,
     PRIVATE,
     why="meetings the member is invited to or organises",
-    refusals=(N_("See your meetings in a private chat with me."),),
+    wrong_chat=N_("See your meetings in a private chat with me."),
+    not_allowed=NOT_MEMBER,
 )
 async def meetings_command(update: Update, context: AppContext) -> None:
-    tr = context.tr
-    if update.effective_chat is None or update.effective_chat.type != "private":
-        await reply(update, context, tr._("See your meetings in a private chat with me."))
-        return
-    if not await require_member(update, context):
-        return
     past = bool(context.args) and fold(" ".join(context.args or [])) in PAST_WORDS
     text, markup = await _list(context, past)
     await reply(update, context, text, reply_markup=markup)

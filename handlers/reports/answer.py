@@ -19,7 +19,7 @@ from bot.parsing import ParseError, parse_amount, parse_date
 from bot.reports import OpenReport, ReportError
 from bot.templates import Question
 from handlers.access_rules import PRIVATE, Who, rule
-from handlers.common import esc, inline, main_menu, reply, require_member
+from handlers.common import NOT_MEMBER, esc, inline, main_menu, reply
 from handlers.context import AppContext
 from handlers.entry_cards import date_problem, parse_problem
 from handlers.reports.review import decide_button
@@ -44,19 +44,13 @@ from storage.text import nfc
     Who.MEMBER,
     PRIVATE,
     why="the reports of the member's units",
-    refusals=(N_("Answer reports in a private chat with me, not in a group."),),
+    wrong_chat=N_("Answer reports in a private chat with me, not in a group."),
+    not_allowed=NOT_MEMBER,
 )
 async def report_command(update: Update, context: AppContext) -> None:
     tr = context.tr
     chat = update.effective_chat
     assert chat is not None
-    if chat.type != "private":
-        await reply(
-            update, context, tr._("Answer reports in a private chat with me, not in a group.")
-        )
-        return
-    if not await require_member(update, context):
-        return
     async with context.services.db.session() as session:
         mine = await rep.reports_for(session, context.actor)
     if not mine:

@@ -7,13 +7,17 @@ SQLite gets WAL, a busy timeout and foreign keys on every connection (ENGINEERIN
 them concurrent writers fail with "database is locked" and foreign keys are silently ignored. Every
 transaction begins with ``BEGIN IMMEDIATE`` (the ``begin`` event recipe of SQLAlchemy's SQLite
 documentation): the write lock is taken at the start, so a read-modify-write never loses an update
-and a transaction never fails half-way on a lock upgrade. Writers of this process and of others
-(the CLI, a second bot) queue on the file lock through the busy timeout, which SQLite waits out in
-the connection's thread; WAL keeps readers unblocked.
+and a transaction never fails half-way on a lock upgrade. The sessions of one process queue on the
+loop first (``Database``), so SQLite's busy handler only arbitrates between processes: a writer of
+another process (the CLI, a second bot) is waited for through the busy timeout, which SQLite waits
+out in the connection's thread. WAL keeps readers unblocked.
 """
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -23,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import event, make_url
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -173,13 +177,23 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=_TrackingSession)
 
 
+def _locked_error() -> OperationalError:
+    return OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
+
+
 class Database:
     """The engine and its session factory, passed to services as one object.
 
     Sessions are independent: several may be open at once in one process (the engine's pool
     gives each its own connection). On SQLite every transaction is a writer (``BEGIN
-    IMMEDIATE``), so they run one at a time, each waiting for the file lock in its connection's
-    thread for up to ``busy_timeout`` seconds; then "database is locked" is raised (the error
+    IMMEDIATE``), so only one runs at a time anyway; the sessions of this process queue for it
+    first come, first served on an ``asyncio.Lock`` (``_sqlite_queue``), and only then wait for
+    the file lock, which is then held by another process at most. Left to SQLite's busy handler
+    alone, concurrent writers of one process starve each other: it sleeps and retries (1, 2, 5 …
+    100 ms) and whoever retries at the right instant wins, so with ten concurrent writers a
+    ``BEGIN IMMEDIATE`` failed with "database is locked" after its whole 10 s timeout
+    (``bench/storage_modes.py``, loaded VM, 03/12/2026). A session waits at most
+    ``busy_timeout`` seconds in either queue; then "database is locked" is raised (the error
     handler turns it into a "send it again" for the user, ``storage_problem``).
     """
 
@@ -188,14 +202,43 @@ class Database:
         self.busy_timeout = busy_timeout
         self.engine = create_engine(url, echo=echo, busy_timeout=busy_timeout)
         self.sessionmaker = create_sessionmaker(self.engine)
+        #: Per event loop (a test or a CLI command may run several loops in turn).
+        self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     @asynccontextmanager
+    async def _sqlite_queue(self) -> AsyncIterator[None]:
+        """This process's queue for SQLite's one writer (see the class docstring)."""
+        if self.engine.dialect.name != "sqlite":
+            yield
+            return
+        loop = asyncio.get_running_loop()
+        queue = self._queues.get(loop)
+        if queue is None:
+            queue = self._queues[loop] = asyncio.Lock()
+        try:
+            async with asyncio.timeout(self.busy_timeout):
+                await queue.acquire()
+        except TimeoutError:
+            raise _locked_error() from None
+        try:
+            yield
+        finally:
+            queue.release()
+
+    @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session in a transaction: committed when the block ends, rolled back on error."""
+        async with self._sqlite_queue(), self._session() as session:
+            yield session
+
+    @asynccontextmanager
+    async def _session(self) -> AsyncIterator[AsyncSession]:
         marked: WriteMark | None = None
         # The session's own ``async with`` closes it shielded from cancellation, so a cancelled
         # task still returns its connection (and SQLite's write lock) to the pool.

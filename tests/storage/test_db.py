@@ -1,8 +1,9 @@
 """Sessions on the stock drivers: several open at once in one process, each on its own connection.
 
 On SQLite every transaction takes the write lock at BEGIN (``BEGIN IMMEDIATE``), so concurrent
-read-modify-writes never lose an update; a writer waits for the lock in its connection's thread (the
-event loop runs on meanwhile) and fails with "database is locked" only after the busy timeout.
+read-modify-writes never lose an update; the sessions of one process queue first come, first served
+(the event loop runs on meanwhile), another process's writer is waited for in the connection's
+thread, and either wait fails with "database is locked" only after the busy timeout.
 Core statements on the session's connection commit and roll back with the ORM's work, and a
 cancelled session gives its connection (and the lock) back.
 """
@@ -88,6 +89,38 @@ async def test_a_waiting_writer_does_not_hold_the_event_loop(db: Database) -> No
         assert order == ["holder", "waiter"]
 
 
+async def test_sessions_of_one_process_take_the_lock_in_arrival_order(db: Database) -> None:
+    """SQLite's busy handler alone lets whoever retries at the right instant win (a writer
+    waiting since long can starve past its timeout); the process's own queue is first come,
+    first served."""
+    if db.dialect != "sqlite":
+        pytest.skip("PostgreSQL sessions run side by side")
+    holding, release = asyncio.Event(), asyncio.Event()
+    order: list[int] = []
+
+    async def holder() -> None:
+        async with db.session() as s:
+            await s.execute(text("SELECT 1"))
+            holding.set()
+            await release.wait()
+
+    async def writer(n: int) -> None:
+        async with db.session() as s:
+            await s.execute(text("SELECT 1"))
+            order.append(n)
+
+    first = asyncio.create_task(holder())
+    await holding.wait()
+    tasks = []
+    for n in range(6):
+        tasks.append(asyncio.create_task(writer(n)))
+        for _ in range(5):  # let it reach the queue before the next one starts
+            await asyncio.sleep(0)
+    release.set()
+    await asyncio.gather(first, *tasks)
+    assert order == list(range(6))
+
+
 async def test_a_lock_held_past_the_busy_timeout_fails_as_locked(db: Database) -> None:
     if db.dialect != "sqlite":
         pytest.skip("SQLite's file lock")
@@ -96,8 +129,15 @@ async def test_a_lock_held_past_the_busy_timeout_fails_as_locked(db: Database) -
         async with quick.session() as outer:
             await outer.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: the lock is taken
             with pytest.raises(OperationalError, match="database is locked"):
-                async with quick.session() as inner:
+                async with quick.session() as inner:  # this process's queue
                     await inner.execute(text("SELECT 1"))
+            other = Database(db.url, busy_timeout=0.05)  # another process: the file lock
+            try:
+                with pytest.raises(OperationalError, match="database is locked"):
+                    async with other.session() as s:
+                        await s.execute(text("SELECT 1"))
+            finally:
+                await other.dispose()
         async with quick.session() as s:  # the lock was given back
             assert await s.scalar(text("SELECT 1")) == 1
     finally:

@@ -8,7 +8,8 @@ a sync ``Session`` (``sqlite+pysqlite``) run in a worker thread (``asyncio.to_th
 public SQLAlchemy API. This measures what the choice costs by itself: one unit of work is what a
 ``/log`` shortcut runs against the database today (the person and memberships, the replay guard,
 the period lock, the entry, its values, history and rollup rows, the update's mark), in one
-``BEGIN IMMEDIATE`` transaction. CPU is this process's (every thread), per unit of work.
+``BEGIN IMMEDIATE`` transaction, ten at a time, each mode queueing the process's writers on an
+``asyncio.Lock`` as ``Database.session`` does. CPU is this process's (every thread), per unit.
 
 (a) hands each statement to the connection's thread and back about four times (cursor, execute,
 fetch, close); (b) hands over the whole unit once.
@@ -155,8 +156,11 @@ async def main_async(args: argparse.Namespace) -> None:
             async with db.session() as session:
                 await unit_async(session, unit_id, person_id, n)
 
+        queue = asyncio.Lock()  # as Database.session queues the process's SQLite writers
+
         async def mode_b(n: int) -> None:
-            await asyncio.to_thread(in_thread, n)
+            async with queue:
+                await asyncio.to_thread(in_thread, n)
 
         results: dict[str, list[float]] = {"a: aiosqlite": [], "b: sync Session in a thread": []}
         n = 1_000_000

@@ -491,13 +491,16 @@ def render(rounds: dict[str, list[PhaseResult]], memory: MemoryResult | None) ->
         f"{TARGET_GUIDED}x echo CPU per update: {guided:.2f}x"
     )
     if memory is not None:
-        lines.append("")
-        lines.append(
-            f"memory over {memory.updates} shortcut updates, slope over the second half "
-            "per 10,000 updates: "
-            + ", ".join(f"{k} {v:+.3f}" for k, v in memory.slopes_per_10k.items())
-        )
+        lines += ["", render_memory(memory)]
     return "\n".join(lines)
+
+
+def render_memory(memory: MemoryResult) -> str:
+    return (
+        f"memory over {memory.updates} shortcut updates, slope over the second half "
+        "per 10,000 updates: "
+        + ", ".join(f"{k} {v:+.3f}" for k, v in memory.slopes_per_10k.items())
+    )
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -557,8 +560,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"BENCHMARK FAILED: {exc}", file=sys.stderr)
         return 1
     print()
-    if {"echo", "shortcut", "guided"} <= set(rounds):
+    if all(rounds.get(phase) for phase in ("echo", "shortcut", "guided")):
         print(render(rounds, memory))
+    elif memory is not None:
+        print(render_memory(memory))
     if args.out:
         report = {
             "cpus": os.cpu_count(),

@@ -58,7 +58,6 @@ from bot.emulator.formatting import detect_entities
 ROOT = Path(__file__).resolve().parents[1]
 RESULT_MARKER = "BENCH-RESULT "
 REPLY_TIMEOUT = 60.0  # seconds: a reply slower than this is a failure, not a slow sample
-DRIVER_ENV = "PHOIHOP_BENCH_SQLITE_DRIVER"  # parent -> phase subprocess
 WARMUP_MESSAGES = 5  # sent by a demo cadre before measuring (imports, caches, first queries)
 WARMUP_USER = 1004  # "Nam", cadre of 02365-t1 in the demo province
 FIRST_CADRE_ID = 5000
@@ -400,10 +399,7 @@ async def run_phoihop(
 
     clock = SystemClock()
     with tempfile.TemporaryDirectory(prefix="phoihop-bench-") as tmp:
-        db = Database(
-            f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}",
-            sqlite_driver=os.environ.get(DRIVER_ENV, "inline"),
-        )
+        db = Database(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}")
         await prepare_database(db, clock.now())
         async with db.session() as session:
             await seed_demo(session, clock.now())
@@ -641,12 +637,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--strict", action="store_true", help="exit with status 3 when a target fails"
     )
-    parser.add_argument(
-        "--sqlite-driver",
-        choices=["inline", "aiosqlite"],
-        default="inline",
-        help="storage/db.py's SQLite driver for Phối hợp (default: inline, the app's default)",
-    )
     args = parser.parse_args(argv)
     if args.users < 1 or args.messages < 1 or args.rounds < 1:
         parser.error("--users, --messages and --rounds must be at least 1")
@@ -658,7 +648,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    os.environ.setdefault(DRIVER_ENV, args.sqlite_driver)
     try:
         if args.phase:
             result = asyncio.run(

@@ -95,9 +95,9 @@ async def actor_of(
 class ActorCache:
     """Actors built for recent people, each kept with the database rows it was built from.
 
-    Every update reads the person's rows anyway (``people_q.known_rows``, a few tens of
-    microseconds); building the actor from them (detached objects, scopes, a session for the
-    organisations) cost more than that. Equal rows give an equal actor, so a hit is exactly as
+    Every update reads the person's rows anyway (``people_q.known_rows``, one statement);
+    building the actor from them (detached objects, scopes, a query for the organisations) cost
+    more than that. Equal rows give an equal actor, so a hit is exactly as
     fresh as a rebuild: a membership revoked a moment ago, by this process, the CLI or another
     bot process, changes the rows and so the actor. Actors are shared between updates and must
     not be changed (``Actor`` is frozen; nothing assigns to its person or units).

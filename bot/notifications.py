@@ -19,8 +19,7 @@ a worker killed after Telegram accepted the message and before ``mark_sent`` com
 API offers no way to ask whether a message went out, so the row is sent again (see
 docs/bench-fanout.md for how often that happens when the bot is killed mid-fan-out). To keep that
 window short, everything but the outcome is done before the HTTP call (claim, render, the pace's
-token), and the outcome is written in an urgent session (``Database.session(urgent=True)``), which
-on SQLite goes before the other deliveries' render sessions waiting for their turn.
+token), and the outcome is written in a short transaction of its own as soon as Telegram answers.
 """
 
 from __future__ import annotations
@@ -222,7 +221,7 @@ class Dispatcher:
         if term == self._term:
             return 0
         self._term = term
-        async with self.db.session(urgent=True) as session:
+        async with self.db.session() as session:
             released = await outbox_q.release_others(session, self.worker)
         if released:
             log.info("outbox: %d notices claimed by a previous process are due again", released)
@@ -356,9 +355,9 @@ class Dispatcher:
             await outbox_q.retry_at(session, row_id, when, error)
 
     def _outcome(self) -> AbstractAsyncContextManager[AsyncSession]:
-        """The session recording a delivery's outcome, before the renders waiting for their turn:
-        between Telegram's answer and this commit a crash sends the message again."""
-        return self.db.session(urgent=True)
+        """The session recording a delivery's outcome: between Telegram's answer and this commit
+        a crash sends the message again, so it holds nothing else."""
+        return self.db.session()
 
 
 async def mark_unavailable(session: AsyncSession, chat_id: int) -> None:

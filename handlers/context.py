@@ -7,6 +7,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
@@ -81,20 +82,24 @@ class AppContext(CallbackContext[Bot, dict[Any, Any], dict[Any, Any], dict[Any, 
         )
         services = self.services
         now = services.clock.now()
-        rows = await people_q.known_rows(services.db, user.id)
-        actor = services.actors.get(user.id, rows)
-        if actor is None or people_q.needs_refresh(
-            actor.person, profile, now, private_chat=private
-        ):
-            actor = await self._build_actor(user.id, rows, profile, now, private)
-        self._actor = actor
         self.fingerprint = replay_fingerprint(update)
-        self.replayed = await updates_q.was_handled(services.db, update.update_id, self.fingerprint)
+        # One transaction reads who is writing and whether this update took effect before, and
+        # refreshes the person if needed: a consistent view of the last commit.
+        async with services.db.session() as session:
+            rows = await people_q.known_rows(session, user.id)
+            actor = services.actors.get(user.id, rows)
+            if actor is None or people_q.needs_refresh(
+                actor.person, profile, now, private_chat=private
+            ):
+                actor = await self._build_actor(session, user.id, rows, profile, now, private)
+            self.replayed = await updates_q.was_handled(session, update.update_id, self.fingerprint)
+        self._actor = actor
         self._tr = None
         return self._actor
 
     async def _build_actor(
         self,
+        session: AsyncSession,
         telegram_id: int,
         rows: list[tuple[Any, ...]],
         profile: people_q.TelegramProfile,
@@ -104,19 +109,16 @@ class AppContext(CallbackContext[Bot, dict[Any, Any], dict[Any, Any], dict[Any, 
         """The slow path: a person new or changed since their actor was cached, or whose stored
         profile needs refreshing. The actor is built from the rows it is cached with, read in the
         same transaction after the refresh: a function of them, whatever commits meanwhile."""
-        services = self.services
-        db = services.db
-        known = people_q.known(db, rows)
-        async with db.session() as session:
-            if known is None or people_q.needs_refresh(
-                known.person, profile, now, private_chat=private
-            ):
-                await people_q.upsert(session, profile, now, private_chat=private)
-                rows = await people_q.known_rows_in(session, db, telegram_id)
-                known = people_q.known(db, rows)
-                assert known is not None, "the person was just written"
-            actor = await actor_of(session, known.person, known.roles)
-        services.actors.put(telegram_id, rows, actor)
+        known = people_q.known(rows)
+        if known is None or people_q.needs_refresh(
+            known.person, profile, now, private_chat=private
+        ):
+            await people_q.upsert(session, profile, now, private_chat=private)
+            rows = await people_q.known_rows(session, telegram_id)
+            known = people_q.known(rows)
+            assert known is not None, "the person was just written"
+        actor = await actor_of(session, known.person, known.roles)
+        self.services.actors.put(telegram_id, rows, actor)
         return actor
 
     @property

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import class_mapper, make_transient_to_detached
 from sqlalchemy.orm.instrumentation import manager_of_class
 
-from storage.db import Database
+from storage.db import connection_of
 from storage.models import Membership, Person, Unit
 from storage.queries.upsert import insert_for
 
@@ -121,28 +121,21 @@ class Known:
     roles: list[tuple[str, Unit]]
 
 
-async def known_rows(db: Database, telegram_id: int) -> list[tuple[Any, ...]]:
-    """The person and their memberships in one statement, run on every update, as plain rows
+async def known_rows(session: AsyncSession, telegram_id: int) -> list[tuple[Any, ...]]:
+    """The person and their memberships in one statement, run on every update, as plain tuples
     (``known`` builds them; equal rows mean an unchanged person, see ``bot.access.ActorCache``).
 
-    Core rather than the ORM (three ORM queries were a fifth of a ``/log``'s time), read outside
-    any transaction (``Database.read``), as the driver gives them: ``known`` types them."""
-    return await db.read(_KNOWN, {"telegram_id": telegram_id}, typed=False)
+    Core rather than the ORM: three ORM queries were a fifth of a ``/log``'s time."""
+    conn = await connection_of(session)
+    result = await conn.execute(_KNOWN, {"telegram_id": telegram_id})
+    return [tuple(row) for row in result]
 
 
-async def known_rows_in(
-    session: AsyncSession, db: Database, telegram_id: int
-) -> list[tuple[Any, ...]]:
-    """``known_rows`` inside a transaction that just wrote the person (``upsert``)."""
-    return await db.read_in(session, _KNOWN, {"telegram_id": telegram_id})
-
-
-def known(db: Database, raw: list[tuple[Any, ...]]) -> Known | None:
+def known(rows: list[tuple[Any, ...]]) -> Known | None:
     """The person and roles in ``known_rows``; the objects are built detached, as the ORM's
     would be once the session closes."""
-    if not raw:
+    if not rows:
         return None
-    rows = db.typed_rows(_KNOWN, raw)
     people, units = _PEOPLE.c, _UNITS.c
     first = rows[0]
     person = _detached(Person, {c.key: v for c, v in zip(people, first, strict=False)})

@@ -10,15 +10,16 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import Database, connection_of, note_write
+from storage.db import connection_of, note_write
 from storage.models import HandledUpdate
 
 
-async def was_handled(db: Database, update_id: int, fingerprint: str) -> bool:
-    """Whether this very update took effect before (its row commits with the effect, so the last
-    commit is what counts: read outside any transaction, ``Database.read``)."""
-    rows = await db.read(_FINGERPRINT, {"update_id": update_id})
-    return bool(rows) and rows[0][0] == fingerprint
+async def was_handled(session: AsyncSession, update_id: int, fingerprint: str) -> bool:
+    """Whether this very update took effect before (its row commits with the effect, so what
+    the session's transaction sees is what counts)."""
+    conn = await connection_of(session)
+    stored = (await conn.execute(_FINGERPRINT, {"update_id": update_id})).scalar()
+    return stored == fingerprint
 
 
 async def mark(session: AsyncSession, update_id: int, fingerprint: str, now: datetime) -> None:

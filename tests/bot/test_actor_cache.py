@@ -66,7 +66,8 @@ async def test_a_refreshed_person_is_cached_with_the_rows_written(harness: Harne
     nam = h.user(1004, "Nam")
     assert (await nam.send("/log hoa_giai 1"))[0].text.startswith("Đã lưu thành mục #")
     assert h.services is not None
-    rows = await people_q.known_rows(h.db, 1004)
+    async with h.db.session() as session:
+        rows = await people_q.known_rows(session, 1004)
     cached = h.services.actors.get(1004, rows)
     assert cached is not None and cached.person.first_name == "Nam" and cached.person.started
     assert [r.unit.code for r in cached.roles] == ["02365-t1"]

@@ -17,7 +17,7 @@ from handlers.notices import Notices, register
 from handlers.sender import TelegramSender
 from storage.models import OutboxMessage, Person
 from storage.queries import outbox as outbox_q
-from tests.harness import Harness, until
+from tests.harness import Harness
 
 
 async def render_test(
@@ -220,7 +220,6 @@ async def test_two_dispatchers_never_double(harness: Harness) -> None:
     other = Dispatcher(
         h.db, h.clock, TelegramSender(h.app.bot), Notices(h.services), worker="other:2"
     )
-    import asyncio
 
     first, second = await asyncio.gather(h.dispatch(), other.run_once())
     assert first.sent + second.sent == 10
@@ -333,55 +332,3 @@ async def test_token_bucket_waits_for_its_turn() -> None:
         await bucket.acquire()
         stamps.append(fake())
     assert stamps == [100.0, 100.0, 100.5, 101.0, 101.5]
-
-
-async def test_mark_sent_goes_before_the_renders_waiting(
-    harness: Harness, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Between Telegram's answer and mark_sent's commit a SIGKILL doubles the message, so the
-    outcome write must not wait behind the other deliveries' render sessions (SQLite turns)."""
-    h = harness
-    if h.db.dialect != "sqlite":
-        pytest.skip("PostgreSQL sessions do not take turns")
-    for uid in (3001, 3002):
-        await queue(h, uid, 1)
-    order: list[str] = []
-    holding, release, a_sent = asyncio.Event(), asyncio.Event(), asyncio.Event()
-
-    async def holder() -> None:  # a session of something else, holding the turn
-        async with h.db.session():
-            holding.set()
-            await release.wait()
-
-    async def render(kind: str, params: dict[str, Any], chat_id: int) -> Notice | None:
-        if chat_id == 3002:  # the other delivery renders once 3001's message is out
-            await a_sent.wait()
-            async with h.db.session():
-                order.append("render 3002")
-        return Notice(text="tin")
-
-    class Sender:
-        async def send(self, chat_id: int, notice: Notice) -> int:
-            if chat_id == 3001:
-                tasks.append(asyncio.create_task(holder()))
-                await holding.wait()
-                a_sent.set()
-                await until(lambda: h.db.turns().waiting == 1)  # the render queued first
-            return chat_id
-
-    real_mark_sent = outbox_q.mark_sent
-
-    async def mark_sent(session: Any, row_id: int, now: Any, message_id: int) -> None:
-        order.append(f"sent {message_id}")
-        await real_mark_sent(session, row_id, now, message_id)
-
-    monkeypatch.setattr(outbox_q, "mark_sent", mark_sent)
-    tasks: list[asyncio.Task[None]] = []
-    dispatcher = Dispatcher(h.db, h.clock, Sender(), render, worker="prio:1")
-    run = asyncio.create_task(dispatcher.run_once())
-    await until(lambda: h.db.turns().waiting == 2)  # the render, then mark_sent, behind holder
-    release.set()
-    report = await run
-    await asyncio.gather(*tasks)
-    assert report.sent == 2
-    assert order[:2] == ["sent 3001", "render 3002"]

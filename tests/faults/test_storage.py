@@ -92,8 +92,8 @@ async def test_the_bot_waits_for_another_writer(h: Harness) -> None:
 
 
 async def test_the_shortcut_waits_for_another_writer_too(h: Harness) -> None:
-    """The shortcut begins its transaction straight on sqlite3 (storage/sqlite_inline.py's
-    InlineConnection): it waits for another process's lock the same way, and saves once."""
+    """The shortcut (Core statements on the session's connection) waits for another process's
+    lock the same way, and saves once."""
     nam = h.user(1004, "Nam")
     writer = Writer(sqlite_path(h.db))
     timer = writer.release_after(1.0)

@@ -1,104 +1,270 @@
-"""Sessions on SQLite take turns in the process: concurrent transactions never meet SQLite's busy
-handler, a nested session still fails the way SQLite would instead of hanging, and urgent sessions
-(the outbox's outcome writes) go before the ordinary ones waiting."""
+"""Sessions on the stock drivers: several open at once in one process, each on its own connection.
+
+On SQLite every transaction takes the write lock at BEGIN (``BEGIN IMMEDIATE``), so concurrent
+read-modify-writes never lose an update; the sessions of one process queue first come, first served
+(the event loop runs on meanwhile), another process's writer is waited for in the connection's
+thread, and either wait fails with "database is locked" only after the busy timeout.
+Core statements on the session's connection commit and roll back with the ORM's work, and a
+cancelled session gives its connection (and the lock) back.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import date, datetime
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 
-import storage.db
-from storage.db import Database, Turns
-from tests.harness import until
+from bot.clock import FakeClock
+from storage.db import Database, connection_of
+from storage.models import Activity, ActivityHistory, HandledUpdate, Person
+from storage.queries import activities as act_q
+from storage.queries import people as people_q
+from storage.queries import units as units_q
+from storage.queries import updates as updates_q
+from tests.harness import Harness, until
 
 
-async def test_concurrent_sessions_take_turns(db: Database) -> None:
+async def handled(db: Database, update_id: int, fingerprint: str) -> bool:
+    async with db.session() as session:
+        return await updates_q.was_handled(session, update_id, fingerprint)
+
+
+async def test_concurrent_read_modify_writes_lose_no_update(db: Database, clock: FakeClock) -> None:
+    """Twenty sessions each read a counter in Python and write it back plus one, all at once."""
     if db.dialect != "sqlite":
-        pytest.skip("PostgreSQL sessions run side by side")
-    inside = 0
-    most = 0
+        pytest.skip("PostgreSQL at READ COMMITTED needs an atomic UPDATE (ENGINEERING_NOTES)")
+    async with db.session() as session:
+        person = await people_q.ensure(session, 5151, clock.now())
 
-    async def bump(n: int) -> None:
-        nonlocal inside, most
+    async def bump() -> None:
         async with db.session() as s:
-            inside += 1
-            most = max(most, inside)
-            await s.execute(text("SELECT 1"))
-            await asyncio.sleep(0)  # give the others every chance to barge in
-            inside -= 1
+            name = await s.scalar(select(Person.first_name).where(Person.id == person.id))
+            await asyncio.sleep(0)  # give the others every chance to read the same value
+            await s.execute(
+                update(Person)
+                .where(Person.id == person.id)
+                .values(first_name=str(int(name or "0") + 1))
+            )
 
-    await asyncio.gather(*(bump(n) for n in range(20)))
-    assert most == 1
-
-
-async def test_a_nested_session_fails_like_a_locked_database(
-    db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    if db.dialect != "sqlite":
-        pytest.skip("PostgreSQL sessions do not take turns")
-    monkeypatch.setattr(storage.db, "SQLITE_TURN_TIMEOUT", 0.05)
-    async with db.session():
-        with pytest.raises(OperationalError, match="database is locked"):
-            async with db.session():
-                pass
-    async with db.session() as s:  # the turn was given back
-        assert await s.scalar(text("SELECT 1")) == 1
+    await asyncio.gather(*(bump() for _ in range(20)))
+    async with db.session() as s:
+        assert await s.scalar(select(Person.first_name).where(Person.id == person.id)) == "20"
 
 
-async def test_urgent_sessions_go_before_waiting_ordinary_ones(db: Database) -> None:
-    """The outbox's outcome writes (mark_sent) are urgent: they must not queue behind renders."""
-    if db.dialect != "sqlite":
-        pytest.skip("PostgreSQL sessions do not take turns")
-    order: list[str] = []
+async def test_a_waiting_writer_does_not_hold_the_event_loop(db: Database) -> None:
+    """While one session holds SQLite's write lock, another waits for it in its connection's
+    thread: the loop keeps serving other work, and the waiter runs once the lock is free."""
     holding, release = asyncio.Event(), asyncio.Event()
+    order: list[str] = []
 
     async def holder() -> None:
-        async with db.session():
+        async with db.session() as s:
+            await s.execute(text("UPDATE people SET first_name = first_name"))
+            holding.set()
+            await release.wait()
+            order.append("holder")
+
+    async def waiter() -> None:
+        async with db.session() as s:
+            await s.execute(text("SELECT 1"))
+            order.append("waiter")
+
+    first = asyncio.create_task(holder())
+    await holding.wait()
+    second = asyncio.create_task(waiter())
+    ticks = 0
+    for _ in range(50):  # the loop is free: these steps run while the waiter waits
+        await asyncio.sleep(0)
+        ticks += 1
+    assert ticks == 50
+    if db.dialect == "sqlite":
+        assert order == []  # still waiting for the lock
+    release.set()
+    await asyncio.gather(first, second)
+    assert sorted(order) == ["holder", "waiter"]
+    if db.dialect == "sqlite":
+        assert order == ["holder", "waiter"]
+
+
+async def test_sessions_of_one_process_take_the_lock_in_arrival_order(db: Database) -> None:
+    """SQLite's busy handler alone lets whoever retries at the right instant win (a writer
+    waiting since long can starve past its timeout); the process's own queue is first come,
+    first served."""
+    if db.dialect != "sqlite":
+        pytest.skip("PostgreSQL sessions run side by side")
+    holding, release = asyncio.Event(), asyncio.Event()
+    order: list[int] = []
+
+    async def holder() -> None:
+        async with db.session() as s:
+            await s.execute(text("SELECT 1"))
             holding.set()
             await release.wait()
 
-    async def one(name: str, urgent: bool) -> None:
-        async with db.session(urgent=urgent) as s:
+    async def writer(n: int) -> None:
+        async with db.session() as s:
             await s.execute(text("SELECT 1"))
-            order.append(name)
+            order.append(n)
 
     first = asyncio.create_task(holder())
     await holding.wait()
     tasks = []
-    for name, urgent in (
-        ("render 1", False),
-        ("render 2", False),
-        ("sent 1", True),
-        ("render 3", False),
-        ("sent 2", True),
-    ):
-        tasks.append(asyncio.create_task(one(name, urgent)))
-        await until(lambda: db.turns().waiting == len(tasks))  # queued in this order
+    for n in range(6):
+        tasks.append(asyncio.create_task(writer(n)))
+        for _ in range(5):  # let it reach the queue before the next one starts
+            await asyncio.sleep(0)
     release.set()
     await asyncio.gather(first, *tasks)
-    assert order == ["sent 1", "sent 2", "render 1", "render 2", "render 3"]
+    assert order == list(range(6))
 
 
-async def test_a_waiter_cancelled_in_the_queue_does_not_stall_the_others() -> None:
-    turns = Turns()
-    await turns.acquire()
-    gone = asyncio.create_task(turns.acquire(urgent=True))
-    nxt = asyncio.create_task(turns.acquire())
-    await until(lambda: turns.waiting == 2)
-    gone.cancel()
-    await until(gone.done)
-    turns.release()
-    await nxt  # the turn went to the ordinary waiter, past the cancelled urgent one
-    # Handed the turn and cancelled before it ran: the turn is passed on, not kept.
-    late = asyncio.create_task(turns.acquire())
-    last = asyncio.create_task(turns.acquire())
-    await until(lambda: turns.waiting == 2)
-    turns.release()  # to ``late``, which is cancelled before it resumes
-    late.cancel()
-    await last
-    turns.release()
-    await turns.acquire()  # free again: taken at once
-    turns.release()
+async def test_a_lock_held_past_the_busy_timeout_fails_as_locked(db: Database) -> None:
+    if db.dialect != "sqlite":
+        pytest.skip("SQLite's file lock")
+    quick = Database(db.url, busy_timeout=0.05)
+    try:
+        async with quick.session() as outer:
+            await outer.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: the lock is taken
+            with pytest.raises(OperationalError, match="database is locked"):
+                async with quick.session() as inner:  # this process's queue
+                    await inner.execute(text("SELECT 1"))
+            other = Database(db.url, busy_timeout=0.05)  # another process: the file lock
+            try:
+                with pytest.raises(OperationalError, match="database is locked"):
+                    async with other.session() as s:
+                        await s.execute(text("SELECT 1"))
+            finally:
+                await other.dispose()
+        async with quick.session() as s:  # the lock was given back
+            assert await s.scalar(text("SELECT 1")) == 1
+    finally:
+        await quick.dispose()
+
+
+async def test_core_statements_write_what_the_orm_would(harness: Harness) -> None:
+    await harness.seed_demo()
+    db, now = harness.db, harness.clock.now()
+    async with db.session() as session:
+        person = await people_q.ensure(session, 31337, now)
+        unit = await units_q.by_code(session, "02365-t1")
+        assert unit is not None
+        fields = {
+            "unit_id": unit.id,
+            "person_id": person.id,
+            "type_key": "hoa_giai",
+            "occurred_on": date(2026, 11, 20),
+            "note": "thôn 3",
+            "photo_file_id": None,
+            "source": "test",
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+        }
+        activity_id = await act_q.insert_activity(session, fields)
+        await act_q.add_values(session, activity_id, {"cases": 2000, "other": 0})
+        await act_q.add_history(
+            session, activity_id, person.id, now, "create", None, {"values": {"x": "1"}}
+        )
+        await updates_q.mark(session, 9, "fp", now)
+        assert await act_q.locked(session, unit, date(2026, 11, 20)) is False
+    async with db.session() as session:
+        activity = await session.get(Activity, activity_id)
+        assert activity is not None
+        assert activity.occurred_on == date(2026, 11, 20) and activity.note == "thôn 3"
+        assert activity.created_at == now and activity.version == 1
+        assert await act_q.values_of(session, [activity_id]) == {
+            activity_id: {"cases": 2000, "other": 0}
+        }
+        history = (await session.scalars(select(ActivityHistory))).one()
+        assert history.after == {"values": {"x": "1"}} and history.before is None
+        assert history.at == now and isinstance(history.at, datetime)
+        fetched = await session.get(HandledUpdate, 9)
+        assert fetched is not None and fetched.fingerprint == "fp" and fetched.handled_at == now
+
+
+async def test_core_and_orm_in_one_session_commit_or_roll_back_together(
+    db: Database, clock: FakeClock
+) -> None:
+    now = clock.now()
+    async with db.session() as session:
+        await updates_q.mark(session, 11, "core", now)
+        session.add(Person(telegram_id=777, first_name="Orm", created_at=now))
+    async with db.session() as session:
+        assert await session.get(HandledUpdate, 11) is not None
+        assert await people_q.by_telegram_id(session, 777) is not None
+
+    with pytest.raises(RuntimeError):
+        async with db.session() as session:
+            await updates_q.mark(session, 12, "core", now)
+            session.add(Person(telegram_id=778, first_name="Orm", created_at=now))
+            await session.flush()
+            raise RuntimeError("a failure after both wrote")
+    with pytest.raises(IntegrityError):
+        async with db.session() as session:
+            await updates_q.mark(session, 10, "kept?", now)
+            conn = await connection_of(session)
+            await conn.execute(
+                insert(HandledUpdate), {"update_id": 10, "fingerprint": "x", "handled_at": now}
+            )
+    async with db.session() as session:
+        assert await session.get(HandledUpdate, 12) is None
+        assert await session.get(HandledUpdate, 10) is None
+        assert await people_q.by_telegram_id(session, 778) is None
+
+
+async def test_a_failed_or_cancelled_session_leaves_nothing_open(
+    db: Database, clock: FakeClock
+) -> None:
+    now = clock.now()
+    with pytest.raises(ValueError):
+        async with db.session() as session:
+            await updates_q.mark(session, 13, "refused", now)
+            raise ValueError("refused")
+    started = asyncio.Event()
+
+    async def stuck() -> None:
+        async with db.session() as session:
+            await updates_q.mark(session, 14, "cancelled", now)
+            started.set()
+            await asyncio.Event().wait()  # a reply that never comes
+
+    task = asyncio.create_task(stuck())
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with db.session() as session:  # the connection and the write lock were given back
+        await updates_q.mark(session, 15, "next", now)
+    assert not await handled(db, 13, "refused")
+    assert not await handled(db, 14, "cancelled")
+    assert await handled(db, 15, "next")
+    await until(lambda: db.engine.pool.checkedout() == 0)  # type: ignore[attr-defined]
+
+
+async def test_known_rows_give_the_person_and_memberships(harness: Harness) -> None:
+    await harness.seed_demo()
+    async with harness.db.session() as session:
+        rows = await people_q.known_rows(session, 1004)
+        assert await people_q.known_rows(session, 999_999) == []
+    known = people_q.known(rows)
+    assert known is not None
+    assert known.person.telegram_id == 1004 and known.person.first_name == "Nam"
+    assert isinstance(known.person.created_at, datetime)
+    assert isinstance(known.person.started, bool)
+    assert [(role, unit.code) for role, unit in known.roles] == [("cadre", "02365-t1")]
+    assert people_q.known([]) is None
+
+
+async def test_another_process_writes_are_seen(db: Database, clock: FakeClock) -> None:
+    """The CLI (another process, here another engine) commits: the bot's next session sees it."""
+    other = Database(db.url)
+    try:
+        async with other.session() as session:
+            await updates_q.mark(session, 77, "fp-77", clock.now())
+        assert await handled(db, 77, "fp-77")
+        assert not await handled(db, 77, "another update with a reused id")
+    finally:
+        await other.dispose()

@@ -10,6 +10,14 @@ committed is not applied twice.
 Failures of ``getUpdates`` never stop polling: 429 waits as told, a timeout asks again at once,
 anything else (connection refused, 5xx) backs off up to ``backoff_max`` seconds. The first
 failure and the recovery are each logged on one line, not a traceback per attempt.
+
+A poison update never stalls polling either. One that python-telegram-bot cannot read makes the
+whole ``getUpdates`` answer fail to parse, and asking again would give the same answer forever:
+the batch is then read again as plain JSON (``Bot.do_api_request``) and parsed update by update;
+an unreadable update is skipped with one log line naming its id (parsing is deterministic, so
+there is nothing to gain from a second try), the others are handled as usual. An update whose
+handler fails is handled once: the error handler logs it and tells the user (handlers/errors.py),
+and the next updates follow.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import logging
 import time
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -35,6 +44,15 @@ def retry_after_seconds(exc: RetryAfter) -> float:
         warnings.simplefilter("ignore")
         wait = exc.retry_after
     return wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One ``getUpdates`` answer: the updates to handle, and the id to confirm up to (an
+    unreadable update is confirmed too, though not handled)."""
+
+    updates: tuple[Update, ...]
+    last_id: int | None
 
 
 class Poller:
@@ -83,7 +101,7 @@ class Poller:
         delay = 0.0
         while not self._stopping:
             try:
-                updates = await self._get_updates()
+                batch = await self._get_updates()
             except asyncio.CancelledError:
                 if self._stopping:
                     return
@@ -103,30 +121,62 @@ class Poller:
             else:
                 self._recovered()
                 delay = 0.0
-                await self._handle(updates)
+                await self._handle(batch)
                 continue
             if delay:
                 await self._sleep(delay)
 
-    async def _get_updates(self) -> tuple[Update, ...]:
+    async def _get_updates(self) -> Batch:
         self._fetch = asyncio.ensure_future(
             self.app.bot.get_updates(
                 offset=self.offset, timeout=self.timeout, allowed_updates=self.allowed_updates
             )
         )
         try:
-            return await self._fetch
+            updates = await self._fetch
+        except (TelegramError, asyncio.CancelledError):
+            raise
+        except Exception:  # the Bot API answered, but an update in it cannot be read
+            return await self._readable_updates()
         finally:
             self._fetch = None
+        return Batch(updates, updates[-1].update_id if updates else None)
 
-    async def _handle(self, updates: Sequence[Update]) -> None:
-        if not updates:
-            return
-        for update in updates:
+    async def _readable_updates(self) -> Batch:
+        """The same batch again as plain JSON, parsed one update at a time; the unreadable ones
+        are skipped (logged once each), but still confirmed with the batch."""
+        kwargs: dict[str, Any] = {"timeout": 0, "allowed_updates": self.allowed_updates}
+        if self.offset is not None:
+            kwargs["offset"] = self.offset
+        with warnings.catch_warnings():  # PTB suggests get_updates, which is what failed
+            warnings.simplefilter("ignore")
+            raw = await self.app.bot.do_api_request("getUpdates", api_kwargs=kwargs)
+        updates: list[Update] = []
+        last: int | None = None
+        for data in raw if isinstance(raw, list) else []:
+            update_id = data.get("update_id") if isinstance(data, dict) else None
+            try:
+                update = Update.de_json(data, self.app.bot)
+            except Exception as exc:
+                log.error(
+                    "update %s cannot be read (%s: %s); skipped",
+                    update_id,
+                    type(exc).__name__,
+                    exc,
+                )
+            else:
+                updates.append(update)
+            if isinstance(update_id, int):
+                last = update_id if last is None else max(last, update_id)
+        return Batch(tuple(updates), last)
+
+    async def _handle(self, batch: Batch) -> None:
+        for update in batch.updates:
             await self.app.update_queue.put(update)
         # Confirm (by asking from the next offset) only once every handler has run.
         await self.app.update_queue.join()
-        self.offset = updates[-1].update_id + 1
+        if batch.last_id is not None:
+            self.offset = batch.last_id + 1
 
     async def _sleep(self, seconds: float) -> None:
         """Wait before the next attempt, but not past ``stop()``."""

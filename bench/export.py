@@ -1,4 +1,4 @@
-"""Time and peak memory of a province-year ``/export`` (``bot.export.build_export``).
+"""Time and peak memory of a province-year ``/export`` (``bot.export.export_in_thread``).
 
     .venv/bin/python bench/export.py [--rows 500000] [--communes 100] [--areas 10] [--out FILE]
 
@@ -11,9 +11,10 @@ template opened at the province for every residential area (``reports.open_round
 reports answered on every question and submitted; one meeting a month in every commune with ten
 replies each.
 
-Measured: the export of the province for ``năm 2026``, written to a file, in a child process that
-does nothing else (``python bench/export.py --child``), so that its peak RSS
-(``resource.getrusage(RUSAGE_SELF).ru_maxrss``) is the export's. A second child opens the
+Measured: the export of the province for ``năm 2026``, written to a file the way /export and
+``phoihop export`` write it (``export_in_thread``: a worker thread reading a snapshot through a
+connection of its own), in a child process that does nothing else
+(``python bench/export.py --child``), so that its peak RSS (``VmHWM``) is the export's. A second child opens the
 database and loads the same modules but exports nothing: the baseline. The workbook is then read
 back with openpyxl (read-only) to count its rows and check them against the database.
 Target: peak RSS < 300 MB. ``--workdir DIR --reuse`` exports the data a previous run generated
@@ -248,7 +249,7 @@ async def generate(path: Path, args: argparse.Namespace) -> dict[str, Any]:
 async def child(db_path: str, code: str, out: str | None) -> dict[str, Any]:
     from zoneinfo import ZoneInfo
 
-    from bot.export import build_export
+    from bot.export import export_in_thread
     from bot.i18n import I18n
     from bot.runtime.cli import operator_actor
     from storage.queries import units as units_q
@@ -260,25 +261,26 @@ async def child(db_path: str, code: str, out: str | None) -> dict[str, Any]:
         async with db.session() as s:
             unit = await units_q.by_code(s, code)
             assert unit is not None
-            if out is not None:
-                cpu, t = time.process_time(), time.monotonic()
-                summary = await build_export(
-                    s,
-                    operator_actor(unit),
-                    unit,
-                    PERIOD,
-                    out,
-                    tr=I18n(tz).translator("vi"),
-                    tz=tz,
-                )
-                result = {
-                    "seconds": round(time.monotonic() - t, 2),
-                    "cpu_s": round(time.process_time() - cpu, 2),
-                    "totals_rows": summary.totals_rows,
-                    "entries": summary.entries,
-                    "answers": summary.answers,
-                    "attendees": summary.attendees,
-                }
+        if out is not None:
+            # The path /export and `phoihop export` take: a worker thread, its own connection.
+            cpu, t = time.process_time(), time.monotonic()
+            summary = await export_in_thread(
+                db.url,
+                operator_actor(unit),
+                unit.id,
+                PERIOD,
+                out,
+                tr=I18n(tz).translator("vi"),
+                tz=tz,
+            )
+            result = {
+                "seconds": round(time.monotonic() - t, 2),
+                "cpu_s": round(time.process_time() - cpu, 2),
+                "totals_rows": summary.totals_rows,
+                "entries": summary.entries,
+                "answers": summary.answers,
+                "attendees": summary.attendees,
+            }
     finally:
         await db.dispose()
     result["peak_rss_mb"] = peak_rss_mb()

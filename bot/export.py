@@ -20,8 +20,9 @@ formula. Sheet names are Vietnamese; headers follow the locale.
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -53,6 +54,7 @@ from storage.models import (
     ReportTemplate,
     Unit,
 )
+from storage.snapshot import snapshot_session
 
 SHEET_TOTALS = "Tổng hợp"
 SHEET_LOG = "Nhật ký hoạt động"
@@ -62,6 +64,10 @@ SHEETS = (SHEET_TOTALS, SHEET_LOG, SHEET_REPORTS, SHEET_MEETINGS)
 
 #: Rows fetched per round trip while streaming the activity log.
 BATCH = 500
+
+#: Called in the building thread after each batch of the activity log with the rows written so
+#: far: a progress report, and a place where a test holds the export half-way.
+Progress = Callable[[int], None]
 NUMERIC_QUESTIONS = ("integer", "money", "decimal")
 
 
@@ -175,6 +181,7 @@ async def build_export(
     locale: str = "vi",
     tr: Translator | None = None,
     tz: ZoneInfo | None = None,
+    progress: Progress | None = None,
 ) -> ExportSummary:
     """Write the workbook for ``unit``'s subtree over ``period``; ``ExportError("forbidden")`` when
     the actor may not see the unit (the rule of /totals)."""
@@ -190,7 +197,7 @@ async def build_export(
     try:
         out = _Writer(book)
         totals_rows = await _totals_sheet(session, book, out, tr, actor, unit, period, kinds)
-        entries = await _log_sheet(session, book, out, tr, scope, period, kinds, by_key)
+        entries = await _log_sheet(session, book, out, tr, scope, period, kinds, by_key, progress)
         answers = await _reports_sheet(session, book, out, tr, scope, period, tz)
         attendees = await _meetings_sheet(session, book, out, tr, scope, period, tz)
     finally:
@@ -204,6 +211,61 @@ async def build_export(
         answers=answers,
         attendees=attendees,
     )
+
+
+async def export_in_thread(
+    url: str,
+    actor: Actor,
+    unit_id: int,
+    period: Period,
+    path: str,
+    *,
+    tr: Translator,
+    tz: ZoneInfo,
+    progress: Progress | None = None,
+) -> ExportSummary:
+    """``build_export`` in a worker thread, reading a snapshot through a connection of its own.
+
+    The caller's event loop only waits: it keeps serving other users while the workbook is
+    built (a province-year takes minutes). ``unit_id`` is read again in the snapshot, so the
+    summary's unit is the one the workbook describes; ``ExportError("missing")`` if it is gone."""
+    return await asyncio.to_thread(
+        export_from_snapshot, url, actor, unit_id, period, path, tr=tr, tz=tz, progress=progress
+    )
+
+
+def export_from_snapshot(
+    url: str,
+    actor: Actor,
+    unit_id: int,
+    period: Period,
+    path: str,
+    *,
+    tr: Translator,
+    tz: ZoneInfo,
+    progress: Progress | None = None,
+) -> ExportSummary:
+    """The body of ``export_in_thread``, for a thread that has no event loop: it runs one of
+    its own, so the domain's async queries serve unchanged (storage/snapshot.py)."""
+
+    async def build() -> ExportSummary:
+        async with snapshot_session(url) as session:
+            unit = await session.get(Unit, unit_id)
+            if unit is None:
+                raise ExportError("missing")
+            return await build_export(
+                session,
+                actor,
+                unit,
+                period,
+                path,
+                locale=tr.locale,
+                tr=tr,
+                tz=tz,
+                progress=progress,
+            )
+
+    return asyncio.run(build())
 
 
 async def _totals_sheet(
@@ -244,6 +306,7 @@ async def _log_sheet(
     period: Period,
     kinds: list[Kind],
     by_key: dict[str, Kind],
+    progress: Progress | None = None,
 ) -> int:
     sheet = book.add_worksheet(SHEET_LOG)
     where = (
@@ -297,32 +360,26 @@ async def _log_sheet(
     )
     row, current = 0, None
     result = await session.stream(stmt)
-    async for (
-        entry_id,
-        day,
-        code,
-        name,
-        type_key,
-        note,
-        first,
-        last,
-        measure_key,
-        milli,
-    ) in result:
-        if entry_id != current:
-            current, row = entry_id, row + 1
-            found = by_key.get(type_key)
-            sheet.write_number(row, 0, entry_id)
-            out.date(sheet, row, 1, day)
-            out.text(sheet, row, 2, code)
-            out.text(sheet, row, 3, name)
-            out.text(sheet, row, 4, found.name(tr.locale) if found else type_key)
-            out.text(sheet, row, note_col, note)
-            out.text(sheet, row, note_col + 1, person_name(first, last))
-        col = position.get((type_key, measure_key)) if measure_key is not None else None
-        if col is not None and milli is not None:
-            # The row is still the current one: constant_memory keeps it until the next row.
-            out.number(sheet, row, col, from_milli(int(milli)))
+    # By batch, not by row: each step of an async result is a pass through SQLAlchemy's greenlet
+    # bridge, and the log has a row per entry value (~1.6 per entry).
+    async for batch in result.partitions(BATCH):
+        for entry_id, day, code, name, type_key, note, first, last, measure_key, milli in batch:
+            if entry_id != current:
+                current, row = entry_id, row + 1
+                found = by_key.get(type_key)
+                sheet.write_number(row, 0, entry_id)
+                out.date(sheet, row, 1, day)
+                out.text(sheet, row, 2, code)
+                out.text(sheet, row, 3, name)
+                out.text(sheet, row, 4, found.name(tr.locale) if found else type_key)
+                out.text(sheet, row, note_col, note)
+                out.text(sheet, row, note_col + 1, person_name(first, last))
+            col = position.get((type_key, measure_key)) if measure_key is not None else None
+            if col is not None and milli is not None:
+                # The row is still the current one: constant_memory keeps it until the next row.
+                out.number(sheet, row, col, from_milli(int(milli)))
+        if progress is not None:
+            progress(row)
     return row
 
 

@@ -1,29 +1,88 @@
 """/export [period] [unit]: the unit's figures as an ``.xlsx`` file (PRODUCT §6).
 
 Arguments are read like /totals (any order, tolerant of case and diacritics); the default is the
-current month and the user's own unit. The workbook is built into a temporary file inside one
-database session, which is closed before the upload starts.
+current month and the user's own unit. A province-year takes minutes to build, so the handler
+only finds the unit (one short transaction), answers "preparing…" and returns; the workbook is
+built in the background (``ExportJobs``): in a worker thread, from a snapshot read through a
+connection of its own (``bot.export.export_in_thread``), and then uploaded. The bot's event loop
+keeps serving everyone else meanwhile, and no Bot API call waits inside a transaction.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import tempfile
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from telegram import Update
+from telegram.ext import Application
 
 from bot import export as export_domain
 from bot import totals as totals_domain
 from bot.activities import offered_kinds
-from bot.export import ExportError, ExportSummary
+from bot.export import ExportError, ExportSummary, Progress
 from bot.i18n import N_
-from bot.periods import period_containing
+from bot.periods import Period, period_containing
 from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import esc, reply, require_member
 from handlers.context import AppContext
 from handlers.router import quote
 from handlers.totals import parse_args
+from storage.models import Unit
 from storage.text import nfc
+
+log = logging.getLogger(__name__)
+
+#: Exports built at once per process; more wait their turn. Each holds a thread, a connection
+#: and up to ~200 MB for a province-year (docs/bench-export.md).
+WORKERS = 2
+
+
+class ExportJobs:
+    """The exports being built in the background for one application.
+
+    ``join`` waits until none is left (the test harness waits for it as it waits for updates);
+    ``progress`` is handed to every build (a test holds a build half-way with it)."""
+
+    def __init__(self, workers: int = WORKERS) -> None:
+        self.workers = workers
+        self.progress: Progress | None = None
+        self._slots: asyncio.Semaphore | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    @property
+    def running(self) -> int:
+        return len(self._tasks)
+
+    def start(
+        self,
+        app: Application[Any, Any, Any, Any, Any, Any],
+        update: Update,
+        job: Coroutine[Any, Any, None],
+    ) -> None:
+        """Run ``job`` as an application task: its failure reaches the error handler (the user
+        is told), and stopping the application waits for it (the file is still sent)."""
+        task = app.create_task(job, update=update, name="phoihop:export")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def slot(self) -> asyncio.Semaphore:
+        if self._slots is None:  # made on the application's loop, at first use
+            self._slots = asyncio.Semaphore(self.workers)
+        return self._slots
+
+    async def join(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def export_jobs(app: Application[Any, Any, Any, Any, Any, Any]) -> ExportJobs:
+    """The application's ``ExportJobs`` (made at first use)."""
+    jobs: ExportJobs = app.bot_data.setdefault("exports", ExportJobs())
+    return jobs
 
 
 @rule(
@@ -55,53 +114,85 @@ async def export_command(update: Update, context: AppContext) -> None:
     rule = services.settings.period_rule
     today = context.services.today()
     raw = nfc(" ".join(context.args or []))  # also drops NUL, which PostgreSQL refuses
-    with tempfile.TemporaryDirectory(prefix="phoihop-export-") as folder:
-        path = Path(folder) / "export.xlsx"
-        summary: ExportSummary | None = None
-        text = ""
-        async with services.db.session() as session:
-            kinds = await offered_kinds(session, actor.person.id)
-            # An indicator or "by organisation" means nothing here: they stay part of the unit text.
-            _type_key, period, unit_text, _by_org = parse_args(raw, kinds, today, rule)
-            unit = (
-                await totals_domain.find_unit(session, actor, unit_text)
-                if unit_text
-                else totals_domain.default_unit(actor)
-            )
-            if unit is None:
-                text = tr._(
-                    "I found no unit “{text}” among yours. Try its code or part of its name, e.g. /export quý này Cầu Bâm."
-                ).format(text=quote(unit_text))
-            else:
-                try:
-                    summary = await export_domain.build_export(
-                        session,
-                        actor,
-                        unit,
-                        period or period_containing(today, "month", rule),
-                        str(path),
-                        locale=tr.locale,
-                        tr=tr,
-                        tz=services.settings.tz,
-                    )
-                except ExportError:
-                    text = tr._(
-                        "You can export figures only for your own unit and the units you lead."
-                    )
-        if summary is None:
-            await reply(update, context, text)
-            return
-        caption = tr._(
-            "<b>{unit}</b> — {period} ({range}): {entries} entries, {answers} report answers, {attendees} meeting replies."
-        ).format(
-            unit=esc(summary.unit.name),
-            period=esc(summary.period.label(tr.locale)),
-            range=summary.period.range_label(tr.locale),
-            entries=summary.entries,
-            answers=summary.answers,
-            attendees=summary.attendees,
+    async with services.db.session() as session:
+        kinds = await offered_kinds(session, actor.person.id)
+        # An indicator or "by organisation" means nothing here: they stay part of the unit text.
+        _type_key, period, unit_text, _by_org = parse_args(raw, kinds, today, rule)
+        unit = (
+            await totals_domain.find_unit(session, actor, unit_text)
+            if unit_text
+            else totals_domain.default_unit(actor)
         )
-        with path.open("rb") as handle:
-            await context.bot.send_document(
-                chat.id, document=handle, filename=summary.filename, caption=caption
-            )
+    if unit is None:
+        text = tr._(
+            "I found no unit “{text}” among yours. Try its code or part of its name, e.g. /export quý này Cầu Bâm."
+        ).format(text=quote(unit_text))
+        await reply(update, context, text)
+        return
+    if not totals_domain.may_see(actor, unit):
+        await reply(
+            update,
+            context,
+            tr._("You can export figures only for your own unit and the units you lead."),
+        )
+        return
+    period = period or period_containing(today, "month", rule)
+    await reply(
+        update,
+        context,
+        tr._(
+            "Preparing the spreadsheet of <b>{unit}</b> for {period}… I will send it here when it is ready."
+        ).format(unit=esc(unit.name), period=esc(period.label(tr.locale))),
+    )
+    jobs = export_jobs(context.application)
+    jobs.start(context.application, update, _build_and_send(update, context, jobs, unit, period))
+
+
+async def _build_and_send(
+    update: Update, context: AppContext, jobs: ExportJobs, unit: Unit, period: Period
+) -> None:
+    """Build the workbook off the loop, then upload it (outside any transaction)."""
+    tr, services = context.tr, context.services
+    chat = update.effective_chat
+    assert chat is not None
+    async with jobs.slot():
+        with tempfile.TemporaryDirectory(prefix="phoihop-export-") as folder:
+            path = Path(folder) / "export.xlsx"
+            try:
+                summary = await export_domain.export_in_thread(
+                    services.db.url,
+                    context.actor,
+                    unit.id,
+                    period,
+                    str(path),
+                    tr=tr,
+                    tz=services.settings.tz,
+                    progress=jobs.progress,
+                )
+            except ExportError as error:
+                log.info("export of unit %s refused: %s", unit.id, error.code)
+                await reply(
+                    update,
+                    context,
+                    tr._("You can export figures only for your own unit and the units you lead."),
+                )
+                return
+            await _send(context, chat.id, summary, path)
+
+
+async def _send(context: AppContext, chat_id: int, summary: ExportSummary, path: Path) -> None:
+    tr = context.tr
+    caption = tr._(
+        "<b>{unit}</b> — {period} ({range}): {entries} entries, {answers} report answers, {attendees} meeting replies."
+    ).format(
+        unit=esc(summary.unit.name),
+        period=esc(summary.period.label(tr.locale)),
+        range=summary.period.range_label(tr.locale),
+        entries=summary.entries,
+        answers=summary.answers,
+        attendees=summary.attendees,
+    )
+    with path.open("rb") as handle:
+        await context.bot.send_document(
+            chat_id, document=handle, filename=summary.filename, caption=caption
+        )

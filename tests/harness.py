@@ -20,6 +20,7 @@ from bot.runtime.app import App, build_application
 from bot.runtime.runner import start_app, stop_app
 from bot.services import Services
 from bot.settings import Settings
+from handlers.export import export_jobs
 from storage.db import Database
 from storage.queries import people as people_q
 from storage.queries import units as units_q
@@ -35,6 +36,9 @@ class Harness:
         #: Settings for the next ``start_bot``/``restart``. Conversations in tests send many updates
         #: at one instant of the fake clock, so the flood limit is off unless a test turns it on.
         self.overrides: dict[str, Any] = {"flood_burst": 0}
+        #: ``send``/``press`` also wait for the exports they started (built in the background,
+        #: handlers/export.py); a test that holds an export half-way turns this off.
+        self.wait_for_exports = True
 
     async def __aenter__(self) -> Harness:
         await self.emu.start()
@@ -69,7 +73,14 @@ class Harness:
         )
         self.app = build_application(self.services, token=self.emu.token, rate_limit=False)
         await start_app(self.app, poll_timeout=1)
-        self.emu.settle_hook = self.app.update_queue.join
+        self.emu.settle_hook = self._settle
+
+    async def _settle(self) -> None:
+        """The updates handled, and the background work they started done."""
+        assert self.app is not None
+        await self.app.update_queue.join()
+        if self.wait_for_exports:
+            await export_jobs(self.app).join()
 
     async def stop_bot(self) -> None:
         if self.app is not None:

@@ -370,7 +370,8 @@ async def _rounds_list(args: argparse.Namespace, settings: Settings, db: Databas
 async def _export(args: argparse.Namespace, settings: Settings, db: Database) -> int:
     """The operator's /export: an owner's view of the unit, written next to the final path and
     renamed into place, so a failed run leaves no half-written workbook."""
-    from bot.export import build_export, filename_for
+    from bot.export import export_in_thread, filename_for
+    from bot.i18n import I18n
 
     clock = SystemClock()
     today = clock.now().astimezone(settings.tz).date()
@@ -386,21 +387,23 @@ async def _export(args: argparse.Namespace, settings: Settings, db: Database) ->
         ) from None
     async with db.session() as session:
         unit = await _unit(session, args.unit)
-        out: Path = args.out or Path(filename_for(unit, period))
-        part = _part_file(out)
-        try:
-            summary = await build_export(
-                session,
-                operator_actor(unit),
-                unit,
-                period,
-                str(part),
-                locale=settings.default_locale,
-                tz=settings.tz,
-            )
-            _put_in_place(part, out)
-        finally:
-            _discard(part)
+    out: Path = args.out or Path(filename_for(unit, period))
+    part = _part_file(out)
+    try:
+        # As /export does: in a worker thread, from a snapshot on a connection of its own, so a
+        # running bot's writers are not held up for the minutes a province-year takes.
+        summary = await export_in_thread(
+            db.url,
+            operator_actor(unit),
+            unit.id,
+            period,
+            str(part),
+            tr=I18n(settings.tz).translator(settings.default_locale),
+            tz=settings.tz,
+        )
+        _put_in_place(part, out)
+    finally:
+        _discard(part)
     print(
         f"{summary.unit.name} ({summary.unit.code}), {period.label('en')} "
         f"({period.start:%d/%m/%Y}–{period.end:%d/%m/%Y}): {summary.entries} entries, "

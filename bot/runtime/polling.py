@@ -16,6 +16,14 @@ once with those, pausing ``busy_pause`` seconds (or until an update finishes) be
 Failures of ``getUpdates`` never stop polling: 429 waits as told, a timeout asks again at once,
 anything else (connection refused, 5xx) backs off up to ``backoff_max`` seconds. The first
 failure and the recovery are each logged on one line, not a traceback per attempt.
+
+A poison update never stalls polling either. One that python-telegram-bot cannot read makes the
+whole ``getUpdates`` answer fail to parse, and asking again would give the same answer forever:
+the batch is then read again as plain JSON (``Bot.do_api_request``) and parsed update by update;
+an unreadable update is skipped with one log line naming its id (parsing is deterministic, so
+there is nothing to gain from a second try), the others are handled as usual. An update whose
+handler fails is handled once: the error handler logs it and tells the user (handlers/errors.py),
+and the next updates follow.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ import logging
 import time
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -43,6 +52,15 @@ def retry_after_seconds(exc: RetryAfter) -> float:
         warnings.simplefilter("ignore")
         wait = exc.retry_after
     return wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One ``getUpdates`` answer: the updates to handle, and the id to confirm up to (an
+    unreadable update is confirmed too, though not handled)."""
+
+    updates: tuple[Update, ...]
+    last_id: int | None
 
 
 class Poller:
@@ -66,6 +84,8 @@ class Poller:
         self._pending: set[int] = set()
         self._next = 0
         self._finished = asyncio.Event()
+        #: Ids of updates that could not be read (logged once each; pruned once confirmed).
+        self._unreadable: set[Any] = set()
         processor = app.update_processor
         if isinstance(processor, PerPersonOrder):
             processor.listeners.append(self._handled)
@@ -104,7 +124,7 @@ class Poller:
         delay = 0.0
         while not self._stopping:
             try:
-                updates = await self._get_updates()
+                batch = await self._get_updates()
             except asyncio.CancelledError:
                 if self._stopping:
                     return
@@ -124,36 +144,76 @@ class Poller:
             else:
                 self._recovered()
                 delay = 0.0
-                await self._handle(updates)
+                await self._handle(batch)
                 continue
             if delay:
                 await self._sleep(delay)
 
-    async def _get_updates(self) -> tuple[Update, ...]:
+    async def _get_updates(self) -> Batch:
         self._fetch = asyncio.ensure_future(
             self.app.bot.get_updates(
                 offset=self.offset, timeout=self.timeout, allowed_updates=self.allowed_updates
             )
         )
         try:
-            return await self._fetch
+            updates = await self._fetch
+        except (TelegramError, asyncio.CancelledError):
+            raise
+        except Exception:  # the Bot API answered, but an update in it cannot be read
+            return await self._readable_updates()
         finally:
             self._fetch = None
+        return Batch(updates, updates[-1].update_id if updates else None)
 
-    async def _handle(self, updates: Sequence[Update]) -> None:
+    async def _readable_updates(self) -> Batch:
+        """The same batch again as plain JSON, parsed one update at a time; the unreadable ones
+        are skipped (logged once each), but still confirmed with the batch."""
+        kwargs: dict[str, Any] = {"timeout": 0, "allowed_updates": self.allowed_updates}
+        if self.offset is not None:
+            kwargs["offset"] = self.offset
+        with warnings.catch_warnings():  # PTB suggests get_updates, which is what failed
+            warnings.simplefilter("ignore")
+            raw = await self.app.bot.do_api_request("getUpdates", api_kwargs=kwargs)
+        updates: list[Update] = []
+        last: int | None = None
+        for data in raw if isinstance(raw, list) else []:
+            update_id = data.get("update_id") if isinstance(data, dict) else None
+            try:
+                update = Update.de_json(data, self.app.bot)
+            except Exception as exc:
+                # Asked again while older updates are being handled: said once all the same.
+                if update_id not in self._unreadable:
+                    self._unreadable.add(update_id)
+                    log.error(
+                        "update %s cannot be read (%s: %s); skipped",
+                        update_id,
+                        type(exc).__name__,
+                        exc,
+                    )
+            else:
+                updates.append(update)
+            if isinstance(update_id, int):
+                last = update_id if last is None else max(last, update_id)
+        return Batch(tuple(updates), last)
+
+    async def _handle(self, batch: Batch) -> None:
         if not self._tracked:
             # No per-update completion (a processor other than ours): one batch at a time.
-            for update in updates:
+            for update in batch.updates:
                 await self.app.update_queue.put(update)
             await self.app.update_queue.join()
-            if updates:
-                self.offset = updates[-1].update_id + 1
+            if batch.last_id is not None:
+                self.offset = batch.last_id + 1
             return
-        fresh = [u for u in updates if u.update_id >= self._next]
-        for update in fresh:
+        for update in batch.updates:
+            if update.update_id < self._next:
+                continue  # fetched before, still being handled
             self._pending.add(update.update_id)
             self._next = update.update_id + 1
             await self.app.update_queue.put(update)
+        if batch.last_id is not None:
+            # An unreadable update at the end of the batch is confirmed with it.
+            self._next = max(self._next, batch.last_id + 1)
         self._confirm_point()
         if self._pending:
             # The next request answers at once with the unfinished updates: wait a little, or
@@ -179,6 +239,9 @@ class Poller:
             self.offset = min(self._pending)
         elif self._next:
             self.offset = self._next
+        if self._unreadable and self.offset is not None:
+            offset = self.offset
+            self._unreadable = {u for u in self._unreadable if isinstance(u, int) and u >= offset}
 
     async def _sleep(self, seconds: float) -> None:
         """Wait before the next attempt, but not past ``stop()``."""

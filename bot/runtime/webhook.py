@@ -23,6 +23,12 @@ request admitted at once, transactions sit open while the one event loop serves 
 writers of the same rows (the rollup of a commune) queue behind them ("idle in transaction" next to
 "INSERT waiting" in pg_stat_activity); on the busy 2-core machine here one process did 9.1 updates/s
 with 30 at once, 10.7 with 4, 9.9 with 1. Requests beyond the bound wait in the socket backlog.
+
+A poison update (one python-telegram-bot cannot read, or whose processing raises every time)
+would be delivered again and again, and Telegram holds that chat's later updates behind it. It
+is refused (400 or 500, so Telegram tries again: the cause may pass) up to ``POISON_ATTEMPTS``
+times in this process; the last attempt answers 200, and one log line names the update. A
+failing *handler* does not get here: the error handler deals with it (handlers/errors.py).
 """
 
 from __future__ import annotations
@@ -47,6 +53,28 @@ from storage.queries.update_claims import Claim
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+#: Deliveries of one update that may fail before it is skipped.
+POISON_ATTEMPTS = 3
+
+
+class Attempts:
+    """Failed deliveries per update id in this process (the last ``keep`` ids only: a poison
+    update is retried within seconds, and memory stays bounded)."""
+
+    def __init__(self, limit: int = POISON_ATTEMPTS, keep: int = 1024) -> None:
+        self.limit, self.keep = limit, keep
+        self._failed: dict[int, int] = {}
+
+    def failed(self, update_id: int) -> bool:
+        """Count a failure; True when the update has had its last attempt and is to be skipped."""
+        count = self._failed.pop(update_id, 0) + 1
+        if count >= self.limit:
+            return True
+        self._failed[update_id] = count
+        while len(self._failed) > self.keep:
+            del self._failed[next(iter(self._failed))]
+        return False
 
 
 class WebhookServer:
@@ -75,6 +103,7 @@ class WebhookServer:
         self.shutdown_timeout = shutdown_timeout
         self.worker = worker_id()
         self._slots = asyncio.Semaphore(concurrency)
+        self._attempts = Attempts()
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -114,12 +143,28 @@ class WebhookServer:
             data = await request.json(loads=json.loads)
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
                 raise ValueError("no update_id")
-            update = Update.de_json(data, self.app.bot)
         except Exception as exc:  # whatever is wrong with the body, it is not an update
             log.warning("webhook: a request from %s is not an update: %r", _peer(request), exc)
             return web.Response(status=HTTPStatus.BAD_REQUEST)
+        try:
+            update = Update.de_json(data, self.app.bot)
+        except Exception as exc:  # an update, but not one python-telegram-bot can read
+            return web.Response(status=self._unreadable(data["update_id"], exc))
         async with self._slots:
             return web.Response(status=await self.handle_update(update))
+
+    def _unreadable(self, update_id: int, exc: Exception) -> int:
+        reason = f"{type(exc).__name__}: {exc}"
+        if self._attempts.failed(update_id):
+            log.error(
+                "webhook: update %s cannot be read (%s) after %d attempts; skipped",
+                update_id,
+                reason,
+                self._attempts.limit,
+            )
+            return HTTPStatus.OK
+        log.debug("webhook: update %s cannot be read (%s); refused", update_id, reason)
+        return HTTPStatus.BAD_REQUEST
 
     async def handle_update(self, update: Update) -> int:
         """Claim, handle, mark done; the HTTP status for Telegram."""
@@ -146,11 +191,18 @@ class WebhookServer:
             return HTTPStatus.SERVICE_UNAVAILABLE
         try:
             await self.app.process_update(update)
-        except Exception:  # handlers' errors go to the error handler; this is PTB itself failing
-            log.exception("webhook: update %s could not be processed", update.update_id)
-            async with db.session() as session:
-                await claims_q.release(session, update.update_id, self.worker)
-            return HTTPStatus.INTERNAL_SERVER_ERROR
+        except Exception as exc:  # handlers' errors go to the error handler; this is PTB failing
+            if not self._attempts.failed(update.update_id):
+                log.debug("webhook: update %s could not be processed", update.update_id)
+                async with db.session() as session:
+                    await claims_q.release(session, update.update_id, self.worker)
+                return HTTPStatus.INTERNAL_SERVER_ERROR
+            log.error(
+                "webhook: update %s could not be processed after %d attempts; skipped",
+                update.update_id,
+                self._attempts.limit,
+                exc_info=exc,
+            )
         try:
             async with db.session() as session:
                 await claims_q.finish(session, update.update_id, clock.now())

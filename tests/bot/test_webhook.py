@@ -13,6 +13,8 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import func, select
+from telegram import Update
+from telegram.ext import MessageHandler, filters
 
 from bot.clock import FakeClock
 from bot.emulator import BotApiEmulator
@@ -199,3 +201,65 @@ async def test_a_body_that_is_not_an_update_is_a_bad_request(hooks: Webhooks) ->
     for body in ([1, 2], {"message": {}}, {"update_id": "x"}):
         assert await hooks.post(process, body, SECRET) == 400  # type: ignore[arg-type]
     assert await claims(hooks.db) == 0
+
+
+@pytest.fixture
+async def hook(db: Database, clock: FakeClock) -> AsyncIterator[Webhooks]:
+    """One webhook process (a poison update's attempts are counted per process)."""
+    async with BotApiEmulator() as emu:
+        hooks = Webhooks(db, clock, emu)
+        async with db.session() as session:
+            from bot.demo import seed_demo
+
+            await seed_demo(session, clock.now())
+        await hooks.start(1)
+        try:
+            yield hooks
+        finally:
+            await hooks.stop()
+
+
+async def test_an_unreadable_update_is_skipped_after_three_attempts(
+    hook: Webhooks, caplog: pytest.LogCaptureFixture
+) -> None:
+    nam = hook.emu.user(1004, "Nam")
+    await nam.send("/start")
+    poison = {  # no date: python-telegram-bot cannot read it
+        "message": {
+            "message_id": 9_000,
+            "from": nam.to_json(),
+            "chat": {"id": 1004, "type": "private"},
+            "text": "/help",
+        }
+    }
+    with caplog.at_level(logging.DEBUG, logger="bot.runtime.webhook"):
+        poison_id = hook.emu.push_update(poison)
+        # Telegram delivers a chat's updates in order: this one waits behind the poison.
+        [saved] = await nam.send("/log ket_nap 2")
+    assert saved.text is not None and saved.text.startswith("Đã lưu")
+    tries = [a.status for a in hook.emu.webhook_attempts if a.update_id == poison_id]
+    assert tries == [400, 400, 200]
+    lines = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno >= logging.WARNING and f"update {poison_id} " in r.getMessage()
+    ]
+    assert len(lines) == 1 and "after 3 attempts; skipped" in lines[0]
+
+
+async def test_an_update_whose_handler_always_fails_is_answered_once(
+    hook: Webhooks, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def explode(update: Update, context: Any) -> None:
+        raise RuntimeError("a bug in a handler")
+
+    hook.processes[0].app.add_handler(MessageHandler(filters.Regex("^boom$"), explode), group=-3)
+    nam = hook.emu.user(1004, "Nam")
+    await nam.send("/start")
+    with caplog.at_level(logging.INFO):
+        [sorry] = await nam.send("boom")
+        [saved] = await nam.send("/log ket_nap 2")
+    assert sorry.text is not None and sorry.text.startswith("Xin lỗi")
+    assert saved.text is not None and saved.text.startswith("Đã lưu")
+    assert len([r for r in caplog.records if "unhandled error" in r.getMessage()]) == 1
+    assert {a.status for a in hook.emu.webhook_attempts} == {200}  # nothing delivered twice

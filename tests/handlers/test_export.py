@@ -3,6 +3,8 @@ was logged, the subtree rule, and refusals."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from datetime import date, datetime
 from io import BytesIO
 from typing import Any
@@ -17,6 +19,7 @@ from bot.access import load_actor
 from bot.demo import seed_demo_meetings, seed_demo_round
 from bot.export import SHEETS, ExportError, build_export
 from bot.periods import Period
+from handlers.export import export_jobs
 from storage.models import MeetingRsvp, Person, Report, Unit
 from tests.harness import Harness
 
@@ -178,3 +181,39 @@ async def test_cadre_exports_own_unit_by_default(h: Harness) -> None:
     assert message.document is not None
     log = rows(load_workbook(BytesIO(message.document["data"]))["Nhật ký hoạt động"])
     assert len(log) == 4  # header + the area's three entries (its women's branch included)
+
+
+async def test_other_users_are_answered_while_an_export_is_built(h: Harness) -> None:
+    """The workbook is built in a worker thread from a snapshot of its own: held half-way
+    through the activity log (its transaction open), the bot still answers another user's
+    /log, and the workbook shows the data as of its snapshot, without that entry."""
+    assert h.app is not None
+    jobs = export_jobs(h.app)
+    inside, go_on = threading.Event(), threading.Event()
+
+    def hold(_rows: int) -> None:
+        inside.set()
+        go_on.wait(timeout=60)
+
+    jobs.progress = hold
+    h.wait_for_exports = False
+    lan = h.user(1002, "Lan")
+    [preparing] = await lan.send("/export quý này")
+    assert preparing.text is not None and preparing.text.startswith("Đang lập bảng tính")
+    assert preparing.document is None
+    assert await asyncio.to_thread(inside.wait, 60), "the export never reached its log sheet"
+
+    [saved] = await h.user(1004, "Nam").send("/log ket_nap 7")
+    assert saved.text is not None and saved.text.startswith("Đã lưu")
+    assert jobs.running == 1 and all(m.document is None for m in lan.history())
+
+    go_on.set()
+    await jobs.join()
+    [message] = [m for m in lan.history() if m.document is not None]
+    assert message.document is not None
+    book = load_workbook(BytesIO(message.document["data"]))
+    log = rows(book["Nhật ký hoạt động"])
+    assert len(log) == 1 + 3  # the three entries of the fixture; Nam's new one came after
+    totals = rows(book["Tổng hợp"])
+    joined = totals[0].index("Kết nạp hội viên, đoàn viên — Số người (người)")
+    assert totals[1][joined] == 4

@@ -18,7 +18,7 @@ from bot.demo import seed_demo_meetings, seed_demo_round
 from bot.export import SHEETS, ExportError, build_export
 from bot.periods import Period
 from storage.models import MeetingRsvp, Person, Report, Unit
-from tests.harness import Harness
+from tests.harness import Harness, text_of
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -46,7 +46,7 @@ async def h(harness: Harness) -> Harness:
         (1009, "/log nha_dai_doan_ket 1 50tr"),
         (1005, "/log ket_nap 4"),
     ]:
-        assert (await harness.user(uid, f"U{uid}").send(line))[0].text.startswith("Đã lưu")
+        assert text_of((await harness.user(uid, f"U{uid}").send(line))[0]).startswith("Đã lưu")
     return harness
 
 

@@ -10,9 +10,13 @@ from datetime import timedelta
 from types import TracebackType
 from typing import Any
 
+import icalendar
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.access import Actor, load_actor
 from bot.clock import FakeClock
 from bot.demo import Demo, seed_demo
-from bot.emulator import BotApiEmulator, UserClient
+from bot.emulator import BotApiEmulator, BotMessage, UserClient
 from bot.i18n import I18n
 from bot.notifications import Dispatcher, DispatchReport
 from bot.onboarding import create_invite
@@ -22,6 +26,7 @@ from bot.services import Services
 from bot.settings import Settings
 from handlers.export import export_jobs
 from storage.db import Database
+from storage.models import Unit
 from storage.queries import people as people_q
 from storage.queries import units as units_q
 
@@ -118,7 +123,7 @@ class Harness:
         language_code: str | None = "vi",
         **kwargs: str | None,
     ) -> UserClient:
-        return self.emu.user(user_id, first_name, language_code=language_code, **kwargs)  # type: ignore[arg-type]
+        return self.emu.user(user_id, first_name, language_code=language_code, **kwargs)
 
     async def seed_demo(self) -> Demo:
         async with self.db.session() as session:
@@ -148,6 +153,32 @@ class Harness:
             )
 
 
+async def unit_of(session: AsyncSession, code: str) -> Unit:
+    """A unit the test has seeded (which must be there)."""
+    unit = await units_q.by_code(session, code)
+    assert unit is not None, code
+    return unit
+
+
+async def actor_of(session: AsyncSession, telegram_id: int) -> Actor:
+    """The actor of a person the test has seeded (who must be there)."""
+    person = await people_q.by_telegram_id(session, telegram_id)
+    assert person is not None, telegram_id
+    return await load_actor(session, person)
+
+
+def text_of(message: BotMessage | None) -> str:
+    """The text (or caption) of a message the bot sent.
+
+    ``BotMessage.text`` is ``None`` for a message that has neither (a photo without a caption, a
+    document), and a chat's ``last`` is ``None`` before the bot has written there; a test that
+    reads the text expects both, and this says so where mypy can see it.
+    """
+    assert message is not None, "the bot has sent no message"
+    assert message.text is not None, f"message {message.message_id} has no text"
+    return message.text
+
+
 async def until(condition: Callable[[], bool]) -> None:
     """Let the other tasks run until ``condition`` holds (scheduling steps, not time)."""
     for _ in range(1000):
@@ -155,3 +186,10 @@ async def until(condition: Callable[[], bool]) -> None:
             return
         await asyncio.sleep(0)
     raise AssertionError("the other tasks never got there")
+
+
+def ics_sequence(component: icalendar.Component) -> int:
+    """An iCalendar component's SEQUENCE, which must be present (a missing one is not a 0)."""
+    value = component["SEQUENCE"]
+    assert isinstance(value, int), value  # icalendar's vInt is an int
+    return value

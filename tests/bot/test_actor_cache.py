@@ -10,7 +10,7 @@ from bot.access import Actor, ActorCache
 from storage.db import Database
 from storage.models import Membership, Person
 from storage.queries import people as people_q
-from tests.harness import Harness
+from tests.harness import Harness, text_of
 
 
 def _actor(name: str) -> Actor:
@@ -42,7 +42,7 @@ async def test_a_membership_revoked_elsewhere_counts_at_the_next_update(harness:
     await h.seed_demo()
     nam = h.user(1004, "Nam")
     await nam.send("/log hoa_giai 1")
-    assert (await nam.send("/log hoa_giai 2"))[0].text.startswith("Đã lưu thành mục #")
+    assert text_of((await nam.send("/log hoa_giai 2"))[0]).startswith("Đã lưu thành mục #")
     assert h.services is not None and len(h.services.actors) >= 1  # his actor is cached now
     # The CLI, another process: its own engine on the same database.
     other = Database(h.db.url)
@@ -53,7 +53,7 @@ async def test_a_membership_revoked_elsewhere_counts_at_the_next_update(harness:
             await session.execute(delete(Membership).where(Membership.person_id == person.id))
     finally:
         await other.dispose()
-    refused = (await nam.send("/log hoa_giai 3"))[0].text
+    refused = text_of((await nam.send("/log hoa_giai 3"))[0])
     assert not refused.startswith("Đã lưu")
     assert "chưa thuộc đơn vị nào" in refused
 
@@ -64,7 +64,7 @@ async def test_a_refreshed_person_is_cached_with_the_rows_written(harness: Harne
     h = harness
     await h.seed_demo()
     nam = h.user(1004, "Nam")
-    assert (await nam.send("/log hoa_giai 1"))[0].text.startswith("Đã lưu thành mục #")
+    assert text_of((await nam.send("/log hoa_giai 1"))[0]).startswith("Đã lưu thành mục #")
     assert h.services is not None
     async with h.db.session() as session:
         rows = await people_q.known_rows(session, 1004)

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -18,7 +19,7 @@ from bot.i18n import LOCALES_DIR, SUPPORTED, I18n, resolve_locale
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _catalog(locale: str):  # type: ignore[no-untyped-def]
+def _catalog(locale: str) -> Catalog:
     with (LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po").open("rb") as f:
         return read_po(f, locale=locale)
 

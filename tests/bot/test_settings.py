@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.settings import SettingsError, load_settings
 
 
-def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     for name in ("PHOIHOP_DATABASE_URL", "PHOIHOP_BOT_TOKEN", "PHOIHOP_BOT_API_URL"):
         monkeypatch.delenv(name, raising=False)
@@ -44,8 +46,8 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: i
     ],
 )
 def test_bad_setting_is_one_line(
-    monkeypatch: pytest.MonkeyPatch, tmp_path, name: str, value: str, message: str
-) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, value: str, message: str
+) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError) as info:
@@ -54,7 +56,7 @@ def test_bad_setting_is_one_line(
     assert "\n" not in str(info.value)
 
 
-def test_dotenv_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_dotenv_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("PHOIHOP_BOT_API_URL", raising=False)
     (tmp_path / ".env").write_text("PHOIHOP_BOT_API_URL=http://127.0.0.1:8081/bot\n")

@@ -14,7 +14,7 @@ from bot.clock import FakeClock
 from bot.runtime.cli import main
 from storage.db import Database
 from tests.conftest import POSTGRES_URL
-from tests.harness import Harness
+from tests.harness import Harness, text_of
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ async def test_backup_while_running_then_restore_and_run(
         await h.seed_demo()
         nam = h.user(1004, "Nam")
         saved = await nam.send('/log nha_dai_doan_ket 2 120tr "thôn 3"')
-        assert saved[0].text.startswith("Đã lưu thành mục #1.")
+        assert text_of(saved[0]).startswith("Đã lưu thành mục #1.")
         backup = asyncio.create_task(
             cli(capsys, "--database-url", db.url, "backup", "--out", str(out))
         )
@@ -61,9 +61,9 @@ async def test_backup_while_running_then_restore_and_run(
     restored = Database(url)
     try:
         async with Harness(restored, clock) as h:
-            listing = (await h.user(1004, "Nam").send("/mine"))[0].text
+            listing = text_of((await h.user(1004, "Nam").send("/mine"))[0])
             assert "Nhà Đại đoàn kết" in listing, listing
-            me = (await h.user(1002, "Lan").send("/me"))[0].text
+            me = text_of((await h.user(1002, "Lan").send("/me"))[0])
             assert "Xã Yên Nguyên" in me
     finally:
         await restored.dispose()

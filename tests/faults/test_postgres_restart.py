@@ -22,7 +22,7 @@ from storage.db import Database
 from storage.models import LogDraft
 from storage.queries import people as people_q
 from tests.conftest import POSTGRES_URL
-from tests.harness import Harness
+from tests.harness import Harness, text_of
 
 BINARIES = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
 
@@ -110,9 +110,9 @@ async def test_the_bot_carries_on_after_postgresql_restarts(
         nam = h.user(1004, "Nam")
         await nam.send("/log")
         await nam.press("Nhà Đại đoàn kết")
-        assert "Sửa chữa (căn)?" in (await nam.send("2"))[0].text
+        assert "Sửa chữa (căn)?" in text_of((await nam.send("2"))[0])
         await asyncio.to_thread(cluster.pg_ctl, "-m", "fast", "restart")
-        assert "Giá trị (đồng)?" in (await nam.send("0"))[0].text
+        assert "Giá trị (đồng)?" in text_of((await nam.send("0"))[0])
         async with h.db.session() as session:
             person = await people_q.by_telegram_id(session, 1004)
             assert person is not None

@@ -19,6 +19,7 @@ from bot.notifications import enqueue
 from storage.db import Database
 from storage.models import Activity, ActivityValue, OutboxMessage, ReportAnswer
 from tests.faults.botproc import TZ_NAME, BotProcess, demo_database
+from tests.harness import text_of
 
 
 async def entries(url: str) -> list[dict[str, int]]:
@@ -36,11 +37,11 @@ async def entries(url: str) -> list[dict[str, int]]:
 
 async def finish_entry(emu: BotApiEmulator) -> None:
     nam = emu.user(1004, "Nam", language_code="vi")
-    assert "Ngày diễn ra?" in (await nam.send("120tr"))[0].text
-    assert "Ghi chú ngắn" in (await nam.press("Hôm qua"))[-1].text
-    assert "Gửi một ảnh" in (await nam.send("/skip"))[0].text
-    assert (await nam.send("/skip"))[0].text.startswith("Kiểm tra rồi lưu:")
-    assert (await nam.press("Lưu"))[-1].text.startswith("Đã lưu thành mục #1.")
+    assert "Ngày diễn ra?" in text_of((await nam.send("120tr"))[0])
+    assert "Ghi chú ngắn" in text_of((await nam.press("Hôm qua"))[-1])
+    assert "Gửi một ảnh" in text_of((await nam.send("/skip"))[0])
+    assert text_of((await nam.send("/skip"))[0]).startswith("Kiểm tra rồi lưu:")
+    assert text_of((await nam.press("Lưu"))[-1]).startswith("Đã lưu thành mục #1.")
 
 
 async def test_log_flow_resumes_after_sigkill_between_steps(tmp_path: Path) -> None:
@@ -54,10 +55,10 @@ async def test_log_flow_resumes_after_sigkill_between_steps(tmp_path: Path) -> N
             nam = emu.user(1004, "Nam", language_code="vi")
             await nam.send("/log")
             await nam.press("Nhà Đại đoàn kết")
-            assert "Sửa chữa (căn)?" in (await nam.send("2"))[0].text
+            assert "Sửa chữa (căn)?" in text_of((await nam.send("2"))[0])
             await bot.kill()
             await bot.start()
-            assert "Giá trị (đồng)?" in (await nam.send("0"))[0].text
+            assert "Giá trị (đồng)?" in text_of((await nam.send("0"))[0])
             await finish_entry(emu)
         finally:
             await bot.stop()
@@ -88,7 +89,7 @@ async def test_update_in_flight_at_sigkill_is_handled_once(tmp_path: Path) -> No
             texts = [m.text or "" for m in nam.history()[before:]]
             assert texts[0].startswith("Tôi vừa khởi động lại"), texts
             assert "Sửa chữa (căn)?" in texts[1] and len(texts) == 2, texts
-            assert "Giá trị (đồng)?" in (await nam.send("0"))[0].text
+            assert "Giá trị (đồng)?" in text_of((await nam.send("0"))[0])
             await finish_entry(emu)
         finally:
             await bot.stop()

@@ -18,7 +18,7 @@ from sqlalchemy import event, select
 from bot.clock import FakeClock
 from storage.db import Database
 from storage.models import Activity, LogDraft
-from tests.harness import Harness
+from tests.harness import Harness, text_of
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ async def test_the_bot_waits_for_another_writer(h: Harness) -> None:
         replies = await nam.send("2")
     finally:
         timer.join()
-    assert "Sửa chữa (căn)?" in replies[0].text
+    assert "Sửa chữa (căn)?" in text_of(replies[0])
     draft = await draft_of(h, 1004)
     assert draft is not None and draft["values"] == {"built": "2"}
 
@@ -101,7 +101,7 @@ async def test_the_shortcut_waits_for_another_writer_too(h: Harness) -> None:
         replies = await nam.send("/log hoa_giai 2")
     finally:
         timer.join()
-    assert replies[0].text.startswith("Đã lưu thành mục #")
+    assert text_of(replies[0]).startswith("Đã lưu thành mục #")
     async with h.db.session() as session:
         assert len((await session.scalars(select(Activity))).all()) == 1
 
@@ -129,7 +129,7 @@ async def test_a_lock_held_too_long_asks_to_try_again_and_keeps_the_draft(
             assert any("stayed locked" in r.getMessage() for r in caplog.records)
             assert (await draft_of(h, 1004)) == before and before is not None
             assert before["type"] == "nha_dai_doan_ket" and not before.get("values")
-            assert "Sửa chữa (căn)?" in (await nam.send("2"))[0].text
+            assert "Sửa chữa (căn)?" in text_of((await nam.send("2"))[0])
     finally:
         await quick.dispose()
 
@@ -147,7 +147,7 @@ async def test_disk_full_is_reported_and_the_database_stays_sound(
     await nam.send("2")
     await nam.press("0 — không có")
     await nam.send("120tr")
-    assert "Ghi chú ngắn" in (await nam.press("Hôm qua"))[-1].text
+    assert "Ghi chú ngắn" in text_of((await nam.press("Hôm qua"))[-1])
     before = await draft_of(h, 1004)
     path = sqlite_path(h.db)
     full = {"on": True}
@@ -174,9 +174,9 @@ async def test_disk_full_is_reported_and_the_database_stays_sound(
 
     full["on"] = False  # space is back
     await h.db.engine.dispose()
-    assert "Gửi một ảnh" in (await nam.send(note))[0].text
+    assert "Gửi một ảnh" in text_of((await nam.send(note))[0])
     await nam.send("/skip")
-    assert (await nam.press("Lưu"))[-1].text.startswith("Đã lưu thành mục #1.")
+    assert text_of((await nam.press("Lưu"))[-1]).startswith("Đã lưu thành mục #1.")
     async with h.db.session() as session:
         saved = (await session.scalars(select(Activity))).all()
     assert len(saved) == 1 and saved[0].note == note

@@ -25,7 +25,8 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, text, update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot import activities as acts
 from bot import conversation, reports
@@ -44,7 +45,7 @@ from storage.models import Base, Meeting, Report
 from storage.queries import chats as chats_q
 from storage.queries import people as people_q
 from storage.queries import units as units_q
-from tests.harness import Harness
+from tests.harness import Harness, unit_of
 
 ROLES = {"none": 1012, "cadre": 1004, "admin": 1002, "owner": 1000}
 RANK = {"none": 0, "cadre": 1, "admin": 2, "owner": 3}
@@ -334,9 +335,9 @@ class Matrix:
         demo = await h.seed_demo()
         async with h.db.session() as session:
             now = h.clock.now()
-            unit = {c: await units_q.by_code(session, c) for c in ("08", "02365", "02350")}
-            unit["in"] = await units_q.by_code(session, "02365-t1")
-            unit["out"] = await units_q.by_code(session, "02350-t1")
+            unit = {c: await unit_of(session, c) for c in ("08", "02365", "02350")}
+            unit["in"] = await unit_of(session, "02365-t1")
+            unit["out"] = await unit_of(session, "02350-t1")
             assert all(unit.values())
             round_in = await seed_demo_round(session, demo, now, tz)
             assert round_in is not None
@@ -504,6 +505,7 @@ class Matrix:
                 flow, name = step[1:].split(":")
                 if group is None:
                     state = FlowState(flow, name)
+                    assert h.services is not None
                     await conversation.save(h.services, ROLES[role], ROLES[role], state)
             else:
                 await user.press_data(step, chat=group)
@@ -559,7 +561,7 @@ def _probes(app: Any) -> list[tuple[str, Rule, Probe, bool]]:
             pattern = getattr(handler.pattern, "pattern", handler.pattern)
             if pattern is None or pattern == OVERSIZED_NUMBER:
                 continue  # catch-alls: test_catch_all_buttons_refuse_everyone
-            if pattern not in CALLBACK_PROBES:
+            if not isinstance(pattern, str) or pattern not in CALLBACK_PROBES:
                 missing.append(f"callback {pattern}")
                 continue
             for probe in CALLBACK_PROBES[pattern]:
@@ -744,12 +746,12 @@ def code_actions(app: Any) -> dict[str, set[str | None]]:
         return next((str(p) for p, h in handlers if re.match(str(p), data)), None)
 
     for start in made_buttons():
-        pattern = owner(start)
-        if pattern is None:
+        owned = owner(start)
+        if owned is None:
             continue
-        rest = start[len(pattern.lstrip("^")) :]
+        rest = start[len(owned.lstrip("^")) :]
         action = rest.split(":")[0].removesuffix("{")
-        found[pattern].add(action if action and "{" not in rest.split(":")[0] else None)
+        found[owned].add(action if action and "{" not in rest.split(":")[0] else None)
     for pattern, handler in handlers:
         declared = rule_of(handler)
         for action in accepted_actions(handler.callback):
@@ -838,7 +840,7 @@ async def test_a_handler_without_a_rule_is_detected(
 
     original = app_module.register_handlers
 
-    async def forgotten(update: object, context: object) -> None:
+    async def forgotten(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Another one, never given a rule."""
 
     def with_forgotten(app: Any, services: Any) -> None:

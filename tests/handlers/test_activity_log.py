@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.emulator import UserClient
 from storage.models import Activity, ActivityValue, LogDraft
-from tests.harness import Harness
+from tests.harness import Harness, text_of
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -36,14 +36,14 @@ async def test_guided_entry_in_vietnamese(h: Harness) -> None:
     picker = (await nam.send("/log"))[0]
     assert picker.text == "Bạn đã làm gì? Chọn hoạt động:"
     assert picker.inline_buttons[0][0]["text"] == 'Vận động Quỹ "Vì người nghèo"'
-    assert (await nam.press("Nhà Đại đoàn kết"))[-1].text.startswith(
+    assert text_of((await nam.press("Nhà Đại đoàn kết"))[-1]).startswith(
         "Nhà Đại đoàn kết\nXây mới (căn)? Gõ một số, ví dụ 2."
     )
-    assert "Sửa chữa (căn)?" in (await nam.send("2"))[0].text
-    assert "Giá trị (đồng)?" in (await nam.press("0 — không có"))[-1].text
-    assert "Ngày diễn ra?" in (await nam.send("120tr"))[0].text
-    assert "Ghi chú ngắn" in (await nam.press("Hôm qua"))[-1].text
-    assert "Gửi một ảnh" in (await nam.send("thôn 3, hộ ông Sùng"))[0].text
+    assert "Sửa chữa (căn)?" in text_of((await nam.send("2"))[0])
+    assert "Giá trị (đồng)?" in text_of((await nam.press("0 — không có"))[-1])
+    assert "Ngày diễn ra?" in text_of((await nam.send("120tr"))[0])
+    assert "Ghi chú ngắn" in text_of((await nam.press("Hôm qua"))[-1])
+    assert "Gửi một ảnh" in text_of((await nam.send("thôn 3, hộ ông Sùng"))[0])
     review = (await nam.send_photo(PNG))[0]
     assert review.text == (
         "Kiểm tra rồi lưu:\n\n"
@@ -52,7 +52,7 @@ async def test_guided_entry_in_vietnamese(h: Harness) -> None:
         "Ngày: 15/11/2026\nGhi chú: thôn 3, hộ ông Sùng\nẢnh: có"
     )
     done = (await nam.press("Lưu"))[-1]
-    assert done.text.startswith("Đã lưu thành mục #1.")
+    assert text_of(done).startswith("Đã lưu thành mục #1.")
     [(activity, values)] = await saved(h)
     assert values == {"built": 2000, "repaired": 0, "value": 120_000_000_000}
     assert activity.occurred_on.isoformat() == "2026-11-15" and activity.photo_file_id
@@ -63,23 +63,23 @@ async def test_guided_entry_in_vietnamese(h: Harness) -> None:
 async def test_guided_entry_in_english_with_back_and_skip(h: Harness) -> None:
     anna = h.user(1011, "Anna", language_code="en")
     await anna.send("/log")
-    assert (await anna.press("Voter contact meetings"))[-1].text.startswith(
+    assert text_of((await anna.press("Voter contact meetings"))[-1]).startswith(
         "Voter contact meetings\nMeetings (meetings)?"
     )
     await anna.send("1")
     again = (await anna.send("/back"))[0]
-    assert "Meetings (meetings)?" in again.text
+    assert "Meetings (meetings)?" in text_of(again)
     await anna.send("2")
     await anna.send("150")
-    assert "When did it take place?" in (await anna.send("12"))[0].text
+    assert "When did it take place?" in text_of((await anna.send("12"))[0])
     await anna.send("14/11/2026")
-    assert "Send a photo" in (await anna.send("/skip"))[0].text
-    review = (await anna.send("/skip"))[0].text
+    assert "Send a photo" in text_of((await anna.send("/skip"))[0])
+    review = text_of((await anna.send("/skip"))[0])
     assert (
         "Meetings: 2 meetings\nVoters present: 150 people\nPetitions and opinions: 12 items\nDate: 14/11/2026"
         in review
     )
-    assert (await anna.press("Save"))[-1].text.startswith("Saved as entry #1.")
+    assert text_of((await anna.press("Save"))[-1]).startswith("Saved as entry #1.")
 
 
 async def test_refusals_keep_the_draft(h: Harness) -> None:
@@ -89,30 +89,30 @@ async def test_refusals_keep_the_draft(h: Harness) -> None:
     assert (await nam.send("abc"))[0].text == "“abc” không phải là số. Hãy gõ ví dụ 2."
     assert (await nam.send("-5"))[0].text == "Số không được âm. Hãy gõ ví dụ 2."
     assert (await nam.send("1,5"))[0].text == "Xây mới phải là số nguyên. Hãy gõ ví dụ 2."
-    assert (await nam.send("9" * 30))[0].text.startswith("Số quá lớn.")
+    assert text_of((await nam.send("9" * 30))[0]).startswith("Số quá lớn.")
     await nam.send("2")
     await nam.send("0")
-    assert (await nam.send("2,5"))[0].text.startswith("Giá trị phải là số nguyên.")
+    assert text_of((await nam.send("2,5"))[0]).startswith("Giá trị phải là số nguyên.")
     ceiling = (await nam.send("100 tỷ"))[0]
-    assert ceiling.text.startswith(
+    assert text_of(ceiling).startswith(
         "Nhà Đại đoàn kết\n100.000.000.000\xa0₫ cho “Giá trị” lớn bất thường. Có đúng không?"
     )
-    assert "Giá trị (đồng)?" in (await nam.press("Không, nhập lại"))[-1].text
+    assert "Giá trị (đồng)?" in text_of((await nam.press("Không, nhập lại"))[-1])
     await nam.send("1,2 tỷ")
-    assert (await nam.send("31/02/2026"))[0].text.startswith("“31/02/2026” không phải là ngày.")
-    assert (await nam.send("20/12/2026"))[0].text.startswith(
+    assert text_of((await nam.send("31/02/2026"))[0]).startswith("“31/02/2026” không phải là ngày.")
+    assert text_of((await nam.send("20/12/2026"))[0]).startswith(
         "“20/12/2026” là ngày trong tương lai."
     )
     await nam.send("hôm nay")
     long_note = (await nam.send("x" * 5000))[0].text
     assert long_note == "Ghi chú tối đa 1.000 ký tự; bạn gửi 5.000. Hãy rút gọn rồi gửi lại."
-    assert (await nam.send_sticker())[0].text.startswith("Bước này cần chữ")
+    assert text_of((await nam.send_sticker())[0]).startswith("Bước này cần chữ")
     await nam.send("ngắn gọn")
     assert (await nam.send("ảnh đây"))[0].text == "Hãy gửi một ảnh, hoặc bấm “Không có ảnh”."
-    assert (await nam.send_document(b"%PDF-1.4", "anh.pdf"))[0].text.startswith(
+    assert text_of((await nam.send_document(b"%PDF-1.4", "anh.pdf"))[0]).startswith(
         "Hãy gửi hình dưới dạng ảnh"
     )
-    review = (await nam.press("Không có ảnh"))[-1].text
+    review = text_of((await nam.press("Không có ảnh"))[-1])
     assert "Giá trị: 1.200.000.000\xa0₫" in review and "Ghi chú: ngắn gọn" in review
 
 
@@ -128,7 +128,7 @@ async def mediation_half_done(nam: UserClient) -> None:
 async def offered_draft_resumes(nam: UserClient) -> None:
     offer = (await nam.send("/log"))[0]
     assert offer.text == "Bạn có một mục chưa lưu: Hòa giải ở cơ sở. Tiếp tục, hay ghi mục mới?"
-    assert "Ngày diễn ra?" in (await nam.press("Tiếp tục"))[-1].text
+    assert "Ngày diễn ra?" in text_of((await nam.press("Tiếp tục"))[-1])
 
 
 async def test_cancel_keeps_the_draft_and_log_offers_it(h: Harness) -> None:
@@ -143,7 +143,7 @@ async def test_cancel_keeps_the_draft_and_log_offers_it(h: Harness) -> None:
 async def test_a_shortcut_leaves_the_guided_draft_in_progress(h: Harness) -> None:
     nam = h.user(1004, "Nam")
     await mediation_half_done(nam)
-    assert (await nam.send("/log tuyen_truyen 2 80"))[0].text.startswith("Đã lưu thành mục #1.")
+    assert text_of((await nam.send("/log tuyen_truyen 2 80"))[0]).startswith("Đã lưu thành mục #1.")
     await offered_draft_resumes(nam)
 
 
@@ -153,7 +153,7 @@ async def test_restart_in_the_middle_resumes_where_the_user_was(h: Harness) -> N
     await nam.press("Nhà Đại đoàn kết")
     await nam.send("1")
     await h.restart()
-    assert "Giá trị (đồng)?" in (await nam.send("1"))[0].text
+    assert "Giá trị (đồng)?" in text_of((await nam.send("1"))[0])
     await h.restart()
     await nam.send("350 triệu")
     await nam.press("Hôm nay")
@@ -186,10 +186,10 @@ async def test_member_of_two_units_is_asked_which(h: Harness) -> None:
 async def test_shortcut_saves_in_one_line(h: Harness) -> None:
     nam = h.user(1004, "Nam")
     done = (await nam.send('/log nha_dai_doan_ket 2 120tr "thôn 3"'))[0]
-    assert done.text.startswith("Đã lưu thành mục #1.")
+    assert text_of(done).startswith("Đã lưu thành mục #1.")
     assert (
         "Xây mới: 2 căn\nSửa chữa: 0 căn\nGiá trị: 120.000.000\xa0₫\nNgày: 16/11/2026\nGhi chú: thôn 3"
-        in done.text
+        in text_of(done)
     )
     assert [b["text"] for b in done.inline_buttons[0]] == ["Sửa", "Xóa"]
     await nam.send("/log hoa_giai 2 hôm qua")
@@ -204,19 +204,19 @@ async def test_shortcut_saves_in_one_line(h: Harness) -> None:
 
 async def test_wrong_shortcuts_answer_with_the_right_form(h: Harness) -> None:
     nam = h.user(1004, "Nam")
-    form = (await nam.send("/log nha_dai_doan_ket abc"))[0].text
+    form = text_of((await nam.send("/log nha_dai_doan_ket abc"))[0])
     assert form.startswith(
         'Với Nhà Đại đoàn kết hãy viết: /log nha_dai_doan_ket <Xây mới> <Sửa chữa> <Giá trị> "ghi chú"'
     )
-    assert (await nam.send("/log nha_dai_doan_ket 1 2 3 4 5"))[0].text.startswith(
+    assert text_of((await nam.send("/log nha_dai_doan_ket 1 2 3 4 5"))[0]).startswith(
         "Với Nhà Đại đoàn kết hãy viết:"
     )
-    assert (await nam.send("/log nha_dai_doan_ket -2"))[0].text.startswith(
+    assert text_of((await nam.send("/log nha_dai_doan_ket -2"))[0]).startswith(
         "Với Nhà Đại đoàn kết hãy viết:"
     )
-    unknown = (await nam.send("/log xyz 2"))[0].text
+    unknown = text_of((await nam.send("/log xyz 2"))[0])
     assert unknown.startswith("Tôi không biết hoạt động “xyz”.") and "nha_dai_doan_ket" in unknown
-    assert (await nam.send('/log hoa_giai 2 "chưa đóng'))[0].text.startswith(
+    assert text_of((await nam.send('/log hoa_giai 2 "chưa đóng'))[0]).startswith(
         "Dấu ngoặc kép chưa đóng."
     )
     assert await saved(h) == []
@@ -225,11 +225,11 @@ async def test_wrong_shortcuts_answer_with_the_right_form(h: Harness) -> None:
 async def test_shortcut_above_the_ceiling_asks_first(h: Harness) -> None:
     nam = h.user(1004, "Nam")
     question = (await nam.send("/log quy 68 tỷ"))[0]
-    assert (
-        "68.000.000.000\xa0₫ cho “Số tiền vận động” lớn bất thường. Có đúng không?" in question.text
+    assert "68.000.000.000\xa0₫ cho “Số tiền vận động” lớn bất thường. Có đúng không?" in text_of(
+        question
     )
     review = (await nam.press("Đúng"))[-1]
-    assert review.text.startswith("Kiểm tra rồi lưu:")
+    assert text_of(review).startswith("Kiểm tra rồi lưu:")
     await nam.press("Lưu")
     [(_, values)] = await saved(h)
     assert values == {"amount": 68_000_000_000_000}
@@ -237,12 +237,12 @@ async def test_shortcut_above_the_ceiling_asks_first(h: Harness) -> None:
 
 async def test_stranger_and_group_are_refused(h: Harness) -> None:
     stranger = h.user(2301, "Khách")
-    assert (await stranger.send("/log"))[0].text.startswith("Bạn chưa thuộc đơn vị nào.")
-    assert (await stranger.send("/mine"))[0].text.startswith("Bạn chưa thuộc đơn vị nào.")
+    assert text_of((await stranger.send("/log"))[0]).startswith("Bạn chưa thuộc đơn vị nào.")
+    assert text_of((await stranger.send("/mine"))[0]).startswith("Bạn chưa thuộc đơn vị nào.")
     nam = h.user(1004, "Nam")
     group = h.emu.group(-1007777, "Thôn Cầu Bâm")
     await group.add_bot(nam)
-    assert (await nam.send("/log@phoihop_bot", chat=group))[0].text.startswith(
+    assert text_of((await nam.send("/log@phoihop_bot", chat=group))[0]).startswith(
         "Hãy ghi hoạt động trong cuộc trò chuyện riêng"
     )
     assert await saved(h) == []
@@ -264,5 +264,5 @@ async def test_all_zero_entry_is_refused(h: Harness) -> None:
     await nam.press("Không có ảnh")
     replies = await nam.press("Lưu")
     assert replies[0].text == "Mỗi mục cần ít nhất một số lớn hơn 0. Hãy gõ lại các số."
-    assert "Số vụ hòa giải (vụ)?" in replies[-1].text
+    assert "Số vụ hòa giải (vụ)?" in text_of(replies[-1])
     assert Decimal(0) == Decimal(len(await saved(h)))

@@ -9,24 +9,23 @@ from sqlalchemy import select
 
 from storage.models import LinkedChat, OutboxMessage
 from tests.handlers.test_digests import h, link_group  # noqa: F401 - the demo fixture and helper
-from tests.harness import Harness
+from tests.harness import Harness, text_of
 
 
 async def test_settings_change_language_and_digests(h: Harness) -> None:  # noqa: F811
     lan, group_id = await link_group(h)
     group = next(g for g in [h.emu.group(group_id, "MTTQ xã Yên Nguyên")])
     screen = (await lan.send("/settings", chat=group))[0]
-    assert screen.text.startswith("Cài đặt của nhóm (liên kết với Xã Yên Nguyên)")
-    assert "Bản tin tuần (Thứ Hai 07:30): bật" in screen.text
+    assert text_of(screen).startswith("Cài đặt của nhóm (liên kết với Xã Yên Nguyên)")
+    assert "Bản tin tuần (Thứ Hai 07:30): bật" in text_of(screen)
     english = (await lan.press("English", chat=group))[-1]
-    assert english.edited and english.text.startswith(
+    assert english.edited and text_of(english).startswith(
         "Settings of this group (linked to Xã Yên Nguyên)"
     )
     off = (await lan.press("Weekly digest: turn off", chat=group))[-1]
-    assert (
-        "Weekly digest (Monday 07:30): off" in off.text
-        and "Monthly digest (the 1st, 07:30): on" in off.text
-    )
+    assert "Weekly digest (Monday 07:30): off" in text_of(
+        off
+    ) and "Monthly digest (the 1st, 07:30): on" in text_of(off)
     async with h.db.session() as session:
         row = await session.get(LinkedChat, group_id)
     assert row is not None and row.language == "en" and not row.weekly_digest and row.monthly_digest

@@ -21,7 +21,7 @@ from bot.emulator.client import BotMessage
 from storage.models import Activity, ChartImage, Unit
 from storage.queries import chats as chats_q
 from tests.handlers.test_digests import COMMUNE, digests_in, link_group, log
-from tests.harness import Harness
+from tests.harness import Harness, text_of
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 WEEK = date(2026, 11, 16), date(2026, 11, 22)
@@ -186,7 +186,9 @@ async def test_same_chart_uploaded_once_for_several_chats(h: Harness) -> None:
     second = h.emu.group(-100951, "Ban công tác xã Yên Nguyên")
     await second.add_bot(lan)
     h.emu.set_member_status(second.id, lan.id, "administrator")
-    assert (await lan.send("/link", chat=second))[0].text.startswith("Nhóm này đã được liên kết")
+    assert text_of((await lan.send("/link", chat=second))[0]).startswith(
+        "Nhóm này đã được liên kết"
+    )
     await week_of_entries(h)
     uploads = h.emu.uploads
     await send_digests(h)

@@ -13,7 +13,7 @@ from bot.emulator import UserClient
 from bot.emulator.client import BotMessage
 from handlers.digest_notices import change
 from storage.models import Activity, ActivityValue, Unit
-from tests.harness import Harness
+from tests.harness import Harness, text_of
 
 COMMUNE = "Xã Yên Nguyên"
 
@@ -29,7 +29,7 @@ async def link_group(h: Harness) -> tuple[UserClient, int]:
     group = h.emu.group(-100950, "MTTQ xã Yên Nguyên")
     await group.add_bot(lan)
     h.emu.set_member_status(group.id, lan.id, "administrator")
-    assert (await lan.send("/link", chat=group))[0].text.startswith(
+    assert text_of((await lan.send("/link", chat=group))[0]).startswith(
         f"Nhóm này đã được liên kết với {COMMUNE}."
     )
     return lan, group.id
@@ -60,7 +60,7 @@ def digests_in(h: Harness, group: int, title: str = "Tổng hợp") -> list[BotM
 
 
 async def log(h: Harness, line: str) -> None:
-    assert (await h.user(1004, "Nam").send(line))[0].text.startswith("Đã lưu")
+    assert text_of((await h.user(1004, "Nam").send(line))[0]).startswith("Đã lưu")
 
 
 async def test_weekly_digest_reaches_the_linked_group(h: Harness) -> None:
@@ -87,7 +87,7 @@ async def test_weekly_digest_reaches_the_linked_group(h: Harness) -> None:
     assert digest.document is not None
     assert digest.document["file_name"] == "tong-hop.png"
     assert digest.document["data"].startswith(b"\x89PNG")
-    text = digest.text
+    text = text_of(digest)
     assert text.startswith(f"Tổng hợp tuần: {COMMUNE}\n16/11/2026 – 22/11/2026\n")
     assert len(text) <= 1024
 
@@ -117,23 +117,23 @@ async def test_weekly_digest_reaches_the_linked_group(h: Harness) -> None:
     await h.dispatch()
     later = digests_in(h, group)[1:]
     texts = [m.text for m in later]
-    weekly = [m for m in later if m.text.startswith("Tổng hợp tuần")]
+    weekly = [m for m in later if text_of(m).startswith("Tổng hợp tuần")]
     assert len(later) == len(weekly) == 1, texts
     assert weekly[0].document is None
-    lines = weekly[0].text.split("\n")
+    lines = text_of(weekly[0]).split("\n")
     assert lines[:3] == [
         f"Tổng hợp tuần: {COMMUNE}",
         "23/11/2026 – 29/11/2026",
         "Kỳ này chưa có hoạt động nào được ghi.",
     ]
-    assert "Số hoạt động đã ghi" not in weekly[0].text
+    assert "Số hoạt động đã ghi" not in text_of(weekly[0])
     # Monday 30/11 is not the 1st: no monthly digest yet; on 01/12 07:30 the November one comes.
     h.clock.set(datetime(2026, 12, 1, 0, 30, tzinfo=UTC))
     await h.plan_reminders()
     await h.dispatch()
     monthly = digests_in(h, group, "Tổng hợp tháng")
     assert len(monthly) == 1
-    assert monthly[0].text.startswith(f"Tổng hợp tháng: {COMMUNE}\n01/11/2026 – 30/11/2026\n")
+    assert text_of(monthly[0]).startswith(f"Tổng hợp tháng: {COMMUNE}\n01/11/2026 – 30/11/2026\n")
     assert monthly[0].document is not None
 
 
@@ -149,11 +149,11 @@ async def test_digest_preview_and_refusals(h: Harness) -> None:
     lan, group = await link_group(h)
     await log(h, "/log nha_dai_doan_ket 2 120tr")
     preview = (await lan.send("/digest", chat=h.emu.group(group, "")))[0]
-    assert preview.text.startswith(f"Tổng hợp tuần: {COMMUNE}\n16/11/2026 – 22/11/2026\n")
+    assert text_of(preview).startswith(f"Tổng hợp tuần: {COMMUNE}\n16/11/2026 – 22/11/2026\n")
     assert preview.document is not None and preview.document["data"].startswith(b"\x89PNG")
-    assert "Xây mới" in preview.text
+    assert "Xây mới" in text_of(preview)
     private = (await lan.send("/digest"))[0]
-    assert private.text.startswith(f"Tổng hợp tuần: {COMMUNE}")
+    assert text_of(private).startswith(f"Tổng hợp tuần: {COMMUNE}")
     nam = h.user(1004, "Nam")
     h.emu.set_member_status(group, nam.id, "member")
     assert (await nam.send("/digest", chat=h.emu.group(group, "")))[

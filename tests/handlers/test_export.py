@@ -21,7 +21,7 @@ from bot.export import SHEETS, ExportError, build_export
 from bot.periods import Period
 from handlers.export import export_jobs
 from storage.models import MeetingRsvp, Person, Report, Unit
-from tests.harness import Harness
+from tests.harness import Harness, text_of
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -49,7 +49,7 @@ async def h(harness: Harness) -> Harness:
         (1009, "/log nha_dai_doan_ket 1 50tr"),
         (1005, "/log ket_nap 4"),
     ]:
-        assert (await harness.user(uid, f"U{uid}").send(line))[0].text.startswith("Đã lưu")
+        assert text_of((await harness.user(uid, f"U{uid}").send(line))[0]).startswith("Đã lưu")
     return harness
 
 

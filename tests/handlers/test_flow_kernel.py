@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.harness import Harness
+from tests.harness import Harness, text_of
 
 PICKER = "Mời vào đơn vị nào? Đang ở: Xã Yên Nguyên"
 ROLE = "Mời vào Xã Yên Nguyên với vai trò:"
@@ -28,11 +28,11 @@ async def test_back_and_skip_in_a_kernel_flow(h: Harness) -> None:
     assert (await lan.send("/skip"))[0].text == "Câu hỏi này không bỏ qua được."
     assert (await lan.send("/back"))[0].text == PICKER
     await lan.press("✓ Xã Yên Nguyên")
-    assert (await lan.press("Cán bộ"))[-1].text.startswith(USES)
+    assert text_of((await lan.press("Cán bộ"))[-1]).startswith(USES)
     back = (await lan.send("/back"))[0]
     assert back.text == ROLE
-    assert (await lan.press("Lãnh đạo đơn vị", message=back))[-1].text.startswith(USES)
-    done = (await lan.send("4"))[0].text
+    assert text_of((await lan.press("Lãnh đạo đơn vị", message=back))[-1]).startswith(USES)
+    done = text_of((await lan.send("4"))[0])
     assert "Đường dẫn mời làm lãnh đạo đơn vị của Xã Yên Nguyên:" in done
     assert "cho 4 người" in done
 
@@ -54,12 +54,12 @@ async def test_cancel_keeps_the_answers_and_the_command_offers_them(h: Harness) 
     cancelled = (await lan.send("/cancel"))[0].text
     assert cancelled == "Đã hủy. Các câu trả lời vẫn được giữ: gõ /invite để làm tiếp."
     # Typed text is no longer read by the flow.
-    assert (await lan.send("3"))[0].text.startswith("Tôi chưa hiểu")
+    assert text_of((await lan.send("3"))[0]).startswith("Tôi chưa hiểu")
     offer = (await lan.send("/invite"))[0]
-    assert offer.text.startswith("Bạn còn phần trả lời dở dang.")
+    assert text_of(offer).startswith("Bạn còn phần trả lời dở dang.")
     shown = await lan.press("Tiếp tục")
-    assert shown[-1].text.startswith(USES)
-    assert "cho 3 người" in (await lan.send("3"))[0].text
+    assert text_of(shown[-1]).startswith(USES)
+    assert "cho 3 người" in text_of((await lan.send("3"))[0])
     # The kept copy is gone once used: /invite starts afresh.
     assert (await lan.send("/invite"))[0].text == PICKER
 
@@ -87,7 +87,7 @@ async def test_a_button_from_an_earlier_step_is_refused_and_the_step_shown(h: Ha
     assert h.emu.callback_answers[-1]["text"] == (
         "Nút này thuộc một bước trước. Bước hiện tại ở ngay dưới đây."
     )
-    assert replies[-1].text.startswith(USES)
+    assert text_of(replies[-1]).startswith(USES)
     # Mangled data is refused without a crash.
     await lan.press_data("inv:uses:n:abc", message=replies[-1])
     assert h.emu.callback_answers[-1]["text"] == (
@@ -113,7 +113,7 @@ async def test_a_flow_started_in_the_middle_of_another_suspends_it(h: Harness) -
     await lan.press("✓ Xã Yên Nguyên")
     await lan.press("Cán bộ")
     replies = await lan.send("1")
-    assert "Đường dẫn mời làm cán bộ của Xã Yên Nguyên:" in replies[0].text
+    assert "Đường dẫn mời làm cán bộ của Xã Yên Nguyên:" in text_of(replies[0])
     # ...and then the entry is offered back.
     assert replies[-1].text == "Bạn đang làm dở việc ghi hoạt động. Quay lại không?"
     back = await lan.press("Quay lại")
@@ -131,7 +131,7 @@ async def test_not_now_parks_the_suspended_flow(h: Harness) -> None:
     kept = await lan.press("Để sau")
     assert kept[-1].text == "Đã giữ lại: việc tạo đường dẫn mời vẫn chờ bạn."
     offer = (await lan.send("/invite"))[0]
-    assert offer.text.startswith("Bạn còn phần trả lời dở dang.")
+    assert text_of(offer).startswith("Bạn còn phần trả lời dở dang.")
     assert (await lan.press("Tiếp tục"))[-1].text == ROLE
     # The old "go back" button no longer acts.
     await lan.press_data("flow:back:invite")

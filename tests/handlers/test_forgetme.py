@@ -20,7 +20,7 @@ from storage.models import (
     Person,
     ReportAnswer,
 )
-from tests.harness import Harness
+from tests.harness import Harness, text_of
 
 #: Tables whose rows about the person are deleted rather than handed to the tombstone.
 DELETED = {"memberships", "meeting_rsvps", "log_drafts", "invite_failures"}
@@ -58,9 +58,9 @@ async def test_forgetme_erases_the_person_and_keeps_the_units_figures(h: Harness
     assert old is not None
 
     ask = (await nam.send("/forgetme"))[0]
-    assert ask.text.startswith("Xoá dữ liệu cá nhân của tôi")
+    assert text_of(ask).startswith("Xoá dữ liệu cá nhân của tôi")
     done = (await nam.press("Xoá dữ liệu của tôi"))[-1]
-    assert done.text.startswith("Xong: dữ liệu cá nhân của bạn đã được xoá.")
+    assert text_of(done).startswith("Xong: dữ liệu cá nhân của bạn đã được xoá.")
 
     async with h.db.session() as session:
         assert await session.scalar(select(Person).where(Person.telegram_id == 1004)) is None
@@ -83,21 +83,23 @@ async def test_forgetme_erases_the_person_and_keeps_the_units_figures(h: Harness
     assert await rollup(h) == rollup_before
 
     # The person can no longer act for the unit...
-    refused = (await nam.send("/log"))[0].text
+    refused = text_of((await nam.send("/log"))[0])
     assert refused.startswith("Bạn chưa thuộc đơn vị nào.")
     # ... until a new invite brings them back, as a new member.
     code = await h.invite("02365-t1")
-    assert (await nam.send(f"/start {code}"))[0].text.startswith("Chào mừng")
+    assert text_of((await nam.send(f"/start {code}"))[0]).startswith("Chào mừng")
     assert (await nam.send("/log"))[0].text == "Bạn đã làm gì? Chọn hoạt động:"
-    assert "Nhà Đại đoàn kết" not in (await nam.send("/mine"))[0].text  # old entries are not theirs
+    assert "Nhà Đại đoàn kết" not in text_of(
+        (await nam.send("/mine"))[0]
+    )  # old entries are not theirs
 
 
 async def test_keeping_the_data_changes_nothing(h: Harness) -> None:
     anna = h.user(1011, "Anna", language_code="en")
     ask = (await anna.send("/forgetme"))[0]
-    assert ask.text.startswith("Erase my personal data")
+    assert text_of(ask).startswith("Erase my personal data")
     assert (await anna.press("Keep my data"))[-1].text == "Nothing was erased."
-    assert (await anna.send("/log"))[0].text.startswith("What did you do?")
+    assert text_of((await anna.send("/log"))[0]).startswith("What did you do?")
 
 
 def test_every_reference_to_a_person_is_erased_or_anonymised() -> None:

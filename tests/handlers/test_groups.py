@@ -6,7 +6,7 @@ import pytest
 
 from storage.models import LinkedChat
 from tests.handlers.test_reports import TEMPLATE
-from tests.harness import Harness
+from tests.harness import Harness, text_of
 
 
 @pytest.fixture
@@ -30,14 +30,14 @@ async def test_link_refusals_and_unlink(h: Harness) -> None:
     assert (await lan.send("/link"))[
         0
     ].text == "Hãy gửi /link trong nhóm mà bạn muốn liên kết với đơn vị."
-    assert (await nam.send("/link", chat=group))[0].text.startswith(
+    assert text_of((await nam.send("/link", chat=group))[0]).startswith(
         "Chỉ lãnh đạo đơn vị mới liên kết được nhóm."
     )
-    assert (await lan.send("/link", chat=group))[0].text.startswith(
+    assert text_of((await lan.send("/link", chat=group))[0]).startswith(
         "Chỉ quản trị viên của nhóm mới liên kết được nhóm."
     )
     h.emu.set_member_status(group.id, lan.id, "administrator")
-    linked = (await lan.send("/link", chat=group))[0].text
+    linked = text_of((await lan.send("/link", chat=group))[0])
     assert linked.startswith("Nhóm này đã được liên kết với Xã Yên Nguyên.")
     row = await chat_row(h, group.id)
     assert row is not None and row.active and row.title == "MTTQ xã Yên Nguyên"
@@ -69,12 +69,13 @@ async def test_linked_group_gets_the_round_and_follows_migration_and_removal(h: 
     h.emu.set_member_status(group.id, lan.id, "creator")
     question = (await lan.send("/link@phoihop_bot", chat=group))[0]
     assert question.text == "Liên kết nhóm này với đơn vị nào?"
-    assert (await lan.press("Thôn Cầu Bâm (xã Yên Nguyên)", chat=group))[-1].text.startswith(
+    assert text_of((await lan.press("Thôn Cầu Bâm (xã Yên Nguyên)", chat=group))[-1]).startswith(
         "Nhóm này đã được liên kết với Thôn Cầu Bâm (xã Yên Nguyên)."
     )
     h.emu.migrate_group(group.id, -1009010)
     await h.emu.settle()
-    assert (await chat_row(h, -1009010)) is not None and (await chat_row(h, -1009010)).active  # type: ignore[union-attr]
+    migrated = await chat_row(h, -1009010)
+    assert migrated is not None and migrated.active
     await lan.send("/start")
     await lan.send("/round")
     await lan.press("Báo cáo thử (v1)")
@@ -85,7 +86,7 @@ async def test_linked_group_gets_the_round_and_follows_migration_and_removal(h: 
     await lan.send("18/12/2026")
     for _ in range(3):
         await h.dispatch()
-    posted = [m.text for m in h.emu.messages(-1009010)]
+    posted = [text_of(m) for m in h.emu.messages(-1009010)]
     assert any(
         t.startswith("Đợt báo cáo mới: Báo cáo thử — Quý IV/2026 cho Thôn Cầu Bâm (xã Yên Nguyên).")
         and t.endswith("Cán bộ trả lời trong tin nhắn riêng với tôi: /report.")

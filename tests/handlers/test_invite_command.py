@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.harness import Harness
+from tests.harness import Harness, text_of
 
 LINK = re.compile(r"https://t\.me/phoihop_bot\?start=([A-Za-z0-9_-]{1,64})")
 
@@ -34,24 +34,23 @@ async def test_commune_leader_invites_a_cadre_to_a_residential_area(h: Harness) 
     assert not any("Kim Bình" in label for label in labels)
 
     inside = (await lan.press("Thôn Cầu Bâm (xã Yên Nguyên) ›"))[-1]
-    assert inside.edited and "Đang ở: Thôn Cầu Bâm (xã Yên Nguyên)" in inside.text
+    assert inside.edited and "Đang ở: Thôn Cầu Bâm (xã Yên Nguyên)" in text_of(inside)
     role = (await lan.press("✓ Thôn Cầu Bâm (xã Yên Nguyên)"))[-1]
     assert role.text == "Mời vào Thôn Cầu Bâm (xã Yên Nguyên) với vai trò:"
     uses = (await lan.press("Cán bộ"))[-1]
-    assert uses.text.startswith("Bao nhiêu người được dùng đường dẫn này?")
+    assert text_of(uses).startswith("Bao nhiêu người được dùng đường dẫn này?")
 
-    assert (await lan.send("abc"))[0].text.startswith("“abc” không phải một số từ 1 đến 500.")
-    assert (await lan.send("0"))[0].text.startswith("“0” không phải một số từ 1 đến 500.")
-    assert (await lan.send("9" * 4000))[0].text.startswith("“" + "9" * 39 + "…” không phải")
-    done = (await lan.send("2"))[0].text
+    assert text_of((await lan.send("abc"))[0]).startswith("“abc” không phải một số từ 1 đến 500.")
+    assert text_of((await lan.send("0"))[0]).startswith("“0” không phải một số từ 1 đến 500.")
+    assert text_of((await lan.send("9" * 4000))[0]).startswith("“" + "9" * 39 + "…” không phải")
+    done = text_of((await lan.send("2"))[0])
     assert "Đường dẫn mời làm cán bộ của Thôn Cầu Bâm (xã Yên Nguyên):" in done
     assert "Có hiệu lực đến 23/11/2026 08:30, cho 2 người." in done
     code = _link(done)
 
     newcomer = h.user(2101, "Sơn")
-    assert (
-        "Bạn đã là cán bộ của Thôn Cầu Bâm (xã Yên Nguyên)"
-        in (await newcomer.send(f"/start {code}"))[0].text
+    assert "Bạn đã là cán bộ của Thôn Cầu Bâm (xã Yên Nguyên)" in text_of(
+        (await newcomer.send(f"/start {code}"))[0]
     )
 
 
@@ -60,7 +59,7 @@ async def test_leader_picks_uses_by_button_in_english(h: Harness) -> None:
     await anna.send("/invite")
     await anna.press("✓ Xã Kim Bình")
     await anna.press("Unit leader")
-    done = (await anna.press("5"))[-1].text
+    done = text_of((await anna.press("5"))[-1])
     assert "Invite link for unit leader of Xã Kim Bình:" in done
     assert "for 5 people." in done
 
@@ -80,11 +79,11 @@ async def test_member_org_leader_sees_only_their_organisation(h: Harness) -> Non
 
 async def test_cadre_is_refused_politely(h: Harness) -> None:
     nam = h.user(1004, "Nam")
-    assert (await nam.send("/invite"))[0].text.startswith(
+    assert text_of((await nam.send("/invite"))[0]).startswith(
         "Chỉ lãnh đạo đơn vị mới tạo được đường dẫn mời."
     )
     anna = h.user(1011, "Anna", language_code="en")
-    assert (await anna.send("/invite"))[0].text.startswith(
+    assert text_of((await anna.send("/invite"))[0]).startswith(
         "Only a unit's leaders can make invite links."
     )
 
@@ -124,7 +123,7 @@ async def test_flow_survives_a_restart(h: Harness) -> None:
     await lan.press("✓ Xã Yên Nguyên")
     await lan.press("Lãnh đạo đơn vị")
     await h.restart()
-    done = (await lan.send("3"))[0].text
+    done = text_of((await lan.send("3"))[0])
     assert "Đường dẫn mời làm lãnh đạo đơn vị của Xã Yên Nguyên:" in done
 
 
@@ -133,7 +132,7 @@ async def test_invite_made_by_a_leader_who_lost_the_role(h: Harness) -> None:
     await lan.send("/invite")
     await lan.press("✓ Xã Yên Nguyên")
     await lan.press("Cán bộ")
-    code = _link((await lan.send("1"))[0].text)
+    code = _link(text_of((await lan.send("1"))[0]))
     async with h.db.session() as session:
         from sqlalchemy import delete, select
 
@@ -141,7 +140,7 @@ async def test_invite_made_by_a_leader_who_lost_the_role(h: Harness) -> None:
 
         person_id = await session.scalar(select(Person.id).where(Person.telegram_id == 1002))
         await session.execute(delete(Membership).where(Membership.person_id == person_id))
-    refused = (await h.user(2102, "Tâm").send(f"/start {code}"))[0].text
+    refused = text_of((await h.user(2102, "Tâm").send(f"/start {code}"))[0])
     assert refused.startswith(
         "Lời mời này không còn hiệu lực: người tạo không còn là lãnh đạo đơn vị đó."
     )

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from bot.onboarding import MAX_FAILURES
 from storage.models import InviteFailure, Membership
-from tests.harness import Harness
+from tests.harness import Harness, text_of
 
 THON_1 = "02365-t1"
 
@@ -25,33 +25,33 @@ async def test_wrong_codes_lock_out_guessing_until_the_window_passes(harness: Ha
     guesser, other = h.user(3001, "Khách"), h.user(3002, "Bình")
     for i in range(MAX_FAILURES):
         [answer] = await guesser.send(f"/start guess{i:02d}{'x' * 30}")
-        assert answer.text.startswith("Tôi không tìm thấy lời mời này."), answer.text
+        assert text_of(answer).startswith("Tôi không tìm thấy lời mời này."), answer.text
         h.clock.advance(seconds=30)
     before = await _memberships(h)
 
     # Even the right code is refused now: the lock does not look at the code at all.
     [locked] = await guesser.send(f"/start {good}")
-    assert locked.text.startswith("Bạn đã nhập sai mã mời quá nhiều lần."), locked.text
+    assert text_of(locked).startswith("Bạn đã nhập sai mã mời quá nhiều lần."), locked.text
     # The first failure was at 08:30, so five remain in the window until 08:40.
-    assert "08:40" in locked.text
+    assert "08:40" in text_of(locked)
     assert await _memberships(h) == before
 
     # Counted in the database: a new bot process still refuses.
     await h.restart()
     [still] = await guesser.send(f"/start {good}")
-    assert still.text.startswith("Bạn đã nhập sai mã mời quá nhiều lần.")
+    assert text_of(still).startswith("Bạn đã nhập sai mã mời quá nhiều lần.")
 
     # Someone else is not affected.
     [welcome] = await other.send(f"/start {good}")
-    assert welcome.text.startswith("Chào mừng Bình!")
+    assert text_of(welcome).startswith("Chào mừng Bình!")
 
     # Once the oldest wrong code leaves the 10-minute window, the right code works.
     h.clock.advance(minutes=7, seconds=29)  # 08:39:59
     [wait] = await guesser.send(f"/start {good}")
-    assert wait.text.startswith("Bạn đã nhập sai mã mời quá nhiều lần.")
+    assert text_of(wait).startswith("Bạn đã nhập sai mã mời quá nhiều lần.")
     h.clock.advance(seconds=1)  # 08:40:00
     [joined] = await guesser.send(f"/start {good}")
-    assert joined.text.startswith("Chào mừng Khách!"), joined.text
+    assert text_of(joined).startswith("Chào mừng Khách!"), joined.text
 
 
 async def test_lock_message_in_english_and_real_codes_do_not_count(harness: Harness) -> None:
@@ -63,11 +63,11 @@ async def test_lock_message_in_english_and_real_codes_do_not_count(harness: Harn
     # An expired (real) code is a clear answer, not a guess.
     for _ in range(MAX_FAILURES + 1):
         [answer] = await anna.send(f"/start {expired}")
-        assert answer.text.startswith("This invite has expired.")
+        assert text_of(answer).startswith("This invite has expired.")
     for _ in range(MAX_FAILURES):
         await anna.send("/start not!a!code")
     [locked] = await anna.send("/start anything")
-    assert locked.text.startswith("Too many wrong invite codes. Please try again after"), (
+    assert text_of(locked).startswith("Too many wrong invite codes. Please try again after"), (
         locked.text
     )
     async with h.db.session() as session:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot.emulator import BotMessage, UserClient
 from storage.models import Meeting
 from storage.queries import units as units_q
-from tests.harness import Harness
+from tests.harness import Harness, ics_sequence, text_of
 
 #: Monday 21/12/2026 08:30 in Hà Nội.
 START = datetime(2026, 12, 21, 1, 30, tzinfo=UTC)
@@ -51,7 +51,9 @@ async def schedule(h: Harness, lan: UserClient, when: str = "21/12 8h30") -> int
     done = (await lan.press("Gửi giấy mời"))[-1].text or ""
     assert done.startswith("Đã lên lịch họp: Giao ban quý IV/2026"), done
     async with h.db.session() as session:
-        return int(await session.scalar(select(Meeting.id).order_by(Meeting.id.desc()).limit(1)))
+        meeting_id = await session.scalar(select(Meeting.id).order_by(Meeting.id.desc()).limit(1))
+    assert meeting_id is not None
+    return meeting_id
 
 
 async def dispatch_all(h: Harness) -> int:
@@ -73,6 +75,7 @@ def calendar_of(message: BotMessage | None) -> icalendar.Calendar:
 
 def event_of(cal: icalendar.Calendar) -> icalendar.Event:
     [event] = cal.walk("VEVENT")
+    assert isinstance(event, icalendar.Event), event
     return event
 
 
@@ -141,7 +144,9 @@ async def test_a_leader_schedules_a_meeting_step_by_step(h: Harness) -> None:
     assert (await lan.send("Nội dung " * 600))[0].text == (
         "Tối đa 2.000 ký tự; bạn gửi 5.399. Hãy rút gọn rồi gửi lại."
     )
-    assert (await lan.send_sticker())[0].text.startswith("Bước này cần chữ hoặc một trong các nút")  # type: ignore[union-attr]
+    assert text_of((await lan.send_sticker())[0]).startswith(
+        "Bước này cần chữ hoặc một trong các nút"
+    )
     invite = (await lan.send("1. Đánh giá kết quả quý IV\n2. Kế hoạch năm 2027"))[0]
     assert invite.text == "Mời những ai? Thành viên của Xã Yên Nguyên luôn được mời."
     assert [row[0]["text"] for row in invite.inline_buttons] == [
@@ -207,12 +212,12 @@ async def test_a_leader_schedules_a_meeting_step_by_step(h: Harness) -> None:
     assert [tz["TZID"] for tz in cal.walk("VTIMEZONE")] == ["Asia/Ho_Chi_Minh"]
     assert str(event["SUMMARY"]) == "Giao ban quý IV/2026"
     assert str(event["LOCATION"]) == "Hội trường Đảng ủy xã"
-    assert int(event["SEQUENCE"]) == 0 and str(event["STATUS"]) == "CONFIRMED"
+    assert ics_sequence(event) == 0 and str(event["STATUS"]) == "CONFIRMED"
     async with h.db.session() as session:
         meeting = await session.scalar(select(Meeting))
     assert meeting is not None and str(event["UID"]) == meeting.uid
     assert mai.last is not None and mai.last.document is not None
-    assert lan.last is not None and lan.last.text.startswith("Giấy mời họp")  # type: ignore[union-attr]
+    assert text_of(lan.last).startswith("Giấy mời họp")
     # Thu leads another commune: not invited, told nothing.
     assert not any("Giao ban quý IV" in t for t in texts(thu))
 
@@ -295,8 +300,8 @@ async def test_answers_reminders_and_restarts(h: Harness) -> None:
         "Đơn vị tổ chức: Xã Yên Nguyên.\n"
         "Trả lời của bạn: tham dự"
     )
-    assert "Bạn chưa trả lời: bạn có tham dự không?" in (binh.last.text or "")  # type: ignore[union-attr]
-    assert "Trả lời của bạn: cử người thay: Phó Bí thư Hoàng Văn Hải" in (tuan.last.text or "")  # type: ignore[union-attr]
+    assert "Bạn chưa trả lời: bạn có tham dự không?" in text_of(binh.last)
+    assert "Trả lời của bạn: cử người thay: Phó Bí thư Hoàng Văn Hải" in text_of(tuan.last)
     assert not any(t.startswith("Nhắc lịch họp") for t in texts(mai))
 
     # Binh declines after the planner ran: his 1-hour reminder is dropped at send time.
@@ -331,7 +336,7 @@ async def test_reschedule_keeps_the_calendar_entry_and_cancel_removes_it(h: Harn
     await lan.press(1)
     asked = (await lan.press("Đổi thời gian"))[-1].text or ""
     assert asked.startswith(f"Giao ban quý IV/2026 đang được hẹn vào {WHEN}. Hãy gõ ngày giờ mới,")
-    assert (await lan.send("hôm qua 8h"))[0].text.startswith("“hôm qua 8h” đã qua.")  # type: ignore[union-attr]
+    assert text_of((await lan.send("hôm qua 8h"))[0]).startswith("“hôm qua 8h” đã qua.")
     assert (await lan.send("21/12 8h30"))[0].text == (
         "Cuộc họp đang ở đúng thời điểm này. Hãy gõ thời điểm khác."
     )
@@ -350,7 +355,7 @@ async def test_reschedule_keeps_the_calendar_entry_and_cancel_removes_it(h: Harn
     second = event_of(cal)
     assert cal["METHOD"] == "REQUEST"
     assert str(second["UID"]) == str(first["UID"])
-    assert int(second["SEQUENCE"]) == 1
+    assert ics_sequence(second) == 1
     assert second.decoded("DTSTART").astimezone(UTC) == START + timedelta(hours=5, minutes=30)
     # Answers were about the old time: asked again.
     card = (await lan.send("/meetings"))[0].text or ""
@@ -368,12 +373,12 @@ async def test_reschedule_keeps_the_calendar_entry_and_cancel_removes_it(h: Harn
     await lan.press("Có, dời lịch")
     await dispatch_all(h)
     third = event_of(calendar_of(nam.last))
-    assert str(third["UID"]) == str(first["UID"]) and int(third["SEQUENCE"]) == 2
+    assert str(third["UID"]) == str(first["UID"]) and ics_sequence(third) == 2
 
     # Cancel: confirmed, everyone told, the calendar entry is withdrawn.
     await lan.send("/meetings")
     card_message = (await lan.press(1))[-1]
-    asked = (await lan.press("Hủy cuộc họp", message=card_message))[-1].text
+    asked = text_of((await lan.press("Hủy cuộc họp", message=card_message))[-1])
     assert asked == (
         "Hủy cuộc họp Giao ban quý IV/2026 (Thứ Ba, 22/12/2026 08:00)? Mọi người được mời sẽ được báo."
     )
@@ -393,7 +398,7 @@ async def test_reschedule_keeps_the_calendar_entry_and_cancel_removes_it(h: Harn
     cal = calendar_of(cancel)
     gone = event_of(cal)
     assert cal["METHOD"] == "CANCEL" and str(gone["STATUS"]) == "CANCELLED"
-    assert str(gone["UID"]) == str(first["UID"]) and int(gone["SEQUENCE"]) == 3
+    assert str(gone["UID"]) == str(first["UID"]) and ics_sequence(gone) == 3
     # Old buttons no longer work; the meeting has left the upcoming list.
     invitation = next(m for m in nam.history() if m.document is not None)
     await nam.press("Tham dự", message=invitation)
@@ -530,7 +535,7 @@ async def test_answering_in_the_middle_of_scheduling_keeps_the_draft(h: Harness)
         "Đã ghi lý do. Bạn có thể đổi câu trả lời cho tới khi cuộc họp bắt đầu: /meetings",
         "Khi nào bắt đầu? Hãy gõ ngày và giờ, ví dụ 21/12 8h30, “mai 14h” hoặc “thứ 2 8h”.",
     ]
-    assert (await tuan.send("mai 14h"))[0].text.startswith("Bắt đầu: Thứ Ba, 17/11/2026 14:00.")  # type: ignore[union-attr]
+    assert text_of((await tuan.send("mai 14h"))[0]).startswith("Bắt đầu: Thứ Ba, 17/11/2026 14:00.")
 
 
 async def test_a_long_agenda_fits_the_notice_in_english_too(h: Harness) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from storage.models import Activity, ActivityHistory, PeriodLock
 from storage.queries import activities as act_q
 from storage.queries import units as units_q
-from tests.harness import Harness
+from tests.harness import Harness, text_of
 
 
 @pytest.fixture
@@ -25,25 +25,25 @@ async def test_list_edit_history_and_delete(h: Harness) -> None:
     await nam.send('/log nha_dai_doan_ket 2 120tr "thôn 3"')
     await nam.send("/log hoa_giai 1")
     listing = (await nam.send("/mine"))[0]
-    assert listing.text.startswith("Các mục gần đây của bạn (1–2 / 2)")
+    assert text_of(listing).startswith("Các mục gần đây của bạn (1–2 / 2)")
     assert (
         "#1 · 16/11/2026 · Nhà Đại đoàn kết — Thôn Cầu Bâm (xã Yên Nguyên)\nXây mới 2 căn · Giá trị 120.000.000\xa0₫"
-        in listing.text
+        in text_of(listing)
     )
 
     await nam.press("Sửa #1")
-    assert (await nam.press("Xây mới"))[-1].text.startswith("Gõ giá trị mới cho “Xây mới”.")
+    assert text_of((await nam.press("Xây mới"))[-1]).startswith("Gõ giá trị mới cho “Xây mới”.")
     assert (await nam.send("-1"))[0].text == "Số không được âm. Hãy gõ ví dụ 2."
-    changed = (await nam.send("3"))[0].text
+    changed = text_of((await nam.send("3"))[0])
     assert changed.startswith("Đã sửa mục #1.") and "Xây mới: 3 căn" in changed
 
-    history = (await nam.press_data("mine:h:1"))[-1].text
+    history = text_of((await nam.press_data("mine:h:1"))[-1])
     assert history.startswith("Lịch sử mục #1:")
     assert "Lan" not in history and "· tạo" in history and "· sửa: Xây mới 2 căn → 3 căn" in history
 
     await nam.press_data("mine:d:2")
     assert (await nam.press("Đúng, xóa đi"))[-1].text == "Đã xóa mục #2."
-    assert (await nam.send("/mine"))[0].text.startswith("Các mục gần đây của bạn (1–1 / 1)")
+    assert text_of((await nam.send("/mine"))[0]).startswith("Các mục gần đây của bạn (1–1 / 1)")
     async with h.db.session() as session:
         actions = [
             r.action
@@ -71,7 +71,8 @@ async def test_others_entries_are_out_of_reach(h: Harness) -> None:
     assert h.emu.callback_answers[-1]["text"] == "Bạn chỉ sửa được các mục của đơn vị mình."
     assert (await thu.send("/mine all"))[0].text == "Chưa có mục nào. Ghi mục đầu tiên bằng /log."
     async with h.db.session() as session:
-        assert (await session.get(Activity, 1)).deleted_at is None  # type: ignore[union-attr]
+        entry = await session.get(Activity, 1)
+        assert entry is not None and entry.deleted_at is None
 
 
 async def test_commune_leader_corrects_a_cadres_entry(h: Harness) -> None:
@@ -79,11 +80,11 @@ async def test_commune_leader_corrects_a_cadres_entry(h: Harness) -> None:
     await nam.send("/log tuyen_truyen 2 80")
     lan = h.user(1002, "Lan", language_code="en")
     listing = (await lan.send("/mine all"))[0]
-    assert listing.text.startswith("Entries of your units (1–1 / 1)")
+    assert text_of(listing).startswith("Entries of your units (1–1 / 1)")
     await lan.press("Edit #1")
     await lan.press("Participants")
-    assert (await lan.send("95"))[0].text.startswith("Entry #1 was changed.")
-    history = (await lan.press_data("mine:h:1"))[-1].text
+    assert text_of((await lan.send("95"))[0]).startswith("Entry #1 was changed.")
+    history = text_of((await lan.press_data("mine:h:1"))[-1])
     assert "changed: Participants 80 people → 95 people" in history
 
 
@@ -102,22 +103,22 @@ async def test_an_edit_above_the_ceiling_asks_are_you_sure(h: Harness) -> None:
     question = (await nam.send("150"))[0]
     assert question.text == "150 vụ cho “Số vụ hòa giải” lớn bất thường. Có đúng không?"
     assert await cases() == {"cases": 1_000}  # nothing saved while the question is open
-    again = (await nam.press("Không, nhập lại"))[-1].text
+    again = text_of((await nam.press("Không, nhập lại"))[-1])
     assert again.startswith("Gõ giá trị mới cho “Số vụ hòa giải”.")
-    assert (await nam.send("1500"))[0].text.startswith("1.500 vụ cho “Số vụ hòa giải”")
-    assert (await nam.send("12"))[0].text.startswith("Đã sửa mục #1.")  # typed: replaces it
+    assert text_of((await nam.send("1500"))[0]).startswith("1.500 vụ cho “Số vụ hòa giải”")
+    assert text_of((await nam.send("12"))[0]).startswith("Đã sửa mục #1.")  # typed: replaces it
     assert await cases() == {"cases": 12_000}
 
     await nam.press_data("mine:e:1")
     await nam.press("Số vụ hòa giải")
     await nam.send("150")
-    saved = (await nam.press("Đúng rồi"))[-1].text
+    saved = text_of((await nam.press("Đúng rồi"))[-1])
     assert saved.startswith("Đã sửa mục #1.") and "Số vụ hòa giải: 150 vụ" in saved
     assert await cases() == {"cases": 150_000}
     # The confirmation is spent: pressing it again changes nothing.
     await nam.press_data("mine:cy:1")
     assert h.emu.callback_answers[-1]["text"] == "Nút này không còn hiệu lực."
-    history = (await nam.press_data("mine:h:1"))[-1].text
+    history = text_of((await nam.press_data("mine:h:1"))[-1])
     assert "sửa: Số vụ hòa giải 1 vụ → 12 vụ" in history
     assert "sửa: Số vụ hòa giải 12 vụ → 150 vụ" in history
 
@@ -138,13 +139,15 @@ async def test_approved_period_is_locked(h: Harness) -> None:
             )
         )
     await nam.press_data("mine:e:1")  # dated 16/11: outside the locked period
-    assert "Bạn muốn sửa gì trong mục #1?" in nam.last.text  # type: ignore[union-attr]
+    assert "Bạn muốn sửa gì trong mục #1?" in text_of(nam.last)
     await nam.press("Ngày")
     assert (await nam.send("10/11/2026"))[
         0
     ].text == "Báo cáo kỳ này đã được duyệt nên các mục trong kỳ không sửa được nữa."
     await nam.send("/log hoa_giai 2 10/11/2026")
-    assert nam.last.text == "Báo cáo kỳ này đã được duyệt nên các mục trong kỳ không sửa được nữa."  # type: ignore[union-attr]
+    assert text_of(nam.last) == (
+        "Báo cáo kỳ này đã được duyệt nên các mục trong kỳ không sửa được nữa."
+    )
 
 
 async def test_paging(h: Harness) -> None:
@@ -152,6 +155,6 @@ async def test_paging(h: Harness) -> None:
     for n in range(1, 8):
         await nam.send(f"/log hoa_giai {n}")
     first = (await nam.send("/mine"))[0]
-    assert first.text.startswith("Các mục gần đây của bạn (1–5 / 7)")
+    assert text_of(first).startswith("Các mục gần đây của bạn (1–5 / 7)")
     second = (await nam.press("Tiếp »"))[-1]
-    assert second.edited and second.text.startswith("Các mục gần đây của bạn (6–7 / 7)")
+    assert second.edited and text_of(second).startswith("Các mục gần đây của bạn (6–7 / 7)")

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from tests.harness import Harness
+from tests.harness import Harness, text_of
 
 
 @pytest.fixture
@@ -29,35 +29,39 @@ async def test_unknown_command(h: Harness) -> None:
 async def test_free_text_and_a_huge_message(h: Harness) -> None:
     nam = h.user(1004, "Nam")
     reply = (await nam.send("xin chào"))[0]
-    assert reply.text.startswith("Tôi chưa hiểu ý bạn.") and reply.keyboard
+    assert text_of(reply).startswith("Tôi chưa hiểu ý bạn.") and reply.keyboard
     huge = (await nam.send("á" * 4000))[0]
-    assert huge.text.startswith("Tôi chưa hiểu ý bạn.")
+    assert text_of(huge).startswith("Tôi chưa hiểu ý bạn.")
 
 
 async def test_sticker_photo_and_document_outside_and_inside_a_flow(h: Harness) -> None:
     lan = h.user(1002, "Lan")
-    assert (await lan.send_sticker())[0].text.startswith("Ở đây tôi chỉ đọc được chữ và nút bấm.")
+    assert text_of((await lan.send_sticker())[0]).startswith(
+        "Ở đây tôi chỉ đọc được chữ và nút bấm."
+    )
     await lan.send("/invite")
-    assert (await lan.send_photo(b"\x89PNG fake"))[0].text.startswith(
+    assert text_of((await lan.send_photo(b"\x89PNG fake"))[0]).startswith(
         "Bước này cần chữ hoặc một trong các nút"
     )
-    assert (await lan.send_document(b"%PDF", "baocao.pdf"))[0].text.startswith("Bước này cần chữ")
+    assert text_of((await lan.send_document(b"%PDF", "baocao.pdf"))[0]).startswith(
+        "Bước này cần chữ"
+    )
     # The flow is still there: the buttons still work.
-    assert (await lan.press("✓ Xã Yên Nguyên"))[-1].text.startswith("Mời vào Xã Yên Nguyên")
+    assert text_of((await lan.press("✓ Xã Yên Nguyên"))[-1]).startswith("Mời vào Xã Yên Nguyên")
 
 
 async def test_edited_message(h: Harness) -> None:
     nam = h.user(1004, "Nam")
     await nam.send("xin chào")
     replies = await nam.edit("xin chào", "/start")
-    assert replies[0].text.startswith("Bạn vừa sửa một tin nhắn; tôi không đọc được phần sửa.")
+    assert text_of(replies[0]).startswith("Bạn vừa sửa một tin nhắn; tôi không đọc được phần sửa.")
     assert not any((m.text or "").startswith("Xin chào") for m in replies)
 
 
 async def test_user_without_username_or_language(h: Harness) -> None:
     guest = h.user(2201, "Khách", language_code=None)
     assert guest.username is None
-    assert (await guest.send("/help"))[0].text.startswith("Bạn có thể:")
+    assert text_of((await guest.send("/help"))[0]).startswith("Bạn có thể:")
 
 
 async def test_channel_post_is_ignored_without_error(
@@ -96,11 +100,13 @@ async def test_menu_buttons_open_their_features(h: Harness) -> None:
     nam = h.user(1004, "Nam")
     assert (await nam.send("Ghi hoạt động"))[0].text == "Bạn đã làm gì? Chọn hoạt động:"
     assert (await nam.send("Báo cáo"))[0].text == "Hiện không có báo cáo nào chờ bạn."
-    assert (await nam.send("Tổng hợp"))[0].text.startswith("Tổng hợp: Thôn Cầu Bâm")
+    assert text_of((await nam.send("Tổng hợp"))[0]).startswith("Tổng hợp: Thôn Cầu Bâm")
     assert (await nam.send("Lịch họp"))[0].text
     stranger = h.user(2202, "Khách")
     for label in ("Ghi hoạt động", "Báo cáo", "Lịch họp", "Tổng hợp"):
-        assert (await stranger.send(label))[0].text.startswith("Bạn chưa thuộc đơn vị nào"), label
+        assert text_of((await stranger.send(label))[0]).startswith("Bạn chưa thuộc đơn vị nào"), (
+            label
+        )
 
 
 async def test_group_chat_manners(h: Harness) -> None:
@@ -110,10 +116,10 @@ async def test_group_chat_manners(h: Harness) -> None:
     assert (await lan.send("/start", chat=group))[
         0
     ].text == "Hãy nhắn riêng cho tôi: https://t.me/phoihop_bot"
-    assert (await lan.send("/help@phoihop_bot", chat=group))[0].text.startswith("Bạn có thể:")
+    assert text_of((await lan.send("/help@phoihop_bot", chat=group))[0]).startswith("Bạn có thể:")
     assert await lan.send("/weather@otherbot", chat=group) == []
     assert await lan.send("chào cả nhà", chat=group) == []
-    assert (await lan.send("/xyz@phoihop_bot", chat=group))[0].text.startswith(
+    assert text_of((await lan.send("/xyz@phoihop_bot", chat=group))[0]).startswith(
         "Tôi không biết lệnh /xyz@phoihop_bot"
     )
 
@@ -125,6 +131,6 @@ async def test_error_is_apologised_for_and_logged_without_token(
     h.emu.fail_next("sendMessage", status=400, description="Bad Request: something odd")
     with caplog.at_level(logging.INFO):
         replies = await nam.send("/help")
-    assert replies[-1].text.startswith("Xin lỗi, phía tôi vừa gặp lỗi.")
+    assert text_of(replies[-1]).startswith("Xin lỗi, phía tôi vừa gặp lỗi.")
     assert any("unhandled error" in r.getMessage() for r in caplog.records)
     assert h.emu.token not in caplog.text

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.harness import Harness
+from tests.harness import Harness, text_of
 
 YEN_NGUYEN = "02365"
 THON_1 = "02365-t1"
@@ -24,70 +24,74 @@ async def test_invite_link_joins_in_vietnamese(h: Harness) -> None:
     son = h.user(2001, "Sơn", language_code="vi")
     replies = await son.send(f"/start {code}")
     assert len(replies) == 1
-    assert "Chào mừng Sơn! Bạn đã là cán bộ của Thôn Cầu Bâm (xã Yên Nguyên)." in replies[0].text
+    assert "Chào mừng Sơn! Bạn đã là cán bộ của Thôn Cầu Bâm (xã Yên Nguyên)." in text_of(
+        replies[0]
+    )
     assert replies[0].keyboard == [["Ghi hoạt động", "Báo cáo"], ["Lịch họp", "Tổng hợp"]]
     me = await son.send("/me")
-    assert "cán bộ — Thôn Cầu Bâm (xã Yên Nguyên)" in me[0].text
-    assert "Ngôn ngữ: Tiếng Việt" in me[0].text
+    assert "cán bộ — Thôn Cầu Bâm (xã Yên Nguyên)" in text_of(me[0])
+    assert "Ngôn ngữ: Tiếng Việt" in text_of(me[0])
 
 
 async def test_invite_link_joins_in_english(h: Harness) -> None:
     code = await h.invite(YEN_NGUYEN, "admin")
     anna = h.user(2002, "Anna", language_code="en-US")
     replies = await anna.send(f"/start {code}")
-    assert "Welcome, Anna! You are now unit leader of Xã Yên Nguyên." in replies[0].text
+    assert "Welcome, Anna! You are now unit leader of Xã Yên Nguyên." in text_of(replies[0])
     assert replies[0].keyboard == [["Log activity", "Reports"], ["Meetings", "Totals"]]
-    help_text = (await anna.send("/help"))[0].text
+    help_text = text_of((await anna.send("/help"))[0])
     assert "/invite — Make an invite link (unit leaders)" in help_text
 
 
 async def test_used_up_expired_forged_and_malformed_codes(h: Harness) -> None:
     code = await h.invite(THON_1, "cadre", uses=1)
     first, second = h.user(2003, "Hà"), h.user(2004, "Minh")
-    assert "Chào mừng" in (await first.send(f"/start {code}"))[0].text
-    used = (await second.send(f"/start {code}"))[0].text
+    assert "Chào mừng" in text_of((await first.send(f"/start {code}"))[0])
+    used = text_of((await second.send(f"/start {code}"))[0])
     assert used.startswith("Lời mời này đã được dùng hết số lần cho phép.")
     assert second.last is not None and not second.last.keyboard
 
     expiring = await h.invite(THON_1, "cadre", days=1)
     h.clock.advance(days=1, seconds=1)
-    assert (await second.send(f"/start {expiring}"))[0].text.startswith("Lời mời này đã hết hạn.")
+    assert text_of((await second.send(f"/start {expiring}"))[0]).startswith(
+        "Lời mời này đã hết hạn."
+    )
 
     forged = "Zz" * 21
-    assert (await second.send(f"/start {forged}"))[0].text.startswith(
+    assert text_of((await second.send(f"/start {forged}"))[0]).startswith(
         "Tôi không tìm thấy lời mời này."
     )
     for payload in ("bad!code", "x" * 65, "two words"):
-        text = (await second.send(f"/start {payload}"))[0].text
+        text = text_of((await second.send(f"/start {payload}"))[0])
         assert text.startswith("Đường dẫn này không phải lời mời hợp lệ."), payload
     # Nothing was granted along the way.
-    assert "Bạn chưa thuộc đơn vị nào" in (await second.send("/me"))[0].text
+    assert "Bạn chưa thuộc đơn vị nào" in text_of((await second.send("/me"))[0])
 
 
 async def test_reopening_the_link_does_not_use_it_up(h: Harness) -> None:
     code = await h.invite(THON_1, "cadre", uses=2)
     lan = h.user(2005, "Lan")
     await lan.send(f"/start {code}")
-    again = (await lan.send(f"/start {code}"))[0].text
+    again = text_of((await lan.send(f"/start {code}"))[0])
     assert "Bạn đã là cán bộ của" in again
     other = h.user(2006, "Tú")
-    assert "Chào mừng Tú!" in (await other.send(f"/start {code}"))[0].text
+    assert "Chào mừng Tú!" in text_of((await other.send(f"/start {code}"))[0])
 
 
 async def test_start_without_code_for_a_stranger_and_a_member(h: Harness) -> None:
     stranger = h.user(2007, "Khách", language_code=None)
-    text = (await stranger.send("/start"))[0].text
+    text = text_of((await stranger.send("/start"))[0])
     assert text.startswith("Xin chào Khách!")
     assert "Bạn chưa thuộc đơn vị nào" in text
     nam = h.user(1004, "Lê Văn", language_code="vi")
     reply = (await nam.send("/start"))[0]
-    assert reply.text.startswith("Xin chào Lê Văn!") and reply.keyboard
+    assert text_of(reply).startswith("Xin chào Lê Văn!") and reply.keyboard
 
 
 async def test_help_lists_only_what_the_role_allows(h: Harness) -> None:
-    cadre = (await h.user(1004, "Nam").send("/help"))[0].text
-    admin = (await h.user(1002, "Lan").send("/help"))[0].text
-    stranger = (await h.user(2008, "Khách").send("/help"))[0].text
+    cadre = text_of((await h.user(1004, "Nam").send("/help"))[0])
+    admin = text_of((await h.user(1002, "Lan").send("/help"))[0])
+    stranger = text_of((await h.user(2008, "Khách").send("/help"))[0])
     assert "/invite" not in cadre and "/invite" in admin and "/invite" not in stranger
     for text in (cadre, admin, stranger):
         assert "/me — Đơn vị và vai trò của bạn" in text
@@ -101,24 +105,24 @@ async def test_language_switch_by_button_and_argument(h: Harness) -> None:
     switched = await nam.press("English")
     assert switched[-1].text == "From now on I will speak English with you."
     assert switched[-1].keyboard == [["Log activity", "Reports"], ["Meetings", "Totals"]]
-    assert "Your units:" in (await nam.send("/me"))[0].text
+    assert "Your units:" in text_of((await nam.send("/me"))[0])
     assert (await nam.send("/language vi"))[0].text == "Từ giờ tôi sẽ nói tiếng Việt với bạn."
-    assert (await nam.send("/language fr"))[0].text.startswith(
+    assert text_of((await nam.send("/language fr"))[0]).startswith(
         "Tôi nói được Tiếng Việt (vi) và English (en)."
     )
     # The choice is stored, not remembered in memory: it survives a restart.
     await nam.send("/language en")
     await h.restart()
-    assert (await nam.send("/help"))[0].text.startswith("What you can do:")
+    assert text_of((await nam.send("/help"))[0]).startswith("What you can do:")
 
 
 async def test_cancel_outside_and_inside_a_flow(h: Harness) -> None:
     lan = h.user(1002, "Lan")
     assert (await lan.send("/cancel"))[0].text == "Không có gì để hủy."
     await lan.send("/invite")
-    cancelled = (await lan.send("/cancel"))[0].text
+    cancelled = text_of((await lan.send("/cancel"))[0])
     assert cancelled == "Đã hủy. Các câu trả lời vẫn được giữ: gõ /invite để làm tiếp."
-    assert (await lan.send("5"))[0].text.startswith("Tôi chưa hiểu ý bạn.")
+    assert text_of((await lan.send("5"))[0]).startswith("Tôi chưa hiểu ý bạn.")
 
 
 async def test_expired_invite_message_in_english(h: Harness) -> None:

@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import select
 
 from bot import reports as rep
-from bot.access import load_actor
+from bot.access import Actor
+from bot.emulator import BotMessage, UserClient
 from bot.reports import ReportError
 from bot.template_files import parse_template
 from storage.models import PeriodLock, Report
-from storage.queries import people as people_q
 from storage.queries import units as units_q
-from tests.harness import Harness
+from tests.harness import Harness, actor_of, text_of
 
 TEMPLATE = """
 key: thu_nghiem
@@ -69,14 +69,16 @@ async def open_round_by_buttons(h: Harness) -> None:
     assert (await lan.press("Xã Yên Nguyên"))[-1].text == "Những đơn vị nào phải báo cáo?"
     assert (await lan.press("Các đơn vị trực thuộc"))[-1].text == "Tổ chức nào?"
     await lan.press("Mọi tổ chức")
-    assert (await lan.send("14/11/2026"))[0].text.startswith(
+    assert text_of((await lan.send("14/11/2026"))[0]).startswith(
         "“14/11/2026” không phải một ngày trong tương lai."
     )
-    done = (await lan.send("18/12/2026"))[0].text
+    done = text_of((await lan.send("18/12/2026"))[0])
     assert done.startswith("Đã mở đợt #1: Quý IV/2026, 7 đơn vị, hạn nộp 18/12/2026 23:59.")
 
 
-async def answer_all(user, *, houses: str | None = None, rating: str = "Hoàn thành tốt") -> None:  # type: ignore[no-untyped-def]
+async def answer_all(
+    user: UserClient, *, houses: str | None = None, rating: str = "Hoàn thành tốt"
+) -> list[BotMessage]:
     if houses is None:
         await user.press(1)  # the activity log's figure
     else:
@@ -99,33 +101,35 @@ async def test_the_round_from_opening_to_approval(h: Harness) -> None:
     await open_round_by_buttons(h)
     await h.dispatch()
     notice = nam.last
-    assert notice is not None and notice.text.startswith(
+    assert notice is not None and text_of(notice).startswith(
         "Đợt báo cáo mới: Báo cáo thử — Quý IV/2026 cho Thôn Cầu Bâm (xã Yên Nguyên). Hạn nộp: 18/12/2026 23:59."
     )
-    assert mai.last is not None and "Hội Phụ nữ xã Yên Nguyên" in mai.last.text
+    assert mai.last is not None and "Hội Phụ nữ xã Yên Nguyên" in text_of(mai.last)
 
     # Nam starts from the notice, confirms the log's figure, answers, and the bot restarts halfway.
     first = (await nam.press("Trả lời báo cáo"))[-1]
-    assert "Câu 1/4" in first.text and "Theo nhật ký hoạt động: 2. Đúng không?" in first.text
+    assert "Câu 1/4" in text_of(first) and "Theo nhật ký hoạt động: 2. Đúng không?" in text_of(
+        first
+    )
     await nam.press("✓ 2")
-    assert "Câu 2/4" in (await nam.press("Có"))[-1].text.replace("Câu 2/4", "Câu 2/4") or True
+    assert "Câu 2/4" in text_of((await nam.press("Có"))[-1]).replace("Câu 2/4", "Câu 2/4") or True
     date_question = nam.last
     assert (
         date_question is not None
-        and "Ngày giao ban" in date_question.text
-        and "Câu 3/5" in date_question.text
+        and "Ngày giao ban" in text_of(date_question)
+        and "Câu 3/5" in text_of(date_question)
     )
     await h.restart()
-    assert (await nam.send("31/02/2026"))[0].text.startswith("“31/02/2026” không phải là ngày.")
+    assert text_of((await nam.send("31/02/2026"))[0]).startswith("“31/02/2026” không phải là ngày.")
     await nam.send("10/11/2026")
     await nam.press("Hoàn thành tốt")
     review = (await nam.send("/skip"))[0]
-    assert "1. Nhà Đại đoàn kết xây mới trong kỳ: 2 (Nam" in review.text
-    assert "5. Khó khăn, kiến nghị: (bỏ qua)" in review.text
-    submitted = (await nam.press("Nộp báo cáo"))[-1].text
+    assert "1. Nhà Đại đoàn kết xây mới trong kỳ: 2 (Nam" in text_of(review)
+    assert "5. Khó khăn, kiến nghị: (bỏ qua)" in text_of(review)
+    submitted = text_of((await nam.press("Nộp báo cáo"))[-1])
     assert submitted.startswith("Đã nộp: Báo cáo thử — Quý IV/2026, Thôn Cầu Bâm (xã Yên Nguyên).")
     await h.dispatch()
-    assert lan.last is not None and lan.last.text.startswith(
+    assert lan.last is not None and text_of(lan.last).startswith(
         "Thôn Cầu Bâm (xã Yên Nguyên) đã nộp Báo cáo thử — Quý IV/2026."
     )
 
@@ -135,12 +139,14 @@ async def test_the_round_from_opening_to_approval(h: Harness) -> None:
     assert await h.plan_reminders() == 0  # planning again queues nothing twice
     await h.dispatch()
     reminder = mai.last
-    assert reminder is not None and reminder.text.startswith(
+    assert reminder is not None and text_of(reminder).startswith(
         "Nhắc việc: Báo cáo thử — Quý IV/2026 của Hội Phụ nữ xã Yên Nguyên hết hạn 18/12/2026 23:59."
     )
-    assert not any(m.text.startswith("Nhắc việc") for m in nam.history())  # Nam already submitted
+    # Nam already submitted
+    assert not any(text_of(m).startswith("Nhắc việc") for m in nam.history())
     await mai.press("Tiếp tục báo cáo")
-    assert "Theo nhật ký hoạt động: 0." in mai.last.text  # type: ignore[union-attr]  # no houses logged by her union
+    # no houses logged by her union
+    assert "Theo nhật ký hoạt động: 0." in text_of(mai.last)
     assert (await mai.send("abc"))[0].text == "“abc” không phải là số. Hãy gõ ví dụ 2."
     assert (await mai.send("500"))[0].text == "“500” nằm ngoài khoảng cho phép. Từ 0 đến 100."
     assert (await mai.send_photo(b"\x89PNG"))[
@@ -154,11 +160,11 @@ async def test_the_round_from_opening_to_approval(h: Harness) -> None:
     await h.plan_reminders()
     for _ in range(3):
         await h.dispatch()
-    assert any(m.text.startswith("Quá hạn: Báo cáo thử") for m in tuan.history())
+    assert any(text_of(m).startswith("Quá hạn: Báo cáo thử") for m in tuan.history())
     summary = [
-        m.text
+        text_of(m)
         for m in lan.history()
-        if m.text.startswith("Đợt #1 Báo cáo thử — Quý IV/2026 đã quá hạn")
+        if text_of(m).startswith("Đợt #1 Báo cáo thử — Quý IV/2026 đã quá hạn")
     ]
     assert len(summary) == 1
     assert (
@@ -167,19 +173,19 @@ async def test_the_round_from_opening_to_approval(h: Harness) -> None:
     assert "Hội Phụ nữ" not in summary[0] and "Thôn Cầu Bâm" not in summary[0]
     await tuan.send("/report")
     await answer_all(tuan, houses="0", rating="Chưa hoàn thành")
-    late = (await tuan.press("Nộp báo cáo"))[-1].text
+    late = text_of((await tuan.press("Nộp báo cáo"))[-1])
     assert "Báo cáo được nộp sau hạn (18/12/2026 23:59)." in late
 
     # Lan returns Nam's report with a comment and approves Mai's.
     reviews = await lan.send("/review")
     assert len(reviews) == 3
-    nam_report = next(m for m in reviews if "Thôn Cầu Bâm" in m.text)
+    nam_report = next(m for m in reviews if "Thôn Cầu Bâm" in text_of(m))
     await lan.press("Trả lại kèm ý kiến", message=nam_report)
     assert (
         (await lan.send("Số nhà chưa khớp với biên bản"))[0].text
         == "Đã trả lại Thôn Cầu Bâm (xã Yên Nguyên) kèm ý kiến của bạn. Cán bộ đơn vị đã được báo."
     )
-    mai_report = next(m for m in reviews if "Hội Phụ nữ" in m.text)
+    mai_report = next(m for m in reviews if "Hội Phụ nữ" in text_of(m))
     approved = (await lan.press("Duyệt", message=mai_report))[-1].text
     assert (
         approved
@@ -192,7 +198,7 @@ async def test_the_round_from_opening_to_approval(h: Harness) -> None:
         == "Báo cáo thử — Quý IV/2026 của Thôn Cầu Bâm (xã Yên Nguyên) được trả lại để sửa: “Số nhà chưa khớp với biên bản”"
     )
 
-    status = (await lan.send("/status"))[0].text
+    status = text_of((await lan.send("/status"))[0])
     assert "Đã nộp 2/7 (đúng hạn 1, muộn 1); đã duyệt 1; chưa nộp 5." in status
     assert "• Thôn Cầu Bâm (xã Yên Nguyên) (bị trả lại): Nam" in status
     assert "• Thôn Đồng Mán (xã Yên Nguyên): chưa có thành viên" in status
@@ -213,19 +219,19 @@ async def test_nobody_crosses_into_another_units_report(h: Harness) -> None:
     await open_round_by_buttons(h)
     async with h.db.session() as session:
         reports = {r.unit_id: r.id for r in (await session.scalars(select(Report))).all()}
-        mai_actor = await load_actor(session, (await people_q.by_telegram_id(session, 1003)))  # type: ignore[arg-type]
+        mai_actor = await actor_of(session, 1003)
     mai_report = reports[mai_actor.roles[0].unit.id]
     await nam.press_data(f"rep:o:{mai_report}")
     assert nam.last is not None and nam.last.text == "Báo cáo này không thuộc đơn vị của bạn."
     await nam.press_data(f"rep:pf:{mai_report}:0")
     assert h.emu.callback_answers[-1]["text"] == "Báo cáo này không thuộc đơn vị của bạn."
     for command in ("/round", "/review", "/status"):
-        assert (await nam.send(command))[0].text.startswith("Chỉ lãnh đạo")
+        assert text_of((await nam.send(command))[0]).startswith("Chỉ lãnh đạo")
     # Mai leads Hội Phụ nữ xã, inside the round, but may not approve her own report; Thu leads another commune.
     assert (await thu.send("/review"))[0].text == "Không có báo cáo nào đang chờ bạn duyệt."
     await thu.press_data(f"rep:ok:{mai_report}")
     assert h.emu.callback_answers[-1]["text"] == "Báo cáo này không thuộc đơn vị của bạn."
-    assert (await thu.send("/status 1"))[0].text.startswith(
+    assert text_of((await thu.send("/status 1"))[0]).startswith(
         "Không có đợt 1 trong các đơn vị của bạn."
     )
 
@@ -239,11 +245,11 @@ async def test_two_cadres_share_a_draft_and_submit_once(h: Harness) -> None:
     await nam.send("/report")
     await nam.send("3")
     # Hà continues the same draft where Nam stopped.
-    second = (await ha.send("/report"))[0].text
+    second = text_of((await ha.send("/report"))[0])
     assert "Câu 2/4" in second
     await ha.press("Không")
     await ha.press("Hoàn thành tốt")
-    review = (await ha.send("/skip"))[0].text
+    review = text_of((await ha.send("/skip"))[0])
     assert (
         "1. Nhà Đại đoàn kết xây mới trong kỳ: 3 (Nam" in review
         and "2. Có giao ban với UBND không?: Không (Hà" in review
@@ -252,12 +258,10 @@ async def test_two_cadres_share_a_draft_and_submit_once(h: Harness) -> None:
         thon = await units_q.by_code(session, "02365-t1")
         assert thon is not None
         report_id = await session.scalar(select(Report.id).where(Report.unit_id == thon.id))
-        actors = [
-            await load_actor(session, await people_q.by_telegram_id(session, uid))
-            for uid in (1004, 2401)
-        ]  # type: ignore[arg-type]
+        assert report_id is not None
+        actors = [await actor_of(session, uid) for uid in (1004, 2401)]
 
-    async def submit(actor):  # type: ignore[no-untyped-def]
+    async def submit(actor: Actor) -> str:
         try:
             async with h.db.session() as session:
                 await rep.submit(session, actor, report_id, h.clock.now())
@@ -361,7 +365,7 @@ async def test_default_quarterly_template_can_be_answered_to_the_end(h: Harness)
         else:
             message = (await nam.send("Không có khó khăn"))[0]
     assert "Nộp báo cáo" in [b["text"] for row in message.inline_buttons for b in row], message.text
-    assert (await nam.press("Nộp báo cáo"))[-1].text.startswith(
+    assert text_of((await nam.press("Nộp báo cáo"))[-1]).startswith(
         "Đã nộp: Báo cáo công tác Mặt trận quý — Quý IV/2026"
     )
 
@@ -374,11 +378,11 @@ async def test_submitted_report_can_change_until_approved_with_history(h: Harnes
     await answer_all(nam, houses="3")
     await nam.press("Nộp báo cáo")
     review = (await nam.send("/report"))[0]
-    assert "Tình trạng: đã nộp." in review.text
+    assert "Tình trạng: đã nộp." in text_of(review)
     await nam.press("Sửa một câu trả lời")
     await nam.press("1. Nhà Đại đoàn kết xây mới trong kỳ")
-    review = (await nam.send("4"))[0].text
-    assert "1. Nhà Đại đoàn kết xây mới trong kỳ: 4" in review
+    review = (await nam.send("4"))[0]
+    assert "1. Nhà Đại đoàn kết xây mới trong kỳ: 4" in text_of(review)
     from storage.models import ReportEvent
 
     async with h.db.session() as session:
@@ -388,7 +392,7 @@ async def test_submitted_report_can_change_until_approved_with_history(h: Harnes
         ]
     assert events[0][0] == "submitted" and events[1] == ("edited", {"houses": 4})
     reviews = await lan.send("/review")
-    await lan.press("Duyệt", message=next(m for m in reviews if "Thôn Cầu Bâm" in m.text))
+    await lan.press("Duyệt", message=next(m for m in reviews if "Thôn Cầu Bâm" in text_of(m)))
     locked = await nam.send("/report")
     assert locked[0].text == "Hiện không có báo cáo nào chờ bạn."
 
@@ -406,5 +410,5 @@ async def test_round_for_one_level_and_one_organisation(h: Harness) -> None:
         "Hội Liên hiệp Phụ nữ",
     ]
     await lan.press("Hội Liên hiệp Phụ nữ")
-    done = (await lan.send("18/12/2026"))[0].text
+    done = text_of((await lan.send("18/12/2026"))[0])
     assert done.startswith("Đã mở đợt #1: Quý IV/2026, 3 đơn vị,")

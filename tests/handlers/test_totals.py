@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from storage.models import Activity, ActivityValue, Unit
-from tests.harness import Harness
+from tests.harness import Harness, text_of
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ async def h(harness: Harness) -> Harness:
         (1009, "/log nha_dai_doan_ket 1 50tr"),
         (1005, "/log ket_nap 4"),
     ]:
-        assert (await harness.user(uid, f"U{uid}").send(line))[0].text.startswith("Đã lưu")
+        assert text_of((await harness.user(uid, f"U{uid}").send(line))[0]).startswith("Đã lưu")
     return harness
 
 
@@ -46,7 +46,7 @@ async def naive(h: Harness, code: str, type_key: str, measure: str, start: str, 
 
 async def test_commune_leader_default_month_and_quarter(h: Harness) -> None:
     lan = h.user(1002, "Lan")
-    month = (await lan.send("/totals"))[0].text
+    month = text_of((await lan.send("/totals"))[0])
     assert month.startswith("Tổng hợp: Xã Yên Nguyên — Tháng 12/2026 (15/11/2026 – 14/12/2026)")
     assert "Nhà Đại đoàn kết: Xây mới 2 căn · Giá trị 120 triệu đồng" in month
     assert "Kết nạp hội viên, đoàn viên: Số người 4 người" in month
@@ -55,11 +55,11 @@ async def test_commune_leader_default_month_and_quarter(h: Harness) -> None:
         "Theo đơn vị:\nThôn Cầu Bâm (xã Yên Nguyên)\n  Nhà Đại đoàn kết: Xây mới 2 căn · Giá trị 120 triệu đồng\n  Kết nạp hội viên, đoàn viên: Số người 4 người"
         in month
     )
-    quarter = (await lan.send("/totals quy 4"))[0].text
+    quarter = text_of((await lan.send("/totals quy 4"))[0])
     assert "Hòa giải ở cơ sở: Số vụ hòa giải 3 vụ" in quarter and "Quý IV/2026" in quarter
-    only_houses = (await lan.send("/totals nha_dai_doan_ket quý này"))[0].text
+    only_houses = text_of((await lan.send("/totals nha_dai_doan_ket quý này"))[0])
     assert "Nhà Đại đoàn kết" in only_houses and "Kết nạp" not in only_houses
-    november = (await lan.send("/totals Tháng 11/2026"))[0].text
+    november = text_of((await lan.send("/totals Tháng 11/2026"))[0])
     assert (
         "Hòa giải ở cơ sở: Số vụ hòa giải 3 vụ" in november and "Nhà Đại đoàn kết" not in november
     )
@@ -67,18 +67,18 @@ async def test_commune_leader_default_month_and_quarter(h: Harness) -> None:
 
 async def test_by_organisation_and_by_unit_name(h: Harness) -> None:
     lan = h.user(1002, "Lan")
-    by_org = (await lan.send("/totals Quý IV/2026 theo tổ chức"))[0].text
+    by_org = text_of((await lan.send("/totals Quý IV/2026 theo tổ chức"))[0])
     assert "Theo tổ chức:\nMặt trận Tổ quốc\n  Nhà Đại đoàn kết: Xây mới 2 căn" in by_org
     assert by_org.endswith("Hội Liên hiệp Phụ nữ\n  Kết nạp hội viên, đoàn viên: Số người 4 người")
-    thon = (await lan.send("/totals quý này cau bam"))[0].text
+    thon = text_of((await lan.send("/totals quý này cau bam"))[0])
     assert thon.startswith("Tổng hợp: Thôn Cầu Bâm (xã Yên Nguyên) — Quý IV/2026")
-    refused = (await lan.send("/totals quy nay kim binh"))[0].text
+    refused = text_of((await lan.send("/totals quy nay kim binh"))[0])
     assert refused.startswith("Không tìm thấy đơn vị “kim binh” trong các đơn vị của bạn.")
 
 
 async def test_province_numbers_match_an_independent_sum(h: Harness) -> None:
     hung = h.user(1001, "Hùng", language_code="en")
-    text = (await hung.send("/totals q4 2026"))[0].text
+    text = text_of((await hung.send("/totals q4 2026"))[0])
     built = await naive(h, "08", "nha_dai_doan_ket", "built", "2026-09-15", "2026-12-14")
     value = await naive(h, "08", "nha_dai_doan_ket", "value", "2026-09-15", "2026-12-14")
     assert (built, value) == (3, 170_000_000)
@@ -92,30 +92,30 @@ async def test_province_numbers_match_an_independent_sum(h: Harness) -> None:
 
 async def test_scope_rules_for_cadres_and_member_organisations(h: Harness) -> None:
     nam = h.user(1004, "Nam")
-    own = (await nam.send("/totals quý này"))[0].text
+    own = text_of((await nam.send("/totals quý này"))[0])
     assert own.startswith("Tổng hợp: Thôn Cầu Bâm (xã Yên Nguyên) — Quý IV/2026")
     # The residential area's Front committee covers every organisation in it.
     assert own.endswith(
         "Theo đơn vị:\nChi hội Phụ nữ Thôn Cầu Bâm\n  Kết nạp hội viên, đoàn viên: Số người 4 người"
     )
-    assert (await nam.send("/totals quý này Kim Bình"))[0].text.startswith(
+    assert text_of((await nam.send("/totals quý này Kim Bình"))[0]).startswith(
         "Không tìm thấy đơn vị “kim binh”"
     )
     mai = h.user(1003, "Mai")  # leads Hội Phụ nữ xã Yên Nguyên: her organisation only
-    women = (await mai.send("/totals quý này"))[0].text
+    women = text_of((await mai.send("/totals quý này"))[0])
     assert women.startswith("Tổng hợp: Hội Phụ nữ xã Yên Nguyên — Quý IV/2026")
     assert (
         "Kết nạp hội viên, đoàn viên: Số người 4 người" in women and "Nhà Đại đoàn kết" not in women
     )
-    assert (await nam.send("/totals năm 2020"))[0].text.endswith(
+    assert text_of((await nam.send("/totals năm 2020"))[0]).endswith(
         "Kỳ này chưa có hoạt động nào được ghi."
     )
     stranger = h.user(2501, "Khách")
-    assert (await stranger.send("/totals"))[0].text.startswith("Bạn chưa thuộc đơn vị nào.")
+    assert text_of((await stranger.send("/totals"))[0]).startswith("Bạn chưa thuộc đơn vị nào.")
 
 
 async def test_menu_button_opens_totals(h: Harness) -> None:
     lan = h.user(1002, "Lan")
-    assert (await lan.send("Tổng hợp"))[0].text.startswith(
+    assert text_of((await lan.send("Tổng hợp"))[0]).startswith(
         "Tổng hợp: Xã Yên Nguyên — Tháng 12/2026"
     )

@@ -15,7 +15,7 @@ import pytest
 from telegram import Chat, Message, Update, User
 
 from bot.runtime.ordering import PerPersonOrder
-from tests.harness import Harness
+from tests.harness import Harness, text_of
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ async def test_a_held_reply_does_not_hold_up_another_person(
     # his update unconfirmed until Lan's, older, is done too (a crash would redeliver both).
     nams = asyncio.create_task(nam.send("/log hoa_giai 2"))
     await h.emu.wait_for(lambda: len(nam.history()) > nam_before)
-    assert nam.history()[-1].text.startswith("Đã lưu thành mục #")
+    assert text_of(nam.history()[-1]).startswith("Đã lưu thành mục #")
     assert len(lan.history()) == lan_before, "Lan's answer is still held"
 
     # Telegram lets Lan's answer through: it arrives, and her entry was saved before it.
@@ -56,7 +56,7 @@ async def test_a_held_reply_does_not_hold_up_another_person(
     await held
     await nams
     await h.emu.settle()
-    assert lan.history()[-1].text.startswith("Đã lưu thành mục #")
+    assert text_of(lan.history()[-1]).startswith("Đã lưu thành mục #")
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert h.app is not None and h.app.bot_data["poller"].unfinished == 0
 

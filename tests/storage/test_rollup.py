@@ -13,17 +13,16 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import activities as acts
-from bot.access import load_actor
 from bot.clock import FakeClock
 from bot.demo import seed_demo, seed_demo_activities
-from bot.periods import Period
+from bot.periods import Kind, Period, Rule
 from bot.schema import prepare_database
 from storage import migrate
 from storage.db import Database
 from storage.models import Activity, ActivityRollup, ActivityValue, Unit
-from storage.queries import people as people_q
 from storage.queries import rollup as rollup_q
 from storage.queries import units as units_q
+from tests.harness import actor_of
 
 
 async def independent(
@@ -74,7 +73,7 @@ async def from_rollup(
 async def test_rollup_follows_every_write(db: Database, clock: FakeClock) -> None:
     async with db.session() as session:
         await seed_demo(session, clock.now())
-        nam = await load_actor(session, await people_q.by_telegram_id(session, 1004))  # type: ignore[arg-type]
+        nam = await actor_of(session, 1004)
         unit_id = nam.roles[0].unit.id
         made = []
         for day, built, value in [
@@ -148,13 +147,13 @@ def _days(start: date, end: date) -> list[date]:
     st.integers(1, 12),
 )
 def test_cover_tiles_any_run_of_periods_exactly(
-    kind: str, rule: str, year: int, index: int, count: int
+    kind: Kind, rule: Rule, year: int, index: int, count: int
 ) -> None:
     """Whatever run of periods is asked, ``cover`` returns spans that are contiguous, each day of
     the run lies in exactly one of them, and each span is one an entry's day is written to."""
     first = Period(
         kind, year, min(index, {"month": 12, "quarter": 4, "half": 2, "year": 1}[kind]), rule
-    )  # type: ignore[arg-type]
+    )
     last = first
     for _ in range(count - 1):
         last = last.next()

@@ -1,0 +1,111 @@
+"""``phoihop catalog``, ``templates`` and ``rounds``: what cadres log and report.
+
+Imported only when one of these commands runs (see ``bot.runtime.cli``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime, time
+
+from sqlalchemy import select
+
+from bot import reports
+from bot.catalog import DEFAULT_CATALOG, load_catalog, parse_catalog
+from bot.clock import SystemClock
+from bot.periods import parse_period
+from bot.runtime.cli import CliError
+from bot.runtime.cli_common import command, find_unit
+from bot.settings import Settings
+from bot.template_files import load_template_file
+from storage.db import Database
+from storage.models import ReportRound
+
+
+async def _catalog_load(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    path = args.file or DEFAULT_CATALOG
+    try:
+        specs = parse_catalog(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read {path}: {exc}") from None
+    async with db.session() as session:
+        report = await load_catalog(session, specs, SystemClock().now())
+    print(
+        f"{len(report.added)} added, {len(report.updated)} updated, {len(report.retired)} retired"
+    )
+    return 0
+
+
+async def _templates_load(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    async with db.session() as session:
+        try:
+            template = load_template_file(
+                args.file, known_activities=await reports.known_activities(session)
+            )
+        except OSError as exc:
+            raise CliError(f"cannot read {args.file}: {exc}") from None
+        row, created = await reports.store_template(session, template, SystemClock().now())
+    print(f"{row.key} version {row.version} {'loaded' if created else 'unchanged'}")
+    return 0
+
+
+async def _templates_list(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    async with db.session() as session:
+        for row in await reports.latest_templates(session):
+            print(f"{row.key}  v{row.version}  [{row.period}]  {row.title_vi}")
+    return 0
+
+
+async def _rounds_open(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    clock = SystemClock()
+    today = clock.now().astimezone(settings.tz).date()
+    try:
+        period = parse_period(args.period, today, settings.period_rule)
+        day = datetime.strptime(args.deadline, "%d/%m/%Y").date()
+    except ValueError as exc:
+        raise CliError(f"{exc} (period like 'Q4 2026', deadline like 20/12/2026)") from None
+    deadline = datetime.combine(day, time(23, 59), tzinfo=settings.tz)
+    async with db.session() as session:
+        rows = [t for t in await reports.latest_templates(session) if t.key == args.template]
+        if not rows:
+            raise CliError(f"no template {args.template!r} (see `phoihop templates list`)")
+        root = await find_unit(session, args.unit)
+        try:
+            row = await reports.open_round(
+                session,
+                None,
+                template_row=rows[0],
+                period=period,
+                root=root,
+                deadline=deadline,
+                now=clock.now(),
+                kind=args.kind,
+                org=args.org,
+            )
+        except reports.ReportError as exc:
+            raise CliError(f"cannot open the round: {exc.code.replace('_', ' ')}") from None
+        count = len(await reports.round_status(session, row))
+    print(
+        f"round #{row.id} open: {rows[0].key} v{rows[0].version}, {period.label('en')}, {count} units, deadline {day:%d/%m/%Y}"
+    )
+    return 0
+
+
+async def _rounds_list(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    async with db.session() as session:
+        for row in (await session.scalars(select(ReportRound).order_by(ReportRound.id))).all():
+            info = await reports.round_info(session, row.id)
+            assert info is not None
+            states = [s.status for s in await reports.round_status(session, row)]
+            done = sum(1 for s in states if s in ("submitted", "approved"))
+            print(
+                f"#{row.id}  {info.template.key}  {info.period.label('en')}  {info.unit.code}  {done}/{len(states)} submitted"
+            )
+    return 0
+
+
+catalog_load = command(_catalog_load)
+templates_load = command(_templates_load)
+templates_list = command(_templates_list)
+rounds_open = command(_rounds_open)
+rounds_list = command(_rounds_list)

@@ -43,20 +43,12 @@ from storage.text import nfc
     Who.ADMIN,
     PRIVATE,
     why="schedules a meeting of a unit the leader leads",
-    refusals=(
-        N_("Schedule meetings in a private chat with me."),
-        N_("Only unit leaders can schedule meetings."),
-    ),
+    wrong_chat=N_("Schedule meetings in a private chat with me."),
+    not_allowed=N_("Only unit leaders can schedule meetings."),
 )
 async def meeting_command(update: Update, context: AppContext) -> None:
     assert update.effective_chat and update.effective_user
     tr = context.tr
-    if update.effective_chat.type != "private":
-        await reply(update, context, tr._("Schedule meetings in a private chat with me."))
-        return
-    if not context.actor.is_admin:
-        await reply(update, context, tr._("Only unit leaders can schedule meetings."))
-        return
     units: dict[int, Unit] = {}
     for role in context.actor.admin_roles():
         units.setdefault(role.unit.id, role.unit)

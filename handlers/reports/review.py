@@ -27,19 +27,11 @@ from storage.text import nfc
     Who.ADMIN,
     PRIVATE,
     why="reports submitted by units below the leader's",
-    refusals=(
-        N_("Review reports in a private chat with me."),
-        N_("Only leaders of a higher unit approve reports."),
-    ),
+    wrong_chat=N_("Review reports in a private chat with me."),
+    not_allowed=N_("Only leaders of a higher unit approve reports."),
 )
 async def review_command(update: Update, context: AppContext) -> None:
     tr = context.tr
-    if update.effective_chat is None or update.effective_chat.type != "private":
-        await reply(update, context, tr._("Review reports in a private chat with me."))
-        return
-    if not context.actor.is_admin:
-        await reply(update, context, tr._("Only leaders of a higher unit approve reports."))
-        return
     async with context.services.db.session() as session:
         waiting = await rep.reports_to_decide(session, context.actor)
     if not waiting:

@@ -31,20 +31,12 @@ from storage.queries import units as units_q
     Who.ADMIN,
     PRIVATE,
     why="opens a round over units the leader leads",
-    refusals=(
-        N_("Open report rounds in a private chat with me."),
-        N_("Only unit leaders can open report rounds."),
-    ),
+    wrong_chat=N_("Open report rounds in a private chat with me."),
+    not_allowed=N_("Only unit leaders can open report rounds."),
 )
 async def round_command(update: Update, context: AppContext) -> None:
     assert update.effective_chat and update.effective_user
     tr = context.tr
-    if update.effective_chat.type != "private":
-        await reply(update, context, tr._("Open report rounds in a private chat with me."))
-        return
-    if not context.actor.is_admin:
-        await reply(update, context, tr._("Only unit leaders can open report rounds."))
-        return
     async with context.services.db.session() as session:
         templates = await rep.latest_templates(session)
     await conversation.save(

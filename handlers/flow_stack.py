@@ -33,7 +33,6 @@ LEGACY_TITLES = {
     "log": N_("the activity entry"),
     "report": N_("the report"),
     "meeting": N_("the meeting notice"),
-    "round": N_("the report round"),
     "edit": N_("the change to your entry"),
     "mtg_answer": N_("your answer to the meeting"),
     "mtg_time": N_("the new meeting time"),

@@ -116,7 +116,7 @@ class _Keep(dict[str, str]):
 
 #: Flows started in a private chat only (typed answers in a group are not read).
 PRIVATE_FLOW = ("private",)
-ROUND_TO_UNIT = ("/round", "rnd:t:{template}", "rnd:p:{period}")
+ROUND_TO_UNIT = ("/round", "rnd:template:t:{template}", "rnd:period:p:{period}")
 MEETING_TO_DURATION = ("/meeting", "mtg:k:0", "> Họp thử quyền", "> {meeting_day} 8h")
 MEETING_TO_AGENDA = (*MEETING_TO_DURATION, "mtg:d:60", "> Hội trường")
 MEETING_TO_PICK = (*MEETING_TO_AGENDA, "mtg:sk", "mtg:i:pick")
@@ -218,21 +218,29 @@ CALLBACK_PROBES: dict[str, list[Probe]] = {
         )
     ],
     "^rnd:": [
-        Probe("rnd:t:{template}", setup=("/round",), action="t"),
-        Probe("rnd:p:{period}", setup=("/round", "rnd:t:{template}"), action="p"),
+        Probe("rnd:template:t:{template}", setup=("/round",), action="template"),
         Probe(
-            "rnd:u:{unit_in}",
-            out="rnd:u:{unit_out}",
-            setup=("/round", "rnd:t:{template}", "rnd:p:{period}"),
-            action="u",
+            "rnd:period:p:{period}", setup=("/round", "rnd:template:t:{template}"), action="period"
         ),
-        Probe("rnd:k:-", setup=(*ROUND_TO_UNIT, "rnd:u:{unit_in}"), action="k"),
-        Probe("rnd:g:-", setup=(*ROUND_TO_UNIT, "rnd:u:{unit_in}", "rnd:k:-"), action="g"),
         Probe(
-            "rnd:d:{deadline}",
-            setup=(*ROUND_TO_UNIT, "rnd:u:{unit_in}", "rnd:k:-", "rnd:g:-"),
-            action="d",
+            "rnd:unit:u:{unit_in}",
+            out="rnd:unit:u:{unit_out}",
+            setup=ROUND_TO_UNIT,
+            action="unit",
         ),
+        Probe("rnd:targets:k:-", setup=(*ROUND_TO_UNIT, "rnd:unit:u:{unit_in}"), action="targets"),
+        Probe(
+            "rnd:org:g:-",
+            setup=(*ROUND_TO_UNIT, "rnd:unit:u:{unit_in}", "rnd:targets:k:-"),
+            action="org",
+        ),
+        Probe(
+            "rnd:deadline:d:{deadline}",
+            setup=(*ROUND_TO_UNIT, "rnd:unit:u:{unit_in}", "rnd:targets:k:-", "rnd:org:g:-"),
+            action="deadline",
+        ),
+        Probe("rnd:~:go", setup=(*ROUND_TO_UNIT, "/cancel"), action="~"),
+        Probe("rnd:~:new", setup=("/round",), action="~"),
     ],
     "^lnk:": [Probe("lnk:{commune_in}", out="lnk:{commune_out}", out_chats=("group",))],
     "^set:": [

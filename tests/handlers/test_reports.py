@@ -412,3 +412,23 @@ async def test_round_for_one_level_and_one_organisation(h: Harness) -> None:
     await lan.press("Hội Liên hiệp Phụ nữ")
     done = text_of((await lan.send("18/12/2026"))[0])
     assert done.startswith("Đã mở đợt #1: Quý IV/2026, 3 đơn vị,")
+
+
+async def test_round_on_the_flow_kernel_goes_back_and_is_kept_on_cancel(h: Harness) -> None:
+    """/round is a kernel flow: /back steps back, /cancel keeps the choices, /round offers them."""
+    lan = h.user(1002, "Lan")
+    await lan.send("/round")
+    await lan.press("Báo cáo thử (v1)")
+    await lan.press("Quý IV/2026")
+    assert text_of((await lan.send("/back"))[0]) == "Cho kỳ nào?"
+    await lan.press("Quý IV/2026")
+    await lan.press("Xã Yên Nguyên")
+    await lan.press("Các đơn vị trực thuộc")
+    assert text_of((await lan.send("/cancel"))[0]).startswith(
+        "Đã hủy. Các câu trả lời vẫn được giữ"
+    )
+    assert text_of((await lan.send("/round"))[0]).startswith("Bạn còn phần trả lời dở dang.")
+    assert text_of((await lan.press("Tiếp tục"))[-1]) == "Tổ chức nào?"
+    await lan.press("Mọi tổ chức")
+    done = text_of((await lan.send("18/12/2026"))[0])
+    assert done.startswith("Đã mở đợt #1: Quý IV/2026, 7 đơn vị, hạn nộp 18/12/2026 23:59.")

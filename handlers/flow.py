@@ -30,9 +30,10 @@ from telegram import Update
 from bot import conversation
 from bot.access import Actor
 from bot.conversation import FlowState
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.services import Services
 from handlers import router
+from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import answer, edit, inline, reply
 from handlers.context import AppContext
 
@@ -150,6 +151,33 @@ def register(flow: AnyFlow) -> AnyFlow:
 
 def flow_named(name: str) -> AnyFlow | None:
     return _FLOWS.get(name)
+
+
+#: What the kernel itself answers to a button it cannot take (handlers/flow.py ``on_button``).
+KERNEL_REFUSALS = (
+    N_("This button is no longer active. Start again with /{command}."),
+    N_("This button belongs to an earlier step. The current step is shown below."),
+)
+
+
+def button_rule(
+    flow: AnyFlow, who: Who, *, stale: str, why: str, refusals: tuple[str, ...] = ()
+) -> Callable[[Any], Any]:
+    """The access rule of a flow's button handler, the same for every flow: private chats, every
+    step's action (and the kernel's own "continue / start over") for ``who``, ``stale`` as the
+    refusal of a press from the wrong chat or a person below ``who``, and ``refusals`` for the
+    objects the steps check themselves (a unit outside the leader's subtree)."""
+    actions = dict.fromkeys([*(step.name for step in flow.steps), KEPT], who)
+    return rule(
+        who,
+        PRIVATE,
+        scoped=True,
+        why=why,
+        refusals=(*KERNEL_REFUSALS, *refusals),
+        wrong_chat=stale,
+        not_allowed=stale,
+        actions=actions,
+    )
 
 
 def button(flow: AnyFlow, step: str, action: str) -> str:

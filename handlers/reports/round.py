@@ -261,19 +261,12 @@ async def round_command(update: Update, context: AppContext) -> None:
     await flow.start(update, context, ROUND)
 
 
-@rule(
+@flow.button_rule(
+    ROUND,
     Who.ADMIN,
-    PRIVATE,
-    scoped=True,
+    stale=STALE,
     why="unit ids re-checked with Actor.can_admin",
-    refusals=(
-        N_("This button is no longer active. Start again with /{command}."),
-        N_("This button belongs to an earlier step. The current step is shown below."),
-        NOT_YOURS,
-    ),
-    wrong_chat=STALE,
-    not_allowed=STALE,
-    actions=dict.fromkeys([*(step.name for step in ROUND.steps), flow.KEPT], Who.ADMIN),
+    refusals=(NOT_YOURS,),
 )
 async def round_button(update: Update, context: AppContext) -> None:
     await flow.on_button(update, context, ROUND)

@@ -68,14 +68,30 @@ class Redraw:
 
 @dataclass(frozen=True)
 class Next:
-    """The step is answered: on to the next step that applies."""
+    """The step is answered: on to the next step that applies, or to the step named ``to`` (a
+    review card's "change the place" goes to ``place``; the place step then goes back to it)."""
+
+    to: str | None = None
 
 
 @dataclass(frozen=True)
 class Finish:
-    """The flow is done: say so; its state is gone."""
+    """The flow is done: say so; its state is gone. ``buttons`` are rows of (label, callback
+    data) of *other* handlers (e.g. "Open the meeting"), not steps of this flow."""
 
     text: str
+    buttons: Sequence[Sequence[tuple[str, str]]] = ()
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A photo or file sent at a step, as the step sees it (nothing from Telegram's types):
+    ``kind`` is "photo" (the largest size's id), "document" or "other" (a sticker, a voice
+    note...: ``file_id`` empty)."""
+
+    kind: str
+    file_id: str = ""
+    name: str | None = None
 
 
 Outcome = Stay | Redraw | Next | Finish
@@ -101,6 +117,8 @@ class Step(Generic[S]):
     typed: Callable[[Call, S, str], Awaitable[Outcome]] | None = None
     #: How a pressed button is read: (action, arguments) as the step put them on the button.
     press: Callable[[Call, S, str, list[str]], Awaitable[Outcome]] | None = None
+    #: How a photo or file is read; None: the step says it wants text or a button.
+    sent: Callable[[Call, S, Sent], Awaitable[Outcome]] | None = None
     #: /skip may pass it; ``skip`` then records the absence of an answer.
     optional: bool = False
     skip: Callable[[S], None] | None = None
@@ -120,12 +138,20 @@ class Flow(Generic[S]):
     steps: tuple[Step[S], ...]
     #: The initial state, or why this person cannot start it.
     begin: Callable[[Call], Awaitable[S | Stay]]
+    #: Steps that depend on the answers so far (one per question of a report's template, one
+    #: per measure of the chosen activity type): the full list for a state, used instead of
+    #: ``steps`` when given. Their names must not contain ":" (it separates callback data).
+    expand: Callable[[S], Sequence[Step[S]]] | None = None
 
-    def step(self, name: str) -> Step[S] | None:
-        return next((s for s in self.steps if s.name == name), None)
+    def all_steps(self, state: S) -> Sequence[Step[S]]:
+        return self.steps if self.expand is None else self.expand(state)
+
+    def step(self, name: str, state: S | None = None) -> Step[S] | None:
+        steps = self.steps if state is None else self.all_steps(state)
+        return next((s for s in steps if s.name == name), None)
 
     def applicable(self, state: S) -> list[Step[S]]:
-        return [s for s in self.steps if s.applies is None or s.applies(state)]
+        return [s for s in self.all_steps(state) if s.applies is None or s.applies(state)]
 
     def dump(self, state: S) -> dict[str, Any]:
         return dataclasses.asdict(state)  # type: ignore[call-overload]
@@ -145,7 +171,7 @@ def register(flow: AnyFlow) -> AnyFlow:
     if flow.name in _FLOWS and _FLOWS[flow.name] is not flow:
         raise ValueError(f"two flows named {flow.name!r}")
     _FLOWS[flow.name] = flow
-    router.register_flow(flow.name, on_text, on_resume=resume)
+    router.register_flow(flow.name, on_text, on_media=on_media, on_resume=resume)
     return flow
 
 
@@ -275,15 +301,22 @@ async def _apply(
     if isinstance(outcome, Redraw):
         await _save(call, update, flow, step.name, state)
         await _show(update, context, flow, call, state, step, in_place=pressed)
+    elif isinstance(outcome, Next) and outcome.to is not None:
+        target = flow.step(outcome.to, state)
+        if target is None:
+            raise RuntimeError(f"flow {flow.name} has no step {outcome.to}")
+        await _save(call, update, flow, target.name, state)
+        await _show(update, context, flow, call, state, target, in_place=pressed)
     elif isinstance(outcome, Next):
         await _advance(update, context, flow, call, state, step.name, in_place=pressed)
     else:
         chat_id, user_id = ids(update)
         await conversation.leave(call.session, chat_id, user_id)
+        markup = inline([list(row) for row in outcome.buttons]) if outcome.buttons else None
         if pressed:
-            await edit(update, outcome.text)
+            await edit(update, outcome.text, markup)
         else:
-            await reply(update, context, outcome.text)
+            await reply(update, context, outcome.text, markup)
 
 
 # --- entry points: the command, typed text, buttons, /back, /skip, /cancel, resume -------------
@@ -312,6 +345,21 @@ async def start(update: Update, context: AppContext, flow: AnyFlow) -> None:
         await _begin(update, context, flow, call)
 
 
+async def open_at(
+    update: Update, context: AppContext, flow: AnyFlow, state: Any, call: Call | None = None
+) -> None:
+    """Begin ``flow`` with a state its caller made (a one-shot prompt opened by a button: "Can't
+    attend" asks why, for that meeting), suspending the current flow like a command would. With
+    ``call`` it joins the caller's transaction (the RSVP and the prompt commit together)."""
+    if call is not None:
+        await _advance(update, context, flow, call, state, None, in_place=False)
+        return
+    async with context.services.db.session() as session:
+        await _advance(
+            update, context, flow, call_for(context, session), state, None, in_place=False
+        )
+
+
 async def _begin(update: Update, context: AppContext, flow: AnyFlow, call: Call) -> None:
     begun = await flow.begin(call)
     if isinstance(begun, Stay):
@@ -327,8 +375,8 @@ async def on_text(update: Update, context: AppContext, state: FlowState) -> None
     text = update.message.text.strip()
     async with context.services.db.session() as session:
         call = call_for(context, session)
-        step = flow.step(state.step)
         value = flow.load(state.data)
+        step = flow.step(state.step, value)
         if step is None:
             await _advance(update, context, flow, call, value, None, in_place=False)
             return
@@ -340,6 +388,37 @@ async def on_text(update: Update, context: AppContext, state: FlowState) -> None
             )
             return
         outcome = await step.typed(call, value, text)
+        await _apply(update, context, flow, call, value, step, outcome)
+
+
+def sent_of(update: Update) -> Sent:
+    """What a message carries besides text, in the kernel's terms."""
+    message = update.message
+    assert message is not None
+    if message.photo:
+        return Sent("photo", message.photo[-1].file_id)
+    if message.document is not None:
+        return Sent("document", message.document.file_id, message.document.file_name)
+    return Sent("other")
+
+
+async def on_media(update: Update, context: AppContext, state: FlowState) -> None:
+    """A photo, file, sticker... while in a kernel flow: the step's ``sent``, or why not."""
+    flow = _FLOWS[state.flow]
+    async with context.services.db.session() as session:
+        call = call_for(context, session)
+        value = flow.load(state.data)
+        step = flow.step(state.step, value)
+        if step is None or step.sent is None:
+            await reply(
+                update,
+                context,
+                call.tr._(
+                    "This step needs text or one of the buttons above. Nothing was lost; /cancel leaves this step."
+                ),
+            )
+            return
+        outcome = await step.sent(call, value, sent_of(update))
         await _apply(update, context, flow, call, value, step, outcome)
 
 
@@ -361,8 +440,8 @@ async def on_button(update: Update, context: AppContext, flow: AnyFlow) -> None:
         if current is None or current.flow != flow.name:
             await answer(update, stale_text(tr, flow), alert=True)
             return
-        step = flow.step(current.step)
         state = flow.load(current.data)
+        step = flow.step(current.step, state)
         if step is None or step.name != step_name or step.press is None:
             await answer(
                 update,
@@ -407,7 +486,7 @@ async def skip(update: Update, context: AppContext, state: FlowState) -> None:
     async with context.services.db.session() as session:
         call = call_for(context, session)
         value = flow.load(state.data)
-        step = flow.step(state.step)
+        step = flow.step(state.step, value)
         if step is None or not step.optional:
             await reply(update, context, call.tr._("This question cannot be skipped."))
             return
@@ -422,7 +501,7 @@ async def resume(update: Update, context: AppContext, state: FlowState) -> None:
     async with context.services.db.session() as session:
         call = call_for(context, session)
         value = flow.load(state.data)
-        step = flow.step(state.step)
+        step = flow.step(state.step, value)
         if step is None:
             await _advance(update, context, flow, call, value, None, in_place=False)
         else:
@@ -461,8 +540,8 @@ async def continue_flow(
     assert state is not None
     chat_id, user_id = ids(update)
     await conversation.restore(call.session, chat_id, user_id, state, call.now)
-    step = flow.step(state.step)
     value = flow.load(state.data)
+    step = flow.step(state.step, value)
     if step is None:
         await _advance(update, context, flow, call, value, None, in_place=False)
     else:

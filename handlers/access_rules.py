@@ -128,7 +128,10 @@ def refusal(declared: Rule, chat_type: str | None, rank: int, action: str | None
     if not declared.enforced:
         return None
     kind = "private" if chat_type == "private" else "group"
-    if chat_type is not None and kind not in declared.chats:
+    if (chat_type is None and declared.chats != ANY_CHAT) or (
+        chat_type is not None and kind not in declared.chats
+    ):
+        # No chat at all (a button under an inline-mode message) is no chat the rule allows.
         return declared.wrong_chat
     if rank < RANKS[declared.who_for(action)]:
         return declared.not_allowed

@@ -63,8 +63,6 @@ async def _allowed(update: Update, context: AppContext) -> tuple[LinkedChat, str
     tr = context.tr
     chat = update.effective_chat
     assert chat is not None
-    if chat.type not in ("group", "supergroup"):
-        return tr._("Use /settings in a linked group chat.")
     async with context.services.db.session() as session:
         linked = await chats_q.get(session, chat.id)
         unit = (
@@ -86,9 +84,9 @@ async def _allowed(update: Update, context: AppContext) -> tuple[LinkedChat, str
     GROUP,
     scoped=True,
     why="leaders over the linked unit who administer the group",
+    wrong_chat=N_("Use /settings in a linked group chat."),
+    not_allowed=N_("Only the leaders of the linked unit can do this."),
     refusals=(
-        N_("Use /settings in a linked group chat."),
-        N_("Only the leaders of the linked unit can do this."),
         N_("This group is not linked to any unit."),
         N_("Only administrators of this group can change its settings."),
     ),
@@ -109,9 +107,9 @@ async def settings_command(update: Update, context: AppContext) -> None:
     GROUP,
     scoped=True,
     why="re-checked like /settings",
+    wrong_chat=N_("Use /settings in a linked group chat."),
+    not_allowed=N_("Only the leaders of the linked unit can do this."),
     refusals=(
-        N_("Use /settings in a linked group chat."),
-        N_("Only the leaders of the linked unit can do this."),
         N_("This group is not linked to any unit."),
         N_("Only administrators of this group can change its settings."),
     ),

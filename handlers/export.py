@@ -27,7 +27,7 @@ from bot.export import ExportError, ExportSummary, Progress
 from bot.i18n import N_
 from bot.periods import Period, period_containing
 from handlers.access_rules import PRIVATE, Who, rule
-from handlers.common import esc, reply, require_member
+from handlers.common import NOT_MEMBER, esc, reply
 from handlers.context import AppContext
 from handlers.router import quote
 from handlers.totals import parse_args
@@ -90,8 +90,9 @@ def export_jobs(app: Application[Any, Any, Any, Any, Any, Any]) -> ExportJobs:
     PRIVATE,
     scoped=True,
     why="a spreadsheet of a unit in the member's subtree",
+    wrong_chat=N_("Ask for spreadsheets in a private chat with me, not in a group."),
+    not_allowed=NOT_MEMBER,
     refusals=(
-        N_("Ask for spreadsheets in a private chat with me, not in a group."),
         N_(
             "I found no unit “{text}” among yours. Try its code or part of its name, e.g. /export quý này Cầu Bâm."
         ),
@@ -101,15 +102,6 @@ def export_jobs(app: Application[Any, Any, Any, Any, Any, Any]) -> ExportJobs:
 async def export_command(update: Update, context: AppContext) -> None:
     tr = context.tr
     actor = context.actor
-    chat = update.effective_chat
-    assert chat is not None
-    if chat.type != "private":
-        await reply(
-            update, context, tr._("Ask for spreadsheets in a private chat with me, not in a group.")
-        )
-        return
-    if not await require_member(update, context):
-        return
     services = context.services
     rule = services.settings.period_rule
     today = context.services.today()

@@ -89,7 +89,8 @@ async def offer_return(update: Update, context: AppContext) -> None:
     Who.MEMBER,
     PRIVATE,
     why="goes back to (or keeps for later) the sender's own suspended flow",
-    refusals=(N_("This button is no longer active."),),
+    wrong_chat=N_("This button is no longer active."),
+    not_allowed=N_("This button is no longer active."),
 )
 async def on_kernel_button(update: Update, context: AppContext) -> None:
     """``flow:back|drop:<flow>``: go back to a flow that another one had suspended, or keep it

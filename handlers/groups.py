@@ -84,8 +84,10 @@ async def link_command(update: Update, context: AppContext) -> None:
     GROUP,
     scoped=True,
     why="unit ids re-checked by groups.link_chat",
+    # In a private chat a forged button would otherwise "link" that private chat.
+    wrong_chat=N_("Send /link in the group chat you want to link to your unit."),
+    not_allowed=N_("Only a unit's leaders can link a group. Ask your unit's leader."),
     refusals=(
-        N_("Send /link in the group chat you want to link to your unit."),
         N_("This button is no longer active."),
         N_("Only administrators of this group can link it. Ask a group administrator."),
         N_("This group is already linked to {unit}. Its leaders can /unlink it first."),
@@ -97,13 +99,6 @@ async def link_button(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     tr = context.tr
-    chat = update.effective_chat
-    if chat is None or chat.type not in ("group", "supergroup"):
-        # A forged button in a private chat would otherwise "link" that private chat.
-        await query.answer(
-            tr._("Send /link in the group chat you want to link to your unit."), show_alert=True
-        )
-        return
     try:
         unit_id = int(query.data.split(":")[1])
     except (IndexError, ValueError):

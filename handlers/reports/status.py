@@ -23,16 +23,11 @@ from storage.models import ReportRound
     ANY_CHAT,
     scoped=True,
     why="rounds of units the leader leads",
-    refusals=(
-        N_("Only unit leaders can see the status of a round."),
-        N_("There is no round {id} in your units. /status lists the latest."),
-    ),
+    refusals=(N_("There is no round {id} in your units. /status lists the latest."),),
+    not_allowed=N_("Only unit leaders can see the status of a round."),
 )
 async def status_command(update: Update, context: AppContext) -> None:
     tr = context.tr
-    if not context.actor.is_admin:
-        await reply(update, context, tr._("Only unit leaders can see the status of a round."))
-        return
     wanted: str | None = context.args[0] if context.args else None
     async with context.services.db.session() as session:
         rounds = await rep.rounds_visible_to(session, context.actor)
@@ -104,9 +99,9 @@ async def _status(
     why="round ids re-checked like /status",
     refusals=(
         N_("This button is no longer active."),
-        N_("Only unit leaders can see the status of a round."),
         N_("There is no round {id} in your units. /status lists the latest."),
     ),
+    not_allowed=N_("Only unit leaders can see the status of a round."),
 )
 async def status_button(update: Update, context: AppContext) -> None:
     query = update.callback_query

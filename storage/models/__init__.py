@@ -1,0 +1,72 @@
+"""SQLAlchemy 2 typed models, one module per part of the product (``from storage.models import X``
+keeps working for every model).
+
+Why these shapes: see storage/models/base.py.
+"""
+
+from storage.models.activities import (
+    Activity,
+    ActivityHistory,
+    ActivityMeasure,
+    ActivityRollup,
+    ActivityType,
+    ActivityValue,
+    PeriodLock,
+)
+from storage.models.base import NAMING_CONVENTION, PK, Base, UTCDateTime
+from storage.models.conversation import ChatState, FlowFrame, LogDraft
+from storage.models.delivery import (
+    ChartImage,
+    HandledUpdate,
+    LinkedChat,
+    OutboxMessage,
+    ProcessedUpdate,
+)
+from storage.models.meetings import Meeting, MeetingInvitation, MeetingRsvp
+from storage.models.people import (
+    Invite,
+    InviteFailure,
+    Membership,
+    Organisation,
+    Person,
+    Unit,
+    UnitKind,
+)
+from storage.models.reports import Report, ReportAnswer, ReportEvent, ReportRound, ReportTemplate
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "PK",
+    "Activity",
+    "ActivityHistory",
+    "ActivityMeasure",
+    "ActivityRollup",
+    "ActivityType",
+    "ActivityValue",
+    "Base",
+    "ChartImage",
+    "ChatState",
+    "FlowFrame",
+    "HandledUpdate",
+    "Invite",
+    "InviteFailure",
+    "LinkedChat",
+    "LogDraft",
+    "Meeting",
+    "MeetingInvitation",
+    "MeetingRsvp",
+    "Membership",
+    "Organisation",
+    "OutboxMessage",
+    "PeriodLock",
+    "Person",
+    "ProcessedUpdate",
+    "Report",
+    "ReportAnswer",
+    "ReportEvent",
+    "ReportRound",
+    "ReportTemplate",
+    "UTCDateTime",
+    "Unit",
+    "UnitKind",
+]

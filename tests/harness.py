@@ -32,6 +32,10 @@ from storage.queries import units as units_q
 
 
 class Harness:
+    #: Production puts AIORateLimiter in front of every request; tests leave it out (its 30/s
+    #: pacing is real time) unless they test it (tests/faults/test_network.py).
+    rate_limit = False
+
     def __init__(self, db: Database, clock: FakeClock) -> None:
         self.db = db
         self.clock = clock
@@ -76,7 +80,9 @@ class Harness:
         self.services = Services(
             settings=settings, db=self.db, clock=self.clock, i18n=I18n(settings.tz)
         )
-        self.app = build_application(self.services, token=self.emu.token, rate_limit=False)
+        self.app = build_application(
+            self.services, token=self.emu.token, rate_limit=self.rate_limit
+        )
         await start_app(self.app, poll_timeout=1)
         self.emu.settle_hook = self._settle
 

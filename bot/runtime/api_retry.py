@@ -27,6 +27,17 @@ from storage.db import in_transaction
 
 log = logging.getLogger(__name__)
 
+
+class _QuietRetryAfter(logging.Filter):
+    """``AIORateLimiter(max_retries=0)`` logs every 429 with a traceback ("Rate limit hit after
+    maximum of 0 retries"); the request's own wait is logged here, and the outbox's in its row."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Rate limit hit after maximum")
+
+
+logging.getLogger("telegram.ext.AIORateLimiter").addFilter(_QuietRetryAfter())
+
 JSONDict = dict[str, Any]
 NO_RETRY: dict[str, Any] = {"retry": False}
 

@@ -97,7 +97,10 @@ def build_application(services: Services, *, token: str, rate_limit: bool = True
     builder = builder.get_updates_read_timeout(timeout).get_updates_connect_timeout(timeout)
     # Every request passes here: 429s wait as told, an unreachable Bot API is retried for about
     # a minute (bot/runtime/api_retry.py); rate_limit=False (tests, console) leaves out the 30/s limiter.
-    inner = AIORateLimiter(max_retries=3) if rate_limit else None
+    # max_retries=0: the limiter paces to Telegram's limits but does not retry a 429 itself, since
+    # its retry pauses *every* request (a person's reply waited 1.1 s behind a digest's 429,
+    # docs/benchmarks.md); the request that met the 429 waits alone (PatientLimiter, the outbox).
+    inner = AIORateLimiter(max_retries=0) if rate_limit else None
     limiter = PatientLimiter(inner, settings.api_retry_delays, strict=settings.strict_unit_of_work)
     builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     app: App = builder.build()

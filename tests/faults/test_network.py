@@ -117,3 +117,29 @@ async def test_a_reply_that_timed_out_is_not_sent_twice(h: Harness) -> None:
     replies = await lan.send("/help")
     assert not any((r.text or "").startswith(HELP) for r in replies)
     assert text_of((await lan.send("/help"))[0]).startswith(HELP)
+
+
+class LimitedHarness(QuickHarness):
+    """The production configuration: AIORateLimiter in front of every request."""
+
+    rate_limit = True
+
+
+async def test_a_429_holds_only_the_request_that_met_it(db: Database, clock: FakeClock) -> None:
+    """Protection: bot/runtime/app.py builds AIORateLimiter with max_retries=0, so a 429 does not
+    pause every request of the bot (its own retry does); the reply that met it waits retry_after
+    alone (bot/runtime/api_retry.py) and another person is answered meanwhile."""
+    async with LimitedHarness(db, clock) as h:
+        lan, minh = h.user(3001, "Lan"), h.user(3002, "Minh")
+        await lan.send("/start")
+        await minh.send("/start")
+        h.emu.fail_next("sendMessage", status=429, retry_after=1)
+        lan_sending = asyncio.ensure_future(lan.send("/help"))
+        await h.emu.wait_for(lambda: h.emu.stats.get("429", 0) == 1, timeout=5)
+        minh_sending = asyncio.ensure_future(minh.send("/help"))
+        await h.emu.wait_for(lambda: texts(h, 3002)[-1].startswith(HELP), timeout=5)
+        assert not texts(h, 3001)[-1].startswith(HELP)  # Lan's reply still waits its second
+        await minh_sending
+        lan_replies = await lan_sending
+        assert [text_of(r)[: len(HELP)] for r in lan_replies] == [HELP]
+        assert h.emu.stats["429"] == 1

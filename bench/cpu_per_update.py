@@ -13,7 +13,7 @@ Three phases, each a fresh bot process, alternating for ``--rounds`` rounds (the
 reported, because on a shared VM the speed of one process differs from the next's):
 
 1. ``echo``: a bare python-telegram-bot ``Application`` with the **same** ``AIORateLimiter`` as
-   ``build_application(rate_limit=True)`` (``max_retries=3``) and the same ``Defaults``; its one
+   ``build_application(rate_limit=True)`` (``max_retries=0``) and the same ``Defaults``; its one
    ``MessageHandler`` sends the text back. Production replies are capped near Telegram's 30/s by
    that limiter, so CPU per update, not updates/s, is the figure that matters.
 2. ``shortcut``: the real application, ``build_application(rate_limit=True)``, on a fresh SQLite
@@ -160,7 +160,7 @@ async def serve_echo(args: argparse.Namespace) -> None:
         .base_file_url(args.file_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML))
         .concurrent_updates(False)
-        .rate_limiter(AIORateLimiter(max_retries=3))  # as build_application(rate_limit=True)
+        .rate_limiter(AIORateLimiter(max_retries=0))  # as build_application(rate_limit=True)
         .build()
     )
     app.add_handler(MessageHandler(filters.TEXT, echo))

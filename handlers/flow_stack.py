@@ -34,9 +34,6 @@ LEGACY_TITLES = {
     "report": N_("the report"),
     "meeting": N_("the meeting notice"),
     "edit": N_("the change to your entry"),
-    "mtg_answer": N_("your answer to the meeting"),
-    "mtg_time": N_("the new meeting time"),
-    "mtg_minutes": N_("the meeting minutes"),
     "return": N_("the comment on the report"),
 }
 

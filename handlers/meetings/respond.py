@@ -110,10 +110,6 @@ async def _rsvp_button(update: Update, context: AppContext, meeting_id: int, cho
             )
             await flow.open_at(update, context, ANSWER, AnswerDraft(meeting_id, choice), call)
             return
-        # A reason asked for this meeting is moot now.
-        await flow.close(
-            update, context, ANSWER, call, only=lambda draft: draft.meeting_id == meeting_id
-        )
         meeting = view.meeting
         head = f"<b>{esc(meeting.title)}</b> ({when(tr, meeting.starts_at)})"
         await answer(update, tr._("Noted: attending."))
@@ -123,6 +119,10 @@ async def _rsvp_button(update: Update, context: AppContext, meeting_id: int, cho
             tr._("Noted: you will attend {meeting}. You can change this until it starts.").format(
                 meeting=head
             ),
+        )
+        # A reason asked for this meeting is moot now (what it interrupted comes back).
+        await flow.close(
+            update, context, ANSWER, call, only=lambda draft: draft.meeting_id == meeting_id
         )
 
 

@@ -80,6 +80,11 @@ async def test_the_reason_prompt_is_a_detour_back_to_what_was_being_done(h: Harn
     # Straight back to the entry's step: not offered, shown.
     assert back[-1].text == logging.text and labels(back[-1]) == labels(logging)
     assert not any("Quay lại không?" in (m.text or "") for m in back)
+    # Asked again, and "Attend" pressed instead: the question is dropped, the entry is back.
+    await nam.press("Vắng mặt", message=invitation_of(nam))
+    attending = await nam.press("Tham dự", message=invitation_of(nam))
+    assert text_of(attending[0]).startswith("Đã ghi: bạn tham dự Giao ban quý IV/2026")
+    assert attending[-1].text == logging.text and labels(attending[-1]) == labels(logging)
 
 
 async def reschedule_started(h: Harness, lan: UserClient) -> list[BotMessage]:

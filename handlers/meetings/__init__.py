@@ -25,19 +25,13 @@ the text router.
 
 from __future__ import annotations
 
-from telegram import Update
-
-from bot.conversation import FlowState
-from handlers import flow
-from handlers.context import AppContext
 from handlers.meetings.buttons import CREATE_ACTIONS, MEETING_ACTIONS, on_button
 from handlers.meetings.change import TIME_FLOW, on_time_button
 from handlers.meetings.listing import meetings_command
 from handlers.meetings.minutes import MINUTES_FLOW, on_minutes_button
 from handlers.meetings.respond import ANSWER_FLOW
 from handlers.meetings.schedule import meeting_command, on_text
-from handlers.meetings.schedule_steps import FLOW, _prompt
-from handlers.router import register_flow
+from handlers.meetings.schedule_steps import FLOW
 
 __all__ = [
     "ANSWER_FLOW",
@@ -53,14 +47,3 @@ __all__ = [
     "on_text",
     "on_time_button",
 ]
-
-
-async def _show_wizard_step(update: Update, context: AppContext, state: FlowState) -> None:
-    """The /meeting wizard's current question again (a prompt it was interrupted by has ended)."""
-    await _prompt(update, context, state.step, dict(state.data))
-
-
-if flow.flow_named(FLOW) is None:
-    # A bridge while /meeting is not on the flow kernel (remove it once it is): a prompt that
-    # interrupted the wizard ("Absent" pressed half-way) brings its question straight back.
-    register_flow(FLOW, on_text, on_resume=_show_wizard_step)

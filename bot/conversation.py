@@ -52,20 +52,15 @@ async def enter(
     """Make ``state`` the user's current flow step; returns the flow it suspended, if any.
 
     Going on in the same flow just saves the step. Starting another flow keeps the current one
-    as suspended, so that nothing typed so far is lost, *unless* the current one is a short
-    detour that names the new one as where to come back to (``data["resume"]``, e.g. the reason
-    for an absence asked in the middle of scheduling a meeting): that detour has ended."""
+    as suspended, so that nothing typed so far is lost (a one-shot prompt that ends brings it
+    back: handlers/flow.py)."""
     current = await state_q.load(session, chat_id, user_id)
     suspended: FlowState | None = None
     if current is not None and current.flow != state.flow:
-        origin = current.data.get("resume")
-        if isinstance(origin, dict) and origin.get("flow") == state.flow:
-            await state_q.take_frame(session, chat_id, user_id, state.flow, SUSPENDED)
-        else:
-            await state_q.put_frame(session, chat_id, user_id, current, SUSPENDED, now)
-            suspended = current
-            # An older kept copy of the flow now started is superseded by it.
-            await state_q.take_frame(session, chat_id, user_id, state.flow)
+        await state_q.put_frame(session, chat_id, user_id, current, SUSPENDED, now)
+        suspended = current
+        # An older kept copy of the flow now started is superseded by it.
+        await state_q.take_frame(session, chat_id, user_id, state.flow)
     elif current is None:
         # Started anew: an older suspended or parked copy of the same flow is superseded.
         await state_q.take_frame(session, chat_id, user_id, state.flow)

@@ -34,7 +34,7 @@ from bot.i18n import N_, Translator
 from bot.services import Services
 from handlers import router
 from handlers.access_rules import PRIVATE, Who, rule
-from handlers.common import answer, edit, inline, reply
+from handlers.common import after_commit, answer, edit, inline, reply
 from handlers.context import AppContext
 
 S = TypeVar("S")
@@ -142,6 +142,11 @@ class Flow(Generic[S]):
     #: per measure of the chosen activity type): the full list for a state, used instead of
     #: ``steps`` when given. Their names must not contain ":" (it separates callback data).
     expand: Callable[[S], Sequence[Step[S]]] | None = None
+    #: A one-shot prompt opened by a button (``open_at``: "Can't attend" asks why), not by its
+    #: command: what /cancel says about getting back to it (a msgid: "press the button again").
+    #: Such a prompt is a detour: when it finishes, the flow it interrupted comes straight back
+    #: (not offered), and it has no "Continue / Start over" of its own (its button reopens it).
+    reopen: str | None = None
 
     def all_steps(self, state: S) -> Sequence[Step[S]]:
         return self.steps if self.expand is None else self.expand(state)
@@ -190,10 +195,13 @@ def button_rule(
     flow: AnyFlow, who: Who, *, stale: str, why: str, refusals: tuple[str, ...] = ()
 ) -> Callable[[Any], Any]:
     """The access rule of a flow's button handler, the same for every flow: private chats, every
-    step's action (and the kernel's own "continue / start over") for ``who``, ``stale`` as the
-    refusal of a press from the wrong chat or a person below ``who``, and ``refusals`` for the
-    objects the steps check themselves (a unit outside the leader's subtree)."""
-    actions = dict.fromkeys([*(step.name for step in flow.steps), KEPT], who)
+    step with buttons (and the kernel's own "continue / start over", which a prompt has not) for
+    ``who``, ``stale`` as the refusal of a press from the wrong chat or a person below ``who``,
+    and ``refusals`` for the objects the steps check themselves (a unit outside the leader's
+    subtree)."""
+    kept = [KEPT] if flow.reopen is None else []
+    pressed = [step.name for step in flow.steps if step.press is not None]
+    actions = dict.fromkeys([*pressed, *kept], who)
     return rule(
         who,
         PRIVATE,
@@ -317,6 +325,55 @@ async def _apply(
             await edit(update, outcome.text, markup)
         else:
             await reply(update, context, outcome.text, markup)
+        if flow.reopen is not None:
+            await _back_from_detour(update, context, call)
+
+
+async def _back_from_detour(update: Update, context: AppContext, call: Call) -> None:
+    """A one-shot prompt has ended: the flow it interrupted (suspended under it) is current
+    again and shows its step, without asking (the user did not choose to leave it)."""
+    chat_id, user_id = ids(update)
+    top = await conversation.top_suspended(call.session, chat_id, user_id)
+    if top is None:
+        return
+    kernel = _FLOWS.get(top.flow)
+    if kernel is not None:
+        await continue_flow(update, context, kernel, call, top)
+        return
+    await conversation.restore(call.session, chat_id, user_id, top, call.now)
+    # A flow not yet on the kernel shows its step in its own transactions, after this commit.
+    await after_commit(lambda: _resume_legacy(update, context))
+
+
+async def _resume_legacy(update: Update, context: AppContext) -> None:
+    if not await router.resume(update, context):
+        await reply(
+            update,
+            context,
+            context.tr._("You are back where you were: send your answer, or /cancel to stop."),
+        )
+
+
+async def close(
+    update: Update,
+    context: AppContext,
+    flow: AnyFlow,
+    call: Call,
+    *,
+    only: Callable[[Any], bool] | None = None,
+) -> None:
+    """End ``flow`` if it is the current one (and ``only`` accepts its state), saying nothing:
+    what ended it says why ("Attend" pressed while asked why one cannot attend). A prompt's
+    interrupted flow comes back."""
+    chat_id, user_id = ids(update)
+    current = await conversation.load_in(call.session, chat_id, user_id)
+    if current is None or current.flow != flow.name:
+        return
+    if only is not None and not only(flow.load(current.data)):
+        return
+    await conversation.leave(call.session, chat_id, user_id)
+    if flow.reopen is not None:
+        await _back_from_detour(update, context, call)
 
 
 # --- entry points: the command, typed text, buttons, /back, /skip, /cancel, resume -------------
@@ -346,18 +403,37 @@ async def start(update: Update, context: AppContext, flow: AnyFlow) -> None:
 
 
 async def open_at(
-    update: Update, context: AppContext, flow: AnyFlow, state: Any, call: Call | None = None
+    update: Update,
+    context: AppContext,
+    flow: AnyFlow,
+    state: Any,
+    call: Call | None = None,
+    *,
+    keep: Callable[[Any], bool] | None = None,
 ) -> None:
     """Begin ``flow`` with a state its caller made (a one-shot prompt opened by a button: "Can't
     attend" asks why, for that meeting), suspending the current flow like a command would. With
-    ``call`` it joins the caller's transaction (the RSVP and the prompt commit together)."""
-    if call is not None:
-        await _advance(update, context, flow, call, state, None, in_place=False)
+    ``call`` it joins the caller's transaction (the RSVP and the prompt commit together). With
+    ``keep``, the current or kept (parked, suspended) copy of ``flow`` whose state ``keep``
+    accepts is continued at its step instead: the same button pressed again after /cancel gets
+    back the minutes half-way done for that meeting, not an empty form."""
+    if call is None:
+        async with context.services.db.session() as session:
+            await open_at(update, context, flow, state, call_for(context, session), keep=keep)
         return
-    async with context.services.db.session() as session:
-        await _advance(
-            update, context, flow, call_for(context, session), state, None, in_place=False
-        )
+    if keep is not None:
+        chat_id, user_id = ids(update)
+        current = await conversation.load_in(call.session, chat_id, user_id)
+        kept = await conversation.kept(call.session, chat_id, user_id, flow.name)
+        for candidate in (current, kept[1] if kept else None):
+            if (
+                candidate is not None
+                and candidate.flow == flow.name
+                and keep(flow.load(candidate.data))
+            ):
+                await continue_flow(update, context, flow, call, candidate)
+                return
+    await _advance(update, context, flow, call, state, None, in_place=False)
 
 
 async def _begin(update: Update, context: AppContext, flow: AnyFlow, call: Call) -> None:
@@ -431,7 +507,7 @@ async def on_button(update: Update, context: AppContext, flow: AnyFlow) -> None:
     _, _, rest = query.data.partition(":")
     step_name, _, action_text = rest.partition(":")
     action, *args = action_text.split(":")
-    if step_name == KEPT:
+    if step_name == KEPT and flow.reopen is None:
         await _kept_button(update, context, flow, action)
         return
     async with context.services.db.session() as session:

@@ -34,9 +34,6 @@ LEGACY_TITLES = {
     "report": N_("the report"),
     "meeting": N_("the meeting notice"),
     "edit": N_("the change to your entry"),
-    "mtg_answer": N_("your answer to the meeting"),
-    "mtg_time": N_("the new meeting time"),
-    "mtg_minutes": N_("the meeting minutes"),
     "return": N_("the comment on the report"),
 }
 
@@ -50,6 +47,8 @@ async def cancel(update: Update, context: AppContext) -> None:
     kernel = flow_named(parked.flow) if parked is not None else None
     if parked is None:
         text = tr._("There is nothing to cancel.")
+    elif kernel is not None and kernel.reopen is not None:
+        text = tr._(kernel.reopen)
     elif kernel is not None:
         text = tr._("Cancelled. Your answers are kept: /{command} offers to continue.").format(
             command=kernel.command

@@ -12,20 +12,24 @@ One module per thing a user does, so each reads on its own:
 - ``buttons.py``: the one door of every ``mtg:`` button (its access rule and dispatch table);
 - ``texts.py``: texts shared with the notices (``handlers/meeting_notices.py``).
 
+The reason of an absence (or a delegate's name), a new time and the minutes are one-shot prompts on
+the flow kernel (handlers/flow.py), opened by the ``mtg:`` button that asks for them
+(``flow.open_at``, in that button's transaction); their own buttons are ``mtime:`` and ``mmin:``.
+
 Buttons carry small ids and every one is re-checked on the server (``bot.meetings.load``): a
 forged callback for a meeting of another subtree gets a refusal, never the meeting. Database work
 is one short session per step; replies go out after it. Names with a leading underscore are
-private to this package (its modules share them). Importing the package registers the four flows
-with the text router.
+private to this package (its modules share them). Importing the package registers the flows with
+the text router.
 """
 
 from __future__ import annotations
 
 from handlers.meetings.buttons import CREATE_ACTIONS, MEETING_ACTIONS, on_button
-from handlers.meetings.change import TIME_FLOW, on_time_text
+from handlers.meetings.change import TIME_FLOW, on_time_button
 from handlers.meetings.listing import meetings_command
-from handlers.meetings.minutes import MINUTES_FLOW, on_minutes_media, on_minutes_text
-from handlers.meetings.respond import ANSWER_FLOW, on_answer_text
+from handlers.meetings.minutes import MINUTES_FLOW, on_minutes_button
+from handlers.meetings.respond import ANSWER_FLOW
 from handlers.meetings.schedule import meeting_command, on_text
 from handlers.meetings.schedule_steps import FLOW
 
@@ -38,10 +42,8 @@ __all__ = [
     "TIME_FLOW",
     "meeting_command",
     "meetings_command",
-    "on_answer_text",
     "on_button",
-    "on_minutes_media",
-    "on_minutes_text",
+    "on_minutes_button",
     "on_text",
-    "on_time_text",
+    "on_time_button",
 ]

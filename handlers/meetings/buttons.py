@@ -15,23 +15,9 @@ from bot.i18n import N_
 from bot.meetings import MeetingError
 from handlers.access_rules import ANY_CHAT, Who, rule
 from handlers.context import AppContext
-from handlers.meetings.change import (
-    _cancel_ask,
-    _cancel_no,
-    _cancel_yes,
-    _reschedule_button,
-    _reschedule_no,
-    _reschedule_yes,
-)
+from handlers.meetings.change import _cancel_ask, _cancel_no, _cancel_yes, _reschedule_button
 from handlers.meetings.listing import _view_button
-from handlers.meetings.minutes import (
-    _attendance_page,
-    _minutes_button,
-    _minutes_document,
-    _save_attendance,
-    _skip_file,
-    _toggle_present,
-)
+from handlers.meetings.minutes import _minutes_button, _minutes_document
 from handlers.meetings.respond import _delegate, _no, _remind, _yes
 from handlers.meetings.schedule import _create_button
 from handlers.meetings.texts import problem_text, stale
@@ -65,16 +51,10 @@ CREATE_ACTIONS = ("o", "k", "d", "sk", "i", "t", "tp", "td", "go", "ed", "ef")
         "ef": Who.ADMIN,
         "rm": Who.ADMIN,
         "rs": Who.ADMIN,
-        "rsy": Who.ADMIN,
-        "rsn": Who.ADMIN,
         "cx": Who.ADMIN,
         "cxy": Who.ADMIN,
         "cxn": Who.ADMIN,
         "mn": Who.ADMIN,
-        "mf": Who.ADMIN,
-        "at": Who.ADMIN,
-        "ap": Who.ADMIN,
-        "as": Who.ADMIN,
     },
 )
 async def on_button(update: Update, context: AppContext) -> None:
@@ -103,15 +83,9 @@ MEETING_ACTIONS = {
     "dl": _delegate,
     "rm": _remind,
     "rs": _reschedule_button,
-    "rsy": _reschedule_yes,
-    "rsn": _reschedule_no,
     "cx": _cancel_ask,
     "cxy": _cancel_yes,
     "cxn": _cancel_no,
     "doc": _minutes_document,
     "mn": _minutes_button,
-    "mf": _skip_file,
-    "at": _toggle_present,
-    "ap": _attendance_page,
-    "as": _save_attendance,
 }

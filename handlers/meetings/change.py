@@ -1,6 +1,9 @@
-"""Changing a meeting: the organiser moves it to a new time (typed; a meeting that already started
-moves only after "Yes, move it") or cancels it. Everyone invited is told, with an updated calendar
-file, through the outbox (``bot.meetings.reschedule`` / ``cancel``).
+"""Changing a meeting: the organiser moves it to a new time or cancels it. Everyone invited is
+told, with an updated calendar file, through the outbox (``bot.meetings.reschedule`` / ``cancel``).
+
+The new time is a one-shot prompt on the flow kernel (``TIME``), opened by "Change the time": the
+time is typed; a meeting that already started moves only after "Yes, move it" (a second step,
+whose buttons the kernel checks: an old one gets an alert). /cancel keeps the meeting's time.
 
 Only the leaders of the organising unit may change a meeting: every button loads it with
 ``manage=True``, "No, keep it" included, so whoever else presses is refused alike.
@@ -8,169 +11,157 @@ Only the leaders of the organising unit may change a meeting: every button loads
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from telegram import Update
 
-from bot import conversation
 from bot import meetings as mt
-from bot.conversation import FlowState
+from bot.i18n import N_
 from bot.meeting_time import TimeParseError, parse_meeting_time
 from bot.meetings import MeetingError
-from handlers.common import esc, inline, reply
+from handlers import flow
+from handlers.access_rules import Who
+from handlers.common import answer, esc, inline, reply
 from handlers.context import AppContext
-from handlers.meetings.texts import EXAMPLES, problem_text, stale, time_problem, when
-from handlers.router import register_flow
+from handlers.flow import Call, Finish, Next, Screen, Stay, Step
+from handlers.meetings.texts import EXAMPLES, problem_text, time_problem, when
 
-TIME_FLOW = "mtg_time"
+#: What /cancel says about the new-time prompt.
+REOPEN = N_(
+    "Cancelled. The meeting keeps its time; “Change the time” on its card (/meetings) asks again."
+)
+STALE = N_("This button is no longer active. Start again with /meetings.")
+
+
+@dataclass
+class TimeDraft:
+    meeting_id: int = 0
+    #: The new start (ISO) of a meeting that already started, waiting for "Yes, move it".
+    starts_at: str | None = None
+
+
+async def _begin(call: Call) -> TimeDraft | Stay:
+    return Stay(call.tr._(REOPEN))
+
+
+async def show_time(call: Call, draft: TimeDraft) -> Screen:
+    tr = call.tr
+    try:
+        meeting = (await mt.load(call.session, call.actor, draft.meeting_id)).meeting
+    except MeetingError as exc:
+        return Screen(problem_text(tr, exc.code))
+    return Screen(
+        tr._("<b>{title}</b> now starts {when}. Type the new day and time, {examples}.").format(
+            title=esc(meeting.title), when=when(tr, meeting.starts_at), examples=tr._(EXAMPLES)
+        )
+    )
+
+
+async def typed_time(call: Call, draft: TimeDraft, text: str) -> flow.Outcome:
+    try:
+        starts = parse_meeting_time(text, call.now, call.services.settings.tz)
+    except TimeParseError as exc:
+        return Stay(time_problem(call.tr, exc))
+    return await _reschedule(call, draft, starts, confirmed=False)
+
+
+async def show_confirm(call: Call, draft: TimeDraft) -> Screen:
+    tr = call.tr
+    starts = datetime.fromisoformat(draft.starts_at or "")
+    return Screen(
+        tr._(
+            "This meeting has already started. Move it to {when} anyway? Everyone invited will be told."
+        ).format(when=when(tr, starts)),
+        [[(tr._("Yes, move it"), "y")], [(tr._("No, keep it"), "n")]],
+    )
+
+
+async def press_confirm(call: Call, draft: TimeDraft, action: str, _: list[str]) -> flow.Outcome:
+    if action == "n":
+        return Finish(call.tr._("The meeting keeps its time."))
+    if action != "y":
+        raise ValueError(action)
+    starts = datetime.fromisoformat(draft.starts_at or "")
+    return await _reschedule(call, draft, starts, confirmed=True)
+
+
+async def _reschedule(
+    call: Call, draft: TimeDraft, starts: datetime, *, confirmed: bool
+) -> flow.Outcome:
+    tr = call.tr
+    try:
+        async with call.session.begin_nested():
+            meeting = await mt.reschedule(
+                call.session, call.actor, draft.meeting_id, starts, call.now, confirmed=confirmed
+            )
+            count = len(await mt.recipients(call.session, meeting))
+    except MeetingError as exc:
+        if exc.code == "started_confirm":
+            draft.starts_at = starts.isoformat()
+            return Next(to="confirm")
+        if exc.code in ("past", "same_time"):
+            return Stay(problem_text(tr, exc.code))
+        return Finish(problem_text(tr, exc.code))
+    return Finish(
+        tr.ngettext(
+            "Rescheduled: <b>{title}</b> now starts {when}. {count} person invited is being told, with an updated calendar file.",
+            "Rescheduled: <b>{title}</b> now starts {when}. {count} people invited are being told, with an updated calendar file.",
+            count,
+        ).format(title=esc(meeting.title), when=when(tr, meeting.starts_at), count=count)
+    )
+
+
+TIME = flow.register(
+    flow.Flow(
+        name="mtg_time",
+        command="meetings",
+        prefix="mtime",
+        title=N_("the new meeting time"),
+        state=TimeDraft,
+        steps=(
+            Step("time", show_time, typed=typed_time),
+            Step(
+                "confirm",
+                show_confirm,
+                press=press_confirm,
+                applies=lambda draft: draft.starts_at is not None,
+            ),
+        ),
+        begin=_begin,
+        reopen=REOPEN,
+    )
+)
+TIME_FLOW = TIME.name
 
 
 async def _reschedule_button(
     update: Update, context: AppContext, meeting_id: int, _: list[str]
 ) -> None:
-    query = update.callback_query
-    assert query is not None and update.effective_chat and update.effective_user
-    tr = context.tr
     async with context.services.db.session() as session:
         view = await mt.load(session, context.actor, meeting_id, manage=True)
-    if view.meeting.status != "scheduled":
-        raise MeetingError("cancelled")
-    await conversation.save(
-        context.services,
-        update.effective_chat.id,
-        update.effective_user.id,
-        FlowState(TIME_FLOW, "time", {"meeting_id": meeting_id}),
-    )
-    await query.answer()
-    await reply(
-        update,
-        context,
-        tr._("<b>{title}</b> now starts {when}. Type the new day and time, {examples}.").format(
-            title=esc(view.meeting.title),
-            when=when(tr, view.meeting.starts_at),
-            examples=tr._(EXAMPLES),
-        ),
-    )
-
-
-async def on_time_text(update: Update, context: AppContext, state: FlowState) -> None:
-    assert update.message is not None and update.message.text is not None
-    tr = context.tr
-    services = context.services
-    if state.step != "time":
-        await reply(
-            update, context, tr._("Please press one of the buttons above, or /cancel to stop.")
+        if view.meeting.status != "scheduled":
+            raise MeetingError("cancelled")
+        await answer(update)
+        await flow.open_at(
+            update, context, TIME, TimeDraft(meeting_id), flow.call_for(context, session)
         )
-        return
-    text = update.message.text.strip()
-    try:
-        starts = parse_meeting_time(text, services.clock.now(), services.settings.tz)
-    except TimeParseError as exc:
-        await reply(update, context, time_problem(tr, exc))
-        return
-    await _do_reschedule(update, context, int(state.data["meeting_id"]), starts, confirmed=False)
 
 
-async def _do_reschedule(
-    update: Update, context: AppContext, meeting_id: int, starts: datetime, *, confirmed: bool
-) -> None:
-    assert update.effective_chat and update.effective_user
-    tr = context.tr
-    services = context.services
-    chat_id, user_id = update.effective_chat.id, update.effective_user.id
-    try:
-        async with services.db.session() as session:
-            meeting = await mt.reschedule(
-                session,
-                context.actor,
-                meeting_id,
-                starts,
-                services.clock.now(),
-                confirmed=confirmed,
-            )
-            count = len(await mt.recipients(session, meeting))
-    except MeetingError as exc:
-        if exc.code == "started_confirm":
-            await conversation.save(
-                services,
-                chat_id,
-                user_id,
-                FlowState(
-                    TIME_FLOW,
-                    "confirm",
-                    {"meeting_id": meeting_id, "starts_at": starts.isoformat()},
-                ),
-            )
-            await reply(
-                update,
-                context,
-                tr._(
-                    "This meeting has already started. Move it to {when} anyway? Everyone invited will be told."
-                ).format(when=when(tr, starts)),
-                reply_markup=inline(
-                    [
-                        [(tr._("Yes, move it"), f"mtg:rsy:{meeting_id}")],
-                        [(tr._("No, keep it"), f"mtg:rsn:{meeting_id}")],
-                    ]
-                ),
-            )
-            return
-        if exc.code in ("past", "same_time"):
-            await reply(update, context, problem_text(tr, exc.code))
-            return
-        await conversation.clear(services, chat_id, user_id)
-        await reply(update, context, problem_text(tr, exc.code))
-        return
-    await conversation.clear(services, chat_id, user_id)
-    await reply(
-        update,
-        context,
-        tr.ngettext(
-            "Rescheduled: <b>{title}</b> now starts {when}. {count} person invited is being told, with an updated calendar file.",
-            "Rescheduled: <b>{title}</b> now starts {when}. {count} people invited are being told, with an updated calendar file.",
-            count,
-        ).format(title=esc(meeting.title), when=when(tr, meeting.starts_at), count=count),
-    )
-
-
-async def _reschedule_confirm(
-    update: Update, context: AppContext, meeting_id: int, args: list[str], *, yes: bool
-) -> None:
-    query = update.callback_query
-    assert query is not None and update.effective_chat and update.effective_user
-    tr = context.tr
-    state = await conversation.load(
-        context.services, update.effective_chat.id, update.effective_user.id
-    )
-    if (
-        state is None
-        or state.flow != TIME_FLOW
-        or state.step != "confirm"
-        or int(state.data["meeting_id"]) != meeting_id
-    ):
-        await query.answer(stale(tr), show_alert=True)
-        return
-    await query.answer()
-    if not yes:
-        await conversation.clear(
-            context.services, update.effective_chat.id, update.effective_user.id
-        )
-        await reply(update, context, tr._("The meeting keeps its time."))
-        return
-    starts = datetime.fromisoformat(state.data["starts_at"])
-    await _do_reschedule(update, context, meeting_id, starts, confirmed=True)
-
-
-async def _reschedule_yes(
-    update: Update, context: AppContext, meeting_id: int, args: list[str]
-) -> None:
-    await _reschedule_confirm(update, context, meeting_id, args, yes=True)
-
-
-async def _reschedule_no(
-    update: Update, context: AppContext, meeting_id: int, args: list[str]
-) -> None:
-    await _reschedule_confirm(update, context, meeting_id, args, yes=False)
+@flow.button_rule(
+    TIME,
+    Who.ADMIN,
+    stale=STALE,
+    why="the meeting of the prompt's state, re-checked by meetings.reschedule (organisers only)",
+    refusals=(
+        N_("Only the leaders of the organising unit can change this meeting."),
+        N_("This meeting was cancelled."),
+        N_("That time has already passed. Type a time in the future."),
+    ),
+)
+async def on_time_button(update: Update, context: AppContext) -> None:
+    """``mtime:confirm:y|n``: move a meeting that already started, or keep its time."""
+    await flow.on_button(update, context, TIME)
 
 
 async def _cancel_ask(update: Update, context: AppContext, meeting_id: int, _: list[str]) -> None:
@@ -225,6 +216,3 @@ async def _cancel_no(update: Update, context: AppContext, meeting_id: int, _: li
         await mt.load(session, context.actor, meeting_id, manage=True)
     await query.answer()
     await reply(update, context, context.tr._("The meeting stays as it is."))
-
-
-register_flow(TIME_FLOW, on_time_text)

@@ -2,29 +2,31 @@
 (or skips), then marks who was present (answers pre-fill it: attending and delegates); and anyone
 invited fetches the minutes file.
 
-Each step's buttons are bound to the meeting of the flow state: an attendance button of another
-meeting is refused as stale, whoever presses it.
+The three steps are a one-shot prompt on the flow kernel (``MINUTES``), opened by the meeting
+card's button: /back goes to the step before, /skip passes the file, /cancel keeps what was saved
+(the same button continues at the step where it stopped). The buttons carry no meeting: the
+meeting is the prompt's, and a name pressed must be one of its invitees.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 
-from bot import conversation
 from bot import meetings as mt
-from bot.conversation import FlowState
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.meetings import MeetingError
-from handlers.common import display_name, esc, inline, page_buttons, reply
+from handlers import flow
+from handlers.access_rules import Who
+from handlers.common import answer, display_name, esc, page_buttons
 from handlers.context import AppContext
+from handlers.flow import Call, Finish, Next, Redraw, Screen, Sent, Stay, Step
 from handlers.meetings.listing import _all_people
-from handlers.meetings.texts import clip, problem_text, stale, too_long
-from handlers.router import register_flow
+from handlers.meetings.texts import clip, problem_text, too_long
+from storage.models import Meeting, Person
 from storage.text import nfc
 
-MINUTES_FLOW = "mtg_minutes"
 ATTEND_PAGE = 12
 
 
@@ -46,244 +48,250 @@ async def _minutes_document(
         await context.bot.send_document(update.effective_chat.id, ref, caption=caption)
 
 
-async def _minutes_button(
-    update: Update, context: AppContext, meeting_id: int, _: list[str]
-) -> None:
-    query = update.callback_query
-    assert query is not None and update.effective_chat and update.effective_user
-    tr = context.tr
-    now = context.services.clock.now()
-    async with context.services.db.session() as session:
-        view = await mt.load(session, context.actor, meeting_id, manage=True)
-        if view.meeting.status == "cancelled":
-            raise MeetingError("cancelled")
-        if view.meeting.starts_at > now:
-            raise MeetingError("not_started")
-    await conversation.save(
-        context.services,
-        update.effective_chat.id,
-        update.effective_user.id,
-        FlowState(MINUTES_FLOW, "text", {"meeting_id": meeting_id}),
-    )
-    await query.answer()
-    text = tr._("Type the conclusions of <b>{title}</b> (at most {max} characters).").format(
-        title=esc(view.meeting.title), max=tr.number(mt.MAX_CONCLUSIONS)
-    )
-    if view.meeting.conclusions:
-        text += "\n" + tr._("They replace the conclusions recorded before.")
-    await reply(update, context, text)
+#: What /cancel says about the minutes prompt.
+REOPEN = N_(
+    "Cancelled. What you saved stays saved; the same button on the meeting's card (/meetings past) continues where you stopped."
+)
+STALE = N_("This button is no longer active. Start again with /meetings.")
 
 
-async def on_minutes_text(update: Update, context: AppContext, state: FlowState) -> None:
-    assert update.message is not None and update.message.text is not None
-    tr = context.tr
-    services = context.services
-    meeting_id = int(state.data["meeting_id"])
-    if state.step == "file":
-        await reply(update, context, _file_prompt(tr))
-        return
-    if state.step != "text":
-        await reply(
-            update, context, tr._("Please press one of the buttons above, or /cancel to stop.")
-        )
-        return
-    text = nfc(update.message.text.strip())
-    if len(text) > mt.MAX_CONCLUSIONS:
-        await reply(update, context, too_long(tr, mt.MAX_CONCLUSIONS, len(text)))
-        return
+@dataclass
+class MinutesDraft:
+    meeting_id: int = 0
+    #: Who is marked present; None until a name is pressed: those who answered yes or sent a
+    #: delegate (or the attendance recorded before).
+    present: list[int] | None = None
+    page: int = 0
+    #: The minutes were just saved: the attendance step says so once.
+    file_saved: bool = False
+
+
+async def _begin(call: Call) -> MinutesDraft | Stay:
+    return Stay(call.tr._(REOPEN))
+
+
+async def _meeting(call: Call, draft: MinutesDraft) -> Meeting:
+    return (await mt.load(call.session, call.actor, draft.meeting_id, manage=True)).meeting
+
+
+def _refused(tr: Translator, exc: MeetingError) -> flow.Outcome:
+    """A refusal the user can answer (type again) keeps the step; any other ends the prompt."""
+    if exc.code in ("empty", "too_long"):
+        return Stay(problem_text(tr, exc.code))
+    return Finish(problem_text(tr, exc.code))
+
+
+async def show_text(call: Call, draft: MinutesDraft) -> Screen:
+    tr = call.tr
     try:
-        async with services.db.session() as session:
-            await mt.record_conclusions(
-                session, context.actor, meeting_id, text, services.clock.now()
-            )
+        meeting = await _meeting(call, draft)
     except MeetingError as exc:
-        await reply(update, context, problem_text(tr, exc.code))
-        return
-    await _save_minutes(update, context, "file", state.data)
-    await reply(
-        update,
-        context,
-        tr._("Conclusions saved.") + "\n" + _file_prompt(tr),
-        reply_markup=inline([[(tr._("Skip"), f"mtg:mf:{meeting_id}")]]),
+        return Screen(problem_text(tr, exc.code))
+    text = tr._("Type the conclusions of <b>{title}</b> (at most {max} characters).").format(
+        title=esc(meeting.title), max=tr.number(mt.MAX_CONCLUSIONS)
     )
+    if meeting.conclusions:
+        text += "\n" + tr._("They replace the conclusions recorded before.")
+    return Screen(text)
+
+
+async def typed_text(call: Call, draft: MinutesDraft, text: str) -> flow.Outcome:
+    text = nfc(text)
+    if len(text) > mt.MAX_CONCLUSIONS:
+        return Stay(too_long(call.tr, mt.MAX_CONCLUSIONS, len(text)))
+    try:
+        async with call.session.begin_nested():
+            await mt.record_conclusions(call.session, call.actor, draft.meeting_id, text, call.now)
+    except MeetingError as exc:
+        return _refused(call.tr, exc)
+    return Next()
+
+
+async def sent_text(call: Call, draft: MinutesDraft, sent: Sent) -> flow.Outcome:
+    return Stay(call.tr._("This step needs text, not a file or picture."))
 
 
 def _file_prompt(tr: Translator) -> str:
     return tr._("Send the minutes as a file or a photo, or press Skip.")
 
 
-async def _save_minutes(
-    update: Update, context: AppContext, step: str, data: dict[str, Any]
-) -> None:
-    assert update.effective_chat and update.effective_user
-    await conversation.save(
-        context.services,
-        update.effective_chat.id,
-        update.effective_user.id,
-        FlowState(MINUTES_FLOW, step, data),
-    )
+async def show_file(call: Call, draft: MinutesDraft) -> Screen:
+    tr = call.tr
+    return Screen(tr._("Conclusions saved.") + "\n" + _file_prompt(tr), [[(tr._("Skip"), "s")]])
 
 
-async def on_minutes_media(update: Update, context: AppContext, state: FlowState) -> None:
-    assert update.message is not None
-    tr = context.tr
-    services = context.services
-    message = update.message
-    if state.step != "file":
-        await reply(update, context, tr._("This step needs text, not a file or picture."))
-        return
-    if message.document is not None:
-        ref = message.document.file_id
-    elif message.photo:
-        ref = "photo:" + message.photo[-1].file_id
+async def typed_file(call: Call, draft: MinutesDraft, text: str) -> flow.Outcome:
+    return Stay(_file_prompt(call.tr))
+
+
+async def sent_file(call: Call, draft: MinutesDraft, sent: Sent) -> flow.Outcome:
+    if sent.kind == "document":
+        ref = sent.file_id
+    elif sent.kind == "photo":
+        ref = "photo:" + sent.file_id
     else:
-        await reply(update, context, _file_prompt(tr))
-        return
-    meeting_id = int(state.data["meeting_id"])
+        return Stay(_file_prompt(call.tr))
     try:
-        async with services.db.session() as session:
-            await mt.attach_minutes(session, context.actor, meeting_id, ref, services.clock.now())
+        async with call.session.begin_nested():
+            await mt.attach_minutes(call.session, call.actor, draft.meeting_id, ref, call.now)
     except MeetingError as exc:
-        await reply(update, context, problem_text(tr, exc.code))
-        return
-    await _ask_attendance(update, context, meeting_id, note=tr._("Minutes saved."))
+        return _refused(call.tr, exc)
+    draft.file_saved = True
+    return Next()
 
 
-async def _skip_file(update: Update, context: AppContext, meeting_id: int, _: list[str]) -> None:
-    query = update.callback_query
-    assert query is not None
-    state = await _minutes_state(update, context, meeting_id, "file")
-    if state is None:
-        return
-    await query.answer()
-    await _ask_attendance(update, context, meeting_id)
+async def press_file(call: Call, draft: MinutesDraft, action: str, _: list[str]) -> flow.Outcome:
+    if action != "s":
+        raise ValueError(action)
+    draft.file_saved = False
+    return Next()
 
 
-async def _minutes_state(
-    update: Update, context: AppContext, meeting_id: int, step: str
-) -> FlowState | None:
-    query = update.callback_query
-    assert query is not None and update.effective_chat and update.effective_user
-    state = await conversation.load(
-        context.services, update.effective_chat.id, update.effective_user.id
-    )
-    if (
-        state is None
-        or state.flow != MINUTES_FLOW
-        or state.step != step
-        or int(state.data["meeting_id"]) != meeting_id
-    ):
-        await query.answer(stale(context.tr), show_alert=True)
-        return None
-    return state
+def _skip_file(draft: MinutesDraft) -> None:
+    draft.file_saved = False
 
 
-async def _ask_attendance(
-    update: Update, context: AppContext, meeting_id: int, note: str | None = None
-) -> None:
-    async with context.services.db.session() as session:
-        meeting = (await mt.load(session, context.actor, meeting_id, manage=True)).meeting
-        att = await mt.attendance(session, meeting)
-    if att.recorded:
-        present = sorted(att.attended)
-    else:
-        present = sorted(p.id for p, _ in att.yes + att.delegate)
-    data = {"meeting_id": meeting_id, "present": present}
-    await _save_minutes(update, context, "attendance", data)
-    text, markup = await _attendance_picker(context, data, 0)
-    if note:
-        text = f"{note}\n\n{text}"
-    await reply(update, context, text, reply_markup=markup)
-
-
-async def _attendance_picker(
-    context: AppContext, data: dict[str, Any], page: int
-) -> tuple[str, InlineKeyboardMarkup]:
-    tr = context.tr
-    meeting_id = int(data["meeting_id"])
-    present = set(data.get("present", []))
-    async with context.services.db.session() as session:
-        meeting = (await mt.load(session, context.actor, meeting_id, manage=True)).meeting
-        people = _all_people(await mt.attendance(session, meeting))
+async def _people(call: Call, meeting: Meeting) -> tuple[list[Person], mt.Attendance]:
+    att = await mt.attendance(call.session, meeting)
+    people = _all_people(att)
     people.sort(key=lambda p: (p.first_name, p.id))
+    return people, att
+
+
+def _present(draft: MinutesDraft, att: mt.Attendance) -> set[int]:
+    if draft.present is not None:
+        return set(draft.present)
+    if att.recorded:
+        return set(att.attended)
+    return {p.id for p, _ in att.yes + att.delegate}
+
+
+async def show_attendance(call: Call, draft: MinutesDraft) -> Screen:
+    tr = call.tr
+    try:
+        meeting = await _meeting(call, draft)
+    except MeetingError as exc:
+        return Screen(problem_text(tr, exc.code))
+    people, att = await _people(call, meeting)
+    present = _present(draft, att)
+    page = draft.page
     rows = [
         [
             (
                 ("✓ " if p.id in present else "")
                 + clip(display_name(p.first_name, p.last_name), 56),
-                f"mtg:at:{meeting_id}:{p.id}:{page}",
+                f"t:{p.id}",
             )
         ]
         for p in people[page * ATTEND_PAGE : (page + 1) * ATTEND_PAGE]
     ]
-    nav = page_buttons(tr, page, ATTEND_PAGE, len(people), lambda p: f"mtg:ap:{meeting_id}:{p}")
+    nav = page_buttons(tr, page, ATTEND_PAGE, len(people), lambda p: f"p:{p}")
     if nav:
         rows.append(nav)
-    rows.append([(tr._("Save the attendance"), f"mtg:as:{meeting_id}")])
+    rows.append([(tr._("Save the attendance"), "s")])
     text = tr._(
         "Who was there? Press names to mark them present (✓); a delegate counts for the person invited. Present: {count} of {total}."
     ).format(count=len(present & {p.id for p in people}), total=len(people))
-    return text, inline(rows)
+    if draft.file_saved:
+        text = tr._("Minutes saved.") + "\n\n" + text
+    return Screen(text, rows)
 
 
-async def _toggle_present(
-    update: Update, context: AppContext, meeting_id: int, args: list[str]
-) -> None:
-    query = update.callback_query
-    assert query is not None
-    state = await _minutes_state(update, context, meeting_id, "attendance")
-    if state is None:
-        return
-    data = dict(state.data)
-    person_id, page = int(args[0]), int(args[1])
-    present = [int(i) for i in data.get("present", [])]
-    data["present"] = (
-        [i for i in present if i != person_id] if person_id in present else [*present, person_id]
-    )
-    await _save_minutes(update, context, "attendance", data)
-    await query.answer()
-    text, markup = await _attendance_picker(context, data, page)
-    await query.edit_message_text(text, reply_markup=markup)
-
-
-async def _attendance_page(
-    update: Update, context: AppContext, meeting_id: int, args: list[str]
-) -> None:
-    query = update.callback_query
-    assert query is not None
-    state = await _minutes_state(update, context, meeting_id, "attendance")
-    if state is None:
-        return
-    await query.answer()
-    text, markup = await _attendance_picker(context, dict(state.data), max(int(args[0]), 0))
-    await query.edit_message_text(text, reply_markup=markup)
-
-
-async def _save_attendance(
-    update: Update, context: AppContext, meeting_id: int, _: list[str]
-) -> None:
-    query = update.callback_query
-    assert query is not None and update.effective_chat and update.effective_user
-    tr = context.tr
-    state = await _minutes_state(update, context, meeting_id, "attendance")
-    if state is None:
-        return
-    present = {int(i) for i in state.data.get("present", [])}
-    async with context.services.db.session() as session:
-        count = await mt.record_attendance(
-            session, context.actor, meeting_id, present, context.services.clock.now()
-        )
-        meeting = (await mt.load(session, context.actor, meeting_id)).meeting
-        total = (await mt.attendance(session, meeting)).total
-    await conversation.clear(context.services, update.effective_chat.id, update.effective_user.id)
-    await query.answer()
-    await reply(
-        update,
-        context,
+async def press_attendance(
+    call: Call, draft: MinutesDraft, action: str, args: list[str]
+) -> flow.Outcome:
+    tr = call.tr
+    try:
+        meeting = await _meeting(call, draft)
+    except MeetingError as exc:
+        return _refused(tr, exc)
+    people, att = await _people(call, meeting)
+    present = _present(draft, att)
+    draft.file_saved = False
+    if action == "t":
+        person_id = int(args[0])
+        if person_id not in {p.id for p in people}:
+            raise ValueError(person_id)  # not invited to this meeting: a forged or old button
+        present ^= {person_id}
+        draft.present = sorted(present)
+        return Redraw()
+    if action == "p":
+        draft.page = max(0, min(int(args[0]), (len(people) - 1) // ATTEND_PAGE))
+        return Redraw()
+    if action != "s":
+        raise ValueError(action)
+    try:
+        async with call.session.begin_nested():
+            count = await mt.record_attendance(
+                call.session, call.actor, draft.meeting_id, present, call.now
+            )
+    except MeetingError as exc:
+        return _refused(tr, exc)
+    return Finish(
         tr._(
             "Saved: the conclusions of <b>{title}</b> and its attendance ({count} of {total} present). The invited units see them with /meetings past."
-        ).format(title=esc(meeting.title), count=count, total=total),
+        ).format(title=esc(meeting.title), count=count, total=att.total)
     )
 
 
-register_flow(MINUTES_FLOW, on_minutes_text, on_minutes_media)
+MINUTES = flow.register(
+    flow.Flow(
+        name="mtg_minutes",
+        command="meetings",
+        prefix="mmin",
+        title=N_("the meeting minutes"),
+        state=MinutesDraft,
+        steps=(
+            Step("text", show_text, typed=typed_text, sent=sent_text),
+            Step(
+                "file",
+                show_file,
+                typed=typed_file,
+                press=press_file,
+                sent=sent_file,
+                optional=True,
+                skip=_skip_file,
+            ),
+            Step("att", show_attendance, press=press_attendance),
+        ),
+        begin=_begin,
+        reopen=REOPEN,
+    )
+)
+MINUTES_FLOW = MINUTES.name
+
+
+async def _minutes_button(
+    update: Update, context: AppContext, meeting_id: int, _: list[str]
+) -> None:
+    async with context.services.db.session() as session:
+        call = flow.call_for(context, session)
+        view = await mt.load(session, context.actor, meeting_id, manage=True)
+        if view.meeting.status == "cancelled":
+            raise MeetingError("cancelled")
+        if view.meeting.starts_at > call.now:
+            raise MeetingError("not_started")
+        await answer(update)
+        await flow.open_at(
+            update,
+            context,
+            MINUTES,
+            MinutesDraft(meeting_id),
+            call,
+            keep=lambda draft: draft.meeting_id == meeting_id,
+        )
+
+
+@flow.button_rule(
+    MINUTES,
+    Who.ADMIN,
+    stale=STALE,
+    why="the meeting of the prompt's state, re-checked with manage=True; people of that meeting only",
+    refusals=(
+        N_("Only the leaders of the organising unit can change this meeting."),
+        N_("This meeting was cancelled."),
+    ),
+)
+async def on_minutes_button(update: Update, context: AppContext) -> None:
+    """``mmin:file:s`` (no minutes file), ``mmin:att:t|p|s`` (mark present, page, save)."""
+    await flow.on_button(update, context, MINUTES)

@@ -1,40 +1,123 @@
 """Answering an invitation: attend, absent (then the reason is typed) or send a delegate (then the
 name is typed); and the organiser's reminder to those who have not answered.
 
-The RSVP buttons come on invitations, which arrive at any moment, so answering must not lose what
-the user was doing: the flow they were in (e.g. half-way through /meeting) is kept in the answer's
-state and given back once the reason or name is typed (:func:`_resume`).
+The reason (or the delegate's name) is a one-shot prompt on the flow kernel (``ANSWER``): the
+answer is recorded and the prompt opened in one transaction. The RSVP buttons come on invitations,
+which arrive at any moment, so the prompt is a detour: the flow the user was in (e.g. half-way
+through /meeting) is suspended under it and comes straight back once the reason is typed; /cancel
+keeps the answer, and the same button asks again.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from telegram import Update
 
-from bot import conversation
 from bot import meetings as mt
 from bot.conversation import FlowState
+from bot.i18n import N_
 from bot.meetings import MeetingError
-from handlers.common import esc, reply
+from handlers import flow
+from handlers.common import answer, esc, reply
 from handlers.context import AppContext
-from handlers.meetings.schedule_steps import FLOW, _prompt
+from handlers.flow import Call, Finish, Screen, Stay, Step
+from handlers.meetings.schedule import on_text as on_wizard_text
+from handlers.meetings.schedule_steps import FLOW as WIZARD
+from handlers.meetings.schedule_steps import _prompt
 from handlers.meetings.texts import problem_text, too_long, when
 from handlers.router import register_flow
 from storage.text import nfc
 
-ANSWER_FLOW = "mtg_answer"
+#: What /cancel says about the reason prompt (the answer itself stays recorded).
+REOPEN = N_(
+    "Cancelled. Your answer stays recorded; press the same button on the invitation again to add the details."
+)
 
 
-async def _rsvp_button(update: Update, context: AppContext, meeting_id: int, answer: str) -> None:
-    query = update.callback_query
-    assert query is not None and update.effective_chat and update.effective_user
+@dataclass
+class AnswerDraft:
+    meeting_id: int = 0
+    #: "no" (the reason is asked) or "delegate" (the delegate's name).
+    answer: str = "no"
+
+
+async def _begin(call: Call) -> AnswerDraft | Stay:
+    return Stay(call.tr._(REOPEN))
+
+
+async def show_detail(call: Call, draft: AnswerDraft) -> Screen:
+    tr = call.tr
+    try:
+        meeting = (await mt.load(call.session, call.actor, draft.meeting_id)).meeting
+        head = f"<b>{esc(meeting.title)}</b> ({when(tr, meeting.starts_at)})"
+    except MeetingError:
+        head = "…"
+    if draft.answer == "no":
+        text = tr._("Noted: you will be absent from {meeting}. Please type the reason.")
+    else:
+        text = tr._(
+            "Noted: you are sending a delegate to {meeting}. Type the name (and position) of the person attending for you."
+        )
+    return Screen(text.format(meeting=head))
+
+
+async def typed_detail(call: Call, draft: AnswerDraft, text: str) -> flow.Outcome:
+    """The reason for an absence, or the delegate's name."""
+    tr = call.tr
+    text = nfc(text)
+    limit = mt.MAX_REASON if draft.answer == "no" else mt.MAX_DELEGATE
+    if len(text) > limit:
+        return Stay(too_long(tr, limit, len(text)))
+    try:
+        async with call.session.begin_nested():
+            row = await mt.set_detail(call.session, call.actor, draft.meeting_id, text, call.now)
+    except MeetingError as exc:
+        if exc.code == "empty":
+            return Stay(problem_text(tr, exc.code))
+        return Finish(problem_text(tr, exc.code))
+    if row.answer == "no":
+        return Finish(
+            tr._("Reason noted. You can change your answer until the meeting starts: /meetings")
+        )
+    return Finish(
+        tr._(
+            "Noted: {name} will attend for you. You can change your answer until the meeting starts: /meetings"
+        ).format(name=esc(row.delegate))
+    )
+
+
+ANSWER = flow.register(
+    flow.Flow(
+        name="mtg_answer",
+        command="meetings",
+        prefix="mans",
+        title=N_("your answer to the meeting"),
+        state=AnswerDraft,
+        steps=(Step("detail", show_detail, typed=typed_detail),),
+        begin=_begin,
+        reopen=REOPEN,
+    )
+)
+ANSWER_FLOW = ANSWER.name
+
+
+async def _rsvp_button(update: Update, context: AppContext, meeting_id: int, choice: str) -> None:
     tr = context.tr
     services = context.services
     async with services.db.session() as session:
-        view = await mt.rsvp(session, context.actor, meeting_id, answer, services.clock.now())
-    meeting = view.meeting
-    head = f"<b>{esc(meeting.title)}</b> ({when(tr, meeting.starts_at)})"
-    if answer == "yes":
-        await query.answer(tr._("Noted: attending."))
+        call = flow.call_for(context, session)
+        view = await mt.rsvp(session, context.actor, meeting_id, choice, call.now)
+        if choice != "yes":
+            await answer(
+                update,
+                tr._("Noted: absent.") if choice == "no" else tr._("Noted: sending a delegate."),
+            )
+            await flow.open_at(update, context, ANSWER, AnswerDraft(meeting_id, choice), call)
+            return
+        meeting = view.meeting
+        head = f"<b>{esc(meeting.title)}</b> ({when(tr, meeting.starts_at)})"
+        await answer(update, tr._("Noted: attending."))
         await reply(
             update,
             context,
@@ -42,33 +125,10 @@ async def _rsvp_button(update: Update, context: AppContext, meeting_id: int, ans
                 meeting=head
             ),
         )
-        return
-    chat_id, user_id = update.effective_chat.id, update.effective_user.id
-    previous = await conversation.load(services, chat_id, user_id)
-    resume = None
-    if previous is not None:
-        resume = (
-            previous.data.get("resume")
-            if previous.flow == ANSWER_FLOW
-            else {"flow": previous.flow, "step": previous.step, "data": previous.data}
+        # A reason asked for this meeting is moot now (what it interrupted comes back).
+        await flow.close(
+            update, context, ANSWER, call, only=lambda draft: draft.meeting_id == meeting_id
         )
-    await conversation.save(
-        services,
-        chat_id,
-        user_id,
-        FlowState(ANSWER_FLOW, answer, {"meeting_id": meeting_id, "resume": resume}),
-    )
-    if answer == "no":
-        await query.answer(tr._("Noted: absent."))
-        text = tr._("Noted: you will be absent from {meeting}. Please type the reason.").format(
-            meeting=head
-        )
-    else:
-        await query.answer(tr._("Noted: sending a delegate."))
-        text = tr._(
-            "Noted: you are sending a delegate to {meeting}. Type the name (and position) of the person attending for you."
-        ).format(meeting=head)
-    await reply(update, context, text)
 
 
 async def _yes(update: Update, context: AppContext, meeting_id: int, _: list[str]) -> None:
@@ -81,54 +141,6 @@ async def _no(update: Update, context: AppContext, meeting_id: int, _: list[str]
 
 async def _delegate(update: Update, context: AppContext, meeting_id: int, _: list[str]) -> None:
     await _rsvp_button(update, context, meeting_id, "delegate")
-
-
-async def on_answer_text(update: Update, context: AppContext, state: FlowState) -> None:
-    """The reason for an absence, or the delegate's name."""
-    assert update.message is not None and update.message.text is not None
-    assert update.effective_chat and update.effective_user
-    tr = context.tr
-    services = context.services
-    text = nfc(update.message.text.strip())
-    limit = mt.MAX_REASON if state.step == "no" else mt.MAX_DELEGATE
-    if len(text) > limit:
-        await reply(update, context, too_long(tr, limit, len(text)))
-        return
-    try:
-        async with services.db.session() as session:
-            row = await mt.set_detail(
-                session, context.actor, int(state.data["meeting_id"]), text, services.clock.now()
-            )
-    except MeetingError as exc:
-        if exc.code == "empty":
-            await reply(update, context, problem_text(tr, exc.code))
-            return
-        await _resume(update, context, state)
-        await reply(update, context, problem_text(tr, exc.code))
-        return
-    if row.answer == "no":
-        done = tr._("Reason noted. You can change your answer until the meeting starts: /meetings")
-    else:
-        done = tr._(
-            "Noted: {name} will attend for you. You can change your answer until the meeting starts: /meetings"
-        ).format(name=esc(row.delegate))
-    resumed = await _resume(update, context, state)
-    await reply(update, context, done)
-    if resumed is not None and resumed.flow == FLOW:
-        await _prompt(update, context, resumed.step, resumed.data)
-
-
-async def _resume(update: Update, context: AppContext, state: FlowState) -> FlowState | None:
-    """Back to the flow the user was in before answering (e.g. scheduling a meeting)."""
-    assert update.effective_chat and update.effective_user
-    stash = state.data.get("resume")
-    chat_id, user_id = update.effective_chat.id, update.effective_user.id
-    if not stash:
-        await conversation.clear(context.services, chat_id, user_id)
-        return None
-    previous = FlowState(stash["flow"], stash["step"], dict(stash.get("data") or {}))
-    await conversation.save(context.services, chat_id, user_id, previous)
-    return previous
 
 
 async def _remind(update: Update, context: AppContext, meeting_id: int, _: list[str]) -> None:
@@ -153,4 +165,12 @@ async def _remind(update: Update, context: AppContext, meeting_id: int, _: list[
     await reply(update, context, text)
 
 
-register_flow(ANSWER_FLOW, on_answer_text)
+async def _show_wizard_step(update: Update, context: AppContext, state: FlowState) -> None:
+    """The /meeting wizard's current question again (the prompt it was interrupted by ended)."""
+    await _prompt(update, context, state.step, dict(state.data))
+
+
+if flow.flow_named(WIZARD) is None:
+    # A bridge while /meeting is not on the flow kernel (remove it once it is): a prompt that
+    # interrupted the wizard ("Absent" pressed half-way) brings its question straight back.
+    register_flow(WIZARD, on_wizard_text, on_resume=_show_wizard_step)

@@ -124,6 +124,7 @@ MEETING_TO_REVIEW = (*MEETING_TO_AGENDA, "mtg:sk", "mtg:i:self")
 RESCHEDULE_PAST = ("mtg:rs:{past_meeting}", "> {meeting_day} 9h")
 LOG_SUSPENDED = ("/log", "/report", "/invite", "/cancel")
 MINUTES_TO_FILE = ("mtg:mn:{past_meeting}", "> Thống nhất kế hoạch quý tới.")
+MINUTES_TO_ATTENDANCE = (*MINUTES_TO_FILE, "mmin:file:s")
 
 #: Every callback action the code makes or accepts has a probe here (``test_every_callback_action_
 #: has_a_probe`` derives the list from the code). Setup steps are commands (``/...``), typed text
@@ -287,25 +288,26 @@ CALLBACK_PROBES: dict[str, list[Probe]] = {
         Probe("mtg:cxy:{meeting_in}", out="mtg:cxy:{meeting_out}", action="cxy"),
         Probe("mtg:cxn:{meeting_in}", out="mtg:cxn:{meeting_out}", action="cxn"),
         Probe("mtg:mn:{past_meeting}", out="mtg:mn:{meeting_out}", action="mn"),
-        # Buttons of a flow on one meeting: another meeting's id is refused.
-        *(
-            Probe(
-                f"mtg:{data}".format_map(_Keep(m="{past_meeting}")),
-                out=f"mtg:{data}".format_map(_Keep(m="{meeting_out}")),
-                setup=setup,
-                action=data.split(":")[0],
-                bound=True,
-                chats=PRIVATE_FLOW,
-            )
-            for data, setup in (
-                ("rsy:{m}", RESCHEDULE_PAST),
-                ("rsn:{m}", RESCHEDULE_PAST),
-                ("mf:{m}", MINUTES_TO_FILE),
-                ("at:{m}:{{person_in}}:0", (*MINUTES_TO_FILE, "mtg:mf:{past_meeting}")),
-                ("ap:{m}:0", (*MINUTES_TO_FILE, "mtg:mf:{past_meeting}")),
-                ("as:{m}", (*MINUTES_TO_FILE, "mtg:mf:{past_meeting}")),
-            )
+    ],
+    # The one-shot prompts' own steps (handlers/flow.py): their meeting is the prompt's.
+    "^mtime:": [
+        Probe("mtime:confirm:y", setup=RESCHEDULE_PAST, action="confirm", chats=PRIVATE_FLOW),
+        Probe("mtime:confirm:n", setup=RESCHEDULE_PAST, action="confirm", chats=PRIVATE_FLOW),
+    ],
+    "^mmin:": [
+        Probe("mmin:file:s", setup=MINUTES_TO_FILE, action="file", chats=PRIVATE_FLOW),
+        # A person not invited to the prompt's meeting is refused, whoever presses.
+        Probe(
+            "mmin:att:t:{invitee}",
+            out="mmin:att:t:{not_invitee}",
+            out_chats=("private",),
+            setup=MINUTES_TO_ATTENDANCE,
+            action="att",
+            bound=True,
+            chats=PRIVATE_FLOW,
         ),
+        Probe("mmin:att:p:0", setup=MINUTES_TO_ATTENDANCE, action="att", chats=PRIVATE_FLOW),
+        Probe("mmin:att:s", setup=MINUTES_TO_ATTENDANCE, action="att", chats=PRIVATE_FLOW),
     ],
 }
 
@@ -433,7 +435,9 @@ class Matrix:
             "report_in": submitted["in"],
             "report_out": submitted["out"],
             "past_meeting": past_meeting,
-            "person_in": actors[1004].person.id,
+            # Invited to the past meeting (its commune's leader), and someone of another commune.
+            "invitee": actors[1002].person.id,
+            "not_invitee": actors[1011].person.id,
             "deadline": (now.astimezone(tz).date() + timedelta(days=40)).isoformat(),
             "meeting_day": (now.astimezone(tz) + timedelta(days=6)).strftime("%d/%m"),
             # What is one's own differs by role: the unit one logs for, a meeting one is invited to.
@@ -784,7 +788,7 @@ async def test_every_callback_action_has_a_probe(harness: Harness) -> None:
     assert not unprobed, f"callback actions without a probe in the access matrix: {unprobed}"
     assert not gone, f"probes of actions the code no longer has: {gone}"
     # The reading of the code is not vacuous: it sees dispatch tables and unmade actions.
-    assert {"doc", "at", "cxn", "rsy"} <= in_code["^mtg:"]
+    assert {"doc", "mn", "cxn", "rs"} <= in_code["^mtg:"]
     assert {"yes", "no"} == in_code["^fgt:"]
 
 

@@ -191,10 +191,11 @@ def button_rule(
     flow: AnyFlow, who: Who, *, stale: str, why: str, refusals: tuple[str, ...] = ()
 ) -> Callable[[Any], Any]:
     """The access rule of a flow's button handler, the same for every flow: private chats, every
-    step's action (and the kernel's own "continue / start over") for ``who``, ``stale`` as the
-    refusal of a press from the wrong chat or a person below ``who``, and ``refusals`` for the
-    objects the steps check themselves (a unit outside the leader's subtree)."""
-    actions = dict.fromkeys([*(step.name for step in flow.steps), KEPT], who)
+    step with buttons (``press``; a step only typed has none) and the kernel's own "continue /
+    start over" as actions for ``who``, ``stale`` as the refusal of a press from the wrong chat or
+    a person below ``who``, and ``refusals`` for the objects the steps check themselves (a unit
+    outside the leader's subtree)."""
+    actions = dict.fromkeys([*(s.name for s in flow.steps if s.press is not None), KEPT], who)
     return rule(
         who,
         PRIVATE,

@@ -166,6 +166,7 @@ def register_handlers(app: App, services: Services) -> None:
     app.add_handler(CallbackQueryHandler(groups.link_button, pattern=r"^lnk:"))
     app.add_handler(CallbackQueryHandler(chat_settings.settings_button, pattern=r"^set:"))
     app.add_handler(CallbackQueryHandler(meetings.on_button, pattern=r"^mtg:"))
+    app.add_handler(CallbackQueryHandler(meetings.on_schedule_button, pattern=r"^mts:"))
     app.add_handler(CallbackQueryHandler(privacy.on_button, pattern=r"^fgt:"))
     app.add_handler(CallbackQueryHandler(flow_stack.on_kernel_button, pattern=r"^flow:"))
     app.add_handler(CallbackQueryHandler(fallback.stale_button))

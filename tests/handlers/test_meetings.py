@@ -23,6 +23,7 @@ WHEN = "Thứ Hai, 21/12/2026 08:30"
 STALE = "Nút này không còn hiệu lực. Hãy bắt đầu lại bằng /meeting."
 NOT_INVITED = "Bạn không được mời dự cuộc họp này."
 PRESS_A_BUTTON = "Hãy bấm một trong các nút phía trên, hoặc /cancel để dừng."
+EARLIER_STEP = "Nút này thuộc một bước trước. Bước hiện tại ở ngay dưới đây."
 
 
 @pytest.fixture
@@ -492,7 +493,14 @@ async def test_nobody_crosses_into_another_subtree(h: Harness) -> None:
         await user.press_data(data)
         expected = NOT_INVITED if user is thu else organiser_only
         assert user.last_answer is not None and user.last_answer["text"] == expected, data
-    for data in ("mtg:go", "mtg:k:0", "mtg:zz:1", "mtg:v:abc", "mtg:y:999999"):
+    for data in (
+        "mtg:go",
+        "mts:review:go",
+        "mts:kind:k:0",
+        "mtg:zz:1",
+        "mtg:v:abc",
+        "mtg:y:999999",
+    ):
         await nam.press_data(data)
         assert nam.last_answer is not None and nam.last_answer["text"] in (
             STALE,
@@ -510,12 +518,11 @@ async def test_nobody_crosses_into_another_subtree(h: Harness) -> None:
     async with h.db.session() as session:
         kim_binh = await units_q.by_code(session, "02350")
     assert kim_binh is not None
-    await lan.press_data(f"mtg:t:{kim_binh.id}:0")
+    await lan.press_data(f"mts:pick:t:{kim_binh.id}")
     assert lan.last_answer is not None and lan.last_answer["text"] == STALE
-    await lan.press_data("mtg:go")
-    assert lan.last_answer is not None and lan.last_answer["text"] == (
-        "Hãy trả lời câu hỏi mới nhất ở trên, hoặc /cancel để dừng."
-    )
+    again = await lan.press_data("mts:review:go")
+    assert lan.last_answer is not None and lan.last_answer["text"] == EARLIER_STEP
+    assert text_of(again[-1]).startswith("Bấm chọn các đơn vị được mời")
     async with h.db.session() as session:
         assert len((await session.scalars(select(Meeting))).all()) == 1
 

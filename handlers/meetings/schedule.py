@@ -184,6 +184,13 @@ async def press_invite(
         draft.invited = [i for i in draft.invited if i in below]
         draft.page = 0
         return Next(to="pick")
+    return to_review(draft)
+
+
+def to_review(draft: MeetingDraft) -> Next:
+    """Who is invited is known: from now on every answer goes back to the review card (after
+    /back a few steps, the answer changed is not followed by the questions already answered)."""
+    draft.reviewing = True
     return onward(draft)
 
 
@@ -202,7 +209,7 @@ async def press_pick(call: Call, draft: MeetingDraft, action: str, args: list[st
         draft.page = min(max(int(args[0]), 0), pages)
         return Redraw()
     if action == "td":
-        return onward(draft)
+        return to_review(draft)
     raise ValueError(action)
 
 

@@ -63,7 +63,7 @@ class MeetingDraft:
     invited: list[int] = field(default_factory=list)
     #: The page of the sub-unit picker.
     page: int = 0
-    #: The review card was reached: a changed answer goes back to it.
+    #: The review card was reached (or a change chosen on it): an answer goes back to it.
     reviewing: bool = False
     #: The review card shows what can be changed instead of "Send" / "Change something".
     menu: bool = False

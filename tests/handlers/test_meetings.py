@@ -634,11 +634,13 @@ async def test_back_goes_one_step_back_and_keeps_the_answers(h: Harness) -> None
     assert duration.startswith("Bắt đầu: Thứ Ba, 22/12/2026 14:00.")
     await lan.press("1 giờ")
     await lan.send("Hội trường UBND xã")
-    await lan.send("Sơ kết công tác 6 tháng đầu năm")
+    await lan.send("Sơ kết công tác")
     await lan.press("Chỉ đơn vị này")
-    # From the review card, /back is the question before it: who is invited.
+    # From the review card, /back is the question before it, and the one before: the answer
+    # changed there goes straight back to the card.
     assert text_of((await lan.send("/back"))[0]) == INVITE_QUESTION
-    review = text_of((await lan.press("Chỉ đơn vị này"))[-1])
+    assert text_of((await lan.send("/back"))[0]) == AGENDA_QUESTION
+    review = text_of((await lan.send("Sơ kết công tác 6 tháng đầu năm"))[0])
     assert review.startswith(
         f"{REVIEW_HEAD}\n\nSơ kết 6 tháng\nSơ kết · Đơn vị tổ chức: Xã Yên Nguyên"
     )

@@ -16,9 +16,10 @@ One module per thing a user does, so each reads on its own:
 
 Buttons carry small ids and every one is re-checked on the server (``bot.meetings.load``): a
 forged callback for a meeting of another subtree gets a refusal, never the meeting. Database work
-is one short session per step; replies go out after it. Names with a leading underscore are
-private to this package (its modules share them). Importing the package registers the four flows
-with the text router.
+is one short session per step (the wizard: the kernel's one transaction per update); replies go
+out after it. Names with a leading underscore are private to this package (its modules share
+them). Importing the package registers the four flows with the text router (the wizard with the
+flow kernel).
 """
 
 from __future__ import annotations

@@ -119,9 +119,10 @@ class Step(Generic[S]):
     press: Callable[[Call, S, str, list[str]], Awaitable[Outcome]] | None = None
     #: How a photo or file is read; None: the step says it wants text or a button.
     sent: Callable[[Call, S, Sent], Awaitable[Outcome]] | None = None
-    #: /skip may pass it; ``skip`` then records the absence of an answer.
+    #: /skip may pass it; ``skip`` then records the absence of an answer, and may name the step
+    #: to go to (``Next(to="review")``: a review card's change skipped goes back to the card).
     optional: bool = False
-    skip: Callable[[S], None] | None = None
+    skip: Callable[[S], Next | None] | None = None
     #: Whether the step is asked for this state (skip logic).
     applies: Callable[[S], bool] | None = None
 
@@ -566,8 +567,10 @@ async def skip(update: Update, context: AppContext, state: FlowState) -> None:
         if step is None or not step.optional:
             await reply(update, context, call.tr._("This question cannot be skipped."))
             return
-        if step.skip is not None:
-            step.skip(value)
+        after = step.skip(value) if step.skip is not None else None
+        if isinstance(after, Next) and after.to is not None:
+            await _apply(update, context, flow, call, value, step, after)
+            return
         await _advance(update, context, flow, call, value, step.name, in_place=False)
 
 

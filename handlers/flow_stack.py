@@ -32,7 +32,6 @@ def title_of(tr: Translator, name: str) -> str:
 LEGACY_TITLES = {
     "log": N_("the activity entry"),
     "report": N_("the report"),
-    "meeting": N_("the meeting notice"),
     "edit": N_("the change to your entry"),
     "return": N_("the comment on the report"),
 }

@@ -169,6 +169,7 @@ def register_handlers(app: App, services: Services) -> None:
     app.add_handler(CallbackQueryHandler(groups.link_button, pattern=r"^lnk:"))
     app.add_handler(CallbackQueryHandler(chat_settings.settings_button, pattern=r"^set:"))
     app.add_handler(CallbackQueryHandler(meetings.on_button, pattern=r"^mtg:"))
+    app.add_handler(CallbackQueryHandler(meetings.on_schedule_button, pattern=r"^mts:"))
     app.add_handler(CallbackQueryHandler(meetings.on_time_button, pattern=r"^mtime:"))
     app.add_handler(CallbackQueryHandler(meetings.on_minutes_button, pattern=r"^mmin:"))
     app.add_handler(CallbackQueryHandler(privacy.on_button, pattern=r"^fgt:"))

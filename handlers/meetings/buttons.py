@@ -1,6 +1,6 @@
 """Every ``mtg:`` button goes through :func:`on_button`: one access rule (``@rule``, with the
-actions only a leader may press) and one dispatch table (:data:`MEETING_ACTIONS`; the wizard's own
-buttons go to ``schedule.py``).
+actions only a leader may press) and one dispatch table (:data:`MEETING_ACTIONS`). The /meeting
+wizard's own buttons (``mts:``) are the flow kernel's, ruled and read in ``schedule.py``.
 
 Why one door: the access-matrix test (``tests/handlers/test_access_matrix.py``) reads the actions
 from this dispatcher and the functions it reaches in this package, and holds every one to the
@@ -19,36 +19,21 @@ from handlers.meetings.change import _cancel_ask, _cancel_no, _cancel_yes, _resc
 from handlers.meetings.listing import _view_button
 from handlers.meetings.minutes import _minutes_button, _minutes_document
 from handlers.meetings.respond import _delegate, _no, _remind, _yes
-from handlers.meetings.schedule import _create_button
 from handlers.meetings.texts import problem_text, stale
-
-CREATE_ACTIONS = ("o", "k", "d", "sk", "i", "t", "tp", "td", "go", "ed", "ef")
 
 
 @rule(
     Who.MEMBER,
     ANY_CHAT,
     scoped=True,
-    own_units_actions=("o", "y", "n", "dl"),
+    own_units_actions=("y", "n", "dl"),
     why="meeting ids re-checked by meetings.load (invited, or organiser for changes); RSVP buttons are also posted in linked groups",
     refusals=(
         N_("You are not invited to this meeting."),
         N_("Only the leaders of the organising unit can change this meeting."),
         N_("This button is no longer active. Start again with /meeting."),
-        N_("Please answer the last question, or /cancel to stop."),
     ),
     actions={
-        "o": Who.ADMIN,
-        "k": Who.ADMIN,
-        "d": Who.ADMIN,
-        "sk": Who.ADMIN,
-        "i": Who.ADMIN,
-        "t": Who.ADMIN,
-        "tp": Who.ADMIN,
-        "td": Who.ADMIN,
-        "go": Who.ADMIN,
-        "ed": Who.ADMIN,
-        "ef": Who.ADMIN,
         "rm": Who.ADMIN,
         "rs": Who.ADMIN,
         "cx": Who.ADMIN,
@@ -64,9 +49,6 @@ async def on_button(update: Update, context: AppContext) -> None:
     parts = query.data.split(":")
     action = parts[1] if len(parts) > 1 else ""
     try:
-        if action in CREATE_ACTIONS:
-            await _create_button(update, context, action, parts[2:])
-            return
         handler = MEETING_ACTIONS[action]
         meeting_id = int(parts[2])
         await handler(update, context, meeting_id, parts[3:])

@@ -15,18 +15,13 @@ from dataclasses import dataclass
 from telegram import Update
 
 from bot import meetings as mt
-from bot.conversation import FlowState
 from bot.i18n import N_
 from bot.meetings import MeetingError
 from handlers import flow
 from handlers.common import answer, esc, reply
 from handlers.context import AppContext
 from handlers.flow import Call, Finish, Screen, Stay, Step
-from handlers.meetings.schedule import on_text as on_wizard_text
-from handlers.meetings.schedule_steps import FLOW as WIZARD
-from handlers.meetings.schedule_steps import _prompt
 from handlers.meetings.texts import problem_text, too_long, when
-from handlers.router import register_flow
 from storage.text import nfc
 
 #: What /cancel says about the reason prompt (the answer itself stays recorded).
@@ -163,14 +158,3 @@ async def _remind(update: Update, context: AppContext, meeting_id: int, _: list[
             "Nobody to remind now: everyone reachable has answered or was reminded within the hour."
         )
     await reply(update, context, text)
-
-
-async def _show_wizard_step(update: Update, context: AppContext, state: FlowState) -> None:
-    """The /meeting wizard's current question again (the prompt it was interrupted by ended)."""
-    await _prompt(update, context, state.step, dict(state.data))
-
-
-if flow.flow_named(WIZARD) is None:
-    # A bridge while /meeting is not on the flow kernel (remove it once it is): a prompt that
-    # interrupted the wizard ("Absent" pressed half-way) brings its question straight back.
-    register_flow(WIZARD, on_wizard_text, on_resume=_show_wizard_step)

@@ -1,287 +1,268 @@
-"""/meeting: a unit leader schedules a meeting, step by step (kind, title, time, duration, place,
-agenda, invited units), then confirms on a review card; only then are the invitations queued.
+"""/meeting: a unit leader schedules a meeting, step by step, then confirms on a review card; only
+then is the meeting made and are the invitations queued (in the same transaction).
 
-This module takes the answers: the command, typed text, and the wizard's buttons (dispatched here
-by ``buttons.py``); ``schedule_steps.py`` asks the questions. Every button re-checks on the server
-that the unit is one the leader leads and that the wizard is at the step the button belongs to.
+A flow on the flow kernel (handlers/flow.py): the organising unit (only when the leader leads
+several) → kind → title → time → duration → place → agenda (optional: "Skip" or /skip) → who is
+invited (all direct sub-units, only this unit, or chosen in a picker) → the review card, whose
+"Change something" lists the answers: each jumps to its step, and the answer goes back to the
+card. /back, /cancel (the draft is kept; /meeting offers "Continue / Start over"), resume after
+a restart and old buttons come from the kernel. Every unit in a button is checked again when
+pressed: one the leader leads (the organiser), or a direct sub-unit they lead (the invited).
+
+This module reads the answers and declares the flow; ``schedule_steps.py`` holds the draft and
+the screens.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from telegram import Update
 
-from bot import conversation
 from bot import meetings as mt
-from bot.conversation import FlowState
 from bot.i18n import N_
 from bot.meeting_time import TimeParseError, parse_duration, parse_meeting_time
 from bot.meetings import MeetingError, MeetingPlan
+from handlers import flow
 from handlers.access_rules import PRIVATE, Who, rule
-from handlers.common import esc, inline, reply
+from handlers.common import esc
 from handlers.context import AppContext
+from handlers.flow import Call, Finish, Next, Redraw, Stay, Step
 from handlers.meetings.schedule_steps import (
     DURATIONS,
     EDITABLE,
     FLOW,
-    TYPED,
-    _advance,
-    _pick_prompt,
-    _prompt,
-    _save,
+    INVITE_MODES,
+    PICK_PAGE,
+    MeetingDraft,
+    children,
+    invited_units,
+    led_units,
+    show_agenda,
+    show_duration,
+    show_invite,
+    show_kind,
+    show_pick,
+    show_place,
+    show_review,
+    show_time,
+    show_title,
+    show_unit,
 )
-from handlers.meetings.texts import clip, problem_text, stale, time_problem, too_long, when
-from handlers.router import quote, register_flow
-from storage.models import Unit
-from storage.queries import units as units_q
+from handlers.meetings.texts import problem_text, stale, time_problem, too_long, when
+from handlers.router import quote
 from storage.text import nfc
 
+STALE = N_("This button is no longer active. Start again with /meeting.")
+NOT_LEADER = N_("Only unit leaders can schedule meetings.")
 
-@rule(
-    Who.ADMIN,
-    PRIVATE,
-    why="schedules a meeting of a unit the leader leads",
-    wrong_chat=N_("Schedule meetings in a private chat with me."),
-    not_allowed=N_("Only unit leaders can schedule meetings."),
-)
-async def meeting_command(update: Update, context: AppContext) -> None:
-    assert update.effective_chat and update.effective_user
-    tr = context.tr
-    units: dict[int, Unit] = {}
-    for role in context.actor.admin_roles():
-        units.setdefault(role.unit.id, role.unit)
+
+def onward(draft: MeetingDraft) -> Next:
+    """The next step; once the review card was reached, back to it (or to an answer a change
+    left missing: a new organising unit asks again who is invited)."""
+    if not draft.reviewing:
+        return Next()
+    return Next(to=draft.missing() or "review")
+
+
+async def begin(call: Call) -> MeetingDraft | Stay:
+    units = led_units(call)
+    if not units:
+        return Stay(call.tr._(NOT_LEADER))
     if len(units) == 1:
-        data: dict[str, Any] = {"unit_id": next(iter(units))}
-        await _save(update, context, "kind", data)
-        await _prompt(update, context, "kind", data)
-        return
-    await _save(update, context, "unit", {})
-    rows = [[(clip(u.name, 60), f"mtg:o:{u.id}")] for u in units.values()]
-    await reply(
-        update, context, tr._("Which unit organises the meeting?"), reply_markup=inline(rows)
-    )
+        return MeetingDraft(unit_id=next(iter(units)))
+    return MeetingDraft(several=True)
 
 
-async def on_text(update: Update, context: AppContext, state: FlowState) -> None:
-    """Typed text in the scheduling flow: the steps that are typed; the others want a button."""
-    assert update.message is not None and update.message.text is not None
-    tr = context.tr
-    services = context.services
-    step = state.step
-    data = dict(state.data)
-    text = nfc(update.message.text.strip())
-    if step not in TYPED:
-        await reply(
-            update, context, tr._("Please press one of the buttons above, or /cancel to stop.")
-        )
-        return
-    note = None
-    if step == "time":
-        try:
-            starts = parse_meeting_time(text, services.clock.now(), services.settings.tz)
-        except TimeParseError as exc:
-            await reply(update, context, time_problem(tr, exc))
-            return
-        data["starts_at"] = starts.isoformat()
-        note = tr._("Start: {when}.").format(when=when(tr, starts))
-    elif step == "duration":
-        try:
-            data["duration"] = parse_duration(text)
-        except TimeParseError:
-            await reply(
-                update,
-                context,
-                tr._(
-                    "“{text}” is not a duration from 15 minutes to 24 hours. Type for example 1h30 or 90 phút, or press a button."
-                ).format(text=quote(text)),
-            )
-            return
-    else:
-        limit = {"title": mt.MAX_TITLE, "place": mt.MAX_PLACE, "agenda": mt.MAX_AGENDA}[step]
-        if len(text) > limit:
-            await reply(update, context, too_long(tr, limit, len(text)))
-            return
-        if not text:
-            await reply(update, context, problem_text(tr, "empty"))
-            return
-        data[step] = text
-    await _advance(update, context, step, data, note)
+async def press_unit(call: Call, draft: MeetingDraft, action: str, args: list[str]) -> flow.Outcome:
+    if action != "o":
+        raise ValueError(action)
+    unit_id = int(args[0])
+    if unit_id not in led_units(call):
+        return Stay(stale(call.tr))
+    if unit_id != draft.unit_id:
+        # Another organiser has other sub-units: who is invited is asked again.
+        draft.unit_id, draft.mode, draft.invited, draft.page = unit_id, None, [], 0
+    return onward(draft)
 
 
-async def _create_button(update: Update, context: AppContext, action: str, args: list[str]) -> None:
-    query = update.callback_query
-    assert query is not None and update.effective_chat and update.effective_user
-    tr = context.tr
-    state = await conversation.load(
-        context.services, update.effective_chat.id, update.effective_user.id
-    )
-    if state is None or state.flow != FLOW or not context.actor.is_admin:
-        await query.answer(stale(tr), show_alert=True)
-        return
-    data = dict(state.data)
-    step = state.step
-    if action == "o" and step == "unit":
-        async with context.services.db.session() as session:
-            unit = await units_q.get(session, int(args[0]))
-        if unit is None or not any(r.unit.id == unit.id for r in context.actor.admin_roles()):
-            await query.answer(stale(tr), show_alert=True)
-            return
-        await query.answer()
-        data = {"unit_id": unit.id}
-        await _save(update, context, "kind", data)
-        await _prompt(update, context, "kind", data)
-        return
-    expected = {
-        "k": "kind",
-        "d": "duration",
-        "sk": "agenda",
-        "i": "invite",
-        "t": "pick",
-        "tp": "pick",
-        "td": "pick",
-        "go": "review",
-        "ed": "review",
-        "ef": "edit",
-    }
-    if expected.get(action) != step:
-        await query.answer(
-            tr._("Please answer the last question, or /cancel to stop."), show_alert=True
-        )
-        return
-    if action == "k":
-        data["kind"] = mt.KINDS[int(args[0])]
-        await query.answer()
-        await _advance(update, context, step, data)
-    elif action == "d":
-        minutes = int(args[0])
-        if minutes not in DURATIONS:
-            raise ValueError(minutes)
-        data["duration"] = minutes
-        await query.answer()
-        await _advance(update, context, step, data)
-    elif action == "sk":
-        data["agenda"] = ""
-        await query.answer()
-        await _advance(update, context, step, data)
-    elif action == "i":
-        await _invite_mode(update, context, data, args[0])
-    elif action in ("t", "tp"):
-        await _toggle_unit(update, context, data, action, args)
-    elif action == "td":
-        await query.answer()
-        await _advance(update, context, "invite", data)
-    elif action == "go":
-        await _create(update, context, data)
-    elif action == "ed":
-        await query.answer()
-        await _save(update, context, "edit", data)
-        await _prompt(update, context, "edit", data)
-    elif action == "ef":
-        field = args[0]
-        if field not in EDITABLE:
-            raise ValueError(field)
-        await query.answer()
-        data["editing"] = True
-        await _save(update, context, field, data)
-        await _prompt(update, context, field, data)
+async def press_kind(call: Call, draft: MeetingDraft, action: str, args: list[str]) -> flow.Outcome:
+    if action != "k":
+        raise ValueError(action)
+    draft.kind = mt.KINDS[int(args[0])]
+    return onward(draft)
 
 
-async def _invite_mode(
-    update: Update, context: AppContext, data: dict[str, Any], mode: str
-) -> None:
-    query = update.callback_query
-    assert query is not None
-    if mode not in ("all", "self", "pick"):
-        raise ValueError(mode)
-    async with context.services.db.session() as session:
-        unit = await units_q.get(session, int(data["unit_id"]))
-        assert unit is not None
-        children = await mt.invitable_units(session, context.actor, unit)
-    await query.answer()
-    if mode == "all":
-        data["invited"] = [c.id for c in children]
-    elif mode == "self":
-        data["invited"] = []
-    else:
-        data["invited"] = [i for i in data.get("invited", []) if i in {c.id for c in children}]
-        await _save(update, context, "pick", data)
-        await _prompt(update, context, "pick", data)
-        return
-    data.pop("editing", None)
-    await _save(update, context, "review", data)
-    await _prompt(update, context, "review", data)
+def _text(call: Call, text: str, limit: int) -> str | Stay:
+    text = nfc(text)
+    if len(text) > limit:
+        return Stay(too_long(call.tr, limit, len(text)))
+    if not text:
+        return Stay(problem_text(call.tr, "empty"))
+    return text
 
 
-async def _toggle_unit(
-    update: Update, context: AppContext, data: dict[str, Any], action: str, args: list[str]
-) -> None:
-    query = update.callback_query
-    assert query is not None
-    tr = context.tr
-    if action == "t":
-        unit_id, page = int(args[0]), int(args[1])
-        async with context.services.db.session() as session:
-            unit = await units_q.get(session, int(data["unit_id"]))
-            assert unit is not None
-            allowed = {c.id for c in await mt.invitable_units(session, context.actor, unit)}
-        if unit_id not in allowed:
-            await query.answer(stale(tr), show_alert=True)
-            return
-        chosen = list(data.get("invited", []))
-        chosen = [i for i in chosen if i != unit_id] if unit_id in chosen else [*chosen, unit_id]
-        data["invited"] = chosen
-        await _save(update, context, "pick", data)
-    else:
-        page = max(int(args[0]), 0)
-    await query.answer()
-    text, markup = await _pick_prompt(context, data, page)
-    await query.edit_message_text(text, reply_markup=markup)
+async def typed_title(call: Call, draft: MeetingDraft, text: str) -> flow.Outcome:
+    title = _text(call, text, mt.MAX_TITLE)
+    if isinstance(title, Stay):
+        return title
+    draft.title = title
+    return onward(draft)
 
 
-async def _create(update: Update, context: AppContext, data: dict[str, Any]) -> None:
-    query = update.callback_query
-    assert query is not None and update.effective_chat and update.effective_user
-    tr = context.tr
-    services = context.services
+async def typed_time(call: Call, draft: MeetingDraft, text: str) -> flow.Outcome:
     try:
-        async with services.db.session() as session:
-            unit = await units_q.get(session, int(data["unit_id"]))
-            if unit is None:
-                raise MeetingError("not_found")
-            invited = await units_q.by_ids(session, [int(i) for i in data.get("invited", [])])
+        starts = parse_meeting_time(nfc(text), call.now, call.services.settings.tz)
+    except TimeParseError as exc:
+        return Stay(time_problem(call.tr, exc))
+    draft.starts_at = starts.isoformat()
+    return onward(draft)
+
+
+async def typed_duration(call: Call, draft: MeetingDraft, text: str) -> flow.Outcome:
+    try:
+        draft.duration = parse_duration(nfc(text))
+    except TimeParseError:
+        return Stay(
+            call.tr._(
+                "“{text}” is not a duration from 15 minutes to 24 hours. Type for example 1h30 or 90 phút, or press a button."
+            ).format(text=quote(text))
+        )
+    return onward(draft)
+
+
+async def press_duration(
+    call: Call, draft: MeetingDraft, action: str, args: list[str]
+) -> flow.Outcome:
+    minutes = int(args[0])
+    if action != "d" or minutes not in DURATIONS:
+        raise ValueError(args)
+    draft.duration = minutes
+    return onward(draft)
+
+
+async def typed_place(call: Call, draft: MeetingDraft, text: str) -> flow.Outcome:
+    place = _text(call, text, mt.MAX_PLACE)
+    if isinstance(place, Stay):
+        return place
+    draft.place = place
+    return onward(draft)
+
+
+async def typed_agenda(call: Call, draft: MeetingDraft, text: str) -> flow.Outcome:
+    agenda = _text(call, text, mt.MAX_AGENDA)
+    if isinstance(agenda, Stay):
+        return agenda
+    draft.agenda = agenda
+    return onward(draft)
+
+
+def skip_agenda(draft: MeetingDraft) -> Next:
+    draft.agenda = ""
+    return onward(draft)
+
+
+async def press_agenda(
+    call: Call, draft: MeetingDraft, action: str, args: list[str]
+) -> flow.Outcome:
+    if action != "sk":
+        raise ValueError(action)
+    return skip_agenda(draft)
+
+
+async def press_invite(
+    call: Call, draft: MeetingDraft, action: str, args: list[str]
+) -> flow.Outcome:
+    mode = args[0]
+    if action != "i" or mode not in INVITE_MODES:
+        raise ValueError(args)
+    below = [c.id for c in await children(call, draft)]
+    draft.mode = mode
+    if mode == "all":
+        draft.invited = below
+    elif mode == "self":
+        draft.invited = []
+    else:
+        draft.invited = [i for i in draft.invited if i in below]
+        draft.page = 0
+        return Next(to="pick")
+    return to_review(draft)
+
+
+def to_review(draft: MeetingDraft) -> Next:
+    """Who is invited is known: from now on every answer goes back to the review card (after
+    /back a few steps, the answer changed is not followed by the questions already answered)."""
+    draft.reviewing = True
+    return onward(draft)
+
+
+async def press_pick(call: Call, draft: MeetingDraft, action: str, args: list[str]) -> flow.Outcome:
+    if action == "t":
+        unit_id = int(args[0])
+        if unit_id not in {c.id for c in await children(call, draft)}:
+            return Stay(stale(call.tr))
+        chosen = draft.invited
+        draft.invited = (
+            [i for i in chosen if i != unit_id] if unit_id in chosen else [*chosen, unit_id]
+        )
+        return Redraw()
+    if action == "tp":
+        pages = max(len(await children(call, draft)) - 1, 0) // PICK_PAGE
+        draft.page = min(max(int(args[0]), 0), pages)
+        return Redraw()
+    if action == "td":
+        return to_review(draft)
+    raise ValueError(action)
+
+
+async def press_review(
+    call: Call, draft: MeetingDraft, action: str, args: list[str]
+) -> flow.Outcome:
+    if action == "go":
+        return await create(call, draft)
+    if action in ("ed", "eb"):
+        draft.menu = action == "ed"
+        return Redraw()
+    if action == "ef":
+        step = args[0]
+        if step not in EDITABLE:
+            raise ValueError(step)
+        draft.menu, draft.reviewing = False, True
+        return Next(to=step)
+    raise ValueError(action)
+
+
+async def create(call: Call, draft: MeetingDraft) -> flow.Outcome:
+    """The meeting and its invitations (the outbox rows), in the update's one transaction."""
+    tr, session = call.tr, call.session
+    start = draft.start()
+    if draft.missing() is not None or start is None:
+        return Next(to=draft.missing() or "time")
+    try:
+        # A refused meeting leaves nothing behind, while the flow's step is still saved.
+        async with session.begin_nested():
+            unit, others = await invited_units(call, draft)
             meeting = await mt.create_meeting(
                 session,
-                context.actor,
+                call.actor,
                 unit=unit,
                 plan=MeetingPlan(
-                    kind=data["kind"],
-                    title=data["title"],
-                    starts_at=datetime.fromisoformat(data["starts_at"]),
-                    duration_minutes=int(data["duration"]),
-                    place=data["place"],
-                    agenda=data.get("agenda") or "",
+                    kind=draft.kind or "",
+                    title=draft.title or "",
+                    starts_at=start,
+                    duration_minutes=int(draft.duration or 0),
+                    place=draft.place or "",
+                    agenda=draft.agenda or "",
                 ),
-                invited=list(invited.values()),
-                now=services.clock.now(),
+                invited=others,
+                now=call.now,
             )
             count = len(await mt.recipients(session, meeting))
     except MeetingError as exc:
-        await query.answer()
         if exc.code == "past":
             # Time went by on the review card: ask for the start again, keeping the rest.
-            data["editing"] = True
-            await _save(update, context, "time", data)
-            await _prompt(update, context, "time", data, note=problem_text(tr, "past"))
-            return
-        await reply(update, context, problem_text(tr, exc.code))
-        return
-    await query.answer()
-    await conversation.clear(services, update.effective_chat.id, update.effective_user.id)
-    await reply(
-        update,
-        context,
+            draft.menu, draft.reviewing = False, True
+            return Next(to="time")
+        return Stay(problem_text(tr, exc.code))
+    return Finish(
         "\n".join(
             [
                 tr._("Meeting scheduled: <b>{title}</b>, {when}.").format(
@@ -294,8 +275,57 @@ async def _create(update: Update, context: AppContext, data: dict[str, Any]) -> 
                 ).format(count=tr.number(count)),
                 tr._("/meetings shows who has answered."),
             ]
-        ),
+        )
     )
 
 
-register_flow(FLOW, on_text)
+MEETING = flow.register(
+    flow.Flow(
+        name=FLOW,
+        command="meeting",
+        prefix="mts",
+        title=N_("the new meeting"),
+        state=MeetingDraft,
+        steps=(
+            Step("unit", show_unit, press=press_unit, applies=lambda d: d.several),
+            Step("kind", show_kind, press=press_kind),
+            Step("title", show_title, typed=typed_title),
+            Step("time", show_time, typed=typed_time),
+            Step("duration", show_duration, typed=typed_duration, press=press_duration),
+            Step("place", show_place, typed=typed_place),
+            Step(
+                "agenda",
+                show_agenda,
+                typed=typed_agenda,
+                press=press_agenda,
+                optional=True,
+                skip=skip_agenda,
+            ),
+            Step("invite", show_invite, press=press_invite),
+            Step("pick", show_pick, press=press_pick, applies=lambda d: d.mode == "pick"),
+            Step("review", show_review, press=press_review),
+        ),
+        begin=begin,
+    )
+)
+
+
+@rule(
+    Who.ADMIN,
+    PRIVATE,
+    why="schedules a meeting of a unit the leader leads",
+    wrong_chat=N_("Schedule meetings in a private chat with me."),
+    not_allowed=NOT_LEADER,
+)
+async def meeting_command(update: Update, context: AppContext) -> None:
+    await flow.start(update, context, MEETING)
+
+
+@flow.button_rule(
+    MEETING,
+    Who.ADMIN,
+    stale=STALE,
+    why="unit ids re-checked: the organiser among the units the leader leads, the invited among its direct sub-units they lead",
+)
+async def on_button(update: Update, context: AppContext) -> None:
+    await flow.on_button(update, context, MEETING)

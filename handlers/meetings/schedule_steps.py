@@ -1,123 +1,148 @@
-"""The steps of the /meeting wizard: their order, the question each step asks (with its buttons),
-the draft kept between steps, and the review card shown before anything is sent.
+"""The /meeting wizard's draft (a typed dataclass, the kernel's state) and the screens its steps
+show: the question each step asks, with its buttons, and the review card shown before anything
+is sent.
 
-Why it is apart from ``schedule.py``: the questions are asked from several places (the wizard
-itself, a change from the review, and ``respond.py`` when an RSVP typed in the middle of the
-wizard hands the user back to it), while ``schedule.py`` takes the answers. The draft is in the
-flow state (database), so a bad input, a restart or a day away loses nothing.
+Why it is apart from ``schedule.py``: these are what the user *sees* (read together they are the
+whole conversation), while ``schedule.py`` reads the answers and declares the flow. Nothing here
+touches Telegram: a step's screen is text and (label, action) rows, which the flow kernel
+(handlers/flow.py) turns into buttons and callback data.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
-
-from bot import conversation
 from bot import meetings as mt
-from bot.conversation import FlowState
 from bot.i18n import Translator
-from handlers.common import esc, inline, page_buttons, reply
-from handlers.context import AppContext
-from handlers.meetings.texts import EXAMPLES, card_lines, clip, duration_text, kind_label
+from handlers.common import esc, page_buttons
+from handlers.flow import Call, Screen
+from handlers.meetings.texts import (
+    EXAMPLES,
+    card_lines,
+    clip,
+    duration_text,
+    kind_label,
+    problem_text,
+    when,
+)
 from storage.models import Meeting, Unit
 from storage.queries import units as units_q
 
 FLOW = "meeting"
 #: Duration buttons, in minutes.
 DURATIONS = (60, 120, 240, 480)
-#: The scheduling steps in order; a change from the review goes back to the review.
-ORDER = ("kind", "title", "time", "duration", "place", "agenda", "invite", "review")
-TYPED = ("title", "time", "duration", "place", "agenda")
+#: What the review card offers to change, in the order of the steps.
 EDITABLE = ("kind", "title", "time", "duration", "place", "agenda", "invite")
 PICK_PAGE = 10
+INVITE_MODES = ("all", "self", "pick")
 
 
-async def _save(update: Update, context: AppContext, step: str, data: dict[str, Any]) -> None:
-    assert update.effective_chat and update.effective_user
-    await conversation.save(
-        context.services,
-        update.effective_chat.id,
-        update.effective_user.id,
-        FlowState(FLOW, step, data),
+@dataclass
+class MeetingDraft:
+    """The meeting being scheduled, kept (as JSON in ``chat_states``) between steps."""
+
+    unit_id: int | None = None
+    #: The leader leads several units: the organising unit is asked first.
+    several: bool = False
+    kind: str | None = None
+    title: str | None = None
+    #: ISO 8601, with its time zone.
+    starts_at: str | None = None
+    duration: int | None = None
+    place: str | None = None
+    #: "" once skipped; None while not answered.
+    agenda: str | None = None
+    #: "all" direct sub-units, "self" (only the organising unit) or "pick" (chosen below).
+    mode: str | None = None
+    invited: list[int] = field(default_factory=list)
+    #: The page of the sub-unit picker.
+    page: int = 0
+    #: The review card was reached (or a change chosen on it): an answer goes back to it.
+    reviewing: bool = False
+    #: The review card shows what can be changed instead of "Send" / "Change something".
+    menu: bool = False
+
+    def start(self) -> datetime | None:
+        return datetime.fromisoformat(self.starts_at) if self.starts_at else None
+
+    def missing(self) -> str | None:
+        """The first step not answered yet (None: the review can be shown)."""
+        answers = {
+            "unit": self.unit_id,
+            "kind": self.kind,
+            "title": self.title,
+            "time": self.starts_at,
+            "duration": self.duration,
+            "place": self.place,
+            "agenda": self.agenda,
+            "invite": self.mode,
+        }
+        return next((step for step, value in answers.items() if value is None), None)
+
+
+async def organiser(call: Call, draft: MeetingDraft) -> Unit:
+    unit = await units_q.get(call.session, draft.unit_id or 0)
+    if unit is None:
+        raise ValueError("the organising unit is gone")
+    return unit
+
+
+def led_units(call: Call) -> dict[int, Unit]:
+    """The units the leader leads (one of them organises the meeting)."""
+    units: dict[int, Unit] = {}
+    for role in call.actor.admin_roles():
+        units.setdefault(role.unit.id, role.unit)
+    return units
+
+
+async def children(call: Call, draft: MeetingDraft) -> list[Unit]:
+    return await mt.invitable_units(call.session, call.actor, await organiser(call, draft))
+
+
+# --- the questions -----------------------------------------------------------------------------
+
+
+async def show_unit(call: Call, draft: MeetingDraft) -> Screen:
+    rows = [[(clip(u.name, 60), f"o:{u.id}")] for u in led_units(call).values()]
+    return Screen(call.tr._("Which unit organises the meeting?"), rows)
+
+
+async def show_kind(call: Call, draft: MeetingDraft) -> Screen:
+    tr = call.tr
+    unit = await units_q.get(call.session, draft.unit_id or 0)
+    text = tr._("New meeting of <b>{unit}</b>. What kind of meeting?").format(
+        unit=esc(unit.name if unit else "?")
+    )
+    return Screen(text, [[(kind_label(tr, k), f"k:{i}")] for i, k in enumerate(mt.KINDS)])
+
+
+async def show_title(call: Call, draft: MeetingDraft) -> Screen:
+    tr = call.tr
+    return Screen(
+        tr._("Title of the meeting? (at most {max} characters)").format(max=tr.number(mt.MAX_TITLE))
     )
 
 
-def _next_step(step: str, data: dict[str, Any]) -> str:
-    if data.get("editing"):
-        return "review"
-    return ORDER[ORDER.index(step) + 1]
+async def show_time(call: Call, draft: MeetingDraft) -> Screen:
+    tr = call.tr
+    text = tr._("When does it start? Type the day and time, {examples}.").format(
+        examples=tr._(EXAMPLES)
+    )
+    start = draft.start()
+    if start is not None and start <= call.now:
+        # Time went by (on the review card, or while away): say why it is asked again.
+        text = f"{problem_text(tr, 'past')}\n\n{text}"
+    return Screen(text)
 
 
-async def _advance(
-    update: Update, context: AppContext, step: str, data: dict[str, Any], note: str | None = None
-) -> None:
-    """Keep what was entered at ``step`` and ask the next question."""
-    following = _next_step(step, data)
-    await _save(update, context, following, data)
-    await _prompt(update, context, following, data, note)
-
-
-async def _prompt(
-    update: Update,
-    context: AppContext,
-    step: str,
-    data: dict[str, Any],
-    note: str | None = None,
-) -> None:
-    tr = context.tr
-    rows: list[list[tuple[str, str]]] = []
-    if step == "kind":
-        async with context.services.db.session() as session:
-            unit = await units_q.get(session, int(data["unit_id"]))
-        text = tr._("New meeting of <b>{unit}</b>. What kind of meeting?").format(
-            unit=esc(unit.name if unit else "?")
-        )
-        rows = [[(kind_label(tr, k), f"mtg:k:{i}")] for i, k in enumerate(mt.KINDS)]
-    elif step == "title":
-        text = tr._("Title of the meeting? (at most {max} characters)").format(
-            max=tr.number(mt.MAX_TITLE)
-        )
-    elif step == "time":
-        text = tr._("When does it start? Type the day and time, {examples}.").format(
-            examples=tr._(EXAMPLES)
-        )
-    elif step == "duration":
-        text = tr._("How long will it last? Press a button or type it (for example 1h30).")
-        rows = [[(_duration_button(tr, m), f"mtg:d:{m}") for m in DURATIONS]]
-    elif step == "place":
-        text = tr._("Where? Type the place (at most {max} characters).").format(
-            max=tr.number(mt.MAX_PLACE)
-        )
-    elif step == "agenda":
-        text = tr._("Agenda? Type the content (at most {max} characters), or press Skip.").format(
-            max=tr.number(mt.MAX_AGENDA)
-        )
-        rows = [[(tr._("Skip"), "mtg:sk")]]
-    elif step == "invite":
-        text, rows = await _invite_prompt(context, data)
-    elif step == "pick":
-        text, markup = await _pick_prompt(context, data, 0)
-        await reply(update, context, text, reply_markup=markup)
-        return
-    elif step == "review":
-        text, rows = await _review(context, data)
-    else:  # "edit"
-        text = tr._("What do you want to change?")
-        labels = {
-            "kind": tr._("Type"),
-            "title": tr._("Title"),
-            "time": tr._("Time"),
-            "duration": tr._("Duration"),
-            "place": tr._("Place"),
-            "agenda": tr._("Agenda"),
-            "invite": tr._("Invited units"),
-        }
-        rows = [[(labels[f], f"mtg:ef:{f}")] for f in EDITABLE]
-    if note:
-        text = f"{note}\n\n{text}"
-    await reply(update, context, text, reply_markup=inline(rows) if rows else None)
+async def show_duration(call: Call, draft: MeetingDraft) -> Screen:
+    tr = call.tr
+    text = tr._("How long will it last? Press a button or type it (for example 1h30).")
+    start = draft.start()
+    if start is not None:
+        text = tr._("Start: {when}.").format(when=when(tr, start)) + "\n\n" + text
+    return Screen(text, [[(_duration_button(tr, m), f"d:{m}") for m in DURATIONS]])
 
 
 def _duration_button(tr: Translator, minutes: int) -> str:
@@ -128,76 +153,88 @@ def _duration_button(tr: Translator, minutes: int) -> str:
     return duration_text(tr, minutes)
 
 
-async def _invite_prompt(
-    context: AppContext, data: dict[str, Any]
-) -> tuple[str, list[list[tuple[str, str]]]]:
-    tr = context.tr
-    async with context.services.db.session() as session:
-        unit = await units_q.get(session, int(data["unit_id"]))
-        assert unit is not None
-        children = await mt.invitable_units(session, context.actor, unit)
+async def show_place(call: Call, draft: MeetingDraft) -> Screen:
+    tr = call.tr
+    return Screen(
+        tr._("Where? Type the place (at most {max} characters).").format(
+            max=tr.number(mt.MAX_PLACE)
+        )
+    )
+
+
+async def show_agenda(call: Call, draft: MeetingDraft) -> Screen:
+    tr = call.tr
+    text = tr._("Agenda? Type the content (at most {max} characters), or press Skip.").format(
+        max=tr.number(mt.MAX_AGENDA)
+    )
+    return Screen(text, [[(tr._("Skip"), "sk")]])
+
+
+async def show_invite(call: Call, draft: MeetingDraft) -> Screen:
+    tr = call.tr
+    unit = await organiser(call, draft)
+    below = await children(call, draft)
     text = tr._("Who is invited? The members of <b>{unit}</b> always are.").format(
         unit=esc(unit.name)
     )
-    rows = []
-    if children:
-        rows.append(
-            [
-                (
-                    tr._("All direct sub-units ({count})").format(count=len(children)),
-                    "mtg:i:all",
-                )
-            ]
-        )
-    rows.append([(tr._("Only this unit"), "mtg:i:self")])
-    if children:
-        rows.append([(tr._("Choose sub-units…"), "mtg:i:pick")])
-    return text, rows
+    rows: list[list[tuple[str, str]]] = []
+    if below:
+        rows.append([(tr._("All direct sub-units ({count})").format(count=len(below)), "i:all")])
+    rows.append([(tr._("Only this unit"), "i:self")])
+    if below:
+        rows.append([(tr._("Choose sub-units…"), "i:pick")])
+    return Screen(text, rows)
 
 
-async def _pick_prompt(
-    context: AppContext, data: dict[str, Any], page: int
-) -> tuple[str, InlineKeyboardMarkup]:
-    tr = context.tr
-    chosen = set(data.get("invited", []))
-    async with context.services.db.session() as session:
-        unit = await units_q.get(session, int(data["unit_id"]))
-        assert unit is not None
-        children = await mt.invitable_units(session, context.actor, unit)
+async def show_pick(call: Call, draft: MeetingDraft) -> Screen:
+    tr = call.tr
+    below = await children(call, draft)
+    chosen = set(draft.invited)
+    page = draft.page
     rows = [
-        [(("✓ " if c.id in chosen else "") + clip(c.name, 58), f"mtg:t:{c.id}:{page}")]
-        for c in children[page * PICK_PAGE : (page + 1) * PICK_PAGE]
+        [(("✓ " if c.id in chosen else "") + clip(c.name, 58), f"t:{c.id}")]
+        for c in below[page * PICK_PAGE : (page + 1) * PICK_PAGE]
     ]
-    nav = page_buttons(tr, page, PICK_PAGE, len(children), lambda p: f"mtg:tp:{p}")
+    nav = page_buttons(tr, page, PICK_PAGE, len(below), lambda p: f"tp:{p}")
     if nav:
         rows.append(nav)
-    rows.append([(tr._("Done"), "mtg:td")])
+    rows.append([(tr._("Done"), "td")])
     text = tr._(
         "Press the sub-units to invite (✓ = invited), then “Done”. Chosen: {count}."
-    ).format(count=len(chosen & {c.id for c in children}))
-    return text, inline(rows)
+    ).format(count=len(chosen & {c.id for c in below}))
+    return Screen(text, rows)
 
 
-async def _invited(context: AppContext, data: dict[str, Any]) -> tuple[Unit, list[Unit]]:
-    async with context.services.db.session() as session:
-        unit = await units_q.get(session, int(data["unit_id"]))
-        assert unit is not None
-        ids = [int(i) for i in data.get("invited", [])]
-        others = await units_q.by_ids(session, ids)
+# --- the review card ---------------------------------------------------------------------------
+
+
+def field_labels(tr: Translator) -> dict[str, str]:
+    return {
+        "kind": tr._("Type"),
+        "title": tr._("Title"),
+        "time": tr._("Time"),
+        "duration": tr._("Duration"),
+        "place": tr._("Place"),
+        "agenda": tr._("Agenda"),
+        "invite": tr._("Invited units"),
+    }
+
+
+async def invited_units(call: Call, draft: MeetingDraft) -> tuple[Unit, list[Unit]]:
+    """The organising unit and the other units invited (sorted by name)."""
+    unit = await organiser(call, draft)
+    ids = [int(i) for i in draft.invited]
+    others = await units_q.by_ids(call.session, ids)
     chosen = [others[i] for i in ids if i in others and i != unit.id]
     return unit, sorted(chosen, key=lambda u: u.search_name)
 
 
-async def _review(
-    context: AppContext, data: dict[str, Any]
-) -> tuple[str, list[list[tuple[str, str]]]]:
-    tr = context.tr
-    unit, others = await _invited(context, data)
-    async with context.services.db.session() as session:
-        count = await mt.reachable(session, [unit.id, *[u.id for u in others]])
-    draft = _draft_meeting(data)
+async def show_review(call: Call, draft: MeetingDraft) -> Screen:
+    tr = call.tr
+    unit, others = await invited_units(call, draft)
+    count = await mt.reachable(call.session, [unit.id, *[u.id for u in others]])
     lines = [tr._("<b>Check the meeting before the invitations go out</b>"), ""]
-    lines += card_lines(tr, draft, unit)
+    lines += card_lines(tr, draft_meeting(draft), unit)
     lines.append(
         tr._("Invited: {units}").format(units=", ".join(esc(u.name) for u in [unit, *others]))
     )
@@ -208,25 +245,30 @@ async def _review(
             count,
         ).format(count=tr.number(count))
     )
-    rows = [
-        [(tr._("Send the invitations"), "mtg:go")],
-        [(tr._("Change something"), "mtg:ed")],
-    ]
-    return "\n".join(lines), rows
+    if draft.menu:
+        labels = field_labels(tr)
+        lines += ["", tr._("What do you want to change?")]
+        rows = [[(labels[f], f"ef:{f}")] for f in EDITABLE]
+        rows.append([("‹ " + tr._("Go back"), "eb")])
+        return Screen("\n".join(lines), rows)
+    rows = [[(tr._("Send the invitations"), "go")], [(tr._("Change something"), "ed")]]
+    return Screen("\n".join(lines), rows)
 
 
-def _draft_meeting(data: dict[str, Any]) -> Meeting:
+def draft_meeting(draft: MeetingDraft) -> Meeting:
     """An unsaved meeting for showing the review card."""
+    start = draft.start()
+    assert start is not None
     return Meeting(
         id=0,
         uid="",
-        kind=data["kind"],
-        title=data["title"],
-        starts_at=datetime.fromisoformat(data["starts_at"]),
-        duration_minutes=int(data["duration"]),
-        place=data["place"],
-        agenda=data.get("agenda") or "",
-        unit_id=int(data["unit_id"]),
+        kind=draft.kind,
+        title=draft.title,
+        starts_at=start,
+        duration_minutes=int(draft.duration or 0),
+        place=draft.place,
+        agenda=draft.agenda or "",
+        unit_id=draft.unit_id,
         status="scheduled",
         sequence=0,
     )

@@ -117,10 +117,10 @@ class _Keep(dict[str, str]):
 #: Flows started in a private chat only (typed answers in a group are not read).
 PRIVATE_FLOW = ("private",)
 ROUND_TO_UNIT = ("/round", "rnd:template:t:{template}", "rnd:period:p:{period}")
-MEETING_TO_DURATION = ("/meeting", "mtg:k:0", "> Họp thử quyền", "> {meeting_day} 8h")
-MEETING_TO_AGENDA = (*MEETING_TO_DURATION, "mtg:d:60", "> Hội trường")
-MEETING_TO_PICK = (*MEETING_TO_AGENDA, "mtg:sk", "mtg:i:pick")
-MEETING_TO_REVIEW = (*MEETING_TO_AGENDA, "mtg:sk", "mtg:i:self")
+MEETING_TO_DURATION = ("/meeting", "mts:kind:k:0", "> Họp thử quyền", "> {meeting_day} 8h")
+MEETING_TO_AGENDA = (*MEETING_TO_DURATION, "mts:duration:d:60", "> Hội trường")
+MEETING_TO_PICK = (*MEETING_TO_AGENDA, "mts:agenda:sk", "mts:invite:i:pick")
+MEETING_TO_REVIEW = (*MEETING_TO_AGENDA, "mts:agenda:sk", "mts:invite:i:self")
 RESCHEDULE_PAST = ("mtg:rs:{past_meeting}", "> {meeting_day} 9h")
 LOG_SUSPENDED = ("/log", "/report", "/invite", "/cancel")
 MINUTES_TO_FILE = ("mtg:mn:{past_meeting}", "> Thống nhất kế hoạch quý tới.")
@@ -248,34 +248,40 @@ CALLBACK_PROBES: dict[str, list[Probe]] = {
         Probe(f"set:{data}", out=f"set:{data}", out_chats=("group",), action=data[0])
         for data in ("w", "m", "l:en")
     ],
-    "^mtg:": [
-        # Creating a meeting: each step's buttons, in the flow that reaches that step.
+    # Scheduling a meeting (a kernel flow): each step's buttons, in the flow at that step.
+    "^mts:": [
         Probe(
-            "mtg:o:{own_unit}",
-            out="mtg:o:{unit_out}",
+            "mts:unit:o:{own_unit}",
+            out="mts:unit:o:{unit_out}",
             setup=("!meeting:unit",),
-            action="o",
-            chats=PRIVATE_FLOW,
-        ),
-        Probe("mtg:k:0", setup=("/meeting",), action="k", chats=PRIVATE_FLOW),
-        Probe("mtg:d:60", setup=MEETING_TO_DURATION, action="d", chats=PRIVATE_FLOW),
-        Probe("mtg:sk", setup=MEETING_TO_AGENDA, action="sk", chats=PRIVATE_FLOW),
-        Probe("mtg:i:pick", setup=(*MEETING_TO_AGENDA, "mtg:sk"), action="i", chats=PRIVATE_FLOW),
-        Probe(
-            "mtg:t:{own_child}:0",
-            out="mtg:t:{unit_out}:0",
-            setup=MEETING_TO_PICK,
-            action="t",
+            action="unit",
             chats=PRIVATE_FLOW,
             bound=True,
         ),
-        Probe("mtg:tp:0", setup=MEETING_TO_PICK, action="tp", chats=PRIVATE_FLOW),
-        Probe("mtg:td", setup=MEETING_TO_PICK, action="td", chats=PRIVATE_FLOW),
-        Probe("mtg:go", setup=MEETING_TO_REVIEW, action="go", chats=PRIVATE_FLOW),
-        Probe("mtg:ed", setup=MEETING_TO_REVIEW, action="ed", chats=PRIVATE_FLOW),
+        Probe("mts:kind:k:0", setup=("/meeting",), action="kind", chats=PRIVATE_FLOW),
         Probe(
-            "mtg:ef:title", setup=(*MEETING_TO_REVIEW, "mtg:ed"), action="ef", chats=PRIVATE_FLOW
+            "mts:duration:d:60", setup=MEETING_TO_DURATION, action="duration", chats=PRIVATE_FLOW
         ),
+        Probe("mts:agenda:sk", setup=MEETING_TO_AGENDA, action="agenda", chats=PRIVATE_FLOW),
+        Probe(
+            "mts:invite:i:pick",
+            setup=(*MEETING_TO_AGENDA, "mts:agenda:sk"),
+            action="invite",
+            chats=PRIVATE_FLOW,
+        ),
+        Probe(
+            "mts:pick:t:{own_child}",
+            out="mts:pick:t:{unit_out}",
+            setup=MEETING_TO_PICK,
+            action="pick",
+            chats=PRIVATE_FLOW,
+            bound=True,
+        ),
+        Probe("mts:review:go", setup=MEETING_TO_REVIEW, action="review", chats=PRIVATE_FLOW),
+        Probe("mts:~:go", setup=(*MEETING_TO_AGENDA, "/cancel"), action="~", chats=PRIVATE_FLOW),
+        Probe("mts:~:new", setup=("/meeting",), action="~", chats=PRIVATE_FLOW),
+    ],
+    "^mtg:": [
         # A meeting's buttons, on a meeting of the subtree and on one outside it.
         Probe("mtg:v:{meeting_in}", out="mtg:v:{meeting_out}", action="v"),
         Probe("mtg:y:{own_meeting}", out="mtg:y:{meeting_out}", action="y"),
@@ -794,18 +800,20 @@ async def test_every_callback_action_has_a_probe(harness: Harness) -> None:
 
 def test_a_new_action_in_a_dispatch_table_is_seen() -> None:
     """The reading follows the dispatcher into the modules of its package: a new entry in the
-    dispatch table (``buttons.py``) and a new comparison in the wizard (``schedule.py``) are seen."""
-    from handlers.meetings import buttons, on_button, schedule
+    dispatch table (``buttons.py``) and a new comparison in a function it dispatches to
+    (``listing.py``) are seen."""
+    from handlers.meetings import buttons, listing, on_button
 
     assert "zz" not in accepted_actions(on_button)
     table = inspect.getsource(buttons)
     added = table.replace('"v": _view_button,', '"v": _view_button, "zz": _remind,')
     assert added != table
     assert "zz" in accepted_actions(on_button, {buttons.__name__: added})
-    wizard = inspect.getsource(schedule)
-    compared = wizard.replace('if action == "k":', 'if action in ("k", "zz"):')
-    assert compared != wizard
-    assert "zz" in accepted_actions(on_button, {schedule.__name__: compared})
+    screen = inspect.getsource(listing)
+    head = screen[screen.index("async def _view_button(") :].split(":\n", 1)[0] + ":\n"
+    compared = screen.replace(head, head + '    if action == "zz":\n        return\n', 1)
+    assert compared != screen
+    assert "zz" in accepted_actions(on_button, {listing.__name__: compared})
 
 
 async def test_catch_all_buttons_refuse_everyone(matrix: Matrix) -> None:

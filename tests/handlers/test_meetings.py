@@ -23,6 +23,7 @@ WHEN = "Thứ Hai, 21/12/2026 08:30"
 STALE = "Nút này không còn hiệu lực. Hãy bắt đầu lại bằng /meeting."
 NOT_INVITED = "Bạn không được mời dự cuộc họp này."
 PRESS_A_BUTTON = "Hãy bấm một trong các nút phía trên, hoặc /cancel để dừng."
+EARLIER_STEP = "Nút này thuộc một bước trước. Bước hiện tại ở ngay dưới đây."
 
 
 @pytest.fixture
@@ -492,7 +493,14 @@ async def test_nobody_crosses_into_another_subtree(h: Harness) -> None:
         await user.press_data(data)
         expected = NOT_INVITED if user is thu else organiser_only
         assert user.last_answer is not None and user.last_answer["text"] == expected, data
-    for data in ("mtg:go", "mtg:k:0", "mtg:zz:1", "mtg:v:abc", "mtg:y:999999"):
+    for data in (
+        "mtg:go",
+        "mts:review:go",
+        "mts:kind:k:0",
+        "mtg:zz:1",
+        "mtg:v:abc",
+        "mtg:y:999999",
+    ):
         await nam.press_data(data)
         assert nam.last_answer is not None and nam.last_answer["text"] in (
             STALE,
@@ -510,12 +518,11 @@ async def test_nobody_crosses_into_another_subtree(h: Harness) -> None:
     async with h.db.session() as session:
         kim_binh = await units_q.by_code(session, "02350")
     assert kim_binh is not None
-    await lan.press_data(f"mtg:t:{kim_binh.id}:0")
+    await lan.press_data(f"mts:pick:t:{kim_binh.id}")
     assert lan.last_answer is not None and lan.last_answer["text"] == STALE
-    await lan.press_data("mtg:go")
-    assert lan.last_answer is not None and lan.last_answer["text"] == (
-        "Hãy trả lời câu hỏi mới nhất ở trên, hoặc /cancel để dừng."
-    )
+    again = await lan.press_data("mts:review:go")
+    assert lan.last_answer is not None and lan.last_answer["text"] == EARLIER_STEP
+    assert text_of(again[-1]).startswith("Bấm chọn các đơn vị được mời")
     async with h.db.session() as session:
         assert len((await session.scalars(select(Meeting))).all()) == 1
 
@@ -592,3 +599,221 @@ async def test_a_long_agenda_fits_the_notice_in_english_too(h: Harness) -> None:
     event = event_of(calendar_of(invitation))
     assert str(event["DESCRIPTION"]).startswith("Tiếp xúc cử tri\n\nÝ kiến, kiến nghị")
     assert agenda[:2000].strip() in str(event["DESCRIPTION"])
+
+
+# --- /meeting on the flow kernel: /back, /skip, /cancel kept, the review's changes, old buttons,
+# --- and another flow started in the middle of it.
+
+KIND_QUESTION = "Cuộc họp mới của Xã Yên Nguyên. Loại cuộc họp nào?"
+TITLE_QUESTION = "Tên cuộc họp? (tối đa 200 ký tự)"
+PLACE_QUESTION = "Họp ở đâu? Hãy gõ địa điểm (tối đa 200 ký tự)."
+AGENDA_QUESTION = "Nội dung cuộc họp? Hãy gõ (tối đa 2.000 ký tự), hoặc bấm Bỏ qua."
+INVITE_QUESTION = "Mời những ai? Thành viên của Xã Yên Nguyên luôn được mời."
+REVIEW_HEAD = "Kiểm tra lại trước khi gửi giấy mời"
+
+
+async def up_to_the_place(lan: UserClient) -> None:
+    await lan.send("/meeting")
+    await lan.press("Giao ban")
+    await lan.send("Giao ban quý IV/2026")
+    await lan.send("21/12 8h30")
+    await lan.press("2 giờ")
+
+
+async def test_back_goes_one_step_back_and_keeps_the_answers(h: Harness) -> None:
+    lan = h.user(1002, "Lan")
+    assert (await lan.send("/meeting"))[0].text == KIND_QUESTION
+    assert (await lan.send("/back"))[0].text == "Không có bước nào để quay lại."
+    await lan.press("Giao ban")
+    assert text_of((await lan.send("/back"))[0]) == KIND_QUESTION
+    await lan.press("Sơ kết")
+    await lan.send("Sơ kết 6 tháng")
+    await lan.send("21/12 8h30")
+    assert text_of((await lan.send("/back"))[0]).startswith("Khi nào bắt đầu?")
+    duration = text_of((await lan.send("22/12 14h"))[0])
+    assert duration.startswith("Bắt đầu: Thứ Ba, 22/12/2026 14:00.")
+    await lan.press("1 giờ")
+    await lan.send("Hội trường UBND xã")
+    await lan.send("Sơ kết công tác")
+    await lan.press("Chỉ đơn vị này")
+    # From the review card, /back is the question before it, and the one before: the answer
+    # changed there goes straight back to the card.
+    assert text_of((await lan.send("/back"))[0]) == INVITE_QUESTION
+    assert text_of((await lan.send("/back"))[0]) == AGENDA_QUESTION
+    review = text_of((await lan.send("Sơ kết công tác 6 tháng đầu năm"))[0])
+    assert review.startswith(
+        f"{REVIEW_HEAD}\n\nSơ kết 6 tháng\nSơ kết · Đơn vị tổ chức: Xã Yên Nguyên"
+    )
+    assert "Thời gian: Thứ Ba, 22/12/2026 14:00 (1 giờ)" in review
+    assert "Nội dung: Sơ kết công tác 6 tháng đầu năm" in review
+    done = text_of((await lan.press("Gửi giấy mời"))[-1])
+    assert done.startswith("Đã lên lịch họp: Sơ kết 6 tháng, Thứ Ba, 22/12/2026 14:00.")
+
+
+async def test_skip_passes_the_agenda_only(h: Harness) -> None:
+    lan = h.user(1002, "Lan")
+    await up_to_the_place(lan)
+    assert (await lan.send("/skip"))[0].text == "Câu hỏi này không bỏ qua được."
+    assert (await lan.send("Nhà văn hóa thôn"))[0].text == AGENDA_QUESTION
+    assert (await lan.send("/skip"))[0].text == INVITE_QUESTION
+    review = text_of((await lan.press("Chỉ đơn vị này"))[-1])
+    assert "Địa điểm: Nhà văn hóa thôn" in review and "Nội dung:" not in review
+    await lan.press("Gửi giấy mời")
+    async with h.db.session() as session:
+        meeting = await session.scalar(select(Meeting))
+    assert meeting is not None and meeting.agenda == ""
+
+
+async def test_cancel_keeps_the_draft_and_meeting_offers_it_again(h: Harness) -> None:
+    lan = h.user(1002, "Lan")
+    await up_to_the_place(lan)
+    cancelled = text_of((await lan.send("/cancel"))[0])
+    assert cancelled == "Đã hủy. Các câu trả lời vẫn được giữ: gõ /meeting để làm tiếp."
+    assert text_of((await lan.send("Hội trường"))[0]).startswith("Tôi chưa hiểu ý bạn.")
+    offer = (await lan.send("/meeting"))[0]
+    assert text_of(offer).startswith("Bạn còn phần trả lời dở dang.")
+    assert [b["text"] for b in offer.inline_buttons[0]] == ["Tiếp tục", "Làm lại từ đầu"]
+    shown = await lan.press("Tiếp tục")
+    assert [m.text for m in shown] == ["Quay lại việc lên lịch họp.", PLACE_QUESTION]
+    await lan.send("Hội trường UBND xã")
+    await lan.press("Bỏ qua")
+    review = text_of((await lan.press("Chỉ đơn vị này"))[-1])
+    assert "Giao ban quý IV/2026" in review and "Thứ Hai, 21/12/2026 08:30 (2 giờ)" in review
+
+    # Start over: the kept draft is dropped and the questions begin again.
+    await lan.send("/cancel")
+    await lan.send("/meeting")
+    again = await lan.press("Làm lại từ đầu")
+    assert [m.text for m in again] == ["Bắt đầu lại từ đầu.", KIND_QUESTION]
+    await lan.send("/cancel")
+    await lan.send("/meeting")
+    assert (await lan.press("Tiếp tục"))[-1].text == KIND_QUESTION
+
+
+async def test_a_change_from_the_review_card_comes_back_to_it(h: Harness) -> None:
+    users = await started(h, (1002, "Lan"), (1004, "Nam"))
+    lan = users[1002]
+    await up_to_the_place(lan)
+    await lan.send("Hội trường UBND xã")
+    await lan.send("Đánh giá kết quả quý IV")
+    await lan.press("Chỉ đơn vị này")
+    menu = (await lan.press("Sửa"))[-1]
+    assert text_of(menu).startswith(REVIEW_HEAD)
+    assert text_of(menu).endswith("Bạn muốn sửa mục nào?")
+    assert [row[0]["text"] for row in menu.inline_buttons] == [
+        "Loại cuộc họp",
+        "Tên cuộc họp",
+        "Thời gian",
+        "Thời lượng",
+        "Địa điểm",
+        "Nội dung",
+        "Đơn vị được mời",
+        "‹ Quay lại",
+    ]
+    # "Back" leaves the card as it was.
+    card = (await lan.press("‹ Quay lại"))[-1]
+    assert [row[0]["text"] for row in card.inline_buttons] == ["Gửi giấy mời", "Sửa"]
+    # The time: its question, then straight back to the card (not on to the duration).
+    await lan.press("Sửa")
+    assert text_of((await lan.press("Thời gian"))[-1]).startswith("Khi nào bắt đầu?")
+    review = text_of((await lan.send("22/12 14h"))[0])
+    assert review.startswith(REVIEW_HEAD)
+    assert "Thời gian: Thứ Ba, 22/12/2026 14:00 (2 giờ)" in review
+    # The agenda, skipped with /skip: back to the card, without an agenda.
+    await lan.press("Sửa")
+    assert (await lan.press("Nội dung"))[-1].text == AGENDA_QUESTION
+    review = text_of((await lan.send("/skip"))[0])
+    assert review.startswith(REVIEW_HEAD) and "Nội dung:" not in review
+    # Who is invited: all direct sub-units after all, through the picker.
+    await lan.press("Sửa")
+    await lan.press("Đơn vị được mời")
+    await lan.press("Chọn đơn vị trực thuộc…")
+    await lan.press("Thôn Cầu Bâm (xã Yên Nguyên)")
+    review = text_of((await lan.press("Xong"))[-1])
+    assert "Thành phần mời: Xã Yên Nguyên, Thôn Cầu Bâm (xã Yên Nguyên)" in review
+    await lan.press("Gửi giấy mời")
+    async with h.db.session() as session:
+        meeting = await session.scalar(select(Meeting))
+    assert meeting is not None and meeting.agenda == ""
+    assert meeting.starts_at.astimezone(UTC) == datetime(2026, 12, 22, 7, 0, tzinfo=UTC)
+
+
+async def test_time_passing_on_the_review_card_asks_the_time_again(h: Harness) -> None:
+    lan = h.user(1002, "Lan")
+    await up_to_the_place(lan)
+    await lan.send("Hội trường UBND xã")
+    await lan.press("Bỏ qua")
+    await lan.press("Chỉ đơn vị này")
+    h.clock.set(START + timedelta(minutes=1))
+    asked = text_of((await lan.press("Gửi giấy mời"))[-1])
+    assert asked.startswith(
+        "Thời điểm đó đã qua. Hãy gõ một thời điểm trong tương lai.\n\nKhi nào bắt đầu?"
+    )
+    review = text_of((await lan.send("28/12 8h30"))[0])
+    assert review.startswith(REVIEW_HEAD) and "Thứ Hai, 28/12/2026 08:30 (2 giờ)" in review
+    assert (await lan.press("Gửi giấy mời"))[-1].text is not None
+    async with h.db.session() as session:
+        assert len((await session.scalars(select(Meeting))).all()) == 1
+
+
+async def test_an_old_button_gets_an_alert_and_the_current_step(h: Harness) -> None:
+    lan = h.user(1002, "Lan")
+    await lan.send("/meeting")
+    await lan.press("Giao ban")
+    await lan.send("Giao ban quý IV/2026")
+    [durations] = await lan.send("21/12 8h30")
+    await lan.send("2 tiếng")
+    # The duration's buttons are still on screen while the place is asked.
+    again = await lan.press("Cả ngày", message=durations)
+    assert lan.last_answer is not None and lan.last_answer["text"] == EARLIER_STEP
+    assert lan.last_answer.get("show_alert") is True
+    assert again[-1].text == PLACE_QUESTION
+    # A forged step, a forged action: an alert, nothing changes.
+    await lan.press_data("mts:nowhere:x")
+    assert lan.last_answer is not None and lan.last_answer["text"] == EARLIER_STEP
+    await lan.send("/cancel")
+    # A parked draft's buttons no longer act, until /meeting offers it again.
+    await lan.press("Cả ngày", message=durations)
+    assert lan.last_answer is not None and lan.last_answer["text"] == STALE
+    await lan.send("/meeting")
+    await lan.press("Tiếp tục")
+    assert (await lan.send("Hội trường UBND xã"))[0].text == AGENDA_QUESTION
+    async with h.db.session() as session:
+        assert (await session.scalars(select(Meeting))).all() == []
+
+
+async def test_log_in_the_middle_of_meeting_offers_it_back(h: Harness) -> None:
+    lan = h.user(1002, "Lan")
+    await up_to_the_place(lan)
+    await lan.send("/log")  # suspends the meeting
+    cancelled = await lan.send("/cancel")
+    assert cancelled[-1].text == "Bạn đang làm dở việc lên lịch họp. Quay lại không?"
+    back = await lan.press("Quay lại")
+    assert [m.text for m in back][-2:] == ["Quay lại việc lên lịch họp.", PLACE_QUESTION]
+    await lan.send("Hội trường UBND xã")
+    await lan.press("Bỏ qua")
+    review = text_of((await lan.press("Chỉ đơn vị này"))[-1])
+    assert "Giao ban quý IV/2026" in review
+    done = text_of((await lan.press("Gửi giấy mời"))[-1])
+    assert done.startswith("Đã lên lịch họp: Giao ban quý IV/2026")
+
+
+async def test_a_leader_of_several_units_chooses_the_organiser(h: Harness) -> None:
+    lan = h.user(1002, "Lan")
+    await h.grant(1002, "02350", "admin")  # Lan also leads Kim Bình
+    first = (await lan.send("/meeting"))[0]
+    assert first.text == "Đơn vị nào tổ chức cuộc họp?"
+    labels = [row[0]["text"] for row in first.inline_buttons]
+    assert "Xã Yên Nguyên" in labels and len(labels) == 2
+    async with h.db.session() as session:
+        other = await units_q.by_code(session, "02215")
+    assert other is not None
+    await lan.press_data(f"mts:unit:o:{other.id}")  # a unit she does not lead
+    assert lan.last_answer is not None and lan.last_answer["text"] == STALE
+    assert (await lan.press("Xã Yên Nguyên"))[-1].text == KIND_QUESTION
+    assert (await lan.send("/back"))[0].text == "Đơn vị nào tổ chức cuộc họp?"
+    await lan.press("Xã Yên Nguyên")
+    await lan.press("Giao ban")
+    assert (await lan.send("Giao ban"))[
+        0
+    ].text == "Khi nào bắt đầu? Hãy gõ ngày và giờ, ví dụ 21/12 8h30, “mai 14h” hoặc “thứ 2 8h”."

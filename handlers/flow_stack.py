@@ -50,6 +50,8 @@ async def cancel(update: Update, context: AppContext) -> None:
     kernel = flow_named(parked.flow) if parked is not None else None
     if parked is None:
         text = tr._("There is nothing to cancel.")
+    elif kernel is not None and kernel.cancelled is not None:
+        text = tr._(kernel.cancelled)
     elif kernel is not None:
         text = tr._("Cancelled. Your answers are kept: /{command} offers to continue.").format(
             command=kernel.command

@@ -30,10 +30,8 @@ def title_of(tr: Translator, name: str) -> str:
 
 #: What the flows not yet on the kernel make, for "go back to …?".
 LEGACY_TITLES = {
-    "log": N_("the activity entry"),
     "report": N_("the report"),
     "meeting": N_("the meeting notice"),
-    "edit": N_("the change to your entry"),
     "mtg_answer": N_("your answer to the meeting"),
     "mtg_time": N_("the new meeting time"),
     "mtg_minutes": N_("the meeting minutes"),

@@ -111,13 +111,17 @@ async def test_an_edit_above_the_ceiling_asks_are_you_sure(h: Harness) -> None:
 
     await nam.press_data("mine:e:1")
     await nam.press("Số vụ hòa giải")
-    await nam.send("150")
+    question = (await nam.send("150"))[0]
     saved = text_of((await nam.press("Đúng rồi"))[-1])
     assert saved.startswith("Đã sửa mục #1.") and "Số vụ hòa giải: 150 vụ" in saved
     assert await cases() == {"cases": 150_000}
-    # The confirmation is spent: pressing it again changes nothing.
-    await nam.press_data("mine:cy:1")
-    assert h.emu.callback_answers[-1]["text"] == "Nút này không còn hiệu lực."
+    # The confirmation is spent: the question became the answer, and the button pressed again
+    # (a slow double tap) changes nothing.
+    yes = question.inline_buttons[0][0]["callback_data"]
+    await nam.press_data(yes, message=question)
+    assert h.emu.callback_answers[-1]["text"] == (
+        "Nút này không còn hiệu lực. Hãy bắt đầu lại bằng /mine."
+    )
     history = text_of((await nam.press_data("mine:h:1"))[-1])
     assert "sửa: Số vụ hòa giải 1 vụ → 12 vụ" in history
     assert "sửa: Số vụ hòa giải 12 vụ → 150 vụ" in history

@@ -23,7 +23,7 @@ from handlers import flow
 from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import NOT_MEMBER, esc, inline, reply
 from handlers.context import AppContext
-from handlers.flow import KEPT, Call, Step
+from handlers.flow import KEPT, Call, Outcome, Screen, Sent, Stay, Step
 from handlers.log_questions import (
     CONFIRM,
     DATE,
@@ -48,9 +48,70 @@ async def begin(call: Call) -> LogState:
     return LogState({"unit_id": units[0].id} if len(units) == 1 else {})
 
 
+async def from_row(call: Call) -> LogState | None:
+    """The state of the draft row, if there is one."""
+    draft = await acts.load_draft(call.session, call.actor.person.id)
+    if not draft:
+        return None
+    kind = await acts.kind(call.session, draft["type"]) if draft.get("type") else None
+    return LogState(draft, [m.key for m in kind.measures] if kind else [])
+
+
+# --- a step saved before /log ran on the kernel -------------------------------------------------
+# Its chat state said only ``log``/``draft`` (the answers were in the draft row alone). Such a
+# state, current or kept, is taken over at its first use: the draft row becomes the state and the
+# first thing not answered is asked, its buttons and answers read by that step.
+
+
+async def _adopted(call: Call, state: LogState) -> Step[LogState]:
+    if not state.draft:
+        row = await from_row(call)
+        if row is not None:
+            state.draft, state.measures = row.draft, row.measures
+        else:
+            state.draft = (await begin(call)).draft
+    step = LOG.step(first_open(state), state)
+    assert step is not None
+    return step
+
+
+async def _show_adopted(call: Call, state: LogState) -> Screen:
+    return await (await _adopted(call, state)).show(call, state)
+
+
+async def _typed_adopted(call: Call, state: LogState, text: str) -> Outcome:
+    step = await _adopted(call, state)
+    assert step.typed is not None
+    return await step.typed(call, state, text)
+
+
+async def _press_adopted(call: Call, state: LogState, action: str, args: list[str]) -> Outcome:
+    step = await _adopted(call, state)
+    assert step.press is not None
+    return await step.press(call, state, action, args)
+
+
+async def _sent_adopted(call: Call, state: LogState, sent: Sent) -> Outcome:
+    step = await _adopted(call, state)
+    if step.sent is None:
+        return Stay(call.tr._("Send a photo, or press “No photo”."))
+    return await step.sent(call, state, sent)
+
+
+ADOPTED = Step(
+    "draft",
+    _show_adopted,
+    typed=_typed_adopted,
+    press=_press_adopted,
+    sent=_sent_adopted,
+    applies=lambda state: False,
+)
+
+
 def expand(state: LogState) -> Sequence[Step[LogState]]:
     # "confirm" first: while a value waits for "are you sure?", it is the first step that applies.
     return (
+        ADOPTED,
         CONFIRM,
         UNIT,
         TYPE,
@@ -80,7 +141,7 @@ LOG = flow.register(
         prefix="log",
         title=N_("the activity entry"),
         state=LogState,
-        steps=(CONFIRM, UNIT, TYPE, DATE, NOTE, PHOTO, REVIEW),
+        steps=(ADOPTED, CONFIRM, UNIT, TYPE, DATE, NOTE, PHOTO, REVIEW),
         begin=begin,
         expand=expand,
         store=store,
@@ -124,13 +185,11 @@ async def start(update: Update, context: AppContext) -> None:
             copy = LOG.load(current.data)
         elif kept is not None:
             copy = LOG.load(kept[1].data)
-        else:
-            draft = await acts.load_draft(session, call.actor.person.id)
-            if draft:
-                # A draft without the flow's state (from before /log ran on the kernel): made the
-                # current flow again, so that "Continue" finds it.
-                kind = await acts.kind(session, draft["type"]) if draft.get("type") else None
-                copy = LogState(draft, [m.key for m in kind.measures] if kind else [])
+        if copy is None or not copy.draft:
+            # No state, or one from before /log ran on the kernel: the draft row, made the current
+            # flow so that "Continue" finds it.
+            copy = await from_row(call)
+            if copy is not None:
                 state = FlowState(FLOW, first_open(copy), LOG.dump(copy))
                 await conversation.enter(session, chat_id, user_id, state, call.now)
         if copy is not None and (copy.draft.get("type") or copy.draft.get("values")):

@@ -171,6 +171,8 @@ CALLBACK_PROBES: dict[str, list[Probe]] = {
             chats=PRIVATE_FLOW,
         ),
         Probe("log:type:t:hoa_giai", setup=("/log",), action="type"),
+        # A step saved before /log ran on the kernel, taken over at its first use.
+        Probe("log:draft:t:hoa_giai", setup=("!log:draft",), action="draft", chats=PRIVATE_FLOW),
         Probe("log:type:p:1", setup=("/log",), action="type"),
         Probe("log:confirm:y", setup=("/log quy 68 tỷ",), action="confirm"),
         Probe("log:confirm:n", setup=("/log quy 68 tỷ",), action="confirm"),

@@ -10,9 +10,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot import activities as acts
+from bot import conversation
+from bot.conversation import FlowState
 from bot.emulator import UserClient
 from storage.models import Activity, ActivityValue, LogDraft
-from tests.harness import Harness, text_of
+from storage.queries import people as people_q
+from tests.harness import Harness, text_of, unit_of
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -440,3 +444,40 @@ async def test_an_answer_opens_one_transaction(h: Harness, monkeypatch: pytest.M
     # Saving ends the flow: the stack looks for a flow to offer back, in a read of its own.
     assert await sessions(nam.press("Lưu")) == 3
     assert len(await saved(h)) == 1
+
+
+async def test_a_draft_saved_before_log_ran_on_the_kernel_goes_on(h: Harness) -> None:
+    """The bot before this version kept the answers in the draft row alone, its chat state naming
+    only the flow: an entry in progress across the upgrade goes on where it was."""
+    nam = h.user(1004, "Nam")
+    await nam.send("/start")
+    async with h.db.session() as session:
+        person = await people_q.by_telegram_id(session, 1004)
+        unit = await unit_of(session, "02365-t1")
+        assert person is not None
+        draft = {
+            "unit_id": unit.id,
+            "type": "nha_dai_doan_ket",
+            "values": {"built": "2"},
+            "answered": ["type", "m:built"],
+        }
+        await acts.save_draft(session, person.id, draft, h.clock.now())
+    assert h.services is not None
+    await conversation.save(h.services, 1004, 1004, FlowState("log", "draft"))
+    assert "Giá trị (đồng)?" in text_of((await nam.send("1"))[0])  # the answer to "repaired"
+    await nam.send("/back")
+    await nam.send("0")
+    await nam.send("/cancel")
+    # Parked the old way too: /log offers it, and it goes on.
+    await conversation.save(h.services, 1004, 1004, FlowState("log", "draft"))
+    await nam.send("/cancel")
+    offer = (await nam.send("/log"))[0]
+    assert offer.text == "Bạn có một mục chưa lưu: Nhà Đại đoàn kết. Tiếp tục, hay ghi mục mới?"
+    assert "Giá trị (đồng)?" in text_of((await nam.press("Tiếp tục"))[-1])
+    await nam.send("120tr")
+    await nam.press("Hôm nay")
+    await nam.send("/skip")
+    await nam.send("/skip")
+    await nam.press("Lưu")
+    [(_, values)] = await saved(h)
+    assert values == {"built": 2000, "repaired": 0, "value": 120_000_000_000}

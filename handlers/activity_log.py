@@ -94,7 +94,11 @@ async def _press_adopted(call: Call, state: LogState, action: str, args: list[st
 async def _sent_adopted(call: Call, state: LogState, sent: Sent) -> Outcome:
     step = await _adopted(call, state)
     if step.sent is None:
-        return Stay(call.tr._("Send a photo, or press “No photo”."))
+        return Stay(
+            call.tr._(
+                "This step needs text or one of the buttons above. Nothing was lost; /cancel leaves this step."
+            )
+        )
     return await step.sent(call, state, sent)
 
 

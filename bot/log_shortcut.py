@@ -3,7 +3,7 @@
 the way cadres write it (120tr, 1,5 tỷ), an optional date, and an optional note between quotes.
 
 Pure functions over the catalog's ``Kind``: what the words mean is the domain's business, the
-replies to what cannot be read are the handler's (handlers/activity_log.py).
+replies to what cannot be read are the handler's (handlers/log_save.py).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
+from telegram.error import BadRequest
 from telegram.ext import filters
 
 from bot.i18n import N_, Translator
@@ -95,8 +96,18 @@ async def answer(update: Update, text: str | None = None, *, alert: bool = False
 async def edit(update: Update, text: str, reply_markup: InlineKeyboardMarkup | None = None) -> None:
     """Replace the text of the message whose button was pressed (after the commit, if inside)."""
     query = update.callback_query
-    if query is not None:
-        await after_commit(lambda: query.edit_message_text(text, reply_markup=reply_markup))
+    if query is None:
+        return
+
+    async def send() -> None:
+        try:
+            await query.edit_message_text(text, reply_markup=reply_markup)
+        except BadRequest as exc:
+            # A double tap edits the message into what it already says: nothing to change.
+            if "not modified" not in exc.message:
+                raise
+
+    await after_commit(send)
 
 
 def display_name(first_name: str, last_name: str | None = None) -> str:

@@ -69,9 +69,12 @@ class Redraw:
 @dataclass(frozen=True)
 class Next:
     """The step is answered: on to the next step that applies, or to the step named ``to`` (a
-    review card's "change the place" goes to ``place``; the place step then goes back to it)."""
+    review card's "change the place" goes to ``place``; the place step then goes back to it).
+    ``text``, if given, is said first (why the flow goes there: "an entry needs a number above
+    0"), and the step is then shown in a new message below it."""
 
     to: str | None = None
+    text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,14 @@ class Flow(Generic[S]):
     #: Such a prompt is a detour: when it finishes, the flow it interrupted comes straight back
     #: (not offered), and it has no "Continue / Start over" of its own (its button reopens it).
     reopen: str | None = None
+    #: Rows of the flow's own that mirror the state (the activity log's draft in ``log_drafts``,
+    #: which its one-line shortcut and /log's offer read too): written whenever the kernel saves
+    #: the state, in the same transaction.
+    store: Callable[[Call, S], Awaitable[None]] | None = None
+    #: /back for a flow whose next step is derived from the answers ("the first thing not answered
+    #: yet"): forget the latest answer (False: there is none), and the kernel shows the first step
+    #: that applies. None: /back shows the previous step that applies.
+    undo: Callable[[S], bool] | None = None
 
     def all_steps(self, state: S) -> Sequence[Step[S]]:
         return self.steps if self.expand is None else self.expand(state)
@@ -267,6 +278,8 @@ async def _save(call: Call, update: Update, flow: AnyFlow, step: str, state: Any
     await conversation.enter(
         call.session, chat_id, user_id, FlowState(flow.name, step, flow.dump(state)), call.now
     )
+    if flow.store is not None:
+        await flow.store(call, state)
 
 
 async def _advance(
@@ -307,6 +320,9 @@ async def _apply(
         return
     if pressed:
         await answer(update)
+    if isinstance(outcome, Next) and outcome.text is not None:
+        await reply(update, context, outcome.text)
+        pressed = False  # the step goes below what was said, not in place of the pressed message
     if isinstance(outcome, Redraw):
         await _save(call, update, flow, step.name, state)
         await _show(update, context, flow, call, state, step, in_place=pressed)
@@ -548,6 +564,12 @@ async def back(update: Update, context: AppContext, state: FlowState) -> None:
     async with context.services.db.session() as session:
         call = call_for(context, session)
         value = flow.load(state.data)
+        if flow.undo is not None:
+            if not flow.undo(value):
+                await reply(update, context, call.tr._("There is no step to go back to."))
+                return
+            await _advance(update, context, flow, call, value, None, in_place=False)
+            return
         names = [s.name for s in flow.applicable(value)]
         index = names.index(state.step) if state.step in names else 0
         if index == 0:

@@ -30,9 +30,7 @@ def title_of(tr: Translator, name: str) -> str:
 
 #: What the flows not yet on the kernel make, for "go back to …?".
 LEGACY_TITLES = {
-    "log": N_("the activity entry"),
     "report": N_("the report"),
-    "edit": N_("the change to your entry"),
     "return": N_("the comment on the report"),
 }
 

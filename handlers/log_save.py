@@ -1,6 +1,6 @@
-"""Saving a /log entry, from a finished guided draft or from the one-line shortcut
-(``/log nha_dai_doan_ket 2 120tr "thôn 3"``, read by bot/log_shortcut.py), and the answer once the
-transaction has committed."""
+"""Saving a /log entry: the review card that ends the guided flow (a step of the kernel), the one-line
+shortcut (``/log nha_dai_doan_ket 2 120tr "thôn 3"``, read by bot/log_shortcut.py), and the save
+itself, in the caller's transaction."""
 
 from __future__ import annotations
 
@@ -8,32 +8,25 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 
 from bot import activities as acts
-from bot import conversation
 from bot.activities import EntryError, Kind, NewEntry
 from bot.i18n import Translator
 from bot.log_shortcut import UnclosedQuote, assign, find_kind, split_note
+from handlers import flow
 from handlers.common import esc, inline, reply
 from handlers.context import AppContext
 from handlers.entry_cards import card, entry_problem, example, note_too_long
-from handlers.log_questions import ask, set_state
+from handlers.flow import Call, Finish, Next, Outcome, Redraw, Screen, Step
+from handlers.log_questions import FLOW, LogState, buttons_only, first_open, kind_of, step_of
 from handlers.router import quote
 from storage.queries import activities as act_q
 from storage.queries import units as units_q
 from storage.text import nfc
 
-
-async def save(
-    update: Update, context: AppContext, draft: dict[str, Any], *, from_draft: bool = True
-) -> None:
-    """Save a complete answer set as an entry; on refusal say why and ask again what must change.
-    The shortcut saves without touching a guided draft the cadre may have in progress."""
-    async with context.services.db.session() as session:
-        saved = await save_entry(session, context, draft, from_draft=from_draft)
-    await answer_saved(update, context, saved, from_draft=from_draft)
+#: What the review card's "change" menu may reopen (a measure: ``m.<key>``).
+CHANGEABLE = ("date", "note", "photo", "type")
 
 
 @dataclass
@@ -48,11 +41,10 @@ class Saved:
     entry: NewEntry | None = None
 
 
-async def save_entry(
-    session: AsyncSession, context: AppContext, draft: dict[str, Any], *, from_draft: bool
-) -> Saved:
-    """The save itself, in the caller's transaction (the shortcut parses and saves in one)."""
-    tr, services = context.tr, context.services
+async def save_entry(call: Call, draft: dict[str, Any], *, from_draft: bool) -> Saved:
+    """The save itself, in the caller's transaction. A guided draft is discarded once saved (or
+    its numbers cleared when they were all 0); the shortcut leaves the guided draft alone."""
+    tr, session = call.tr, call.session
     kind = await acts.kind(session, draft["type"]) if draft.get("type") else None
     if kind is None or acts.next_step(draft, kind.measures) != "review":
         return Saved(
@@ -68,7 +60,7 @@ async def save_entry(
         source=draft.get("source", "guided"),
     )
     try:
-        activity = await acts.create_entry(session, context.actor, entry, services.clock.now())
+        activity = await acts.create_entry(session, call.actor, entry, call.now)
     except EntryError as exc:
         if exc.code == "all_zero":
             draft = {
@@ -76,33 +68,17 @@ async def save_entry(
                 "values": {},
                 "answered": [a for a in draft.get("answered", []) if not a.startswith("m:")],
             }
-        if from_draft:
-            await acts.save_draft(session, context.actor.person.id, draft, services.clock.now())
         return Saved(draft, entry_problem(tr, exc.code))
     if from_draft:
-        await acts.discard_draft(session, context.actor.person.id)
-    unit = context.actor.unit(entry.unit_id) or await units_q.get(session, entry.unit_id)
+        await acts.discard_draft(session, call.actor.person.id)
+    unit = call.actor.unit(entry.unit_id) or await units_q.get(session, entry.unit_id)
     assert unit is not None
     return Saved(draft, None, activity.id, kind, unit.name, entry)
 
 
-async def answer_saved(
-    update: Update, context: AppContext, saved: Saved, *, from_draft: bool
-) -> None:
-    """The answer, once the transaction has committed."""
-    tr = context.tr
-    assert update.effective_chat and update.effective_user
-    if saved.problem is not None:
-        await reply(update, context, saved.problem)
-        if from_draft:
-            await ask(update, context, saved.draft)
-        return
+def saved_text(tr: Translator, saved: Saved) -> str:
     kind, entry = saved.kind, saved.entry
     assert kind is not None and entry is not None
-    if from_draft:
-        await conversation.clear(
-            context.services, update.effective_chat.id, update.effective_user.id
-        )
     body = card(
         tr,
         kind,
@@ -112,18 +88,87 @@ async def answer_saved(
         entry.note,
         bool(entry.photo_file_id),
     )
-    text = tr._("Saved as entry #{id}.").format(id=saved.activity_id) + "\n\n" + body
-    await reply(update, context, text, reply_markup=_after_save(tr, saved.activity_id))
+    return tr._("Saved as entry #{id}.").format(id=saved.activity_id) + "\n\n" + body
 
 
-def _after_save(tr: Translator, activity_id: int) -> InlineKeyboardMarkup:
-    return inline(
-        [[(tr._("Edit"), f"mine:e:{activity_id}"), (tr._("Delete"), f"mine:d:{activity_id}")]]
+def after_save(tr: Translator, activity_id: int) -> list[list[tuple[str, str]]]:
+    """The saved entry's own buttons (handlers/mine.py)."""
+    return [[(tr._("Edit"), f"mine:e:{activity_id}"), (tr._("Delete"), f"mine:d:{activity_id}")]]
+
+
+# --- the review card ----------------------------------------------------------------------------
+
+
+async def show_review(call: Call, state: LogState) -> Screen:
+    tr, draft = call.tr, state.draft
+    kind = await kind_of(call, state)
+    unit = await units_q.get(call.session, int(draft["unit_id"]))
+    assert kind is not None and unit is not None
+    occurred = date.fromisoformat(draft["date"]) if draft.get("date") else None
+    body = card(
+        tr,
+        kind,
+        unit.name,
+        acts.values_of(draft),
+        occurred,
+        draft.get("note"),
+        bool(draft.get("photo")),
     )
+    text = tr._("Check and save:") + "\n\n" + body
+    if state.editing:
+        rows = [[(m.label(tr.locale)[:40], f"f:m.{m.key}")] for m in kind.measures]
+        rows.append(
+            [(tr._("Date"), "f:date"), (tr._("Note"), "f:note"), (tr._("Photo"), "f:photo")]
+        )
+        rows.append([(tr._("Activity"), "f:type")])
+        return Screen(text, rows)
+    buttons = [
+        [(tr._("Save"), "s")],
+        [(tr._("Change something"), "e"), (tr._("Discard"), "x")],
+    ]
+    return Screen(text, buttons)
+
+
+async def press_review(call: Call, state: LogState, action: str, args: list[str]) -> Outcome:
+    tr = call.tr
+    if len(args) != (action == "f"):
+        raise ValueError(args)
+    if action == "s":
+        kind = await kind_of(call, state)
+        if kind is not None:
+            state.measures = [m.key for m in kind.measures]  # the catalog may have changed
+        saved = await save_entry(call, state.draft, from_draft=True)
+        if saved.problem is not None:
+            state.draft, state.editing = saved.draft, False
+            return Next(to=first_open(state), text=saved.problem)
+        return Finish(saved_text(tr, saved), buttons=after_save(tr, saved.activity_id))
+    if action == "e":
+        state.editing = True
+        return Redraw()
+    if action == "f":
+        name = args[0]
+        measure = name.startswith("m.") and name[2:] in state.measures
+        if name not in CHANGEABLE and not measure:
+            raise ValueError(name)
+        field = "m:" + name[2:] if name.startswith("m.") else name
+        state.draft, state.editing = acts.forget(state.draft, field), False
+        return Next(to=step_of(field))
+    if action == "x":
+        await acts.discard_draft(call.session, call.actor.person.id)
+        return Finish(tr._("The entry was discarded."))
+    raise ValueError(action)
+
+
+REVIEW = Step("review", show_review, typed=buttons_only, press=press_review)
+
+
+# --- the one-line shortcut ----------------------------------------------------------------------
 
 
 async def shortcut(update: Update, context: AppContext, text: str) -> None:
-    """``/log nha_dai_doan_ket 2 120tr "thôn 3"``: type, numbers in order, optional quoted note."""
+    """``/log nha_dai_doan_ket 2 120tr "thôn 3"``: type, numbers in order, optional quoted note.
+    Complete, it is saved at once; otherwise (a value above its ceiling, a unit to choose) the
+    guided flow takes over from the first thing not answered."""
     tr = context.tr
     try:
         tokens, note = split_note(nfc(text))
@@ -135,6 +180,7 @@ async def shortcut(update: Update, context: AppContext, text: str) -> None:
         )
         return
     async with context.services.db.session() as session:
+        call = flow.call_for(context, session)
         kinds = await acts.active_kinds(session)
         kind = find_kind(kinds, tokens[0] if tokens else "")
         if kind is None:
@@ -153,11 +199,7 @@ async def shortcut(update: Update, context: AppContext, text: str) -> None:
             await reply(update, context, shortcut_form(tr, kind))
             return
         if note is not None and len(note) > acts.MAX_NOTE:
-            await reply(
-                update,
-                context,
-                note_too_long(tr, len(note)),
-            )
+            await reply(update, context, note_too_long(tr, len(note)))
             return
         draft: dict[str, Any] = {
             "type": kind.key,
@@ -179,18 +221,18 @@ async def shortcut(update: Update, context: AppContext, text: str) -> None:
             last = await act_q.last_unit_of(session, context.actor.person.id)
             if last in {u.id for u in units}:
                 draft["unit_id"] = last
-        complete = acts.next_step(draft, kind.measures) == "review"
-        if complete:
-            saved = await save_entry(session, context, draft, from_draft=False)
-        else:
-            await acts.save_draft(
-                session, context.actor.person.id, draft, context.services.clock.now()
-            )
-    if complete:
-        await answer_saved(update, context, saved, from_draft=False)
-        return
-    await set_state(update, context)
-    await ask(update, context, draft)
+        if acts.next_step(draft, kind.measures) != "review":
+            state = LogState(draft, [m.key for m in kind.measures])
+            log = flow.flow_named(FLOW)
+            assert log is not None
+            await flow.open_at(update, context, log, state, call=call)
+            return
+        saved = await save_entry(call, draft, from_draft=False)
+        if saved.problem is not None:
+            await reply(update, context, saved.problem)
+            return
+        markup = inline(after_save(tr, saved.activity_id))
+        await reply(update, context, saved_text(tr, saved), reply_markup=markup)
 
 
 def shortcut_form(tr: Translator, kind: Kind) -> str:

@@ -1,5 +1,6 @@
 """/mine: a cadre's recent entries (an admin's: ``/mine all`` for their subtree), paged, with
-edit, delete and the change history of each. Every button re-checks the right on the server."""
+edit, delete and the change history of each. Every button re-checks the right on the server. The
+prompt for a field's new value is a flow on the kernel (handlers/mine_edit.py)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,9 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, Update
 
 from bot import activities as acts
-from bot import conversation
-from bot.activities import EntryError, Kind, Measure
-from bot.conversation import FlowState
+from bot.activities import EntryError, Kind
 from bot.i18n import N_
-from bot.parsing import ParseError, parse_amount, parse_date
+from handlers import flow, mine_edit
 from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import (
     NOT_MEMBER,
@@ -26,22 +25,11 @@ from handlers.common import (
     reply,
 )
 from handlers.context import AppContext
-from handlers.entry_cards import (
-    card,
-    ceiling_question,
-    date_problem,
-    entry_problem,
-    note_too_long,
-    parse_problem,
-    show_value,
-)
-from handlers.router import register_flow
+from handlers.entry_cards import entry_problem, show_value
 from storage.models import Person
 from storage.queries import activities as act_q
 from storage.queries.units import EVERYTHING
-from storage.text import nfc
 
-FLOW = "edit"
 PAGE = 5
 
 
@@ -144,6 +132,7 @@ async def on_button(update: Update, context: AppContext) -> None:
         await query.edit_message_text(page_text, reply_markup=page_markup)
         return
     markup: InlineKeyboardMarkup | None = None
+    stale = False
     try:
         async with context.services.db.session() as session:
             activity, _unit = await acts.editable(session, context.actor, ident)
@@ -169,187 +158,33 @@ async def on_button(update: Update, context: AppContext) -> None:
                 text = tr._("Entry #{id} was deleted.").format(id=ident)
             elif action == "dn":
                 text = tr._("Entry #{id} was kept.").format(id=ident)
-            elif action not in ("f", "cy", "cn"):
+            elif action == "f":
+                field = ":".join(parts[3:])
+                if not mine_edit.changeable(kind, field):
+                    stale = True
+                    raise EntryError("not_found")
+                # The prompt is a flow of its own (handlers/mine_edit.py), begun in this
+                # transaction: the check above and the prompt's state commit together.
+                state = mine_edit.EditState(ident, field)
+                await flow.open_at(
+                    update, context, mine_edit.EDIT, state, call=flow.call_for(context, session)
+                )
+            else:
+                stale = True
                 raise EntryError("not_found")
     except EntryError as exc:
-        await query.answer(entry_problem(tr, exc.code), show_alert=True)
-        return
-    if action in ("cy", "cn"):
-        await _confirmed(update, context, ident, kind, yes=action == "cy")
+        problem = tr._("This button is no longer active.") if stale else entry_problem(tr, exc.code)
+        await query.answer(problem, show_alert=True)
         return
     await query.answer()
-    if action == "f":
-        await _ask_field(update, context, ident, ":".join(parts[3:]), kind)
-        return
-    await reply(update, context, text, reply_markup=markup)
+    if action != "f":
+        await reply(update, context, text, reply_markup=markup)
 
 
 def _fields(tr: Any, ident: int, kind: Kind) -> InlineKeyboardMarkup:
     rows = [[(m.label(tr.locale)[:40], f"mine:f:{ident}:m:{m.key}")] for m in kind.measures]
     rows.append([(tr._("Date"), f"mine:f:{ident}:date"), (tr._("Note"), f"mine:f:{ident}:note")])
     return inline(rows)
-
-
-async def _ask_field(
-    update: Update, context: AppContext, ident: int, field: str, kind: Kind
-) -> None:
-    assert update.effective_chat and update.effective_user
-    tr = context.tr
-    if field == "m":
-        field = ""
-    parts = field
-    measure = (
-        kind.measure(parts.split(":", 1)[1]) if parts.startswith("m") and ":" in parts else None
-    )
-    if measure is None and parts not in ("date", "note"):
-        await reply(update, context, tr._("This button is no longer active."))
-        return
-    state = FlowState(FLOW, "value", {"id": ident, "field": field})
-    await conversation.save(
-        context.services, update.effective_chat.id, update.effective_user.id, state
-    )
-    if measure is not None:
-        prompt = tr._("Type the new value for “{label}”.").format(
-            label=esc(measure.label(tr.locale))
-        )
-    elif field == "date":
-        prompt = tr._("Type the new date (dd/mm/yyyy).")
-    else:
-        prompt = tr._("Type the new note, or send a single dash (-) to remove it.")
-    await reply(update, context, prompt + "\n" + tr._("/cancel keeps the entry as it is."))
-
-
-async def on_text(update: Update, context: AppContext, state: FlowState) -> None:
-    """The new value of the field being edited (also while a confirmation is pending: a value
-    typed then replaces the one in question)."""
-    assert update.message is not None and update.message.text is not None and update.effective_chat
-    tr = context.tr
-    ident, field = int(state.data["id"]), str(state.data["field"])
-    text = nfc(update.message.text.strip())
-    try:
-        async with context.services.db.session() as session:
-            activity, _unit = await acts.editable(session, context.actor, ident)
-            kind = await acts.kind(session, activity.type_key)
-    except EntryError as exc:
-        await conversation.clear(
-            context.services, update.effective_chat.id, context.actor.person.telegram_id
-        )
-        await reply(update, context, entry_problem(tr, exc.code))
-        return
-    assert kind is not None
-    change, problem = _parse_change(context, kind, field, text)
-    if problem is not None:
-        await reply(update, context, problem)
-        return
-    measure = kind.measure(field[2:]) if field.startswith("m:") else None
-    if measure is not None and acts.above_ceiling(measure, change["values"][measure.key]):
-        await _ask_confirm(update, context, ident, field, measure, change["values"][measure.key])
-        return
-    await _save_change(update, context, ident, change)
-
-
-def _parse_change(
-    context: AppContext, kind: Kind, field: str, text: str
-) -> tuple[dict[str, Any], str | None]:
-    """The typed text as ``acts.edit_entry``'s arguments, or the problem with it."""
-    tr = context.tr
-    if field.startswith("m:"):
-        measure = kind.measure(field[2:])
-        assert measure is not None
-        try:
-            value = parse_amount(text, measure.kind)  # type: ignore[arg-type]
-        except ParseError as exc:
-            return {}, parse_problem(tr, exc, measure.kind, measure.label(tr.locale))
-        return {"values": {measure.key: value}}, None
-    if field == "date":
-        today = context.services.today()
-        try:
-            return {"occurred_on": parse_date(text, today)}, None
-        except ParseError as exc:
-            return {}, date_problem(tr, exc, today)
-    if len(text) > acts.MAX_NOTE:
-        return {}, note_too_long(tr, len(text))
-    return {"note": None if text == "-" else text, "change_note": True}, None
-
-
-async def _ask_confirm(
-    update: Update, context: AppContext, ident: int, field: str, measure: Measure, value: Decimal
-) -> None:
-    """The ceiling rule (``acts.above_ceiling``): the value waits in the flow state until the
-    cadre confirms it, as in the guided /log."""
-    assert update.effective_chat and update.effective_user
-    tr = context.tr
-    state = FlowState(FLOW, "confirm", {"id": ident, "field": field, "value": str(value)})
-    await conversation.save(
-        context.services, update.effective_chat.id, update.effective_user.id, state
-    )
-    buttons = inline(
-        [
-            [
-                (tr._("Yes, it is right"), f"mine:cy:{ident}"),
-                (tr._("No, type again"), f"mine:cn:{ident}"),
-            ]
-        ]
-    )
-    await reply(update, context, ceiling_question(tr, measure, value), reply_markup=buttons)
-
-
-async def _confirmed(
-    update: Update, context: AppContext, ident: int, kind: Kind, *, yes: bool
-) -> None:
-    """ "Yes, it is right" saves the value in question; "No, type again" asks for it again."""
-    query = update.callback_query
-    assert query is not None and update.effective_chat and update.effective_user
-    state = await conversation.load(
-        context.services, update.effective_chat.id, update.effective_user.id
-    )
-    if (
-        state is None
-        or state.flow != FLOW
-        or state.step != "confirm"
-        or state.data.get("id") != ident
-    ):
-        await query.answer(context.tr._("This button is no longer active."), show_alert=True)
-        return
-    await query.answer()
-    field = str(state.data["field"])
-    if not yes:
-        await _ask_field(update, context, ident, field, kind)
-        return
-    value = Decimal(str(state.data["value"]))
-    await _save_change(update, context, ident, {"values": {field[2:]: value}})
-
-
-async def _save_change(
-    update: Update, context: AppContext, ident: int, change: dict[str, Any]
-) -> None:
-    assert update.effective_chat is not None
-    tr = context.tr
-    services = context.services
-    try:
-        async with services.db.session() as session:
-            activity, unit = await acts.editable(session, context.actor, ident)
-            kind = await acts.kind(session, activity.type_key)
-            assert kind is not None
-            await acts.edit_entry(session, context.actor, ident, services.clock.now(), **change)
-            values = (await act_q.values_of(session, [ident]))[ident]
-            body = card(
-                tr,
-                kind,
-                unit.name,
-                {k: acts.from_milli(v) for k, v in values.items()},
-                activity.occurred_on,
-                activity.note,
-                bool(activity.photo_file_id),
-            )
-    except EntryError as exc:
-        await conversation.clear(
-            services, update.effective_chat.id, context.actor.person.telegram_id
-        )
-        await reply(update, context, entry_problem(tr, exc.code))
-        return
-    await conversation.clear(services, update.effective_chat.id, context.actor.person.telegram_id)
-    await reply(update, context, tr._("Entry #{id} was changed.").format(id=ident) + "\n\n" + body)
 
 
 async def _history(context: AppContext, session: Any, ident: int, kind: Kind) -> str:
@@ -394,6 +229,3 @@ def _diff(tr: Any, kind: Kind, before: dict[str, Any], after: dict[str, Any]) ->
     if before.get("note") != after.get("note"):
         changes.append(tr._("note"))
     return changes
-
-
-register_flow(FLOW, on_text)

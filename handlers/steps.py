@@ -1,12 +1,12 @@
 """/back and /skip go to whichever flow the user is in: a flow on the kernel (handlers/flow.py), or
-the activity log and the report, which derive their steps from their draft rows."""
+the report, which derives its steps from its draft rows."""
 
 from __future__ import annotations
 
 from telegram import Update
 
 from bot import conversation
-from handlers import activity_log, flow, reports
+from handlers import flow, reports
 from handlers.access_rules import ANY_CHAT, Who, rule
 from handlers.common import reply
 from handlers.context import AppContext
@@ -31,8 +31,6 @@ async def _route(update: Update, context: AppContext, *, skip: bool) -> None:
         await (flow.skip if skip else flow.back)(update, context, state)
     elif state is not None and state.flow == reports.FLOW:
         await reports.back_or_skip(update, context, state, skip=skip)
-    elif state is not None and state.flow == activity_log.FLOW:
-        await (activity_log.skip_command if skip else activity_log.back_command)(update, context)
     else:
         tr = context.tr
         await reply(

@@ -52,6 +52,7 @@ from handlers import (
     meeting_notices,
     meetings,
     mine,
+    mine_edit,
     notice_kinds,
     privacy,
     reports,
@@ -163,6 +164,7 @@ def register_handlers(app: App, services: Services) -> None:
     app.add_handler(CallbackQueryHandler(invites.on_button, pattern=r"^inv:"))
     app.add_handler(CallbackQueryHandler(activity_log.on_button, pattern=r"^log:"))
     app.add_handler(CallbackQueryHandler(mine.on_button, pattern=r"^mine:"))
+    app.add_handler(CallbackQueryHandler(mine_edit.on_button, pattern=r"^ed:"))
     app.add_handler(CallbackQueryHandler(reports.status_button, pattern=r"^rep:st:"))
     app.add_handler(CallbackQueryHandler(reports.on_button, pattern=r"^rep:"))
     app.add_handler(CallbackQueryHandler(reports.round_button, pattern=r"^rnd:"))

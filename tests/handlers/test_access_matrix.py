@@ -125,6 +125,10 @@ RESCHEDULE_PAST = ("mtg:rs:{past_meeting}", "> {meeting_day} 9h")
 LOG_SUSPENDED = ("/log", "/report", "/invite", "/cancel")
 MINUTES_TO_FILE = ("mtg:mn:{past_meeting}", "> Thống nhất kế hoạch quý tới.")
 MINUTES_TO_ATTENDANCE = (*MINUTES_TO_FILE, "mmin:file:s")
+LOG_TO_DATE = ("/log", "log:type:t:hoa_giai", "> 2")
+LOG_TO_REVIEW = (*LOG_TO_DATE, "log:date:d:0", "log:note:n", "log:photo:p")
+EDIT_NOTE = ("mine:f:{activity_in}:note",)
+EDIT_ABOVE_CEILING = ("mine:f:{activity_in}:m:cases", "> 150")
 
 #: Every callback action the code makes or accepts has a probe here (``test_every_callback_action_
 #: has_a_probe`` derives the list from the code). Setup steps are commands (``/...``), typed text
@@ -157,27 +161,31 @@ CALLBACK_PROBES: dict[str, list[Probe]] = {
         Probe("inv:~:go", setup=("/invite", "inv:unit:u:{unit_in}", "/cancel"), action="~"),
         Probe("inv:~:new", setup=("/invite",), action="~"),
     ],
+    # The guided /log, each step's buttons in the flow that reaches that step.
     "^log:": [
-        Probe("log:u:{own_unit}", out="log:u:{unit_out}", setup=("/log",), action="u"),
-        *(
-            Probe(data, setup=("/log",), action=data.split(":")[1])
-            for data in (
-                "log:cn",
-                "log:cy",
-                "log:d:0",
-                "log:e",
-                "log:f:date",
-                "log:n",
-                "log:new",
-                "log:p",
-                "log:resume",
-                "log:s",
-                "log:t:hoa_giai",
-                "log:tp:0",
-                "log:x",
-                "log:z",
-            )
+        Probe(
+            "log:unit:u:{own_unit}",
+            out="log:unit:u:{unit_out}",
+            setup=("!log:unit",),
+            action="unit",
+            bound=True,
+            chats=PRIVATE_FLOW,
         ),
+        Probe("log:type:t:hoa_giai", setup=("/log",), action="type"),
+        # A step saved before /log ran on the kernel, taken over at its first use.
+        Probe("log:draft:t:hoa_giai", setup=("!log:draft",), action="draft", chats=PRIVATE_FLOW),
+        Probe("log:type:p:1", setup=("/log",), action="type"),
+        Probe("log:confirm:y", setup=("/log quy 68 tỷ",), action="confirm"),
+        Probe("log:confirm:n", setup=("/log quy 68 tỷ",), action="confirm"),
+        Probe("log:date:d:1", setup=LOG_TO_DATE, action="date"),
+        Probe("log:note:n", setup=(*LOG_TO_DATE, "log:date:d:0"), action="note"),
+        Probe("log:photo:p", setup=(*LOG_TO_DATE, "log:date:d:0", "log:note:n"), action="photo"),
+        *(
+            Probe(f"log:review:{data}", setup=LOG_TO_REVIEW, action="review")
+            for data in ("s", "e", "f:date", "x")
+        ),
+        Probe("log:~:go", setup=(*LOG_TO_DATE, "/cancel"), action="~"),
+        Probe("log:~:new", setup=("/log",), action="~"),
     ],
     "^mine:": [
         Probe("mine:h:{activity_in}", out="mine:h:{activity_out}", action="h"),
@@ -187,18 +195,14 @@ CALLBACK_PROBES: dict[str, list[Probe]] = {
         Probe("mine:dn:{activity_in}", out="mine:dn:{activity_out}", action="dn"),
         Probe("mine:dy:{activity_in}", out="mine:dy:{activity_out}", action="dy"),
         Probe("mine:p:1:a", action="p"),
-        # The "are you sure?" of a value above the ceiling, on the entry being edited.
-        *(
-            Probe(
-                f"mine:{action}:{{activity_in}}",
-                out=f"mine:{action}:{{activity_out}}",
-                setup=("mine:f:{activity_in}:m:cases", "> 150"),
-                action=action,
-                bound=True,
-                chats=PRIVATE_FLOW,
-            )
-            for action in ("cy", "cn")
-        ),
+    ],
+    # Changing a field of an entry (opened by its /mine button): the entry is the flow's.
+    "^ed:": [
+        Probe("ed:value:k", setup=EDIT_NOTE, action="value", chats=PRIVATE_FLOW),
+        Probe("ed:confirm:y", setup=EDIT_ABOVE_CEILING, action="confirm", chats=PRIVATE_FLOW),
+        Probe("ed:confirm:n", setup=EDIT_ABOVE_CEILING, action="confirm", chats=PRIVATE_FLOW),
+        Probe("ed:~:go", setup=(*EDIT_NOTE, "/cancel"), action="~", chats=PRIVATE_FLOW),
+        Probe("ed:~:new", setup=EDIT_NOTE, action="~", chats=PRIVATE_FLOW),
     ],
     "^rep:st:": [Probe("rep:st:{round_in}", out="rep:st:{round_out}")],
     "^rep:": [

@@ -3,14 +3,20 @@ survive /cancel and restarts, and the one-line shortcut."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from bot import activities as acts
+from bot import conversation
+from bot.conversation import FlowState
 from bot.emulator import UserClient
 from storage.models import Activity, ActivityValue, LogDraft
-from tests.harness import Harness, text_of
+from storage.queries import people as people_q
+from tests.harness import Harness, text_of, unit_of
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -122,7 +128,8 @@ async def mediation_half_done(nam: UserClient) -> None:
     await nam.press("Tiếp »")
     await nam.press("Hòa giải ở cơ sở")
     await nam.send("3")
-    assert (await nam.send("/cancel"))[0].text == "Đã hủy. Những gì bạn đã lưu vẫn được giữ nguyên."
+    cancelled = (await nam.send("/cancel"))[0].text
+    assert cancelled == "Đã hủy. Các câu trả lời vẫn được giữ: gõ /log để làm tiếp."
 
 
 async def offered_draft_resumes(nam: UserClient) -> None:
@@ -266,3 +273,211 @@ async def test_all_zero_entry_is_refused(h: Harness) -> None:
     assert replies[0].text == "Mỗi mục cần ít nhất một số lớn hơn 0. Hãy gõ lại các số."
     assert "Số vụ hòa giải (vụ)?" in text_of(replies[-1])
     assert Decimal(0) == Decimal(len(await saved(h)))
+
+
+# --- what the flow kernel gives /log ------------------------------------------------------------
+
+
+async def test_cancel_then_log_offers_continue_or_start_over(h: Harness) -> None:
+    """/cancel keeps the draft; /log offers it (naming the activity); "Continue" goes on at the
+    step where the cadre stopped, and the answer typed there is taken as that step's."""
+    nam = h.user(1004, "Nam")
+    await nam.send("/log")
+    await nam.press("Nhà Đại đoàn kết")
+    await nam.send("2")
+    await nam.send("/cancel")
+    # Typed text is no longer read by the entry.
+    assert text_of((await nam.send("5"))[0]).startswith("Tôi chưa hiểu")
+    offer = (await nam.send("/log"))[0]
+    assert offer.text == "Bạn có một mục chưa lưu: Nhà Đại đoàn kết. Tiếp tục, hay ghi mục mới?"
+    assert [b["text"] for b in offer.inline_buttons[0]] == ["Tiếp tục", "Bỏ, ghi mục mới"]
+    shown = await nam.press("Tiếp tục")
+    assert any(m.text == "Quay lại việc ghi hoạt động." for m in shown)
+    assert "Sửa chữa (căn)?" in text_of(shown[-1])
+    # A double tap on "Continue" shows the step again, no error.
+    again = await nam.press_data(offer.inline_buttons[0][0]["callback_data"], message=offer)
+    assert "Sửa chữa (căn)?" in text_of(again[-1])
+    assert "Giá trị (đồng)?" in text_of((await nam.send("1"))[0])
+
+
+async def test_a_button_of_an_earlier_step_gets_an_alert(h: Harness) -> None:
+    nam = h.user(1004, "Nam")
+    picker = (await nam.send("/log"))[0]
+    await nam.press("Nhà Đại đoàn kết")  # the picker becomes the first measure's question
+    await nam.send("2")
+    # The activity button again, as a slow double tap on the old message would send it.
+    data = picker.inline_buttons[0][0]["callback_data"]
+    replies = await nam.press_data(data, message=picker)
+    assert h.emu.callback_answers[-1]["text"] == (
+        "Nút này thuộc một bước trước. Bước hiện tại ở ngay dưới đây."
+    )
+    assert "Sửa chữa (căn)?" in text_of(replies[-1])
+    # Mangled data: an alert, nothing changed, no crash.
+    for data in ("log:m.repaired:z:1:2:3", "log:m.repaired:q", "log:m.nothing:z", "log:date"):
+        await nam.press_data(data)
+        assert h.emu.callback_answers[-1]["text"] is not None
+    assert "Giá trị (đồng)?" in text_of((await nam.send("0"))[0])
+    date_question = (await nam.send("120tr"))[0]
+    for data in ("log:date:d:abc", "log:date:d:99999", "log:date:d:-1", "log:date:d"):
+        await nam.press_data(data)
+        assert h.emu.callback_answers[-1]["text"] == (
+            "Nút này không còn hiệu lực. Hãy bắt đầu lại bằng /log."
+        )
+    # Once the entry is saved, its buttons are stale.
+    await nam.press("Hôm nay")
+    await nam.press("Không có ghi chú")
+    await nam.press("Không có ảnh")
+    await nam.press("Lưu")
+    await nam.press_data(date_question.inline_buttons[0][0]["callback_data"], message=date_question)
+    assert h.emu.callback_answers[-1]["text"] == (
+        "Nút này không còn hiệu lực. Hãy bắt đầu lại bằng /log."
+    )
+    assert len(await saved(h)) == 1
+
+
+async def test_invite_in_the_middle_of_log_then_back_to_the_entry(h: Harness) -> None:
+    """A leader making an invite link halfway through an entry: the entry waits, is offered back
+    when the link is made, and goes on where it was."""
+    lan = h.user(1002, "Lan")
+    await lan.send("/log")
+    await lan.press("Tuyên truyền, vận động")
+    await lan.send("3")
+    assert (await lan.send("/invite"))[0].text == "Mời vào đơn vị nào? Đang ở: Xã Yên Nguyên"
+    await lan.press("✓ Xã Yên Nguyên")
+    await lan.press("Cán bộ")
+    replies = await lan.send("1")
+    assert replies[-1].text == "Bạn đang làm dở việc ghi hoạt động. Quay lại không?"
+    back = await lan.press("Quay lại")
+    assert "Số người tham dự" in text_of(back[-1])
+    await lan.send("120")
+    await lan.press("Hôm nay")
+    await lan.send("/skip")
+    review = text_of((await lan.send("/skip"))[0])
+    assert "Số buổi: 3 buổi" in review and "Số người tham dự: 120 người" in review
+    assert text_of((await lan.press("Lưu"))[-1]).startswith("Đã lưu thành mục #1.")
+
+
+async def test_back_skip_and_the_review_cards_change_menu(h: Harness) -> None:
+    nam = h.user(1004, "Nam")
+    assert (await nam.send("/log"))[0].text == "Bạn đã làm gì? Chọn hoạt động:"
+    assert (await nam.send("/back"))[0].text == "Không có bước nào để quay lại."
+    assert (await nam.send("/skip"))[0].text == "Câu hỏi này không bỏ qua được."
+    assert (await nam.send("Nhà Đại đoàn kết"))[0].text == (
+        "Hãy bấm một nút phía trên. /back để quay lại, /cancel để dừng."
+    )
+    await nam.press("Nhà Đại đoàn kết")
+    await nam.send("2")
+    await nam.send("1")
+    await nam.send("300tr")
+    await nam.press("Hôm nay")
+    await nam.send("thôn 3")
+    await nam.press("Không có ảnh")
+    # "Change something" shows what can change; the date is asked again, then the card.
+    menu = (await nam.press("Sửa"))[-1]
+    labels = [b["text"] for row in menu.inline_buttons for b in row]
+    assert labels == ["Xây mới", "Sửa chữa", "Giá trị", "Ngày", "Ghi chú", "Ảnh", "Loại hoạt động"]
+    assert "Ngày diễn ra?" in text_of((await nam.press("Ngày"))[-1])
+    review = text_of((await nam.send("14/11/2026"))[0])
+    assert review.startswith("Kiểm tra rồi lưu:") and "Ngày: 14/11/2026" in review
+    assert "Ghi chú: thôn 3" in review  # the other answers are kept
+    # /back from the card asks the last answer again.
+    assert "Ngày diễn ra?" in text_of((await nam.send("/back"))[0])
+    await nam.press("Hôm qua")
+    # A changed measure comes back to the card too.
+    await nam.press("Sửa")
+    await nam.press("Giá trị")
+    review = text_of((await nam.send("350tr"))[0])
+    assert "Giá trị: 350.000.000\xa0₫" in review and "Ngày: 15/11/2026" in review
+    await nam.press("Lưu")
+    [(activity, values)] = await saved(h)
+    assert values == {"built": 2000, "repaired": 1000, "value": 350_000_000_000}
+    assert activity.note == "thôn 3" and activity.occurred_on.isoformat() == "2026-11-15"
+
+
+async def test_discard_from_the_review_card(h: Harness) -> None:
+    nam = h.user(1004, "Nam")
+    await nam.send("/log hoa_giai 2 hôm qua ")  # complete: saved at once
+    await nam.send("/log")
+    await nam.press("Hòa giải ở cơ sở")
+    await nam.send("1")
+    await nam.press("Hôm nay")
+    await nam.send("/skip")
+    await nam.send("/skip")
+    assert (await nam.press("Bỏ bản nháp"))[-1].text == "Đã bỏ mục đang ghi."
+    async with h.db.session() as session:
+        assert (await session.scalars(select(LogDraft))).all() == []
+    assert (await nam.send("/log"))[0].text == "Bạn đã làm gì? Chọn hoạt động:"
+    assert len(await saved(h)) == 1
+
+
+async def test_an_answer_opens_one_transaction(h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One unit of work per update: a guided answer is read, changed and saved (the chat state
+    and the draft row) in the flow kernel's one transaction. Counted here: every ``db.session()``
+    an update opens, which also holds loading who is talking (group −1) and, for typed text,
+    the router's reading of which flow the text belongs to. It was 5 to 7 before /log ran on
+    the kernel."""
+    nam = h.user(1004, "Nam")
+    original = h.db.session
+    opened: list[int] = []
+
+    def counting() -> Any:
+        opened.append(1)
+        return original()
+
+    monkeypatch.setattr(h.db, "session", counting)
+
+    async def sessions(action: Awaitable[object]) -> int:
+        opened.clear()
+        await action
+        return len(opened)
+
+    assert await sessions(nam.send("/log")) == 2
+    assert await sessions(nam.press("Nhà Đại đoàn kết")) == 2  # the actor, the step
+    assert await sessions(nam.send("2")) == 3  # the actor, the router, the step
+    assert await sessions(nam.send("/back")) == 3
+    assert await sessions(nam.send("2")) == 3
+    assert await sessions(nam.press("0 — không có")) == 2
+    assert await sessions(nam.send("120tr")) == 3
+    assert await sessions(nam.press("Hôm qua")) == 2
+    assert await sessions(nam.send("/skip")) == 3
+    assert await sessions(nam.send_photo(PNG)) == 3
+    # Saving ends the flow: the stack looks for a flow to offer back, in a read of its own.
+    assert await sessions(nam.press("Lưu")) == 3
+    assert len(await saved(h)) == 1
+
+
+async def test_a_draft_saved_before_log_ran_on_the_kernel_goes_on(h: Harness) -> None:
+    """The bot before this version kept the answers in the draft row alone, its chat state naming
+    only the flow: an entry in progress across the upgrade goes on where it was."""
+    nam = h.user(1004, "Nam")
+    await nam.send("/start")
+    async with h.db.session() as session:
+        person = await people_q.by_telegram_id(session, 1004)
+        unit = await unit_of(session, "02365-t1")
+        assert person is not None
+        draft = {
+            "unit_id": unit.id,
+            "type": "nha_dai_doan_ket",
+            "values": {"built": "2"},
+            "answered": ["type", "m:built"],
+        }
+        await acts.save_draft(session, person.id, draft, h.clock.now())
+    assert h.services is not None
+    await conversation.save(h.services, 1004, 1004, FlowState("log", "draft"))
+    assert "Giá trị (đồng)?" in text_of((await nam.send("1"))[0])  # the answer to "repaired"
+    await nam.send("/back")
+    await nam.send("0")
+    await nam.send("/cancel")
+    # Parked the old way too: /log offers it, and it goes on.
+    await conversation.save(h.services, 1004, 1004, FlowState("log", "draft"))
+    await nam.send("/cancel")
+    offer = (await nam.send("/log"))[0]
+    assert offer.text == "Bạn có một mục chưa lưu: Nhà Đại đoàn kết. Tiếp tục, hay ghi mục mới?"
+    assert "Giá trị (đồng)?" in text_of((await nam.press("Tiếp tục"))[-1])
+    await nam.send("120tr")
+    await nam.press("Hôm nay")
+    await nam.send("/skip")
+    await nam.send("/skip")
+    await nam.press("Lưu")
+    [(_, values)] = await saved(h)
+    assert values == {"built": 2000, "repaired": 0, "value": 120_000_000_000}

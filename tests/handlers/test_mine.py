@@ -111,13 +111,17 @@ async def test_an_edit_above_the_ceiling_asks_are_you_sure(h: Harness) -> None:
 
     await nam.press_data("mine:e:1")
     await nam.press("Số vụ hòa giải")
-    await nam.send("150")
+    question = (await nam.send("150"))[0]
     saved = text_of((await nam.press("Đúng rồi"))[-1])
     assert saved.startswith("Đã sửa mục #1.") and "Số vụ hòa giải: 150 vụ" in saved
     assert await cases() == {"cases": 150_000}
-    # The confirmation is spent: pressing it again changes nothing.
-    await nam.press_data("mine:cy:1")
-    assert h.emu.callback_answers[-1]["text"] == "Nút này không còn hiệu lực."
+    # The confirmation is spent: the question became the answer, and the button pressed again
+    # (a slow double tap) changes nothing.
+    yes = question.inline_buttons[0][0]["callback_data"]
+    await nam.press_data(yes, message=question)
+    assert h.emu.callback_answers[-1]["text"] == (
+        "Nút này không còn hiệu lực. Hãy bắt đầu lại bằng /mine."
+    )
     history = text_of((await nam.press_data("mine:h:1"))[-1])
     assert "sửa: Số vụ hòa giải 1 vụ → 12 vụ" in history
     assert "sửa: Số vụ hòa giải 12 vụ → 150 vụ" in history
@@ -158,3 +162,63 @@ async def test_paging(h: Harness) -> None:
     assert text_of(first).startswith("Các mục gần đây của bạn (1–5 / 7)")
     second = (await nam.press("Tiếp »"))[-1]
     assert second.edited and text_of(second).startswith("Các mục gần đây của bạn (6–7 / 7)")
+
+
+# --- the edit prompt on the flow kernel ---------------------------------------------------------
+
+
+async def test_an_edit_cancelled_keeps_the_entry_and_its_buttons_go_stale(h: Harness) -> None:
+    nam = h.user(1004, "Nam")
+    await nam.send("/log hoa_giai 1")
+    await nam.press_data("mine:e:1")
+    prompt = (await nam.press("Số vụ hòa giải"))[-1]
+    assert text_of(prompt) == (
+        "Gõ giá trị mới cho “Số vụ hòa giải”.\n/cancel để giữ nguyên mục này."
+    )
+    assert (await nam.send("/cancel"))[0].text == "Đã hủy. Mục vẫn giữ nguyên như cũ."
+    # What is typed now is not a new value.
+    assert text_of((await nam.send("7"))[0]).startswith("Tôi chưa hiểu")
+    # The prompt's button no longer acts.
+    await nam.press("Giữ nguyên", message=prompt)
+    assert h.emu.callback_answers[-1]["text"] == (
+        "Nút này không còn hiệu lực. Hãy bắt đầu lại bằng /mine."
+    )
+    async with h.db.session() as session:
+        assert (await act_q.values_of(session, [1]))[1] == {"cases": 1_000}
+    # "Keep it as it is" ends a prompt without a change.
+    await nam.press_data("mine:e:1")
+    await nam.press("Ghi chú")
+    assert (await nam.press("Giữ nguyên"))[-1].text == "Đã giữ nguyên mục #1."
+    assert text_of((await nam.send("ghi chú mới"))[0]).startswith("Tôi chưa hiểu")
+    # A field the entry does not have is refused.
+    await nam.press_data("mine:f:1:m:built")
+    assert h.emu.callback_answers[-1]["text"] == "Nút này không còn hiệu lực."
+
+
+async def test_an_edit_interrupted_by_another_flow_is_offered_back(h: Harness) -> None:
+    lan = h.user(1002, "Lan")
+    await h.user(1004, "Nam").send("/log hoa_giai 1")
+    await lan.send("/mine all")  # the commune leader corrects a cadre's entry
+    await lan.press("Sửa #1")
+    await lan.press("Ngày")
+    await lan.send("/invite")  # suspends the edit
+    await lan.press("✓ Xã Yên Nguyên")
+    await lan.press("Cán bộ")
+    replies = await lan.send("1")
+    assert replies[-1].text == "Bạn đang làm dở việc sửa mục đã ghi. Quay lại không?"
+    back = await lan.press("Quay lại")
+    assert text_of(back[-1]).startswith("Gõ ngày mới (dd/mm/yyyy).")
+    assert text_of((await lan.send("32/11/2026"))[0]).startswith("“32/11/2026” không phải là ngày.")
+    changed = text_of((await lan.send("15/11/2026"))[0])
+    assert changed.startswith("Đã sửa mục #1.") and "Ngày: 15/11/2026" in changed
+
+
+async def test_an_edit_survives_a_restart(h: Harness) -> None:
+    nam = h.user(1004, "Nam")
+    await nam.send("/log hoa_giai 1")
+    await nam.press_data("mine:e:1")
+    await nam.press("Số vụ hòa giải")
+    await nam.send("150")
+    await h.restart()
+    saved = text_of((await nam.press("Đúng rồi"))[-1])
+    assert saved.startswith("Đã sửa mục #1.") and "Số vụ hòa giải: 150 vụ" in saved

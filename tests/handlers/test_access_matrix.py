@@ -201,8 +201,6 @@ CALLBACK_PROBES: dict[str, list[Probe]] = {
         Probe("ed:value:k", setup=EDIT_NOTE, action="value", chats=PRIVATE_FLOW),
         Probe("ed:confirm:y", setup=EDIT_ABOVE_CEILING, action="confirm", chats=PRIVATE_FLOW),
         Probe("ed:confirm:n", setup=EDIT_ABOVE_CEILING, action="confirm", chats=PRIVATE_FLOW),
-        Probe("ed:~:go", setup=(*EDIT_NOTE, "/cancel"), action="~", chats=PRIVATE_FLOW),
-        Probe("ed:~:new", setup=EDIT_NOTE, action="~", chats=PRIVATE_FLOW),
     ],
     "^rep:st:": [Probe("rep:st:{round_in}", out="rep:st:{round_out}")],
     "^rep:": [

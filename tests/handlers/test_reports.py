@@ -15,6 +15,7 @@ from bot import reports as rep
 from bot.access import Actor
 from bot.conversation import FlowState
 from bot.emulator import BotMessage, UserClient
+from bot.periods import Period
 from bot.reports import ReportError
 from bot.template_files import parse_template
 from storage.models import PeriodLock, Report, ReportAnswer
@@ -560,3 +561,76 @@ async def test_the_return_comment_is_kept_on_cancel_and_offered_back(h: Harness)
     assert "Tình trạng: bị trả lại." in review
     assert "Báo cáo được trả lại để sửa: “Thiếu số liệu”" in review
     assert text_of((await nam.press("Nộp báo cáo"))[-1]).startswith("Đã nộp:")
+
+
+PHOTO_TEMPLATE = """
+key: anh_thu
+version: 1
+title: {vi: "Báo cáo ảnh", en: "Photo report"}
+period: quarter
+questions:
+  - key: topics
+    type: multi
+    label: {vi: "Nội dung đã làm", en: "Topics"}
+    options:
+      - {key: a, label: {vi: "Tuyên truyền", en: "Outreach"}}
+      - {key: b, label: {vi: "Giám sát", en: "Supervision"}}
+  - key: photo
+    type: photo
+    label: {vi: "Ảnh hoạt động", en: "Activity photo"}
+"""
+
+
+def labels(message: BotMessage) -> list[str]:
+    return [b["text"] for row in message.inline_buttons for b in row]
+
+
+async def test_several_reports_a_list_first_ticks_and_a_photo(h: Harness) -> None:
+    """Two reports: the list is the first step (/back returns to it); a multiple choice ticks in
+    place; a photo question takes a photo and nothing else; the review changes an answer."""
+    nam = h.user(1004, "Nam")
+    await nam.send("/start")
+    await open_round_by_buttons(h)
+    async with h.db.session() as session:
+        template, _ = await rep.store_template(
+            session, parse_template(PHOTO_TEMPLATE), h.clock.now()
+        )
+        root = await units_q.by_code(session, "02365")
+        assert root is not None
+        await rep.open_round(
+            session,
+            None,
+            template_row=template,
+            period=Period("quarter", 2026, 4),
+            root=root,
+            deadline=datetime(2026, 12, 20, tzinfo=UTC),
+            now=h.clock.now(),
+        )
+    assert (await nam.send("/report"))[0].text == "Báo cáo nào?"
+    first = text_of((await nam.press("Báo cáo ảnh"))[-1])
+    assert "Câu 1/2" in first and "Bấm chọn mọi mục phù hợp" in first
+    await nam.press("Xong")
+    assert h.emu.callback_answers[-1]["text"] == "Hãy chọn ít nhất một mục."
+    assert "✓ Tuyên truyền" in labels((await nam.press("Tuyên truyền"))[-1])
+    await nam.press("Giám sát")
+    untick = (await nam.press("✓ Tuyên truyền"))[-1]
+    assert labels(untick)[:2] == ["Tuyên truyền", "✓ Giám sát"]
+    assert "Gửi một ảnh." in text_of((await nam.press("Xong"))[-1])
+    assert (await nam.send("ảnh đây"))[0].text == "Câu này cần một ảnh."
+    assert (await nam.send_sticker())[0].text == (
+        "Câu này cần chữ hoặc nút bấm, không phải tệp hay hình."
+    )
+    review = text_of((await nam.send_photo(b"\x89PNG"))[0])
+    assert "1. Nội dung đã làm: Giám sát (Nam" in review and "2. Ảnh hoạt động: có ảnh" in review
+    # "Change an answer" goes to that question, ticked as answered; "Done" comes back.
+    await nam.press("Sửa một câu trả lời")
+    chosen = (await nam.press("1. Nội dung đã làm"))[-1]
+    assert "Câu trả lời hiện tại: Giám sát" in text_of(chosen)
+    await nam.press("Tuyên truyền")
+    review = text_of((await nam.press("Xong"))[-1])
+    assert "1. Nội dung đã làm: Tuyên truyền, Giám sát" in review
+    # /back walks the questions back to the list of reports.
+    assert "Ảnh hoạt động" in text_of((await nam.send("/back"))[0])
+    assert "Nội dung đã làm" in text_of((await nam.send("/back"))[0])
+    assert (await nam.send("/back"))[0].text == "Báo cáo nào?"
+    assert "Câu 1/4" in text_of((await nam.press("Báo cáo thử"))[-1])

@@ -235,14 +235,20 @@ async def report_button(update: Update, context: AppContext) -> None:
 
 
 async def open_report(update: Update, context: AppContext, report_id: int) -> None:
-    """A notice's "Answer the report" (``rep:o:<id>``): open that report where it stands."""
+    """A notice's "Answer the report" (``rep:o:<id>``): open that report where it stands. An
+    approved one is only shown: there is nothing left to do in it."""
     async with context.services.db.session() as session:
         call = flow.call_for(context, session)
         await answer(update)
         try:
-            await rep.load_report(session, context.actor, report_id)
+            opened = await rep.load_report(session, context.actor, report_id)
         except ReportError as exc:
             await reply(update, context, problem_text(call.tr, exc.code))
+            return
+        if opened.report.status == "approved":
+            current = await rep.answers(session, report_id)
+            who = await who_answered(session, report_id)
+            await reply(update, context, review_card(call.tr, opened, current, who))
             return
         await flow.open_at(update, context, REPORT, ReportDraft(report_id=report_id), call)
 

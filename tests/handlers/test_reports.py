@@ -405,6 +405,12 @@ async def test_submitted_report_can_change_until_approved_with_history(h: Harnes
     await lan.press("Duyệt", message=next(m for m in reviews if "Thôn Cầu Bâm" in text_of(m)))
     locked = await nam.send("/report")
     assert locked[0].text == "Hiện không có báo cáo nào chờ bạn."
+    # A notice's old "answer the report" button only shows an approved report.
+    async with h.db.session() as session:
+        report_id = await session.scalar(select(Report.id).where(Report.status == "approved"))
+    shown = (await nam.press_data(f"rep:o:{report_id}"))[-1]
+    assert "Tình trạng: đã duyệt." in text_of(shown) and not shown.inline_buttons
+    assert text_of((await nam.send("5"))[0]).startswith("Tôi chưa hiểu")
 
 
 async def test_round_for_one_level_and_one_organisation(h: Harness) -> None:

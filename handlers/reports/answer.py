@@ -132,7 +132,10 @@ async def press_review(call: Call, draft: ReportDraft, action: str, args: list[s
             draft.choosing = True
             return Redraw()
         if action == "e":
-            question = opened.info.template.questions[int(args[0])]
+            index = int(args[0])
+            if index < 0:
+                raise IndexError(index)
+            question = opened.info.template.questions[index]
             draft.choosing, draft.ticking, draft.ticked = False, None, []
             return Next(to=f"q.{question.key}")
     except ReportError as exc:

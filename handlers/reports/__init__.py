@@ -3,7 +3,7 @@ with what they share in ``texts``. The names the composition root uses are re-ex
 ``handlers.reports.report_command`` and friends keep working."""
 
 from handlers.reports.answer import REPORT, on_button, open_report, report_button, report_command
-from handlers.reports.review import RETURN, return_button, review_command
+from handlers.reports.review import RETURN, review_command
 from handlers.reports.round import round_button, round_command
 from handlers.reports.status import status_button, status_command
 from handlers.reports.texts import FLOW, RETURN_FLOW, ROUND_FLOW
@@ -18,7 +18,6 @@ __all__ = [
     "open_report",
     "report_button",
     "report_command",
-    "return_button",
     "review_command",
     "round_button",
     "round_command",

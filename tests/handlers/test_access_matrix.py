@@ -223,21 +223,6 @@ CALLBACK_PROBES: dict[str, list[Probe]] = {
         Probe("rpt:~:go", setup=("rep:o:{report_in}", "/cancel"), action="~", chats=PRIVATE_FLOW),
         Probe("rpt:~:new", setup=("rep:o:{report_in}",), action="~", chats=PRIVATE_FLOW),
     ],
-    # The comment of a returned report: opened by the card's button, or chosen from the list.
-    "^ret:": [
-        Probe(
-            "ret:pick:r:{report_in}",
-            out="ret:pick:r:{report_out}",
-            setup=("!return:pick",),
-            action="pick",
-            chats=PRIVATE_FLOW,
-        ),
-        Probe(
-            "ret:comment:x", setup=("rep:ret:{report_in}",), action="comment", chats=PRIVATE_FLOW
-        ),
-        Probe("ret:~:go", setup=("rep:ret:{report_in}", "/cancel"), action="~", chats=PRIVATE_FLOW),
-        Probe("ret:~:new", setup=("rep:ret:{report_in}",), action="~", chats=PRIVATE_FLOW),
-    ],
     "^rnd:": [
         Probe("rnd:template:t:{template}", setup=("/round",), action="template"),
         Probe(

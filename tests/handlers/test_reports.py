@@ -531,7 +531,10 @@ async def test_another_command_in_the_middle_of_a_report_offers_it_back(h: Harne
     assert done[-1].text == "Bạn đang làm dở việc ghi hoạt động. Quay lại không?"
 
 
-async def test_the_return_comment_is_kept_on_cancel_and_offered_back(h: Harness) -> None:
+async def test_the_return_comment_is_a_prompt_kept_on_cancel_and_reopened(h: Harness) -> None:
+    """The comment is a one-shot prompt: /cancel keeps it and the card's button continues it;
+    another command in the middle suspends it and offers it back; what it interrupted comes
+    straight back once it is sent."""
     nam = await start_report(h)
     lan = h.user(1002, "Lan")
     await answer_all(nam, houses="3")
@@ -541,32 +544,44 @@ async def test_the_return_comment_is_kept_on_cancel_and_offered_back(h: Harness)
     prompt = text_of((await lan.press("Trả lại kèm ý kiến", message=card))[-1])
     assert "Thôn Cầu Bâm" in prompt and "Gõ ý kiến gửi đơn vị: cần sửa những gì?" in prompt
     cancelled = (await lan.send("/cancel"))[0].text
-    assert cancelled == "Đã hủy. Các câu trả lời vẫn được giữ: gõ /review để làm tiếp."
-    assert text_of((await lan.send("/review"))[0]).startswith("Bạn còn phần trả lời dở dang.")
-    assert "Gõ ý kiến gửi đơn vị" in text_of((await lan.press("Tiếp tục"))[-1])
+    assert cancelled == (
+        "Đã hủy. Báo cáo vẫn chờ bạn quyết định; bấm lại “Trả lại kèm ý kiến” dưới báo cáo để viết ý kiến."
+    )
+    assert text_of((await lan.send("Thiếu số liệu"))[0]).startswith("Tôi chưa hiểu")
+    again = (await lan.press("Trả lại kèm ý kiến", message=card))[-1]
+    assert "Gõ ý kiến gửi đơn vị" in text_of(again)
     # Another command in the middle suspends it; when that one ends, it is offered back.
     await lan.send("/round")
     cancelled_round = await lan.send("/cancel")
     assert cancelled_round[-1].text == "Bạn đang làm dở nhận xét về báo cáo. Quay lại không?"
     assert "Gõ ý kiến gửi đơn vị" in text_of((await lan.press("Quay lại"))[-1])
-    # Changing one's mind ends it; starting over chooses the report again.
-    assert (await lan.press("Không trả lại nữa"))[-1].text == (
-        "Chưa trả lại: báo cáo vẫn chờ bạn quyết định (/review)."
-    )
+    # Opened in the middle of a round, the round comes straight back once the comment is sent.
+    await lan.send("/round")
+    await lan.press("Làm lại từ đầu")
+    await lan.press("Báo cáo thử (v1)")
     await lan.press("Trả lại kèm ý kiến", message=card)
-    await lan.send("/cancel")
-    await lan.send("/review")
-    listed = (await lan.press("Làm lại từ đầu"))[-1]
-    assert listed.text == "Bạn trả lại báo cáo nào kèm ý kiến?"
-    await lan.press("Thôn Cầu Bâm")
-    assert (await lan.send("Thiếu số liệu"))[0].text == (
+    replies = await lan.send("Thiếu số liệu")
+    assert replies[0].text == (
         "Đã trả lại Thôn Cầu Bâm (xã Yên Nguyên) kèm ý kiến của bạn. Cán bộ đơn vị đã được báo."
     )
+    assert replies[-1].text == "Cho kỳ nào?"
     # The unit's cadre finds it at its review, with the comment, and submits again.
     review = text_of((await nam.send("/report"))[0])
     assert "Tình trạng: bị trả lại." in review
     assert "Báo cáo được trả lại để sửa: “Thiếu số liệu”" in review
     assert text_of((await nam.press("Nộp báo cáo"))[-1]).startswith("Đã nộp:")
+
+
+async def test_approving_ends_a_comment_begun_for_the_report(h: Harness) -> None:
+    nam = await start_report(h)
+    lan = h.user(1002, "Lan")
+    await answer_all(nam, houses="3")
+    await nam.press("Nộp báo cáo")
+    card = next(m for m in await lan.send("/review") if "Thôn Cầu Bâm" in text_of(m))
+    await lan.press("Trả lại kèm ý kiến", message=card)
+    approved = await lan.press("Duyệt", message=card)
+    assert text_of(approved[-1]).startswith("Đã duyệt: Báo cáo thử — Quý IV/2026, Thôn Cầu Bâm")
+    assert text_of((await lan.send("Thiếu số liệu"))[0]).startswith("Tôi chưa hiểu")
 
 
 PHOTO_TEMPLATE = """

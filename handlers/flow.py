@@ -126,6 +126,9 @@ class Step(Generic[S]):
     #: to go to (``Next(to="review")``: a review card's change skipped goes back to the card).
     optional: bool = False
     skip: Callable[[S], Next | None] | None = None
+    #: /skip that needs the database (a report's skipped question is a stored answer) or may be
+    #: refused: used instead of ``skip``, its outcome is applied like an answer's.
+    skipped: Callable[[Call, S], Awaitable[Outcome]] | None = None
     #: Whether the step is asked for this state (skip logic).
     applies: Callable[[S], bool] | None = None
 
@@ -159,6 +162,9 @@ class Flow(Generic[S]):
     #: yet"): forget the latest answer (False: there is none), and the kernel shows the first step
     #: that applies. None: /back shows the previous step that applies.
     undo: Callable[[S], bool] | None = None
+    #: Where a begun or opened flow starts (None: the first step that applies); it may also
+    #: refresh the state from the database. A report resumes at its first unanswered question.
+    entry: Callable[[Call, S], Awaitable[str | None]] | None = None
 
     def all_steps(self, state: S) -> Sequence[Step[S]]:
         return self.steps if self.expand is None else self.expand(state)
@@ -293,6 +299,13 @@ async def _advance(
     in_place: bool,
 ) -> None:
     """Save and show the first applicable step after ``after`` (None: from the start)."""
+    if after is None and flow.entry is not None:
+        name = await flow.entry(call, state)
+        target = flow.step(name, state) if name is not None else None
+        if target is not None:
+            await _save(call, update, flow, target.name, state)
+            await _show(update, context, flow, call, state, target, in_place=in_place)
+            return
     steps = flow.applicable(state)
     names = [s.name for s in steps]
     index = names.index(after) + 1 if after in names else 0
@@ -398,25 +411,32 @@ async def close(
 
 async def start(update: Update, context: AppContext, flow: AnyFlow) -> None:
     """The flow's command: offer a parked or current copy, else begin (suspending another)."""
-    chat_id, user_id = ids(update)
-    tr = context.tr
     async with context.services.db.session() as session:
         call = call_for(context, session)
-        current = await conversation.load_in(session, chat_id, user_id)
-        kept = await conversation.kept(session, chat_id, user_id, flow.name)
-        if (current is not None and current.flow == flow.name) or kept is not None:
-            text = tr._(
-                "You have unfinished answers here. Continue where you left off, or start over?"
-            )
-            rows = [
-                [
-                    (tr._("Continue"), button(flow, KEPT, "go")),
-                    (tr._("Start over"), button(flow, KEPT, "new")),
-                ]
-            ]
-            await reply(update, context, text, reply_markup=inline(rows))
+        if await offer_kept(update, context, flow, call):
             return
         await _begin(update, context, flow, call)
+
+
+async def offer_kept(update: Update, context: AppContext, flow: AnyFlow, call: Call) -> bool:
+    """If ``flow`` is current or kept aside (parked, suspended): offer "Continue / Start over"
+    and say so (True). For a command that does more than start its flow (/report first shows
+    the step of a current copy again)."""
+    chat_id, user_id = ids(update)
+    tr = call.tr
+    current = await conversation.load_in(call.session, chat_id, user_id)
+    kept = await conversation.kept(call.session, chat_id, user_id, flow.name)
+    if (current is None or current.flow != flow.name) and kept is None:
+        return False
+    text = tr._("You have unfinished answers here. Continue where you left off, or start over?")
+    rows = [
+        [
+            (tr._("Continue"), button(flow, KEPT, "go")),
+            (tr._("Start over"), button(flow, KEPT, "new")),
+        ]
+    ]
+    await reply(update, context, text, reply_markup=inline(rows))
+    return True
 
 
 async def open_at(
@@ -588,6 +608,9 @@ async def skip(update: Update, context: AppContext, state: FlowState) -> None:
         step = flow.step(state.step, value)
         if step is None or not step.optional:
             await reply(update, context, call.tr._("This question cannot be skipped."))
+            return
+        if step.skipped is not None:
+            await _apply(update, context, flow, call, value, step, await step.skipped(call, value))
             return
         after = step.skip(value) if step.skip is not None else None
         if isinstance(after, Next) and after.to is not None:

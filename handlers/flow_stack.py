@@ -28,11 +28,9 @@ def title_of(tr: Translator, name: str) -> str:
     return tr._(LEGACY_TITLES.get(name, N_("what you were doing")))
 
 
-#: What the flows not yet on the kernel make, for "go back to …?".
-LEGACY_TITLES = {
-    "report": N_("the report"),
-    "return": N_("the comment on the report"),
-}
+#: What the flows not yet on the kernel make, for "go back to …?" (none left: every flow is a
+#: kernel Flow with its own title; kept for a state saved by an older version).
+LEGACY_TITLES: dict[str, str] = {}
 
 
 async def cancel(update: Update, context: AppContext) -> None:

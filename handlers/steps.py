@@ -1,12 +1,11 @@
-"""/back and /skip go to whichever flow the user is in: a flow on the kernel (handlers/flow.py), or
-the report, which derives its steps from its draft rows."""
+"""/back and /skip go to the flow the user is in: every flow is on the kernel (handlers/flow.py)."""
 
 from __future__ import annotations
 
 from telegram import Update
 
 from bot import conversation
-from handlers import flow, reports
+from handlers import flow
 from handlers.access_rules import ANY_CHAT, Who, rule
 from handlers.common import reply
 from handlers.context import AppContext
@@ -29,8 +28,6 @@ async def _route(update: Update, context: AppContext, *, skip: bool) -> None:
     )
     if state is not None and flow.flow_named(state.flow) is not None:
         await (flow.skip if skip else flow.back)(update, context, state)
-    elif state is not None and state.flow == reports.FLOW:
-        await reports.back_or_skip(update, context, state, skip=skip)
     else:
         tr = context.tr
         await reply(

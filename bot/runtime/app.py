@@ -167,6 +167,7 @@ def register_handlers(app: App, services: Services) -> None:
     app.add_handler(CallbackQueryHandler(mine_edit.on_button, pattern=r"^ed:"))
     app.add_handler(CallbackQueryHandler(reports.status_button, pattern=r"^rep:st:"))
     app.add_handler(CallbackQueryHandler(reports.on_button, pattern=r"^rep:"))
+    app.add_handler(CallbackQueryHandler(reports.report_button, pattern=r"^rpt:"))
     app.add_handler(CallbackQueryHandler(reports.round_button, pattern=r"^rnd:"))
     app.add_handler(CallbackQueryHandler(groups.link_button, pattern=r"^lnk:"))
     app.add_handler(CallbackQueryHandler(chat_settings.settings_button, pattern=r"^set:"))

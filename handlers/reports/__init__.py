@@ -1,20 +1,22 @@
 """The report commands, one module per command: /report (``answer``), /review, /status and /round,
-with what they share in ``texts``. The names the composition root and /back, /skip use are
-re-exported here, so ``handlers.reports.report_command`` and friends keep working."""
+with what they share in ``texts``. The names the composition root uses are re-exported here, so
+``handlers.reports.report_command`` and friends keep working."""
 
-from handlers.reports.answer import back_or_skip, on_button, open_report, report_command
-from handlers.reports.review import review_command
+from handlers.reports.answer import REPORT, on_button, open_report, report_button, report_command
+from handlers.reports.review import RETURN, review_command
 from handlers.reports.round import round_button, round_command
 from handlers.reports.status import status_button, status_command
 from handlers.reports.texts import FLOW, RETURN_FLOW, ROUND_FLOW
 
 __all__ = [
     "FLOW",
+    "REPORT",
+    "RETURN",
     "RETURN_FLOW",
     "ROUND_FLOW",
-    "back_or_skip",
     "on_button",
     "open_report",
+    "report_button",
     "report_command",
     "review_command",
     "round_button",

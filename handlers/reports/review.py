@@ -1,25 +1,26 @@
-"""/review: a leader approves a submitted report or returns it with a comment."""
+"""/review: a leader approves a submitted report or returns it with a comment.
+
+The comment is a one-shot prompt on the flow kernel (``RETURN``), opened by a card's "Return with
+a comment" in that button's transaction. It is a detour: the flow the leader was in is suspended
+under it and comes straight back once the comment is sent; /cancel keeps it, and the same button
+continues it; another command in the middle suspends it and offers it back.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from telegram import Update
 
-from bot import conversation
 from bot import reports as rep
-from bot.conversation import FlowState
 from bot.i18n import N_
 from bot.reports import ReportError
+from handlers import flow
 from handlers.access_rules import PRIVATE, Who, rule
-from handlers.common import esc, inline, reply
+from handlers.common import answer, esc, inline, reply
 from handlers.context import AppContext
-from handlers.reports.texts import (
-    RETURN_FLOW,
-    problem_text,
-    review_card,
-    title,
-    who_answered,
-)
-from handlers.router import register_flow
+from handlers.flow import Call, Finish, Outcome, Screen, Stay, Step
+from handlers.reports.texts import RETURN_FLOW, problem_text, review_card, title, who_answered
 from storage.text import nfc
 
 
@@ -31,98 +32,118 @@ from storage.text import nfc
     not_allowed=N_("Only leaders of a higher unit approve reports."),
 )
 async def review_command(update: Update, context: AppContext) -> None:
+    """The reports waiting for the leader's decision, one card each."""
     tr = context.tr
     async with context.services.db.session() as session:
         waiting = await rep.reports_to_decide(session, context.actor)
-    if not waiting:
-        await reply(update, context, tr._("No submitted report is waiting for your decision."))
-        return
-    for o in waiting[:10]:
-        async with context.services.db.session() as session:
+        if not waiting:
+            await reply(update, context, tr._("No submitted report is waiting for your decision."))
+            return
+        for o in waiting[:10]:
             current = await rep.answers(session, o.report.id)
-            who = await who_answered(session, o.report.id)
-        text, _ = review_card(tr, o, current, who)
-        buttons = inline(
-            [
+            text = review_card(tr, o, current, await who_answered(session, o.report.id))
+            buttons = inline(
                 [
-                    (tr._("Approve"), f"rep:ok:{o.report.id}"),
-                    (tr._("Return with a comment"), f"rep:ret:{o.report.id}"),
+                    [
+                        (tr._("Approve"), f"rep:ok:{o.report.id}"),
+                        (tr._("Return with a comment"), f"rep:ret:{o.report.id}"),
+                    ]
                 ]
-            ]
-        )
-        await reply(update, context, text, reply_markup=buttons)
+            )
+            await reply(update, context, text, reply_markup=buttons)
 
 
 async def decide_button(update: Update, context: AppContext, action: str, rid: int) -> None:
-    query = update.callback_query
-    assert query is not None and update.effective_chat and update.effective_user
+    """``rep:ok:<id>`` approves; ``rep:ret:<id>`` asks for the comment (the ``return`` flow)."""
     tr = context.tr
-    if action == "ret":
-        async with context.services.db.session() as session:
-            await rep.load_report(session, context.actor, rid, for_decision=True)
-        await conversation.save(
-            context.services,
-            update.effective_chat.id,
-            update.effective_user.id,
-            FlowState(RETURN_FLOW, "comment", {"report_id": rid}),
-        )
-        await query.answer()
-        await reply(
-            update, context, tr._("Type the comment for the unit: what should they change?")
-        )
-        return
     async with context.services.db.session() as session:
-        opened = await rep.decide(
-            session,
-            context.actor,
-            rid,
-            approve=True,
-            comment=None,
-            now=context.services.clock.now(),
-        )
-    await query.answer()
-    await reply(
-        update,
-        context,
-        tr._("Approved: {title}, {unit}. Its period is now locked.").format(
-            title=esc(title(tr, opened)), unit=esc(opened.unit.name)
-        ),
-    )
-
-
-async def on_return_comment(update: Update, context: AppContext, state: FlowState) -> None:
-    assert update.message is not None and update.message.text is not None and update.effective_chat
-    tr = context.tr
-    comment = nfc(update.message.text.strip())
-    if not comment or len(comment) > 1000:
-        await reply(update, context, tr._("Type a comment of at most 1.000 characters."))
-        return
-    try:
-        async with context.services.db.session() as session:
+        call = flow.call_for(context, session)
+        try:
+            if action == "ret":
+                await rep.load_report(session, context.actor, rid, for_decision=True)
+                await answer(update)
+                await flow.open_at(
+                    update,
+                    context,
+                    RETURN,
+                    ReturnDraft(report_id=rid),
+                    call,
+                    keep=lambda draft: draft.report_id == rid,
+                )
+                return
             opened = await rep.decide(
-                session,
-                context.actor,
-                int(state.data["report_id"]),
-                approve=False,
-                comment=comment,
-                now=context.services.clock.now(),
+                session, context.actor, rid, approve=True, comment=None, now=call.now
             )
-    except ReportError as exc:
-        await conversation.clear(
-            context.services, update.effective_chat.id, context.actor.person.telegram_id
+        except ReportError as exc:
+            await answer(update, problem_text(tr, exc.code), alert=True)
+            return
+        await answer(update)
+        await reply(
+            update,
+            context,
+            tr._("Approved: {title}, {unit}. Its period is now locked.").format(
+                title=esc(title(tr, opened)), unit=esc(opened.unit.name)
+            ),
         )
-        await reply(update, context, problem_text(tr, exc.code))
-        return
-    await conversation.clear(
-        context.services, update.effective_chat.id, context.actor.person.telegram_id
-    )
-    await reply(
-        update,
-        context,
+        # A comment begun for this report is moot now (what it interrupted comes back).
+        await flow.close(update, context, RETURN, call, only=lambda draft: draft.report_id == rid)
+
+
+# --- the return comment: a flow on the kernel ----------------------------------------------------
+
+
+#: What /cancel says about the comment prompt (the report still waits for the decision).
+REOPEN = N_(
+    "Cancelled. The report still waits for your decision; press “Return with a comment” under it again to write the comment."
+)
+
+
+@dataclass
+class ReturnDraft:
+    report_id: int = 0
+
+
+async def begin(call: Call) -> ReturnDraft | Stay:
+    return Stay(call.tr._(REOPEN))
+
+
+async def show_comment(call: Call, draft: ReturnDraft) -> Screen:
+    tr = call.tr
+    prompt = tr._("Type the comment for the unit: what should they change?")
+    try:
+        opened = await rep.load_report(call.session, call.actor, draft.report_id, for_decision=True)
+    except ReportError as exc:
+        return Screen(problem_text(tr, exc.code))
+    return Screen(f"<b>{esc(title(tr, opened))}</b> · {esc(opened.unit.name)}\n{prompt}")
+
+
+async def typed_comment(call: Call, draft: ReturnDraft, text: str) -> Outcome:
+    tr = call.tr
+    comment = nfc(text)
+    if not comment or len(comment) > 1000:
+        return Stay(tr._("Type a comment of at most 1.000 characters."))
+    try:
+        opened = await rep.decide(
+            call.session, call.actor, draft.report_id, approve=False, comment=comment, now=call.now
+        )
+    except ReportError as exc:
+        return Finish(problem_text(tr, exc.code))
+    return Finish(
         tr._("Returned to {unit} with your comment. Its cadres have been told.").format(
             unit=esc(opened.unit.name)
-        ),
+        )
     )
 
 
-register_flow(RETURN_FLOW, on_return_comment)
+RETURN = flow.register(
+    flow.Flow(
+        name=RETURN_FLOW,
+        command="review",
+        prefix="ret",
+        title=N_("the comment on the report"),
+        state=ReturnDraft,
+        steps=(Step("comment", show_comment, typed=typed_comment),),
+        begin=begin,
+        reopen=REOPEN,
+    )
+)

@@ -7,17 +7,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
-
-from bot import conversation
 from bot import reports as rep
-from bot.conversation import FlowState
 from bot.i18n import Translator
 from bot.parsing import Kind, format_amount
 from bot.reports import OpenReport
-from bot.templates import Question, Template
-from handlers.common import display_name, esc, inline
-from handlers.context import AppContext
+from bot.templates import Question
+from handlers.common import display_name, esc
 from storage.models import Person
 
 FLOW = "report"
@@ -81,13 +76,6 @@ def show_answer(tr: Translator, question: Question, value: Any) -> str:
     return text if len(text) <= 200 else text[:199] + "…"
 
 
-async def load_state(update: Update, context: AppContext) -> FlowState | None:
-    assert update.effective_chat and update.effective_user
-    return await conversation.load(
-        context.services, update.effective_chat.id, update.effective_user.id
-    )
-
-
 async def who_answered(session: Any, report_id: int) -> dict[str, tuple[str, datetime]]:
     result: dict[str, tuple[str, datetime]] = {}
     names: dict[int, str] = {}
@@ -101,15 +89,21 @@ async def who_answered(session: Any, report_id: int) -> dict[str, tuple[str, dat
     return result
 
 
+Rows = list[list[tuple[str, str]]]
+
+
 def question_card(
     tr: Translator,
     opened: OpenReport,
-    template: Template,
     question: Question,
     current: dict[str, Any],
     guess: Decimal | None,
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    rid = opened.report.id
+    ticked: list[str],
+) -> tuple[str, Rows]:
+    """A question as the flow's step shows it: text, and rows of (label, action) for the kernel
+    to wrap (``pf`` the activity log's figure, ``c:<option>``, ``y:1|0``, ``m:<option>`` and
+    ``md`` for a multiple choice, ``s`` skip, ``k`` keep the current answer)."""
+    template = opened.info.template
     index = template.questions.index(question)
     applicable = template.applicable(current)
     position = applicable.index(question) + 1 if question in applicable else index + 1
@@ -122,7 +116,7 @@ def question_card(
     help_text = question.help(tr.locale)
     if help_text:
         lines.append(f"<i>{esc(help_text)}</i>")
-    rows: list[list[tuple[str, str]]] = []
+    rows: Rows = []
     if question.type in NUMERIC:
         if guess is not None:
             shown = show_answer(tr, question, guess)
@@ -131,7 +125,7 @@ def question_card(
                     "From the activity log: {value}. Is that right? Press the button, or type another number."
                 ).format(value=shown)
             )
-            rows.append([("✓ " + shown, f"rep:pf:{rid}:{index}")])
+            rows.append([("✓ " + shown, "pf")])
         else:
             lines.append(tr._("Type a number."))
         if question.min is not None or question.max is not None:
@@ -143,29 +137,28 @@ def question_card(
             )
         )
     elif question.type == "choice":
-        rows.extend(
-            [(o.label(tr.locale)[:60], f"rep:c:{rid}:{index}:{i}")]
-            for i, o in enumerate(question.options)
-        )
+        rows.extend([(o.label(tr.locale)[:60], f"c:{i}")] for i, o in enumerate(question.options))
     elif question.type == "multi":
         lines.append(tr._("Press every option that applies, then “Done”."))
         rows.extend(
-            [(o.label(tr.locale)[:60], f"rep:m:{rid}:{index}:{i}")]
+            [(("✓ " if o.key in ticked else "") + o.label(tr.locale)[:60], f"m:{i}")]
             for i, o in enumerate(question.options)
         )
-        rows.append([(tr._("Done"), f"rep:md:{rid}:{index}")])
+        rows.append([(tr._("Done"), "md")])
     elif question.type == "yesno":
-        rows.append(
-            [(tr._("Yes"), f"rep:y:{rid}:{index}:1"), (tr._("No"), f"rep:y:{rid}:{index}:0")]
-        )
+        rows.append([(tr._("Yes"), "y:1"), (tr._("No"), "y:0")])
     elif question.type == "date":
         lines.append(tr._("Type the date (dd/mm/yyyy)."))
     elif question.type == "photo":
         lines.append(tr._("Send a photo."))
+    if question.key in current:
+        shown = esc(show_answer(tr, question, current[question.key]))
+        lines.append(tr._("Current answer: {answer}").format(answer=f"<b>{shown}</b>"))
+        rows.append([(tr._("Keep this answer"), "k")])
     if not question.required:
-        rows.append([(tr._("Skip"), f"rep:s:{rid}:{index}")])
+        rows.append([(tr._("Skip"), "s")])
     lines.append(tr._("/back goes one step back."))
-    return "\n".join(lines), inline(rows) if rows else None
+    return "\n".join(lines), rows
 
 
 def bounds(tr: Translator, q: Question) -> str:
@@ -184,17 +177,22 @@ def review_card(
     opened: OpenReport,
     current: dict[str, Any],
     who: dict[str, tuple[str, datetime]],
-) -> tuple[str, InlineKeyboardMarkup | None]:
+) -> str:
+    """Every applicable answer, who gave it and when: the cadre's review before submitting, and
+    the leader's card in /review."""
     template = opened.info.template
-    rid = opened.report.id
     lines = [
         f"<b>{esc(title(tr, opened))}</b> · {esc(opened.unit.name)}",
         tr._("Status: {status}. Deadline: {deadline}.").format(
             status=status_label(tr, opened.report.status),
             deadline=tr.moment(opened.info.round.deadline),
         ),
-        "",
     ]
+    if opened.report.status == "returned" and opened.report.comment:
+        lines.append(
+            tr._("Returned for changes: “{comment}”").format(comment=esc(opened.report.comment))
+        )
+    lines.append("")
     for n, q in enumerate(template.applicable(current), start=1):
         answer = (
             show_answer(tr, q, current.get(q.key)) if q.key in current else tr._("(not answered)")
@@ -203,11 +201,4 @@ def review_card(
         suffix = f" <i>({esc(by[0])}, {tr.moment(by[1])})</i>" if by else ""
         lines.append(f"{n}. {esc(q.label(tr.locale))}: <b>{esc(answer)}</b>{suffix}")
     text = "\n".join(lines)
-    if len(text) > 3900:
-        text = text[:3900] + "\n…"
-    rows: list[list[tuple[str, str]]] = []
-    if opened.report.status in rep.OPEN:
-        rows.append([(tr._("Submit the report"), f"rep:sub:{rid}")])
-    if opened.report.status != "approved":
-        rows.append([(tr._("Change an answer"), f"rep:ed:{rid}")])
-    return text, inline(rows) if rows else None
+    return text if len(text) <= 3900 else text[:3900] + "\n…"

@@ -205,20 +205,21 @@ CALLBACK_PROBES: dict[str, list[Probe]] = {
     "^rep:st:": [Probe("rep:st:{round_in}", out="rep:st:{round_out}")],
     "^rep:": [
         Probe(f"rep:{data}", out=f"rep:{data}".replace("_in}", "_out}"), action=data.split(":")[0])
-        for data in (
-            "o:{report_in}",
-            "ok:{report_in}",
-            "ret:{report_in}",
-            "sub:{report_in}",
-            "ed:{report_in}",
-            "e:{report_in}:0",
-            "pf:{report_in}:0",
-            "y:{report_in}:1:1",
-            "s:{report_in}:22",
-            "c:{report_in}:21:0",
-            "m:{report_in}:20:0",
-            "md:{report_in}:20",
-        )
+        for data in ("o:{report_in}", "ok:{report_in}", "ret:{report_in}")
+    ],
+    # /report on the kernel: the list of reports names one (checked again); the review's buttons
+    # act on the report of the presser's own flow.
+    "^rpt:": [
+        Probe(
+            "rpt:pick:o:{report_in}",
+            out="rpt:pick:o:{report_out}",
+            setup=("!report:pick",),
+            action="pick",
+            chats=PRIVATE_FLOW,
+        ),
+        Probe("rpt:review:ed", setup=("rep:o:{report_in}",), action="review", chats=PRIVATE_FLOW),
+        Probe("rpt:~:go", setup=("rep:o:{report_in}", "/cancel"), action="~", chats=PRIVATE_FLOW),
+        Probe("rpt:~:new", setup=("rep:o:{report_in}",), action="~", chats=PRIVATE_FLOW),
     ],
     "^rnd:": [
         Probe("rnd:template:t:{template}", setup=("/round",), action="template"),

@@ -10,12 +10,15 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from bot import conversation
 from bot import reports as rep
 from bot.access import Actor
+from bot.conversation import FlowState
 from bot.emulator import BotMessage, UserClient
+from bot.periods import Period
 from bot.reports import ReportError
 from bot.template_files import parse_template
-from storage.models import PeriodLock, Report
+from storage.models import PeriodLock, Report, ReportAnswer
 from storage.queries import units as units_q
 from tests.harness import Harness, actor_of, text_of
 
@@ -223,7 +226,14 @@ async def test_nobody_crosses_into_another_units_report(h: Harness) -> None:
     mai_report = reports[mai_actor.roles[0].unit.id]
     await nam.press_data(f"rep:o:{mai_report}")
     assert nam.last is not None and nam.last.text == "Báo cáo này không thuộc đơn vị của bạn."
-    await nam.press_data(f"rep:pf:{mai_report}:0")
+    # Answer buttons name no report (the flow's state does); a list's button is checked again.
+    await nam.press_data(f"rpt:pick:o:{mai_report}")
+    assert h.emu.callback_answers[-1]["text"] == (
+        "Nút này không còn hiệu lực. Hãy bắt đầu lại bằng /report."
+    )
+    assert h.services is not None
+    await conversation.save(h.services, 1004, 1004, FlowState("report", "pick"))
+    await nam.press_data(f"rpt:pick:o:{mai_report}")
     assert h.emu.callback_answers[-1]["text"] == "Báo cáo này không thuộc đơn vị của bạn."
     for command in ("/round", "/review", "/status"):
         assert text_of((await nam.send(command))[0]).startswith("Chỉ lãnh đạo")
@@ -395,6 +405,12 @@ async def test_submitted_report_can_change_until_approved_with_history(h: Harnes
     await lan.press("Duyệt", message=next(m for m in reviews if "Thôn Cầu Bâm" in text_of(m)))
     locked = await nam.send("/report")
     assert locked[0].text == "Hiện không có báo cáo nào chờ bạn."
+    # A notice's old "answer the report" button only shows an approved report.
+    async with h.db.session() as session:
+        report_id = await session.scalar(select(Report.id).where(Report.status == "approved"))
+    shown = (await nam.press_data(f"rep:o:{report_id}"))[-1]
+    assert "Tình trạng: đã duyệt." in text_of(shown) and not shown.inline_buttons
+    assert text_of((await nam.send("5"))[0]).startswith("Tôi chưa hiểu")
 
 
 async def test_round_for_one_level_and_one_organisation(h: Harness) -> None:
@@ -432,3 +448,210 @@ async def test_round_on_the_flow_kernel_goes_back_and_is_kept_on_cancel(h: Harne
     await lan.press("Mọi tổ chức")
     done = text_of((await lan.send("18/12/2026"))[0])
     assert done.startswith("Đã mở đợt #1: Quý IV/2026, 7 đơn vị, hạn nộp 18/12/2026 23:59.")
+
+
+async def start_report(h: Harness) -> UserClient:
+    nam = h.user(1004, "Nam")
+    await nam.send("/start")
+    await open_round_by_buttons(h)
+    first = (await nam.send("/report"))[0]
+    assert "Câu 1/4" in text_of(first)
+    return nam
+
+
+async def test_report_on_the_kernel_back_keep_cancel_and_continue(h: Harness) -> None:
+    """/report is a kernel flow: /back shows the answer given (kept unless changed), /report in
+    the middle shows where one is, /cancel keeps it and /report offers to continue."""
+    nam = await start_report(h)
+    assert (await nam.send("/skip"))[0].text == "Câu hỏi này không bỏ qua được."
+    assert "Có giao ban" in text_of((await nam.send("3"))[0])
+    back = text_of((await nam.send("/back"))[0])
+    assert "Câu 1/4" in back and "Câu trả lời hiện tại: 3" in back
+    assert "Có giao ban" in text_of((await nam.press("Giữ câu trả lời này"))[-1])
+    assert "Ngày giao ban" in text_of((await nam.press("Có"))[-1])
+    assert "Ngày giao ban" in text_of((await nam.send("/report"))[0])
+    cancelled = (await nam.send("/cancel"))[0].text
+    assert cancelled == "Đã hủy. Các câu trả lời vẫn được giữ: gõ /report để làm tiếp."
+    assert text_of((await nam.send("10/11/2026"))[0]).startswith("Tôi chưa hiểu")
+    assert text_of((await nam.send("/report"))[0]).startswith("Bạn còn phần trả lời dở dang.")
+    assert "Ngày giao ban" in text_of((await nam.press("Tiếp tục"))[-1])
+    await nam.send("/cancel")
+    await nam.send("/report")
+    # Starting over keeps the unit's answers: the report opens at its first unanswered question.
+    again = text_of((await nam.press("Làm lại từ đầu"))[-1])
+    assert "Câu 3/5" in again and "Ngày giao ban" in again
+    await nam.send("10/11/2026")
+    await nam.press("Hoàn thành tốt")
+    review = text_of((await nam.send("/skip"))[0])
+    assert "1. Nhà Đại đoàn kết xây mới trong kỳ: 3 (Nam" in review
+    last = text_of((await nam.send("/back"))[0])
+    assert "Khó khăn, kiến nghị" in last and "Câu trả lời hiện tại: (bỏ qua)" in last
+    assert "Thiếu kinh phí" in text_of((await nam.send("Thiếu kinh phí"))[0])
+    assert text_of((await nam.press("Nộp báo cáo"))[-1]).startswith("Đã nộp: Báo cáo thử")
+
+
+async def test_a_button_of_an_earlier_question_is_refused_and_the_question_shown(
+    h: Harness,
+) -> None:
+    nam = await start_report(h)
+    first = nam.last
+    assert first is not None
+    await nam.send("3")  # a typed answer: the next question comes as a new message
+    replies = await nam.press("✓ 0", message=first)
+    assert h.emu.callback_answers[-1]["text"] == (
+        "Nút này thuộc một bước trước. Bước hiện tại ở ngay dưới đây."
+    )
+    assert "Có giao ban" in text_of(replies[-1])
+    await nam.press_data("rpt:q.briefing:y:7")
+    assert h.emu.callback_answers[-1]["text"] == (
+        "Nút này không còn hiệu lực. Hãy bắt đầu lại bằng /report."
+    )
+    async with h.db.session() as session:
+        answers = (await session.scalars(select(ReportAnswer))).all()
+    assert {a.question_key: a.value for a in answers} == {"houses": {"v": 3}}
+
+
+async def test_another_command_in_the_middle_of_a_report_offers_it_back(h: Harness) -> None:
+    nam = await start_report(h)
+    await nam.send("3")
+    await nam.send("/log")  # suspends the report
+    cancelled = await nam.send("/cancel")
+    assert cancelled[-1].text == "Bạn đang làm dở báo cáo. Quay lại không?"
+    back = await nam.press("Quay lại")
+    assert any(m.text == "Quay lại báo cáo." for m in back)
+    assert "Có giao ban" in text_of(back[-1])
+    # The other way round: a report begun in the middle of an entry, which is offered back.
+    await nam.send("/log")
+    await nam.send("/report")
+    await nam.press("Tiếp tục")
+    await nam.press("Không")
+    await nam.press("Hoàn thành tốt")
+    await nam.send("/skip")
+    done = await nam.press("Nộp báo cáo")
+    assert done[-1].text == "Bạn đang làm dở việc ghi hoạt động. Quay lại không?"
+
+
+async def test_the_return_comment_is_a_prompt_kept_on_cancel_and_reopened(h: Harness) -> None:
+    """The comment is a one-shot prompt: /cancel keeps it and the card's button continues it;
+    another command in the middle suspends it and offers it back; what it interrupted comes
+    straight back once it is sent."""
+    nam = await start_report(h)
+    lan = h.user(1002, "Lan")
+    await answer_all(nam, houses="3")
+    await nam.press("Nộp báo cáo")
+    cards = await lan.send("/review")
+    card = next(m for m in cards if "Thôn Cầu Bâm" in text_of(m))
+    prompt = text_of((await lan.press("Trả lại kèm ý kiến", message=card))[-1])
+    assert "Thôn Cầu Bâm" in prompt and "Gõ ý kiến gửi đơn vị: cần sửa những gì?" in prompt
+    cancelled = (await lan.send("/cancel"))[0].text
+    assert cancelled == (
+        "Đã hủy. Báo cáo vẫn chờ bạn quyết định; bấm lại “Trả lại kèm ý kiến” dưới báo cáo để viết ý kiến."
+    )
+    assert text_of((await lan.send("Thiếu số liệu"))[0]).startswith("Tôi chưa hiểu")
+    again = (await lan.press("Trả lại kèm ý kiến", message=card))[-1]
+    assert "Gõ ý kiến gửi đơn vị" in text_of(again)
+    # Another command in the middle suspends it; when that one ends, it is offered back.
+    await lan.send("/round")
+    cancelled_round = await lan.send("/cancel")
+    assert cancelled_round[-1].text == "Bạn đang làm dở nhận xét về báo cáo. Quay lại không?"
+    assert "Gõ ý kiến gửi đơn vị" in text_of((await lan.press("Quay lại"))[-1])
+    # Opened in the middle of a round, the round comes straight back once the comment is sent.
+    await lan.send("/round")
+    await lan.press("Làm lại từ đầu")
+    await lan.press("Báo cáo thử (v1)")
+    await lan.press("Trả lại kèm ý kiến", message=card)
+    replies = await lan.send("Thiếu số liệu")
+    assert replies[0].text == (
+        "Đã trả lại Thôn Cầu Bâm (xã Yên Nguyên) kèm ý kiến của bạn. Cán bộ đơn vị đã được báo."
+    )
+    assert replies[-1].text == "Cho kỳ nào?"
+    # The unit's cadre finds it at its review, with the comment, and submits again.
+    review = text_of((await nam.send("/report"))[0])
+    assert "Tình trạng: bị trả lại." in review
+    assert "Báo cáo được trả lại để sửa: “Thiếu số liệu”" in review
+    assert text_of((await nam.press("Nộp báo cáo"))[-1]).startswith("Đã nộp:")
+
+
+async def test_approving_ends_a_comment_begun_for_the_report(h: Harness) -> None:
+    nam = await start_report(h)
+    lan = h.user(1002, "Lan")
+    await answer_all(nam, houses="3")
+    await nam.press("Nộp báo cáo")
+    card = next(m for m in await lan.send("/review") if "Thôn Cầu Bâm" in text_of(m))
+    await lan.press("Trả lại kèm ý kiến", message=card)
+    approved = await lan.press("Duyệt", message=card)
+    assert text_of(approved[-1]).startswith("Đã duyệt: Báo cáo thử — Quý IV/2026, Thôn Cầu Bâm")
+    assert text_of((await lan.send("Thiếu số liệu"))[0]).startswith("Tôi chưa hiểu")
+
+
+PHOTO_TEMPLATE = """
+key: anh_thu
+version: 1
+title: {vi: "Báo cáo ảnh", en: "Photo report"}
+period: quarter
+questions:
+  - key: topics
+    type: multi
+    label: {vi: "Nội dung đã làm", en: "Topics"}
+    options:
+      - {key: a, label: {vi: "Tuyên truyền", en: "Outreach"}}
+      - {key: b, label: {vi: "Giám sát", en: "Supervision"}}
+  - key: photo
+    type: photo
+    label: {vi: "Ảnh hoạt động", en: "Activity photo"}
+"""
+
+
+def labels(message: BotMessage) -> list[str]:
+    return [b["text"] for row in message.inline_buttons for b in row]
+
+
+async def test_several_reports_a_list_first_ticks_and_a_photo(h: Harness) -> None:
+    """Two reports: the list is the first step (/back returns to it); a multiple choice ticks in
+    place; a photo question takes a photo and nothing else; the review changes an answer."""
+    nam = h.user(1004, "Nam")
+    await nam.send("/start")
+    await open_round_by_buttons(h)
+    async with h.db.session() as session:
+        template, _ = await rep.store_template(
+            session, parse_template(PHOTO_TEMPLATE), h.clock.now()
+        )
+        root = await units_q.by_code(session, "02365")
+        assert root is not None
+        await rep.open_round(
+            session,
+            None,
+            template_row=template,
+            period=Period("quarter", 2026, 4),
+            root=root,
+            deadline=datetime(2026, 12, 20, tzinfo=UTC),
+            now=h.clock.now(),
+        )
+    assert (await nam.send("/report"))[0].text == "Báo cáo nào?"
+    first = text_of((await nam.press("Báo cáo ảnh"))[-1])
+    assert "Câu 1/2" in first and "Bấm chọn mọi mục phù hợp" in first
+    await nam.press("Xong")
+    assert h.emu.callback_answers[-1]["text"] == "Hãy chọn ít nhất một mục."
+    assert "✓ Tuyên truyền" in labels((await nam.press("Tuyên truyền"))[-1])
+    await nam.press("Giám sát")
+    untick = (await nam.press("✓ Tuyên truyền"))[-1]
+    assert labels(untick)[:2] == ["Tuyên truyền", "✓ Giám sát"]
+    assert "Gửi một ảnh." in text_of((await nam.press("Xong"))[-1])
+    assert (await nam.send("ảnh đây"))[0].text == "Câu này cần một ảnh."
+    assert (await nam.send_sticker())[0].text == (
+        "Câu này cần chữ hoặc nút bấm, không phải tệp hay hình."
+    )
+    review = text_of((await nam.send_photo(b"\x89PNG"))[0])
+    assert "1. Nội dung đã làm: Giám sát (Nam" in review and "2. Ảnh hoạt động: có ảnh" in review
+    # "Change an answer" goes to that question, ticked as answered; "Done" comes back.
+    await nam.press("Sửa một câu trả lời")
+    chosen = (await nam.press("1. Nội dung đã làm"))[-1]
+    assert "Câu trả lời hiện tại: Giám sát" in text_of(chosen)
+    await nam.press("Tuyên truyền")
+    review = text_of((await nam.press("Xong"))[-1])
+    assert "1. Nội dung đã làm: Tuyên truyền, Giám sát" in review
+    # /back walks the questions back to the list of reports.
+    assert "Ảnh hoạt động" in text_of((await nam.send("/back"))[0])
+    assert "Nội dung đã làm" in text_of((await nam.send("/back"))[0])
+    assert (await nam.send("/back"))[0].text == "Báo cáo nào?"
+    assert "Câu 1/4" in text_of((await nam.press("Báo cáo thử"))[-1])

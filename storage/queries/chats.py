@@ -95,3 +95,9 @@ async def update_settings(
         await session.execute(
             update(LinkedChat).where(LinkedChat.chat_id == chat_id).values(**values)
         )
+
+
+async def active(session: AsyncSession) -> Sequence[LinkedChat]:
+    """Every linked chat the bot still writes to, by chat id."""
+    stmt = select(LinkedChat).where(LinkedChat.active.is_(True)).order_by(LinkedChat.chat_id)
+    return (await session.scalars(stmt)).all()

@@ -20,9 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy.engine import URL
-
-from storage.db import parse_database_url
+from storage.db import DatabaseURL, parse_database_url
 
 
 class BackupError(Exception):
@@ -39,7 +37,7 @@ def default_name(now: datetime, suffix: str) -> Path:
     return Path(f"phoihop-backup-{now:%Y%m%d-%H%M%S}{suffix}")
 
 
-def sqlite_file(url: URL) -> Path:
+def sqlite_file(url: DatabaseURL) -> Path:
     return Path(url.database or "")
 
 
@@ -91,7 +89,7 @@ def restore_sqlite(backup: Path, target: Path, *, force: bool) -> Done:
     return Done(target, f"restored {backup} into {target}")
 
 
-def _pg_args(url: URL) -> tuple[list[str], dict[str, str]]:
+def _pg_args(url: DatabaseURL) -> tuple[list[str], dict[str, str]]:
     args = []
     if url.host:
         args += ["--host", url.host]
@@ -103,7 +101,7 @@ def _pg_args(url: URL) -> tuple[list[str], dict[str, str]]:
     return [*args, "--dbname", url.database or ""], env
 
 
-def backup_postgres(url: URL, out: Path) -> Done:
+def backup_postgres(url: DatabaseURL, out: Path) -> Done:
     args, env = _pg_args(url)
     command = ["pg_dump", "--format=custom", "--no-owner", "--file", str(out), *args]
     pg_dump = shutil.which("pg_dump")

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.activities import forget_catalog
 from storage.models import ActivityMeasure, ActivityType
+from storage.queries import catalog as catalog_q
 
 DEFAULT_CATALOG = Path(__file__).parent / "data" / "catalog.yaml"
 KINDS = ("count", "money", "decimal")
@@ -174,9 +174,7 @@ def _measures(value: Any, type_key: str, line: Any, errors: list[str]) -> list[M
 
 async def load_catalog(session: AsyncSession, specs: list[TypeSpec], now: datetime) -> LoadReport:
     report = LoadReport()
-    position = int(
-        await session.scalar(select(func.coalesce(func.max(ActivityType.position), 0))) or 0
-    )
+    position = await catalog_q.last_type_position(session)
     for spec in specs:
         row = await session.get(ActivityType, spec.key)
         if row is None:
@@ -195,12 +193,7 @@ async def load_catalog(session: AsyncSession, specs: list[TypeSpec], now: dateti
             now,
         )
         await session.flush()
-        existing = {
-            m.key: m
-            for m in await session.scalars(
-                select(ActivityMeasure).where(ActivityMeasure.type_key == spec.key)
-            )
-        }
+        existing = {m.key: m for m in await catalog_q.measures_of_type(session, spec.key)}
         for index, mspec in enumerate(spec.measures):
             measure = existing.pop(mspec.key, None)
             if measure is None:
@@ -229,7 +222,7 @@ async def load_catalog(session: AsyncSession, specs: list[TypeSpec], now: dateti
 
 async def ensure_default_catalog(session: AsyncSession, now: datetime) -> LoadReport | None:
     """A new deployment ships with the §7 catalog: load it when the catalog is empty."""
-    if await session.scalar(select(func.count()).select_from(ActivityType)):
+    if await catalog_q.type_count(session):
         return None
     return await load_catalog(
         session, parse_catalog(DEFAULT_CATALOG.read_text(encoding="utf-8")), now

@@ -30,15 +30,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
 from bot import digests
 from bot.charts import bar_chart_png, chart_key
 from bot.clock import Clock
 from bot.i18n import I18n, Translator
 from storage.db import Database
-from storage.models import LinkedChat
 from storage.queries import charts as charts_q
+from storage.queries import chats as chats_q
 from storage.queries import units as units_q
 
 log = logging.getLogger(__name__)
@@ -143,21 +141,12 @@ async def upcoming_specs(
     if not slots:
         return [], {}
     async with db.session() as session:
-        chats = (
-            await session.execute(
-                select(
-                    LinkedChat.unit_id,
-                    LinkedChat.language,
-                    LinkedChat.weekly_digest,
-                    LinkedChat.monthly_digest,
-                ).where(LinkedChat.active.is_(True))
-            )
-        ).all()
+        chats = await chats_q.digest_settings(session)
     wanted: dict[tuple[int, str, date, date], set[str]] = {}
     for unit_id, language, weekly, monthly in chats:
         for cadence, start, end in slots:
             if weekly if cadence == "w" else monthly:
-                wanted.setdefault((int(unit_id), cadence, start, end), set()).add(str(language))
+                wanted.setdefault((unit_id, cadence, start, end), set()).add(language)
     specs: dict[str, ChartSpec] = {}
     for (unit_id, cadence, start, end), languages in wanted.items():
         if stopping():

@@ -14,27 +14,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.activities import Kind, catalog_kinds
 from bot.notifications import enqueue
 from bot.reports import OPEN
 from bot.totals import Cells, scope_node
-from storage.models import (
-    Activity,
-    ActivityValue,
-    LinkedChat,
-    Meeting,
-    MeetingInvitation,
-    Report,
-    ReportRound,
-    ReportTemplate,
-    Unit,
-)
+from storage.models import Unit
+from storage.queries import chats as chats_q
+from storage.queries import digests as digests_q
 from storage.queries import units as units_q
 
 DUE_AT = time(7, 30)
@@ -89,11 +79,7 @@ async def plan_digests(session: AsyncSession, now: datetime, tz: ZoneInfo) -> in
     due = due_digests(now, tz)
     if not due:
         return 0
-    chats = (
-        await session.scalars(
-            select(LinkedChat).where(LinkedChat.active.is_(True)).order_by(LinkedChat.chat_id)
-        )
-    ).all()
+    chats = await chats_q.active(session)
     queued = 0
     for chat in chats:
         for cadence, suffix, start, end, at in due:
@@ -175,36 +161,27 @@ async def digest_data(
     shows, drawn ahead of the slot): no value totals, open report rounds or coming meetings."""
     node, org = await scope_node(session, unit)
     prev_start = previous_range(cadence, start)[0]
-    current = case((Activity.occurred_on >= start, 1), else_=0).label("current")
-    scope = [
-        Unit.path.startswith(node.path),
-        Activity.deleted_at.is_(None),
-        Activity.occurred_on.between(prev_start, end),
-    ]
-    if org is not None:
-        scope.append(Unit.org == org)
     total: Cells = {}
     previous: Cells = {}
     if details:
-        total, previous = await _sums(session, current, scope)
-    counts = await session.execute(
-        select(current, Unit.path, Activity.type_key, func.count(Activity.id))
-        .join(Unit, Unit.id == Activity.unit_id)
-        .where(*scope)
-        .group_by(current, Unit.path, Activity.type_key)
-    )
+        for is_current, type_key, measure_key, value in await digests_q.value_sums(
+            session, node.path, org, prev_start, start, end
+        ):
+            if value:
+                (total if is_current else previous)[(type_key, measure_key)] = value
+    counts = await digests_q.entry_counts(session, node.path, org, prev_start, start, end)
     entries = previous_entries = 0
     by_kind: dict[str, int] = {}
     by_child: dict[int, int] = {}
-    for is_current, path, type_key, count in counts.all():
+    for is_current, path, type_key, count in counts:
         if not is_current:
-            previous_entries += int(count)
+            previous_entries += count
             continue
-        entries += int(count)
-        by_kind[str(type_key)] = by_kind.get(str(type_key), 0) + int(count)
-        child = _child_id(node.path, str(path))
+        entries += count
+        by_kind[type_key] = by_kind.get(type_key, 0) + count
+        child = _child_id(node.path, path)
         if child is not None:
-            by_child[child] = by_child.get(child, 0) + int(count)
+            by_child[child] = by_child.get(child, 0) + count
     names = {c.id: c.name for c in await units_q.children(session, node.id)}
     ranked = sorted(
         ((names[uid], n) for uid, n in by_child.items() if uid in names),
@@ -229,53 +206,15 @@ async def digest_data(
     return data
 
 
-async def _sums(session: AsyncSession, current: Any, scope: list[Any]) -> tuple[Cells, Cells]:
-    """Value totals per (type, measure) in the period and in the previous one."""
-    sums = await session.execute(
-        select(
-            current,
-            Activity.type_key,
-            ActivityValue.measure_key,
-            func.sum(ActivityValue.value_milli),
-        )
-        .join(Activity, Activity.id == ActivityValue.activity_id)
-        .join(Unit, Unit.id == Activity.unit_id)
-        .where(*scope)
-        .group_by(current, Activity.type_key, ActivityValue.measure_key)
-    )
-    total: Cells = {}
-    previous: Cells = {}
-    for is_current, type_key, measure_key, value in sums.all():
-        if value:
-            (total if is_current else previous)[(str(type_key), str(measure_key))] = int(value)
-    return total, previous
-
-
 async def _rounds(session: AsyncSession, unit: Unit) -> list[RoundLine]:
     """Open rounds of the unit, or in which the unit is asked, with the units still missing."""
-    asked = select(Report.round_id).where(Report.unit_id == unit.id)
-    rows = (
-        await session.execute(
-            select(ReportRound, ReportTemplate)
-            .join(ReportTemplate, ReportTemplate.id == ReportRound.template_id)
-            .where(
-                ReportRound.closed_at.is_(None),
-                or_(ReportRound.unit_id == unit.id, ReportRound.id.in_(asked)),
-            )
-            .order_by(ReportRound.deadline, ReportRound.id)
-        )
-    ).all()
+    rows = await digests_q.open_rounds_concerning(session, unit.id)
     if not rows:
         return []
     missing: dict[int, list[str]] = {}
-    pending = await session.execute(
-        select(Report.round_id, Unit.name)
-        .join(Unit, Unit.id == Report.unit_id)
-        .where(Report.round_id.in_([r.id for r, _ in rows]), Report.status.in_(OPEN))
-        .order_by(Unit.name)
-    )
-    for round_id, name in pending.all():
-        missing.setdefault(int(round_id), []).append(str(name))
+    pending = await digests_q.units_not_done(session, [r.id for r, _ in rows], OPEN)
+    for round_id, name in pending:
+        missing.setdefault(round_id, []).append(name)
     return [
         RoundLine(t.title_vi, t.title_en, r.period_key, r.deadline, missing.get(r.id, []))
         for r, t in rows
@@ -285,19 +224,5 @@ async def _rounds(session: AsyncSession, unit: Unit) -> list[RoundLine]:
 async def _meetings(session: AsyncSession, unit: Unit, now: datetime) -> list[MeetingLine]:
     """Scheduled meetings starting in the next 7 days, organised in the unit's subtree or
     inviting the unit."""
-    stmt = (
-        select(Meeting)
-        .where(
-            Meeting.status == "scheduled",
-            Meeting.starts_at >= now,
-            Meeting.starts_at < now + timedelta(days=7),
-            or_(
-                Meeting.unit_id.in_(select(Unit.id).where(Unit.path.startswith(unit.path))),
-                Meeting.id.in_(
-                    select(MeetingInvitation.meeting_id).where(MeetingInvitation.unit_id == unit.id)
-                ),
-            ),
-        )
-        .order_by(Meeting.starts_at, Meeting.id)
-    )
-    return [MeetingLine(m.title, m.starts_at, m.place) for m in (await session.scalars(stmt)).all()]
+    meetings = await digests_q.meetings_between(session, unit, now, now + timedelta(days=7))
+    return [MeetingLine(m.title, m.starts_at, m.place) for m in meetings]

@@ -21,6 +21,7 @@ formula. Sheet names are Vietnamese; headers follow the locale.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -30,7 +31,6 @@ from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 import xlsxwriter
-from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
@@ -42,18 +42,10 @@ from bot.i18n import I18n, Translator
 from bot.periods import Period
 from bot.reports import template_of
 from bot.templates import Question, Template
-from storage.models import (
-    Activity,
-    ActivityValue,
-    Meeting,
-    MeetingRsvp,
-    Person,
-    Report,
-    ReportAnswer,
-    ReportRound,
-    ReportTemplate,
-    Unit,
-)
+from storage.models import ReportRound, Unit
+from storage.queries import export as export_q
+from storage.queries import units as units_q
+from storage.queries.units import Scope
 from storage.snapshot import snapshot_session
 
 SHEET_TOTALS = "Tổng hợp"
@@ -146,14 +138,6 @@ class _Writer:
             sheet.write_datetime(row, col, value, fmt)
 
 
-def _scope_clause(node: Unit, org: str | None) -> ColumnElement[bool]:
-    """Units counted under ``node`` (and ``org``): the same rule as the rollup behind /totals."""
-    cond: ColumnElement[bool] = Unit.path.startswith(node.path, autoescape=True)
-    if org is not None:
-        cond = and_(cond, Unit.org == org)
-    return cond
-
-
 def _measure_header(kinds: dict[str, Kind], type_key: str, measure_key: str, locale: str) -> str:
     found = kinds.get(type_key)
     measure = found.measure(measure_key) if found else None
@@ -192,7 +176,8 @@ async def build_export(
     kinds = await catalog_kinds(session)
     by_key = {k.key: k for k in kinds}
     node, org = await totals_q.scope_node(session, unit)
-    scope = _scope_clause(node, org)
+    # Units counted under ``node`` (and ``org``): the same rule as the rollup behind /totals.
+    scope = Scope(prefix=node.path, org=org)
     book = xlsxwriter.Workbook(path_or_buffer, {"constant_memory": True})
     try:
         out = _Writer(book)
@@ -250,7 +235,7 @@ def export_from_snapshot(
 
     async def build() -> ExportSummary:
         async with snapshot_session(url) as session:
-            unit = await session.get(Unit, unit_id)
+            unit = await units_q.get(session, unit_id)
             if unit is None:
                 raise ExportError("missing")
             return await build_export(
@@ -302,27 +287,15 @@ async def _log_sheet(
     book: xlsxwriter.Workbook,
     out: _Writer,
     tr: Translator,
-    scope: ColumnElement[bool],
+    scope: Scope,
     period: Period,
     kinds: list[Kind],
     by_key: dict[str, Kind],
     progress: Progress | None = None,
 ) -> int:
     sheet = book.add_worksheet(SHEET_LOG)
-    where = (
-        scope,
-        Activity.deleted_at.is_(None),
-        Activity.occurred_on >= period.start,
-        Activity.occurred_on <= period.end,
-    )
-    present = await session.execute(
-        select(Activity.type_key, ActivityValue.measure_key)
-        .distinct()
-        .join(ActivityValue, ActivityValue.activity_id == Activity.id)
-        .join(Unit, Unit.id == Activity.unit_id)
-        .where(*where)
-    )
-    columns = _ordered(kinds, {(str(t), str(m)) for t, m in present.all()})
+    present = await export_q.measure_columns(session, scope, period.start, period.end)
+    columns = _ordered(kinds, present)
     fixed = [
         tr._("Entry no."),
         tr._("Date"),
@@ -338,48 +311,29 @@ async def _log_sheet(
         [9, 12, 14, 36, 30, *([16] * len(columns)), 40, 22],
     )
     position = {key: i for i, key in enumerate(columns, start=len(fixed))}
-    stmt = (
-        select(
-            Activity.id,
-            Activity.occurred_on,
-            Unit.code,
-            Unit.name,
-            Activity.type_key,
-            Activity.note,
-            Person.first_name,
-            Person.last_name,
-            ActivityValue.measure_key,
-            ActivityValue.value_milli,
-        )
-        .join(Unit, Unit.id == Activity.unit_id)
-        .outerjoin(Person, Person.id == Activity.person_id)
-        .outerjoin(ActivityValue, ActivityValue.activity_id == Activity.id)
-        .where(*where)
-        .order_by(Activity.occurred_on, Activity.id, ActivityValue.measure_key)
-        .execution_options(yield_per=BATCH)
-    )
     row, current = 0, None
-    result = await session.stream(stmt)
-    # By batch, not by row: each step of an async result is a pass through SQLAlchemy's greenlet
-    # bridge, and the log has a row per entry value (~1.6 per entry).
-    async for batch in result.partitions(BATCH):
-        for entry_id, day, code, name, type_key, note, first, last, measure_key, milli in batch:
-            if entry_id != current:
-                current, row = entry_id, row + 1
-                found = by_key.get(type_key)
-                sheet.write_number(row, 0, entry_id)
-                out.date(sheet, row, 1, day)
-                out.text(sheet, row, 2, code)
-                out.text(sheet, row, 3, name)
-                out.text(sheet, row, 4, found.name(tr.locale) if found else type_key)
-                out.text(sheet, row, note_col, note)
-                out.text(sheet, row, note_col + 1, person_name(first, last))
-            col = position.get((type_key, measure_key)) if measure_key is not None else None
-            if col is not None and milli is not None:
-                # The row is still the current one: constant_memory keeps it until the next row.
-                out.number(sheet, row, col, from_milli(int(milli)))
-        if progress is not None:
-            progress(row)
+    # Streamed: constant_memory writes each row out as the next begins, and rows come from the
+    # server a batch at a time, so a province-year never sits in memory.
+    batches = export_q.log_batches(session, scope, period.start, period.end, BATCH)
+    async with contextlib.aclosing(batches):
+        async for batch in batches:
+            for entry_id, day, code, name, type_key, note, first, last, measure_key, milli in batch:
+                if entry_id != current:
+                    current, row = entry_id, row + 1
+                    found = by_key.get(type_key)
+                    sheet.write_number(row, 0, entry_id)
+                    out.date(sheet, row, 1, day)
+                    out.text(sheet, row, 2, code)
+                    out.text(sheet, row, 3, name)
+                    out.text(sheet, row, 4, found.name(tr.locale) if found else type_key)
+                    out.text(sheet, row, note_col, note)
+                    out.text(sheet, row, note_col + 1, person_name(first, last))
+                col = position.get((type_key, measure_key)) if measure_key is not None else None
+                if col is not None and milli is not None:
+                    # The row is still the current one: constant_memory keeps it until the next row.
+                    out.number(sheet, row, col, from_milli(int(milli)))
+            if progress is not None:
+                progress(row)
     return row
 
 
@@ -427,7 +381,7 @@ async def _reports_sheet(
     book: xlsxwriter.Workbook,
     out: _Writer,
     tr: Translator,
-    scope: ColumnElement[bool],
+    scope: Scope,
     period: Period,
     tz: ZoneInfo,
 ) -> int:
@@ -448,13 +402,7 @@ async def _reports_sheet(
         [8, 36, 16, 14, 36, 14, 17, 50, 30],
     )
     rounds: dict[int, tuple[ReportRound, Template, Period]] = {}
-    for round_row, template_row in (
-        await session.execute(
-            select(ReportRound, ReportTemplate)
-            .join(ReportTemplate, ReportTemplate.id == ReportRound.template_id)
-            .order_by(ReportRound.id)
-        )
-    ).all():
+    for round_row, template_row in await export_q.rounds_with_templates(session):
         try:
             asked = Period.from_key(round_row.period_key)
         except ValueError:
@@ -463,19 +411,10 @@ async def _reports_sheet(
             rounds[round_row.id] = (round_row, template_of(template_row), asked)
     if not rounds:
         return 0
-    reports = (
-        await session.execute(
-            select(Report, Unit)
-            .join(Unit, Unit.id == Report.unit_id)
-            .where(Report.round_id.in_(list(rounds)), scope)
-            .order_by(Report.round_id, Unit.path)
-        )
-    ).all()
+    reports = await export_q.reports_in_scope(session, rounds, scope)
     answers: dict[int, dict[str, Any]] = {}
     if reports:
-        for answer in await session.scalars(
-            select(ReportAnswer).where(ReportAnswer.report_id.in_([r.id for r, _u in reports]))
-        ):
+        for answer in await export_q.answers_of_reports(session, [r.id for r, _u in reports]):
             answers.setdefault(answer.report_id, {})[answer.question_key] = answer.value.get("v")
     row = 0
     for report, unit in reports:
@@ -506,7 +445,7 @@ async def _meetings_sheet(
     book: xlsxwriter.Workbook,
     out: _Writer,
     tr: Translator,
-    scope: ColumnElement[bool],
+    scope: Scope,
     period: Period,
     tz: ZoneInfo,
 ) -> int:
@@ -526,21 +465,14 @@ async def _meetings_sheet(
     )
     start = datetime.combine(period.start, time(0), tz)
     end = datetime.combine(period.end + timedelta(days=1), time(0), tz)
-    rows = await session.execute(
-        select(Meeting, Unit.name, MeetingRsvp, Person.first_name, Person.last_name)
-        .join(Unit, Unit.id == Meeting.unit_id)
-        .outerjoin(MeetingRsvp, MeetingRsvp.meeting_id == Meeting.id)
-        .outerjoin(Person, Person.id == MeetingRsvp.person_id)
-        .where(scope, Meeting.starts_at >= start, Meeting.starts_at < end)
-        .order_by(Meeting.starts_at, Meeting.id, Person.first_name, Person.id)
-    )
+    rows = await export_q.meeting_rows(session, scope, start, end)
     answers = {
         "yes": tr._("attending"),
         "no": tr._("not attending"),
         "delegate": tr._("sending a delegate"),
     }
     row = 0
-    for meeting, unit_name, rsvp, first, last in rows.all():
+    for meeting, unit_name, rsvp, first, last in rows:
         row += 1
         title = meeting.title
         if meeting.status == "cancelled":

@@ -35,14 +35,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from storage.db import Database
-from storage.models import Person
 from storage.queries import chats as chats_q
 from storage.queries import outbox as outbox_q
+from storage.queries import people as people_q
 
 log = logging.getLogger(__name__)
 
@@ -364,9 +363,7 @@ async def mark_unavailable(session: AsyncSession, chat_id: int) -> None:
     """The chat refuses the bot: a person who blocked it is not written to until they return; a
     group that was deleted (or removed the bot) is unlinked, so no more notices are queued for it."""
     if chat_id > 0:
-        await session.execute(
-            update(Person).where(Person.telegram_id == chat_id).values(blocked=True)
-        )
+        await people_q.set_blocked(session, chat_id, True)
     elif await chats_q.deactivate(session, chat_id):
         log.warning(
             "group %s no longer accepts the bot (deleted?): unlinked from its unit", chat_id

@@ -15,29 +15,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     Activity,
     ActivityHistory,
-    ChatState,
-    FlowFrame,
     Invite,
-    InviteFailure,
     LinkedChat,
-    LogDraft,
     Meeting,
-    MeetingRsvp,
-    Membership,
-    OutboxMessage,
     Person,
     Report,
     ReportAnswer,
     ReportEvent,
     ReportRound,
 )
-from storage.queries.upsert import insert_for
+from storage.queries import erasure as erasure_q
 
 #: Telegram user ids are positive: 0 is nobody, the author of whatever the forgotten wrote.
 TOMBSTONE_TELEGRAM_ID = 0
@@ -66,21 +58,7 @@ class Erased:
 
 async def tombstone(session: AsyncSession, now: datetime) -> Person:
     first, last = TOMBSTONE_NAME
-    await session.execute(
-        insert_for(session, Person)
-        .values(
-            telegram_id=TOMBSTONE_TELEGRAM_ID,
-            first_name=first,
-            last_name=last,
-            created_at=now,
-            started=False,
-            blocked=True,  # never written to
-        )
-        .on_conflict_do_nothing(index_elements=[Person.telegram_id])
-    )
-    person = await session.scalar(select(Person).where(Person.telegram_id == TOMBSTONE_TELEGRAM_ID))
-    assert person is not None
-    return person
+    return await erasure_q.tombstone(session, TOMBSTONE_TELEGRAM_ID, first, last, now)
 
 
 async def forget_person(session: AsyncSession, person_id: int, now: datetime) -> Erased:
@@ -92,17 +70,7 @@ async def forget_person(session: AsyncSession, person_id: int, now: datetime) ->
     tomb = await tombstone(session, now)
     kept = 0
     for column in AUTHOR_COLUMNS:
-        result = await session.execute(
-            update(column.class_).where(column == person_id).values({column.key: tomb.id})
-        )
-        kept += int(result.rowcount or 0)  # type: ignore[attr-defined]
-    removed = await session.execute(delete(Membership).where(Membership.person_id == person_id))
-    await session.execute(delete(MeetingRsvp).where(MeetingRsvp.person_id == person_id))
-    await session.execute(delete(LogDraft).where(LogDraft.person_id == person_id))
-    await session.execute(delete(InviteFailure).where(InviteFailure.person_id == person_id))
-    await session.execute(delete(ChatState).where(ChatState.user_id == telegram_id))
-    await session.execute(delete(FlowFrame).where(FlowFrame.user_id == telegram_id))
-    # Notices to them, sent or not: the rows carry their Telegram id.
-    await session.execute(delete(OutboxMessage).where(OutboxMessage.chat_id == telegram_id))
-    await session.execute(delete(Person).where(Person.id == person_id))
-    return Erased(int(removed.rowcount or 0), kept)  # type: ignore[attr-defined]
+        kept += await erasure_q.hand_over(session, column, person_id, tomb.id)
+    removed = await erasure_q.delete_memberships(session, person_id)
+    await erasure_q.delete_personal_rows(session, person_id, telegram_id)
+    return Erased(removed, kept)

@@ -40,6 +40,11 @@ from sqlalchemy.orm import ORMExecuteState, Session
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
+#: A parsed database URL, under a name of this layer: the domain (``bot/backup.py``) hands it
+#: around without importing SQLAlchemy (``tests/test_layers.py``).
+DatabaseURL = URL
+
+
 class DatabaseConfigError(ValueError):
     """The database URL cannot be used; the message is one line for the operator."""
 

@@ -95,3 +95,22 @@ async def update_settings(
         await session.execute(
             update(LinkedChat).where(LinkedChat.chat_id == chat_id).values(**values)
         )
+
+
+async def active(session: AsyncSession) -> Sequence[LinkedChat]:
+    """Every linked chat the bot still writes to, by chat id."""
+    stmt = select(LinkedChat).where(LinkedChat.active.is_(True)).order_by(LinkedChat.chat_id)
+    return (await session.scalars(stmt)).all()
+
+
+async def digest_settings(session: AsyncSession) -> list[tuple[int, str, bool, bool]]:
+    """(unit id, language, weekly digest?, monthly digest?) of every active linked chat: the
+    columns only, no ORM objects, for a job that reads every chat ahead of a digest slot."""
+    stmt = select(
+        LinkedChat.unit_id,
+        LinkedChat.language,
+        LinkedChat.weekly_digest,
+        LinkedChat.monthly_digest,
+    ).where(LinkedChat.active.is_(True))
+    rows = await session.execute(stmt)
+    return [(int(u), str(lang), bool(w), bool(m)) for u, lang, w, m in rows.all()]

@@ -4,14 +4,13 @@ continues where the user was.
 
 A user is in at most one flow at a time (``chat_states``), but never loses one: a command that
 starts another flow *suspends* the current one (``flow_frames``), and when the new flow ends the
-user is offered to go back (handlers/flow.py). /cancel *parks* a flow, whose command then offers
-to continue it. Every function taking a session runs inside the caller's transaction (the
-update's unit of work); the ``services`` ones open their own, for code not yet on the kernel.
+user is offered to go back (handlers/flow). /cancel *parks* a flow, whose command then offers
+to continue it. Every function runs inside the caller's transaction (the update's unit of
+work), except ``save``, which sets a step from outside any update (tests, a migration of states).
 """
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,26 +23,12 @@ __all__ = [
     "PARKED",
     "SUSPENDED",
     "FlowState",
-    "clear",
     "enter",
-    "flow_ended",
     "leave",
-    "load",
+    "load_in",
     "park",
     "save",
 ]
-
-#: Set when the current update ended a flow: the dispatcher then offers the suspended one.
-_ended: ContextVar[bool] = ContextVar("phoihop_flow_ended", default=False)
-
-
-def begin_update() -> None:
-    """A new update: no flow has ended in it yet."""
-    _ended.set(False)
-
-
-def flow_ended() -> bool:
-    return _ended.get()
 
 
 async def enter(
@@ -53,7 +38,7 @@ async def enter(
 
     Going on in the same flow just saves the step. Starting another flow keeps the current one
     as suspended, so that nothing typed so far is lost (a one-shot prompt that ends brings it
-    back: handlers/flow.py)."""
+    back: handlers/flow)."""
     current = await state_q.load(session, chat_id, user_id)
     suspended: FlowState | None = None
     if current is not None and current.flow != state.flow:
@@ -70,10 +55,7 @@ async def enter(
 
 async def leave(session: AsyncSession, chat_id: int, user_id: int) -> bool:
     """End the current flow (finished or abandoned); True if there was one."""
-    had = await state_q.clear(session, chat_id, user_id)
-    if had:
-        _ended.set(True)
-    return had
+    return await state_q.clear(session, chat_id, user_id)
 
 
 async def park(
@@ -88,19 +70,9 @@ async def park(
     return current
 
 
-async def load(services: Services, chat_id: int, user_id: int) -> FlowState | None:
-    async with services.db.session() as session:
-        return await state_q.load(session, chat_id, user_id)
-
-
 async def save(services: Services, chat_id: int, user_id: int, state: FlowState) -> None:
     async with services.db.session() as session:
         await enter(session, chat_id, user_id, state, services.clock.now())
-
-
-async def clear(services: Services, chat_id: int, user_id: int) -> bool:
-    async with services.db.session() as session:
-        return await leave(session, chat_id, user_id)
 
 
 async def load_in(session: AsyncSession, chat_id: int, user_id: int) -> FlowState | None:

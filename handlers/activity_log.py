@@ -1,4 +1,4 @@
-"""/log ("Ghi hoạt động"): a flow on the kernel (handlers/flow.py). Its questions are in
+"""/log ("Ghi hoạt động"): a flow on the kernel (handlers/flow). Its questions are in
 log_questions.py, the review card, the save and the one-line shortcut in log_save.py.
 
 The answers are a draft: the flow's state, mirrored in ``log_drafts`` (one per person, written

@@ -3,9 +3,8 @@
 Every registered callback is wrapped once (``handled``), at assembly (bot/runtime/app.py).
 Before it: the access rule the handler declares is enforced (the wrong kind of chat, a person
 below the rule's role for the pressed action) with the rule's own refusal, so the handler does
-not write it again; and the update starts with no flow ended. After it: if the handler ended a flow (finished
-or cancelled) and another was suspended under it, the user is offered to go back to that one
-(handlers/flow_stack.py). The wrapper keeps the callback's name, module and access rule
+not write it again. (What follows a flow's end, "go back to …?", is the kernel's, in the flow's
+own transaction: handlers/flow/engine.py.) The wrapper keeps the callback's name, module and access rule
 (``functools.wraps`` copies ``__dict__``), so the access-matrix test reads the same rule.
 """
 
@@ -17,8 +16,6 @@ from typing import Any
 
 from telegram import Update
 
-from bot import conversation
-from handlers import flow_stack
 from handlers.access_rules import refusal, rule_of_callback
 from handlers.common import answer, reply
 from handlers.context import AppContext
@@ -33,16 +30,12 @@ def handled(callback: Callback) -> Callback:
 
     @functools.wraps(callback)
     async def run(update: Any, context: AppContext) -> Any:
-        conversation.begin_update()
         if declared is not None and isinstance(update, Update):
             refused = refusal(declared, *_who_where(update, context))
             if refused is not None:
                 await _refuse(update, context, context.tr._(refused))
                 return None
-        result = await callback(update, context)
-        if conversation.flow_ended() and isinstance(update, Update) and context.has_actor:
-            await flow_stack.offer_return(update, context)
-        return result
+        return await callback(update, context)
 
     return run
 

@@ -1,6 +1,6 @@
 """/invite: a unit leader makes an invite deep link for a unit in their subtree.
 
-A flow on the kernel (handlers/flow.py): choose the unit (a tree walk limited to the leader's
+A flow on the kernel (handlers/flow): choose the unit (a tree walk limited to the leader's
 scope) → the role → how many people may use it (a button or a typed number). Every button is
 re-checked on the server: callback data only names an object, it never grants anything.
 """

@@ -1,4 +1,4 @@
-"""The questions of the guided /log, as steps of the flow kernel (handlers/flow.py): the unit, the
+"""The questions of the guided /log, as steps of the flow kernel (handlers/flow): the unit, the
 activity, one step per measure of it (``m.<key>``), the "are you sure?" of a value above its
 ceiling, the date, a note and a photo (the review card before saving is in log_save.py).
 

@@ -1,4 +1,4 @@
-"""Changing one field of a saved entry: a one-shot flow on the kernel (handlers/flow.py), opened by
+"""Changing one field of a saved entry: a one-shot flow on the kernel (handlers/flow), opened by
 its button in /mine (``mine:f:<id>:<field>``, handlers/mine.py) with ``flow.open_at`` in the same
 transaction as the check that the entry may change.
 

@@ -18,7 +18,7 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
-from handlers import router
+from handlers import flow
 from handlers.common import reply
 from handlers.context import AppContext, replay_fingerprint
 from storage.db import WriteMark, set_write_mark
@@ -55,4 +55,4 @@ async def on_replay(update: Update, context: AppContext) -> None:
             "I restarted just as I handled your last message. It was saved; no need to send it again."
         ),
     )
-    await router.resume(update, context)
+    await flow.resume(update, context)

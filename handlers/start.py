@@ -6,7 +6,6 @@ from telegram import Update
 
 from bot.i18n import N_, SUPPORTED, Translator
 from bot.onboarding import Redeemed, RedeemOutcome, redeem
-from handlers import flow_stack
 from handlers.access_rules import ANY_CHAT, PRIVATE, Who, rule
 from handlers.activity_log import menu_log
 from handlers.commands import help_lines
@@ -22,6 +21,7 @@ from handlers.common import (
     role_label,
 )
 from handlers.context import AppContext
+from handlers.flow import stack as flow_stack
 from handlers.meetings import meetings_command
 from handlers.reports import report_command
 from handlers.totals import totals_command
@@ -215,7 +215,7 @@ async def _set_language(update: Update, context: AppContext, code: str) -> None:
 
 @rule(Who.ANYONE, ANY_CHAT, why="leaves the sender's own flow")
 async def cancel(update: Update, context: AppContext) -> None:
-    """Leave any flow at any point; its answers are kept (handlers/flow_stack.py parks it)."""
+    """Leave any flow at any point; its answers are kept (handlers/flow/stack.py parks it)."""
     await flow_stack.cancel(update, context)
 
 

@@ -1,10 +1,9 @@
-"""/back and /skip go to the flow the user is in: every flow is on the kernel (handlers/flow.py)."""
+"""/back and /skip go to the flow the user is in: every flow is on the kernel (handlers/flow)."""
 
 from __future__ import annotations
 
 from telegram import Update
 
-from bot import conversation
 from handlers import flow
 from handlers.access_rules import ANY_CHAT, Who, rule
 from handlers.common import reply
@@ -22,16 +21,8 @@ async def skip_command(update: Update, context: AppContext) -> None:
 
 
 async def _route(update: Update, context: AppContext, *, skip: bool) -> None:
-    assert update.effective_chat and update.effective_user
-    state = await conversation.load(
-        context.services, update.effective_chat.id, update.effective_user.id
-    )
-    if state is not None and flow.flow_named(state.flow) is not None:
-        await (flow.skip if skip else flow.back)(update, context, state)
-    else:
-        tr = context.tr
-        await reply(
-            update,
-            context,
-            tr._("There is nothing to skip.") if skip else tr._("There is no step to go back to."),
-        )
+    if await (flow.skip if skip else flow.back)(update, context):
+        return
+    tr = context.tr
+    text = tr._("There is nothing to skip.") if skip else tr._("There is no step to go back to.")
+    await reply(update, context, text)

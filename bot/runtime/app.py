@@ -46,7 +46,6 @@ from handlers import (
     export,
     fallback,
     flood,
-    flow_stack,
     groups,
     invites,
     meeting_notices,
@@ -67,6 +66,7 @@ from handlers.common import GROUPS, NEW_MESSAGE, PRIVATE
 from handlers.context import AppContext
 from handlers.dispatch import handled
 from handlers.errors import on_error
+from handlers.flow import stack as flow_stack
 from handlers.notices import Notices
 from handlers.sender import TelegramSender
 from storage.locks import LeaderLock

@@ -15,7 +15,7 @@ One module per thing a user does, so each reads on its own:
 - ``texts.py``: texts shared with the notices (``handlers/meeting_notices.py``).
 
 The reason of an absence (or a delegate's name), a new time and the minutes are one-shot prompts on
-the flow kernel (handlers/flow.py), opened by the ``mtg:`` button that asks for them
+the flow kernel (handlers/flow), opened by the ``mtg:`` button that asks for them
 (``flow.open_at``, in that button's transaction); their own buttons are ``mtime:`` and ``mmin:``.
 
 Buttons carry small ids and every one is re-checked on the server (``bot.meetings.load``): a

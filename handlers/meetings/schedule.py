@@ -1,7 +1,7 @@
 """/meeting: a unit leader schedules a meeting, step by step, then confirms on a review card; only
 then is the meeting made and are the invitations queued (in the same transaction).
 
-A flow on the flow kernel (handlers/flow.py): the organising unit (only when the leader leads
+A flow on the flow kernel (handlers/flow): the organising unit (only when the leader leads
 several) → kind → title → time → duration → place → agenda (optional: "Skip" or /skip) → who is
 invited (all direct sub-units, only this unit, or chosen in a picker) → the review card, whose
 "Change something" lists the answers: each jumps to its step, and the answer goes back to the

@@ -5,7 +5,7 @@ is sent.
 Why it is apart from ``schedule.py``: these are what the user *sees* (read together they are the
 whole conversation), while ``schedule.py`` reads the answers and declares the flow. Nothing here
 touches Telegram: a step's screen is text and (label, action) rows, which the flow kernel
-(handlers/flow.py) turns into buttons and callback data.
+(handlers/flow) turns into buttons and callback data.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""/report: answer a periodic report, a flow on the kernel (handlers/flow.py).
+"""/report: answer a periodic report, a flow on the kernel (handlers/flow).
 
 Its steps are the report's: the list of reports when the person has several (``pick``), one step
 per question of the round's template (``q.<key>``, asked when it applies to the answers so far)

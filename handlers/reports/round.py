@@ -1,6 +1,6 @@
 """/round: a leader opens a report round for the units below theirs.
 
-A flow on the kernel (handlers/flow.py): template → period → the unit whose sub-units report →
+A flow on the kernel (handlers/flow): template → period → the unit whose sub-units report →
 which of them (direct sub-units, or every unit of a level) → which organisation → deadline (a
 button or a typed date). Every id in a button is checked again when pressed: the unit must be
 one the leader leads, since the next steps list its sub-units.

@@ -33,7 +33,7 @@ class ChatState(Base):
 
 
 class FlowFrame(Base):
-    """A flow the user is *not* in right now but may go back to (handlers/flow.py).
+    """A flow the user is *not* in right now but may go back to (handlers/flow).
 
     ``suspended``: another command started a flow on top of it; when that one ends the user is
     offered to return (the highest ``position`` first). ``parked``: left with /cancel; the flow's

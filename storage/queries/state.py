@@ -48,7 +48,7 @@ async def clear(session: AsyncSession, chat_id: int, user_id: int) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-# Flows the user is not in right now (handlers/flow.py): suspended under another, or parked.
+# Flows the user is not in right now (handlers/flow): suspended under another, or parked.
 
 SUSPENDED = "suspended"
 PARKED = "parked"

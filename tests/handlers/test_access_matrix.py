@@ -298,7 +298,7 @@ CALLBACK_PROBES: dict[str, list[Probe]] = {
         Probe("mtg:cxn:{meeting_in}", out="mtg:cxn:{meeting_out}", action="cxn"),
         Probe("mtg:mn:{past_meeting}", out="mtg:mn:{meeting_out}", action="mn"),
     ],
-    # The one-shot prompts' own steps (handlers/flow.py): their meeting is the prompt's.
+    # The one-shot prompts' own steps (handlers/flow): their meeting is the prompt's.
     "^mtime:": [
         Probe("mtime:confirm:y", setup=RESCHEDULE_PAST, action="confirm", chats=PRIVATE_FLOW),
         Probe("mtime:confirm:n", setup=RESCHEDULE_PAST, action="confirm", chats=PRIVATE_FLOW),

@@ -22,11 +22,14 @@ on the emulator's handler; no polling).
    workbook (``sendDocument``) reaches the emulator. Only replies to messages sent in that window
    count. ``--modes`` runs this with a fresh bot process per mode:
 
-   - ``thread``: what ``/export`` does (a worker thread, a snapshot on a connection of its own);
-   - ``on_loop``: as before issue 14, ``build_export`` in the bot's own session on its event loop;
-   - ``process``: the same build as ``thread`` in a process of its own (an alternative, measured).
+   - ``process``: what ``/export`` does (``bot/export_worker.py``: the build, from a snapshot on a
+     connection of its own, in a process of its own);
+   - ``thread``: the same build in a worker thread of the bot process (what ``/export`` did until
+     03/12/2026: it shares the bot's GIL);
+   - ``on_loop``: as before issue 14, ``build_export`` in the bot's own session on its event loop.
 
-   ``on_loop`` and ``process`` replace ``bot.export.export_in_thread`` in the bot process only.
+   ``thread`` and ``on_loop`` replace ``bot.export_worker.export_in_process`` in the bot process
+   only.
 
 Target (issue 14): p99 < 500 ms during the export (first mode). Every reply must be "Đã lưu …";
 the workbook's entry count (its caption) must lie between the database's counts before and after
@@ -236,8 +239,8 @@ async def bot_child(db_path: str, api: str, files: str, token: str, mode: str) -
     db = Database(f"sqlite+aiosqlite:///{db_path}")
     if mode == "on_loop":
         use_the_loop(db)
-    elif mode == "process":
-        use_a_process()
+    elif mode == "thread":
+        use_a_thread()
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
         database_url=db.url,
@@ -265,49 +268,37 @@ async def bot_child(db_path: str, api: str, files: str, token: str, mode: str) -
 def use_the_loop(db: Any) -> None:
     """For comparison: the export as it ran before, in the bot's own session on its event loop."""
     import bot.export as export_domain
+    import bot.export_worker as export_worker
+    from bot.i18n import I18n
     from storage.models import Unit
 
     async def on_the_loop(
-        url: str, actor: Any, unit_id: int, period: Any, path: str, *, tr: Any, tz: Any, **_: Any
+        url: str, actor: Any, unit_id: int, period: Any, path: str, *, locale: str, tz: Any
     ) -> Any:
+        tr = I18n(tz).translator(locale)
         async with db.session() as session:
             unit = await session.get(Unit, unit_id)
             return await export_domain.build_export(
-                session, actor, unit, period, path, locale=tr.locale, tr=tr, tz=tz
+                session, actor, unit, period, path, locale=locale, tr=tr, tz=tz
             )
 
-    export_domain.export_in_thread = on_the_loop  # type: ignore[assignment]
+    export_worker.export_in_process = on_the_loop  # type: ignore[assignment]
 
 
-def use_a_process() -> None:
-    """For comparison: the same build (``export_from_snapshot``) in a process of its own, so that
-    it does not share the bot's GIL."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
+def use_a_thread() -> None:
+    """For comparison: the same build (``export_from_snapshot``) in a worker thread of the bot
+    process, sharing its GIL (what /export did until 03/12/2026)."""
     import bot.export as export_domain
-
-    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-
-    async def in_a_process(
-        url: str, actor: Any, unit_id: int, period: Any, path: str, *, tr: Any, tz: Any, **_: Any
-    ) -> Any:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            pool, export_in_child, url, actor, unit_id, period, path, tr.locale, tz
-        )
-
-    export_domain.export_in_thread = in_a_process  # type: ignore[assignment]
-
-
-def export_in_child(
-    url: str, actor: Any, unit_id: int, period: Any, path: str, locale: str, tz: Any
-) -> Any:
-    from bot.export import export_from_snapshot
+    import bot.export_worker as export_worker
     from bot.i18n import I18n
 
-    tr = I18n(tz).translator(locale)
-    return export_from_snapshot(url, actor, unit_id, period, path, tr=tr, tz=tz)
+    async def in_a_thread(
+        url: str, actor: Any, unit_id: int, period: Any, path: str, *, locale: str, tz: Any
+    ) -> Any:
+        tr = I18n(tz).translator(locale)
+        return await export_domain.export_in_thread(url, actor, unit_id, period, path, tr=tr, tz=tz)
+
+    export_worker.export_in_process = in_a_thread  # type: ignore[assignment]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -427,8 +418,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--baseline", type=float, default=20.0, help="seconds without the export")
     p.add_argument(
         "--modes",
-        default="thread",
-        help="comma-separated: thread (what /export does), on_loop (as before), process",
+        default="process",
+        help="comma-separated: process (what /export does), thread, on_loop (as before)",
     )
     p.add_argument("--rows", type=int, default=500_000, help="entries, when generating")
     p.add_argument("--communes", type=int, default=100)
@@ -438,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--api", help=argparse.SUPPRESS)
     p.add_argument("--files", help=argparse.SUPPRESS)
     p.add_argument("--token", help=argparse.SUPPRESS)
-    p.add_argument("--child-mode", default="thread", help=argparse.SUPPRESS)
+    p.add_argument("--child-mode", default="process", help=argparse.SUPPRESS)
     p.add_argument(
         "--switch-interval",
         type=float,

@@ -3,8 +3,9 @@
 Arguments are read like /totals (any order, tolerant of case and diacritics); the default is the
 current month and the user's own unit. A province-year takes minutes to build, so the handler
 only finds the unit (one short transaction), answers "preparing…" and returns; the workbook is
-built in the background (``ExportJobs``): in a worker thread, from a snapshot read through a
-connection of its own (``bot.export.export_in_thread``), and then uploaded. The bot's event loop
+built in the background (``ExportJobs``): in the export process (``bot/export_worker.py``: a
+thread would share the bot's GIL), from a snapshot read through a connection of its own, and
+then uploaded. The bot's event loop
 keeps serving everyone else meanwhile, and no Bot API call waits inside a transaction.
 """
 
@@ -21,6 +22,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot import export as export_domain
+from bot import export_worker
 from bot import totals as totals_domain
 from bot.activities import offered_kinds
 from bot.export import ExportError, ExportSummary, Progress
@@ -36,9 +38,8 @@ from storage.text import nfc
 
 log = logging.getLogger(__name__)
 
-#: Exports built at once per process; more wait their turn. Each holds a thread, a connection
-#: and up to ~200 MB for a province-year (docs/bench-export.md).
-WORKERS = 2
+#: Exports built at once per bot process; more wait their turn (the export process's workers).
+WORKERS = export_worker.WORKERS
 
 
 class ExportJobs:
@@ -144,23 +145,14 @@ async def _build_and_send(
     update: Update, context: AppContext, jobs: ExportJobs, unit: Unit, period: Period
 ) -> None:
     """Build the workbook off the loop, then upload it (outside any transaction)."""
-    tr, services = context.tr, context.services
+    tr = context.tr
     chat = update.effective_chat
     assert chat is not None
     async with jobs.slot():
         with tempfile.TemporaryDirectory(prefix="phoihop-export-") as folder:
             path = Path(folder) / "export.xlsx"
             try:
-                summary = await export_domain.export_in_thread(
-                    services.db.url,
-                    context.actor,
-                    unit.id,
-                    period,
-                    str(path),
-                    tr=tr,
-                    tz=services.settings.tz,
-                    progress=jobs.progress,
-                )
+                summary = await _build(context, jobs, unit, period, path)
             except ExportError as error:
                 log.info("export of unit %s refused: %s", unit.id, error.code)
                 await reply(
@@ -170,6 +162,22 @@ async def _build_and_send(
                 )
                 return
             await _send(context, chat.id, summary, path)
+
+
+async def _build(
+    context: AppContext, jobs: ExportJobs, unit: Unit, period: Period, path: Path
+) -> ExportSummary:
+    """The workbook, built in the export process (bot/export_worker.py says why); in a thread
+    of this process when a test holds the build half-way (``jobs.progress``)."""
+    services = context.services
+    args = (services.db.url, context.actor, unit.id, period, str(path))
+    if jobs.progress is not None:
+        return await export_domain.export_in_thread(
+            *args, tr=context.tr, tz=services.settings.tz, progress=jobs.progress
+        )
+    return await export_worker.export_in_process(
+        *args, locale=context.tr.locale, tz=services.settings.tz
+    )
 
 
 async def _send(context: AppContext, chat_id: int, summary: ExportSummary, path: Path) -> None:

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
+from bot import export_worker
 from bot.clock import Clock, SystemClock
 from bot.i18n import I18n
 from bot.logging_setup import install_redaction, setup_logging
@@ -88,8 +89,9 @@ async def stop_app(app: App) -> None:
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
         if app.running:
-            await app.stop()
+            await app.stop()  # waits for the export tasks (ExportJobs), so none is mid-build
         await app.shutdown()
+    await asyncio.to_thread(export_worker.close)
 
 
 async def run_polling(settings: Settings, db: Database) -> int:

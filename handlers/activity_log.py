@@ -213,12 +213,10 @@ async def start(update: Update, context: AppContext) -> None:
         await flow.open_at(update, context, LOG, await begin(call), call=call)
 
 
-@flow.button_rule(
+on_button = flow.button_handler(
     LOG,
     Who.MEMBER,
     stale=STALE,
     why="unit ids re-checked against the units one may log for",
     refusals=(NOT_YOURS,),
 )
-async def on_button(update: Update, context: AppContext) -> None:
-    await flow.on_button(update, context, LOG)

@@ -245,12 +245,10 @@ async def invite(update: Update, context: AppContext) -> None:
     await flow.start(update, context, INVITE)
 
 
-@flow.button_rule(
+on_button = flow.button_handler(
     INVITE,
     Who.ADMIN,
     stale=STALE,
     why="unit ids re-checked with Actor.can_admin",
     refusals=(NOT_YOURS,),
 )
-async def on_button(update: Update, context: AppContext) -> None:
-    await flow.on_button(update, context, INVITE)

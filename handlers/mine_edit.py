@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from telegram import Update
-
 from bot import activities as acts
 from bot.activities import EntryError, Kind, Measure
 from bot.i18n import N_
@@ -22,7 +20,6 @@ from bot.parsing import ParseError, parse_amount, parse_date
 from handlers import flow
 from handlers.access_rules import Who
 from handlers.common import esc
-from handlers.context import AppContext
 from handlers.entry_cards import (
     card,
     ceiling_question,
@@ -206,12 +203,10 @@ EDIT = flow.register(
 )
 
 
-@flow.button_rule(
+on_button = flow.button_handler(
     EDIT,
     Who.MEMBER,
     stale=N_("This button is no longer active."),
     why="the entry re-checked by activities.editable at every answer",
     refusals=(FORBIDDEN,),
 )
-async def on_button(update: Update, context: AppContext) -> None:
-    await flow.on_button(update, context, EDIT)

@@ -27,6 +27,7 @@ and nothing from Telegram beyond the typed text, the pressed button's arguments 
 from handlers.flow.engine import call_for, close, continue_flow, ids, stale_text
 from handlers.flow.entry import (
     back,
+    button_handler,
     offer_kept,
     on_button,
     on_media,
@@ -75,6 +76,7 @@ __all__ = [
     "Step",
     "back",
     "button",
+    "button_handler",
     "button_rule",
     "call_for",
     "close",

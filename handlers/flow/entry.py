@@ -9,7 +9,7 @@ caller answers "I did not understand" or "nothing to skip").
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +18,7 @@ from telegram import Update
 
 from bot import conversation
 from bot.conversation import FlowState
+from handlers.access_rules import Who
 from handlers.common import answer, edit, inline, reply
 from handlers.context import AppContext
 from handlers.flow.engine import (
@@ -30,7 +31,18 @@ from handlers.flow.engine import (
     ids,
     stale_text,
 )
-from handlers.flow.model import KEPT, AnyFlow, Call, Next, Sent, Stay, Step, button, flow_named
+from handlers.flow.model import (
+    KEPT,
+    AnyFlow,
+    Call,
+    Next,
+    Sent,
+    Stay,
+    Step,
+    button,
+    button_rule,
+    flow_named,
+)
 
 
 @dataclass
@@ -223,6 +235,21 @@ async def on_button(update: Update, context: AppContext, flow: AnyFlow) -> None:
             await answer(update, stale_text(tr, flow), alert=True)
             return
         await _apply(update, context, flow, call, state, step, outcome)
+
+
+def button_handler(
+    flow: AnyFlow, who: Who, *, stale: str, why: str, refusals: tuple[str, ...] = ()
+) -> Callable[[Update, AppContext], Coroutine[Any, Any, None]]:
+    """The handler of ``flow``'s buttons (registered for its prefix in bot/runtime/app.py), with
+    the access rule every flow's buttons share (``button_rule``: ``who`` in private chats,
+    ``stale`` for a press from elsewhere, ``refusals`` for the objects its steps re-check)."""
+
+    @button_rule(flow, who, stale=stale, why=why, refusals=refusals)
+    async def on_flow_button(update: Update, context: AppContext) -> None:
+        await on_button(update, context, flow)
+
+    on_flow_button.__name__ = on_flow_button.__qualname__ = f"{flow.name}_button"
+    return on_flow_button
 
 
 async def back(update: Update, context: AppContext) -> bool:

@@ -148,7 +148,8 @@ async def _reschedule_button(
         )
 
 
-@flow.button_rule(
+#: ``mtime:confirm:y|n``: move a meeting that already started, or keep its time.
+on_time_button = flow.button_handler(
     TIME,
     Who.ADMIN,
     stale=STALE,
@@ -159,9 +160,6 @@ async def _reschedule_button(
         N_("That time has already passed. Type a time in the future."),
     ),
 )
-async def on_time_button(update: Update, context: AppContext) -> None:
-    """``mtime:confirm:y|n``: move a meeting that already started, or keep its time."""
-    await flow.on_button(update, context, TIME)
 
 
 async def _cancel_ask(update: Update, context: AppContext, meeting_id: int, _: list[str]) -> None:

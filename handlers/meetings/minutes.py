@@ -282,7 +282,8 @@ async def _minutes_button(
         )
 
 
-@flow.button_rule(
+#: ``mmin:file:s`` (no minutes file), ``mmin:att:t|p|s`` (mark present, page, save).
+on_minutes_button = flow.button_handler(
     MINUTES,
     Who.ADMIN,
     stale=STALE,
@@ -292,6 +293,3 @@ async def _minutes_button(
         N_("This meeting was cancelled."),
     ),
 )
-async def on_minutes_button(update: Update, context: AppContext) -> None:
-    """``mmin:file:s`` (no minutes file), ``mmin:att:t|p|s`` (mark present, page, save)."""
-    await flow.on_button(update, context, MINUTES)

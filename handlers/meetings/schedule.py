@@ -321,11 +321,9 @@ async def meeting_command(update: Update, context: AppContext) -> None:
     await flow.start(update, context, MEETING)
 
 
-@flow.button_rule(
+on_button = flow.button_handler(
     MEETING,
     Who.ADMIN,
     stale=STALE,
     why="unit ids re-checked: the organiser among the units the leader leads, the invited among its direct sub-units they lead",
 )
-async def on_button(update: Update, context: AppContext) -> None:
-    await flow.on_button(update, context, MEETING)

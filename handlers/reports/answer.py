@@ -226,15 +226,13 @@ async def _answerable(call: Call, draft: ReportDraft) -> bool:
         return False
 
 
-@flow.button_rule(
+report_button = flow.button_handler(
     REPORT,
     Who.MEMBER,
     stale=STALE,
     why="report ids re-checked by reports.load_report",
     refusals=(NOT_YOURS,),
 )
-async def report_button(update: Update, context: AppContext) -> None:
-    await flow.on_button(update, context, REPORT)
 
 
 async def open_report(update: Update, context: AppContext, report_id: int) -> None:

@@ -261,12 +261,10 @@ async def round_command(update: Update, context: AppContext) -> None:
     await flow.start(update, context, ROUND)
 
 
-@flow.button_rule(
+round_button = flow.button_handler(
     ROUND,
     Who.ADMIN,
     stale=STALE,
     why="unit ids re-checked with Actor.can_admin",
     refusals=(NOT_YOURS,),
 )
-async def round_button(update: Update, context: AppContext) -> None:
-    await flow.on_button(update, context, ROUND)

@@ -655,6 +655,10 @@ def accepted_actions(callback: Any, sources: dict[str, str] | None = None) -> se
     dispatched through, and whole data compared with ``query.data``. ``sources`` replaces the
     source of some modules (by module name), to show the reading sees a change."""
     name = callback.__module__
+    if name == "handlers.flow.entry":
+        # A flow's buttons (flow.button_handler): the kernel takes the step's name as the action
+        # and its rule lists every step with buttons (flow.button_rule), which code_actions adds.
+        return set()
     room = name.rpartition(".")[0] if name.count(".") > 1 else name
     modules: dict[str, tuple[dict[str, ast.AST], dict[str, ast.AST]]] = {}
 

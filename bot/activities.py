@@ -7,6 +7,7 @@ Values are ``Decimal`` here and thousandths in the database (exact sums on every
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -185,8 +186,9 @@ async def units_for_logging(session: AsyncSession, actor: Actor) -> list[Unit]:
 # --- drafts -------------------------------------------------------------------------------------
 
 
-def next_step(draft: dict[str, Any], measures: tuple[Measure, ...]) -> str:
-    """What to ask next: the first thing not answered yet (so a draft resumes where it stopped)."""
+def next_step(draft: dict[str, Any], measures: Iterable[str]) -> str:
+    """What to ask next: the first thing not answered yet (so a draft resumes where it stopped);
+    ``measures`` are the keys of the chosen activity's measures, in order."""
     if draft.get("pending"):
         return "confirm"
     if "unit_id" not in draft:
@@ -194,9 +196,9 @@ def next_step(draft: dict[str, Any], measures: tuple[Measure, ...]) -> str:
     if "type" not in draft:
         return "type"
     values = draft.get("values", {})
-    for m in measures:
-        if m.key not in values:
-            return f"m:{m.key}"
+    for key in measures:
+        if key not in values:
+            return f"m:{key}"
     for step in ("date", "note", "photo"):
         if step not in draft:
             return step

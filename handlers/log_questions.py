@@ -210,18 +210,7 @@ async def press_confirm(call: Call, state: LogState, action: str, args: list[str
 
 def first_open(state: LogState) -> str:
     """The name of the first step not answered yet (the review card when all are)."""
-    draft = state.draft
-    if draft.get("pending"):
-        return "confirm"
-    if "unit_id" not in draft:
-        return "unit"
-    if "type" not in draft:
-        return "type"
-    values = draft.get("values", {})
-    for key in state.measures:
-        if key not in values:
-            return f"m.{key}"
-    return next((name for name in ("date", "note", "photo") if name not in draft), "review")
+    return step_of(acts.next_step(state.draft, state.measures))
 
 
 # --- the date, a note, a photo ------------------------------------------------------------------

@@ -46,7 +46,7 @@ async def save_entry(call: Call, draft: dict[str, Any], *, from_draft: bool) -> 
     its numbers cleared when they were all 0); the shortcut leaves the guided draft alone."""
     tr, session = call.tr, call.session
     kind = await acts.kind(session, draft["type"]) if draft.get("type") else None
-    if kind is None or acts.next_step(draft, kind.measures) != "review":
+    if kind is None or acts.next_step(draft, [m.key for m in kind.measures]) != "review":
         return Saved(
             draft, tr._("That button belongs to an earlier step; here is the current one.")
         )
@@ -221,7 +221,7 @@ async def shortcut(update: Update, context: AppContext, text: str) -> None:
             last = await act_q.last_unit_of(session, context.actor.person.id)
             if last in {u.id for u in units}:
                 draft["unit_id"] = last
-        if acts.next_step(draft, kind.measures) != "review":
+        if acts.next_step(draft, [m.key for m in kind.measures]) != "review":
             state = LogState(draft, [m.key for m in kind.measures])
             log = flow.flow_named(FLOW)
             assert log is not None

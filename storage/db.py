@@ -106,6 +106,13 @@ def create_engine(url: str, *, echo: bool = False, busy_timeout: float = 10.0) -
                 "an in-memory SQLite database cannot be shared by the bot's connections; "
                 "give a file, e.g. sqlite+aiosqlite:///phoihop.db"
             )
+        folder = Path(database).expanduser().parent
+        if not folder.is_dir():
+            # Said here, not by the driver: aiosqlite's failed connect leaves its thread to finish
+            # on an event loop that a one-shot command (`phoihop …`) has closed by then.
+            raise DatabaseConfigError(
+                f"cannot use the database {safe_url(url)}: the folder {folder} does not exist"
+            )
         kwargs["connect_args"] = {"timeout": busy_timeout}
     else:
         # A restarted PostgreSQL server leaves dead connections in the pool: test each one when

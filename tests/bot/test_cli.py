@@ -204,6 +204,7 @@ def test_bad_or_unreachable_database(
     assert "secret" not in err and err.count("\n") == 1
     code, _, err = run(capsys, f"sqlite+aiosqlite:///{tmp_path}/no/such/dir/x.db", "units", "list")
     assert code == 2 and err.startswith("phoihop: cannot use the database")
+    assert err.endswith(f"the folder {tmp_path}/no/such/dir does not exist\n")
 
 
 def test_catalog_load(url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -103,7 +103,7 @@ class PatientLimiter(BaseRateLimiter[dict[str, Any]]):
                 if attempt == len(delays):
                     raise
                 wait = retry_after_seconds(exc)
-                log.info("%s: 429, waiting %g s as told", endpoint, wait)
+                log.warning("%s: 429 from Telegram, waiting %g s as told", endpoint, wait)
                 await asyncio.sleep(wait)
             except NetworkError as exc:
                 if attempt == len(delays) or not retryable(exc, endpoint):

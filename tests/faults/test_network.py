@@ -125,10 +125,14 @@ class LimitedHarness(QuickHarness):
     rate_limit = True
 
 
-async def test_a_429_holds_only_the_request_that_met_it(db: Database, clock: FakeClock) -> None:
+async def test_a_429_holds_only_the_request_that_met_it(
+    db: Database, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
     """Protection: bot/runtime/app.py builds AIORateLimiter with max_retries=0, so a 429 does not
     pause every request of the bot (its own retry does); the reply that met it waits retry_after
-    alone (bot/runtime/api_retry.py) and another person is answered meanwhile."""
+    alone (bot/runtime/api_retry.py) and another person is answered meanwhile. The 429 is one
+    WARNING line, not an ERROR with a traceback."""
+    caplog.set_level(logging.INFO)
     async with LimitedHarness(db, clock) as h:
         lan, minh = h.user(3001, "Lan"), h.user(3002, "Minh")
         await lan.send("/start")
@@ -143,3 +147,9 @@ async def test_a_429_holds_only_the_request_that_met_it(db: Database, clock: Fak
         lan_replies = await lan_sending
         assert [text_of(r)[: len(HELP)] for r in lan_replies] == [HELP]
         assert h.emu.stats["429"] == 1
+    about = [  # the bot's and PTB's lines (httpx logs every request's status line at INFO)
+        r
+        for r in caplog.records
+        if r.name != "httpx" and ("429" in r.getMessage() or "Rate limit" in r.getMessage())
+    ]
+    assert [(r.levelno, r.exc_info) for r in about] == [(logging.WARNING, None)], about

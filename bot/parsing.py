@@ -1,4 +1,5 @@
-"""Reading the numbers and dates cadres type, and writing amounts back in the forms they read.
+"""Reading the numbers and dates cadres type (``bot.amount_display`` writes amounts back in the forms
+this module reads).
 
 Cadres type on cheap phones, in Vietnamese habits: ``68.000.000.000``, ``68 tỷ``, ``1,4 tỷ``,
 ``3tr5``, ``2 căn``, ``hôm qua``, ``16/11``. The parser accepts every reasonable form and refuses
@@ -59,11 +60,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
-from functools import lru_cache
+from decimal import Context, Decimal, localcontext
 from typing import Final, Literal
-
-from babel.numbers import format_currency, format_decimal
 
 from storage.text import fold
 
@@ -72,8 +70,6 @@ __all__ = [
     "MAX_VALUE",
     "Kind",
     "ParseError",
-    "format_amount",
-    "money_words",
     "parse_amount",
     "parse_date",
 ]
@@ -490,79 +486,3 @@ def parse_date(text: str, today: date) -> date:
     if result > today:
         raise ParseError("future_date", text)
     return result
-
-
-# --------------------------------------------------------------------------------------------------
-# Display
-# --------------------------------------------------------------------------------------------------
-
-_WORD_UNITS: Final[dict[str, tuple[tuple[int, str], ...]]] = {
-    "vi": ((9, "tỷ"), (6, "triệu"), (3, "nghìn")),
-    "en": ((9, "billion"), (6, "million"), (3, "thousand")),
-}
-_HUNDREDTH: Final = Decimal("0.01")
-
-
-def _language(locale: str) -> str:
-    """``vi`` for any Vietnamese locale (``vi``, ``vi_VN``, ``vi-VN``), else ``en``."""
-    return "vi" if locale.replace("-", "_").split("_")[0].lower() == "vi" else "en"
-
-
-def _in_words_unit(magnitude: Decimal, units: tuple[tuple[int, str], ...]) -> tuple[Decimal, str]:
-    """The rounded number and unit word for ``money_words``, choosing the unit after rounding.
-
-    Choosing on the rounded value is what sends 999 999 999 to ``1 tỷ`` instead of ``1.000 triệu``.
-    """
-    with localcontext(Context(prec=max(28, magnitude.adjusted() + 8))):
-        for exponent, word in units:
-            shown = magnitude.scaleb(-exponent).quantize(_HUNDREDTH, rounding=ROUND_HALF_UP)
-            if shown >= 1:
-                return shown, word
-        return magnitude.quantize(_HUNDREDTH, rounding=ROUND_HALF_UP), ""
-
-
-def money_words(amount: int | Decimal, locale: str) -> str:
-    """A sum the way official prose writes it: ``68 tỷ đồng``, ``1,4 tỷ đồng``, ``950 đồng``.
-
-    The largest of tỷ / triệu / nghìn that keeps the number at least 1, with at most two decimals
-    (half-up) and no trailing zeros; the rounding is for reading only, the stored amount is exact.
-    Rounding that reaches 1 000 of a unit moves to the next unit (999 999 999 -> ``1 tỷ đồng``).
-    English keeps the word ``đồng``, as English-language Vietnamese documents do.
-    """
-    value = Decimal(amount)
-    if not value.is_finite():
-        raise ValueError(f"not a finite amount: {amount!r}")
-    shown, word = _in_words_unit(abs(value), _WORD_UNITS[_language(locale)])
-    if not shown:
-        shown = Decimal(0)
-    elif value < 0:
-        shown = -shown
-    number = format_decimal(shown, format="#,##0.##", locale=locale)
-    return f"{number} {word} đồng" if word else f"{number} đồng"
-
-
-def format_amount(value: Decimal, kind: Kind, locale: str) -> str:
-    """A stored value as the user's locale displays it, in a form :func:`parse_amount` reads back.
-
-    Money uses the locale's currency format (``68.000.000.000 ₫`` / ``₫68,000,000,000``); counts
-    and decimals use plain grouped numbers, decimals with up to three places (storage precision).
-    Remembered for the most recent values: Babel takes tens of microseconds a number, and cards,
-    digests and totals show the same small numbers over and over. Babel rounds to the pattern, so
-    equal values (``2`` and ``2.0``) format alike and may share an entry.
-    """
-    if not value.is_finite():
-        return _format_amount(value, kind, locale)
-    return _remembered_amount(value, kind, locale)
-
-
-def _format_amount(value: Decimal, kind: Kind, locale: str) -> str:
-    if kind == "money":
-        return format_currency(value, "VND", locale=locale)
-    if kind == "count":
-        return format_decimal(value, locale=locale)
-    if kind == "decimal":
-        return format_decimal(value, format="#,##0.###", locale=locale)
-    raise ValueError(f"unknown amount kind {kind!r}")
-
-
-_remembered_amount = lru_cache(maxsize=8192)(_format_amount)

@@ -14,10 +14,10 @@ from typing import Any
 
 from bot import digests
 from bot.activities import from_milli
+from bot.amount_display import money_words
 from bot.digest_charts import ChartStore, chart_spec, range_label
 from bot.i18n import Translator
 from bot.notifications import Notice
-from bot.parsing import money_words
 from bot.periods import Period
 from bot.services import Services
 from handlers.common import esc

@@ -9,8 +9,9 @@ from decimal import Decimal
 
 from bot import activities as acts
 from bot.activities import Kind, Measure
+from bot.amount_display import format_amount
 from bot.i18n import Translator
-from bot.parsing import ParseError, format_amount
+from bot.parsing import ParseError
 from handlers.common import esc
 from handlers.router import quote
 

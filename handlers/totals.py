@@ -7,8 +7,8 @@ from telegram import Update
 
 from bot import totals as totals_domain
 from bot.activities import Kind, from_milli, offered_kinds
+from bot.amount_display import money_words
 from bot.i18n import N_, Translator
-from bot.parsing import money_words
 from bot.periods import Period, parse_period, period_containing
 from bot.totals import Cells, Totals, TotalsError
 from handlers.access_rules import ANY_CHAT, Who, rule

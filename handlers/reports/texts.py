@@ -8,8 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from bot import reports as rep
+from bot.amount_display import format_amount
 from bot.i18n import Translator
-from bot.parsing import Kind, format_amount
+from bot.parsing import Kind
 from bot.reports import OpenReport
 from bot.templates import Question
 from handlers.common import display_name, esc

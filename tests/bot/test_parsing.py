@@ -11,13 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.amount_display import format_amount, money_words
 from bot.parsing import (
     ERROR_CODES,
     MAX_VALUE,
     Kind,
     ParseError,
-    format_amount,
-    money_words,
     parse_amount,
     parse_date,
 )

@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
+from bot.i18n import Translator, resolve_locale
 from handlers.context import AppContext
 from storage.db import storage_problem
 
@@ -42,7 +43,7 @@ async def _report(update: object, context: AppContext) -> None:
         return
     if update.effective_chat.type != "private":
         return
-    tr = context.tr
+    tr = _translator(update, context)
     texts = {
         "locked": tr._(
             "I am very busy right now and could not save that. Please send it again in a moment; your draft is kept."
@@ -61,6 +62,19 @@ async def _report(update: object, context: AppContext) -> None:
         await context.bot.send_message(update.effective_chat.id, text)
     except TelegramError as exc:
         log.warning("could not tell the user about the error: %s", exc)
+
+
+def _translator(update: Update, context: AppContext) -> Translator:
+    """The person's language. When the failure came before who is talking was loaded (a locked
+    or full database fails there first), Telegram's language of the sender, not the default."""
+    if context.has_actor:
+        return context.tr
+    services = context.services
+    user = update.effective_user
+    locale = resolve_locale(
+        None, user.language_code if user else None, services.settings.default_locale
+    )
+    return services.i18n.translator(locale)
 
 
 def _log_storage_problem(

@@ -180,3 +180,28 @@ async def test_disk_full_is_reported_and_the_database_stays_sound(
     async with h.db.session() as session:
         saved = (await session.scalars(select(Activity))).all()
     assert len(saved) == 1 and saved[0].note == note
+
+
+async def test_the_busy_answer_speaks_the_senders_language_before_they_are_known(
+    db: Database, clock: FakeClock
+) -> None:
+    """Protection: a locked database fails first where the bot loads who is talking, so the error
+    handler has no person yet; it answers in the language Telegram says the sender uses
+    (handlers/errors.py), not the deployment's default."""
+    quick = Database(db.url, busy_timeout=0.2)
+    try:
+        async with Harness(quick, clock) as h:
+            await h.seed_demo()
+            anna = h.user(1011, "Anna", language_code="en")
+            writer = Writer(sqlite_path(quick))
+            try:
+                replies = await anna.send("/help")
+            finally:
+                writer.release()
+            assert [r.text for r in replies] == [
+                "I am very busy right now and could not save that. Please send it again in a "
+                "moment; your draft is kept."
+            ]
+            assert text_of((await anna.send("/help"))[0]).startswith("What you can do:")
+    finally:
+        await quick.dispose()

@@ -103,6 +103,18 @@ async def _rsvp_button(update: Update, context: AppContext, meeting_id: int, cho
     async with services.db.session() as session:
         call = flow.call_for(context, session)
         view = await mt.rsvp(session, context.actor, meeting_id, choice, call.now)
+        chat = update.effective_chat
+        if choice != "yes" and chat is not None and chat.type != "private":
+            # Pressed on the invitation posted in a group, where nobody's typed text is read:
+            # the answer is recorded, and the reason (or the delegate) is for a private chat.
+            if choice == "no":
+                text = tr._("Noted: absent. To add the reason, send /meetings to me privately.")
+            else:
+                text = tr._(
+                    "Noted: sending a delegate. To name them, send /meetings to me privately."
+                )
+            await answer(update, text, alert=True)
+            return
         if choice != "yes":
             await answer(
                 update,

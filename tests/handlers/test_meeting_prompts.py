@@ -207,3 +207,31 @@ async def test_minutes_file_back_skip_cancel_and_attendance(h: Harness) -> None:
     # The minutes sent before the skip are kept.
     minutes = (await binh.press("Biên bản"))[-1]
     assert minutes.photo is not None
+
+
+async def test_absent_pressed_in_a_group_is_recorded_and_the_reason_left_for_private(
+    h: Harness,
+) -> None:
+    """Nobody's typed text is read in a group, so "Vắng mặt" pressed on the invitation posted in
+    a linked group records the answer and says where to add the reason, instead of asking for it
+    where it could never be answered."""
+    users = await started(h, (1002, "Lan"), (1003, "Mai"))
+    lan, mai = users[1002], users[1003]
+    group = h.emu.group(-100900, "MTTQ xã Yên Nguyên")
+    await group.add_bot(lan)
+    h.emu.set_member_status(group.id, lan.id, "administrator")
+    h.emu.set_member_status(group.id, mai.id, "member")
+    assert text_of((await lan.send("/link", chat=group))[0]).startswith("Nhóm này đã được liên kết")
+    await schedule(h, lan)
+    await dispatch_all(h)
+    posted = next(m for m in h.emu.messages(group.id) if "Vắng mặt" in labels(m))
+    before = len(h.emu.messages(group.id))
+    await mai.press("Vắng mặt", message=posted, chat=group)
+    assert mai.last_answer is not None and mai.last_answer.get("show_alert") is True
+    assert mai.last_answer["text"] == (
+        "Đã ghi: vắng mặt. Để bổ sung lý do, hãy nhắn /meetings cho tôi trong trò chuyện riêng."
+    )
+    assert len(h.emu.messages(group.id)) == before  # nothing asked in the group
+    assert "đã trả lời 1/" in text_of((await lan.send("/meetings"))[0])
+    # In private, the invitation's button asks for the reason as usual.
+    assert (await mai.press("Vắng mặt", message=invitation_of(mai)))[-1].text == REASON

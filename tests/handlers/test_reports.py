@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import conversation
 from bot import reports as rep
@@ -18,7 +19,7 @@ from bot.emulator import BotMessage, UserClient
 from bot.periods import Period
 from bot.reports import ReportError
 from bot.template_files import parse_template
-from storage.models import PeriodLock, Report, ReportAnswer
+from storage.models import PeriodLock, Report, ReportAnswer, ReportRound, ReportTemplate
 from storage.queries import units as units_q
 from tests.harness import Harness, actor_of, text_of
 
@@ -283,14 +284,32 @@ async def test_two_cadres_share_a_draft_and_submit_once(h: Harness) -> None:
     assert sorted(outcomes) == ["already_submitted", "ok"]
 
 
+async def quarterly(session: AsyncSession) -> ReportTemplate:
+    return next(t for t in await rep.latest_templates(session) if t.key == "quarterly_front")
+
+
+async def operator_opens(
+    session: AsyncSession, h: Harness, template: ReportTemplate, **targets: str
+) -> ReportRound:
+    """The operator (``phoihop rounds open``) opens the Q4/2026 round of ``template`` for Xã Yên
+    Nguyên, due 20/12/2026; ``targets`` narrow the units asked (``kind``, ``org``)."""
+    root = await units_q.by_code(session, "02365")
+    assert root is not None
+    return await rep.open_round(
+        session,
+        None,
+        template_row=template,
+        period=Period("quarter", 2026, 4),
+        root=root,
+        deadline=datetime(2026, 12, 20, tzinfo=UTC),
+        now=h.clock.now(),
+        **targets,
+    )
+
+
 async def test_cli_opens_a_round_and_refuses_a_past_deadline(h: Harness) -> None:
     async with h.db.session() as session:
-        template = next(
-            t for t in await rep.latest_templates(session) if t.key == "quarterly_front"
-        )
-        from bot.periods import Period
-        from storage.queries import units as units_q
-
+        template = await quarterly(session)
         root = await units_q.by_code(session, "02365")
         assert root is not None
         with pytest.raises(ReportError) as info:
@@ -315,17 +334,7 @@ async def test_cli_opens_a_round_and_refuses_a_past_deadline(h: Harness) -> None
                 now=h.clock.now(),
             )
         assert info.value.code == "wrong_period_kind"
-        row = await rep.open_round(
-            session,
-            None,
-            template_row=template,
-            period=Period("quarter", 2026, 4),
-            root=root,
-            deadline=datetime(2026, 12, 20, tzinfo=UTC),
-            now=h.clock.now(),
-            kind="residential_area",
-            org="phu_nu",
-        )
+        row = await operator_opens(session, h, template, kind="residential_area", org="phu_nu")
         assert len(await rep.round_status(session, row)) == 3
 
 
@@ -334,25 +343,8 @@ async def test_default_quarterly_template_can_be_answered_to_the_end(h: Harness)
     await nam.send("/start")
     await nam.send("/log giam_sat 2")
     async with h.db.session() as session:
-        template = next(
-            t for t in await rep.latest_templates(session) if t.key == "quarterly_front"
-        )
-        from bot.periods import Period
-        from storage.queries import units as units_q
-
-        root = await units_q.by_code(session, "02365")
-        assert root is not None
-        await rep.open_round(
-            session,
-            None,
-            template_row=template,
-            period=Period("quarter", 2026, 4),
-            root=root,
-            deadline=datetime(2026, 12, 20, tzinfo=UTC),
-            now=h.clock.now(),
-            kind="residential_area",
-            org="mttq",
-        )
+        template = await quarterly(session)
+        await operator_opens(session, h, template, kind="residential_area", org="mttq")
     message = (await nam.send("/report"))[0]
     for _ in range(40):
         text = message.text or ""
@@ -616,17 +608,7 @@ async def test_several_reports_a_list_first_ticks_and_a_photo(h: Harness) -> Non
         template, _ = await rep.store_template(
             session, parse_template(PHOTO_TEMPLATE), h.clock.now()
         )
-        root = await units_q.by_code(session, "02365")
-        assert root is not None
-        await rep.open_round(
-            session,
-            None,
-            template_row=template,
-            period=Period("quarter", 2026, 4),
-            root=root,
-            deadline=datetime(2026, 12, 20, tzinfo=UTC),
-            now=h.clock.now(),
-        )
+        await operator_opens(session, h, template)
     assert (await nam.send("/report"))[0].text == "Báo cáo nào?"
     first = text_of((await nam.press("Báo cáo ảnh"))[-1])
     assert "Câu 1/2" in first and "Bấm chọn mọi mục phù hợp" in first

@@ -92,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument(
         "--db", help="SQLite file to use (default: a fresh temporary file with --demo)"
     )
+    console.add_argument(
+        "--files",
+        help="folder for the files and photos the bot sends (default: a new temporary folder)",
+    )
     console.set_defaults(handler=_console)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(metavar="ACTION")

@@ -13,11 +13,11 @@ from telegram import InlineKeyboardMarkup, Update
 from bot import activities as acts
 from bot.activities import EntryError, Kind
 from bot.i18n import N_
+from bot.names import name_of
 from handlers import flow, mine_edit
 from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import (
     NOT_MEMBER,
-    display_name,
     esc,
     inline,
     not_member_text,
@@ -202,9 +202,7 @@ async def _history(context: AppContext, session: Any, ident: int, kind: Kind) ->
         if row.person_id is not None:
             if row.person_id not in names:
                 person = await session.get(Person, row.person_id)
-                names[row.person_id] = (
-                    display_name(person.first_name, person.last_name) if person else "?"
-                )
+                names[row.person_id] = name_of(person) if person else "?"
             who = names[row.person_id]
         line = f"• {tr.moment(row.at)} · {esc(who)} · {labels.get(row.action, row.action)}"
         if row.action == "edit" and row.before and row.after:

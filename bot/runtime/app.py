@@ -54,6 +54,7 @@ from handlers import (
     mine_edit,
     notice_kinds,
     privacy,
+    profile,
     reports,
     router,
     start,
@@ -161,6 +162,8 @@ def register_handlers(app: App, services: Services) -> None:
         CallbackQueryHandler(fallback.oversized_button, pattern=fallback.OVERSIZED_NUMBER)
     )
     app.add_handler(CallbackQueryHandler(start.language_button, pattern=r"^lang:"))
+    app.add_handler(CallbackQueryHandler(profile.change_button, pattern=r"^me:edit$"))
+    app.add_handler(CallbackQueryHandler(profile.on_button, pattern=r"^prf:"))
     app.add_handler(CallbackQueryHandler(invites.on_button, pattern=r"^inv:"))
     app.add_handler(CallbackQueryHandler(activity_log.on_button, pattern=r"^log:"))
     app.add_handler(CallbackQueryHandler(mine.on_button, pattern=r"^mine:"))

@@ -17,9 +17,10 @@ from telegram import Update
 from bot import meetings as mt
 from bot.i18n import N_, Translator
 from bot.meetings import MeetingError
+from bot.names import name_of, sort_key
 from handlers import flow
 from handlers.access_rules import Who
-from handlers.common import answer, display_name, esc, page_buttons
+from handlers.common import answer, esc, page_buttons
 from handlers.context import AppContext
 from handlers.flow import Call, Finish, Next, Redraw, Screen, Sent, Stay, Step
 from handlers.meetings.listing import _all_people
@@ -154,7 +155,7 @@ def _skip_file(draft: MinutesDraft) -> None:
 async def _people(call: Call, meeting: Meeting) -> tuple[list[Person], mt.Attendance]:
     att = await mt.attendance(call.session, meeting)
     people = _all_people(att)
-    people.sort(key=lambda p: (p.first_name, p.id))
+    people.sort(key=lambda p: (*sort_key(p), p.id))
     return people, att
 
 
@@ -178,8 +179,7 @@ async def show_attendance(call: Call, draft: MinutesDraft) -> Screen:
     rows = [
         [
             (
-                ("✓ " if p.id in present else "")
-                + clip(display_name(p.first_name, p.last_name), 56),
+                ("✓ " if p.id in present else "") + clip(name_of(p), 56),
                 f"t:{p.id}",
             )
         ]

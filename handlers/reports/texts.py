@@ -10,10 +10,11 @@ from typing import Any
 from bot import reports as rep
 from bot.amount_display import format_amount
 from bot.i18n import Translator
+from bot.names import name_of
 from bot.parsing import Kind
 from bot.reports import OpenReport
 from bot.templates import Question
-from handlers.common import display_name, esc
+from handlers.common import esc
 from storage.models import Person
 
 FLOW = "report"
@@ -83,9 +84,7 @@ async def who_answered(session: Any, report_id: int) -> dict[str, tuple[str, dat
     for row in await rep.answer_rows(session, report_id):
         if row.answered_by is not None and row.answered_by not in names:
             person = await session.get(Person, row.answered_by)
-            names[row.answered_by] = (
-                display_name(person.first_name, person.last_name) if person else "?"
-            )
+            names[row.answered_by] = name_of(person) if person else "?"
         result[row.question_key] = (names.get(row.answered_by or -1, "?"), row.answered_at)
     return result
 

@@ -80,6 +80,10 @@ class Person(Base):
     telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
     first_name: Mapped[str] = mapped_column(String(200), default="")
     last_name: Mapped[str | None] = mapped_column(String(200))
+    #: The full name the person set with /me (family name first); wins over Telegram's fields.
+    full_name: Mapped[str | None] = mapped_column(String(100))
+    #: A phone number the person gave with /me, normalised to 0xxxxxxxxx (erased by /forgetme).
+    phone: Mapped[str | None] = mapped_column(String(16))
     username: Mapped[str | None] = mapped_column(String(64))
     #: Telegram's language_code as last seen (may be anything, or missing).
     telegram_language: Mapped[str | None] = mapped_column(String(35))

@@ -137,6 +137,17 @@ EDIT_ABOVE_CEILING = ("mine:f:{activity_in}:m:cases", "> 150")
 CALLBACK_PROBES: dict[str, list[Probe]] = {
     "^fgt:": [Probe("fgt:no", action="no"), Probe("fgt:yes", action="yes")],
     "^lang:": [Probe("lang:en")],
+    # /me's "change name and phone" and the flow it starts: only the presser's own name, in private.
+    "^me:edit$": [Probe("me:edit")],
+    "^prf:": [
+        Probe("prf:name:k", setup=("me:edit",), action="name", chats=PRIVATE_FLOW),
+        Probe("prf:phone:k", setup=("me:edit", "prf:name:k"), action="phone", chats=PRIVATE_FLOW),
+        Probe(
+            "prf:phone:x", setup=("me:edit", "prf:name:k"), action="phone", chats=PRIVATE_FLOW
+        ),
+        Probe("prf:~:go", setup=("me:edit", "/cancel"), action="~", chats=PRIVATE_FLOW),
+        Probe("prf:~:new", setup=("me:edit",), action="~", chats=PRIVATE_FLOW),
+    ],
     # A guided entry suspended by a report or an invite, which /cancel ends: "go back to it?".
     "^flow:": [
         Probe("flow:back:log", setup=LOG_SUSPENDED, action="back", chats=PRIVATE_FLOW),

@@ -60,8 +60,10 @@ async def typed_name(call: Call, draft: ProfileDraft, text: str) -> Outcome:
 
 
 async def press_keep(call: Call, draft: ProfileDraft, action: str, args: list[str]) -> Outcome:
+    """Keep the name as it is stored (a name typed before /back is dropped)."""
     if action != "k":
         raise ValueError(action)
+    draft.name = None
     return Next()
 
 

@@ -14,7 +14,13 @@ from bot.names import full_name, given_name
         ("Lê Văn", "Nam", "vi", "Lê Văn Nam", "Nam"),  # family and middle name first
         ("Lê Văn Nam", None, "vi", "Lê Văn Nam", "Nam"),  # the whole name in one field
         ("Lan", "Nguyễn Thị", None, "Nguyễn Thị Lan", "Lan"),
-        ("Mai", "Hoàng Thị", "vi", "Hoàng Thị Mai", "Mai"),  # a given name that is also a family name
+        (
+            "Mai",
+            "Hoàng Thị",
+            "vi",
+            "Hoàng Thị Mai",
+            "Mai",
+        ),  # a given name that is also a family name
         ("Hoàng Thị", "Mai", "vi", "Hoàng Thị Mai", "Mai"),
         ("Nam", "Le Van", "vi", "Le Van Nam", "Nam"),  # typed without diacritics
         ("Anna", "Nguyen", "en", "Anna Nguyen", "Anna"),  # an English speaker keeps her order

@@ -142,9 +142,7 @@ CALLBACK_PROBES: dict[str, list[Probe]] = {
     "^prf:": [
         Probe("prf:name:k", setup=("me:edit",), action="name", chats=PRIVATE_FLOW),
         Probe("prf:phone:k", setup=("me:edit", "prf:name:k"), action="phone", chats=PRIVATE_FLOW),
-        Probe(
-            "prf:phone:x", setup=("me:edit", "prf:name:k"), action="phone", chats=PRIVATE_FLOW
-        ),
+        Probe("prf:phone:x", setup=("me:edit", "prf:name:k"), action="phone", chats=PRIVATE_FLOW),
         Probe("prf:~:go", setup=("me:edit", "/cancel"), action="~", chats=PRIVATE_FLOW),
         Probe("prf:~:new", setup=("me:edit",), action="~", chats=PRIVATE_FLOW),
     ],

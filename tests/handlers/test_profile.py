@@ -56,17 +56,17 @@ async def test_a_cadre_sets_name_and_phone_once_and_bad_input_is_kept_for_correc
     assert (await nam.send("0912.345.67²"))[0].text == (
         "“0912.345.67²” không phải số điện thoại. Gõ 10 chữ số bắt đầu bằng 0, ví dụ: 0912 345 678."
     )
-    await nam.send("/back")  # the name step again, the typed name kept until changed
+    await nam.send("/back")  # the name step again
     assert text_of(nam.last).startswith("Họ và tên đầy đủ của bạn")
-    await nam.press("Giữ nguyên")
+    await nam.send("Lê Hoài Nam")
     saved = text_of((await nam.send("+84 912 345 678"))[-1])
     assert saved == "Đã lưu. Họ tên của bạn: Lê Hoài Nam.\nĐiện thoại: 0912 345 678."
     person = await _person(h, 1004)
     assert (person.full_name, person.phone) == ("Lê Hoài Nam", "0912345678")
 
     # It wins over Telegram's fields from now on, and the greeting uses the given name.
-    me = text_of((await nam.send("/me"))[0])
-    assert me.startswith("Lê Hoài Nam (Telegram id 1004)\nĐiện thoại: 0912 345 678.")
+    shown = text_of((await nam.send("/me"))[0])
+    assert shown.startswith("Lê Hoài Nam (Telegram id 1004)\nĐiện thoại: 0912 345 678.")
     assert text_of((await nam.send("/start"))[0]).startswith("Xin chào Nam!")
 
     # Remove the phone; /skip keeps the name.

@@ -232,6 +232,8 @@ async def press_member(call: Call, state: MembersState, action: str, args: list[
     text = tr._("{name} is now {role} of {unit}.").format(
         name=esc(_name(done.person)), role=role_label(tr, args[0]), unit=esc(unit.name)
     )
+    if done.person.id == call.actor.person.id and done.closed:
+        return Finish(text)  # stepped down: the list is no longer theirs
     return Next(to="list", text=text)
 
 

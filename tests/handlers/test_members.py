@@ -266,9 +266,10 @@ async def test_nobody_acts_above_or_outside_their_subtree_or_leaves_a_unit_leade
     await lan.send("/members")
     await lan.press("✓ Xã Yên Nguyên")
     await lan.press("Lan Nguyễn Thị · lãnh đạo đơn vị")
-    assert text_of((await lan.press("Đặt làm cán bộ"))[0]) == (
-        "Lan Nguyễn Thị giờ là cán bộ của Xã Yên Nguyên."
-    )
+    stepped_down = await lan.press("Đặt làm cán bộ")
+    assert [text_of(m) for m in stepped_down] == ["Lan Nguyễn Thị giờ là cán bộ của Xã Yên Nguyên."]
+    async with h.db.session() as session:  # her /members for the commune closed with the role
+        assert await session.scalar(select(ChatState).where(ChatState.user_id == 1002)) is None
 
     # A leader of another commune, and a member organisation's leader, reach nothing of hers.
     thu = h.user(1008, "Thu")  # Xã Kim Bình

@@ -165,8 +165,9 @@ async def build_export(
     progress: Progress | None = None,
 ) -> ExportSummary:
     """Write the workbook for ``unit``'s subtree over ``period``; ``ExportError("forbidden")`` when
-    the actor may not see the unit (the rule of /totals)."""
-    if not totals_q.may_see(actor, unit):
+    the actor does not lead the unit (PRODUCT §1: exports are the leaders'; the workbook names
+    colleagues' absence reasons, which a cadre's /totals does not)."""
+    if not actor.can_admin(unit):
         raise ExportError("forbidden")
     tr = tr or I18n(tz).translator(locale)
     tz = tz or tr.tz

@@ -57,8 +57,15 @@ async def _page(
             scopes = [EVERYTHING] if actor.is_owner else [r.scope for r in actor.admin_roles()]
             rows, total = await act_q.recent(session, scopes=scopes, limit=PAGE, offset=page * PAGE)
         else:
+            # Only entries of units the person may still touch: those of a unit they left are
+            # the unit's now (bot/members.py).
             rows, total = await act_q.recent(
-                session, person_id=actor.person.id, limit=PAGE, offset=page * PAGE
+                session,
+                person_id=actor.person.id,
+                scopes=[EVERYTHING] if actor.is_owner else [r.scope for r in actor.admin_roles()],
+                unit_ids=[r.unit.id for r in actor.roles],
+                limit=PAGE,
+                offset=page * PAGE,
             )
         values = await act_q.values_of(session, [a.id for a, _ in rows])
         kinds = {a.type_key: await acts.kind(session, a.type_key) for a, _ in rows}

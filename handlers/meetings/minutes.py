@@ -23,6 +23,7 @@ from handlers.access_rules import Who
 from handlers.common import answer, esc, page_buttons
 from handlers.context import AppContext
 from handlers.flow import Call, Finish, Next, Redraw, Screen, Sent, Stay, Step
+from handlers.flow_units import meeting_unit
 from handlers.meetings.listing import _all_people
 from handlers.meetings.texts import clip, problem_text, too_long
 from storage.models import Meeting, Person
@@ -256,6 +257,8 @@ MINUTES = flow.register(
         ),
         begin=_begin,
         reopen=REOPEN,
+        unit=meeting_unit,
+        leads=True,
     )
 )
 MINUTES_FLOW = MINUTES.name

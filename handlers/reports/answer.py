@@ -23,6 +23,7 @@ from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import NOT_MEMBER, answer, esc, main_menu, reply
 from handlers.context import AppContext
 from handlers.flow import Call, Finish, Next, Outcome, Redraw, Screen, Stay, Step
+from handlers.flow_units import report_unit
 from handlers.reports.questions import ReportDraft, load, question_step, refresh
 from handlers.reports.review import decide_button
 from handlers.reports.texts import (
@@ -185,6 +186,7 @@ REPORT = flow.register(
         expand=_steps,
         entry=entry,
         begin=begin,
+        unit=report_unit,
     )
 )
 

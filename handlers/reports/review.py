@@ -20,6 +20,7 @@ from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import answer, esc, inline, reply
 from handlers.context import AppContext
 from handlers.flow import Call, Finish, Outcome, Screen, Stay, Step
+from handlers.flow_units import report_unit
 from handlers.reports.texts import RETURN_FLOW, problem_text, review_card, title, who_answered
 from storage.text import nfc
 
@@ -145,5 +146,7 @@ RETURN = flow.register(
         steps=(Step("comment", show_comment, typed=typed_comment),),
         begin=begin,
         reopen=REOPEN,
+        unit=report_unit,
+        leads=True,
     )
 )

@@ -130,6 +130,27 @@ class Invite(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class MembershipEvent(Base):
+    """The audit of who changed whose membership: a member removed, a role changed, an invite
+    withdrawn. ``by_id`` is None for an operator at the command line (``source`` "cli")."""
+
+    __tablename__ = "membership_events"
+    __table_args__ = (Index("ix_membership_events_unit_at", "unit_id", "at"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    #: Whose membership changed (None for an invite withdrawn, or a person since erased).
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    #: "remove", "role" or "revoke".
+    action: Mapped[str] = mapped_column(String(16))
+    role_before: Mapped[str | None] = mapped_column(String(16))
+    role_after: Mapped[str | None] = mapped_column(String(16))
+    invite_id: Mapped[int | None] = mapped_column(ForeignKey("invites.id", ondelete="SET NULL"))
+    source: Mapped[str] = mapped_column(String(16))
+
+
 class InviteFailure(Base):
     """One wrong invite code (unknown or malformed) a person tried: recent rows limit guessing.
     Kept in the database so a restart or another bot process does not reset the count."""

@@ -181,15 +181,20 @@ async def recent(
     *,
     person_id: int | None = None,
     scopes: Sequence[Scope] | None = None,
+    unit_ids: Sequence[int] | None = None,
     limit: int = 5,
     offset: int = 0,
 ) -> tuple[list[tuple[Activity, Unit]], int]:
-    """Entries not deleted, newest first, with the total count for paging."""
+    """Entries not deleted, newest first, with the total count for paging; only in ``scopes``
+    or ``unit_ids`` when either is given (the units one may still touch)."""
     conds: list[ColumnElement[bool]] = [Activity.deleted_at.is_(None)]
     if person_id is not None:
         conds.append(Activity.person_id == person_id)
-    if scopes is not None:
-        conds.append(or_(*(scope.clause() for scope in scopes)) if scopes else false())
+    if scopes is not None or unit_ids is not None:
+        reach = [scope.clause() for scope in scopes or ()]
+        if unit_ids:
+            reach.append(Activity.unit_id.in_(list(unit_ids)))
+        conds.append(or_(*reach) if reach else false())
     base = select(Activity, Unit).join(Unit, Unit.id == Activity.unit_id).where(and_(*conds))
     total = int(await session.scalar(select(func.count()).select_from(base.subquery())) or 0)
     stmt = (

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
@@ -35,13 +35,14 @@ from bot.conversation import FlowState
 from bot.demo import seed_demo_meetings, seed_demo_round
 from bot.i18n import Translator
 from bot.meetings import MeetingPlan, create_meeting
+from bot.onboarding import create_invite
 from bot.periods import period_containing
 from bot.runtime.app import build_application
 from handlers import access_rules
 from handlers.access_rules import Rule, Who, all_handlers, missing_rules, rule_of
 from handlers.fallback import OVERSIZED_NUMBER
 from storage.db import Database
-from storage.models import Base, Meeting, Report
+from storage.models import Base, Invite, Meeting, Report
 from storage.queries import chats as chats_q
 from storage.queries import people as people_q
 from storage.queries import units as units_q
@@ -89,6 +90,7 @@ COMMAND_PROBES: dict[str, Probe] = {
     "back": Probe("/back"),
     "skip": Probe("/skip"),
     "invite": Probe("/invite"),
+    "members": Probe("/members"),
     "log": Probe("/log"),
     "mine": Probe("/mine"),
     "report": Probe("/report"),
@@ -128,6 +130,8 @@ MINUTES_TO_ATTENDANCE = (*MINUTES_TO_FILE, "mmin:file:s")
 LOG_TO_DATE = ("/log", "log:type:t:hoa_giai", "> 2")
 LOG_TO_REVIEW = (*LOG_TO_DATE, "log:date:d:0", "log:note:n", "log:photo:p")
 EDIT_NOTE = ("mine:f:{activity_in}:note",)
+MEMBERS_LIST = ("/members", "mem:unit:u:{unit_in}")
+MEMBER_SHOWN = (*MEMBERS_LIST, "mem:list:p:{member_in}")
 EDIT_ABOVE_CEILING = ("mine:f:{activity_in}:m:cases", "> 150")
 
 #: Every callback action the code makes or accepts has a probe here (``test_every_callback_action_
@@ -169,6 +173,52 @@ CALLBACK_PROBES: dict[str, list[Probe]] = {
         ),
         Probe("inv:~:go", setup=("/invite", "inv:unit:u:{unit_in}", "/cancel"), action="~"),
         Probe("inv:~:new", setup=("/invite",), action="~"),
+    ],
+    # /members: the unit picker's units are checked; a member or a link pressed must be of the
+    # flow's unit (bound: another unit's is refused to everyone, operators too).
+    "^mem:": [
+        Probe(
+            "mem:unit:o:{unit_in}:0",
+            out="mem:unit:o:{unit_out}:0",
+            setup=("/members",),
+            action="unit",
+        ),
+        Probe(
+            "mem:unit:u:{unit_in}", out="mem:unit:u:{unit_out}", setup=("/members",), action="unit"
+        ),
+        Probe(
+            "mem:list:p:{member_in}",
+            out="mem:list:p:{member_out}",
+            setup=MEMBERS_LIST,
+            action="list",
+            bound=True,
+        ),
+        Probe(
+            "mem:list:i:{invite_in}",
+            out="mem:list:i:{invite_out}",
+            setup=MEMBERS_LIST,
+            action="list",
+            bound=True,
+        ),
+        *(Probe(f"mem:list:{data}", setup=MEMBERS_LIST, action="list") for data in ("u", "x")),
+        *(
+            Probe(f"mem:member:{data}", setup=MEMBER_SHOWN, action="member")
+            for data in ("r:admin", "x", "b")
+        ),
+        *(
+            Probe(f"mem:remove:{data}", setup=(*MEMBER_SHOWN, "mem:member:x"), action="remove")
+            for data in ("y", "n")
+        ),
+        *(
+            Probe(
+                f"mem:invite:{data}",
+                setup=(*MEMBERS_LIST, "mem:list:i:{invite_in}"),
+                action="invite",
+            )
+            for data in ("w", "b")
+        ),
+        Probe("mem:~:go", setup=(*MEMBERS_LIST, "/cancel"), action="~"),
+        Probe("mem:~:new", setup=("/members",), action="~"),
     ],
     # The guided /log, each step's buttons in the flow that reaches that step.
     "^log:": [
@@ -435,6 +485,13 @@ class Matrix:
                     .values(status="submitted", submitted_at=now)
                 )
                 submitted[key] = report_id
+            # An invite link still open in each area (listed, and withdrawn, by /members).
+            invites: dict[str, int] = {}
+            for key in ("in", "out"):
+                await create_invite(
+                    session, unit=unit[key], role="cadre", now=now, valid_for=timedelta(days=7)
+                )
+                invites[key] = int(await session.scalar(select(func.max(Invite.id))) or 0)
             for chat_id, commune in ((IN, unit["02365"]), (OUT, unit["02350"])):
                 await chats_q.link(session, chat_id, commune.id, "group", 1, now, "vi")
         self.ids = {
@@ -447,6 +504,11 @@ class Matrix:
             "template": template.id,
             "period": quarter.key(),
             "activity_in": act_in.id,
+            # A member of the area inside (Nam) and of the one outside (Anna), and their links.
+            "member_in": actors[1004].person.id,
+            "member_out": actors[1011].person.id,
+            "invite_in": invites["in"],
+            "invite_out": invites["out"],
             "activity_out": act_out.id,
             "meeting_in": meeting_in,
             "meeting_out": meeting_out.id,

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import members as mem
 from bot.clock import SystemClock
 from bot.members import MemberError
+from bot.names import name_of
 from bot.runtime.cli import CliError
 from bot.runtime.cli_common import command, find_unit
 from bot.settings import Settings
@@ -28,10 +29,6 @@ PROBLEMS = {
     "same": "{who} is already {role} of {unit}",
     "no_invite": "no invite #{invite}",
 }
-
-
-def _name(first: str, last: str | None) -> str:
-    return " ".join(part for part in (first, last) if part) or "-"
 
 
 async def _members(args: argparse.Namespace, settings: Settings, db: Database) -> int:
@@ -77,7 +74,7 @@ async def _list(session: AsyncSession, unit: Unit, now: datetime, settings: Sett
     print(f"{unit.name} ({unit.code}): {len(roster.members)} member(s)")
     for m in roster.members:
         since = m.since.astimezone(settings.tz).strftime("%d/%m/%Y")
-        name = _name(m.person.first_name, m.person.last_name)
+        name = name_of(m.person) or "-"
         print(f"  {m.person.telegram_id}\t{m.role}\t{name}\tsince {since}")
     print(f"invite links still open: {len(roster.invites)}")
     for i in roster.invites:

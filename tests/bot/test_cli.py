@@ -546,7 +546,7 @@ def test_admin_lists_removes_changes_roles_and_withdraws(
     code, out, _ = run(capsys, url, "admin", "list", "--unit", "02365-t1")
     assert code == 0
     lines = out.splitlines()
-    assert lines[:2] == [f"{area}: 1 member(s)", "  1004\tcadre\tNam Lê Văn\tsince 16/11/2026"]
+    assert lines[:2] == [f"{area}: 1 member(s)", "  1004\tcadre\tLê Văn Nam\tsince 16/11/2026"]
     assert lines[2] == "invite links still open: 1"
     assert lines[3].startswith("  #1\tadmin\tused 0 of 500\tuntil ")
 

@@ -59,7 +59,7 @@ async def test_leader_lists_members_and_withdraws_a_leaked_link(h: Harness) -> N
     leaked = await h.invite("02365-t1", role="admin", uses=500, days=90)
     lan = h.user(1002, "Lan", last_name="Nguyễn Thị")
     listing = await _open_cau_bam(lan)
-    assert listing.startswith(f"{CAU_BAM}: 1 thành viên\n• Nam Lê Văn — cán bộ")
+    assert listing.startswith(f"{CAU_BAM}: 1 thành viên\n• Lê Văn Nam — cán bộ")
     assert "Đường dẫn mời còn hiệu lực:\n• #1 lãnh đạo đơn vị: đã dùng 0/500" in listing
 
     shown = text_of((await lan.press("✕ Đường dẫn #1"))[-1])
@@ -114,13 +114,13 @@ async def test_a_removed_cadre_loses_every_right_at_once(h: Harness) -> None:
 
     lan = h.user(1002, "Lan", last_name="Nguyễn Thị")
     await _open_cau_bam(lan)
-    assert text_of((await lan.press("Nam Lê Văn · cán bộ"))[-1]) == (
-        f"Nam Lê Văn là cán bộ của {CAU_BAM}."
+    assert text_of((await lan.press("Lê Văn Nam · cán bộ"))[-1]) == (
+        f"Lê Văn Nam là cán bộ của {CAU_BAM}."
     )
     confirm = text_of((await lan.press("Xoá khỏi đơn vị"))[-1])
-    assert confirm.startswith(f"Xoá Nam Lê Văn khỏi {CAU_BAM}?")
+    assert confirm.startswith(f"Xoá Lê Văn Nam khỏi {CAU_BAM}?")
     done = await lan.press("Có, xoá")
-    assert text_of(done[0]) == f"Đã xoá Nam Lê Văn khỏi {CAU_BAM}."
+    assert text_of(done[0]) == f"Đã xoá Lê Văn Nam khỏi {CAU_BAM}."
     assert text_of(done[-1]).startswith(f"{CAU_BAM}: 0 thành viên")
 
     # His flow and draft for the unit are closed, the notices about it dropped; he is told once.
@@ -212,19 +212,19 @@ async def test_a_role_goes_up_and_down_and_a_lowered_leaders_flows_close(h: Harn
     nam = h.user(1004, "Nam", last_name="Lê Văn")
     await nam.send("/start")
     await _open_cau_bam(lan)
-    await lan.press("Nam Lê Văn · cán bộ")
+    await lan.press("Lê Văn Nam · cán bộ")
     labels = [b["text"] for row in lan.last.inline_buttons for b in row]  # type: ignore[union-attr]
     assert labels == ["Đặt làm lãnh đạo đơn vị", "Xoá khỏi đơn vị", "‹ Quay lại"]
     raised = await lan.press("Đặt làm lãnh đạo đơn vị")
-    assert text_of(raised[0]) == f"Nam Lê Văn giờ là lãnh đạo đơn vị của {CAU_BAM}."
-    assert "• Nam Lê Văn — lãnh đạo đơn vị" in text_of(raised[-1])
+    assert text_of(raised[0]) == f"Lê Văn Nam giờ là lãnh đạo đơn vị của {CAU_BAM}."
+    assert "• Lê Văn Nam — lãnh đạo đơn vị" in text_of(raised[-1])
 
     # Now a leader, Nam starts an invite link for his unit, and is lowered half-way.
     await nam.send("/invite")
     role_step = (await nam.press(f"✓ {CAU_BAM}"))[-1]
-    await lan.press("Nam Lê Văn · lãnh đạo đơn vị")
+    await lan.press("Lê Văn Nam · lãnh đạo đơn vị")
     lowered = await lan.press("Đặt làm cán bộ")
-    assert text_of(lowered[0]) == f"Nam Lê Văn giờ là cán bộ của {CAU_BAM}."
+    assert text_of(lowered[0]) == f"Lê Văn Nam giờ là cán bộ của {CAU_BAM}."
     await h.dispatch()  # told he was raised, then (a chat rests a second) lowered
     assert text_of(nam.last) == f"Vai trò của bạn ở {CAU_BAM} giờ là lãnh đạo đơn vị."
     h.clock.advance(timedelta(seconds=2))
@@ -235,7 +235,7 @@ async def test_a_role_goes_up_and_down_and_a_lowered_leaders_flows_close(h: Harn
     assert text_of((await nam.send("/invite"))[0]).startswith("Chỉ lãnh đạo đơn vị")
 
     # Nobody is raised above the presser's own role, even by forged data.
-    await lan.press("Nam Lê Văn · cán bộ")
+    await lan.press("Lê Văn Nam · cán bộ")
     await lan.press_data("mem:member:r:owner")
     nam_id, cau_bam_id = await _person_id(h, 1004), await _unit_id(h, "02365-t1")
     async with h.db.session() as session:
@@ -253,8 +253,8 @@ async def test_nobody_acts_above_or_outside_their_subtree_or_leaves_a_unit_leade
     hung = h.user(1001, "Hùng", last_name="Trần Văn")  # the province's only leader
     await hung.send("/members")
     listing = text_of((await hung.press("✓ Tỉnh Tuyên Quang"))[-1])
-    assert "• Hùng Trần Văn — lãnh đạo đơn vị" in listing
-    await hung.press("Hùng Trần Văn · lãnh đạo đơn vị")
+    assert "• Trần Văn Hùng — lãnh đạo đơn vị" in listing
+    await hung.press("Trần Văn Hùng · lãnh đạo đơn vị")
     await hung.press("Đặt làm cán bộ")
     assert hung.last_answer is not None
     assert hung.last_answer["text"].startswith("Bạn là lãnh đạo duy nhất của đơn vị này")
@@ -265,9 +265,9 @@ async def test_nobody_acts_above_or_outside_their_subtree_or_leaves_a_unit_leade
     lan = h.user(1002, "Lan", last_name="Nguyễn Thị")
     await lan.send("/members")
     await lan.press("✓ Xã Yên Nguyên")
-    await lan.press("Lan Nguyễn Thị · lãnh đạo đơn vị")
+    await lan.press("Nguyễn Thị Lan · lãnh đạo đơn vị")
     stepped_down = await lan.press("Đặt làm cán bộ")
-    assert [text_of(m) for m in stepped_down] == ["Lan Nguyễn Thị giờ là cán bộ của Xã Yên Nguyên."]
+    assert [text_of(m) for m in stepped_down] == ["Nguyễn Thị Lan giờ là cán bộ của Xã Yên Nguyên."]
     async with h.db.session() as session:  # her /members for the commune closed with the role
         assert await session.scalar(select(ChatState).where(ChatState.user_id == 1002)) is None
 

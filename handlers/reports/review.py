@@ -112,6 +112,9 @@ async def decide_button(update: Update, context: AppContext, action: str, rid: i
                 return
             if action == "ok":
                 opened = await rep.load_report(session, context.actor, rid, for_decision=True)
+                current = await rep.answers(session, rid)
+                if rep.missing_required(opened.info.template, current):
+                    raise ReportError("incomplete")  # not worth a confirmation: never approved
                 if opened.report.status == "submitted" and locks.period_running(
                     opened, context.services.today()
                 ):

@@ -88,7 +88,9 @@ async def submitted_round(h: Harness, root_code: str, org: str, answered_by: int
         )
         actor = await actor_of(session, answered_by)
         mine = {r.unit.id for r in actor.roles}
-        [report] = [r for r in await reports_q.reports_of_round(session, row.id) if r.unit_id in mine]
+        [report] = [
+            r for r in await reports_q.reports_of_round(session, row.id) if r.unit_id in mine
+        ]
         for key, value in COMPLETE.items():
             await rep.set_answer(session, report, key, value, actor.person.id, h.clock.now())
         await rep.submit(session, actor, report.id, h.clock.now())
@@ -237,7 +239,9 @@ async def test_the_approver_or_a_higher_leader_reopens_with_a_reason(h: Harness)
     # list, and Lan, the approver, is told.
     await approve(lan, report_id)
     listed = (await hung.send("/review"))[-1]
-    assert text_of(listed) == "Các báo cáo đã duyệt mà bạn có thể mở lại (mở lại sẽ gỡ khóa số liệu):"
+    assert (
+        text_of(listed) == "Các báo cáo đã duyệt mà bạn có thể mở lại (mở lại sẽ gỡ khóa số liệu):"
+    )
     await hung.press(1, message=listed)
     await hung.send("Số đơn chưa khớp sổ theo dõi")
     await dispatch_all(h)
@@ -296,3 +300,87 @@ async def test_log_refuses_a_locked_day_at_the_date_and_mine_hides_edit(h: Harne
     assert h.emu.callback_answers[-1]["text"] == (
         "Báo cáo kỳ này đã được duyệt nên các mục trong kỳ không sửa được nữa."
     )
+
+
+async def test_an_edit_that_leaves_a_question_unanswered_asks_it_and_blocks_approval(
+    h: Harness,
+) -> None:
+    lan, mai = h.user(1002, "Lan"), h.user(1003, "Mai")
+    report_id = await submitted_round(h, "02365", "phu_nu", 1003)
+    old_card = next(m for m in await lan.send("/review") if "Hội Phụ nữ" in text_of(m))
+    # After submission Mai changes "briefing held?" from No to Yes: its date is asked at once.
+    assert "Tình trạng: đã nộp." in text_of((await mai.send("/report"))[0])
+    await mai.press("Sửa một câu trả lời")
+    await mai.press("1. Có giao ban với UBND không?")
+    asked = text_of((await mai.press("Có"))[-1])
+    assert "Ngày giao ban" in asked and "Câu 2/5" in asked
+    await mai.send("/cancel")
+    # Incomplete, it cannot be approved: the card has no "Duyệt"; an old or forged one is refused.
+    card = next(m for m in await lan.send("/review") if "Hội Phụ nữ" in text_of(m))
+    assert buttons(card) == ["Trả lại kèm ý kiến"]
+    assert "Báo cáo này chưa đủ" in text_of(card)
+    incomplete = (
+        "Báo cáo này chưa đủ: còn một câu bắt buộc chưa được trả lời (một câu trả lời đã được sửa"
+        " sau khi nộp). Không thể duyệt; hãy trả lại kèm ý kiến."
+    )
+    await lan.press("Duyệt", message=old_card)
+    assert h.emu.callback_answers[-1]["text"] == incomplete
+    await lan.press_data(f"rep:okc:{report_id}")
+    assert h.emu.callback_answers[-1]["text"] == incomplete
+    async with h.db.session() as session:
+        report = await session.get(Report, report_id)
+        assert report is not None and report.status == "submitted"
+    # /report takes Mai back to the question; once answered, the report can be approved.
+    await mai.send("/report")  # kept after /cancel: continue
+    assert "Ngày giao ban" in text_of((await mai.press("Tiếp tục"))[-1])
+    review = text_of((await mai.send("10/11/2026"))[0])
+    assert "2. Ngày giao ban: 10/11/2026" in review
+    assert text_of(await approve(lan, report_id)).startswith("Đã duyệt:")
+
+
+async def test_template_consistency_rules_refuse_an_answer_and_ask_again(h: Harness) -> None:
+    lan, mai = h.user(1002, "Lan"), h.user(1003, "Mai")
+    await lan.send("/start")
+    async with h.db.session() as session:
+        template = await session.scalar(
+            select(ReportTemplate).where(ReportTemplate.key == "duyet_thu")
+        )
+        root = await units_q.by_code(session, "02365")
+        assert template is not None and root is not None
+        await rep.open_round(
+            session,
+            None,
+            template_row=template,
+            period=Period("quarter", 2026, 4),
+            root=root,
+            deadline=datetime(2026, 12, 20, tzinfo=UTC),
+            now=h.clock.now(),
+            org="phu_nu",
+        )
+    await mai.send("/report")
+    await mai.press("Có")
+    outside = await mai.send("01/09/2026")
+    assert text_of(outside[0]) == (
+        "“01/09/2026” nằm ngoài kỳ báo cáo (từ 15/09/2026 đến 14/12/2026). Hãy gõ một ngày trong kỳ."
+    )
+    assert "Ngày giao ban" in text_of(outside[-1])
+    await mai.send("15/09/2026")
+    await mai.send("10")
+    above = await mai.send("12")
+    assert text_of(above[0]) == (
+        "“12” lớn hơn câu trả lời “Số đơn thư đã tiếp nhận” (10), điều này không thể xảy ra. Hãy gõ"
+        " số không quá 10, hoặc sửa câu trả lời đó trước."
+    )
+    assert "Số đơn đã chuyển cơ quan có thẩm quyền" in text_of(above[-1])
+    await mai.send("8")
+    await mai.send("10")  # resolved = received is fine
+    # Lowering "received" under what was forwarded is refused the other way round.
+    await mai.press("Sửa một câu trả lời")
+    await mai.press("3. Số đơn thư đã tiếp nhận")
+    below = await mai.send("5")
+    assert text_of(below[0]).startswith(
+        "“5” nhỏ hơn câu trả lời “Số đơn đã chuyển cơ quan có thẩm quyền” (8)"
+    )
+    review = text_of((await mai.send("10"))[0])
+    assert "3. Số đơn thư đã tiếp nhận: 10" in review and "4. Số đơn đã chuyển" in review
+    assert text_of((await mai.press("Nộp báo cáo"))[-1]).startswith("Đã nộp:")

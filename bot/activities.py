@@ -341,6 +341,19 @@ async def editable(session: AsyncSession, actor: Actor, activity_id: int) -> tup
     return activity, unit
 
 
+async def viewable(session: AsyncSession, actor: Actor, activity_id: int) -> Activity:
+    """The entry if this actor may see its history: as ``editable``, but a locked period does
+    not hide what happened to an entry (issue 16: locked entries keep their History button)."""
+    activity = await session.get(Activity, activity_id)
+    if activity is None or activity.deleted_at is not None:
+        raise EntryError("not_found")
+    unit = await units_q.get(session, activity.unit_id)
+    assert unit is not None
+    if activity.person_id != actor.person.id and not actor.can_admin(unit):
+        raise EntryError("forbidden")
+    return activity
+
+
 async def edit_entry(
     session: AsyncSession,
     actor: Actor,

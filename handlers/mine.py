@@ -69,6 +69,8 @@ async def _page(
             )
         values = await act_q.values_of(session, [a.id for a, _ in rows])
         kinds = {a.type_key: await acts.kind(session, a.type_key) for a, _ in rows}
+        # Entries an approved report locks keep only History (issue 16).
+        locked = {a.id for a, u in rows if await act_q.locked(session, u, a.occurred_on)}
     if not rows:
         return (
             tr._("No entries yet. Log one with /log.") if page == 0 else tr._("No more entries.")
@@ -89,11 +91,16 @@ async def _page(
         lines.append(
             f"\n#{activity.id} · {tr.day(activity.occurred_on)} · <b>{esc(kind.name(tr.locale))}</b> — {esc(unit.name)}\n{shown}"
         )
+        history = (tr._("History") + f" #{activity.id}", f"mine:h:{activity.id}")
+        if activity.id in locked:
+            lines[-1] += "\n🔒 " + tr._("locked: its period's report was approved")
+            buttons.append([history])
+            continue
         buttons.append(
             [
                 (tr._("Edit") + f" #{activity.id}", f"mine:e:{activity.id}"),
                 (tr._("Delete") + f" #{activity.id}", f"mine:d:{activity.id}"),
-                (tr._("History") + f" #{activity.id}", f"mine:h:{activity.id}"),
+                history,
             ]
         )
     flag = "a" if everyone else "m"
@@ -142,7 +149,10 @@ async def on_button(update: Update, context: AppContext) -> None:
     stale = False
     try:
         async with context.services.db.session() as session:
-            activity, _unit = await acts.editable(session, context.actor, ident)
+            if action == "h":  # a locked entry's history stays visible
+                activity = await acts.viewable(session, context.actor, ident)
+            else:
+                activity, _unit = await acts.editable(session, context.actor, ident)
             kind = await acts.kind(session, activity.type_key)
             assert kind is not None
             if action == "h":

@@ -13,12 +13,13 @@ from bot.i18n import Translator
 from bot.names import name_of
 from bot.parsing import Kind
 from bot.reports import OpenReport
-from bot.templates import Question
+from bot.templates import Question, Violation
 from handlers.common import esc
 from storage.models import Person
 
 FLOW = "report"
 RETURN_FLOW = "return"
+REOPEN_FLOW = "reopen"
 ROUND_FLOW = "round"
 NUMERIC = {"integer": "money", "money": "money", "decimal": "decimal"}
 
@@ -30,6 +31,8 @@ def problem_text(tr: Translator, code: str) -> str:
         "approved": tr._("This report has been approved and can no longer change."),
         "already_submitted": tr._("This report has already been submitted."),
         "incomplete": tr._("Some required questions are not answered yet."),
+        "inconsistent": tr._("Some answers contradict each other. Change them, then submit again."),
+        "not_approved": tr._("This report is not approved (it may have been reopened already)."),
         "not_submitted": tr._(
             "This report is not waiting for a decision (it was not submitted, or was already decided)."
         ),
@@ -37,6 +40,28 @@ def problem_text(tr: Translator, code: str) -> str:
         "no_units": tr._("There are no units below this one to ask."),
         "wrong_period_kind": tr._("This template is for another kind of period."),
     }.get(code, tr._("This cannot be done now."))
+
+
+def violation_text(tr: Translator, opened: OpenReport, violation: Violation, value: Any) -> str:
+    """A consistency rule of the template broken by an answer (issue 16), in words a cadre can act
+    on; the answer is not stored, so the question is asked again."""
+    question = violation.question
+    shown = show_answer(tr, question, value)
+    if violation.kind == "outside_period":
+        period = opened.info.period
+        return tr._(
+            "“{value}” is outside the report's period ({start} to {end}). Type a date in it."
+        ).format(value=esc(shown), start=tr.day(period.start), end=tr.day(period.end))
+    other = violation.other
+    assert other is not None and violation.limit is not None
+    limit = show_answer(tr, other, violation.limit)
+    if violation.kind == "above":
+        return tr._(
+            "“{value}” is more than the answer to “{other}” ({limit}): it cannot be. Type a number of at most {limit}, or change that answer first."
+        ).format(value=esc(shown), other=esc(other.label(tr.locale)), limit=esc(limit))
+    return tr._(
+        "“{value}” is less than the answer to “{other}” ({limit}), which cannot be more than this one. Type a number of at least {limit}, or change that answer first."
+    ).format(value=esc(shown), other=esc(other.label(tr.locale)), limit=esc(limit))
 
 
 def status_label(tr: Translator, status: str) -> str:

@@ -242,7 +242,7 @@ def test_templates_and_rounds(url: str, capsys: pytest.CaptureFixture[str], tmp_
     assert run(capsys, url, "db", "upgrade")[0] == 0
     assert run(capsys, url, "areas", "import", "--province", "tuyen_quang")[0] == 0
     assert (
-        "quarterly_front  v1  [quarter]  Báo cáo công tác Mặt trận quý"
+        "quarterly_front  v2  [quarter]  Báo cáo công tác Mặt trận quý"
         in run(capsys, url, "templates", "list")[1]
     )
     from bot.templates import DEFAULT_TEMPLATES_DIR
@@ -250,7 +250,7 @@ def test_templates_and_rounds(url: str, capsys: pytest.CaptureFixture[str], tmp_
     path = DEFAULT_TEMPLATES_DIR / "quarterly.yaml"
     assert (
         run(capsys, url, "templates", "load", str(path))[1].strip()
-        == "quarterly_front version 1 unchanged"
+        == "quarterly_front version 2 unchanged"
     )
     changed = tmp_path / "q.yaml"
     changed.write_text(
@@ -261,7 +261,7 @@ def test_templates_and_rounds(url: str, capsys: pytest.CaptureFixture[str], tmp_
     )
     assert (
         run(capsys, url, "templates", "load", str(changed))[1].strip()
-        == "quarterly_front version 2 loaded"
+        == "quarterly_front version 3 loaded"
     )
     bad = tmp_path / "bad.yaml"
     bad.write_text(
@@ -290,7 +290,7 @@ def test_templates_and_rounds(url: str, capsys: pytest.CaptureFixture[str], tmp_
     )
     assert code == 0, err
     assert out.startswith(
-        "round #1 open: quarterly_front v2, Q4 2099, 124 units, deadline 20/12/2099"
+        "round #1 open: quarterly_front v3, Q4 2099, 124 units, deadline 20/12/2099"
     )
     assert (
         "#1  quarterly_front  Q4 2099  08  0/124 submitted" in run(capsys, url, "rounds", "list")[1]

@@ -18,7 +18,7 @@ import re
 import shutil
 import sys
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,7 @@ from storage.db import Database
 from storage.models import Base, Invite, Meeting, Report
 from storage.queries import chats as chats_q
 from storage.queries import people as people_q
+from storage.queries import reports as reports_q
 from storage.queries import units as units_q
 from tests.harness import Harness, unit_of
 
@@ -107,6 +108,24 @@ COMMAND_PROBES: dict[str, Probe] = {
     "digest": Probe("/digest", out="/digest", out_chats=("group",)),
     "forgetme": Probe("/forgetme"),
 }
+
+
+async def answer_everything(
+    session: Any, template_row: Any, report_id: int, person_id: int, now: datetime
+) -> None:
+    """Complete answers (the least of each kind): a submitted report is a complete one, and
+    /report opens an incomplete one at its unanswered question (issue 16)."""
+    template = reports.template_of(template_row)
+    least = {"yesno": False, "text": None, "photo": None, "date": now.date().isoformat()}
+    for question in template.applicable({}):
+        if question.type in ("choice", "multi"):
+            key = question.options[0].key
+            value: Any = key if question.type == "choice" else [key]
+        else:
+            value = least.get(question.type, 0)
+        await reports_q.upsert_answer(
+            session, report_id, question.key, {"v": value}, person_id, now
+        )
 
 
 class _Keep(dict[str, str]):
@@ -264,7 +283,14 @@ CALLBACK_PROBES: dict[str, list[Probe]] = {
     "^rep:st:": [Probe("rep:st:{round_in}", out="rep:st:{round_out}")],
     "^rep:": [
         Probe(f"rep:{data}", out=f"rep:{data}".replace("_in}", "_out}"), action=data.split(":")[0])
-        for data in ("o:{report_in}", "ok:{report_in}", "ret:{report_in}")
+        for data in (
+            "o:{report_in}",
+            "ok:{report_in}",
+            "okc:{report_in}",
+            "okx:{report_in}",
+            "ret:{report_in}",
+            "reo:{report_in}",
+        )
     ],
     # /report on the kernel: the list of reports names one (checked again); the review's buttons
     # act on the report of the presser's own flow.
@@ -479,6 +505,8 @@ class Matrix:
                     )
                 )
                 assert report_id is not None
+                cadre = actors[1004 if key == "in" else 1011].person.id
+                await answer_everything(session, template, report_id, cadre, now)
                 await session.execute(
                     update(Report)
                     .where(Report.id == report_id)

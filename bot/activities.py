@@ -331,14 +331,18 @@ async def editable(session: AsyncSession, actor: Actor, activity_id: int) -> tup
         raise EntryError("not_found")
     unit = await units_q.get(session, activity.unit_id)
     assert unit is not None
-    # Rights over the entry's unit now, not authorship alone: a member who left the unit (or
-    # was removed) no longer touches its entries, which stay the unit's, for its leaders.
-    own = activity.person_id == actor.person.id and actor.can_work_for(unit)
-    if not (own or actor.can_admin(unit)):
+    if not _may_touch(actor, activity, unit):
         raise EntryError("forbidden")
     if await act_q.locked(session, unit, activity.occurred_on):
         raise EntryError("locked")
     return activity, unit
+
+
+def _may_touch(actor: Actor, activity: Activity, unit: Unit) -> bool:
+    """Rights over the entry's unit now, not authorship alone: a member who left the unit (or
+    was removed) no longer touches its entries, which stay the unit's, for its leaders."""
+    own = activity.person_id == actor.person.id and actor.can_work_for(unit)
+    return own or actor.can_admin(unit)
 
 
 async def viewable(session: AsyncSession, actor: Actor, activity_id: int) -> Activity:
@@ -349,7 +353,7 @@ async def viewable(session: AsyncSession, actor: Actor, activity_id: int) -> Act
         raise EntryError("not_found")
     unit = await units_q.get(session, activity.unit_id)
     assert unit is not None
-    if activity.person_id != actor.person.id and not actor.can_admin(unit):
+    if not _may_touch(actor, activity, unit):
         raise EntryError("forbidden")
     return activity
 

@@ -56,6 +56,10 @@ class Notice:
     #: Names the document's content (same key, same bytes): the sender may send the file it
     #: uploaded for an earlier notice with this key instead of uploading the bytes again.
     document_key: str | None = None
+    #: A keyboard given as the Bot API's ``reply_markup`` object (a handler's reply delivered
+    #: late through the outbox, handlers/delivery.py, keeps whatever keyboard it had); when set,
+    #: ``buttons`` is not used.
+    markup: dict[str, Any] | None = None
 
 
 class SendError(Exception):

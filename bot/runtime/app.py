@@ -41,6 +41,7 @@ from bot.services import Services
 from handlers import (
     activity_log,
     chat_settings,
+    delivery,
     digest,
     digest_notices,
     export,
@@ -213,6 +214,7 @@ def register_handlers(app: App, services: Services) -> None:
     notice_kinds.register_renderers()
     meeting_notices.register_renderers()
     digest_notices.register_renderers()
+    delivery.register_renderers()
 
 
 async def _post_init(app: App) -> None:

@@ -13,6 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import OutboxMessage
 from storage.queries.upsert import insert_for
 
+#: Statuses of a row that has not been sent yet (nor given up).
+UNSENT = ("pending", "claimed", "sending")
+
 #: Up to this many chats to skip are left out in SQL (bound parameters); more are filtered here.
 SKIP_IN_SQL = 500
 
@@ -112,6 +115,26 @@ async def release_others(session: AsyncSession, worker: str) -> int:
         .values(status="pending", claimed_by=None, claimed_at=None)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def last_unsent(session: AsyncSession, chat_id: int, kind: str) -> str | None:
+    """The key of the newest row of ``kind`` for the chat that is not out yet, if any."""
+    return await session.scalar(
+        select(OutboxMessage.key)
+        .where(
+            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.kind == kind,
+            OutboxMessage.status.in_(UNSENT),
+        )
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    )
+
+
+async def is_unsent(session: AsyncSession, key: str) -> bool:
+    """Whether the row with this key is still to be sent (False: sent, given up, or no such row)."""
+    status = await session.scalar(select(OutboxMessage.status).where(OutboxMessage.key == key))
+    return status in UNSENT
 
 
 async def mark_sent(session: AsyncSession, row_id: int, now: datetime, message_id: int) -> None:

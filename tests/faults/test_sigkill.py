@@ -17,7 +17,7 @@ from bot.demo import Demo, DemoPerson, seed_demo_round
 from bot.emulator import BotApiEmulator
 from bot.notifications import enqueue
 from storage.db import Database
-from storage.models import Activity, ActivityValue, OutboxMessage, ReportAnswer
+from storage.models import Activity, ActivityValue, HandledUpdate, OutboxMessage, ReportAnswer
 from tests.faults.botproc import TZ_NAME, BotProcess, demo_database
 from tests.harness import text_of
 
@@ -89,6 +89,50 @@ async def test_update_in_flight_at_sigkill_is_handled_once(tmp_path: Path) -> No
             texts = [m.text or "" for m in nam.history()[before:]]
             assert texts[0].startswith("Tôi vừa khởi động lại"), texts
             assert "Sửa chữa (căn)?" in texts[1] and len(texts) == 2, texts
+            assert "Giá trị (đồng)?" in text_of((await nam.send("0"))[0])
+            await finish_entry(emu)
+        finally:
+            await bot.stop()
+    assert await entries(url) == [{"built": 2000, "repaired": 0, "value": 120_000_000_000}]
+
+
+async def replied_updates(url: str) -> int:
+    db = Database(url)
+    try:
+        async with db.session() as session:
+            rows = (await session.scalars(select(HandledUpdate))).all()
+    finally:
+        await db.dispose()
+    return sum(r.replied_at is not None for r in rows)
+
+
+async def test_a_replayed_update_whose_reply_was_sent_stays_silent(tmp_path: Path) -> None:
+    """Protection: once an update's replies are out, its ``handled_updates`` row says so
+    (``replied_at``, handlers/delivery.py). A process killed after that and before confirming
+    the update gets it again after the restart and says nothing: no "I restarted…" to a person
+    who has their answer, and the question is not asked twice."""
+    url = await demo_database(tmp_path / "kill.db")
+    async with BotApiEmulator() as emu:
+        bot = BotProcess(emu, url, tmp_path)
+        await bot.start()
+        try:
+            nam = emu.user(1004, "Nam", language_code="vi")
+            await nam.send("/log")
+            await nam.press("Nhà Đại đoàn kết")
+            before, answered = len(nam.history()), await replied_updates(url)
+            # The next getUpdates, which would confirm the answer to Telegram, never gets through.
+            emu.hold_next("getUpdates")
+            answer = asyncio.create_task(nam.send("2"))
+            await emu.wait_for(lambda: len(nam.history()) > before, timeout=30)
+            for _ in range(150):  # the reply is out; wait for the note that says so
+                if await replied_updates(url) > answered:
+                    break
+                await asyncio.sleep(0.1)
+            await bot.kill()  # ... before the update was confirmed: Telegram sends it again
+            await bot.start()
+            await asyncio.wait_for(answer, timeout=30)
+            texts = [m.text or "" for m in nam.history()[before:]]
+            assert len(texts) == 1 and "Sửa chữa (căn)?" in texts[0], texts
             assert "Giá trị (đồng)?" in text_of((await nam.send("0"))[0])
             await finish_entry(emu)
         finally:

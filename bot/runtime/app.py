@@ -49,6 +49,7 @@ from handlers import (
     flood,
     groups,
     invites,
+    log_again,
     meeting_notices,
     meetings,
     mine,
@@ -164,6 +165,7 @@ def register_handlers(app: App, services: Services) -> None:
     app.add_handler(CallbackQueryHandler(start.language_button, pattern=r"^lang:"))
     app.add_handler(CallbackQueryHandler(invites.on_button, pattern=r"^inv:"))
     app.add_handler(CallbackQueryHandler(activity_log.on_button, pattern=r"^log:"))
+    app.add_handler(CallbackQueryHandler(log_again.on_button, pattern=r"^lga:"))
     app.add_handler(CallbackQueryHandler(mine.on_button, pattern=r"^mine:"))
     app.add_handler(CallbackQueryHandler(mine_edit.on_button, pattern=r"^ed:"))
     app.add_handler(CallbackQueryHandler(reports.status_button, pattern=r"^rep:st:"))

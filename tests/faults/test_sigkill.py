@@ -225,5 +225,68 @@ async def test_outbox_send_in_flight_at_sigkill_is_sent_once(tmp_path: Path) -> 
     assert round_notices(emu, 1004) == 1 and round_notices(emu, 1005) == 1
 
 
+async def test_a_sigkill_mid_fan_out_doubles_only_the_sends_under_way(tmp_path: Path) -> None:
+    """Protection: a notice is marked ``sending`` in a transaction of its own just before the Bot
+    API call (bot/notifications.py). Killed while three sends were accepted by Telegram and their
+    answers had not come back, the process leaves exactly those three ``sending``; the next one
+    sends every notice, doubles those three and no other, and says how many may have arrived
+    twice."""
+    url = await demo_database(tmp_path / "kill.db")
+    async with BotApiEmulator() as emu:
+        # Telegram's answers are held until the kill: the bot must not give up on them first.
+        bot = BotProcess(emu, url, tmp_path, api_timeout="60")
+        await bot.start()
+        try:
+            for uid in range(1001, 1013):
+                await emu.user(uid, f"U{uid}", language_code="vi").send("/start")
+            db = Database(url)
+            lan = DemoPerson(1002, "Lan", "Nguyễn Thị", "vi", "02365", "admin")
+            demo = Demo(province=None, people=[lan])  # type: ignore[arg-type]
+            async with db.session() as session:
+                await seed_demo_round(session, demo, datetime.now(UTC), ZoneInfo(TZ_NAME))
+            await emu.wait_for(lambda: round_notices(emu, 1004) == 1, timeout=30)
+            for _ in range(150):
+                rows = await outbox_rows(url)
+                if all(r.status == "sent" for r in rows):
+                    break
+                await asyncio.sleep(0.1)
+            # Everyone the round has not told yet (the others rest a second after theirs).
+            chats = sorted(set(range(1001, 1013)) - {r.chat_id for r in rows})
+            assert len(chats) >= 6, chats
+            # Telegram takes the next three sends; their answers do not come back.
+            emu.hold_next("sendMessage", count=3, answered=True)
+            async with db.session() as session:  # the announcement to everyone
+                for uid in chats:
+                    await enqueue(
+                        session,
+                        key=f"fan:{uid}",
+                        chat_id=uid,
+                        kind=rows[0].kind,
+                        params=rows[0].params,
+                        now=datetime.now(UTC),
+                    )
+            await db.dispose()
+            await emu.wait_for(lambda: emu.held.get("sendmessage", 0) == 3, timeout=30)
+            for _ in range(150):
+                fan = [r for r in await outbox_rows(url) if r.key.startswith("fan:")]
+                if sum(r.status == "sent" for r in fan) == len(chats) - 3:
+                    break
+                await asyncio.sleep(0.1)
+            assert sorted(r.status for r in fan) == ["sending"] * 3 + ["sent"] * (len(chats) - 3)
+            in_flight = {r.chat_id for r in fan if r.status == "sending"}
+            await bot.kill()
+            await bot.start()
+            for _ in range(150):
+                if all(r.status == "sent" for r in await outbox_rows(url)):
+                    break
+                await asyncio.sleep(0.2)
+        finally:
+            await bot.stop()
+    assert all(r.status == "sent" for r in await outbox_rows(url))
+    got = {uid: round_notices(emu, uid) for uid in chats}
+    assert got == {uid: 2 if uid in in_flight else 1 for uid in chats}, got
+    assert "3 notices were being sent when the previous process stopped" in bot.logs[-1]
+
+
 def round_notices(emu: BotApiEmulator, chat_id: int) -> int:
     return sum((m.text or "").startswith("Đợt báo cáo mới") for m in emu.messages(chat_id))

@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot.i18n import N_
-from handlers import replay
+from handlers import delivery, replay
 from handlers.access_rules import ANY_CHAT, PRIVATE, Who, rule
 from handlers.common import reply
 from handlers.context import AppContext
@@ -22,12 +22,13 @@ async def load_actor(update: Update, context: AppContext) -> None:
     """Group -1: every update from a person refreshes them and loads their roles first; an update
     already handled before a crash stops here (handlers/replay.py)."""
     replay.forget()
+    delivery.forget()
     await context.load_actor(update)
     if context.replayed:
         await replay.on_replay(update, context)
         raise ApplicationHandlerStop
     if context.has_actor:
-        replay.watch(update, context)
+        delivery.begin(update, context, replay.watch(update, context))
 
 
 @rule(Who.ANYONE, ANY_CHAT, why="says the command is unknown")

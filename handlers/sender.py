@@ -12,9 +12,17 @@ import asyncio
 import logging
 import warnings
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
+from telegram import (
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -39,6 +47,22 @@ GONE = (
 )
 
 
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
+
+
+def markup_of(data: dict[str, Any], bot: Bot) -> Markup | None:
+    """A ``reply_markup`` kept as JSON (``Notice.markup``), as python-telegram-bot's object."""
+    if "inline_keyboard" in data:
+        return InlineKeyboardMarkup.de_json(data, bot)
+    if "keyboard" in data:
+        return ReplyKeyboardMarkup.de_json(data, bot)
+    if "remove_keyboard" in data:
+        return ReplyKeyboardRemove.de_json(data, bot)
+    if "force_reply" in data:
+        return ForceReply.de_json(data, bot)
+    return None
+
+
 class FileIds(Protocol):
     """Where the ``file_id`` of a document's first upload is kept, by the document's key."""
 
@@ -57,7 +81,7 @@ class TelegramSender:
         self._uploading: dict[str, asyncio.Lock] = {}
 
     async def send(self, chat_id: int, notice: Notice) -> int:
-        markup = (
+        markup: Markup | None = (
             InlineKeyboardMarkup(
                 [
                     [InlineKeyboardButton(text, callback_data=data) for text, data in row]
@@ -67,6 +91,8 @@ class TelegramSender:
             if notice.buttons
             else None
         )
+        if notice.markup is not None:
+            markup = markup_of(notice.markup, self.bot)
         try:
             if notice.document is not None:
                 message = await self._send_document(chat_id, notice, markup)
@@ -100,9 +126,7 @@ class TelegramSender:
             raise Rejected(str(exc)) from exc
         return message.message_id
 
-    async def _send_document(
-        self, chat_id: int, notice: Notice, markup: InlineKeyboardMarkup | None
-    ) -> Message:
+    async def _send_document(self, chat_id: int, notice: Notice, markup: Markup | None) -> Message:
         """The document by the file_id of an earlier upload of the same key if there is one, else
         uploaded (and its file_id kept)."""
         assert notice.document is not None
@@ -135,7 +159,7 @@ class TelegramSender:
         self,
         chat_id: int,
         notice: Notice,
-        markup: InlineKeyboardMarkup | None,
+        markup: Markup | None,
         key: str,
         files: FileIds,
     ) -> Message:
@@ -148,7 +172,7 @@ class TelegramSender:
         self,
         chat_id: int,
         notice: Notice,
-        markup: InlineKeyboardMarkup | None,
+        markup: Markup | None,
         file_id: str | None,
     ) -> Message:
         assert notice.document is not None

@@ -287,6 +287,8 @@ class BotApiEmulator:
         self._groups: dict[int, GroupChat] = {}
         self._faults: dict[str, list[_Fault]] = {}
         self._holds: dict[str, int] = {}
+        #: Calls to carry out and then hold the answer of (``hold_next(answered=True)``).
+        self._holds_answered: dict[str, int] = {}
         self._release = asyncio.Event()
         #: Calls parked by ``hold_next``, per lower-case method (for tests to wait on).
         self.held: dict[str, int] = {}
@@ -576,17 +578,22 @@ class BotApiEmulator:
         answered 400 "wrong file identifier/HTTP URL specified"; messages keep their copy."""
         self._forgotten_files.add(file_id)
 
-    def hold_next(self, method: str, *, count: int = 1) -> None:
+    def hold_next(self, method: str, *, count: int = 1, answered: bool = False) -> None:
         """Park the next ``count`` calls of ``method`` until ``release_held()``: the bot waits for
         an answer. If the bot gives up first (its timeout, or it is killed) the call is dropped
-        unprocessed, like a request lost on the way. ``held[method]`` counts parked calls."""
+        unprocessed, like a request lost on the way. ``held[method]`` counts parked calls.
+
+        ``answered=True``: the call is carried out (a message is in the chat) and its answer is
+        what waits, like an answer lost on its way back: the bot cannot know it took effect."""
         key = method.lower()
-        self._holds[key] = self._holds.get(key, 0) + count
+        holds = self._holds_answered if answered else self._holds
+        holds[key] = holds.get(key, 0) + count
         self._release.clear()
 
     def release_held(self) -> None:
         """Let parked calls through (they are then processed normally)."""
         self._holds.clear()
+        self._holds_answered.clear()
         self._release.set()
 
     def block(self, user_id: int) -> None:
@@ -693,6 +700,8 @@ class BotApiEmulator:
         finally:
             # Every call may change what a waiter looks at (messages, answers, commands).
             self._notify()
+        if self._holds_answered.get(method.lower()):
+            await self._park(method.lower(), self._holds_answered)
         return web.json_response({"ok": True, "result": result}, dumps=_dumps)
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
@@ -705,8 +714,9 @@ class BotApiEmulator:
             body=stored.data, content_type=stored.mime_type or "application/octet-stream"
         )
 
-    async def _park(self, method: str) -> None:
-        self._holds[method] -= 1
+    async def _park(self, method: str, holds: dict[str, int] | None = None) -> None:
+        holds = self._holds if holds is None else holds
+        holds[method] -= 1
         self.held[method] = self.held.get(method, 0) + 1
         self._notify()
         # Cancelled (aiohttp's handler_cancellation) when the client goes away: nothing happens.

@@ -41,6 +41,7 @@ from bot.services import Services
 from handlers import (
     activity_log,
     chat_settings,
+    delivery,
     digest,
     digest_notices,
     export,
@@ -48,6 +49,7 @@ from handlers import (
     flood,
     groups,
     invites,
+    log_again,
     meeting_notices,
     meetings,
     members,
@@ -169,6 +171,7 @@ def register_handlers(app: App, services: Services) -> None:
     app.add_handler(CallbackQueryHandler(invites.on_button, pattern=r"^inv:"))
     app.add_handler(CallbackQueryHandler(members.on_button, pattern=r"^mem:"))
     app.add_handler(CallbackQueryHandler(activity_log.on_button, pattern=r"^log:"))
+    app.add_handler(CallbackQueryHandler(log_again.on_button, pattern=r"^lga:"))
     app.add_handler(CallbackQueryHandler(mine.on_button, pattern=r"^mine:"))
     app.add_handler(CallbackQueryHandler(mine_edit.on_button, pattern=r"^ed:"))
     app.add_handler(CallbackQueryHandler(reports.status_button, pattern=r"^rep:st:"))
@@ -220,6 +223,7 @@ def register_handlers(app: App, services: Services) -> None:
     members.register_renderers()
     meeting_notices.register_renderers()
     digest_notices.register_renderers()
+    delivery.register_renderers()
 
 
 async def _post_init(app: App) -> None:

@@ -39,7 +39,9 @@ class OutboxMessage(Base):
     kind: Mapped[str] = mapped_column(String(64))
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    #: pending → claimed → sent; or failed (gave up) / dead (the chat does not accept messages).
+    #: pending → claimed → sending (committed just before the Bot API call) → sent; or failed
+    #: (gave up) / dead (the chat does not accept messages). Only a row left ``sending`` by a
+    #: process that died may have reached the chat already (bot/notifications.py).
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -84,6 +86,9 @@ class HandledUpdate(Base):
     #: database, Telegram after a week of silence), a redelivery is the same update.
     fingerprint: Mapped[str] = mapped_column(String(32))
     handled_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    #: Set once the update's replies were sent (or queued in the outbox because Telegram did not
+    #: take them): a replay of the update after a crash then says nothing (handlers/delivery.py).
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ProcessedUpdate(Base):

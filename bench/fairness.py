@@ -22,9 +22,15 @@ Each round:
    database holds exactly the burst's new entries.
 
 Printed: the other person's reply time (p50, p99, max over every round's probes; target p99 <
-2 s), how long the burst took to drain and at what rate, and the load average of the machine
-(``os.getloadavg``) before and after, since this 2-core machine is shared. Exit 1 when a check
-fails, 3 with ``--strict`` when the target is missed.
+2 s), the same without each round's first probe, how long the burst took to drain and at what
+rate, and the load average of the machine (``os.getloadavg``) before and after, since this
+2-core machine is shared. Exit 1 when a check fails, 3 with ``--strict`` when the target is
+missed.
+
+The first ``/me`` of a round reaches Telegram behind the whole burst. Polling confirms nothing
+past the oldest unfinished update, and ``getUpdates`` answers at most 100 updates from there, so
+the bot sees that ``/me`` only once fewer than 100 of the burst are left ahead of it: its wait
+is most of the drain, whatever the order in which the bot runs what it has (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -247,12 +253,21 @@ def render(report: dict[str, Any]) -> str:
             + " s"
         )
     ok = report["p99_s"] < TARGET_P99_S
+    later = sorted(p for r in report["round_results"] for p in r["probes"][1:])
     lines += [
         "",
         f"the other person's reply over {report['probes']} probes: p50 {report['p50_s']:.3f} s, "
         f"p99 {report['p99_s']:.3f} s, max {report['max_s']:.3f} s",
         f"  {'PASS' if ok else 'FAIL'}  p99 < {TARGET_P99_S:g} s",
     ]
+    if later:
+        # The first /me of a round reaches Telegram behind the whole burst: polling sees it only
+        # once fewer than 100 updates (getUpdates' limit) remain unfinished ahead of it.
+        lines.append(
+            f"  without each round's first /me (queued at Telegram behind the burst): "
+            f"{len(later)} probes, p50 {percentile(later, 50):.3f} s, "
+            f"p99 {percentile(later, 99):.3f} s"
+        )
     return "\n".join(lines)
 
 

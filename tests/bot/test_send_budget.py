@@ -9,6 +9,7 @@ slots are real time, so each test takes a second or two.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 
 import pytest
@@ -51,7 +52,7 @@ async def test_two_processes_share_one_rate(db: Database) -> None:
         )
         booked = slots(first, second)
         assert len(booked) >= 40
-        gaps = [later - earlier for earlier, later in zip(booked, booked[1:], strict=False)]
+        gaps = [later - earlier for earlier, later in itertools.pairwise(booked)]
         assert min(gaps) >= first.interval * 0.999, gaps
         # A few slots per round trip, not one each.
         assert first.round_trips + second.round_trips <= 30
@@ -65,15 +66,16 @@ async def test_two_processes_share_one_rate(db: Database) -> None:
 async def test_replies_go_before_notices_waiting_in_the_same_process(db: Database) -> None:
     budget = SharedBudget(db, rate=10, burst=0.0)
     order: list[str] = []
+    first = asyncio.Event()
 
     async def send(kind: str, bulk: bool) -> None:
         await budget.acquire(bulk=bulk)
         order.append(kind)
+        first.set()
 
     try:
         notices = [asyncio.create_task(send(f"notice {i}", True)) for i in range(4)]
-        while not order:
-            await asyncio.sleep(0.01)
+        await first.wait()
         replies = [asyncio.create_task(send(f"reply {i}", False)) for i in range(2)]
         await asyncio.gather(*notices, *replies)
     finally:
@@ -87,15 +89,16 @@ async def test_notices_of_one_process_give_way_to_replies_of_another(db: Databas
     other = Database(db.url)
     leader, worker = SharedBudget(db, rate=4, burst=0.0), SharedBudget(other, rate=4, burst=0.0)
     order: list[str] = []
+    first = asyncio.Event()
 
     async def send(budget: SharedBudget, kind: str, bulk: bool) -> None:
         await budget.acquire(bulk=bulk)
         order.append(kind)
+        first.set()
 
     try:
         fan_out = [asyncio.create_task(send(leader, "notice", True)) for _ in range(6)]
-        while not order:
-            await asyncio.sleep(0.01)
+        await first.wait()
         await asyncio.gather(*(send(worker, "reply", False) for _ in range(3)))
         await asyncio.gather(*fan_out)
     finally:
@@ -103,8 +106,10 @@ async def test_notices_of_one_process_give_way_to_replies_of_another(db: Databas
         await worker.close()
         await other.dispose()
     # At most the notice already booked when the replies came goes between them and the first.
-    assert order.index("reply") <= 2 and order[: order.index("reply") + 3].count("reply") == 3, order
-    gaps = [b - a for a, b in zip(slots(leader, worker), slots(leader, worker)[1:], strict=False)]
+    assert order.index("reply") <= 2 and order[: order.index("reply") + 3].count("reply") == 3, (
+        order
+    )
+    gaps = [b - a for a, b in itertools.pairwise(slots(leader, worker))]
     assert min(gaps) >= leader.interval * 0.999
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: f3a7c2d9e8b1
 Revises: d5e1f0a2b3c4
-Create Date: 2026-12-04 09:50:00
+Create Date: 2026-12-03 09:50:00
 
 """
 from typing import Sequence, Union

@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -127,3 +128,19 @@ class ChartImage(Base):
     png: Mapped[bytes] = mapped_column(LargeBinary)
     file_id: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class SendBudget(Base):
+    """Telegram's flood limit (~30 messages a second) is per bot, not per process: on PostgreSQL
+    every process of a deployment books its sends here (``bot/runtime/send_budget.py``).
+
+    One row per budget. ``next_at`` is the moment, in seconds since the epoch on the database's
+    clock (the one clock every process shares), from which the next message may go; a process
+    books a few slots at a time by moving it forward, in one atomic ``UPDATE`` (the row lock
+    orders the processes), so the whole bot sends at most the configured rate.
+    """
+
+    __tablename__ = "send_budget"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float(precision=53))

@@ -1,7 +1,7 @@
 """send budget: Telegram's messages a second, shared by every process of a deployment (issue 15)
 
 Revision ID: f3a7c2d9e8b1
-Revises: d5e1f0a2b3c4
+Revises: b8d3e5f7a9c1
 Create Date: 2026-12-03 09:50:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = 'f3a7c2d9e8b1'
-down_revision: Union[str, Sequence[str], None] = 'd5e1f0a2b3c4'
+down_revision: Union[str, Sequence[str], None] = 'b8d3e5f7a9c1'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -190,8 +190,8 @@ async def test_an_export_of_a_unit_with_a_very_long_name(h: Harness) -> None:
     lan = h.user(1002, "Lan")
     sent = await lan.send("/export quý này")
     at = next(n for n, m in enumerate(sent) if m.document is not None)
-    assert sent[at].document is not None
-    assert sent[at].document["file_name"].endswith("-2026-Q4.xlsx")
+    document = sent[at].document
+    assert document is not None and document["file_name"].endswith("-2026-Q4.xlsx")
     whole = "".join("".join(text_of(m).split()) for m in sent[at:])
     assert "".join(long_name.split()) + "—QuýIV/2026" in whole and "0hoạtđộng" in whole
     assert_fits(sent)

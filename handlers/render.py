@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import Bot as Bot
 from telegram import (
+    Bot,
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -38,6 +38,7 @@ from bot.i18n import Translator
 from handlers.text_limits import ALERT_LIMIT, CAPTION_LIMIT, TEXT_LIMIT, clip_plain, split
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+#: A file to send: bytes wrapped in ``InputFile``, an open file, or a ``file_id``.
 FileInput = InputFile | str | bytes | Any
 
 #: A page of a paged list leaves room for its "Page 2 of 5" line.

@@ -13,11 +13,10 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.error import BadRequest
 from telegram.ext import filters
 
 from bot.i18n import N_, Translator
-from handlers import delivery
+from handlers import delivery, render
 from handlers.context import AppContext
 from storage.db import after_commit as after_commit_work
 from storage.db import in_transaction
@@ -79,14 +78,15 @@ async def reply(
     text: str,
     reply_markup: Markup | None = None,
 ) -> None:
-    """Answer in the chat the update came from (after the commit, inside a transaction)."""
+    """Answer in the chat the update came from (after the commit, inside a transaction); a text
+    too long for one message goes as several (``handlers/render.py``)."""
     chat = update.effective_chat
     if chat is None:
         return
     chat_id = chat.id
 
     async def send() -> None:
-        await context.bot.send_message(chat_id, text, reply_markup=reply_markup)
+        await render.send_text(context.bot, chat_id, text, reply_markup)
 
     # Answering committed work, it reaches the chat even if Telegram is away now.
     await after_commit(delivery.guard(chat_id, text, reply_markup, send))
@@ -96,7 +96,7 @@ async def answer(update: Update, text: str | None = None, *, alert: bool = False
     """Answer the pressed button (a toast, or an alert), after the commit inside a transaction."""
     query = update.callback_query
     if query is not None:
-        await after_commit(delivery.quiet(lambda: query.answer(text, show_alert=alert)))
+        await after_commit(delivery.quiet(lambda: render.answer(query, text, alert=alert)))
 
 
 async def edit(update: Update, text: str, reply_markup: InlineKeyboardMarkup | None = None) -> None:
@@ -108,12 +108,7 @@ async def edit(update: Update, text: str, reply_markup: InlineKeyboardMarkup | N
     message = query.message
 
     async def send() -> None:
-        try:
-            await query.edit_message_text(text, reply_markup=reply_markup)
-        except BadRequest as exc:
-            # A double tap edits the message into what it already says: nothing to change.
-            if "not modified" not in exc.message:
-                raise
+        await render.edit_text(query, text, reply_markup)
 
     if message is None:  # an inline-mode message: nothing to send instead
         await after_commit(send)

@@ -5,8 +5,9 @@
 ``parameters`` on failure) closely enough that an unmodified python-telegram-bot ``Application``
 runs against it through ``base_url``/``base_file_url``. It deliberately reproduces the rules that
 bite bots in production — can't write first to a user, blocked users, kicked from a group,
-migration to a supergroup, HTML/MarkdownV2 parse errors, 4096-char limit, 64-byte callback data,
-flood limits with ``retry_after`` — so that tests fail here instead of in front of users.
+migration to a supergroup, HTML/MarkdownV2 parse errors, the 4,096 and 1,024 limits of a text and
+a caption (UTF-16 code units of the parsed text, as Telegram counts), 64-byte callback data, at
+most 100 inline buttons, 200-character alerts, flood limits with ``retry_after`` — so that tests fail here instead of in front of users.
 
 The in-process side (``user()``, ``group()``, ``push_update()``, ``deliver()``…) lets tests act as
 Telegram users; see ``bot.emulator.client``.
@@ -57,6 +58,8 @@ _log = logging.getLogger(__name__)
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
 MAX_CALLBACK_DATA_BYTES = 64
+#: Buttons of one inline keyboard (Telegram refuses more with "reply markup is too long").
+MAX_INLINE_BUTTONS = 100
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 LONG_POLL_MAX_TIMEOUT = 50
@@ -959,6 +962,8 @@ class BotApiEmulator:
             for row in rows:
                 for button in row:
                     self._check_inline_button(button)
+            if sum(len(row) for row in rows) > MAX_INLINE_BUTTONS:
+                raise _bad("reply markup is too long")
             rows = [row for row in rows if row]
             return {"inline_keyboard": copy.deepcopy(rows)} if rows else None
         if inline_only:

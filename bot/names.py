@@ -159,13 +159,27 @@ def given_name(
 ) -> str:
     """The name to greet with: "Nam" for Lê Văn Nam, "Anna" for Anna Nguyen."""
     if chosen and chosen.strip():
-        words = chosen.split()
-        return words[-1] if _family_first(chosen) or len(words) == 1 else words[0]
+        # A name written out in full: Vietnamese order, or Western ("Anna Nguyen" → "Anna").
+        chosen = chosen.strip()
+        return _given_in(chosen) if _family_first(chosen) else chosen.split()[0]
     first, last = (first or "").strip(), (last or "").strip()
+    if not (first and last):
+        return _given_in(first or last)
     name, family_first = _ordered(first, last, language)
-    if family_first:
-        return name.split()[-1]
-    return first or last  # what they put as their first name ("Anna", "Anna Maria", "User 1012")
+    if not family_first:
+        return first  # what they put as their first name ("Anna", "Anna Maria")
+    # The field that is not the family (and middle) name: "Lê Văn" + "Nam", "Nam" + "Lê Văn".
+    return last if name.startswith(first) else first
+
+
+def _given_in(name: str) -> str:
+    """The given name inside one whole name: the last word of a Vietnamese name of three words
+    or more ("Lê Văn Nam"); otherwise all of it, since "Lê Văn" may be family and middle name
+    only, and "User 1012" or "Anna" is what the person chose to be called."""
+    words = name.split()
+    if len(words) >= 3 and _family_first(name):
+        return words[-1]
+    return name
 
 
 def name_of(person: Named) -> str:

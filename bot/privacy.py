@@ -23,6 +23,7 @@ from storage.models import (
     Invite,
     LinkedChat,
     Meeting,
+    MembershipEvent,
     Person,
     Report,
     ReportAnswer,
@@ -47,6 +48,10 @@ AUTHOR_COLUMNS = (
     Meeting.organiser_id,
     LinkedChat.linked_by,
     Invite.created_by,
+    # The audit of membership changes keeps its rows (a unit's history), anonymised: who acted,
+    # and whose membership it was.
+    MembershipEvent.by_id,
+    MembershipEvent.person_id,
 )
 
 

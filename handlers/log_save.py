@@ -247,7 +247,9 @@ async def shortcut(update: Update, context: AppContext, text: str) -> None:
         repeat = await acts.repeat_of(
             session, context.actor.person.id, shortcut_entry(kind, draft), call.now - REPEAT_WINDOW
         )
-        if repeat is not None:
+        # A locked day is refused below with its reason: "save another?" would lead nowhere.
+        unit = await _unit(call, int(draft["unit_id"]))
+        if repeat is not None and await locks.lock_on(session, unit, day) is None:
             await reply(update, context, *offer_again(tr, repeat))
             return
         saved = await save_entry(call, draft, from_draft=False)

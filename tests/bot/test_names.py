@@ -41,3 +41,17 @@ def test_a_name_set_by_the_person_wins() -> None:
     assert full_name("Nam Lê", None, "  Lê Hoài Nam ", "vi") == "Lê Hoài Nam"
     assert given_name("x", None, "Lê Hoài Nam", "vi") == "Nam"
     assert given_name("x", None, "Anna Nguyen", "en") == "Anna"
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "given"),
+    [
+        ("Lê Văn", None, "Lê Văn"),  # family and middle name only: greet with what is there
+        ("Lê Nam", None, "Lê Nam"),
+        ("Nguyễn Thị Ngọc Lan", None, "Lan"),
+        ("User 1012", None, "User 1012"),
+        ("Ngọc Lan", "Nguyễn Thị", "Ngọc Lan"),  # a two-word given name in its own field
+    ],
+)
+def test_the_given_name_is_never_a_middle_name(first: str, last: str | None, given: str) -> None:
+    assert given_name(first, last, None, "vi") == given

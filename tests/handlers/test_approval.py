@@ -10,6 +10,7 @@ declare consistency rules (forwarded, resolved ≤ received; a date inside the p
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 
 import pytest
@@ -121,9 +122,13 @@ def buttons(message: BotMessage | None) -> list[str]:
     return [b["text"] for row in message.inline_buttons for b in row]
 
 
+_LOGGED = itertools.count(1)
+
+
 async def logs(user: UserClient) -> str:
-    """A one-line entry for today: what the bot answers first."""
-    return text_of((await user.send("/log hoa_giai 1"))[0])
+    """A one-line entry for today: what the bot answers first. Each says something else (the
+    same shortcut again within minutes would ask "save another?", issue 15)."""
+    return text_of((await user.send(f"/log hoa_giai {next(_LOGGED)}"))[0])
 
 
 async def test_a_lock_covers_the_reports_unit_and_its_own_organisation_only(h: Harness) -> None:

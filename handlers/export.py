@@ -32,7 +32,7 @@ from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import NOT_MEMBER, esc, reply
 from handlers.context import AppContext
 from handlers.router import quote
-from handlers.totals import parse_args
+from handlers.totals import find_or_default, parse_args, which_unit
 from storage.models import Unit
 from storage.text import nfc
 
@@ -111,11 +111,11 @@ async def export_command(update: Update, context: AppContext) -> None:
         kinds = await offered_kinds(session, actor.person.id)
         # An indicator or "by organisation" means nothing here: they stay part of the unit text.
         _type_key, period, unit_text, _by_org = parse_args(raw, kinds, today, rule)
-        unit = (
-            await totals_domain.find_unit(session, actor, unit_text)
-            if unit_text
-            else totals_domain.default_unit(actor)
-        )
+        found = await find_or_default(session, actor, unit_text)
+    unit = found.unit
+    if found.choices:
+        await reply(update, context, which_unit(tr, unit_text, found, "/export"))
+        return
     if unit is None:
         text = tr._(
             "I found no unit “{text}” among yours. Try its code or part of its name, e.g. /export quý này Cầu Bâm."

@@ -42,9 +42,12 @@ async def _refuse_hidden_sender(update: Update, context: AppContext) -> None:
 
 def _addressed_to_us(message: Message, context: AppContext) -> bool:
     replied = message.reply_to_message
-    if replied is not None and replied.from_user is not None:
-        if replied.from_user.id == context.bot.id:
-            return True
+    if (
+        replied is not None
+        and replied.from_user is not None
+        and replied.from_user.id == context.bot.id
+    ):
+        return True
     text = message.text or message.caption or ""
     if not text.startswith("/"):
         return False

@@ -27,12 +27,12 @@ from bot import totals as totals_domain
 from bot.activities import offered_kinds
 from bot.export import ExportError, ExportSummary, Progress
 from bot.i18n import N_
-from bot.periods import Period, period_containing
+from bot.periods import Period, PeriodOutOfRange, period_containing
 from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import NOT_MEMBER, esc, reply
 from handlers.context import AppContext
 from handlers.router import quote
-from handlers.totals import find_or_default, parse_args, which_unit
+from handlers.totals import find_or_default, parse_args, period_out_of_range, which_unit
 from storage.models import Unit
 from storage.text import nfc
 
@@ -110,7 +110,11 @@ async def export_command(update: Update, context: AppContext) -> None:
     async with services.db.session() as session:
         kinds = await offered_kinds(session, actor.person.id)
         # An indicator or "by organisation" means nothing here: they stay part of the unit text.
-        _type_key, period, unit_text, _by_org = parse_args(raw, kinds, today, rule)
+        try:
+            _type_key, period, unit_text, _by_org = parse_args(raw, kinds, today, rule)
+        except PeriodOutOfRange as error:
+            await reply(update, context, period_out_of_range(tr, error))
+            return
         found = await find_or_default(session, actor, unit_text)
     unit = found.unit
     if found.choices:

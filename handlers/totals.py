@@ -11,7 +11,7 @@ from bot.access import Actor
 from bot.activities import Kind, from_milli, offered_kinds
 from bot.amount_display import money_words
 from bot.i18n import N_, Translator
-from bot.periods import Period, parse_period, period_containing
+from bot.periods import Period, PeriodOutOfRange, parse_period, period_containing
 from bot.totals import Cells, Totals, TotalsError
 from bot.unit_search import UnitSearch
 from handlers.access_rules import ANY_CHAT, Who, rule
@@ -65,10 +65,20 @@ def parse_args(
 
 
 def _period(text: str, today: object, rule: str) -> Period | None:
+    """The period these words name, or None; a period outside the years kept raises
+    ``PeriodOutOfRange``, whose reason the person is told (not "no unit called năm 9999")."""
     try:
         return parse_period(text, today, rule)  # type: ignore[arg-type]
+    except PeriodOutOfRange:
+        raise
     except ValueError:
         return None
+
+
+def period_out_of_range(tr: Translator, error: PeriodOutOfRange) -> str:
+    return tr._("I keep figures for the years {first} to {last}; {year} is outside them.").format(
+        first=error.first, last=error.last, year=error.year
+    )
 
 
 @rule(
@@ -93,7 +103,11 @@ async def totals_command(update: Update, context: AppContext) -> None:
     today = context.services.today()
     async with services.db.session() as session:
         kinds = await offered_kinds(session, actor.person.id)
-        type_key, period, unit_text, by_org = parse_args(raw, kinds, today, rule)
+        try:
+            type_key, period, unit_text, by_org = parse_args(raw, kinds, today, rule)
+        except PeriodOutOfRange as error:
+            await reply(update, context, period_out_of_range(tr, error))
+            return
         found = await find_or_default(session, actor, unit_text)
         unit = found.unit
         if found.choices:

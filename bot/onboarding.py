@@ -72,7 +72,7 @@ def invite_link(bot_username: str, code: str) -> str:
 
 def parse_duration(text: str) -> timedelta:
     """``7d``, ``12h``, ``30m`` or a bare number of days."""
-    match = re.fullmatch(r"\s*(\d{1,4})\s*([dhm]?)\s*", text)
+    match = re.fullmatch(r"\s*([0-9]{1,4})\s*([dhm]?)\s*", text)
     if not match:
         raise ValueError(f"not a duration: {text!r} (use 7d, 12h or 30m)")
     amount, unit = int(match.group(1)), match.group(2) or "d"

@@ -505,9 +505,10 @@ def ascii_int(text: str, max_digits: int = 18) -> int | None:
     """A whole number written in ASCII digits only, or None.
 
     ``str.isdigit`` accepts "²" (which ``int`` then refuses: a crash) and ``int`` accepts "٣" and
-    other scripts' digits: neither is what a cadre means by a number here. ``max_digits`` keeps
-    the value inside a 64-bit integer column."""
-    stripped = text.strip()
+    other scripts' digits: neither is what a cadre means by a number here. Full-width digits
+    (phone keyboards in "wide" mode) are folded to ASCII first, as amounts do. ``max_digits``
+    keeps the value inside a 64-bit integer column."""
+    stripped = text.translate(_FOLD).strip()
     if not stripped or len(stripped) > max_digits or not stripped.isascii():
         return None
     return int(stripped) if stripped.isdigit() else None

@@ -158,7 +158,7 @@ async def _repl(
         if line == "/users":
             out(_people_table(demo) if demo else "(no demo people; use /as ID with any number)")
             continue
-        match = re.fullmatch(r"/as\s+(\d{1,15})", line)
+        match = re.fullmatch(r"/as\s+([0-9]{1,15})", line)
         if match:
             current = switch(int(match.group(1)))
             out(f"You are now {current.first_name} ({current.id}).")
@@ -166,7 +166,7 @@ async def _repl(
         if current is None:
             out("Choose who you are first: /as ID (e.g. /as 1012)")
             continue
-        match = re.fullmatch(r"/press\s+(\d{1,3})", line)
+        match = re.fullmatch(r"/press\s+([0-9]{1,3})", line)
         try:
             if match:
                 messages = await current.press(int(match.group(1)))

@@ -8,6 +8,7 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot import reports as rep
 from bot.i18n import N_
+from bot.parsing import ascii_int
 from handlers.access_rules import ANY_CHAT, Who, rule
 from handlers.common import display_name, esc, inline, reply
 from handlers.context import AppContext
@@ -107,7 +108,7 @@ async def status_button(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     round_id = query.data.split(":")[2:3]
-    if not round_id or not round_id[0].isdigit():
+    if not round_id or ascii_int(round_id[0]) is None:
         await query.answer(context.tr._("This button is no longer active."), show_alert=True)
         return
     context.args = round_id

@@ -18,6 +18,7 @@ from bot.parsing import (
     MAX_VALUE,
     Kind,
     ParseError,
+    ascii_int,
     parse_amount,
     parse_date,
 )
@@ -311,6 +312,27 @@ def test_parse_error_is_a_value_error_with_code_and_text() -> None:
         "future_date",
         "out_of_range",
     } == ERROR_CODES
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("7", 7),
+        (" 42 ", 42),
+        ("007", 7),
+        ("²", None),  # str.isdigit() says yes; int() raises
+        ("1²", None),
+        ("٣", None),  # int() reads it as 3
+        ("１０", 10),  # full-width, folded as amounts are
+        ("", None),
+        ("-1", None),
+        ("+1", None),
+        ("1.0", None),
+        ("9" * 19, None),  # past a 64-bit column
+    ],
+)
+def test_ascii_int_takes_ascii_digits_only(text: str, expected: int | None) -> None:
+    assert ascii_int(text) == expected
 
 
 def test_unknown_kind_is_a_programming_error() -> None:

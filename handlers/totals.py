@@ -28,7 +28,8 @@ BY_ORG = ("theo to chuc", "by org", "theo_to_chuc", "by_org", "to chuc", "org")
 def parse_args(
     text: str, kinds: list[Kind], today: object, rule: str
 ) -> tuple[str | None, Period | None, str, bool]:
-    """Split free text into (indicator key, period, unit text, by organisation)."""
+    """Split free text into (indicator key, period, unit text, by organisation); a period outside
+    the years kept raises ``PeriodOutOfRange`` (the caller says so)."""
     folded = " ".join(fold(text).split())
     by_org = False
     for marker in BY_ORG:

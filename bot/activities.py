@@ -358,11 +358,27 @@ async def editable(session: AsyncSession, actor: Actor, activity_id: int) -> tup
         raise EntryError("not_found")
     unit = await units_q.get(session, activity.unit_id)
     assert unit is not None
-    if activity.person_id != actor.person.id and not actor.can_admin(unit):
+    # Rights over the entry's unit now, not authorship alone: a member who left the unit (or
+    # was removed) no longer touches its entries, which stay the unit's, for its leaders.
+    own = activity.person_id == actor.person.id and actor.can_work_for(unit)
+    if not (own or actor.can_admin(unit)):
         raise EntryError("forbidden")
     if await act_q.locked(session, unit, activity.occurred_on):
         raise EntryError("locked")
     return activity, unit
+
+
+async def viewable(session: AsyncSession, actor: Actor, activity_id: int) -> Activity:
+    """The entry if this actor may see its history: as ``editable``, but a locked period does
+    not hide what happened to an entry (issue 16: locked entries keep their History button)."""
+    activity = await session.get(Activity, activity_id)
+    if activity is None or activity.deleted_at is not None:
+        raise EntryError("not_found")
+    unit = await units_q.get(session, activity.unit_id)
+    assert unit is not None
+    if activity.person_id != actor.person.id and not actor.can_admin(unit):
+        raise EntryError("forbidden")
+    return activity
 
 
 async def edit_entry(

@@ -39,6 +39,7 @@ from bot import totals as totals_q
 from bot.access import Actor
 from bot.activities import Kind, catalog_kinds, from_milli
 from bot.i18n import I18n, Translator
+from bot.names import full_name
 from bot.periods import Period
 from bot.reports import template_of
 from bot.templates import Question, Template
@@ -87,10 +88,6 @@ def filename_for(unit: Unit, period: Period) -> str:
     """``phoihop-<unit code>-<period key>.xlsx`` with anything odd in the code replaced."""
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{unit.code}-{period.key()}").strip("-")
     return f"phoihop-{safe}.xlsx"
-
-
-def person_name(first: str | None, last: str | None) -> str:
-    return " ".join(p for p in (first, last) if p).strip()
 
 
 def _amount(value: int | Decimal) -> int | float:
@@ -168,8 +165,9 @@ async def build_export(
     progress: Progress | None = None,
 ) -> ExportSummary:
     """Write the workbook for ``unit``'s subtree over ``period``; ``ExportError("forbidden")`` when
-    the actor may not see the unit (the rule of /totals)."""
-    if not totals_q.may_see(actor, unit):
+    the actor does not lead the unit (PRODUCT §1: exports are the leaders'; the workbook names
+    colleagues' absence reasons, which a cadre's /totals does not)."""
+    if not actor.can_admin(unit):
         raise ExportError("forbidden")
     tr = tr or I18n(tz).translator(locale)
     tz = tz or tr.tz
@@ -317,7 +315,17 @@ async def _log_sheet(
     batches = export_q.log_batches(session, scope, period.start, period.end, BATCH)
     async with contextlib.aclosing(batches):
         async for batch in batches:
-            for entry_id, day, code, name, type_key, note, first, last, measure_key, milli in batch:
+            for (
+                entry_id,
+                day,
+                code,
+                name,
+                type_key,
+                note,
+                *author,
+                measure_key,
+                milli,
+            ) in batch:
                 if entry_id != current:
                     current, row = entry_id, row + 1
                     found = by_key.get(type_key)
@@ -327,7 +335,7 @@ async def _log_sheet(
                     out.text(sheet, row, 3, name)
                     out.text(sheet, row, 4, found.name(tr.locale) if found else type_key)
                     out.text(sheet, row, note_col, note)
-                    out.text(sheet, row, note_col + 1, person_name(first, last))
+                    out.text(sheet, row, note_col + 1, full_name(*author))
                 col = position.get((type_key, measure_key)) if measure_key is not None else None
                 if col is not None and milli is not None:
                     # The row is still the current one: constant_memory keeps it until the next row.
@@ -472,7 +480,7 @@ async def _meetings_sheet(
         "delegate": tr._("sending a delegate"),
     }
     row = 0
-    for meeting, unit_name, rsvp, first, last in rows:
+    for meeting, unit_name, rsvp, *answerer in rows:
         row += 1
         title = meeting.title
         if meeting.status == "cancelled":
@@ -482,7 +490,7 @@ async def _meetings_sheet(
         out.text(sheet, row, 2, unit_name)
         if rsvp is None:
             continue
-        out.text(sheet, row, 3, person_name(first, last))
+        out.text(sheet, row, 3, full_name(*answerer))
         out.text(sheet, row, 4, answers.get(rsvp.answer, ""))
         out.text(sheet, row, 5, rsvp.delegate if rsvp.answer == "delegate" else rsvp.reason)
         if rsvp.attended is not None:

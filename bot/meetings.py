@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import Actor
 from bot.meeting_time import MAX_DURATION, MIN_DURATION
+from bot.names import sort_key
 from bot.notifications import enqueue
 from storage.models import Meeting, MeetingRsvp, Person, Unit
 from storage.queries import chats as chats_q
@@ -338,7 +339,7 @@ async def attendance(session: AsyncSession, meeting: Meeting) -> Attendance:
     if missing:
         for p in await meetings_q.people(session, missing):
             people[p.id] = p
-    for pid, person in sorted(people.items(), key=lambda kv: (kv[1].first_name, kv[0])):
+    for pid, person in sorted(people.items(), key=lambda kv: (*sort_key(kv[1]), kv[0])):
         row = answered.get(pid)
         if row is not None and row.attended is not None:
             result.recorded = True

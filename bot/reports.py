@@ -343,6 +343,9 @@ async def submit(session: AsyncSession, actor: Actor, report_id: int, now: datet
     current = await answers(session, report_id)
     if missing_required(opened.info.template, current):
         raise ReportError("incomplete")
+    period = opened.info.period
+    if opened.info.template.violations(current, (period.start, period.end)):
+        raise ReportError("inconsistent")
     # One atomic step: of two cadres pressing Submit at once, exactly one succeeds.
     if not await reports_q.mark_submitted(session, report_id, OPEN, now, actor.person.id):
         await session.refresh(opened.report)
@@ -373,6 +376,10 @@ async def decide(
 ) -> OpenReport:
     opened = await load_report(session, actor, report_id, for_decision=True)
     status = "approved" if approve else "returned"
+    if approve and missing_required(opened.info.template, await answers(session, report_id)):
+        # Checked here, not only by hiding the button: an old or forged "Approve" must not pass
+        # a report that an edit after submission left incomplete.
+        raise ReportError("incomplete")
     if not await reports_q.mark_decided(session, report_id, status, now, actor.person.id, comment):
         raise ReportError("not_submitted")
     await reports_q.add_event(
@@ -380,9 +387,7 @@ async def decide(
     )
     if approve:
         period = opened.info.period
-        await reports_q.lock_period(
-            session, opened.unit.id, period.start, period.end, f"report:{report_id}", now
-        )
+        await reports_q.lock_period(session, report_id, opened.unit, period.start, period.end, now)
     for person in await recipients(session, opened.unit.id):
         await enqueue(
             session,
@@ -394,6 +399,55 @@ async def decide(
         )
     await session.refresh(opened.report)
     return opened
+
+
+async def reopen(
+    session: AsyncSession, actor: Actor, report_id: int, *, reason: str, now: datetime
+) -> OpenReport:
+    """Undo an approval: the report goes back to "submitted" and its period lock is lifted.
+
+    Who: whoever may approve it (``can_decide``: the approver, or any leader of a unit above the
+    report's). Back to *submitted*, not draft: its answers were complete and the unit submitted
+    them; the leader decides again (approve, or return with a comment) while the unit's cadres
+    may change answers meanwhile, as for any submitted report. The reason is kept in the report's
+    history; the unit's cadres (and the approver, when someone else reopens) are told."""
+    opened = await load_report(session, actor, report_id, for_decision=True)
+    approver = opened.report.decided_by
+    if not await reports_q.mark_reopened(session, report_id):
+        raise ReportError("not_approved")
+    await reports_q.unlock_period(session, report_id)
+    await reports_q.add_event(
+        session, report_id, actor.person.id, now, "reopened", {"reason": reason}
+    )
+    people = await recipients(session, opened.unit.id)
+    if approver is not None and approver != actor.person.id:
+        approving = await session.get(Person, approver)
+        if approving is not None and approving.started and not approving.blocked:
+            people.append(approving)
+    for person in people:
+        await enqueue(
+            session,
+            key=f"report:{report_id}:reopened:{now.isoformat()}:{person.telegram_id}",
+            chat_id=person.telegram_id,
+            kind="report_reopened",
+            params={"report_id": report_id, "reason": reason},
+            now=now,
+        )
+    await session.refresh(opened.report)
+    return opened
+
+
+async def reports_to_reopen(session: AsyncSession, actor: Actor) -> list[OpenReport]:
+    """Approved reports of rounds not closed that the actor may reopen, the latest first."""
+    result = []
+    for report in await reports_q.approved_reports(session):
+        unit = await units_q.get(session, report.unit_id)
+        if unit is None or not can_decide(actor, unit):
+            continue
+        info = await round_info(session, report.round_id)
+        assert info is not None
+        result.append(OpenReport(report, info, unit))
+    return result
 
 
 async def reports_to_decide(session: AsyncSession, actor: Actor) -> list[OpenReport]:

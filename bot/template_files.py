@@ -48,6 +48,8 @@ _QUESTION_FIELDS = (
     "options",
     "prefill",
     "when",
+    "at_most",
+    "within_period",
 )
 _OPTION_FIELDS = ("key", "label")
 _PREFILL_FIELDS = ("activity", "measure")
@@ -377,6 +379,12 @@ def _question(
     options = _options(item, qtype, where, errors)
     prefill = _prefill(item, qtype, where, errors, known)
     when = _when(item, index, refs, where, errors)
+    at_most = _at_most(item, qtype, index, refs, where, errors)
+    within_period = item.get("within_period", False)
+    if not isinstance(within_period, bool):
+        errors.add(item.line_of("within_period"), f"{where}: within_period must be true or false")
+    elif within_period and qtype is not None and qtype != "date":
+        errors.add(item.line_of("within_period"), f"{where}: within_period applies only to dates")
 
     if len(errors.items) > before or qtype is None or label is None:
         return None
@@ -394,6 +402,8 @@ def _question(
         options=options,
         prefill=prefill,
         when=when,
+        at_most=at_most,
+        within_period=within_period is True,
     )
 
 
@@ -527,3 +537,29 @@ def _when(
         "(only choice, multi, yesno and numbers)",
     )
     return None
+
+
+def _at_most(
+    item: _Map, qtype: str | None, index: int, refs: dict[str, _Ref], where: str, errors: _Errors
+) -> str | None:
+    """``at_most: <key>``: this number never above an earlier numeric question's answer."""
+    target = item.get("at_most")
+    if target is None:
+        return None
+    line = item.line_of("at_most")
+    if qtype is not None and qtype not in NUMERIC_TYPES:
+        errors.add(line, f"{where}: at_most applies only to integer, money and decimal questions")
+        return None
+    ref = refs.get(target) if isinstance(target, str) else None
+    if ref is None:
+        errors.add(line, f"{where}: at_most refers to unknown question {target!r}")
+        return None
+    if ref.index >= index:
+        errors.add(line, f"{where}: at_most may only refer to an earlier question ({target})")
+        return None
+    if ref.question is not None and ref.question.type not in NUMERIC_TYPES:
+        errors.add(
+            line, f"{where}: at_most needs a numeric question, and {target} is {ref.question.type}"
+        )
+        return None
+    return str(target)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -124,12 +125,27 @@ class Question:
     options: tuple[Option, ...]
     prefill: Prefill | None
     when: Condition | None
+    #: Consistency (issue 16): a number never above the answer to this earlier numeric question
+    #: ("of these, forwarded" ≤ "received"); a date inside the report's period.
+    at_most: str | None = None
+    within_period: bool = False
 
     def label(self, locale: str) -> str:
         return self.label_en if _is_english(locale) else self.label_vi
 
     def help(self, locale: str) -> str | None:
         return self.help_en if _is_english(locale) else self.help_vi
+
+
+@dataclass(frozen=True)
+class Violation:
+    """An answer against a consistency rule: ``above`` its ``at_most`` question's answer,
+    ``below`` the answer of a question limited by it, or a date ``outside_period``."""
+
+    question: Question
+    kind: str
+    other: Question | None = None
+    limit: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +191,47 @@ class Template:
             if question.key not in answers:
                 return question
         return None
+
+    def violation(
+        self, answers: Mapping[str, object], key: str, value: object, period: tuple[date, date]
+    ) -> Violation | None:
+        """Whether giving ``value`` to question ``key`` breaks a consistency rule of the template,
+        against the other applicable answers: its own ``at_most`` (not more than the earlier
+        answer), another question's ``at_most`` naming it (not less than what is already given
+        there), ``within_period`` (a date inside ``period``, the report's first and last day)."""
+        question = self.question(key)
+        given = {**answers, key: value}
+        live = {q.key: given[q.key] for q in self.applicable(given) if q.key in given}
+        if question.within_period and isinstance(value, str):
+            day = date.fromisoformat(value)
+            if not period[0] <= day <= period[1]:
+                return Violation(question, "outside_period")
+        number = as_decimal(value)
+        if number is None:
+            return None
+        if question.at_most is not None:
+            limit = as_decimal(live.get(question.at_most))
+            if limit is not None and number > limit:
+                return Violation(question, "above", self.question(question.at_most), limit)
+        for other in self.questions:
+            if other.at_most == key and other.key in live:
+                below = as_decimal(live[other.key])
+                if below is not None and number < below:
+                    return Violation(question, "below", other, below)
+        return None
+
+    def violations(
+        self, answers: Mapping[str, object], period: tuple[date, date]
+    ) -> list[Violation]:
+        """Every answer that breaks a rule (``submit`` refuses a report with any)."""
+        found = []
+        for question in self.applicable(answers):
+            if answers.get(question.key) is None:
+                continue
+            problem = self.violation(answers, question.key, answers[question.key], period)
+            if problem is not None and problem.kind != "below":  # each pair once
+                found.append(problem)
+        return found
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe copy, stored with a round so it keeps asking exactly what it asked."""
@@ -234,6 +291,8 @@ def _question_to_dict(q: Question) -> dict[str, Any]:
         if q.prefill is None
         else {"activity": q.prefill.activity, "measure": q.prefill.measure},
         "when": when,
+        "at_most": q.at_most,
+        "within_period": q.within_period,
     }
 
 
@@ -265,4 +324,6 @@ def _question_from_dict(data: Mapping[str, Any]) -> Question:
         ),
         prefill=None if prefill is None else Prefill(prefill["activity"], prefill["measure"]),
         when=condition,
+        at_most=data.get("at_most"),
+        within_period=bool(data.get("within_period", False)),
     )

@@ -24,6 +24,7 @@ from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import NOT_MEMBER, esc, inline, reply
 from handlers.context import AppContext
 from handlers.flow import KEPT, Call, Outcome, Screen, Sent, Stay, Step
+from handlers.flow_units import log_unit
 from handlers.log_questions import (
     CONFIRM,
     DATE,
@@ -150,6 +151,7 @@ LOG = flow.register(
         expand=expand,
         store=store,
         undo=undo,
+        unit=log_unit,
     )
 )
 
@@ -194,7 +196,9 @@ async def start(update: Update, context: AppContext) -> None:
             # flow so that "Continue" finds it.
             copy = await from_row(call)
             if copy is not None:
-                state = FlowState(FLOW, first_open(copy), LOG.dump(copy))
+                state = FlowState(
+                    FLOW, first_open(copy), LOG.dump(copy), await log_unit(session, copy)
+                )
                 await conversation.enter(session, chat_id, user_id, state, call.now)
         if copy is not None and (copy.draft.get("type") or copy.draft.get("values")):
             kind = await acts.kind(session, copy.draft["type"]) if copy.draft.get("type") else None

@@ -39,6 +39,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("export", N_("A spreadsheet of your unit's figures"), role="admin"),
     Command("invite", N_("Make an invite link (unit leaders)"), role="admin"),
     Command(
+        "members",
+        N_("A unit's members and invite links: roles, remove (unit leaders)"),
+        role="admin",
+    ),
+    Command(
         "link", N_("Link this group to your unit (in the group)"), role="admin", in_groups=True
     ),
     Command(

@@ -110,10 +110,6 @@ async def edit(update: Update, text: str, reply_markup: InlineKeyboardMarkup | N
     await after_commit(send)
 
 
-def display_name(first_name: str, last_name: str | None = None) -> str:
-    return " ".join(part for part in (first_name, last_name) if part).strip()
-
-
 ROLE_LABELS = {
     "cadre": N_("cadre"),
     "admin": N_("unit leader"),

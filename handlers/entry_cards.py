@@ -12,6 +12,8 @@ from bot.activities import Kind, Measure
 from bot.amount_display import format_amount
 from bot.date_window import FIRST_DAY
 from bot.i18n import Translator
+from bot.locks import Lock
+from bot.names import name_of
 from bot.parsing import ParseError
 from handlers.common import esc
 from handlers.router import quote
@@ -106,4 +108,51 @@ def ceiling_question(tr: Translator, measure: Measure, value: Decimal) -> str:
     the same way by the guided /log, the shortcut and an edit in /mine."""
     return tr._("{value} for “{label}” is unusually large. Is it right?").format(
         value=show_value(tr, measure, value), label=esc(measure.label(tr.locale))
+    )
+
+
+def lock_scope(tr: Translator, lock: Lock) -> str:
+    """What a lock covers, in words: the unit, its organisation's units under it, the dates."""
+    organisation = lock.unit.org
+    if lock.organisation is not None:
+        organisation = lock.organisation.name_vi if tr.locale == "vi" else lock.organisation.name_en
+    return tr._(
+        "the activity log of {unit} and the {organisation} units under it, from {start} to {end}"
+    ).format(
+        organisation=esc(organisation),
+        unit=esc(lock.unit.name),
+        start=tr.day(lock.starts_on),
+        end=tr.day(lock.ends_on),
+    )
+
+
+def lock_reason(tr: Translator, lock: Lock) -> str:
+    """Why a day cannot take entries: which report locked it, who approved it and when."""
+    scope = lock_scope(tr, lock)
+    if lock.template is None or lock.period is None:
+        return tr._("This period is locked: {scope}.").format(scope=scope)
+    what = f"{lock.template.title(tr.locale)} — {lock.period.label(tr.locale)}"
+    if lock.approver is None or lock.approved_at is None:
+        return tr._("“{report}” of {unit} was approved, which locked {scope}.").format(
+            report=esc(what), unit=esc(lock.unit.name), scope=scope
+        )
+    return tr._(
+        "“{report}” of {unit} was approved by {name} on {date}, which locked {scope}. Ask them to reopen it if an entry is missing."
+    ).format(
+        report=esc(what),
+        unit=esc(lock.unit.name),
+        name=esc(name_of(lock.approver)),
+        date=tr.day(lock.approved_at),
+        scope=scope,
+    )
+
+
+def locked_day(tr: Translator, day: date, lock: Lock) -> str:
+    """A date refused because an approved report locks it, with the report and what to do."""
+    return (
+        tr._("Entries dated {date} cannot be added for this unit now.").format(date=tr.day(day))
+        + "\n"
+        + lock_reason(tr, lock)
+        + "\n"
+        + tr._("Type another date, or /cancel (the entry is kept).")
     )

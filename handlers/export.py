@@ -23,13 +23,12 @@ from telegram.ext import Application
 
 from bot import export as export_domain
 from bot import export_worker
-from bot import totals as totals_domain
 from bot.activities import offered_kinds
 from bot.export import ExportError, ExportSummary, Progress
 from bot.i18n import N_
 from bot.periods import Period, PeriodOutOfRange, period_containing
 from handlers.access_rules import PRIVATE, Who, rule
-from handlers.common import NOT_MEMBER, esc, reply
+from handlers.common import esc, reply
 from handlers.context import AppContext
 from handlers.router import quote
 from handlers.totals import find_or_default, parse_args, period_out_of_range, which_unit
@@ -86,18 +85,22 @@ def export_jobs(app: Application[Any, Any, Any, Any, Any, Any]) -> ExportJobs:
     return jobs
 
 
+#: Exports are the leaders' (PRODUCT §1): a cadre reads figures with /totals.
+NOT_LEADER = N_("Spreadsheets are for unit leaders. Use /totals to see your unit's figures.")
+
+
 @rule(
-    Who.MEMBER,
+    Who.ADMIN,
     PRIVATE,
     scoped=True,
-    why="a spreadsheet of a unit in the member's subtree",
+    why="a spreadsheet of a unit the leader leads",
     wrong_chat=N_("Ask for spreadsheets in a private chat with me, not in a group."),
-    not_allowed=NOT_MEMBER,
+    not_allowed=NOT_LEADER,
     refusals=(
         N_(
             "I found no unit “{text}” among yours. Try its code or part of its name, e.g. /export quý này Cầu Bâm."
         ),
-        N_("You can export figures only for your own unit and the units you lead."),
+        N_("You can export figures only for the units you lead."),
     ),
 )
 async def export_command(update: Update, context: AppContext) -> None:
@@ -126,11 +129,11 @@ async def export_command(update: Update, context: AppContext) -> None:
         ).format(text=quote(unit_text))
         await reply(update, context, text)
         return
-    if not totals_domain.may_see(actor, unit):
+    if not actor.can_admin(unit):
         await reply(
             update,
             context,
-            tr._("You can export figures only for your own unit and the units you lead."),
+            tr._("You can export figures only for the units you lead."),
         )
         return
     period = period or period_containing(today, "month", rule)
@@ -162,7 +165,7 @@ async def _build_and_send(
                 await reply(
                     update,
                     context,
-                    tr._("You can export figures only for your own unit and the units you lead."),
+                    tr._("You can export figures only for the units you lead."),
                 )
                 return
             await _send(context, chat.id, summary, path)

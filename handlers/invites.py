@@ -21,6 +21,7 @@ from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import esc, page_buttons, role_label
 from handlers.context import AppContext
 from handlers.flow import Call, Finish, Next, Redraw, Screen, Stay, Step
+from handlers.flow_units import chosen_unit
 from handlers.router import quote
 from storage.models import Unit
 from storage.queries import units as units_q
@@ -87,14 +88,24 @@ async def begin(call: Call) -> InviteDraft | Stay:
 
 
 async def show_unit(call: Call, draft: InviteDraft) -> Screen:
+    tr = call.tr
+    return await picker(
+        call,
+        draft.node,
+        draft.page,
+        tr._("Which unit is the invite for?"),
+        tr._("Which unit is the invite for? Now in: <b>{unit}</b>"),
+    )
+
+
+async def picker(call: Call, node_id: int | None, page: int, ask: str, ask_in: str) -> Screen:
+    """A tree walk over the units the actor leads (also /members'): ``o:<id>:<page>`` opens a
+    unit, ``u:<id>`` chooses one; ``ask_in`` names the unit shown with ``{unit}``."""
     tr, actor, session = call.tr, call.actor, call.session
-    node = await units_q.get(session, draft.node) if draft.node is not None else None
+    node = await units_q.get(session, node_id) if node_id is not None else None
     if node is None:
         roots = await _roots(call)
-        return Screen(
-            tr._("Which unit is the invite for?"),
-            [[(esc_label(u.name), f"o:{u.id}:0")] for u in roots],
-        )
+        return Screen(ask, [[(esc_label(u.name), f"o:{u.id}:0")] for u in roots])
     scopes = [r.scope for r in actor.admin_roles()] if not actor.is_owner else [units_q.EVERYTHING]
     kids: dict[int, Unit] = {}
     for scope in scopes:
@@ -105,7 +116,7 @@ async def show_unit(call: Call, draft: InviteDraft) -> Screen:
     rows: list[list[tuple[str, str]]] = []
     if actor.can_admin(node):
         rows.append([("✓ " + esc_label(node.name), f"u:{node.id}")])
-    for child in children[draft.page * PAGE : (draft.page + 1) * PAGE]:
+    for child in children[page * PAGE : (page + 1) * PAGE]:
         # Navigate into a child that has children; choose a leaf directly.
         if await units_q.children(session, child.id):
             rows.append([(esc_label(child.name) + " ›", f"o:{child.id}:0")])
@@ -114,25 +125,35 @@ async def show_unit(call: Call, draft: InviteDraft) -> Screen:
     nav: list[tuple[str, str]] = []
     if parent is not None and _may_browse(actor, parent):
         nav.append(("‹ " + tr._("Up"), f"o:{parent.id}:0"))
-    nav.extend(page_buttons(tr, draft.page, PAGE, len(children), lambda p: f"o:{node.id}:{p}"))
+    nav.extend(page_buttons(tr, page, PAGE, len(children), lambda p: f"o:{node.id}:{p}"))
     if nav:
         rows.append(nav)
-    text = tr._("Which unit is the invite for? Now in: <b>{unit}</b>").format(unit=esc(node.name))
-    return Screen(text, rows)
+    return Screen(ask_in.format(unit=esc(node.name)), rows)
 
 
 async def press_unit(call: Call, draft: InviteDraft, action: str, args: list[str]) -> flow.Outcome:
+    picked = await picked_unit(call, action, args)
+    if picked is None:
+        return Stay(call.tr._(NOT_YOURS))
+    if action == "o":
+        draft.node, draft.page = picked
+        return Redraw()
+    draft.unit_id = picked[0]
+    return Next()
+
+
+async def picked_unit(call: Call, action: str, args: list[str]) -> tuple[int, int] | None:
+    """A picker's press as (unit, page): ``o`` a unit the actor may browse, ``u`` one they
+    lead; None for a unit outside their part of the tree."""
     unit = await units_q.get(call.session, int(args[0]))
     if action == "o":
         if unit is None or not _may_browse(call.actor, unit):
-            return Stay(call.tr._(NOT_YOURS))
-        draft.node, draft.page = unit.id, max(int(args[1]), 0)
-        return Redraw()
+            return None
+        return unit.id, max(int(args[1]), 0)
     if action == "u":
         if unit is None or not call.actor.can_admin(unit):
-            return Stay(call.tr._(NOT_YOURS))
-        draft.unit_id = unit.id
-        return Next()
+            return None
+        return unit.id, 0
     raise ValueError(action)
 
 
@@ -231,6 +252,8 @@ INVITE = flow.register(
             Step("uses", show_uses, typed=typed_uses, press=press_uses),
         ),
         begin=begin,
+        unit=chosen_unit,
+        leads=True,
     )
 )
 FLOW = INVITE.name
@@ -254,3 +277,9 @@ on_button = flow.button_handler(
     why="unit ids re-checked with Actor.can_admin",
     refusals=(NOT_YOURS,),
 )
+
+
+async def start_node(call: Call) -> int | None:
+    """Where a picker opens: the leader's one area, or None for the list of their areas."""
+    roots = await _roots(call)
+    return roots[0].id if len(roots) == 1 else None

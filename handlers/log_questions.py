@@ -11,11 +11,12 @@ or a "change the date" on the review card, the same question comes back.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from bot import activities as acts
+from bot import locks
 from bot.activities import Kind, Measure
 from bot.i18n import N_
 from bot.parsing import ParseError, parse_amount, parse_date
@@ -24,10 +25,12 @@ from handlers.entry_cards import (
     ceiling_question,
     date_problem,
     example,
+    locked_day,
     note_too_long,
     parse_problem,
 )
 from handlers.flow import Call, Next, Outcome, Redraw, Screen, Sent, Stay, Step
+from storage.queries import units as units_q
 from storage.text import nfc
 
 FLOW = "log"
@@ -229,14 +232,25 @@ async def typed_date(call: Call, state: LogState, text: str) -> Outcome:
         day = parse_date(nfc(text), today)
     except ParseError as exc:
         return Stay(date_problem(call.tr, exc, today))
-    return answered(state, "date", day.isoformat())
+    return await dated(call, state, day)
 
 
 async def press_date(call: Call, state: LogState, action: str, args: list[str]) -> Outcome:
     days = int(args[0])
     if action != "d" or not 0 <= days <= MAX_DAYS_BACK:
         raise ValueError(action)
-    return answered(state, "date", (call.services.today() - timedelta(days=days)).isoformat())
+    return await dated(call, state, call.services.today() - timedelta(days=days))
+
+
+async def dated(call: Call, state: LogState, day: date) -> Outcome:
+    """The date, unless an approved report locks it for the draft's unit: refused here, at the
+    date, with the report that locked it (not at Save, after every other answer), the draft kept."""
+    unit_id = state.draft.get("unit_id")
+    unit = await units_q.get(call.session, int(unit_id)) if unit_id is not None else None
+    lock = await locks.lock_on(call.session, unit, day) if unit is not None else None
+    if lock is not None:  # a message, not an alert (too long for one), and the question again
+        return Next(to="date", text=locked_day(call.tr, day, lock))
+    return answered(state, "date", day.isoformat())
 
 
 async def show_note(call: Call, state: LogState) -> Screen:

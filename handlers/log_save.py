@@ -11,6 +11,7 @@ from typing import Any
 from telegram import Update
 
 from bot import activities as acts
+from bot import locks
 from bot.activities import EntryError, Kind, NewEntry
 from bot.i18n import Translator
 from bot.log_shortcut import UnclosedQuote, assign, find_kind, split_note
@@ -18,10 +19,18 @@ from bot.parsing import ParseError
 from handlers import flow
 from handlers.common import esc, inline, reply
 from handlers.context import AppContext
-from handlers.entry_cards import card, date_problem, entry_problem, example, note_too_long
+from handlers.entry_cards import (
+    card,
+    date_problem,
+    entry_problem,
+    example,
+    locked_day,
+    note_too_long,
+)
 from handlers.flow import Call, Finish, Next, Outcome, Redraw, Screen, Step
 from handlers.log_questions import FLOW, LogState, buttons_only, first_open, kind_of, step_of
 from handlers.router import quote
+from storage.models import Unit
 from storage.queries import activities as act_q
 from storage.queries import units as units_q
 from storage.text import nfc
@@ -40,6 +49,8 @@ class Saved:
     kind: Kind | None = None
     unit_name: str = ""
     entry: NewEntry | None = None
+    #: Refused because an approved report locks the date: the draft lacks its date.
+    locked: bool = False
 
 
 async def save_entry(call: Call, draft: dict[str, Any], *, from_draft: bool) -> Saved:
@@ -63,6 +74,13 @@ async def save_entry(call: Call, draft: dict[str, Any], *, from_draft: bool) -> 
     try:
         activity = await acts.create_entry(session, call.actor, entry, call.now)
     except EntryError as exc:
+        if exc.code == "locked":
+            # Asked again at the date (the guided flow's date step says why before Save; the
+            # shortcut and a date given before the unit end here): the rest of the draft is kept.
+            lock = await locks.lock_on(session, await _unit(call, entry.unit_id), entry.occurred_on)
+            if lock is not None:
+                problem = locked_day(tr, entry.occurred_on, lock)
+                return Saved(acts.forget(draft, "date"), problem, locked=True)
         if exc.code in ("all_zero", "too_large"):
             draft = {
                 **draft,
@@ -76,9 +94,14 @@ async def save_entry(call: Call, draft: dict[str, Any], *, from_draft: bool) -> 
         return Saved(draft, entry_problem(tr, exc.code))
     if from_draft:
         await acts.discard_draft(session, call.actor.person.id)
-    unit = call.actor.unit(entry.unit_id) or await units_q.get(session, entry.unit_id)
-    assert unit is not None
+    unit = await _unit(call, entry.unit_id)
     return Saved(draft, None, activity.id, kind, unit.name, entry)
+
+
+async def _unit(call: Call, unit_id: int) -> Unit:
+    unit = call.actor.unit(unit_id) or await units_q.get(call.session, unit_id)
+    assert unit is not None
+    return unit
 
 
 def saved_text(tr: Translator, saved: Saved) -> str:
@@ -239,9 +262,19 @@ async def shortcut(update: Update, context: AppContext, text: str) -> None:
         saved = await save_entry(call, draft, from_draft=False)
         if saved.problem is not None:
             await reply(update, context, saved.problem)
+            if saved.locked:  # the numbers typed are kept: the guided flow asks another date
+                await _ask_date(update, context, call, saved.draft, kind)
             return
         markup = inline(after_save(tr, saved.activity_id))
         await reply(update, context, saved_text(tr, saved), reply_markup=markup)
+
+
+async def _ask_date(
+    update: Update, context: AppContext, call: Call, draft: dict[str, Any], kind: Kind
+) -> None:
+    log = flow.flow_named(FLOW)
+    assert log is not None
+    await flow.open_at(update, context, log, LogState(draft, [m.key for m in kind.measures]), call)
 
 
 def shortcut_form(tr: Translator, kind: Kind) -> str:

@@ -13,11 +13,11 @@ from telegram import InlineKeyboardMarkup, Update
 from bot import activities as acts
 from bot.activities import EntryError, Kind
 from bot.i18n import N_
+from bot.names import name_of
 from handlers import flow, mine_edit
 from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import (
     NOT_MEMBER,
-    display_name,
     esc,
     inline,
     not_member_text,
@@ -57,11 +57,20 @@ async def _page(
             scopes = [EVERYTHING] if actor.is_owner else [r.scope for r in actor.admin_roles()]
             rows, total = await act_q.recent(session, scopes=scopes, limit=PAGE, offset=page * PAGE)
         else:
+            # Only entries of units the person may still touch: those of a unit they left are
+            # the unit's now (bot/members.py).
             rows, total = await act_q.recent(
-                session, person_id=actor.person.id, limit=PAGE, offset=page * PAGE
+                session,
+                person_id=actor.person.id,
+                scopes=[EVERYTHING] if actor.is_owner else [r.scope for r in actor.admin_roles()],
+                unit_ids=[r.unit.id for r in actor.roles],
+                limit=PAGE,
+                offset=page * PAGE,
             )
         values = await act_q.values_of(session, [a.id for a, _ in rows])
         kinds = {a.type_key: await acts.kind(session, a.type_key) for a, _ in rows}
+        # Entries an approved report locks keep only History (issue 16).
+        locked = {a.id for a, u in rows if await act_q.locked(session, u, a.occurred_on)}
     if not rows:
         return (
             tr._("No entries yet. Log one with /log.") if page == 0 else tr._("No more entries.")
@@ -82,11 +91,16 @@ async def _page(
         lines.append(
             f"\n#{activity.id} · {tr.day(activity.occurred_on)} · <b>{esc(kind.name(tr.locale))}</b> — {esc(unit.name)}\n{shown}"
         )
+        history = (tr._("History") + f" #{activity.id}", f"mine:h:{activity.id}")
+        if activity.id in locked:
+            lines[-1] += "\n🔒 " + tr._("locked: its period's report was approved")
+            buttons.append([history])
+            continue
         buttons.append(
             [
                 (tr._("Edit") + f" #{activity.id}", f"mine:e:{activity.id}"),
                 (tr._("Delete") + f" #{activity.id}", f"mine:d:{activity.id}"),
-                (tr._("History") + f" #{activity.id}", f"mine:h:{activity.id}"),
+                history,
             ]
         )
     flag = "a" if everyone else "m"
@@ -135,7 +149,10 @@ async def on_button(update: Update, context: AppContext) -> None:
     stale = False
     try:
         async with context.services.db.session() as session:
-            activity, _unit = await acts.editable(session, context.actor, ident)
+            if action == "h":  # a locked entry's history stays visible
+                activity = await acts.viewable(session, context.actor, ident)
+            else:
+                activity, _unit = await acts.editable(session, context.actor, ident)
             kind = await acts.kind(session, activity.type_key)
             assert kind is not None
             if action == "h":
@@ -202,9 +219,7 @@ async def _history(context: AppContext, session: Any, ident: int, kind: Kind) ->
         if row.person_id is not None:
             if row.person_id not in names:
                 person = await session.get(Person, row.person_id)
-                names[row.person_id] = (
-                    display_name(person.first_name, person.last_name) if person else "?"
-                )
+                names[row.person_id] = name_of(person) if person else "?"
             who = names[row.person_id]
         line = f"• {tr.moment(row.at)} · {esc(who)} · {labels.get(row.action, row.action)}"
         if row.action == "edit" and row.before and row.after:

@@ -29,6 +29,7 @@ from handlers.entry_cards import (
     parse_problem,
 )
 from handlers.flow import Call, Finish, Next, Outcome, Redraw, Screen, Stay, Step
+from handlers.flow_units import entry_unit
 from storage.models import Activity
 from storage.queries import activities as act_q
 from storage.text import nfc
@@ -199,6 +200,7 @@ EDIT = flow.register(
         ),
         begin=begin,
         reopen=N_("Cancelled. The entry stays as it was."),
+        unit=entry_unit,
     )
 )
 

@@ -147,6 +147,19 @@ async def approved(
     )
 
 
+async def reopened(
+    services: Services, tr: Translator, params: dict[str, Any], chat_id: int
+) -> Notice | None:
+    """An approved report reopened (issue 16): its period is unlocked; the unit may change it."""
+    got = await _load(services, tr, params, ("submitted",))
+    if got is None:
+        return None
+    text = tr._(
+        "<b>{title}</b> for {unit} was reopened after its approval: “{reason}”. Its period is unlocked; answers can be changed until it is approved again."
+    ).format(title=got.title, unit=got.unit, reason=esc(str(params.get("reason", ""))))
+    return Notice(text, _open_button(got.report.id, tr._("Change the report")))
+
+
 def register_renderers() -> None:
     """Called by the composition root: the outbox kinds queued by ``bot/reports.py``."""
     register("round_opened", round_opened)
@@ -156,3 +169,4 @@ def register_renderers() -> None:
     register("report_submitted", submitted)
     register("report_returned", returned)
     register("report_approved", approved)
+    register("report_reopened", reopened)

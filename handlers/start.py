@@ -5,13 +5,14 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.i18n import N_, SUPPORTED, Translator
+from bot.names import greeting_name, name_of
 from bot.onboarding import Redeemed, RedeemOutcome, redeem
+from bot.profile import format_phone
 from handlers.access_rules import ANY_CHAT, PRIVATE, Who, rule
 from handlers.activity_log import menu_log
 from handlers.commands import help_lines
 from handlers.common import (
     MENU,
-    display_name,
     esc,
     inline,
     main_menu,
@@ -23,6 +24,7 @@ from handlers.common import (
 from handlers.context import AppContext
 from handlers.flow import stack as flow_stack
 from handlers.meetings import meetings_command
+from handlers.profile import CHANGE
 from handlers.reports import report_command
 from handlers.totals import totals_command
 from storage.queries import people as people_q
@@ -92,7 +94,7 @@ async def start(update: Update, context: AppContext) -> None:
         await _start_with_code(update, context, " ".join(args))
         return
     actor = context.actor
-    name = esc(actor.person.first_name) or tr._("there")
+    name = esc(greeting_name(actor.person)) or tr._("there")
     lines = [tr._("Hello, {name}!").format(name=name), _intro(tr)]
     if actor.is_member:
         lines.append(tr._("Choose from the menu below, or /help for all commands."))
@@ -111,7 +113,7 @@ async def _start_with_code(update: Update, context: AppContext, payload: str) ->
     tr = context.tr
     if result.outcome in (RedeemOutcome.JOINED, RedeemOutcome.ALREADY):
         assert result.unit is not None and result.role is not None
-        name = esc(actor.person.first_name) or tr._("there")
+        name = esc(greeting_name(actor.person)) or tr._("there")
         if result.outcome is RedeemOutcome.JOINED:
             joined = tr._("Welcome, {name}! You are now {role} of {unit}.")
         else:
@@ -150,9 +152,11 @@ async def me(update: Update, context: AppContext) -> None:
     person = actor.person
     lines = [
         tr._("<b>{name}</b> (Telegram id {id})").format(
-            name=esc(display_name(person.first_name, person.last_name)), id=person.telegram_id
+            name=esc(name_of(person)), id=person.telegram_id
         )
     ]
+    if person.phone:
+        lines.append(tr._("Phone: {phone}.").format(phone=format_phone(person.phone)))
     if actor.roles:
         lines.append(tr._("Your units:"))
         lines.extend(f"• {role_label(tr, r.role)} — {esc(r.unit.name)}" for r in actor.roles)
@@ -163,7 +167,11 @@ async def me(update: Update, context: AppContext) -> None:
             language=LANGUAGE_NAMES[tr.locale]
         )
     )
-    await reply(update, context, "\n".join(lines))
+    chat = update.effective_chat
+    markup = None
+    if chat is not None and chat.type == "private":
+        markup = inline([[(tr._(CHANGE), "me:edit")]])
+    await reply(update, context, "\n".join(lines), reply_markup=markup)
 
 
 @rule(Who.ANYONE, ANY_CHAT, why="the sender's own language")

@@ -557,6 +557,15 @@ class BotApiEmulator:
         """The bot's messages in a chat as they are now (edits applied, deleted ones gone)."""
         return [BotMessage.from_stored(m, self._state) for m in self._state.bot_messages(chat_id)]
 
+    def event_mark(self) -> int:
+        """A position in the log of what the bot sent or edited, for ``messages_since``."""
+        return len(self._state.bot_events)
+
+    def messages_since(self, mark: int) -> list[BotMessage]:
+        """The bot's messages sent or edited after ``mark``, in every chat, oldest first: what a
+        watcher (the console) shows as pushed when nobody's action asked for it."""
+        return [BotMessage.from_stored(m, self._state) for m in self._state.events_since(mark)]
+
     def fail_next(
         self,
         method: str,

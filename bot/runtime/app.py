@@ -50,10 +50,12 @@ from handlers import (
     invites,
     meeting_notices,
     meetings,
+    members,
     mine,
     mine_edit,
     notice_kinds,
     privacy,
+    profile,
     reports,
     router,
     start,
@@ -134,6 +136,7 @@ def register_handlers(app: App, services: Services) -> None:
         "language": start.language,
         "cancel": start.cancel,
         "invite": invites.invite,
+        "members": members.members_command,
         "log": activity_log.log_command,
         "back": steps.back_command,
         "skip": steps.skip_command,
@@ -161,7 +164,10 @@ def register_handlers(app: App, services: Services) -> None:
         CallbackQueryHandler(fallback.oversized_button, pattern=fallback.OVERSIZED_NUMBER)
     )
     app.add_handler(CallbackQueryHandler(start.language_button, pattern=r"^lang:"))
+    app.add_handler(CallbackQueryHandler(profile.change_button, pattern=r"^me:edit$"))
+    app.add_handler(CallbackQueryHandler(profile.on_button, pattern=r"^prf:"))
     app.add_handler(CallbackQueryHandler(invites.on_button, pattern=r"^inv:"))
+    app.add_handler(CallbackQueryHandler(members.on_button, pattern=r"^mem:"))
     app.add_handler(CallbackQueryHandler(activity_log.on_button, pattern=r"^log:"))
     app.add_handler(CallbackQueryHandler(mine.on_button, pattern=r"^mine:"))
     app.add_handler(CallbackQueryHandler(mine_edit.on_button, pattern=r"^ed:"))
@@ -211,6 +217,7 @@ def register_handlers(app: App, services: Services) -> None:
 
     app.add_error_handler(on_error)
     notice_kinds.register_renderers()
+    members.register_renderers()
     meeting_notices.register_renderers()
     digest_notices.register_renderers()
 

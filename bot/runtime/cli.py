@@ -13,7 +13,7 @@ its family only when it runs (the small functions under "Commands" below):
 - ``cli_units``: ``units``, ``areas``;
 - ``cli_reports``: ``catalog``, ``templates``, ``rounds``;
 - ``cli_export``: ``export``;
-- ``cli_admin``: ``admin``;
+- ``cli_admin``: ``admin invite|grant``; ``cli_members``: ``admin list|remove|role|revoke``;
 - ``cli_server``: ``run``, ``console``.
 
 ``tests/bot/test_cli_startup.py`` checks that parsing stays free of the heavy imports.
@@ -91,6 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--demo", action="store_true", help="seed a demo province with people")
     console.add_argument(
         "--db", help="SQLite file to use (default: a fresh temporary file with --demo)"
+    )
+    console.add_argument(
+        "--files",
+        help="folder for the files and photos the bot sends (default: a new temporary folder)",
     )
     console.set_defaults(handler=_console)
 
@@ -200,6 +204,21 @@ def build_parser() -> argparse.ArgumentParser:
     grant.add_argument("--unit", required=True)
     grant.add_argument("--role", required=True, choices=GRANT_ROLES)
     grant.set_defaults(handler=_admin_grant)
+    listing = admin.add_parser("list", help="a unit's members and its invite links still open")
+    listing.add_argument("--unit", required=True)
+    listing.set_defaults(handler=_admin_members, members_action="list")
+    remove = admin.add_parser("remove", help="end a Telegram user's membership of a unit")
+    remove.add_argument("telegram_id", type=int)
+    remove.add_argument("--unit", required=True)
+    remove.set_defaults(handler=_admin_members, members_action="remove")
+    role = admin.add_parser("role", help="change a member's role, higher or lower")
+    role.add_argument("telegram_id", type=int)
+    role.add_argument("--unit", required=True)
+    role.add_argument("--role", required=True, choices=GRANT_ROLES)
+    role.set_defaults(handler=_admin_members, members_action="role")
+    revoke = admin.add_parser("revoke", help="withdraw an invite link (its number: admin list)")
+    revoke.add_argument("invite_id", type=int)
+    revoke.set_defaults(handler=_admin_members, members_action="revoke")
     return parser
 
 
@@ -319,6 +338,12 @@ def _admin_grant(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime import cli_admin
 
     return cli_admin.grant(args, settings)
+
+
+def _admin_members(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.runtime import cli_members
+
+    return cli_members.members(args, settings)
 
 
 def operator_actor(unit: Unit) -> Actor:

@@ -35,4 +35,4 @@ def _serve(args: argparse.Namespace, settings: Settings, db: Database) -> Awaita
 def console(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime.console import run_console
 
-    return run_console(settings, demo=args.demo, db_file=args.db)
+    return run_console(settings, demo=args.demo, db_file=args.db, files=args.files)

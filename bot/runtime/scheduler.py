@@ -20,6 +20,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+from apscheduler.jobstores.base import JobLookupError
 from telegram.ext import Job, JobQueue
 
 from storage.locks import LeaderLock
@@ -136,4 +137,7 @@ class Scheduler:
     def _unschedule(self) -> None:
         jobs, self._jobs = self._jobs, []
         for job in jobs:
-            job.schedule_removal()
+            # A one-off job that has fired (the outbox mid-run) is already gone from APScheduler;
+            # removing it again must not abort the shutdown that called this.
+            with contextlib.suppress(JobLookupError):
+                job.schedule_removal()

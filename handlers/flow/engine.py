@@ -70,11 +70,16 @@ async def _show(
         await reply(update, context, screen.text, markup)
 
 
+async def placed(call: Call, flow: AnyFlow, step: str, state: Any) -> FlowState:
+    """The state as stored: with the unit it works for and whether that needs leader rights."""
+    unit_id = await flow.unit(call.session, state) if flow.unit is not None else None
+    return FlowState(flow.name, step, flow.dump(state), unit_id, flow.leads)
+
+
 async def _save(call: Call, update: Update, flow: AnyFlow, step: str, state: Any) -> None:
     chat_id, user_id = ids(update)
-    await conversation.enter(
-        call.session, chat_id, user_id, FlowState(flow.name, step, flow.dump(state)), call.now
-    )
+    stored = await placed(call, flow, step, state)
+    await conversation.enter(call.session, chat_id, user_id, stored, call.now)
     if flow.store is not None:
         await flow.store(call, state)
 

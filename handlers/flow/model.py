@@ -148,6 +148,12 @@ class Flow(Generic[S]):
     #: Where a begun or opened flow starts (None: the first step that applies); it may also
     #: refresh the state from the database. A report resumes at its first unanswered question.
     entry: Callable[[Call, S], Awaitable[str | None]] | None = None
+    #: The unit the flow works for, as far as the state has chosen it (the activity log's unit,
+    #: the report's, the edited entry's), and ``leads``: the flow needs leader rights there
+    #: (None with ``leads``: any unit led). Saved with the state: when a membership ends or is
+    #: lowered, every flow whose rights it gave is closed (bot/members.py).
+    unit: Callable[[AsyncSession, S], Awaitable[int | None]] | None = None
+    leads: bool = False
 
     def all_steps(self, state: S) -> Sequence[Step[S]]:
         return self.steps if self.expand is None else self.expand(state)

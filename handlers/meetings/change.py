@@ -25,6 +25,7 @@ from handlers.access_rules import Who
 from handlers.common import answer, esc, inline, reply
 from handlers.context import AppContext
 from handlers.flow import Call, Finish, Next, Screen, Stay, Step
+from handlers.flow_units import meeting_unit
 from handlers.meetings.texts import EXAMPLES, problem_text, time_problem, when
 
 #: What /cancel says about the new-time prompt.
@@ -130,6 +131,8 @@ TIME = flow.register(
         ),
         begin=_begin,
         reopen=REOPEN,
+        unit=meeting_unit,
+        leads=True,
     )
 )
 TIME_FLOW = TIME.name

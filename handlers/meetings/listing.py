@@ -12,6 +12,7 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot import meetings as mt
 from bot.i18n import N_, Translator
+from bot.names import sort_key
 from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import NOT_MEMBER, esc, inline, reply
 from handlers.context import AppContext
@@ -132,7 +133,7 @@ async def _view(context: AppContext, meeting_id: int) -> tuple[str, InlineKeyboa
         if att.recorded:
             present = [
                 person_name(p)
-                for p in sorted(_all_people(att), key=lambda p: (p.first_name, p.id))
+                for p in sorted(_all_people(att), key=lambda p: (*sort_key(p), p.id))
                 if p.id in att.attended
             ]
             lines.append(

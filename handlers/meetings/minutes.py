@@ -17,11 +17,13 @@ from telegram import Update
 from bot import meetings as mt
 from bot.i18n import N_, Translator
 from bot.meetings import MeetingError
+from bot.names import name_of, sort_key
 from handlers import flow
 from handlers.access_rules import Who
-from handlers.common import answer, display_name, esc, page_buttons
+from handlers.common import answer, esc, page_buttons
 from handlers.context import AppContext
 from handlers.flow import Call, Finish, Next, Redraw, Screen, Sent, Stay, Step
+from handlers.flow_units import meeting_unit
 from handlers.meetings.listing import _all_people
 from handlers.meetings.texts import clip, problem_text, too_long
 from storage.models import Meeting, Person
@@ -154,7 +156,7 @@ def _skip_file(draft: MinutesDraft) -> None:
 async def _people(call: Call, meeting: Meeting) -> tuple[list[Person], mt.Attendance]:
     att = await mt.attendance(call.session, meeting)
     people = _all_people(att)
-    people.sort(key=lambda p: (p.first_name, p.id))
+    people.sort(key=lambda p: (*sort_key(p), p.id))
     return people, att
 
 
@@ -178,8 +180,7 @@ async def show_attendance(call: Call, draft: MinutesDraft) -> Screen:
     rows = [
         [
             (
-                ("✓ " if p.id in present else "")
-                + clip(display_name(p.first_name, p.last_name), 56),
+                ("✓ " if p.id in present else "") + clip(name_of(p), 56),
                 f"t:{p.id}",
             )
         ]
@@ -256,6 +257,8 @@ MINUTES = flow.register(
         ),
         begin=_begin,
         reopen=REOPEN,
+        unit=meeting_unit,
+        leads=True,
     )
 )
 MINUTES_FLOW = MINUTES.name

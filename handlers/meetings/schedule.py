@@ -26,6 +26,7 @@ from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import esc
 from handlers.context import AppContext
 from handlers.flow import Call, Finish, Next, Redraw, Stay, Step
+from handlers.flow_units import chosen_unit
 from handlers.meetings.schedule_steps import (
     DURATIONS,
     EDITABLE,
@@ -306,6 +307,8 @@ MEETING = flow.register(
             Step("review", show_review, press=press_review),
         ),
         begin=begin,
+        unit=chosen_unit,
+        leads=True,
     )
 )
 

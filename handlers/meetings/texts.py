@@ -18,8 +18,9 @@ from bot import meetings as mt
 from bot.i18n import N_, Translator
 from bot.meeting_ics import build_ics, ics_filename
 from bot.meeting_time import TimeParseError
+from bot.names import name_of
 from bot.services import Services
-from handlers.common import display_name, esc
+from handlers.common import esc
 from handlers.router import quote
 from storage.models import Meeting, MeetingRsvp, Person, Unit
 
@@ -224,4 +225,4 @@ def names(tr: Translator, people: list[str]) -> str:
 
 
 def person_name(person: Person) -> str:
-    return esc(display_name(person.first_name, person.last_name) or str(person.telegram_id))
+    return esc(name_of(person) or str(person.telegram_id))

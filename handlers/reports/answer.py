@@ -23,6 +23,7 @@ from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import NOT_MEMBER, answer, esc, main_menu, reply
 from handlers.context import AppContext
 from handlers.flow import Call, Finish, Next, Outcome, Redraw, Screen, Stay, Step
+from handlers.flow_units import report_unit
 from handlers.reports.questions import ReportDraft, load, question_step, refresh
 from handlers.reports.review import decide_button
 from handlers.reports.texts import (
@@ -185,6 +186,7 @@ REPORT = flow.register(
         expand=_steps,
         entry=entry,
         begin=begin,
+        unit=report_unit,
     )
 )
 
@@ -260,10 +262,17 @@ async def open_report(update: Update, context: AppContext, report_id: int) -> No
     scoped=True,
     why="report ids re-checked by reports.load_report; decisions by can_decide",
     refusals=(IN_GROUP, N_("This button is no longer active."), NOT_YOURS),
-    actions={"ok": Who.ADMIN, "ret": Who.ADMIN},
+    actions={
+        "ok": Who.ADMIN,
+        "okc": Who.ADMIN,
+        "okx": Who.ADMIN,
+        "ret": Who.ADMIN,
+        "reo": Who.ADMIN,
+    },
 )
 async def on_button(update: Update, context: AppContext) -> None:
-    """``rep:o|ok|ret:<report>``: open a report from a notice; approve or return it (/review)."""
+    """``rep:o|ok|okc|okx|ret|reo:<report>``: open a report from a notice; approve (confirm,
+    cancel), return or reopen it (/review)."""
     query = update.callback_query
     assert query is not None and query.data is not None
     tr = context.tr
@@ -278,7 +287,7 @@ async def on_button(update: Update, context: AppContext) -> None:
         return
     if action == "o":
         await open_report(update, context, rid)
-    elif action in ("ok", "ret"):
+    elif action in ("ok", "okc", "okx", "ret", "reo"):
         await decide_button(update, context, action, rid)
     else:
         await answer(update, tr._("This button is no longer active."), alert=True)

@@ -21,7 +21,14 @@ from bot.reports import OpenReport, ReportError
 from bot.templates import Question
 from handlers.entry_cards import date_problem, parse_problem
 from handlers.flow import Call, Next, Outcome, Redraw, Screen, Sent, Stay, Step
-from handlers.reports.texts import NUMERIC, amount_kind, bounds, problem_text, question_card
+from handlers.reports.texts import (
+    NUMERIC,
+    amount_kind,
+    bounds,
+    problem_text,
+    question_card,
+    violation_text,
+)
 from handlers.router import quote
 from storage.text import nfc
 
@@ -49,20 +56,29 @@ async def load(call: Call, draft: ReportDraft) -> OpenReport:
 
 async def refresh(call: Call, draft: ReportDraft, opened: OpenReport) -> str:
     """Read the answers again: which questions apply, and where to go: the first unanswered
-    question, or the review (always, once submitted: a change goes back to it)."""
+    question, or the review. A submitted report goes back to the review after a change too,
+    unless the change made a question apply that has no answer ("was a briefing held?" changed
+    to Yes asks its date): that is asked first, so a submitted report does not stay incomplete
+    (and ``reports.decide`` refuses to approve one that does)."""
     template = opened.info.template
     current = await rep.answers(call.session, opened.report.id)
     draft.keys = [q.key for q in template.questions]
     draft.live = [q.key for q in template.applicable(current)]
     draft.ticking, draft.ticked, draft.choosing = None, [], False
-    question = template.next_question(current) if opened.report.status in rep.OPEN else None
+    question = template.next_question(current) if opened.report.status != "approved" else None
     return f"q.{question.key}" if question is not None else "review"
 
 
 async def _answered(
     call: Call, draft: ReportDraft, opened: OpenReport, key: str, value: Any
 ) -> Outcome:
-    """Store the answer now; on to the first unanswered question, or the review."""
+    """Store the answer now; on to the first unanswered question, or the review. An answer that
+    breaks a consistency rule of the template is refused with why, nothing stored."""
+    period = opened.info.period
+    current = await rep.answers(call.session, opened.report.id)
+    violation = opened.info.template.violation(current, key, value, (period.start, period.end))
+    if violation is not None:  # said in a message (a button's alert is too short), asked again
+        return Next(to=f"q.{key}", text=violation_text(call.tr, opened, violation, value))
     await rep.set_answer(call.session, opened.report, key, value, call.actor.person.id, call.now)
     return Next(to=await refresh(call, draft, opened))
 

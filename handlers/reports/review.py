@@ -12,14 +12,18 @@ from dataclasses import dataclass
 
 from telegram import Update
 
+from bot import locks
 from bot import reports as rep
 from bot.i18n import N_
 from bot.reports import ReportError
 from handlers import flow
 from handlers.access_rules import PRIVATE, Who, rule
-from handlers.common import answer, esc, inline, reply
+from handlers.common import answer, edit, esc, inline, reply
 from handlers.context import AppContext
+from handlers.entry_cards import lock_scope
 from handlers.flow import Call, Finish, Outcome, Screen, Stay, Step
+from handlers.flow_units import report_unit
+from handlers.reports.reopen import ask_reopen
 from handlers.reports.texts import RETURN_FLOW, problem_text, review_card, title, who_answered
 from storage.text import nfc
 
@@ -32,29 +36,52 @@ from storage.text import nfc
     not_allowed=N_("Only leaders of a higher unit approve reports."),
 )
 async def review_command(update: Update, context: AppContext) -> None:
-    """The reports waiting for the leader's decision, one card each."""
+    """The reports waiting for the leader's decision, one card each; then the approved ones the
+    leader may reopen. An incomplete report (an answer changed after submission made another
+    question required) offers only "Return": it cannot be approved."""
     tr = context.tr
     async with context.services.db.session() as session:
         waiting = await rep.reports_to_decide(session, context.actor)
+        approved = await rep.reports_to_reopen(session, context.actor)
         if not waiting:
             await reply(update, context, tr._("No submitted report is waiting for your decision."))
-            return
         for o in waiting[:10]:
             current = await rep.answers(session, o.report.id)
             text = review_card(tr, o, current, await who_answered(session, o.report.id))
-            buttons = inline(
+            row = [(tr._("Return with a comment"), f"rep:ret:{o.report.id}")]
+            if rep.missing_required(o.info.template, current):
+                text += "\n\n" + tr._(INCOMPLETE)
+            else:
+                row.insert(0, (tr._("Approve"), f"rep:ok:{o.report.id}"))
+            await reply(update, context, text, reply_markup=inline([row]))
+        if approved:
+            rows = [
                 [
-                    [
-                        (tr._("Approve"), f"rep:ok:{o.report.id}"),
-                        (tr._("Return with a comment"), f"rep:ret:{o.report.id}"),
-                    ]
+                    (
+                        f"{tr._('Reopen')}: {o.unit.name[:30]} · {title(tr, o)[:24]}",
+                        f"rep:reo:{o.report.id}",
+                    )
                 ]
+                for o in approved[:10]
+            ]
+            await reply(
+                update,
+                context,
+                tr._("Approved reports you can reopen (this lifts their lock):"),
+                reply_markup=inline(rows),
             )
-            await reply(update, context, text, reply_markup=buttons)
+
+
+#: Why a waiting report has no "Approve" (and why an old "Approve" of it is refused).
+INCOMPLETE = N_(
+    "This report is incomplete: a required question is not answered (an answer was changed after it was submitted). It cannot be approved; return it with a comment."
+)
 
 
 async def decide_button(update: Update, context: AppContext, action: str, rid: int) -> None:
-    """``rep:ok:<id>`` approves; ``rep:ret:<id>`` asks for the comment (the ``return`` flow)."""
+    """``rep:ok:<id>`` approves, after a confirmation while the period still runs (``okc``
+    confirms, ``okx`` cancels); ``rep:ret:<id>`` asks for the comment (the ``return`` flow);
+    ``rep:reo:<id>`` asks why an approved report is reopened (the ``reopen`` flow)."""
     tr = context.tr
     async with context.services.db.session() as session:
         call = flow.call_for(context, session)
@@ -71,22 +98,70 @@ async def decide_button(update: Update, context: AppContext, action: str, rid: i
                     keep=lambda draft: draft.report_id == rid,
                 )
                 return
+            if action == "reo":
+                await ask_reopen(update, context, call, rid)
+                return
+            if action == "okx":
+                opened = await rep.load_report(session, context.actor, rid, for_decision=True)
+                await answer(update)
+                await edit(
+                    update,
+                    tr._(
+                        "Not approved: {title}, {unit} still waits for your decision in /review."
+                    ).format(title=esc(title(tr, opened)), unit=esc(opened.unit.name)),
+                )
+                return
+            if action == "ok":
+                opened = await rep.load_report(session, context.actor, rid, for_decision=True)
+                current = await rep.answers(session, rid)
+                if rep.missing_required(opened.info.template, current):
+                    raise ReportError("incomplete")  # not worth a confirmation: never approved
+                if opened.report.status == "submitted" and locks.period_running(
+                    opened, context.services.today()
+                ):
+                    await answer(update)
+                    await _confirm(update, context, await locks.preview(session, opened), opened)
+                    return
             opened = await rep.decide(
                 session, context.actor, rid, approve=True, comment=None, now=call.now
             )
         except ReportError as exc:
-            await answer(update, problem_text(tr, exc.code), alert=True)
+            text = tr._(INCOMPLETE) if exc.code == "incomplete" else problem_text(tr, exc.code)
+            await answer(update, text, alert=True)
             return
         await answer(update)
-        await reply(
-            update,
-            context,
-            tr._("Approved: {title}, {unit}. Its period is now locked.").format(
-                title=esc(title(tr, opened)), unit=esc(opened.unit.name)
-            ),
+        text = tr._("Approved: {title}, {unit}. Its period is now locked.").format(
+            title=esc(title(tr, opened)), unit=esc(opened.unit.name)
         )
+        lock = await locks.preview(session, opened)
+        text += "\n" + tr._("Locked: {scope}.").format(scope=lock_scope(tr, lock))
+        markup = inline([[(tr._("Reopen"), f"rep:reo:{rid}")]])
+        if action == "okc":
+            await edit(update, text, reply_markup=markup)
+        else:
+            await reply(update, context, text, reply_markup=markup)
         # A comment begun for this report is moot now (what it interrupted comes back).
         await flow.close(update, context, RETURN, call, only=lambda draft: draft.report_id == rid)
+
+
+async def _confirm(
+    update: Update, context: AppContext, lock: locks.Lock, opened: rep.OpenReport
+) -> None:
+    """The period still runs: say what approving locks, and ask."""
+    tr = context.tr
+    text = tr._(
+        "Approve {title}, {unit}?\nIts period runs until {end}. Approving now locks {scope}: nobody can add, change or delete those entries until the report is reopened."
+    ).format(
+        title=f"<b>{esc(title(tr, opened))}</b>",
+        unit=esc(opened.unit.name),
+        end=tr.day(lock.ends_on),
+        scope=lock_scope(tr, lock),
+    )
+    rid = opened.report.id
+    buttons = inline(
+        [[(tr._("Confirm approval"), f"rep:okc:{rid}"), (tr._("Cancel"), f"rep:okx:{rid}")]]
+    )
+    await reply(update, context, text, reply_markup=buttons)
 
 
 # --- the return comment: a flow on the kernel ----------------------------------------------------
@@ -145,5 +220,7 @@ RETURN = flow.register(
         steps=(Step("comment", show_comment, typed=typed_comment),),
         begin=begin,
         reopen=REOPEN,
+        unit=report_unit,
+        leads=True,
     )
 )

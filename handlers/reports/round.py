@@ -23,6 +23,7 @@ from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import esc
 from handlers.context import AppContext
 from handlers.flow import Call, Finish, Next, Screen, Stay, Step
+from handlers.flow_units import chosen_unit
 from handlers.reports.texts import ROUND_FLOW, duplicate_round, problem_text
 from handlers.router import quote
 from storage.queries import reports as reports_q
@@ -249,6 +250,8 @@ ROUND = flow.register(
             Step("deadline", show_deadline, typed=typed_deadline, press=press_deadline),
         ),
         begin=begin,
+        unit=chosen_unit,
+        leads=True,
     )
 )
 

@@ -8,9 +8,10 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot import reports as rep
 from bot.i18n import N_
+from bot.names import name_of
 from bot.parsing import ascii_int
 from handlers.access_rules import ANY_CHAT, Who, rule
-from handlers.common import display_name, esc, inline, reply
+from handlers.common import esc, inline, reply
 from handlers.context import AppContext
 from handlers.reports.texts import (
     status_label,
@@ -80,9 +81,7 @@ async def _status(
         lines.append("")
         lines.append(tr._("Missing:"))
         for r in missing:
-            names = ", ".join(
-                esc(display_name(p.first_name, p.last_name)) for p in r.people
-            ) or tr._("no members yet")
+            names = ", ".join(esc(name_of(p)) for p in r.people) or tr._("no members yet")
             flag = f" ({status_label(tr, r.status)})" if r.status == "returned" else ""
             lines.append(f"• {esc(r.unit.name)}{flag}: {names}")
     late_rows = [r for r in submitted if not r.on_time]

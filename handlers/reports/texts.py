@@ -11,14 +11,16 @@ from bot import reports as rep
 from bot.amount_display import format_amount
 from bot.date_window import FIRST_DAY, YEARS_AHEAD
 from bot.i18n import Translator
+from bot.names import name_of
 from bot.parsing import Kind
 from bot.reports import OpenReport
-from bot.templates import Question
-from handlers.common import display_name, esc
+from bot.templates import Question, Violation
+from handlers.common import esc
 from storage.models import Person
 
 FLOW = "report"
 RETURN_FLOW = "return"
+REOPEN_FLOW = "reopen"
 ROUND_FLOW = "round"
 NUMERIC = {"integer": "money", "money": "money", "decimal": "decimal"}
 
@@ -30,6 +32,8 @@ def problem_text(tr: Translator, code: str) -> str:
         "approved": tr._("This report has been approved and can no longer change."),
         "already_submitted": tr._("This report has already been submitted."),
         "incomplete": tr._("Some required questions are not answered yet."),
+        "inconsistent": tr._("Some answers contradict each other. Change them, then submit again."),
+        "not_approved": tr._("This report is not approved (it may have been reopened already)."),
         "not_submitted": tr._(
             "This report is not waiting for a decision (it was not submitted, or was already decided)."
         ),
@@ -47,6 +51,28 @@ def duplicate_round(tr: Translator, round_id: int | None) -> str:
         "Round #{id} already asks these units for this report for this period. /status {id} follows it; "
         "a second round would split their answers."
     ).format(id=round_id)
+
+
+def violation_text(tr: Translator, opened: OpenReport, violation: Violation, value: Any) -> str:
+    """A consistency rule of the template broken by an answer (issue 16), in words a cadre can act
+    on; the answer is not stored, so the question is asked again."""
+    question = violation.question
+    shown = show_answer(tr, question, value)
+    if violation.kind == "outside_period":
+        period = opened.info.period
+        return tr._(
+            "“{value}” is outside the report's period ({start} to {end}). Type a date in it."
+        ).format(value=esc(shown), start=tr.day(period.start), end=tr.day(period.end))
+    other = violation.other
+    assert other is not None and violation.limit is not None
+    limit = show_answer(tr, other, violation.limit)
+    if violation.kind == "above":
+        return tr._(
+            "“{value}” is more than the answer to “{other}” ({limit}): it cannot be. Type a number of at most {limit}, or change that answer first."
+        ).format(value=esc(shown), other=esc(other.label(tr.locale)), limit=esc(limit))
+    return tr._(
+        "“{value}” is less than the answer to “{other}” ({limit}), which cannot be more than this one. Type a number of at least {limit}, or change that answer first."
+    ).format(value=esc(shown), other=esc(other.label(tr.locale)), limit=esc(limit))
 
 
 def status_label(tr: Translator, status: str) -> str:
@@ -94,9 +120,7 @@ async def who_answered(session: Any, report_id: int) -> dict[str, tuple[str, dat
     for row in await rep.answer_rows(session, report_id):
         if row.answered_by is not None and row.answered_by not in names:
             person = await session.get(Person, row.answered_by)
-            names[row.answered_by] = (
-                display_name(person.first_name, person.last_name) if person else "?"
-            )
+            names[row.answered_by] = name_of(person) if person else "?"
         result[row.question_key] = (names.get(row.answered_by or -1, "?"), row.answered_at)
     return result
 

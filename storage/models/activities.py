@@ -109,18 +109,38 @@ class ActivityHistory(Base):
 
 
 class PeriodLock(Base):
-    """Entries of a unit's subtree dated within [starts_on, ends_on] can no longer change (set when a
-    report for that unit and period is approved)."""
+    """Entries dated within [starts_on, ends_on] can no longer change: set when a report is
+    approved, lifted when it is reopened.
+
+    **What a lock covers** (issue 16): the approved report's unit and its own organisation's
+    units below it: a unit U is covered when ``U.org == org`` and U's path starts with ``prefix``,
+    the report unit's ``anchor_path``. For a Front committee (and any stand-alone unit) that is
+    its own path: the Front units of its area, never the member organisations hung under it (the
+    commune Front's report locks the residential areas' Front committees, not the commune's
+    Women's Union nor its branches). For a member organisation under its area's Front committee it
+    is that area: the organisation's own units there (the commune Women's Union's report locks it
+    and the Women's Union branches of the commune's residential areas), never a sibling
+    organisation nor the Front."""
 
     __tablename__ = "period_locks"
 
     id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=True)
+    #: The approved report's unit (what the lock was set for).
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    #: The approved report (reopening it deletes the lock).
+    report_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), index=True
+    )
+    #: The units covered: those of organisation ``org`` whose path starts with ``prefix``.
+    prefix: Mapped[str] = mapped_column(String(1000))
+    org: Mapped[str] = mapped_column(String(32))
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
+
+Index("ix_period_locks_prefix_org", PeriodLock.prefix, PeriodLock.org)
 
 Index("ix_activities_unit_date", Activity.unit_id, Activity.occurred_on)
 

@@ -9,9 +9,11 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     ForeignKey,
     Integer,
     String,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -30,6 +32,11 @@ class ChatState(Base):
     step: Mapped[str] = mapped_column(String(32))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: The unit the flow works for (None: not chosen yet, or a flow for no unit), and whether
+    #: it needs leader rights there: when a membership ends or is lowered, every flow whose
+    #: rights it gave is closed (bot/members.py), without knowing the flows themselves.
+    unit_id: Mapped[int | None] = mapped_column(BigInteger)
+    leads: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class FlowFrame(Base):
@@ -49,6 +56,11 @@ class FlowFrame(Base):
     step: Mapped[str] = mapped_column(String(32))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: The unit the flow works for (None: not chosen yet, or a flow for no unit), and whether
+    #: it needs leader rights there: when a membership ends or is lowered, every flow whose
+    #: rights it gave is closed (bot/members.py), without knowing the flows themselves.
+    unit_id: Mapped[int | None] = mapped_column(BigInteger)
+    leads: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class LogDraft(Base):

@@ -80,6 +80,10 @@ class Person(Base):
     telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
     first_name: Mapped[str] = mapped_column(String(200), default="")
     last_name: Mapped[str | None] = mapped_column(String(200))
+    #: The full name the person set with /me (family name first); wins over Telegram's fields.
+    full_name: Mapped[str | None] = mapped_column(String(100))
+    #: A phone number the person gave with /me, normalised to 0xxxxxxxxx (erased by /forgetme).
+    phone: Mapped[str | None] = mapped_column(String(16))
     username: Mapped[str | None] = mapped_column(String(64))
     #: Telegram's language_code as last seen (may be anything, or missing).
     telegram_language: Mapped[str | None] = mapped_column(String(35))
@@ -124,6 +128,27 @@ class Invite(Base):
     max_uses: Mapped[int] = mapped_column(Integer, default=1)
     uses: Mapped[int] = mapped_column(Integer, default=0)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class MembershipEvent(Base):
+    """The audit of who changed whose membership: a member removed, a role changed, an invite
+    withdrawn. ``by_id`` is None for an operator at the command line (``source`` "cli")."""
+
+    __tablename__ = "membership_events"
+    __table_args__ = (Index("ix_membership_events_unit_at", "unit_id", "at"),)
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    #: Whose membership changed (None for an invite withdrawn, or a person since erased).
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    #: "remove", "role" or "revoke".
+    action: Mapped[str] = mapped_column(String(16))
+    role_before: Mapped[str | None] = mapped_column(String(16))
+    role_after: Mapped[str | None] = mapped_column(String(16))
+    invite_id: Mapped[int | None] = mapped_column(ForeignKey("invites.id", ondelete="SET NULL"))
+    source: Mapped[str] = mapped_column(String(16))
 
 
 class InviteFailure(Base):

@@ -181,15 +181,20 @@ async def recent(
     *,
     person_id: int | None = None,
     scopes: Sequence[Scope] | None = None,
+    unit_ids: Sequence[int] | None = None,
     limit: int = 5,
     offset: int = 0,
 ) -> tuple[list[tuple[Activity, Unit]], int]:
-    """Entries not deleted, newest first, with the total count for paging."""
+    """Entries not deleted, newest first, with the total count for paging; only in ``scopes``
+    or ``unit_ids`` when either is given (the units one may still touch)."""
     conds: list[ColumnElement[bool]] = [Activity.deleted_at.is_(None)]
     if person_id is not None:
         conds.append(Activity.person_id == person_id)
-    if scopes is not None:
-        conds.append(or_(*(scope.clause() for scope in scopes)) if scopes else false())
+    if scopes is not None or unit_ids is not None:
+        reach = [scope.clause() for scope in scopes or ()]
+        if unit_ids:
+            reach.append(Activity.unit_id.in_(list(unit_ids)))
+        conds.append(or_(*reach) if reach else false())
     base = select(Activity, Unit).join(Unit, Unit.id == Activity.unit_id).where(and_(*conds))
     total = int(await session.scalar(select(func.count()).select_from(base.subquery())) or 0)
     stmt = (
@@ -198,30 +203,54 @@ async def recent(
     return [(a, u) for a, u in (await session.execute(stmt)).all()], total
 
 
-async def locked(session: AsyncSession, unit: Unit, day: date) -> bool:
-    """Whether an approved report covers this unit (or an ancestor's subtree) on this day."""
-    ancestor_ids = [int(part) for part in unit.path.strip("/").split("/") if part]
+async def lock_id(session: AsyncSession, unit: Unit, day: date) -> int | None:
+    """The id of a period lock covering this unit on this day, if any (what covers what: the
+    docstring of ``PeriodLock``): a lock of the unit's organisation whose prefix is one of the
+    unit's path prefixes (``/1/``, ``/1/5/``, ... its own path)."""
+    parts = [part for part in unit.path.strip("/").split("/") if part]
+    prefixes = ["/" + "/".join(parts[: n + 1]) + "/" for n in range(len(parts))]
     conn = await connection_of(session)
-    if len(ancestor_ids) > _LOCK_DEPTH:  # deeper than any tree we know: the general form
-        stmt = select(func.count()).where(
-            PeriodLock.unit_id.in_(ancestor_ids),
-            PeriodLock.starts_on <= day,
-            PeriodLock.ends_on >= day,
+    if len(prefixes) > _LOCK_DEPTH:  # deeper than any tree we know: the general form
+        stmt = (
+            select(PeriodLock.id)
+            .where(
+                PeriodLock.prefix.in_(prefixes),
+                PeriodLock.org == unit.org,
+                PeriodLock.starts_on <= day,
+                PeriodLock.ends_on >= day,
+            )
+            .order_by(PeriodLock.id)
+            .limit(1)
         )
-        return bool(await conn.scalar(stmt))
-    # A fixed number of ids (padded with 0, no unit's id) keeps one cached statement; an
+        return await conn.scalar(stmt)
+    # A fixed number of prefixes (padded with "", no unit's path) keeps one cached statement; an
     # "expanding" IN is rewritten on every execution.
-    padded = ancestor_ids + [0] * (_LOCK_DEPTH - len(ancestor_ids))
-    params: dict[str, Any] = {f"u{i}": uid for i, uid in enumerate(padded)}
-    params["day"] = day
-    return bool(await conn.scalar(_LOCKED, params))
+    padded = prefixes + [""] * (_LOCK_DEPTH - len(prefixes))
+    params: dict[str, Any] = {f"p{i}": prefix for i, prefix in enumerate(padded)}
+    params["org"], params["day"] = unit.org, day
+    return await conn.scalar(_LOCKED, params)
+
+
+async def locked(session: AsyncSession, unit: Unit, day: date) -> bool:
+    """Whether an approved report's lock covers this unit on this day."""
+    return await lock_id(session, unit, day) is not None
+
+
+async def lock(session: AsyncSession, lock_id: int) -> PeriodLock | None:
+    return await session.get(PeriodLock, lock_id)
 
 
 _LOCK_DEPTH = 8
-_LOCKED = select(func.count()).where(
-    PeriodLock.unit_id.in_([bindparam(f"u{i}") for i in range(_LOCK_DEPTH)]),
-    PeriodLock.starts_on <= bindparam("day"),
-    PeriodLock.ends_on >= bindparam("day"),
+_LOCKED = (
+    select(PeriodLock.id)
+    .where(
+        PeriodLock.prefix.in_([bindparam(f"p{i}") for i in range(_LOCK_DEPTH)]),
+        PeriodLock.org == bindparam("org"),
+        PeriodLock.starts_on <= bindparam("day"),
+        PeriodLock.ends_on >= bindparam("day"),
+    )
+    .order_by(PeriodLock.id)
+    .limit(1)
 )
 
 

@@ -28,11 +28,26 @@ from storage.queries.units import Scope
 
 #: One row of the activity log: entry id, day, unit code, unit name, type, note, author's first
 #: and last name, measure and value in milli-units (the last two None for an entry without values).
-LogRow = tuple[int, date, str, str, str, str | None, str | None, str | None, str | None, int | None]
+#: An entry value: id, day, unit code and name, type, note, the author's first name, last name,
+#: chosen full name and language (``bot.names.full_name``), the measure and its value.
+LogRow = tuple[
+    int,
+    date,
+    str,
+    str,
+    str,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    int | None,
+]
 
-#: A meeting, its unit's name, and one answer with its author's first and last name (the last
-#: three None for a meeting nobody answered).
-MeetingRow = tuple[Meeting, str, MeetingRsvp | None, str | None, str | None]
+#: A meeting, its unit's name, and one answer with its author's first, last and chosen name and
+#: language (``bot.names.full_name``); all None but the first two for a meeting nobody answered.
+MeetingRow = tuple[Meeting, str, MeetingRsvp | None, str | None, str | None, str | None, str | None]
 
 
 def _entries(scope: Scope, start: date, end: date) -> tuple[ColumnElement[bool], ...]:
@@ -77,6 +92,8 @@ async def log_batches(
             Activity.note,
             Person.first_name,
             Person.last_name,
+            Person.full_name,
+            Person.telegram_language,
             ActivityValue.measure_key,
             ActivityValue.value_milli,
         )
@@ -137,11 +154,19 @@ async def meeting_rows(
     """Meetings of the scope's units starting in [start, end), one row per answer (one row for a
     meeting nobody answered), by start, meeting, then the answerer's first name."""
     rows = await session.execute(
-        select(Meeting, Unit.name, MeetingRsvp, Person.first_name, Person.last_name)
+        select(
+            Meeting,
+            Unit.name,
+            MeetingRsvp,
+            Person.first_name,
+            Person.last_name,
+            Person.full_name,
+            Person.telegram_language,
+        )
         .join(Unit, Unit.id == Meeting.unit_id)
         .outerjoin(MeetingRsvp, MeetingRsvp.meeting_id == Meeting.id)
         .outerjoin(Person, Person.id == MeetingRsvp.person_id)
         .where(scope.clause(), Meeting.starts_at >= start, Meeting.starts_at < end)
         .order_by(Meeting.starts_at, Meeting.id, Person.first_name, Person.id)
     )
-    return [(m, str(n), r, f, la) for m, n, r, f, la in rows.all()]
+    return [(m, str(n), r, f, la, fu, lg) for m, n, r, f, la, fu, lg in rows.all()]

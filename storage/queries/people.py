@@ -113,6 +113,14 @@ async def set_language(session: AsyncSession, person_id: int, language: str | No
     await session.execute(update(Person).where(Person.id == person_id).values(language=language))
 
 
+async def set_profile(
+    session: AsyncSession, person_id: int, *, full_name: str | None, phone: str | None
+) -> None:
+    await session.execute(
+        update(Person).where(Person.id == person_id).values(full_name=full_name, phone=phone)
+    )
+
+
 @dataclass(frozen=True)
 class Known:
     """A person as stored, with (role, unit) for each membership, ordered by the unit's path."""

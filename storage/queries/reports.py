@@ -115,6 +115,17 @@ async def submitted_reports(session: AsyncSession) -> list[Report]:
     return list((await session.scalars(stmt)).all())
 
 
+async def approved_reports(session: AsyncSession) -> list[Report]:
+    """Every approved report of a round not closed, the latest approved first."""
+    stmt = (
+        select(Report)
+        .join(ReportRound, ReportRound.id == Report.round_id)
+        .where(Report.status == "approved", ReportRound.closed_at.is_(None))
+        .order_by(Report.decided_at.desc(), Report.id.desc())
+    )
+    return list((await session.scalars(stmt)).all())
+
+
 async def reports_of_round(
     session: AsyncSession, round_id: int, statuses: Collection[str] | None = None
 ) -> list[Report]:
@@ -212,12 +223,46 @@ async def add_event(
 
 
 async def lock_period(
-    session: AsyncSession, unit_id: int, start: date, end: date, reason: str, now: datetime
+    session: AsyncSession, report_id: int, unit: Unit, start: date, end: date, now: datetime
 ) -> None:
-    """An approved report's period: the unit's entries in it can no longer change."""
+    """An approved report's period: entries of the units it covers (``PeriodLock``: the report's
+    unit and its own organisation's units below it) can no longer change."""
     session.add(
-        PeriodLock(unit_id=unit_id, starts_on=start, ends_on=end, reason=reason, created_at=now)
+        PeriodLock(
+            unit_id=unit.id,
+            report_id=report_id,
+            prefix=unit.anchor_path,
+            org=unit.org,
+            starts_on=start,
+            ends_on=end,
+            reason=f"report:{report_id}",
+            created_at=now,
+        )
     )
+    await session.flush()
+
+
+async def unlock_period(session: AsyncSession, report_id: int) -> int:
+    """A reopened report's lock is lifted; how many rows went."""
+    result = await session.execute(delete(PeriodLock).where(PeriodLock.report_id == report_id))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def mark_reopened(session: AsyncSession, report_id: int) -> bool:
+    """An approved report goes back to "submitted" (one atomic step: two leaders reopening at
+    once, one wins); False when it is no longer approved."""
+    result = await session.execute(
+        update(Report)
+        .where(Report.id == report_id, Report.status == "approved")
+        .values(status="submitted", decided_at=None, decided_by=None, version=Report.version + 1)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def events(session: AsyncSession, report_id: int) -> list[ReportEvent]:
+    """A report's history, oldest first."""
+    stmt = select(ReportEvent).where(ReportEvent.report_id == report_id).order_by(ReportEvent.id)
+    return list((await session.scalars(stmt)).all())
 
 
 # --- answers --------------------------------------------------------------------------------

@@ -19,6 +19,13 @@ class FlowState:
     flow: str
     step: str
     data: dict[str, Any] = field(default_factory=dict)
+    #: The unit the flow works for and whether it needs leader rights there (see ChatState).
+    unit_id: int | None = None
+    leads: bool = False
+
+
+def _state(row: ChatState | FlowFrame) -> FlowState:
+    return FlowState(row.flow, row.step, dict(row.data or {}), row.unit_id, bool(row.leads))
 
 
 async def load(session: AsyncSession, chat_id: int, user_id: int) -> FlowState | None:
@@ -27,13 +34,20 @@ async def load(session: AsyncSession, chat_id: int, user_id: int) -> FlowState |
     )
     if row is None:
         return None
-    return FlowState(flow=row.flow, step=row.step, data=dict(row.data or {}))
+    return _state(row)
 
 
 async def save(
     session: AsyncSession, chat_id: int, user_id: int, state: FlowState, now: datetime
 ) -> None:
-    values = {"flow": state.flow, "step": state.step, "data": state.data, "updated_at": now}
+    values = {
+        "flow": state.flow,
+        "step": state.step,
+        "data": state.data,
+        "updated_at": now,
+        "unit_id": state.unit_id,
+        "leads": state.leads,
+    }
     await session.execute(
         insert_for(session, ChatState)
         .values(chat_id=chat_id, user_id=user_id, **values)
@@ -79,6 +93,8 @@ async def put_frame(
         "step": state.step,
         "data": state.data,
         "updated_at": now,
+        "unit_id": state.unit_id,
+        "leads": state.leads,
     }
     await session.execute(
         insert_for(session, FlowFrame)
@@ -101,7 +117,7 @@ async def top_suspended(session: AsyncSession, chat_id: int, user_id: int) -> Fl
         .order_by(FlowFrame.position.desc())
         .limit(1)
     )
-    return None if row is None else FlowState(row.flow, row.step, dict(row.data or {}))
+    return None if row is None else _state(row)
 
 
 async def take_frame(
@@ -116,7 +132,7 @@ async def take_frame(
     row = await session.scalar(query)
     if row is None:
         return None
-    state = FlowState(row.flow, row.step, dict(row.data or {}))
+    state = _state(row)
     await session.delete(row)
     return state
 
@@ -132,7 +148,7 @@ async def peek_frame(
     )
     if row is None:
         return None
-    return row.status, FlowState(row.flow, row.step, dict(row.data or {}))
+    return row.status, _state(row)
 
 
 async def drop_frames(session: AsyncSession, chat_id: int, user_id: int) -> None:
@@ -140,3 +156,55 @@ async def drop_frames(session: AsyncSession, chat_id: int, user_id: int) -> None
     await session.execute(
         delete(FlowFrame).where(FlowFrame.chat_id == chat_id, FlowFrame.user_id == user_id)
     )
+
+
+#: The status ``held`` names for the flow a person is in now (not a kept frame).
+CURRENT = "current"
+
+
+@dataclass(frozen=True)
+class Held:
+    """One flow a person holds, current or kept, with the unit it works for."""
+
+    chat_id: int
+    flow: str
+    status: str
+    unit_id: int | None
+    leads: bool
+
+
+async def held(session: AsyncSession, user_id: int) -> list[Held]:
+    """Every flow the person is in or has kept, in every chat (when a membership ends)."""
+    current = await session.execute(
+        select(ChatState.chat_id, ChatState.flow, ChatState.unit_id, ChatState.leads).where(
+            ChatState.user_id == user_id
+        )
+    )
+    kept = await session.execute(
+        select(
+            FlowFrame.chat_id, FlowFrame.flow, FlowFrame.status, FlowFrame.unit_id, FlowFrame.leads
+        ).where(FlowFrame.user_id == user_id)
+    )
+    found = [Held(c, f, CURRENT, u, bool(lead)) for c, f, u, lead in current.all()]
+    found += [Held(c, f, s, u, bool(lead)) for c, f, s, u, lead in kept.all()]
+    return found
+
+
+async def drop_held(session: AsyncSession, user_id: int, item: Held) -> None:
+    """End one flow ``held`` found: the current one, or a kept frame."""
+    if item.status == CURRENT:
+        await session.execute(
+            delete(ChatState).where(
+                ChatState.chat_id == item.chat_id,
+                ChatState.user_id == user_id,
+                ChatState.flow == item.flow,
+            )
+        )
+    else:
+        await session.execute(
+            delete(FlowFrame).where(
+                FlowFrame.chat_id == item.chat_id,
+                FlowFrame.user_id == user_id,
+                FlowFrame.flow == item.flow,
+            )
+        )

@@ -247,7 +247,7 @@ def test_templates_and_rounds(url: str, capsys: pytest.CaptureFixture[str], tmp_
     assert run(capsys, url, "db", "upgrade")[0] == 0
     assert run(capsys, url, "areas", "import", "--province", "tuyen_quang")[0] == 0
     assert (
-        "quarterly_front  v1  [quarter]  Báo cáo công tác Mặt trận quý"
+        "quarterly_front  v2  [quarter]  Báo cáo công tác Mặt trận quý"
         in run(capsys, url, "templates", "list")[1]
     )
     from bot.templates import DEFAULT_TEMPLATES_DIR
@@ -255,7 +255,7 @@ def test_templates_and_rounds(url: str, capsys: pytest.CaptureFixture[str], tmp_
     path = DEFAULT_TEMPLATES_DIR / "quarterly.yaml"
     assert (
         run(capsys, url, "templates", "load", str(path))[1].strip()
-        == "quarterly_front version 1 unchanged"
+        == "quarterly_front version 2 unchanged"
     )
     changed = tmp_path / "q.yaml"
     changed.write_text(
@@ -266,7 +266,7 @@ def test_templates_and_rounds(url: str, capsys: pytest.CaptureFixture[str], tmp_
     )
     assert (
         run(capsys, url, "templates", "load", str(changed))[1].strip()
-        == "quarterly_front version 2 loaded"
+        == "quarterly_front version 3 loaded"
     )
     bad = tmp_path / "bad.yaml"
     bad.write_text(
@@ -295,7 +295,7 @@ def test_templates_and_rounds(url: str, capsys: pytest.CaptureFixture[str], tmp_
     )
     assert code == 0, err
     assert out.startswith(
-        f"round #1 open: quarterly_front v2, Q4 {NEXT}, 124 units, deadline 20/12/{NEXT}"
+        f"round #1 open: quarterly_front v3, Q4 {NEXT}, 124 units, deadline 20/12/{NEXT}"
     )
     assert (
         f"#1  quarterly_front  Q4 {NEXT}  08  0/124 submitted"
@@ -537,3 +537,95 @@ def test_export_refusals_are_one_line(
         f"phoihop: cannot write {missing}: folder {missing.parent} does not exist\n",
     )
     assert not list(tmp_path.glob("*.xlsx"))
+
+
+def _seed_demo_with_a_log_in_progress(url: str) -> None:
+    """The demo province; Nam (cadre of Thôn Cầu Bâm) half-way through a /log for his unit."""
+    from datetime import UTC, datetime
+
+    from bot.demo import seed_demo
+    from storage.queries import state as state_q
+    from storage.queries import units as units_q
+
+    async def seed() -> None:
+        db = Database(url)
+        now = datetime(2026, 11, 16, 1, 30, tzinfo=UTC)
+        async with db.session() as session:
+            await seed_demo(session, now)
+            unit = await units_q.by_code(session, "02365-t1")
+            assert unit is not None
+            state = state_q.FlowState("log", "type", {"draft": {"unit_id": unit.id}}, unit.id)
+            await state_q.save(session, 1004, 1004, state, now)
+        await db.dispose()
+
+    _run_outside_loop(seed())
+
+
+def _sql_rows(url: str, query: str) -> list[tuple[object, ...]]:
+    rows: list[tuple[object, ...]] = []
+
+    async def read() -> None:
+        db = Database(url)
+        async with db.session() as session:
+            rows.extend(tuple(r) for r in (await session.execute(text(query))).all())
+        await db.dispose()
+
+    _run_outside_loop(read())
+    return rows
+
+
+def test_admin_lists_removes_changes_roles_and_withdraws(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 15: `phoihop admin` had only invite and grant (which never lowers a role), and
+    nothing withdrew a leaked link."""
+    assert run(capsys, url, "db", "upgrade")[0] == 0
+    _seed_demo_with_a_log_in_progress(url)
+    area = "Thôn Cầu Bâm (xã Yên Nguyên) (02365-t1)"
+    leaked = run(
+        capsys, url, "admin", "invite", "--unit", "02365-t1", "--role", "admin",
+        "--uses", "500", "--expires", "90d",
+    )  # fmt: skip
+    assert leaked[0] == 0
+    code, out, _ = run(capsys, url, "admin", "list", "--unit", "02365-t1")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[:2] == [f"{area}: 1 member(s)", "  1004\tcadre\tLê Văn Nam\tsince 16/11/2026"]
+    assert lines[2] == "invite links still open: 1"
+    assert lines[3].startswith("  #1\tadmin\tused 0 of 500\tuntil ")
+
+    assert run(capsys, url, "admin", "revoke", "1")[1] == (
+        "invite #1 (admin of Thôn Cầu Bâm (xã Yên Nguyên), 02365-t1) is withdrawn\n"
+    )
+    assert (
+        "invite links still open: 0" in run(capsys, url, "admin", "list", "--unit", "02365-t1")[1]
+    )
+    role = ("admin", "role", "1004", "--unit", "02365-t1", "--role")
+    assert run(capsys, url, *role, "admin")[1] == f"1004 is now admin of {area}\n"
+    assert run(capsys, url, *role, "cadre")[1] == f"1004 is now cadre of {area}\n"
+    code, out, _ = run(capsys, url, "admin", "remove", "1004", "--unit", "02365-t1")
+    assert (code, out) == (0, f"1004 is no longer cadre of {area}; closed: log\n")
+    # His /log for the unit is closed with the membership.
+    assert _sql_rows(url, "SELECT flow FROM chat_states WHERE user_id = 1004") == []
+
+    assert run(capsys, url, "admin", "remove", "1004", "--unit", "02365-t1")[:3:2] == (
+        2,
+        f"phoihop: 1004 is not a member of {area}\n",
+    )
+    assert run(capsys, url, *role[:4], "02365", "--role", "admin")[2] == (
+        "phoihop: 1004 is not a member of Xã Yên Nguyên (02365)\n"
+    )
+    assert run(capsys, url, "admin", "role", "1002", "--unit", "02365", "--role", "admin")[2] == (
+        "phoihop: 1002 is already admin of Xã Yên Nguyên (02365)\n"
+    )
+    assert run(capsys, url, "admin", "revoke", "99")[2] == "phoihop: no invite #99\n"
+    assert _sql_rows(
+        url,
+        "SELECT action, role_before, role_after, source, by_id IS NULL, invite_id"
+        " FROM membership_events ORDER BY id",
+    ) == [
+        ("revoke", "admin", None, "cli", 1, 1),
+        ("role", "cadre", "admin", "cli", 1, None),
+        ("role", "admin", "cadre", "cli", 1, None),
+        ("remove", "cadre", None, "cli", 1, None),
+    ]

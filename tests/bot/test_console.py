@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from bot.runtime.console import console_session
 from bot.settings import Settings
+
+
+def _saved_in(folder: Path, path: str) -> bool:
+    return Path(path).parent == folder and Path(path).stat().st_size > 0
 
 
 async def _script(lines: list[str]) -> AsyncIterator[str]:
@@ -59,3 +64,61 @@ async def test_demo_console_session(tmp_path: Path) -> None:
     joined = "\n".join(out)
     assert "(the database already has units: demo data not added)" in joined
     assert "Chào mừng User 1012! Bạn đã là cán bộ của Thôn Cầu Bâm (xã Yên Nguyên)." in joined
+
+
+async def test_console_shows_groups_alerts_files_and_what_the_bot_pushes(tmp_path: Path) -> None:
+    """Lan makes a group and links it, gets the digest's chart saved to a file, meets a stale
+    button's alert; after she opens a round, the notice to Nam is printed as it arrives."""
+    out: list[str] = []
+    pushed_to_nam = asyncio.Event()
+
+    def printed(line: str) -> None:
+        out.append(line)
+        if line.startswith("⇢ to Lê Văn Nam:"):
+            pushed_to_nam.set()
+
+    async def lines() -> AsyncIterator[str]:
+        for line in [
+            "/group Ban Thường trực xã",
+            "/link",
+            "/digest",
+            "/admins 1004",
+            "/group",
+            "/invite",
+            "/cancel",
+            "/press 1",
+            "/as 1004",
+            "/start",
+            "/as 1002",
+            "/round",
+            *["/press 1"]
+            * 5,  # the template, Quý III, the commune, its sub-units, every organisation
+            "20/12/2026",
+        ]:
+            yield line
+        async with asyncio.timeout(30):  # the outbox sends when it sends: wait for it, no sleep
+            await pushed_to_nam.wait()
+        yield "/quit"
+
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    url = f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"
+    files = tmp_path / "files"
+    await console_session(
+        settings, url=url, demo=True, lines=lines(), out=printed, files=str(files)
+    )
+    text = "\n".join(out)
+    assert "(console) Nguyễn Thị Lan made the group Ban Thường trực xã and added the bot." in text
+    assert "[Ban Thường trực xã] bot: Nhóm này đã được liên kết với Xã Yên Nguyên." in text
+    assert "[Ban Thường trực xã] bot: Tổng hợp tuần: Xã Yên Nguyên" in text
+    saved = re.findall(r"saved to (\S+)\]", text)
+    assert saved and all(_saved_in(files, p) for p in saved)
+    assert (
+        "(console) administrators of Ban Thường trực xã: Lê Văn Nam (1004); "
+        "everyone else is a member." in text
+    )
+    assert "You are back in your private chat with the bot, as Nguyễn Thị Lan." in text
+    assert "(alert) Nút này không còn hiệu lực. Hãy bắt đầu lại bằng /invite." in text
+    assert "bot: Đã mở đợt #2: Quý III/2026" in text
+    pushed = next(line for line in out if line.startswith("⇢ to Lê Văn Nam:"))
+    assert "bot: Đợt báo cáo mới: Báo cáo công tác Mặt trận quý" in pushed
+    assert "[1] Trả lời báo cáo" in pushed  # printed in one piece with whom it went to

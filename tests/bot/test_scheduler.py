@@ -149,3 +149,31 @@ async def test_outbox_claims_skip_locked_rows_and_three_dispatchers_never_double
     assert sorted(sender.sent) == [5000 + n for n in range(60)]  # each exactly once
     async with db.session() as session:
         assert await outbox_q.counts(session) == {"sent": 60}
+
+
+async def test_stopping_while_a_self_scheduling_job_runs_stops_cleanly(db: Database) -> None:
+    """SIGTERM while the outbox job is sending: APScheduler has already dropped a fired one-off
+    job, and stopping used to raise JobLookupError there, skipping the rest of the shutdown."""
+    running, finish = asyncio.Event(), asyncio.Event()
+
+    async def outbox(context: object) -> None:
+        running.set()
+        await finish.wait()
+
+    app = ApplicationBuilder().token("123:abcdefghijklmnopqrstuvwxyz").build()
+    assert app.job_queue is not None
+    scheduler = Scheduler(
+        app.job_queue,
+        LeaderLock(db, name="phoihop test stop"),
+        [JobSpec("outbox", outbox, interval=1, first=0, repeat=False)],
+        retry=3600,
+    )
+    await app.job_queue.start()  # the real scheduler, without a Bot API (no initialize)
+    try:
+        await scheduler.start()
+        await asyncio.wait_for(running.wait(), 10)
+        await scheduler.stop()  # the job is mid-run: nothing left to unschedule, no error
+        assert job_names(scheduler) == []
+    finally:
+        finish.set()
+        await app.job_queue.stop(wait=True)

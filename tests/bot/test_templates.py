@@ -4,6 +4,7 @@ the right questions, stored copies round-trip, and every mistake in a file is na
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -32,7 +33,7 @@ def quarterly() -> Template:
 
 def test_quarterly_template_parses_and_prefills_from_real_measures(quarterly: Template) -> None:
     known = catalog_activities()
-    assert (quarterly.key, quarterly.version, quarterly.period) == ("quarterly_front", 1, "quarter")
+    assert (quarterly.key, quarterly.version, quarterly.period) == ("quarterly_front", 2, "quarter")
     assert quarterly.title("vi") == "Báo cáo công tác Mặt trận quý"
     assert quarterly.title("en-US") == "Quarterly Front work report"
     assert 15 <= len(quarterly.questions) <= 25
@@ -494,6 +495,36 @@ ERROR_CASES = [
         "line 5: the template needs a non-empty list `questions:`",
     ),
     (
+        "at_most_unknown",
+        HEAD + A + q("key: b, type: integer, at_most: received"),
+        "line 7: question b: at_most refers to unknown question 'received'",
+    ),
+    (
+        "at_most_later",
+        HEAD + q("key: b, type: integer, at_most: a") + A,
+        "line 6: question b: at_most may only refer to an earlier question (a)",
+    ),
+    (
+        "at_most_not_a_number",
+        HEAD + YES + q("key: b, type: integer, at_most: y"),
+        "line 7: question b: at_most needs a numeric question, and y is yesno",
+    ),
+    (
+        "at_most_on_text",
+        HEAD + A + q("key: b, type: text, at_most: a"),
+        "line 7: question b: at_most applies only to integer, money and decimal questions",
+    ),
+    (
+        "within_period_on_a_number",
+        HEAD + A + q("key: b, type: integer, within_period: true"),
+        "line 7: question b: within_period applies only to dates",
+    ),
+    (
+        "within_period_not_bool",
+        HEAD + A + q("key: b, type: date, within_period: maybe"),
+        "line 7: question b: within_period must be true or false",
+    ),
+    (
         "questions_missing",
         HEAD.replace("questions:\n", ""),
         "line 1: the template needs a non-empty list `questions:`",
@@ -527,3 +558,30 @@ def test_all_errors_are_reported_together_in_line_order() -> None:
 def test_the_valid_base_of_the_error_cases_parses() -> None:
     template = parse_template(HEAD + A + YES + CHOICE, known_activities=KNOWN)
     assert keys(list(template.questions)) == ["a", "y", "c"]
+
+
+def test_consistency_rules_of_the_shipped_template(quarterly: Template) -> None:
+    """Forwarded and resolved never above received; the briefing inside the report's period;
+    checked against the answers given so far, both ways round (issue 16)."""
+    q4 = (date(2026, 9, 15), date(2026, 12, 14))
+    assert quarterly.question("complaints_forwarded").at_most == "complaints_received"
+    assert quarterly.question("complaints_resolved").at_most == "complaints_received"
+    given = {"complaints_received": 10}
+    assert quarterly.violation(given, "complaints_forwarded", 10, q4) is None
+    above = quarterly.violation(given, "complaints_forwarded", 11, q4)
+    assert above is not None and (above.kind, above.limit) == ("above", Decimal(10))
+    below = quarterly.violation({**given, "complaints_resolved": 7}, "complaints_received", 6, q4)
+    assert below is not None and below.kind == "below" and below.other is not None
+    assert below.other.key == "complaints_resolved"
+    held = {"briefing_held": True}
+    assert quarterly.violation(held, "briefing_date", "2026-12-14", q4) is None
+    late = quarterly.violation(held, "briefing_date", "2026-12-15", q4)
+    assert late is not None and late.kind == "outside_period"
+    # A report stored before the rules still reads (no rules), and the rules survive storage.
+    old = quarterly.to_dict()
+    for question in old["questions"]:
+        del question["at_most"], question["within_period"]
+    assert Template.from_dict(old).question("complaints_forwarded").at_most is None
+    assert Template.from_dict(quarterly.to_dict()).question("briefing_date").within_period
+    stale = {**given, "complaints_forwarded": 12}
+    assert [v.question.key for v in quarterly.violations(stale, q4)] == ["complaints_forwarded"]

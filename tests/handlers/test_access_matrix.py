@@ -18,13 +18,13 @@ import re
 import shutil
 import sys
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
@@ -35,15 +35,17 @@ from bot.conversation import FlowState
 from bot.demo import seed_demo_meetings, seed_demo_round
 from bot.i18n import Translator
 from bot.meetings import MeetingPlan, create_meeting
+from bot.onboarding import create_invite
 from bot.periods import period_containing
 from bot.runtime.app import build_application
 from handlers import access_rules
 from handlers.access_rules import Rule, Who, all_handlers, missing_rules, rule_of
 from handlers.fallback import OVERSIZED_NUMBER
 from storage.db import Database
-from storage.models import Base, Meeting, Report
+from storage.models import Base, Invite, Meeting, Report
 from storage.queries import chats as chats_q
 from storage.queries import people as people_q
+from storage.queries import reports as reports_q
 from storage.queries import units as units_q
 from tests.harness import Harness, unit_of
 
@@ -89,6 +91,7 @@ COMMAND_PROBES: dict[str, Probe] = {
     "back": Probe("/back"),
     "skip": Probe("/skip"),
     "invite": Probe("/invite"),
+    "members": Probe("/members"),
     "log": Probe("/log"),
     "mine": Probe("/mine"),
     "report": Probe("/report"),
@@ -105,6 +108,24 @@ COMMAND_PROBES: dict[str, Probe] = {
     "digest": Probe("/digest", out="/digest", out_chats=("group",)),
     "forgetme": Probe("/forgetme"),
 }
+
+
+async def answer_everything(
+    session: Any, template_row: Any, report_id: int, person_id: int, now: datetime
+) -> None:
+    """Complete answers (the least of each kind): a submitted report is a complete one, and
+    /report opens an incomplete one at its unanswered question (issue 16)."""
+    template = reports.template_of(template_row)
+    least = {"yesno": False, "text": None, "photo": None, "date": now.date().isoformat()}
+    for question in template.applicable({}):
+        if question.type in ("choice", "multi"):
+            key = question.options[0].key
+            value: Any = key if question.type == "choice" else [key]
+        else:
+            value = least.get(question.type, 0)
+        await reports_q.upsert_answer(
+            session, report_id, question.key, {"v": value}, person_id, now
+        )
 
 
 class _Keep(dict[str, str]):
@@ -128,6 +149,8 @@ MINUTES_TO_ATTENDANCE = (*MINUTES_TO_FILE, "mmin:file:s")
 LOG_TO_DATE = ("/log", "log:type:t:hoa_giai", "> 2")
 LOG_TO_REVIEW = (*LOG_TO_DATE, "log:date:d:0", "log:note:n", "log:photo:p")
 EDIT_NOTE = ("mine:f:{activity_in}:note",)
+MEMBERS_LIST = ("/members", "mem:unit:u:{unit_in}")
+MEMBER_SHOWN = (*MEMBERS_LIST, "mem:list:p:{member_in}")
 EDIT_ABOVE_CEILING = ("mine:f:{activity_in}:m:cases", "> 150")
 
 #: Every callback action the code makes or accepts has a probe here (``test_every_callback_action_
@@ -137,6 +160,15 @@ EDIT_ABOVE_CEILING = ("mine:f:{activity_in}:m:cases", "> 150")
 CALLBACK_PROBES: dict[str, list[Probe]] = {
     "^fgt:": [Probe("fgt:no", action="no"), Probe("fgt:yes", action="yes")],
     "^lang:": [Probe("lang:en")],
+    # /me's "change name and phone" and the flow it starts: only the presser's own name, in private.
+    "^me:edit$": [Probe("me:edit")],
+    "^prf:": [
+        Probe("prf:name:k", setup=("me:edit",), action="name", chats=PRIVATE_FLOW),
+        Probe("prf:phone:k", setup=("me:edit", "prf:name:k"), action="phone", chats=PRIVATE_FLOW),
+        Probe("prf:phone:x", setup=("me:edit", "prf:name:k"), action="phone", chats=PRIVATE_FLOW),
+        Probe("prf:~:go", setup=("me:edit", "/cancel"), action="~", chats=PRIVATE_FLOW),
+        Probe("prf:~:new", setup=("me:edit",), action="~", chats=PRIVATE_FLOW),
+    ],
     # A guided entry suspended by a report or an invite, which /cancel ends: "go back to it?".
     "^flow:": [
         Probe("flow:back:log", setup=LOG_SUSPENDED, action="back", chats=PRIVATE_FLOW),
@@ -160,6 +192,52 @@ CALLBACK_PROBES: dict[str, list[Probe]] = {
         ),
         Probe("inv:~:go", setup=("/invite", "inv:unit:u:{unit_in}", "/cancel"), action="~"),
         Probe("inv:~:new", setup=("/invite",), action="~"),
+    ],
+    # /members: the unit picker's units are checked; a member or a link pressed must be of the
+    # flow's unit (bound: another unit's is refused to everyone, operators too).
+    "^mem:": [
+        Probe(
+            "mem:unit:o:{unit_in}:0",
+            out="mem:unit:o:{unit_out}:0",
+            setup=("/members",),
+            action="unit",
+        ),
+        Probe(
+            "mem:unit:u:{unit_in}", out="mem:unit:u:{unit_out}", setup=("/members",), action="unit"
+        ),
+        Probe(
+            "mem:list:p:{member_in}",
+            out="mem:list:p:{member_out}",
+            setup=MEMBERS_LIST,
+            action="list",
+            bound=True,
+        ),
+        Probe(
+            "mem:list:i:{invite_in}",
+            out="mem:list:i:{invite_out}",
+            setup=MEMBERS_LIST,
+            action="list",
+            bound=True,
+        ),
+        *(Probe(f"mem:list:{data}", setup=MEMBERS_LIST, action="list") for data in ("u", "x")),
+        *(
+            Probe(f"mem:member:{data}", setup=MEMBER_SHOWN, action="member")
+            for data in ("r:admin", "x", "b")
+        ),
+        *(
+            Probe(f"mem:remove:{data}", setup=(*MEMBER_SHOWN, "mem:member:x"), action="remove")
+            for data in ("y", "n")
+        ),
+        *(
+            Probe(
+                f"mem:invite:{data}",
+                setup=(*MEMBERS_LIST, "mem:list:i:{invite_in}"),
+                action="invite",
+            )
+            for data in ("w", "b")
+        ),
+        Probe("mem:~:go", setup=(*MEMBERS_LIST, "/cancel"), action="~"),
+        Probe("mem:~:new", setup=("/members",), action="~"),
     ],
     # The guided /log, each step's buttons in the flow that reaches that step.
     "^log:": [
@@ -205,7 +283,14 @@ CALLBACK_PROBES: dict[str, list[Probe]] = {
     "^rep:st:": [Probe("rep:st:{round_in}", out="rep:st:{round_out}")],
     "^rep:": [
         Probe(f"rep:{data}", out=f"rep:{data}".replace("_in}", "_out}"), action=data.split(":")[0])
-        for data in ("o:{report_in}", "ok:{report_in}", "ret:{report_in}")
+        for data in (
+            "o:{report_in}",
+            "ok:{report_in}",
+            "okc:{report_in}",
+            "okx:{report_in}",
+            "ret:{report_in}",
+            "reo:{report_in}",
+        )
     ],
     # /report on the kernel: the list of reports names one (checked again); the review's buttons
     # act on the report of the presser's own flow.
@@ -420,12 +505,21 @@ class Matrix:
                     )
                 )
                 assert report_id is not None
+                cadre = actors[1004 if key == "in" else 1011].person.id
+                await answer_everything(session, template, report_id, cadre, now)
                 await session.execute(
                     update(Report)
                     .where(Report.id == report_id)
                     .values(status="submitted", submitted_at=now)
                 )
                 submitted[key] = report_id
+            # An invite link still open in each area (listed, and withdrawn, by /members).
+            invites: dict[str, int] = {}
+            for key in ("in", "out"):
+                await create_invite(
+                    session, unit=unit[key], role="cadre", now=now, valid_for=timedelta(days=7)
+                )
+                invites[key] = int(await session.scalar(select(func.max(Invite.id))) or 0)
             for chat_id, commune in ((IN, unit["02365"]), (OUT, unit["02350"])):
                 await chats_q.link(session, chat_id, commune.id, "group", 1, now, "vi")
         self.ids = {
@@ -438,6 +532,11 @@ class Matrix:
             "template": template.id,
             "period": quarter.key(),
             "activity_in": act_in.id,
+            # A member of the area inside (Nam) and of the one outside (Anna), and their links.
+            "member_in": actors[1004].person.id,
+            "member_out": actors[1011].person.id,
+            "invite_in": invites["in"],
+            "invite_out": invites["out"],
             "activity_out": act_out.id,
             "meeting_in": meeting_in,
             "meeting_out": meeting_out.id,

@@ -156,10 +156,13 @@ async def test_meeting_answers_are_listed(h: Harness) -> None:
 
 async def test_refusals(h: Harness) -> None:
     nam = h.user(1004, "Nam")
-    # The commune above him is not his to export: not even found among his units.
-    refused = (await nam.send("/export quý này 02365"))[0]
-    assert refused.document is None and refused.text is not None
-    assert refused.text.startswith("Không tìm thấy đơn vị “02365”")
+    # Spreadsheets are the leaders' (PRODUCT §1): a cadre exports nothing, not even his own
+    # area, whose workbook names his colleagues' absence reasons (issue 15).
+    for asked in ("/export quý này 02365", "/export quý này", "/export"):
+        refused = (await nam.send(asked))[0]
+        assert refused.document is None and refused.text == (
+            "Bảng tính dành cho lãnh đạo đơn vị. Hãy dùng /totals để xem số liệu của đơn vị bạn."
+        )
     async with h.db.session() as session:
         person = await session.scalar(select(Person).where(Person.telegram_id == 1004))
         commune = await session.scalar(select(Unit).where(Unit.code == "02365"))
@@ -172,10 +175,11 @@ async def test_refusals(h: Harness) -> None:
     assert kim_binh.text.startswith("Không tìm thấy đơn vị “kim binh”")
     stranger = (await h.user(2501, "Khách").send("/export"))[0]
     assert stranger.document is None and stranger.text is not None
-    assert stranger.text.startswith("Bạn chưa thuộc đơn vị nào.")
+    assert stranger.text.startswith("Bảng tính dành cho lãnh đạo đơn vị.")
 
 
-async def test_cadre_exports_own_unit_by_default(h: Harness) -> None:
+async def test_area_leader_exports_own_unit_by_default(h: Harness) -> None:
+    await h.grant(1004, "02365-t1", "admin")
     sent = await h.user(1004, "Nam").send("/export quý này")
     message = next(m for m in sent if m.document is not None)
     assert message.document is not None

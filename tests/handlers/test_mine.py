@@ -136,6 +136,8 @@ async def test_approved_period_is_locked(h: Harness) -> None:
         session.add(
             PeriodLock(
                 unit_id=commune.id,
+                prefix=commune.path,
+                org=commune.org,
                 starts_on=date(2026, 10, 15),
                 ends_on=date(2026, 11, 14),
                 reason="test",
@@ -148,10 +150,17 @@ async def test_approved_period_is_locked(h: Harness) -> None:
     assert (await nam.send("10/11/2026"))[
         0
     ].text == "Báo cáo kỳ này đã được duyệt nên các mục trong kỳ không sửa được nữa."
-    await nam.send("/log hoa_giai 2 10/11/2026")
-    assert text_of(nam.last) == (
-        "Báo cáo kỳ này đã được duyệt nên các mục trong kỳ không sửa được nữa."
+    # The shortcut says which lock refuses the date, and asks another one (the numbers kept).
+    refused, asked = await nam.send("/log hoa_giai 2 10/11/2026")
+    assert text_of(refused) == (
+        "Hiện không thể ghi hoạt động ngày 10/11/2026 cho đơn vị này.\n"
+        "Kỳ này đã bị khóa: nhật ký hoạt động của Xã Yên Nguyên và các đơn vị Mặt trận Tổ quốc"
+        " trực thuộc, từ ngày 15/10/2026 đến ngày 14/11/2026.\n"
+        "Hãy gõ ngày khác, hoặc /cancel (phần đã nhập vẫn được giữ)."
     )
+    assert "Ngày diễn ra?" in text_of(asked)
+    review = text_of((await nam.send("15/11/2026"))[0])
+    assert "Số vụ hòa giải: 2 vụ" in review and "Ngày: 15/11/2026" in review
 
 
 async def test_paging(h: Harness) -> None:

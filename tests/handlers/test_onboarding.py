@@ -145,6 +145,7 @@ async def test_commands_are_registered_in_both_languages(h: Harness) -> None:
         "language",
         "cancel",
         "invite",
+        "members",
         "log",
         "mine",
         "back",

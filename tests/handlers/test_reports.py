@@ -191,9 +191,10 @@ async def test_the_round_from_opening_to_approval(h: Harness) -> None:
     )
     mai_report = next(m for m in reviews if "Hội Phụ nữ" in text_of(m))
     approved = (await lan.press("Duyệt", message=mai_report))[-1].text
-    assert (
-        approved
-        == "Đã duyệt: Báo cáo thử — Quý IV/2026, Hội Phụ nữ xã Yên Nguyên. Số liệu kỳ này đã được khóa."
+    assert approved == (
+        "Đã duyệt: Báo cáo thử — Quý IV/2026, Hội Phụ nữ xã Yên Nguyên. Số liệu kỳ này đã được khóa.\n"
+        "Đã khóa: nhật ký hoạt động của Hội Phụ nữ xã Yên Nguyên và các đơn vị Hội Liên hiệp Phụ nữ"
+        " trực thuộc, từ ngày 15/09/2026 đến ngày 14/12/2026."
     )
     await h.dispatch()
     assert (
@@ -445,6 +446,7 @@ async def test_submitted_report_can_change_until_approved_with_history(h: Harnes
     assert events[0][0] == "submitted" and events[1] == ("edited", {"houses": 4})
     reviews = await lan.send("/review")
     await lan.press("Duyệt", message=next(m for m in reviews if "Thôn Cầu Bâm" in text_of(m)))
+    await lan.press("Xác nhận duyệt")  # the period runs to 14/12: approving asks first
     locked = await nam.send("/report")
     assert locked[0].text == "Hiện không có báo cáo nào chờ bạn."
     # A notice's old "answer the report" button only shows an approved report.
@@ -621,7 +623,8 @@ async def test_approving_ends_a_comment_begun_for_the_report(h: Harness) -> None
     await nam.press("Nộp báo cáo")
     card = next(m for m in await lan.send("/review") if "Thôn Cầu Bâm" in text_of(m))
     await lan.press("Trả lại kèm ý kiến", message=card)
-    approved = await lan.press("Duyệt", message=card)
+    await lan.press("Duyệt", message=card)
+    approved = await lan.press("Xác nhận duyệt")
     assert text_of(approved[-1]).startswith("Đã duyệt: Báo cáo thử — Quý IV/2026, Thôn Cầu Bâm")
     assert text_of((await lan.send("Thiếu số liệu"))[0]).startswith("Tôi chưa hiểu")
 

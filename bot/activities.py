@@ -336,6 +336,43 @@ async def _check_room(
             raise EntryError("too_large")
 
 
+async def repeat_of(
+    session: AsyncSession, person_id: int, entry: NewEntry, since: datetime
+) -> Activity | None:
+    """The person's latest entry if it says exactly what ``entry`` says and was saved after
+    ``since``: the same one-line ``/log`` sent again, most likely because its answer never came.
+    One entry read, and its values only when the rest matches."""
+    latest = await act_q.latest_of(session, person_id)
+    if (
+        latest is None
+        or latest.created_at < since
+        or (latest.unit_id, latest.type_key, latest.occurred_on, latest.note, latest.photo_file_id)
+        != (entry.unit_id, entry.type_key, entry.occurred_on, entry.note, entry.photo_file_id)
+    ):
+        return None
+    values = (await act_q.values_of(session, [latest.id]))[latest.id]
+    wanted = {k: to_milli(v) for k, v in entry.values.items()}
+    return latest if values == wanted else None
+
+
+async def copy_of(session: AsyncSession, person_id: int, activity_id: int) -> NewEntry | None:
+    """A new entry saying what the person's latest entry says, if ``activity_id`` is still that
+    entry (a second tap, or an entry saved since, makes the offer stale)."""
+    latest = await act_q.latest_of(session, person_id)
+    if latest is None or latest.id != activity_id:
+        return None
+    values = (await act_q.values_of(session, [latest.id]))[latest.id]
+    return NewEntry(
+        unit_id=latest.unit_id,
+        type_key=latest.type_key,
+        values={k: from_milli(v) for k, v in values.items()},
+        occurred_on=latest.occurred_on,
+        note=latest.note,
+        photo_file_id=latest.photo_file_id,
+        source=latest.source,
+    )
+
+
 async def snapshot(session: AsyncSession, activity: Activity) -> dict[str, Any]:
     return _snapshot(activity, (await act_q.values_of(session, [activity.id]))[activity.id])
 
@@ -358,14 +395,18 @@ async def editable(session: AsyncSession, actor: Actor, activity_id: int) -> tup
         raise EntryError("not_found")
     unit = await units_q.get(session, activity.unit_id)
     assert unit is not None
-    # Rights over the entry's unit now, not authorship alone: a member who left the unit (or
-    # was removed) no longer touches its entries, which stay the unit's, for its leaders.
-    own = activity.person_id == actor.person.id and actor.can_work_for(unit)
-    if not (own or actor.can_admin(unit)):
+    if not _may_touch(actor, activity, unit):
         raise EntryError("forbidden")
     if await act_q.locked(session, unit, activity.occurred_on):
         raise EntryError("locked")
     return activity, unit
+
+
+def _may_touch(actor: Actor, activity: Activity, unit: Unit) -> bool:
+    """Rights over the entry's unit now, not authorship alone: a member who left the unit (or
+    was removed) no longer touches its entries, which stay the unit's, for its leaders."""
+    own = activity.person_id == actor.person.id and actor.can_work_for(unit)
+    return own or actor.can_admin(unit)
 
 
 async def viewable(session: AsyncSession, actor: Actor, activity_id: int) -> Activity:
@@ -376,7 +417,7 @@ async def viewable(session: AsyncSession, actor: Actor, activity_id: int) -> Act
         raise EntryError("not_found")
     unit = await units_q.get(session, activity.unit_id)
     assert unit is not None
-    if activity.person_id != actor.person.id and not actor.can_admin(unit):
+    if not _may_touch(actor, activity, unit):
         raise EntryError("forbidden")
     return activity
 

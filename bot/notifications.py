@@ -14,12 +14,17 @@ then, and several chats are served at once so that one slow render or upload doe
 the others. A 429 that gets through anyway reschedules the row as told; nothing is dropped.
 
 Delivery is at least once. A row is claimed with a lease; a worker that dies loses its claims
-when the lease runs out and another worker sends them. The one case that can double a message is
-a worker killed after Telegram accepted the message and before ``mark_sent`` committed: the Bot
-API offers no way to ask whether a message went out, so the row is sent again (see
-docs/bench-fanout.md for how often that happens when the bot is killed mid-fan-out). To keep that
-window short, everything but the outcome is done before the HTTP call (claim, render, the pace's
-token), and the outcome is written in a short transaction of its own as soon as Telegram answers.
+when the lease runs out (or at once, to the next leader: ``take_over``) and another worker sends
+them. Just before the HTTP call the row is marked ``sending`` in a transaction of its own, and
+only a row still claimed by this worker is sent (a worker whose lease ran out while it stalled
+does not send a row another one has taken). So a kill can double only the rows marked
+``sending`` at that instant — a send under way, whose answer (and ``mark_sent``) did not come
+back: the Bot API offers no way to ask whether a message went out, so such a row is sent again,
+and the process taking over says how many may arrive twice. At most ``Pace.concurrency`` sends
+are under way at once (several are needed to reach Telegram's 30 a second over a network round
+trip), which bounds the doubles per kill (docs/faults.md). To keep each window short, everything
+but the outcome is done before the HTTP call (claim, render, the mark, the pace's token), and the
+outcome is written in a short transaction of its own as soon as Telegram answers.
 """
 
 from __future__ import annotations
@@ -56,6 +61,10 @@ class Notice:
     #: Names the document's content (same key, same bytes): the sender may send the file it
     #: uploaded for an earlier notice with this key instead of uploading the bytes again.
     document_key: str | None = None
+    #: A keyboard given as the Bot API's ``reply_markup`` object (a handler's reply delivered
+    #: late through the outbox, handlers/delivery.py, keeps whatever keyboard it had); when set,
+    #: ``buttons`` is not used.
+    markup: dict[str, Any] | None = None
 
 
 class SendError(Exception):
@@ -221,10 +230,16 @@ class Dispatcher:
             return 0
         self._term = term
         async with self.db.session() as session:
-            released = await outbox_q.release_others(session, self.worker)
-        if released:
-            log.info("outbox: %d notices claimed by a previous process are due again", released)
-        return released
+            claimed, sending = await outbox_q.release_others(session, self.worker)
+        if claimed:
+            log.info("outbox: %d notices claimed by a previous process are due again", claimed)
+        if sending:
+            log.warning(
+                "outbox: %d notices were being sent when the previous process stopped; they go "
+                "out again and may arrive twice",
+                sending,
+            )
+        return claimed + sending
 
     async def run_once(self) -> DispatchReport:
         """One round: claim due rows (one per chat) and deliver them concurrently; with a pace,
@@ -306,7 +321,13 @@ class Dispatcher:
                     await outbox_q.give_up(session, row_id, "skipped", "no longer relevant")
                 report.skipped += 1
                 return
-            if self._bucket is not None:
+            async with self._outcome() as session:
+                ours = await outbox_q.start_sending(session, row_id, self.worker)
+            if not ours:
+                log.warning("outbox %s: claimed by another process meanwhile; not sent", row_id)
+                report.skipped += 1
+                return
+            if self._bucket is not None:  # last: the pace counts the sends themselves
                 await self._bucket.acquire()
             message_id = await self.sender.send(chat_id, notice)
         except RetryLater as exc:

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     api_retry_delays: list[float] = [1, 2, 4, 8, 15, 30]
     #: Seconds to wait for the Bot API to answer a request (getUpdates adds its long-poll time).
     api_timeout: float = 5.0
+    #: Messages a second the whole bot may send (Telegram's limit is per bot, ~30). On PostgreSQL
+    #: every process books from one budget in the database (bot/runtime/send_budget.py); on
+    #: SQLite (one process) python-telegram-bot's AIORateLimiter paces in memory.
+    send_rate: float = 30.0
     #: Updates handled at the same time (each person's still one after another, in order).
     update_concurrency: int = 8
     #: A Bot API request made inside an open database transaction (a bug: it holds the write
@@ -134,6 +138,13 @@ class Settings(BaseSettings):
     def _connections(cls, value: int) -> int:
         if not 1 <= value <= 100:
             raise ValueError("must be between 1 and 100")
+        return value
+
+    @field_validator("send_rate")
+    @classmethod
+    def _send_rate(cls, value: float) -> float:
+        if not 0 < value <= 1000:
+            raise ValueError("must be a number of messages a second above 0 (Telegram allows ~30)")
         return value
 
     @field_validator("webhook_concurrency")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Update
 
 from bot.i18n import N_, SUPPORTED, Translator
+from handlers import render
 from handlers.access_rules import GROUP, Who, rule
 from handlers.common import esc, inline, reply
 from handlers.context import AppContext
@@ -138,4 +139,4 @@ async def settings_button(update: Update, context: AppContext) -> None:
     await query.answer()
     tr = context.services.i18n.translator(fresh.language)
     text, markup = _screen(tr, fresh, unit_name)
-    await query.edit_message_text(text, reply_markup=markup)
+    await render.edit_text(query, text, markup)

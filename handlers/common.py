@@ -13,10 +13,10 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.error import BadRequest
 from telegram.ext import filters
 
 from bot.i18n import N_, Translator
+from handlers import delivery, render
 from handlers.context import AppContext
 from storage.db import after_commit as after_commit_work
 from storage.db import in_transaction
@@ -78,36 +78,42 @@ async def reply(
     text: str,
     reply_markup: Markup | None = None,
 ) -> None:
-    """Answer in the chat the update came from (after the commit, inside a transaction)."""
+    """Answer in the chat the update came from (after the commit, inside a transaction); a text
+    too long for one message goes as several (``handlers/render.py``)."""
     chat = update.effective_chat
     if chat is None:
         return
     chat_id = chat.id
-    await after_commit(lambda: context.bot.send_message(chat_id, text, reply_markup=reply_markup))
+
+    async def send() -> None:
+        await render.send_text(context.bot, chat_id, text, reply_markup)
+
+    # Answering committed work, it reaches the chat even if Telegram is away now.
+    await after_commit(delivery.guard(chat_id, text, reply_markup, send))
 
 
 async def answer(update: Update, text: str | None = None, *, alert: bool = False) -> None:
     """Answer the pressed button (a toast, or an alert), after the commit inside a transaction."""
     query = update.callback_query
     if query is not None:
-        await after_commit(lambda: query.answer(text, show_alert=alert))
+        await after_commit(delivery.quiet(lambda: render.answer(query, text, alert=alert)))
 
 
 async def edit(update: Update, text: str, reply_markup: InlineKeyboardMarkup | None = None) -> None:
-    """Replace the text of the message whose button was pressed (after the commit, if inside)."""
+    """Replace the text of the message whose button was pressed (after the commit, if inside);
+    an edit Telegram does not take after a commit arrives later as a new message."""
     query = update.callback_query
     if query is None:
         return
+    message = query.message
 
     async def send() -> None:
-        try:
-            await query.edit_message_text(text, reply_markup=reply_markup)
-        except BadRequest as exc:
-            # A double tap edits the message into what it already says: nothing to change.
-            if "not modified" not in exc.message:
-                raise
+        await render.edit_text(query, text, reply_markup)
 
-    await after_commit(send)
+    if message is None:  # an inline-mode message: nothing to send instead
+        await after_commit(send)
+        return
+    await after_commit(delivery.guard(message.chat.id, text, reply_markup, send))
 
 
 ROLE_LABELS = {

@@ -56,6 +56,8 @@ class AppContext(CallbackContext[Bot, dict[Any, Any], dict[Any, Any], dict[Any, 
         self._tr: Translator | None = None
         #: This update was handled (and its effect committed) before a crash: see handlers/replay.py.
         self.replayed = False
+        #: ... and its replies had gone out too (or were queued): the replay says nothing.
+        self.replied = False
         #: ``replay_fingerprint`` of the update, once ``load_actor`` has run.
         self.fingerprint: str | None = None
 
@@ -92,7 +94,9 @@ class AppContext(CallbackContext[Bot, dict[Any, Any], dict[Any, Any], dict[Any, 
                 actor.person, profile, now, private_chat=private
             ):
                 actor = await self._build_actor(session, user.id, rows, profile, now, private)
-            self.replayed = await updates_q.was_handled(session, update.update_id, self.fingerprint)
+            handled = await updates_q.handled_state(session, update.update_id, self.fingerprint)
+        self.replayed = handled is not updates_q.Handled.NO
+        self.replied = handled is updates_q.Handled.REPLIED
         self._actor = actor
         self._tr = None
         return self._actor

@@ -11,6 +11,7 @@ from telegram import InputFile, Update
 from bot import digests
 from bot.digest_charts import ChartStore
 from bot.i18n import N_
+from handlers import render
 from handlers.access_rules import ANY_CHAT, Who, rule
 from handlers.common import reply
 from handlers.context import AppContext
@@ -71,6 +72,6 @@ async def digest_command(update: Update, context: AppContext) -> None:
         await reply(update, context, notice.text)
         return
     name, png = notice.document
-    await context.bot.send_document(
-        chat.id, document=InputFile(png, filename=name), caption=notice.text
+    await render.send_document(
+        context.bot, chat.id, InputFile(png, filename=name), caption=notice.text
     )

@@ -23,6 +23,7 @@ from bot.services import Services
 from handlers.common import esc
 from handlers.entry_cards import show_value
 from handlers.notices import register
+from handlers.text_limits import fits
 from storage.queries import chats as chats_q
 from storage.queries import units as units_q
 
@@ -105,8 +106,8 @@ def _tail(tr: Translator, data: digests.DigestData) -> list[str]:
 
 
 def render(tr: Translator, data: digests.DigestData, limit: int) -> str:
-    """The digest text, at most ``limit`` characters: indicator lines, then the tail, are
-    shortened when needed."""
+    """The digest text, at most ``limit`` characters as Telegram counts them
+    (``text_limits.fits``): indicator lines, then the tail, are left out when needed."""
     title = (
         tr._("<b>Weekly digest: {unit}</b>")
         if data.cadence == "w"
@@ -135,12 +136,13 @@ def render(tr: Translator, data: digests.DigestData, limit: int) -> str:
         )
         return "\n".join([*head, *kinds, *more, *(["", *tail] if tail else [])])
 
-    while len(text()) > limit and kinds:
+    while not fits(text(), limit) and kinds:
         kinds.pop()
         hidden += 1
-    while len(text()) > limit and tail:
+    while not fits(text(), limit) and tail:
         tail.pop()
-    return text() if len(text()) <= limit else "\n".join(head)[:limit]
+    # Still too long (a very long unit name): the sender moves the rest after the chart.
+    return text()
 
 
 async def build(tr: Translator, data: digests.DigestData, charts: ChartStore) -> Notice:

@@ -16,6 +16,7 @@ from typing import Any
 
 from telegram import Update
 
+from handlers import delivery
 from handlers.access_rules import refusal, rule_of_callback
 from handlers.common import answer, reply
 from handlers.context import AppContext
@@ -35,7 +36,10 @@ def handled(callback: Callback) -> Callback:
             if refused is not None:
                 await _refuse(update, context, context.tr._(refused))
                 return None
-        return await callback(update, context)
+        result = await callback(update, context)
+        # Its replies are out: a replay of the update after a crash will say nothing.
+        await delivery.settle()
+        return result
 
     return run
 

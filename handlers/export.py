@@ -27,6 +27,7 @@ from bot.activities import offered_kinds
 from bot.export import ExportError, ExportSummary, Progress
 from bot.i18n import N_
 from bot.periods import Period, PeriodOutOfRange, period_containing
+from handlers import render
 from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import esc, reply
 from handlers.context import AppContext
@@ -200,6 +201,6 @@ async def _send(context: AppContext, chat_id: int, summary: ExportSummary, path:
         attendees=summary.attendees,
     )
     with path.open("rb") as handle:
-        await context.bot.send_document(
-            chat_id, document=handle, filename=summary.filename, caption=caption
+        await render.send_document(
+            context.bot, chat_id, handle, filename=summary.filename, caption=caption
         )

@@ -8,7 +8,7 @@ from telegram import Message, Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot.i18n import N_
-from handlers import replay
+from handlers import delivery, replay
 from handlers.access_rules import ANY_CHAT, PRIVATE, Who, rule
 from handlers.common import reply
 from handlers.context import AppContext
@@ -67,6 +67,7 @@ async def load_actor(update: Update, context: AppContext) -> None:
     already handled before a crash stops here (handlers/replay.py), and so does a message sent as
     the group or a channel, whose author nobody can know (``hidden_sender``)."""
     replay.forget()
+    delivery.forget()
     if hidden_sender(update):
         await _refuse_hidden_sender(update, context)
         raise ApplicationHandlerStop
@@ -75,7 +76,7 @@ async def load_actor(update: Update, context: AppContext) -> None:
         await replay.on_replay(update, context)
         raise ApplicationHandlerStop
     if context.has_actor:
-        replay.watch(update, context)
+        delivery.begin(update, context, replay.watch(update, context))
 
 
 @rule(Who.ANYONE, ANY_CHAT, why="says the command is unknown")

@@ -5,10 +5,11 @@ itself, in the caller's transaction."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from telegram import Update
+from babel.dates import format_time
+from telegram import InlineKeyboardMarkup, Update
 
 from bot import activities as acts
 from bot import locks
@@ -30,7 +31,7 @@ from handlers.entry_cards import (
 from handlers.flow import Call, Finish, Next, Outcome, Redraw, Screen, Step
 from handlers.log_questions import FLOW, LogState, buttons_only, first_open, kind_of, step_of
 from handlers.router import quote
-from storage.models import Unit
+from storage.models import Activity, Unit
 from storage.queries import activities as act_q
 from storage.queries import units as units_q
 from storage.text import nfc
@@ -259,6 +260,12 @@ async def shortcut(update: Update, context: AppContext, text: str) -> None:
             assert log is not None
             await flow.open_at(update, context, log, state, call=call)
             return
+        repeat = await acts.repeat_of(
+            session, context.actor.person.id, shortcut_entry(kind, draft), call.now - REPEAT_WINDOW
+        )
+        if repeat is not None:
+            await reply(update, context, *offer_again(tr, repeat))
+            return
         saved = await save_entry(call, draft, from_draft=False)
         if saved.problem is not None:
             await reply(update, context, saved.problem)
@@ -275,6 +282,37 @@ async def _ask_date(
     log = flow.flow_named(FLOW)
     assert log is not None
     await flow.open_at(update, context, log, LogState(draft, [m.key for m in kind.measures]), call)
+
+
+#: The same shortcut again within this time asks before it saves a second entry: most likely the
+#: answer to the first never came (Telegram away) and the person sent it again.
+REPEAT_WINDOW = timedelta(minutes=10)
+
+
+def shortcut_entry(kind: Kind, draft: dict[str, Any]) -> NewEntry:
+    """What a complete shortcut draft would save."""
+    return NewEntry(
+        unit_id=int(draft["unit_id"]),
+        type_key=kind.key,
+        values=acts.values_of(draft),
+        occurred_on=date.fromisoformat(draft["date"]),
+        note=draft.get("note"),
+        photo_file_id=draft.get("photo"),
+        source="shortcut",
+    )
+
+
+def offer_again(tr: Translator, repeat: Activity) -> tuple[str, InlineKeyboardMarkup]:
+    """ "Entry #12 was saved at 10:02 — save another one?", Yes / No (handlers/log_again.py)."""
+    at = format_time(tr.local(repeat.created_at), "HH:mm", locale=tr.locale)
+    text = tr._("Entry #{id} was saved at {time} — save another one?").format(id=repeat.id, time=at)
+    buttons = [
+        [
+            (tr._("Yes, save another"), f"lga:y:{repeat.id}"),
+            (tr._("No"), f"lga:n:{repeat.id}"),
+        ]
+    ]
+    return text, inline(buttons)
 
 
 def shortcut_form(tr: Translator, kind: Kind) -> str:

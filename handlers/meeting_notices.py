@@ -2,6 +2,9 @@
 the invitation, a reschedule and a cancellation (each with its ``.ics`` file), reminders and the
 organiser's nudge.
 
+A notice with its ``.ics`` carries the whole text: what does not fit the file's caption follows it
+as a message (``handlers/render.py``, through the outbox's sender), the answer buttons under it.
+
 Each re-checks at send time that it still applies: a notice of an older ``sequence`` was
 superseded by a later change and is dropped, as is a reminder for someone who has declined since,
 or anything about a meeting that has started. Chats with negative ids are group chats (issue 6):
@@ -23,7 +26,6 @@ from handlers.meetings.texts import (
     as_buttons,
     card_lines,
     duration_text,
-    fit_caption,
     ics_document,
     rsvp_rows,
     when,
@@ -74,17 +76,15 @@ async def invitation(
     if loaded is None or loaded.meeting.starts_at <= loaded.now:
         return None
     meeting, unit = loaded.meeting, loaded.unit
-    text = fit_caption(
-        tr,
-        [tr._("<b>Meeting invitation</b>")],
-        meeting,
-        unit,
+    text = "\n".join(
         [
+            tr._("<b>Meeting invitation</b>"),
+            *card_lines(tr, meeting, unit),
             "",
             tr._(
                 "Will you attend? The attached .ics file adds the meeting to your phone's calendar."
             ),
-        ],
+        ]
     )
     return Notice(
         text,
@@ -107,17 +107,15 @@ async def rescheduled(
                 when=when(tr, datetime.fromisoformat(str(params["old"])))
             )
         )
-    text = fit_caption(
-        tr,
-        head,
-        meeting,
-        unit,
+    text = "\n".join(
         [
+            *head,
+            *card_lines(tr, meeting, unit),
             "",
             tr._(
                 "Answers given for the old time were cleared: will you attend at the new time? The attached .ics file updates your phone's calendar."
             ),
-        ],
+        ]
     )
     return Notice(
         text,
@@ -141,10 +139,7 @@ async def cancelled(
         "",
         tr._("Open the attached .ics file to remove it from your phone's calendar."),
     ]
-    text = "\n".join(lines)
-    if len(text) > 1024:
-        text = "\n".join([lines[0], lines[3]])
-    return Notice(text, document=ics_document(tr, services, meeting, unit))
+    return Notice("\n".join(lines), document=ics_document(tr, services, meeting, unit))
 
 
 async def reminder(

@@ -14,7 +14,7 @@ from bot import activities as acts
 from bot.activities import EntryError, Kind
 from bot.i18n import N_
 from bot.names import name_of
-from handlers import flow, mine_edit
+from handlers import flow, mine_edit, render
 from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import (
     NOT_MEMBER,
@@ -143,10 +143,17 @@ async def on_button(update: Update, context: AppContext) -> None:
         everyone = len(parts) > 3 and parts[3] == "a" and context.actor.is_admin
         await query.answer()
         page_text, page_markup = await _page(context, max(ident, 0), everyone)
-        await query.edit_message_text(page_text, reply_markup=page_markup)
+        await render.edit_text(query, page_text, page_markup)
         return
     markup: InlineKeyboardMarkup | None = None
     stale = False
+    #: The page of a history asked by its « / » button (shown in place of the pressed message).
+    paged = (
+        int(parts[3])
+        if action == "h" and parts[3:] and parts[3].isascii() and parts[3].isdecimal()
+        else 0
+    )
+    turning = action == "h" and len(parts) > 3
     try:
         async with context.services.db.session() as session:
             if action == "h":  # a locked entry's history stays visible
@@ -156,7 +163,12 @@ async def on_button(update: Update, context: AppContext) -> None:
             kind = await acts.kind(session, activity.type_key)
             assert kind is not None
             if action == "h":
-                text = await _history(context, session, ident, kind)
+                # An entry edited 70 times has a history longer than a message: paged.
+                shown = render.page(tr, await _history(context, session, ident, kind), paged)
+                text = shown.text
+                markup = render.keyboard(
+                    render.page_rows(tr, shown, lambda n: f"mine:h:{ident}:{n}")
+                )
             elif action == "e":
                 text = tr._("What do you want to change in entry #{id}?").format(id=ident)
                 markup = _fields(tr, ident, kind)
@@ -194,7 +206,9 @@ async def on_button(update: Update, context: AppContext) -> None:
         await query.answer(problem, show_alert=True)
         return
     await query.answer()
-    if action != "f":
+    if turning:
+        await render.edit_text(query, text, markup)
+    elif action != "f":
         await reply(update, context, text, reply_markup=markup)
 
 

@@ -7,8 +7,9 @@ would, for instance, take the answer to question 3 as the answer to question 4 t
 
 So the first transaction that changes data while an update is handled also records the update's
 id (``handled_updates``, via ``storage.db.WriteMark``): the record commits if and only if the
-effect does. An update found there is not handled again; the user is told their message was
-saved and shown the step they are at, since the crash may have swallowed the bot's reply.
+effect does. An update found there is not handled again. If its row also says its replies went
+out (``replied_at``, handlers/delivery.py), nothing is said; otherwise the crash may have swallowed
+the bot's reply, so the user is told their message was saved and shown the step they are at.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from storage.queries import updates as updates_q
 log = logging.getLogger(__name__)
 
 
-def watch(update: Update, context: AppContext) -> None:
+def watch(update: Update, context: AppContext) -> WriteMark:
     """Record this update in the first transaction of its handling that writes."""
     clock = context.services.clock
     update_id, print_ = update.update_id, context.fingerprint or replay_fingerprint(update)
@@ -35,7 +36,9 @@ def watch(update: Update, context: AppContext) -> None:
     async def record(session: AsyncSession) -> None:
         await updates_q.mark(session, update_id, print_, clock.now())
 
-    set_write_mark(WriteMark(record))
+    mark = WriteMark(record)
+    set_write_mark(mark)
+    return mark
 
 
 def forget() -> None:
@@ -43,6 +46,10 @@ def forget() -> None:
 
 
 async def on_replay(update: Update, context: AppContext) -> None:
+    if context.replied:
+        # Its replies went out (or wait in the outbox) before the crash: nothing to add.
+        log.info("update %s arrived again after a restart; handled and answered", update.update_id)
+        return
     log.info("update %s arrived again after a restart; it had been handled", update.update_id)
     chat = update.effective_chat
     if chat is None or chat.type != "private":

@@ -12,9 +12,17 @@ import asyncio
 import logging
 import warnings
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
+from telegram import (
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -26,6 +34,7 @@ from telegram.error import (
 
 from bot.notifications import ChatMoved, ChatUnavailable, Notice, Rejected, RetryLater, Transient
 from bot.runtime.api_retry import NO_RETRY
+from handlers import render
 from handlers.context import Bot
 
 log = logging.getLogger(__name__)
@@ -37,6 +46,22 @@ GONE = (
     "chat was deleted",
     "group chat was deactivated",
 )
+
+
+Markup = render.Markup
+
+
+def markup_of(data: dict[str, Any], bot: Bot) -> Markup | None:
+    """A ``reply_markup`` kept as JSON (``Notice.markup``), as python-telegram-bot's object."""
+    if "inline_keyboard" in data:
+        return InlineKeyboardMarkup.de_json(data, bot)
+    if "keyboard" in data:
+        return ReplyKeyboardMarkup.de_json(data, bot)
+    if "remove_keyboard" in data:
+        return ReplyKeyboardRemove.de_json(data, bot)
+    if "force_reply" in data:
+        return ForceReply.de_json(data, bot)
+    return None
 
 
 class FileIds(Protocol):
@@ -57,7 +82,7 @@ class TelegramSender:
         self._uploading: dict[str, asyncio.Lock] = {}
 
     async def send(self, chat_id: int, notice: Notice) -> int:
-        markup = (
+        markup: Markup | None = (
             InlineKeyboardMarkup(
                 [
                     [InlineKeyboardButton(text, callback_data=data) for text, data in row]
@@ -67,15 +92,20 @@ class TelegramSender:
             if notice.buttons
             else None
         )
+        if notice.markup is not None:
+            markup = markup_of(notice.markup, self.bot)
         try:
             if notice.document is not None:
-                message = await self._send_document(chat_id, notice, markup)
+                # What does not fit the caption follows the file as messages, buttons under
+                # the last (handlers/render.py): a notice never fails for its own length.
+                caption, rest = render.caption_pieces(notice.text)
+                message = await self._send_document(
+                    chat_id, notice, caption, None if rest else markup
+                )
+                await render.send_pieces(self.bot, chat_id, rest, markup, rate_limit_args=NO_RETRY)
             else:
-                message = await self.bot.send_message(
-                    chat_id,
-                    notice.text,
-                    reply_markup=markup,
-                    rate_limit_args=NO_RETRY,  # type: ignore[arg-type]
+                message = await render.send_text(
+                    self.bot, chat_id, notice.text, markup, rate_limit_args=NO_RETRY
                 )
         except RetryAfter as exc:
             with (
@@ -101,14 +131,18 @@ class TelegramSender:
         return message.message_id
 
     async def _send_document(
-        self, chat_id: int, notice: Notice, markup: InlineKeyboardMarkup | None
+        self,
+        chat_id: int,
+        notice: Notice,
+        caption: str | None,
+        markup: Markup | None,
     ) -> Message:
         """The document by the file_id of an earlier upload of the same key if there is one, else
         uploaded (and its file_id kept)."""
         assert notice.document is not None
         key, files = notice.document_key, self.files
         if key is None or files is None:
-            return await self._document(chat_id, notice, markup, None)
+            return await self._document(chat_id, notice, caption, markup, None)
         known = await files.get(key)
         if known is None:
             lock = self._uploading.setdefault(key, asyncio.Lock())
@@ -116,12 +150,12 @@ class TelegramSender:
                 known = await files.get(key)
                 if known is None:
                     try:
-                        return await self._upload(chat_id, notice, markup, key, files)
+                        return await self._upload(chat_id, notice, caption, markup, key, files)
                     finally:
                         if self._uploading.get(key) is lock:
                             del self._uploading[key]
         try:
-            return await self._document(chat_id, notice, markup, known)
+            return await self._document(chat_id, notice, caption, markup, known)
         except BadRequest as exc:
             if any(phrase in str(exc).lower() for phrase in GONE):
                 raise
@@ -129,17 +163,18 @@ class TelegramSender:
             # fails the same way and is classified as usual.
             log.warning("file_id of chart %s refused (%s): uploading again", key[:12], exc)
             await files.forget(key, known)
-            return await self._upload(chat_id, notice, markup, key, files)
+            return await self._upload(chat_id, notice, caption, markup, key, files)
 
     async def _upload(
         self,
         chat_id: int,
         notice: Notice,
-        markup: InlineKeyboardMarkup | None,
+        caption: str | None,
+        markup: Markup | None,
         key: str,
         files: FileIds,
     ) -> Message:
-        message = await self._document(chat_id, notice, markup, None)
+        message = await self._document(chat_id, notice, caption, markup, None)
         if message.document is not None:
             await files.remember(key, message.document.file_id)
         return message
@@ -148,15 +183,17 @@ class TelegramSender:
         self,
         chat_id: int,
         notice: Notice,
-        markup: InlineKeyboardMarkup | None,
+        caption: str | None,
+        markup: Markup | None,
         file_id: str | None,
     ) -> Message:
+        """The file with a caption that fits (``render.caption_pieces``)."""
         assert notice.document is not None
         name, data = notice.document
         return await self.bot.send_document(
             chat_id,
             file_id if file_id is not None else InputFile(data, filename=name),
-            caption=notice.text[:1024] or None,
+            caption=caption,
             reply_markup=markup,
             rate_limit_args=NO_RETRY,  # type: ignore[arg-type]
         )

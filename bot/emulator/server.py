@@ -5,8 +5,9 @@
 ``parameters`` on failure) closely enough that an unmodified python-telegram-bot ``Application``
 runs against it through ``base_url``/``base_file_url``. It deliberately reproduces the rules that
 bite bots in production — can't write first to a user, blocked users, kicked from a group,
-migration to a supergroup, HTML/MarkdownV2 parse errors, 4096-char limit, 64-byte callback data,
-flood limits with ``retry_after`` — so that tests fail here instead of in front of users.
+migration to a supergroup, HTML/MarkdownV2 parse errors, the 4,096 and 1,024 limits of a text and
+a caption (UTF-16 code units of the parsed text, as Telegram counts), 64-byte callback data, at
+most 100 inline buttons, 200-character alerts, flood limits with ``retry_after`` — so that tests fail here instead of in front of users.
 
 The in-process side (``user()``, ``group()``, ``push_update()``, ``deliver()``…) lets tests act as
 Telegram users; see ``bot.emulator.client``.
@@ -57,6 +58,8 @@ _log = logging.getLogger(__name__)
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
 MAX_CALLBACK_DATA_BYTES = 64
+#: Buttons of one inline keyboard (Telegram refuses more with "reply markup is too long").
+MAX_INLINE_BUTTONS = 100
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 LONG_POLL_MAX_TIMEOUT = 50
@@ -287,6 +290,8 @@ class BotApiEmulator:
         self._groups: dict[int, GroupChat] = {}
         self._faults: dict[str, list[_Fault]] = {}
         self._holds: dict[str, int] = {}
+        #: Calls to carry out and then hold the answer of (``hold_next(answered=True)``).
+        self._holds_answered: dict[str, int] = {}
         self._release = asyncio.Event()
         #: Calls parked by ``hold_next``, per lower-case method (for tests to wait on).
         self.held: dict[str, int] = {}
@@ -589,17 +594,22 @@ class BotApiEmulator:
         answered 400 "wrong file identifier/HTTP URL specified"; messages keep their copy."""
         self._forgotten_files.add(file_id)
 
-    def hold_next(self, method: str, *, count: int = 1) -> None:
+    def hold_next(self, method: str, *, count: int = 1, answered: bool = False) -> None:
         """Park the next ``count`` calls of ``method`` until ``release_held()``: the bot waits for
         an answer. If the bot gives up first (its timeout, or it is killed) the call is dropped
-        unprocessed, like a request lost on the way. ``held[method]`` counts parked calls."""
+        unprocessed, like a request lost on the way. ``held[method]`` counts parked calls.
+
+        ``answered=True``: the call is carried out (a message is in the chat) and its answer is
+        what waits, like an answer lost on its way back: the bot cannot know it took effect."""
         key = method.lower()
-        self._holds[key] = self._holds.get(key, 0) + count
+        holds = self._holds_answered if answered else self._holds
+        holds[key] = holds.get(key, 0) + count
         self._release.clear()
 
     def release_held(self) -> None:
         """Let parked calls through (they are then processed normally)."""
         self._holds.clear()
+        self._holds_answered.clear()
         self._release.set()
 
     def block(self, user_id: int) -> None:
@@ -706,6 +716,8 @@ class BotApiEmulator:
         finally:
             # Every call may change what a waiter looks at (messages, answers, commands).
             self._notify()
+        if self._holds_answered.get(method.lower()):
+            await self._park(method.lower(), self._holds_answered)
         return web.json_response({"ok": True, "result": result}, dumps=_dumps)
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
@@ -718,8 +730,9 @@ class BotApiEmulator:
             body=stored.data, content_type=stored.mime_type or "application/octet-stream"
         )
 
-    async def _park(self, method: str) -> None:
-        self._holds[method] -= 1
+    async def _park(self, method: str, holds: dict[str, int] | None = None) -> None:
+        holds = self._holds if holds is None else holds
+        holds[method] -= 1
         self.held[method] = self.held.get(method, 0) + 1
         self._notify()
         # Cancelled (aiohttp's handler_cancellation) when the client goes away: nothing happens.
@@ -962,6 +975,8 @@ class BotApiEmulator:
             for row in rows:
                 for button in row:
                     self._check_inline_button(button)
+            if sum(len(row) for row in rows) > MAX_INLINE_BUTTONS:
+                raise _bad("reply markup is too long")
             rows = [row for row in rows if row]
             return {"inline_keyboard": copy.deepcopy(rows)} if rows else None
         if inline_only:

@@ -9,6 +9,12 @@ Only what cannot send twice is retried: a refused connection or a 5xx (the reque
 effect), and a timeout only for methods that are safe to repeat (edits, answers, reads). A
 ``sendMessage`` that timed out may have been delivered, so it is not sent again. The outbox
 passes ``NO_RETRY``: it has its own schedule and must not hold its loop for a minute.
+
+Telegram's limit of ~30 messages a second is per bot. On PostgreSQL, where several processes may
+serve one bot, every request to a chat first takes a slot of the bot's shared budget
+(``budget``, bot/runtime/send_budget.py), replies before the outbox's notices (which pass
+``NO_RETRY``, marked ``bulk``), and ``AIORateLimiter`` keeps only its per-group limit. On SQLite
+(one process) ``AIORateLimiter`` paces everything in memory.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 
 from bot.runtime.polling import retry_after_seconds
+from bot.runtime.send_budget import SharedBudget
 from storage.db import in_transaction
 
 log = logging.getLogger(__name__)
@@ -39,7 +46,9 @@ class _QuietRetryAfter(logging.Filter):
 logging.getLogger("telegram.ext.AIORateLimiter").addFilter(_QuietRetryAfter())
 
 JSONDict = dict[str, Any]
-NO_RETRY: dict[str, Any] = {"retry": False}
+#: The outbox's sends: not retried here (the outbox reschedules them), and bulk (a reply to a
+#: person goes first when the shared budget is short).
+NO_RETRY: dict[str, Any] = {"retry": False, "bulk": True}
 
 #: Methods whose repetition cannot show the user something twice.
 IDEMPOTENT_PREFIXES = ("get", "set", "delete", "edit", "answer")
@@ -57,11 +66,17 @@ def retryable(exc: Exception, endpoint: str) -> bool:
 
 class PatientLimiter(BaseRateLimiter[dict[str, Any]]):
     def __init__(
-        self, inner: AIORateLimiter | None, delays: Sequence[float], *, strict: bool = False
+        self,
+        inner: AIORateLimiter | None,
+        delays: Sequence[float],
+        *,
+        strict: bool = False,
+        budget: SharedBudget | None = None,
     ) -> None:
         self.inner = inner
         self.delays = tuple(delays)
         self.strict = strict
+        self.budget = budget
 
     def _inside_transaction(self, endpoint: str) -> None:
         """A request awaited inside a database transaction holds SQLite's write lock while
@@ -76,6 +91,8 @@ class PatientLimiter(BaseRateLimiter[dict[str, Any]]):
             await self.inner.initialize()
 
     async def shutdown(self) -> None:
+        if self.budget is not None:
+            await self.budget.close()
         if self.inner is not None:
             await self.inner.shutdown()
 
@@ -90,9 +107,14 @@ class PatientLimiter(BaseRateLimiter[dict[str, Any]]):
     ) -> bool | JSONDict | list[JSONDict]:
         if in_transaction():
             self._inside_transaction(endpoint)
-        patient = endpoint.lower() != "getupdates" and (rate_limit_args or {}).get("retry", True)
+        options = rate_limit_args or {}
+        patient = endpoint.lower() != "getupdates" and options.get("retry", True)
         delays = self.delays if patient else ()
+        # As AIORateLimiter counts: the requests that name a chat (answerCallbackQuery does not).
+        budget = self.budget if data.get("chat_id") is not None else None
         for attempt in range(len(delays) + 1):
+            if budget is not None:
+                await budget.acquire(bulk=bool(options.get("bulk")))
             try:
                 if self.inner is not None:
                     return await self.inner.process_request(

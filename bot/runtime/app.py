@@ -37,10 +37,12 @@ from bot.notifications import Dispatcher, Pace
 from bot.runtime.api_retry import PatientLimiter
 from bot.runtime.ordering import PerPersonOrder
 from bot.runtime.scheduler import JobSpec, Scheduler, worker_id
+from bot.runtime.send_budget import SharedBudget
 from bot.services import Services
 from handlers import (
     activity_log,
     chat_settings,
+    delivery,
     digest,
     digest_notices,
     export,
@@ -48,6 +50,7 @@ from handlers import (
     flood,
     groups,
     invites,
+    log_again,
     meeting_notices,
     meetings,
     members,
@@ -103,8 +106,21 @@ def build_application(services: Services, *, token: str, rate_limit: bool = True
     # max_retries=0: the limiter paces to Telegram's limits but does not retry a 429 itself, since
     # its retry pauses *every* request (a person's reply waited 1.1 s behind a digest's 429,
     # docs/benchmarks.md); the request that met the 429 waits alone (PatientLimiter, the outbox).
-    inner = AIORateLimiter(max_retries=0) if rate_limit else None
-    limiter = PatientLimiter(inner, settings.api_retry_delays, strict=settings.strict_unit_of_work)
+    # Telegram's limit is per bot: on PostgreSQL (several processes may serve the bot) every
+    # process books from one budget in the database and AIORateLimiter keeps only its per-group
+    # limit; on SQLite (one process) it paces everything (bot/runtime/send_budget.py).
+    shared = rate_limit and services.db.dialect == "postgresql"
+    inner = (
+        AIORateLimiter(overall_max_rate=0 if shared else settings.send_rate, max_retries=0)
+        if rate_limit
+        else None
+    )
+    limiter = PatientLimiter(
+        inner,
+        settings.api_retry_delays,
+        strict=settings.strict_unit_of_work,
+        budget=SharedBudget(services.db, rate=settings.send_rate) if shared else None,
+    )
     builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     app: App = builder.build()
     app.bot_data["services"] = services
@@ -169,6 +185,7 @@ def register_handlers(app: App, services: Services) -> None:
     app.add_handler(CallbackQueryHandler(invites.on_button, pattern=r"^inv:"))
     app.add_handler(CallbackQueryHandler(members.on_button, pattern=r"^mem:"))
     app.add_handler(CallbackQueryHandler(activity_log.on_button, pattern=r"^log:"))
+    app.add_handler(CallbackQueryHandler(log_again.on_button, pattern=r"^lga:"))
     app.add_handler(CallbackQueryHandler(mine.on_button, pattern=r"^mine:"))
     app.add_handler(CallbackQueryHandler(mine_edit.on_button, pattern=r"^ed:"))
     app.add_handler(CallbackQueryHandler(reports.status_button, pattern=r"^rep:st:"))
@@ -220,6 +237,7 @@ def register_handlers(app: App, services: Services) -> None:
     members.register_renderers()
     meeting_notices.register_renderers()
     digest_notices.register_renderers()
+    delivery.register_renderers()
 
 
 async def _post_init(app: App) -> None:

@@ -1,4 +1,4 @@
-"""Updates of different people are handled at the same time; each person's in the order sent.
+"""Updates of different people are handled at the same time, fairly; each person's in order.
 
 python-telegram-bot either handles one update at a time (``concurrent_updates(False)``: one
 person's slow request, such as a reply Telegram takes 20 s to accept, holds up everybody) or
@@ -7,16 +7,29 @@ processor, built on PTB's public ``BaseUpdateProcessor``, gives each person (or,
 without one, each chat) a FIFO lane: an update waits only for that person's earlier updates,
 and at most ``running`` updates run at once.
 
+**Fair turns.** When a slot frees, the next update is not the oldest one waiting but the head
+of the lane that has had the fewest turns since it was last empty (ties: the oldest head). A
+person who just wrote goes before the backlog of someone who sent ten messages at once: with
+fifty people each sending ten ``/log``, arrival order kept another person's ``/me`` behind one
+update of each of the fifty (about 1.7 s at Telegram's 30 replies a second); here it takes the
+next free slot (``tests/bot/test_fairness.py``; ``bench/fairness.py``, docs/benchmarks.md, where
+what remains is polling's window of 100 updates, see docs/faults.md).
+A lane's count starts again at zero once it has nothing left, so a person who writes now and
+then is always a newcomer; a backlog still moves whenever nobody with fewer turns waits.
+
 PTB's own semaphore (``max_concurrent_updates``) is taken *before* ``do_process_update``, so
-it is set high (``waiting``) and only bounds how many updates may be queued in lanes; the real
-limit is taken after the lane's turn, so a person who sends twenty messages at once does not
-fill every slot with updates that are only waiting for each other.
+it is set high (``waiting``) and only bounds how many updates may wait in lanes; the real limit
+is this scheduler's, taken in the lane's turn, so a person who sends twenty messages at once
+does not fill every slot with updates that are only waiting for each other.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
+from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Update
@@ -34,14 +47,26 @@ def lane_of(update: object) -> int | None:
     return None
 
 
+@dataclass
+class _Lane:
+    #: Updates waiting for their turn, oldest first: (arrival number, the future that starts it).
+    waiting: deque[tuple[int, asyncio.Future[None]]] = field(default_factory=deque)
+    #: An update of this lane is running (a lane runs one at a time: the person's order).
+    busy: bool = False
+    #: Turns taken since the lane was last empty: who has had least goes first.
+    turns: int = 0
+
+
 class PerPersonOrder(BaseUpdateProcessor):
-    """At most ``running`` updates at once, each person's strictly in arrival order."""
+    """At most ``running`` updates at once, each person's strictly in arrival order, the next
+    turn to the person who has had the fewest."""
 
     def __init__(self, running: int, waiting: int = 1024) -> None:
         super().__init__(max(waiting, running))
-        self._running = asyncio.BoundedSemaphore(running)
-        self._lanes: dict[int, asyncio.Lock] = {}
-        self._queued: dict[int, int] = {}
+        self._limit = running
+        self._running = 0
+        self._lanes: dict[object, _Lane] = {}
+        self._arrivals = itertools.count()
         #: Told of every update once it has been handled (the poller confirms it then).
         self.listeners: list[Callable[[object], None]] = []
 
@@ -56,23 +81,54 @@ class PerPersonOrder(BaseUpdateProcessor):
             self._done(update)
 
     async def _in_lane(self, update: object, coroutine: Awaitable[Any]) -> None:
-        lane = lane_of(update)
-        if lane is None:
-            async with self._running:
-                await coroutine
-            return
-        lock = self._lanes.setdefault(lane, asyncio.Lock())
-        self._queued[lane] = self._queued.get(lane, 0) + 1
+        number = next(self._arrivals)
+        person = lane_of(update)
+        key: object = ("update", number) if person is None else person
+        lane = self._lanes.setdefault(key, _Lane())
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        lane.waiting.append((number, turn))
+        self._next_turns()
         try:
-            async with lock, self._running:
-                await coroutine
+            await turn
+        except BaseException:
+            # Cancelled while waiting (shutdown): give the turn back if it was just given.
+            if turn.done() and not turn.cancelled():
+                self._finish(key, lane)
+            else:
+                lane.waiting.remove((number, turn))
+                self._forget_if_empty(key, lane)
+            if hasattr(coroutine, "close"):
+                coroutine.close()  # never awaited: say so to Python, not as a warning
+            raise
+        try:
+            await coroutine
         finally:
-            # The lane is forgotten with its last update: memory does not grow with the number
-            # of people ever seen.
-            self._queued[lane] -= 1
-            if not self._queued[lane]:
-                del self._queued[lane]
-                del self._lanes[lane]
+            self._finish(key, lane)
+
+    def _next_turns(self) -> None:
+        """Start the heads of the lanes with the fewest turns while slots are free."""
+        while self._running < self._limit:
+            ready = [lane for lane in self._lanes.values() if lane.waiting and not lane.busy]
+            if not ready:
+                return
+            lane = min(ready, key=lambda lane: (lane.turns, lane.waiting[0][0]))
+            _, turn = lane.waiting.popleft()
+            lane.busy = True
+            lane.turns += 1
+            self._running += 1
+            turn.set_result(None)
+
+    def _finish(self, key: object, lane: _Lane) -> None:
+        lane.busy = False
+        self._running -= 1
+        self._forget_if_empty(key, lane)
+        self._next_turns()
+
+    def _forget_if_empty(self, key: object, lane: _Lane) -> None:
+        # The lane is forgotten with its last update: memory does not grow with the number of
+        # people ever seen, and a person's turns count again from zero.
+        if not lane.waiting and not lane.busy and self._lanes.get(key) is lane:
+            del self._lanes[key]
 
     async def initialize(self) -> None:
         """Nothing to allocate: lanes come and go with updates."""

@@ -98,8 +98,8 @@ async def _list(context: AppContext, past: bool) -> tuple[str, InlineKeyboardMar
         lines.append(tr._("Press a meeting to see its conclusions and attendance."))
     else:
         lines.append(tr._("Press a meeting to see it and answer. Past meetings: /meetings past"))
-    text = "\n".join(lines)
-    return (clip(text, 4000), inline(rows))
+    # Too long for one message (many meetings, long names): handlers/render.py splits it.
+    return "\n".join(lines), inline(rows)
 
 
 async def _view(context: AppContext, meeting_id: int) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -157,7 +157,7 @@ async def _view(context: AppContext, meeting_id: int) -> tuple[str, InlineKeyboa
             rows.append([(tr._("Cancel the meeting"), f"mtg:cx:{meeting.id}")])
         if started:
             rows.append([(tr._("Record conclusions and attendance"), f"mtg:mn:{meeting.id}")])
-    return clip("\n".join(lines), 4000), inline(rows) if rows else None
+    return "\n".join(lines), inline(rows) if rows else None
 
 
 def _all_people(att: mt.Attendance) -> list[Person]:

@@ -18,7 +18,7 @@ from bot import meetings as mt
 from bot.i18n import N_, Translator
 from bot.meetings import MeetingError
 from bot.names import name_of, sort_key
-from handlers import flow
+from handlers import flow, render
 from handlers.access_rules import Who
 from handlers.common import answer, esc, page_buttons
 from handlers.context import AppContext
@@ -44,10 +44,14 @@ async def _minutes_document(
     await query.answer()
     caption = f"<b>{esc(clip(meeting.title, 200))}</b>"
     ref = meeting.minutes_file_id
-    if ref.startswith("photo:"):
-        await context.bot.send_photo(update.effective_chat.id, ref[6:], caption=caption)
-    else:
-        await context.bot.send_document(update.effective_chat.id, ref, caption=caption)
+    photo = ref.startswith("photo:")
+    await render.send_document(
+        context.bot,
+        update.effective_chat.id,
+        ref[6:] if photo else ref,
+        caption=caption,
+        photo=photo,
+    )
 
 
 #: What /cancel says about the minutes prompt.

@@ -1,6 +1,5 @@
 """The texts the meeting screens and the meeting notices share: kind labels, the weekday-and-time
-line (:func:`when`), a meeting's card, the RSVP buttons, captions that fit Telegram's 1,024
-characters, the calendar file in the recipient's language, and the explanation of every refusal
+line (:func:`when`), a meeting's card, the RSVP buttons, the calendar file in the recipient's language, and the explanation of every refusal
 (:func:`problem_text`, :func:`time_problem`).
 
 Why a module of its own: the same meeting is shown by /meetings, by the wizard's review card and by
@@ -34,7 +33,6 @@ KIND_LABELS = {
     "other": N_("Other meeting"),
 }
 NAMES_SHOWN = 30
-CAPTION = 1024
 
 Buttons = tuple[tuple[tuple[str, str], ...], ...]
 
@@ -112,29 +110,6 @@ def card_lines(
     if agenda:
         lines.append(tr._("Agenda: {agenda}").format(agenda=esc(agenda)))
     return lines
-
-
-def fit_caption(
-    tr: Translator, head: list[str], meeting: Meeting, unit: Unit, tail: list[str]
-) -> str:
-    """A document caption (at most 1.024 characters): the agenda is shortened to fit; the whole
-    agenda is in the calendar file and in /meetings."""
-    limit = len(meeting.agenda or "")
-    while True:
-        text = "\n".join([*head, *card_lines(tr, meeting, unit, agenda_limit=limit), *tail])
-        if len(text) <= CAPTION:
-            return text
-        if limit <= 0:
-            break
-        limit = min(limit - (len(text) - CAPTION) - 1, limit - 20)
-    short = [
-        f"<b>{esc(clip(meeting.title, 100))}</b>",
-        tr._("Time: {when} ({duration})").format(
-            when=when(tr, meeting.starts_at),
-            duration=duration_text(tr, meeting.duration_minutes),
-        ),
-    ]
-    return "\n".join([*head, *short, *tail])
 
 
 def ics_document(

@@ -10,8 +10,9 @@ from bot import reports as rep
 from bot.i18n import N_
 from bot.names import name_of
 from bot.parsing import ascii_int
+from handlers import render
 from handlers.access_rules import ANY_CHAT, Who, rule
-from handlers.common import esc, inline, reply
+from handlers.common import edit, esc, reply
 from handlers.context import AppContext
 from handlers.reports.texts import (
     status_label,
@@ -29,6 +30,12 @@ from storage.models import ReportRound
     not_allowed=N_("Only unit leaders can see the status of a round."),
 )
 async def status_command(update: Update, context: AppContext) -> None:
+    await _show(update, context)
+
+
+async def _show(update: Update, context: AppContext, page: int | None = None) -> None:
+    """The round asked (``context.args``), or the latest; ``page`` of it in place of the
+    message whose « / » button was pressed, else as a new message from its first page."""
     tr = context.tr
     wanted: str | None = context.args[0] if context.args else None
     async with context.services.db.session() as session:
@@ -46,13 +53,18 @@ async def status_command(update: Update, context: AppContext) -> None:
         elif not rounds:
             text, markup = tr._("No report round has been opened in your units yet."), None
         else:
-            text, markup = await _status(context, session, chosen or rounds[0], rounds)
-    await reply(update, context, text, reply_markup=markup)
+            text, markup = await _status(context, session, chosen or rounds[0], rounds, page or 0)
+    if page is not None:
+        await edit(update, text, markup)
+    else:
+        await reply(update, context, text, reply_markup=markup)
 
 
 async def _status(
-    context: AppContext, session: Any, row: ReportRound, rounds: list[ReportRound]
+    context: AppContext, session: Any, row: ReportRound, rounds: list[ReportRound], page: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
+    """A province's round lists a hundred communes: more than a message holds, so it is paged
+    (``render.page``), the « / » buttons under the page with the other rounds'."""
     tr = context.tr
     info = await rep.round_info(session, row.id)
     assert info is not None
@@ -88,8 +100,10 @@ async def _status(
     if late_rows:
         lines.append("")
         lines.append(tr._("Late:") + " " + ", ".join(esc(r.unit.name) for r in late_rows))
+    shown = render.page(tr, "\n".join(lines), page)
+    nav = render.page_rows(tr, shown, lambda n: f"rep:st:{row.id}:{n}")
     others = [(f"#{r.id}", f"rep:st:{r.id}") for r in rounds[:6] if r.id != row.id]
-    return "\n".join(lines), inline([others]) if others else None
+    return shown.text, render.keyboard([*nav, others])
 
 
 @rule(
@@ -106,10 +120,16 @@ async def _status(
 async def status_button(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
-    round_id = query.data.split(":")[2:3]
-    if not round_id or ascii_int(round_id[0]) is None:
+    parts = query.data.split(":")
+    round_id, page = parts[2:3], parts[3:4]
+    if (
+        not round_id
+        or ascii_int(round_id[0]) is None
+        or (page and ascii_int(page[0]) is None)
+        or len(parts) > 4
+    ):
         await query.answer(context.tr._("This button is no longer active."), show_alert=True)
         return
     context.args = round_id
     await query.answer()
-    await status_command(update, context)
+    await _show(update, context, int(page[0]) if page else None)

@@ -236,5 +236,5 @@ def review_card(
         by = who.get(q.key)
         suffix = f" <i>({esc(by[0])}, {tr.moment(by[1])})</i>" if by else ""
         lines.append(f"{n}. {esc(q.label(tr.locale))}: <b>{esc(answer)}</b>{suffix}")
-    text = "\n".join(lines)
-    return text if len(text) <= 3900 else text[:3900] + "\n…"
+    # Many long answers: handlers/render.py sends it as several messages, never cut mid-tag.
+    return "\n".join(lines)

@@ -21,6 +21,7 @@ from storage.models.delivery import (
     LinkedChat,
     OutboxMessage,
     ProcessedUpdate,
+    SendBudget,
 )
 from storage.models.meetings import Meeting, MeetingInvitation, MeetingRsvp
 from storage.models.people import (
@@ -68,6 +69,7 @@ __all__ = [
     "ReportEvent",
     "ReportRound",
     "ReportTemplate",
+    "SendBudget",
     "UTCDateTime",
     "Unit",
     "UnitKind",

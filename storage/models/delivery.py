@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -39,7 +40,9 @@ class OutboxMessage(Base):
     kind: Mapped[str] = mapped_column(String(64))
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    #: pending → claimed → sent; or failed (gave up) / dead (the chat does not accept messages).
+    #: pending → claimed → sending (committed just before the Bot API call) → sent; or failed
+    #: (gave up) / dead (the chat does not accept messages). Only a row left ``sending`` by a
+    #: process that died may have reached the chat already (bot/notifications.py).
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -84,6 +87,9 @@ class HandledUpdate(Base):
     #: database, Telegram after a week of silence), a redelivery is the same update.
     fingerprint: Mapped[str] = mapped_column(String(32))
     handled_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    #: Set once the update's replies were sent (or queued in the outbox because Telegram did not
+    #: take them): a replay of the update after a crash then says nothing (handlers/delivery.py).
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ProcessedUpdate(Base):
@@ -122,3 +128,19 @@ class ChartImage(Base):
     png: Mapped[bytes] = mapped_column(LargeBinary)
     file_id: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class SendBudget(Base):
+    """Telegram's flood limit (~30 messages a second) is per bot, not per process: on PostgreSQL
+    every process of a deployment books its sends here (``bot/runtime/send_budget.py``).
+
+    One row per budget. ``next_at`` is the moment, in seconds since the epoch on the database's
+    clock (the one clock every process shares), from which the next message may go; a process
+    books a few slots at a time by moving it forward, in one atomic ``UPDATE`` (the row lock
+    orders the processes), so the whole bot sends at most the configured rate.
+    """
+
+    __tablename__ = "send_budget"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float(precision=53))

@@ -96,6 +96,17 @@ async def last_unit_of(session: AsyncSession, person_id: int) -> int | None:
     return await session.scalar(stmt)
 
 
+async def latest_of(session: AsyncSession, person_id: int) -> Activity | None:
+    """The person's newest entry that is not deleted (by id: the order they were saved in)."""
+    stmt = (
+        select(Activity)
+        .where(Activity.person_id == person_id, Activity.deleted_at.is_(None))
+        .order_by(Activity.id.desc())
+        .limit(1)
+    )
+    return await session.scalar(stmt)
+
+
 async def values_of(
     session: AsyncSession, activity_ids: Sequence[int]
 ) -> dict[int, dict[str, int]]:

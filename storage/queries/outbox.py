@@ -13,6 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import OutboxMessage
 from storage.queries.upsert import insert_for
 
+#: A worker's hold on a row: claimed (not sent yet), sending (the Bot API call under way).
+TAKEN = ("claimed", "sending")
+#: Left on a row whose sender died during the Bot API call.
+MAYBE_SENT = "its sender stopped during the send: it may arrive twice"
+
+#: Statuses of a row that has not been sent yet (nor given up).
+UNSENT = ("pending", "claimed", "sending")
+
 #: Up to this many chats to skip are left out in SQL (bound parameters); more are filtered here.
 SKIP_IN_SQL = 500
 
@@ -57,11 +65,12 @@ async def claim(
     """Take up to ``limit`` due rows, at most one per chat and none for ``skip_chats`` (served
     a moment ago), for this worker.
 
-    A claim older than ``lease`` is taken again: its worker died between claiming and sending.
+    A claim older than ``lease`` is taken again: its worker died between claiming and sending
+    (or while sending: ``sending``, the message may have gone out).
     """
     due = or_(
         (OutboxMessage.status == "pending") & (OutboxMessage.due_at <= now),
-        (OutboxMessage.status == "claimed") & (OutboxMessage.claimed_at < now - lease),
+        OutboxMessage.status.in_(TAKEN) & (OutboxMessage.claimed_at < now - lease),
     )
     stmt = (
         select(OutboxMessage)
@@ -97,21 +106,61 @@ async def claim(
     return chosen
 
 
-async def release_others(session: AsyncSession, worker: str) -> int:
-    """Make the rows other workers had claimed due now; returns how many.
+async def release_others(session: AsyncSession, worker: str) -> tuple[int, int]:
+    """Make the rows other workers had claimed due now; returns how many were only claimed, and
+    how many were being sent (Telegram may have taken those: they may arrive twice).
 
     For a process that has just become the one that sends (the scheduler's leader): only the
     leader claims, so a claim by another worker belongs to a leader that has died, and waiting
     for its lease would hold those notices back for minutes."""
+    counts = []
+    for status, error in (("claimed", None), ("sending", MAYBE_SENT)):
+        result = await session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.status == status,
+                or_(OutboxMessage.claimed_by.is_(None), OutboxMessage.claimed_by != worker),
+            )
+            .values(status="pending", claimed_by=None, claimed_at=None, last_error=error)
+        )
+        counts.append(int(result.rowcount or 0))  # type: ignore[attr-defined]
+    return counts[0], counts[1]
+
+
+async def start_sending(session: AsyncSession, row_id: int, worker: str) -> bool:
+    """Mark the row as being sent, committed before the Bot API call; False if the claim is no
+    longer this worker's (its lease ran out and another process took the row: it must not be
+    sent twice)."""
     result = await session.execute(
         update(OutboxMessage)
         .where(
+            OutboxMessage.id == row_id,
             OutboxMessage.status == "claimed",
-            or_(OutboxMessage.claimed_by.is_(None), OutboxMessage.claimed_by != worker),
+            OutboxMessage.claimed_by == worker,
         )
-        .values(status="pending", claimed_by=None, claimed_at=None)
+        .values(status="sending")
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def last_unsent(session: AsyncSession, chat_id: int, kind: str) -> str | None:
+    """The key of the newest row of ``kind`` for the chat that is not out yet, if any."""
+    return await session.scalar(
+        select(OutboxMessage.key)
+        .where(
+            OutboxMessage.chat_id == chat_id,
+            OutboxMessage.kind == kind,
+            OutboxMessage.status.in_(UNSENT),
+        )
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    )
+
+
+async def is_unsent(session: AsyncSession, key: str) -> bool:
+    """Whether the row with this key is still to be sent (False: sent, given up, or no such row)."""
+    status = await session.scalar(select(OutboxMessage.status).where(OutboxMessage.key == key))
+    return status in UNSENT
 
 
 async def mark_sent(session: AsyncSession, row_id: int, now: datetime, message_id: int) -> None:
@@ -144,9 +193,7 @@ async def move_chat(session: AsyncSession, old_chat_id: int, new_chat_id: int) -
     """A group became a supergroup: pending messages follow it."""
     await session.execute(
         update(OutboxMessage)
-        .where(
-            OutboxMessage.chat_id == old_chat_id, OutboxMessage.status.in_(("pending", "claimed"))
-        )
+        .where(OutboxMessage.chat_id == old_chat_id, OutboxMessage.status.in_(UNSENT))
         .values(chat_id=new_chat_id)
     )
 

@@ -14,6 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Organisation, Unit, UnitKind
 from storage.text import fold, nfc
 
+#: The longest unit name accepted (the longest official names are under 60 characters). Names
+#: are quoted in captions, headings, buttons and lists: an unbounded one would crowd out the rest
+#: of every message that names the unit (docs/security.md, "Telegram's limits").
+MAX_NAME = 120
+
 
 class UnitError(ValueError):
     """A unit cannot be added as asked; the message says why (for CLI and import reports)."""
@@ -97,6 +102,12 @@ async def add(
         raise UnitError(f"unit code must be 1-64 characters: {code!r}")
     if not name:
         raise UnitError(f"unit {code}: name is empty")
+    if len(name) > MAX_NAME:
+        raise UnitError(
+            f"unit {code}: name is {len(name)} characters long, at most {MAX_NAME} please"
+        )
+    if any(ch in name for ch in "\r\n\t"):
+        raise UnitError(f"unit {code}: name must be one line")
     if await session.get(UnitKind, kind) is None:
         known = ", ".join(k.key for k in await kinds(session))
         raise UnitError(f"unit {code}: unknown kind {kind!r} (known: {known})")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +21,36 @@ async def was_handled(session: AsyncSession, update_id: int, fingerprint: str) -
     conn = await connection_of(session)
     stored = (await conn.execute(_FINGERPRINT, {"update_id": update_id})).scalar()
     return stored == fingerprint
+
+
+class Handled(Enum):
+    """What a crash left of an update: nothing, its effect, or its effect and its replies."""
+
+    NO = "no"
+    EFFECT = "effect"
+    REPLIED = "replied"
+
+
+async def handled_state(session: AsyncSession, update_id: int, fingerprint: str) -> Handled:
+    """``was_handled``, and whether the update's replies went out too (one read on every update)."""
+    conn = await connection_of(session)
+    row = (await conn.execute(_STATE, {"update_id": update_id})).first()
+    if row is None or row[0] != fingerprint:
+        return Handled.NO
+    return Handled.REPLIED if row[1] is not None else Handled.EFFECT
+
+
+async def mark_replied(
+    session: AsyncSession, update_id: int, fingerprint: str, now: datetime
+) -> None:
+    """The update's replies are out (or queued). An upsert, so that it may run before or after
+    ``mark`` in the transaction that first records the update; ``mark`` keeps ``replied_at``."""
+    conn = await connection_of(session)
+    await conn.execute(
+        _replied(conn.dialect.name),
+        {"update_id": update_id, "fingerprint": fingerprint, "handled_at": now, "replied_at": now},
+    )
+    note_write(session)
 
 
 async def mark(session: AsyncSession, update_id: int, fingerprint: str, now: datetime) -> None:
@@ -37,14 +68,33 @@ async def mark(session: AsyncSession, update_id: int, fingerprint: str, now: dat
 _FINGERPRINT = select(HandledUpdate.fingerprint).where(
     HandledUpdate.update_id == bindparam("update_id")
 )
+_STATE = select(HandledUpdate.fingerprint, HandledUpdate.replied_at).where(
+    HandledUpdate.update_id == bindparam("update_id")
+)
 
 
 @cache
 def _mark(dialect: str) -> Any:
     stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(HandledUpdate)
+    # A stale row of another update (a reused id) loses its ``replied_at``; this update's own
+    # (``mark_replied`` may run first in the transaction) keeps it.
+    same = HandledUpdate.fingerprint == stmt.excluded.fingerprint
     return stmt.on_conflict_do_update(
         index_elements=[HandledUpdate.update_id],
-        set_={"fingerprint": stmt.excluded.fingerprint, "handled_at": stmt.excluded.handled_at},
+        set_={
+            "fingerprint": stmt.excluded.fingerprint,
+            "handled_at": stmt.excluded.handled_at,
+            "replied_at": case((same, HandledUpdate.replied_at), else_=None),
+        },
+    )
+
+
+@cache
+def _replied(dialect: str) -> Any:
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(HandledUpdate)
+    return stmt.on_conflict_do_update(
+        index_elements=[HandledUpdate.update_id],
+        set_={"fingerprint": stmt.excluded.fingerprint, "replied_at": stmt.excluded.replied_at},
     )
 
 

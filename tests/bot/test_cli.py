@@ -174,6 +174,38 @@ def test_one_line_failures(
     assert (code, err.count("\n")) == (2, 1) and "PHOIHOP_BOT_TOKEN is not set" in err
 
 
+def test_unit_names_have_a_sane_length(
+    url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A unit's name is quoted in captions, headings and lists: a 121st character is refused,
+    by `units add` and by `units import` (naming the line), and nothing is added."""
+    run(capsys, url, "db", "upgrade")
+    name = "Ban Công tác Mặt trận " + "x" * 99  # 121 characters
+    code, _, err = run(
+        capsys, url, "units", "add", "--kind", "commune", "--name", name, "--code", "long"
+    )
+    assert (code, err) == (
+        2,
+        "phoihop: unit long: name is 121 characters long, at most 120 please\n",
+    )
+    code, _, err = run(
+        capsys, url, "units", "add", "--kind", "commune", "--name", "Xã A\nXã B", "--code", "two"
+    )
+    assert (code, err) == (2, "phoihop: unit two: name must be one line\n")
+    csv_file = tmp_path / "long.csv"
+    csv_file.write_text(
+        f"code,name,kind,org,parent\na,Tỉnh A,province,mttq,\nb,{name},commune,mttq,a\n",
+        encoding="utf-8",
+    )
+    code, _, err = run(capsys, url, "units", "import", str(csv_file))
+    assert code == 2 and "line 3: unit b: name is 121 characters long, at most 120 please" in err
+    assert json.loads(run(capsys, url, "units", "list", "--json")[1]) == []
+    code, out, _ = run(
+        capsys, url, "units", "add", "--kind", "commune", "--name", name[:120], "--code", "ok"
+    )
+    assert code == 0 and out.strip() == f"added ok: {name[:120]}"
+
+
 def test_run_refuses_an_out_of_date_schema(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],

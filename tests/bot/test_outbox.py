@@ -199,6 +199,35 @@ async def test_a_new_leader_takes_over_a_dead_leaders_claims_at_once(harness: Ha
     assert [m.text for m in lan.history()].count("Nhắc việc x") == 1
 
 
+async def test_a_worker_whose_claim_was_taken_over_does_not_send_it(harness: Harness) -> None:
+    """Protection: the ``sending`` mark is taken only on a row still claimed by this worker. A
+    worker that stalled past its lease (its render waited two minutes here) finds the row taken
+    by another and does not send it a second time."""
+    h = harness
+    lan = h.user(3001, "Lan")
+    await lan.send("/start")
+    await put(h, "x", 3001)
+    assert h.app is not None and h.services is not None
+    rendering, go_on = asyncio.Event(), asyncio.Event()
+    notices = Notices(h.services)
+
+    async def slow(kind: str, params: dict[str, Any], chat_id: int) -> Notice | None:
+        rendering.set()
+        await go_on.wait()
+        return await notices(kind, params, chat_id)
+
+    stalled = Dispatcher(h.db, h.clock, TelegramSender(h.app.bot), slow, worker="stalled:1")
+    stalled_round = asyncio.create_task(stalled.run_once())
+    await rendering.wait()
+    h.clock.advance(minutes=2, seconds=1)
+    assert (await h.dispatch()).sent == 1  # the lease ran out: this worker takes the row
+    go_on.set()
+    report = await stalled_round
+    assert (report.sent, report.skipped) == (0, 1)
+    assert [m.text for m in lan.history()].count("Nhắc việc x") == 1
+    assert await statuses(h) == {"x": "sent"}
+
+
 async def test_stale_and_broken_renders_do_not_stop_others(harness: Harness) -> None:
     h = harness
     for uid in (3001, 3002, 3003):

@@ -151,6 +151,11 @@ async def test_send_rules_for_private_chats(emu: BotApiEmulator, api: Api) -> No
     assert (await api.error("sendMessage", chat_id=2005))[1] == "Bad Request: message text is empty"
     assert (await api.error("sendMessage", text="x"))[1] == "Bad Request: chat_id is empty"
     await api.ok("sendMessage", chat_id=2005, text="😀" * 2048)  # 4096 UTF-16 units
+    # Telegram counts the parsed text: tags count nothing, an entity one character.
+    await api.ok("sendMessage", chat_id=2005, text="<b>&amp;</b>" * 4096, parse_mode="HTML")
+    assert (
+        await api.error("sendMessage", chat_id=2005, text="<b>&amp;</b>" * 4097, parse_mode="HTML")
+    )[1] == "Bad Request: message is too long"
     assert (await api.error("sendMessage", chat_id=2005, text="😀" * 2049))[1] == (
         "Bad Request: message is too long"
     )
@@ -225,6 +230,12 @@ async def test_inline_keyboard_validation(emu: BotApiEmulator, api: Api) -> None
     assert (await api.error("sendMessage", chat_id=2007, text="x", reply_markup=markup("d" * 65)))[
         1
     ] == "Bad Request: BUTTON_DATA_INVALID"
+    hundred = {"inline_keyboard": [[{"text": "b", "callback_data": "d"}] * 10] * 10}
+    await api.ok("sendMessage", chat_id=2007, text="x", reply_markup=hundred)
+    more = {"inline_keyboard": [*hundred["inline_keyboard"], [{"text": "b", "callback_data": "d"}]]}
+    assert (await api.error("sendMessage", chat_id=2007, text="x", reply_markup=more))[1] == (
+        "Bad Request: reply markup is too long"
+    )
     bad = {"inline_keyboard": [[{"text": "only text"}]]}
     assert (
         "Text buttons are unallowed"

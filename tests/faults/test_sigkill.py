@@ -17,7 +17,7 @@ from bot.demo import Demo, DemoPerson, seed_demo_round
 from bot.emulator import BotApiEmulator
 from bot.notifications import enqueue
 from storage.db import Database
-from storage.models import Activity, ActivityValue, OutboxMessage, ReportAnswer
+from storage.models import Activity, ActivityValue, HandledUpdate, OutboxMessage, ReportAnswer
 from tests.faults.botproc import TZ_NAME, BotProcess, demo_database
 from tests.harness import text_of
 
@@ -89,6 +89,50 @@ async def test_update_in_flight_at_sigkill_is_handled_once(tmp_path: Path) -> No
             texts = [m.text or "" for m in nam.history()[before:]]
             assert texts[0].startswith("Tôi vừa khởi động lại"), texts
             assert "Sửa chữa (căn)?" in texts[1] and len(texts) == 2, texts
+            assert "Giá trị (đồng)?" in text_of((await nam.send("0"))[0])
+            await finish_entry(emu)
+        finally:
+            await bot.stop()
+    assert await entries(url) == [{"built": 2000, "repaired": 0, "value": 120_000_000_000}]
+
+
+async def replied_updates(url: str) -> int:
+    db = Database(url)
+    try:
+        async with db.session() as session:
+            rows = (await session.scalars(select(HandledUpdate))).all()
+    finally:
+        await db.dispose()
+    return sum(r.replied_at is not None for r in rows)
+
+
+async def test_a_replayed_update_whose_reply_was_sent_stays_silent(tmp_path: Path) -> None:
+    """Protection: once an update's replies are out, its ``handled_updates`` row says so
+    (``replied_at``, handlers/delivery.py). A process killed after that and before confirming
+    the update gets it again after the restart and says nothing: no "I restarted…" to a person
+    who has their answer, and the question is not asked twice."""
+    url = await demo_database(tmp_path / "kill.db")
+    async with BotApiEmulator() as emu:
+        bot = BotProcess(emu, url, tmp_path)
+        await bot.start()
+        try:
+            nam = emu.user(1004, "Nam", language_code="vi")
+            await nam.send("/log")
+            await nam.press("Nhà Đại đoàn kết")
+            before, answered = len(nam.history()), await replied_updates(url)
+            # The next getUpdates, which would confirm the answer to Telegram, never gets through.
+            emu.hold_next("getUpdates")
+            answer = asyncio.create_task(nam.send("2"))
+            await emu.wait_for(lambda: len(nam.history()) > before, timeout=30)
+            for _ in range(150):  # the reply is out; wait for the note that says so
+                if await replied_updates(url) > answered:
+                    break
+                await asyncio.sleep(0.1)
+            await bot.kill()  # ... before the update was confirmed: Telegram sends it again
+            await bot.start()
+            await asyncio.wait_for(answer, timeout=30)
+            texts = [m.text or "" for m in nam.history()[before:]]
+            assert len(texts) == 1 and "Sửa chữa (căn)?" in texts[0], texts
             assert "Giá trị (đồng)?" in text_of((await nam.send("0"))[0])
             await finish_entry(emu)
         finally:
@@ -179,6 +223,69 @@ async def test_outbox_send_in_flight_at_sigkill_is_sent_once(tmp_path: Path) -> 
         (r.key, r.status) for r in rows
     ]
     assert round_notices(emu, 1004) == 1 and round_notices(emu, 1005) == 1
+
+
+async def test_a_sigkill_mid_fan_out_doubles_only_the_sends_under_way(tmp_path: Path) -> None:
+    """Protection: a notice is marked ``sending`` in a transaction of its own just before the Bot
+    API call (bot/notifications.py). Killed while three sends were accepted by Telegram and their
+    answers had not come back, the process leaves exactly those three ``sending``; the next one
+    sends every notice, doubles those three and no other, and says how many may have arrived
+    twice."""
+    url = await demo_database(tmp_path / "kill.db")
+    async with BotApiEmulator() as emu:
+        # Telegram's answers are held until the kill: the bot must not give up on them first.
+        bot = BotProcess(emu, url, tmp_path, api_timeout="60")
+        await bot.start()
+        try:
+            for uid in range(1001, 1013):
+                await emu.user(uid, f"U{uid}", language_code="vi").send("/start")
+            db = Database(url)
+            lan = DemoPerson(1002, "Lan", "Nguyễn Thị", "vi", "02365", "admin")
+            demo = Demo(province=None, people=[lan])  # type: ignore[arg-type]
+            async with db.session() as session:
+                await seed_demo_round(session, demo, datetime.now(UTC), ZoneInfo(TZ_NAME))
+            await emu.wait_for(lambda: round_notices(emu, 1004) == 1, timeout=30)
+            for _ in range(150):
+                rows = await outbox_rows(url)
+                if all(r.status == "sent" for r in rows):
+                    break
+                await asyncio.sleep(0.1)
+            # Everyone the round has not told yet (the others rest a second after theirs).
+            chats = sorted(set(range(1001, 1013)) - {r.chat_id for r in rows})
+            assert len(chats) >= 6, chats
+            # Telegram takes the next three sends; their answers do not come back.
+            emu.hold_next("sendMessage", count=3, answered=True)
+            async with db.session() as session:  # the announcement to everyone
+                for uid in chats:
+                    await enqueue(
+                        session,
+                        key=f"fan:{uid}",
+                        chat_id=uid,
+                        kind=rows[0].kind,
+                        params=rows[0].params,
+                        now=datetime.now(UTC),
+                    )
+            await db.dispose()
+            await emu.wait_for(lambda: emu.held.get("sendmessage", 0) == 3, timeout=30)
+            for _ in range(150):
+                fan = [r for r in await outbox_rows(url) if r.key.startswith("fan:")]
+                if sum(r.status == "sent" for r in fan) == len(chats) - 3:
+                    break
+                await asyncio.sleep(0.1)
+            assert sorted(r.status for r in fan) == ["sending"] * 3 + ["sent"] * (len(chats) - 3)
+            in_flight = {r.chat_id for r in fan if r.status == "sending"}
+            await bot.kill()
+            await bot.start()
+            for _ in range(150):
+                if all(r.status == "sent" for r in await outbox_rows(url)):
+                    break
+                await asyncio.sleep(0.2)
+        finally:
+            await bot.stop()
+    assert all(r.status == "sent" for r in await outbox_rows(url))
+    got = {uid: round_notices(emu, uid) for uid in chats}
+    assert got == {uid: 2 if uid in in_flight else 1 for uid in chats}, got
+    assert "3 notices were being sent when the previous process stopped" in bot.logs[-1]
 
 
 def round_notices(emu: BotApiEmulator, chat_id: int) -> int:

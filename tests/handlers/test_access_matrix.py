@@ -265,6 +265,8 @@ CALLBACK_PROBES: dict[str, list[Probe]] = {
         Probe("log:~:go", setup=(*LOG_TO_DATE, "/cancel"), action="~"),
         Probe("log:~:new", setup=("/log",), action="~"),
     ],
+    # "Saved at 10:02 — save another one?" (the same /log shortcut twice): one's latest entry.
+    "^lga:": [Probe("lga:y:{own_entry}", action="y"), Probe("lga:n:{own_entry}", action="n")],
     "^mine:": [
         Probe("mine:h:{activity_in}", out="mine:h:{activity_out}", action="h"),
         Probe("mine:e:{activity_in}", out="mine:e:{activity_out}", action="e"),
@@ -475,6 +477,13 @@ class Matrix:
             act_in = await acts.create_entry(session, actors[1004], entry, now)
             outside = acts.NewEntry(**{**entry.__dict__, "unit_id": unit["out"].id})
             act_out = await acts.create_entry(session, actors[1011], outside, now)
+            # The latest entry of a leader and of an operator (the cadre's is ``act_in``).
+            latest = {
+                tid: await acts.create_entry(
+                    session, actors[tid], acts.NewEntry(**{**entry.__dict__, "unit_id": u.id}), now
+                )
+                for tid, u in ((1002, unit["02365"]), (1000, unit["08"]))
+            }
             plan = MeetingPlan(
                 kind="giao_ban",
                 title="Giao ban xã Kim Bình",
@@ -549,6 +558,12 @@ class Matrix:
             "deadline": (now.astimezone(tz).date() + timedelta(days=40)).isoformat(),
             "meeting_day": (now.astimezone(tz) + timedelta(days=6)).strftime("%d/%m"),
             # What is one's own differs by role: the unit one logs for, a meeting one is invited to.
+            "own_entry": {
+                "none": act_in.id,
+                "cadre": act_in.id,
+                "admin": latest[1002].id,
+                "owner": latest[1000].id,
+            },
             "own_unit": {
                 "none": unit["in"].id,
                 "cadre": unit["in"].id,

@@ -4,6 +4,7 @@ survive /cancel and restarts, and the one-line shortcut."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -413,8 +414,10 @@ async def test_discard_from_the_review_card(h: Harness) -> None:
 async def test_an_answer_opens_one_transaction(h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
     """One unit of work per update: a guided answer is read, changed and saved (the chat state
     and the draft row) in the flow kernel's one transaction. Counted here: every ``db.session()``
-    an update opens, which also holds loading who is talking (group −1). It was 5 to 7 before
-    /log ran on the kernel."""
+    an update opens, which also holds loading who is talking (group −1) and, once the replies
+    are out, the note that they are (``handled_updates.replied_at``, handlers/delivery.py: it
+    cannot be part of the step's transaction, which commits before the replies are sent). It was
+    5 to 7 before /log ran on the kernel."""
     nam = h.user(1004, "Nam")
     original = h.db.session
     opened: list[int] = []
@@ -432,7 +435,7 @@ async def test_an_answer_opens_one_transaction(h: Harness, monkeypatch: pytest.M
 
     # Every update: who is talking (group −1), then the step in one transaction, whether it is
     # typed, pressed, a photo, /back, /skip or the save that ends the flow (whose "go back to
-    # …?" check is part of the same transaction).
+    # …?" check is part of the same transaction), then "its replies went out".
     steps: list[Callable[[], Awaitable[object]]] = [
         lambda: nam.send("/log"),
         lambda: nam.press("Nhà Đại đoàn kết"),
@@ -447,7 +450,7 @@ async def test_an_answer_opens_one_transaction(h: Harness, monkeypatch: pytest.M
         lambda: nam.press("Lưu"),
     ]
     for step in steps:
-        assert await sessions(step()) == 2
+        assert await sessions(step()) == 3
     assert len(await saved(h)) == 1
 
 
@@ -486,3 +489,45 @@ async def test_a_draft_saved_before_log_ran_on_the_kernel_goes_on(h: Harness) ->
     await nam.press("Lưu")
     [(_, values)] = await saved(h)
     assert values == {"built": 2000, "repaired": 0, "value": 120_000_000_000}
+
+
+# --- the same shortcut twice (issue 15) ---------------------------------------------------------
+
+
+async def test_the_same_shortcut_again_asks_before_saving_a_second_entry(h: Harness) -> None:
+    """Protection: the one-line /log sent again word for word within a few minutes (its answer
+    may never have come) asks before it saves a copy; "No" saves nothing, "Yes" one copy, and a
+    second tap on "Yes" no further one."""
+    nam = h.user(1004, "Nam")
+    shortcut = '/log nha_dai_doan_ket 2 120tr "thôn 3"'
+    assert text_of((await nam.send(shortcut))[0]).startswith("Đã lưu thành mục #1.")
+    h.clock.advance(timedelta(minutes=3))
+    asked = (await nam.send(shortcut))[0]
+    assert text_of(asked) == "Đã lưu mục #1 lúc 08:30 — lưu thêm một mục nữa?"
+    assert [b["text"] for b in asked.inline_buttons[0]] == ["Có, lưu thêm", "Không"]
+    assert len(await saved(h)) == 1
+    no = (await nam.press("Không"))[-1]
+    assert text_of(no) == "Không lưu thêm: mục #1 vẫn là mục duy nhất."
+    assert len(await saved(h)) == 1
+
+    await nam.send(shortcut)
+    yes = (await nam.press("Có, lưu thêm"))[-1]
+    assert yes.edited and text_of(yes).startswith("Đã lưu thành mục #2.")
+    assert "Ghi chú: thôn 3" in text_of(yes)
+    await nam.press_data("lga:y:1")  # the same button again
+    assert nam.last_answer is not None
+    assert nam.last_answer.get("text") == "Nút này không còn hiệu lực."
+    rows = await saved(h)
+    assert [values for _, values in rows] == [rows[0][1]] * 2 and len(rows) == 2
+
+
+async def test_a_different_or_later_shortcut_is_saved_at_once(h: Harness) -> None:
+    """Only the very same entry, soon after, asks: other numbers, another note, or the same line
+    after the window are saved at once (a cadre may well log two equal activities a day)."""
+    nam = h.user(1004, "Nam")
+    for text in ("/log hoa_giai 2", "/log hoa_giai 3", '/log hoa_giai 3 "thôn 1"'):
+        assert text_of((await nam.send(text))[0]).startswith("Đã lưu thành mục #")
+    h.clock.advance(timedelta(minutes=11))
+    assert text_of((await nam.send('/log hoa_giai 3 "thôn 1"'))[0]).startswith(
+        "Đã lưu thành mục #4."
+    )

@@ -545,7 +545,7 @@ async def test_answering_in_the_middle_of_scheduling_keeps_the_draft(h: Harness)
     assert text_of((await tuan.send("mai 14h"))[0]).startswith("Bắt đầu: Thứ Ba, 17/11/2026 14:00.")
 
 
-async def test_a_long_agenda_fits_the_notice_in_english_too(h: Harness) -> None:
+async def test_a_long_agenda_goes_whole_with_the_notice_in_english_too(h: Harness) -> None:
     lan = h.user(1002, "Lan")
     nam = h.user(1004, "Nam", language_code="en")
     for user in (lan, nam):
@@ -590,12 +590,18 @@ async def test_a_long_agenda_fits_the_notice_in_english_too(h: Harness) -> None:
     assert nam.last is not None and (nam.last.text or "").startswith(
         "Reminder: Tiếp xúc cử tri <trước> kỳ họp & HĐND starts Monday, 21/12/2026 08:30 (in 1 hour)."
     )
-    # The invitation caption had to fit Telegram's 1.024 characters: the agenda was shortened.
-    invitation = next(m for m in lan.history() if m.document is not None)
+    # The invitation does not fit a caption (Telegram's 1.024 characters): the file carries what
+    # fits, the rest of the agenda and the question follow it, with the answer buttons.
+    history = lan.history()
+    at = next(n for n, m in enumerate(history) if m.document is not None)
+    invitation, rest = history[at], history[at + 1]
     caption = invitation.text or ""
     assert caption.startswith("Giấy mời họp\nTiếp xúc cử tri <trước> kỳ họp & HĐND\n")
-    assert "…" in caption and len(caption) <= 1024
-    assert caption.endswith("Mở tệp .ics đính kèm để thêm cuộc họp vào lịch điện thoại.")
+    assert not invitation.inline_buttons
+    shown = "".join((caption + (rest.text or "")).split())
+    assert shown.count("Ýkiến,kiếnnghị") == agenda[:2000].count("Ý kiến, kiến nghị")
+    assert (rest.text or "").endswith("Mở tệp .ics đính kèm để thêm cuộc họp vào lịch điện thoại.")
+    assert [b["text"] for b in rest.inline_buttons[0]] == ["Tham dự", "Vắng mặt", "Cử người thay"]
     event = event_of(calendar_of(invitation))
     assert str(event["DESCRIPTION"]).startswith("Tiếp xúc cử tri\n\nÝ kiến, kiến nghị")
     assert agenda[:2000].strip() in str(event["DESCRIPTION"])

@@ -1,7 +1,7 @@
 """invite failures by Telegram id: the lock on guessing invite codes survives /forgetme
 
 Revision ID: f3b9c1d2e4a5
-Revises: a6c2d8e4f1b7
+Revises: f3a7c2d9e8b1
 Create Date: 2026-12-03 10:00:00
 
 A wrong invite code was counted against the person's row, which /forgetme deletes (and the
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = 'f3b9c1d2e4a5'
-down_revision: Union[str, Sequence[str], None] = 'a6c2d8e4f1b7'
+down_revision: Union[str, Sequence[str], None] = 'f3a7c2d9e8b1'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -16,6 +16,7 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import date_window
 from bot.access import Actor
 from storage.models import Activity, ActivityMeasure, Unit
 from storage.queries import activities as act_q
@@ -287,6 +288,10 @@ async def create_entry(
         raise EntryError("locked")
     if not any(v > 0 for v in entry.values.values()):
         raise EntryError("all_zero")
+    if not date_window.within(entry.occurred_on, now.date()):
+        raise EntryError("bad_date")
+    milli = {k: to_milli(v) for k, v in entry.values.items()}
+    await _check_room(session, unit, entry.type_key, milli, entry.occurred_on)
     fields = {
         "unit_id": unit.id,
         "person_id": actor.person.id,
@@ -300,13 +305,35 @@ async def create_entry(
         "version": 1,
     }
     activity = Activity(id=await act_q.insert_activity(session, fields), **fields)
-    milli = {k: to_milli(v) for k, v in entry.values.items()}
     await act_q.add_values(session, activity.id, milli)
     await rollup_q.apply(session, unit, entry.type_key, milli, entry.occurred_on, +1)
     await act_q.add_history(
         session, activity.id, actor.person.id, now, "create", None, _snapshot(activity, milli)
     )
     return activity
+
+
+def _years(day: date) -> list[tuple[str, date]]:
+    return [span for span in rollup_q.spans_of(day) if span[0] == "y"]
+
+
+async def _check_room(
+    session: AsyncSession,
+    unit: Unit,
+    type_key: str,
+    adding: dict[str, int],
+    day: date,
+    removing: dict[str, int] | None = None,
+) -> None:
+    """Refuse (``EntryError("too_large")``) an entry that would carry a total past what the database
+    sums exactly (``rollup_q.SUM_LIMIT_MILLI``): each value is bounded at input
+    (``bot.parsing.MAX_VALUE``), but many entries at that bound are not. ``removing`` is what the
+    same cells lose in the same change (an edit within the same years)."""
+    fullest = await rollup_q.fullest(session, unit, type_key, adding, day)
+    for key, value in adding.items():
+        after = fullest.get(key, 0) + value - (removing or {}).get(key, 0)
+        if after > rollup_q.SUM_LIMIT_MILLI:
+            raise EntryError("too_large")
 
 
 async def repeat_of(
@@ -412,6 +439,8 @@ async def edit_entry(
     old_day = activity.occurred_on
     before = _snapshot(activity, old_milli)
     if occurred_on is not None:
+        if not date_window.within(occurred_on, now.date()):
+            raise EntryError("bad_date")
         if await act_q.locked(session, unit, occurred_on):
             raise EntryError("locked")
         activity.occurred_on = occurred_on
@@ -424,6 +453,15 @@ async def edit_entry(
             raise EntryError("all_zero")
         await act_q.set_values(session, activity.id, new_milli)
     if values is not None or occurred_on is not None:
+        same_years = _years(old_day) == _years(activity.occurred_on)
+        await _check_room(
+            session,
+            unit,
+            activity.type_key,
+            new_milli,
+            activity.occurred_on,
+            old_milli if same_years else None,
+        )
         await rollup_q.apply(session, unit, activity.type_key, old_milli, old_day, -1)
         await rollup_q.apply(session, unit, activity.type_key, new_milli, activity.occurred_on, +1)
     activity.updated_at = now

@@ -48,17 +48,16 @@ def find_kind(kinds: list[Kind], token: str) -> Kind | None:
 
 def assign(kind: Kind, tokens: list[str], today: date) -> tuple[dict[str, Decimal], date]:
     """Numbers fill the count/decimal measures in order and money-looking ones the money measures;
-    plain numbers left over go to money. A date-looking token sets the date. Missing measures are 0."""
+    plain numbers left over go to money. A date-looking token sets the date. Missing measures are 0.
+    A date that cannot be used raises its ``ParseError``; anything else a plain ``ValueError``."""
     tokens = join_words(tokens)
     day = today
     money_like: list[Decimal] = []
     plain: list[Decimal] = []
     for token in tokens:
         if "/" in token or fold(token) in {"hom_nay", "hom_qua", "hom_kia", "today", "yesterday"}:
-            try:
-                day = parse_date(token.replace("_", " "), today)
-            except ParseError as exc:
-                raise ValueError(token) from exc
+            # A ParseError (a ValueError) keeps its code: the date's own reason is worth saying.
+            day = parse_date(token.replace("_", " "), today)
             continue
         is_money = bool(MONEY_WORD.search(fold(token))) or "₫" in token
         try:

@@ -56,9 +56,10 @@ _TOKEN: Final = re.compile(
     r"|(?P<tday>t[2-7])(?![a-z\d])"
     r"|(?P<word>[a-z]+)"
     r"|(?P<num>\d+)"
-    r"|(?P<sep>[,;\-–]| )"
+    r"|(?P<sep>[,;\-–]| )",
+    re.ASCII,  # digits of other scripts ("٨h") are not read as hours: ASCII only, like amounts
 )
-_TIME_PARTS: Final = re.compile(r"(\d{1,2}) ?(?:gio|g|h|:) ?(\d{2})?")
+_TIME_PARTS: Final = re.compile(r"(\d{1,2}) ?(?:gio|g|h|:) ?(\d{2})?", re.ASCII)
 
 #: Words that only decorate a time ("lúc 8h", "vào ngày 20/12", "at 2pm on Monday").
 _FILLERS: Final = frozenset({"luc", "vao", "ngay", "at", "on", "the", "bat", "dau", "hop", "o"})
@@ -302,7 +303,8 @@ def _resolve_day(
 
 _DURATION: Final = re.compile(
     r"(?P<num>\d+(?:[.,]\d+)?) ?(?P<unit>gio|tieng|h|g|hours?|hrs?|phut|ph|p|minutes?|mins?|m)?"
-    r"(?: ?(?P<min>\d{1,2}) ?(?:phut|ph|p|minutes?|mins?|m)?)?"
+    r"(?: ?(?P<min>\d{1,2}) ?(?:phut|ph|p|minutes?|mins?|m)?)?",
+    re.ASCII,
 )
 _HALF_DAY: Final = frozenset({"nua ngay", "half day", "half a day", "buoi", "mot buoi", "1 buoi"})
 _WHOLE_DAY: Final = frozenset({"ca ngay", "1 ngay", "mot ngay", "full day", "whole day", "all day"})

@@ -72,7 +72,7 @@ def invite_link(bot_username: str, code: str) -> str:
 
 def parse_duration(text: str) -> timedelta:
     """``7d``, ``12h``, ``30m`` or a bare number of days."""
-    match = re.fullmatch(r"\s*(\d{1,4})\s*([dhm]?)\s*", text)
+    match = re.fullmatch(r"\s*([0-9]{1,4})\s*([dhm]?)\s*", text)
     if not match:
         raise ValueError(f"not a duration: {text!r} (use 7d, 12h or 30m)")
     amount, unit = int(match.group(1)), match.group(2) or "d"
@@ -120,19 +120,20 @@ async def create_invite(
 async def redeem(session: AsyncSession, person: Person, payload: str, now: datetime) -> Redeemed:
     """Join the invite's unit with its role, counting one use, or say exactly why not.
 
-    Wrong codes are counted per person in the database; past ``MAX_FAILURES`` within
+    Wrong codes are counted per Telegram account in the database (so /forgetme does not reset
+    them); past ``MAX_FAILURES`` within
     ``FAILURE_WINDOW`` the code is not even looked up, so guessing gets nowhere."""
     retry_at = await locked_until(session, person, now)
     if retry_at is not None:
         return Redeemed(RedeemOutcome.TOO_MANY_TRIES, retry_at=retry_at)
     if not PAYLOAD_RE.match(payload):
-        await invites_q.record_failure(session, person.id, now, now - FAILURE_WINDOW)
+        await invites_q.record_failure(session, person.telegram_id, now, now - FAILURE_WINDOW)
         return Redeemed(RedeemOutcome.MALFORMED)
     invite = await invites_q.find(session, hash_code(payload))
     problem = invites_q.problem(invite, now)
     if problem is not None or invite is None:
         if problem in (None, InviteProblem.UNKNOWN):
-            await invites_q.record_failure(session, person.id, now, now - FAILURE_WINDOW)
+            await invites_q.record_failure(session, person.telegram_id, now, now - FAILURE_WINDOW)
         return Redeemed(RedeemOutcome(problem or InviteProblem.UNKNOWN))
     unit = await units_q.get(session, invite.unit_id)
     assert unit is not None
@@ -153,7 +154,7 @@ async def redeem(session: AsyncSession, person: Person, payload: str, now: datet
 
 async def locked_until(session: AsyncSession, person: Person, now: datetime) -> datetime | None:
     """When the person may try a code again, or None if they may now."""
-    recent = await invites_q.recent_failures(session, person.id, now - FAILURE_WINDOW)
+    recent = await invites_q.recent_failures(session, person.telegram_id, now - FAILURE_WINDOW)
     if len(recent) < MAX_FAILURES:
         return None
     # Allowed again once fewer than MAX_FAILURES remain in the window.

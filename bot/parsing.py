@@ -63,6 +63,7 @@ from datetime import date, timedelta
 from decimal import Context, Decimal, localcontext
 from typing import Final, Literal
 
+from bot.date_window import FIRST_DAY
 from storage.text import fold
 
 __all__ = [
@@ -70,6 +71,7 @@ __all__ = [
     "MAX_VALUE",
     "Kind",
     "ParseError",
+    "ascii_int",
     "parse_amount",
     "parse_date",
 ]
@@ -87,12 +89,18 @@ ERROR_CODES: Final = frozenset(
         "too_large",
         "bad_date",
         "future_date",
+        "out_of_range",
     }
 )
 
-#: Anything above is absurd ("too_large"); values are stored in thousandths in a BIGINT, and a
-#: per-measure "are you sure?" ceiling is applied elsewhere.
-MAX_VALUE: Decimal = Decimal(10) ** 15
+#: Anything above is absurd ("too_large"): 10.000 tỷ đồng, or ten million million people, in one
+#: entry. Values are stored in thousandths in a BIGINT and summed by the database, whose integers
+#: stop at 2^63 (≈ 9.2 × 10^18): SQLite then turns a sum into an inexact float, PostgreSQL fails.
+#: At 10^15 (the first limit) nine entries overflowed a rollup cell; at 10^13 a hundred entries at
+#: the maximum fit in the cells' own limit (``storage.queries.rollup.SUM_LIMIT_MILLI``, which
+#: refuses the entry that would pass it). A per-measure "are you sure?" ceiling is applied
+#: elsewhere.
+MAX_VALUE: Decimal = Decimal(10) ** 13
 
 
 class ParseError(ValueError):
@@ -122,7 +130,8 @@ class ParseError(ValueError):
 
 #: Longer input is refused without being parsed (no one types a 512-character number).
 _MAX_INPUT: Final = 512
-#: 10^15 has 16 digits; more significant integer digits than this are too large whatever follows.
+#: 10^13 has 14 digits; more significant integer digits than this are too large whatever follows
+#: (a cheap guard before any arithmetic; the exact limit is ``MAX_VALUE``).
 _MAX_INT_DIGITS: Final = 16
 #: Decimals beyond 3 (storage precision) + 9 (largest multiplier) can never resolve.
 _MAX_FRAC_DIGITS: Final = 12
@@ -448,7 +457,9 @@ def parse_date(text: str, today: date) -> date:
     Without a year the date is this year's, or last year's when this year's is still to come
     (typing ``28/12`` on 2 January means the December just gone). A day-month that does not exist
     this year (``29/02`` in a non-leap year) is ``"bad_date"`` rather than silently moved to
-    another year. Two-digit years are 20yy.
+    another year. Two-digit years are 20yy. A day before ``bot.date_window.FIRST_DAY`` is
+    ``"out_of_range"``: year 1 or 999 is a typo, and the calendar arithmetic of the periods an
+    entry counts in would step outside ``date``'s range near year 1.
     """
     if not isinstance(text, str) or len(text) > 64:
         raise ParseError("bad_date", str(text)[:64])
@@ -485,4 +496,19 @@ def parse_date(text: str, today: date) -> date:
         raise ParseError("bad_date", text) from None
     if result > today:
         raise ParseError("future_date", text)
+    if result < FIRST_DAY:
+        raise ParseError("out_of_range", text)
     return result
+
+
+def ascii_int(text: str, max_digits: int = 18) -> int | None:
+    """A whole number written in ASCII digits only, or None.
+
+    ``str.isdigit`` accepts "²" (which ``int`` then refuses: a crash) and ``int`` accepts "٣" and
+    other scripts' digits: neither is what a cadre means by a number here. Full-width digits
+    (phone keyboards in "wide" mode) are folded to ASCII first, as amounts do. ``max_digits``
+    keeps the value inside a 64-bit integer column."""
+    stripped = text.translate(_FOLD).strip()
+    if not stripped or len(stripped) > max_digits or not stripped.isascii():
+        return None
+    return int(stripped) if stripped.isdigit() else None

@@ -18,11 +18,13 @@ from typing import Final, Literal, get_args
 
 from babel.dates import get_month_names
 
+from bot.date_window import FIRST_DAY, YEARS_AHEAD, year_within
 from storage.text import fold
 
 __all__ = [
     "Kind",
     "Period",
+    "PeriodOutOfRange",
     "Rule",
     "parse_period",
     "period_containing",
@@ -340,6 +342,16 @@ def _head(words: list[str], year: int | None) -> tuple[Kind, int]:
     raise ValueError("not a period I recognise")
 
 
+class PeriodOutOfRange(ValueError):
+    """A period named right but outside the years this bot keeps (``bot.date_window``): "năm 9999"
+    is a typo, and under calendar periods its last day has no next one to end a span on."""
+
+    def __init__(self, text: str, year: int, today: date) -> None:
+        self.text, self.year = text, year
+        self.first, self.last = FIRST_DAY.year, today.year + YEARS_AHEAD
+        super().__init__(f"the year must be from {self.first} to {self.last}, not {year}")
+
+
 def parse_period(text: str, today: date, rule: Rule = "decree09") -> Period:
     """The period ``text`` names, as cadres type it, relative to the user's ``today``.
 
@@ -374,4 +386,6 @@ def parse_period(text: str, today: date, rule: Rule = "decree09") -> Period:
         current = period_containing(today, kind, rule)
         # Later indices of the current period's year have not started yet: take last year's.
         year = current.year if index <= current.index else current.year - 1
+    if not year_within(year, today):
+        raise PeriodOutOfRange(text, year, today)
     return Period(kind, year, index, rule)

@@ -3,11 +3,15 @@
 Under Decree 13/2023/NĐ-CP a data subject may ask for their personal data to be deleted; the
 organisation keeps the records it needs for its work. So the person's row (name, username,
 Telegram id and language), memberships, conversation state, drafts, meeting answers and failed
-invite attempts are
-deleted, and every record of the unit that named them as author (activities, report answers,
+invite attempts are deleted, and every record of the unit that named them as author (activities, report answers,
 history, meetings, invites, linked groups) is handed to one shared tombstone person, "Người dùng
 đã xoá (Deleted user)". The unit's figures do not change, and nothing links them to the person.
 All of it happens in one transaction: it is erased whole or not at all.
+
+One exception, for as long as it matters: the wrong invite codes tried in the last
+``FAILURE_WINDOW`` (ten minutes) stay, counted against the Telegram id alone. They are the lock
+on guessing invite codes, and erasing oneself must not lift it (a guesser would /forgetme every
+five tries); they expire with the window like anyone's.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.onboarding import FAILURE_WINDOW
 from storage.models import (
     Activity,
     ActivityHistory,
@@ -31,6 +36,7 @@ from storage.models import (
     ReportRound,
 )
 from storage.queries import erasure as erasure_q
+from storage.queries import invites as invites_q
 
 #: Telegram user ids are positive: 0 is nobody, the author of whatever the forgotten wrote.
 TOMBSTONE_TELEGRAM_ID = 0
@@ -78,4 +84,5 @@ async def forget_person(session: AsyncSession, person_id: int, now: datetime) ->
         kept += await erasure_q.hand_over(session, column, person_id, tomb.id)
     removed = await erasure_q.delete_memberships(session, person_id)
     await erasure_q.delete_personal_rows(session, person_id, telegram_id)
+    await invites_q.forget_failures(session, telegram_id, now - FAILURE_WINDOW)
     return Erased(removed, kept)

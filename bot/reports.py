@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import date_window
 from bot.access import Actor
 from bot.notifications import enqueue
 from bot.periods import Period
@@ -39,9 +40,11 @@ from storage.queries import units as units_q
 class ReportError(Exception):
     """A report action cannot be done; ``code`` selects the localized explanation."""
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, round_id: int | None = None) -> None:
         super().__init__(code)
         self.code = code
+        #: For "duplicate": the round that already asks the same.
+        self.round_id = round_id
 
 
 OPEN = ("draft", "returned")
@@ -149,13 +152,28 @@ async def open_round(
     kind: str | None = None,
     org: str | None = None,
 ) -> ReportRound:
-    """Open a round and announce it to the cadres of every unit asked. ``actor`` None = operator CLI."""
+    """Open a round and announce it to the cadres of every unit asked. ``actor`` None = operator CLI.
+
+    Refused (``ReportError``): a deadline already past, a deadline or period outside the years kept
+    (``bot.date_window``), a template for another kind of period, no unit to ask, and a round that
+    already asks the same template for the same period of the same unit and organisation
+    ("duplicate", with that round's id)."""
     if actor is not None and not actor.can_admin(root):
         raise ReportError("forbidden")
     if deadline <= now:
         raise ReportError("deadline_past")
+    today = now.date()
+    if not date_window.within(deadline.date(), today) or not date_window.year_within(
+        period.year, today
+    ):
+        raise ReportError("out_of_range")
     if template_row.period != period.kind:
         raise ReportError("wrong_period_kind")
+    # Two rounds asking the same units the same thing would split their answers and double
+    # every reminder: the second one is refused, naming the first.
+    same = await reports_q.same_round(session, template_row.key, period.key(), root.id, org)
+    if same is not None:
+        raise ReportError("duplicate", same.id)
     units = await target_units(session, root, kind, org)
     if not units:
         raise ReportError("no_units")

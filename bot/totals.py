@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import unit_search
 from bot.access import Actor
 from bot.activities import Kind, catalog_kinds
 from bot.periods import Period
+from bot.unit_search import UnitSearch
 from storage.models import Unit
 from storage.queries import rollup as rollup_q
 from storage.queries import units as units_q
@@ -113,21 +115,13 @@ async def compute(
     return result
 
 
-async def find_unit(session: AsyncSession, actor: Actor, text: str) -> Unit | None:
-    """A unit the actor may see, by code or by (diacritic-free) name."""
-    wanted = fold(text)
-    if not wanted:
-        return None
-    by_code = await units_q.by_code(session, text.strip())
-    if by_code is not None and may_see(actor, by_code):
-        return by_code
-    candidates = [
-        u
-        for u in await units_q.list_units(session)
-        if wanted in u.search_name and may_see(actor, u)
-    ]
-    candidates.sort(key=lambda u: (u.search_name != wanted, len(u.path), u.search_name))
-    return candidates[0] if candidates else None
+async def find_unit(session: AsyncSession, actor: Actor, text: str) -> UnitSearch:
+    """The unit the actor means by ``text`` (a code or a name) among those they may see, or the
+    candidates to ask about (bot/unit_search.py)."""
+    if not fold(text):
+        return UnitSearch()
+    visible = [u for u in await units_q.list_units(session) if may_see(actor, u)]
+    return unit_search.search(visible, text)
 
 
 def default_unit(actor: Actor) -> Unit | None:

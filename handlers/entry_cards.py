@@ -10,6 +10,7 @@ from decimal import Decimal
 from bot import activities as acts
 from bot.activities import Kind, Measure
 from bot.amount_display import format_amount
+from bot.date_window import FIRST_DAY
 from bot.i18n import Translator
 from bot.locks import Lock
 from bot.names import name_of
@@ -76,6 +77,10 @@ def date_problem(tr: Translator, error: ParseError, today: date) -> str:
         return tr._("“{text}” is in the future. Log an activity once it has taken place.").format(
             text=quote(error.text)
         )
+    if error.code == "out_of_range":
+        return tr._(
+            "“{text}” is before {first}: check the year. Type the date as dd/mm/yyyy, for example {example}."
+        ).format(text=quote(error.text), first=tr.day(FIRST_DAY), example=tr.day(today))
     return tr._(
         "“{text}” is not a date. Type it as dd/mm/yyyy, for example {example}, or press a button."
     ).format(text=quote(error.text), example=tr.day(today))
@@ -89,6 +94,12 @@ def entry_problem(tr: Translator, code: str) -> str:
         "all_zero": tr._("An entry needs at least one number above 0. Type the numbers again."),
         "forbidden": tr._("You can only change entries of your own units."),
         "not_found": tr._("This entry no longer exists."),
+        "bad_date": tr._(
+            "The date of this entry is before {first} or too many years ahead. Give the date again."
+        ).format(first=tr.day(FIRST_DAY)),
+        "too_large": tr._(
+            "With these numbers a total would grow too large to be added up exactly. Check the numbers."
+        ),
     }.get(code, tr._("This entry cannot be changed."))
 
 

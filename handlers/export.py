@@ -23,17 +23,16 @@ from telegram.ext import Application
 
 from bot import export as export_domain
 from bot import export_worker
-from bot import totals as totals_domain
 from bot.activities import offered_kinds
 from bot.export import ExportError, ExportSummary, Progress
 from bot.i18n import N_
-from bot.periods import Period, period_containing
+from bot.periods import Period, PeriodOutOfRange, period_containing
 from handlers import render
 from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import esc, reply
 from handlers.context import AppContext
 from handlers.router import quote
-from handlers.totals import parse_args
+from handlers.totals import find_or_default, parse_args, period_out_of_range, which_unit
 from storage.models import Unit
 from storage.text import nfc
 
@@ -115,12 +114,16 @@ async def export_command(update: Update, context: AppContext) -> None:
     async with services.db.session() as session:
         kinds = await offered_kinds(session, actor.person.id)
         # An indicator or "by organisation" means nothing here: they stay part of the unit text.
-        _type_key, period, unit_text, _by_org = parse_args(raw, kinds, today, rule)
-        unit = (
-            await totals_domain.find_unit(session, actor, unit_text)
-            if unit_text
-            else totals_domain.default_unit(actor)
-        )
+        try:
+            _type_key, period, unit_text, _by_org = parse_args(raw, kinds, today, rule)
+        except PeriodOutOfRange as error:
+            await reply(update, context, period_out_of_range(tr, error))
+            return
+        found = await find_or_default(session, actor, unit_text)
+    unit = found.unit
+    if found.choices:
+        await reply(update, context, which_unit(tr, unit_text, found, "/export"))
+        return
     if unit is None:
         text = tr._(
             "I found no unit “{text}” among yours. Try its code or part of its name, e.g. /export quý này Cầu Bâm."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot.i18n import N_
@@ -16,13 +16,61 @@ from handlers.router import quote
 
 log = logging.getLogger(__name__)
 
+HIDDEN_SENDER = N_(
+    "I can't tell who sent this: it was sent as the group or as a channel. "
+    "Send this command from your personal account."
+)
 
-@rule(Who.SYSTEM, ANY_CHAT, why="loads the person and roles for every update")
+
+def hidden_sender(update: Update) -> bool:
+    """A message Telegram delivers without its author: an anonymous group admin writing as the
+    group, or anyone writing on a channel's behalf (``sender_chat`` set; ``from`` is then one of
+    Telegram's service accounts, a bot). Every right in this bot belongs to a person, so no
+    command can run for it: every one of them would act for nobody."""
+    message = update.message or update.edited_message
+    return message is not None and message.sender_chat is not None
+
+
+async def _refuse_hidden_sender(update: Update, context: AppContext) -> None:
+    """Say so to what was addressed to the bot (a command for us, a reply to one of our messages);
+    group chatter and a channel's posts forwarded into its discussion group get silence."""
+    message = update.message
+    if message is None or message.is_automatic_forward or not _addressed_to_us(message, context):
+        return
+    await reply(update, context, context.tr._(HIDDEN_SENDER))
+
+
+def _addressed_to_us(message: Message, context: AppContext) -> bool:
+    replied = message.reply_to_message
+    if (
+        replied is not None
+        and replied.from_user is not None
+        and replied.from_user.id == context.bot.id
+    ):
+        return True
+    text = message.text or message.caption or ""
+    if not text.startswith("/"):
+        return False
+    target = text.split()[0].partition("@")[2].lower()
+    return target in ("", (context.bot.username or "").lower())
+
+
+@rule(
+    Who.SYSTEM,
+    ANY_CHAT,
+    why="loads the person and roles for every update; a message whose sender Telegram hides "
+    "(sent as the group or a channel) stops here",
+    refusals=(HIDDEN_SENDER,),
+)
 async def load_actor(update: Update, context: AppContext) -> None:
     """Group -1: every update from a person refreshes them and loads their roles first; an update
-    already handled before a crash stops here (handlers/replay.py)."""
+    already handled before a crash stops here (handlers/replay.py), and so does a message sent as
+    the group or a channel, whose author nobody can know (``hidden_sender``)."""
     replay.forget()
     delivery.forget()
+    if hidden_sender(update):
+        await _refuse_hidden_sender(update, context)
+        raise ApplicationHandlerStop
     await context.load_actor(update)
     if context.replayed:
         await replay.on_replay(update, context)

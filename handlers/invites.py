@@ -15,6 +15,7 @@ from telegram import Update
 from bot.access import Actor
 from bot.i18n import N_, Translator
 from bot.onboarding import INVITE_ROLES, MAX_USES, InviteNotAllowed, create_invite, invite_link
+from bot.parsing import ascii_int
 from handlers import flow
 from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import esc, page_buttons, role_label
@@ -180,13 +181,14 @@ async def show_uses(call: Call, draft: InviteDraft) -> Screen:
 
 
 async def typed_uses(call: Call, draft: InviteDraft, text: str) -> flow.Outcome:
-    if not text.isdigit() or not 1 <= int(text) <= MAX_USES:
+    uses = ascii_int(text, max_digits=3)  # "²" passed str.isdigit() and crashed int()
+    if uses is None or not 1 <= uses <= MAX_USES:
         return Stay(
             call.tr._(
                 "“{text}” is not a number from 1 to {max}. Type for example 10, or press a button above."
             ).format(text=quote(text), max=MAX_USES)
         )
-    return await _finish(call, draft, int(text))
+    return await _finish(call, draft, uses)
 
 
 async def press_uses(call: Call, draft: InviteDraft, action: str, args: list[str]) -> flow.Outcome:

@@ -16,10 +16,18 @@ from bot import locks
 from bot.activities import EntryError, Kind, NewEntry
 from bot.i18n import Translator
 from bot.log_shortcut import UnclosedQuote, assign, find_kind, split_note
+from bot.parsing import ParseError
 from handlers import flow
 from handlers.common import esc, inline, reply
 from handlers.context import AppContext
-from handlers.entry_cards import card, entry_problem, example, locked_day, note_too_long
+from handlers.entry_cards import (
+    card,
+    date_problem,
+    entry_problem,
+    example,
+    locked_day,
+    note_too_long,
+)
 from handlers.flow import Call, Finish, Next, Outcome, Redraw, Screen, Step
 from handlers.log_questions import FLOW, LogState, buttons_only, first_open, kind_of, step_of
 from handlers.router import quote
@@ -74,12 +82,16 @@ async def save_entry(call: Call, draft: dict[str, Any], *, from_draft: bool) -> 
             if lock is not None:
                 problem = locked_day(tr, entry.occurred_on, lock)
                 return Saved(acts.forget(draft, "date"), problem, locked=True)
-        if exc.code == "all_zero":
+        if exc.code in ("all_zero", "too_large"):
             draft = {
                 **draft,
                 "values": {},
                 "answered": [a for a in draft.get("answered", []) if not a.startswith("m:")],
             }
+        elif exc.code == "bad_date":
+            # A draft kept from before dates were checked at input: ask the date again, or the
+            # draft fails at every save.
+            draft = acts.forget(draft, "date")
         return Saved(draft, entry_problem(tr, exc.code))
     if from_draft:
         await acts.discard_draft(session, call.actor.person.id)
@@ -210,8 +222,12 @@ async def shortcut(update: Update, context: AppContext, text: str) -> None:
                 ).format(key=quote(tokens[0] if tokens else ""), keys=keys),
             )
             return
+        today = context.services.today()
         try:
-            values, day = assign(kind, tokens[1:], context.services.today())
+            values, day = assign(kind, tokens[1:], today)
+        except ParseError as error:
+            await reply(update, context, date_problem(tr, error, today))
+            return
         except ValueError:
             await reply(update, context, shortcut_form(tr, kind))
             return

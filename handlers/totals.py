@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
 from bot import totals as totals_domain
+from bot.access import Actor
 from bot.activities import Kind, from_milli, offered_kinds
 from bot.amount_display import money_words
 from bot.i18n import N_, Translator
-from bot.periods import Period, parse_period, period_containing
+from bot.periods import Period, PeriodOutOfRange, parse_period, period_containing
 from bot.totals import Cells, Totals, TotalsError
+from bot.unit_search import UnitSearch
 from handlers.access_rules import ANY_CHAT, Who, rule
 from handlers.common import NOT_MEMBER, esc, reply
 from handlers.context import AppContext
@@ -25,7 +28,8 @@ BY_ORG = ("theo to chuc", "by org", "theo_to_chuc", "by_org", "to chuc", "org")
 def parse_args(
     text: str, kinds: list[Kind], today: object, rule: str
 ) -> tuple[str | None, Period | None, str, bool]:
-    """Split free text into (indicator key, period, unit text, by organisation)."""
+    """Split free text into (indicator key, period, unit text, by organisation); a period outside
+    the years kept raises ``PeriodOutOfRange`` (the caller says so)."""
     folded = " ".join(fold(text).split())
     by_org = False
     for marker in BY_ORG:
@@ -62,10 +66,20 @@ def parse_args(
 
 
 def _period(text: str, today: object, rule: str) -> Period | None:
+    """The period these words name, or None; a period outside the years kept raises
+    ``PeriodOutOfRange``, whose reason the person is told (not "no unit called năm 9999")."""
     try:
         return parse_period(text, today, rule)  # type: ignore[arg-type]
+    except PeriodOutOfRange:
+        raise
     except ValueError:
         return None
+
+
+def period_out_of_range(tr: Translator, error: PeriodOutOfRange) -> str:
+    return tr._("I keep figures for the years {first} to {last}; {year} is outside them.").format(
+        first=error.first, last=error.last, year=error.year
+    )
 
 
 @rule(
@@ -90,13 +104,16 @@ async def totals_command(update: Update, context: AppContext) -> None:
     today = context.services.today()
     async with services.db.session() as session:
         kinds = await offered_kinds(session, actor.person.id)
-        type_key, period, unit_text, by_org = parse_args(raw, kinds, today, rule)
-        unit = (
-            await totals_domain.find_unit(session, actor, unit_text)
-            if unit_text
-            else totals_domain.default_unit(actor)
-        )
-        if unit is None:
+        try:
+            type_key, period, unit_text, by_org = parse_args(raw, kinds, today, rule)
+        except PeriodOutOfRange as error:
+            await reply(update, context, period_out_of_range(tr, error))
+            return
+        found = await find_or_default(session, actor, unit_text)
+        unit = found.unit
+        if found.choices:
+            text, result = which_unit(tr, unit_text, found, "/totals"), None
+        elif unit is None:
             text = tr._(
                 "I found no unit “{text}” among yours. Try its code or part of its name, e.g. /totals quý này Cầu Bâm."
             ).format(text=quote(unit_text))
@@ -122,6 +139,32 @@ async def totals_command(update: Update, context: AppContext) -> None:
         return
     for chunk in render(tr, result, by_org):
         await reply(update, context, chunk)
+
+
+async def find_or_default(session: AsyncSession, actor: Actor, unit_text: str) -> UnitSearch:
+    """The unit named in a command's arguments, or the person's own when none is named."""
+    if unit_text:
+        return await totals_domain.find_unit(session, actor, unit_text)
+    return UnitSearch(unit=totals_domain.default_unit(actor))
+
+
+def which_unit(tr: Translator, unit_text: str, found: UnitSearch, command: str) -> str:
+    """Ask which of the candidates was meant rather than guess (bot/unit_search.py)."""
+    lines = [
+        tr._("Which unit do you mean by “{text}”? Send {command} again with its code:").format(
+            text=quote(unit_text), command=command
+        )
+    ]
+    lines += [f"• {esc(u.name)} — <code>{esc(u.code)}</code>" for u in found.choices]
+    more = found.matched - len(found.choices)
+    if more > 0:
+        lines.append(tr._("… and {count} more: type more of the name.").format(count=more))
+    lines.append(
+        tr._("For example: {example}").format(
+            example=f"<code>{esc(command)} {esc(found.choices[0].code)}</code>"
+        )
+    )
+    return "\n".join(lines)
 
 
 def _line(tr: Translator, kinds: list[Kind], cells: Cells) -> list[str]:

@@ -25,7 +25,7 @@ See ``bot.emulator.server.BotApiEmulator`` (server and scenario controls) and
 ``bot.emulator.client`` (``UserClient``, ``GroupChat``, ``BotMessage``).
 """
 
-from .client import BotMessage, ButtonNotFoundError, GroupChat, UserClient
+from .client import BotMessage, ButtonNotFoundError, ChannelChat, GroupChat, UserClient
 from .server import ApiError, BotApiEmulator
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "BotApiEmulator",
     "BotMessage",
     "ButtonNotFoundError",
+    "ChannelChat",
     "GroupChat",
     "UserClient",
 ]

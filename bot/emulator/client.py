@@ -24,7 +24,16 @@ from .state import ChatInfo, EmulatorState, StoredMessage, UserInfo
 if TYPE_CHECKING:
     from .server import BotApiEmulator
 
-__all__ = ["TINY_PNG", "BotMessage", "ButtonNotFoundError", "GroupChat", "UserClient"]
+__all__ = [
+    "CHANNEL_BOT",
+    "GROUP_ANONYMOUS_BOT",
+    "TINY_PNG",
+    "BotMessage",
+    "ButtonNotFoundError",
+    "ChannelChat",
+    "GroupChat",
+    "UserClient",
+]
 
 # A valid 1×1 PNG, so that bots which inspect images get something real.
 TINY_PNG = bytes.fromhex(
@@ -32,6 +41,15 @@ TINY_PNG = bytes.fromhex(
     "0000000b49444154789c6360000200000500017a5eab3f0000000049454e44ae426082"
 )
 _STICKER_WEBP = b"RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00/\x00\x00\x00\x10\x07\x10\x11\x11\x88\x88\xfe\x07\x00"
+
+
+#: Who Telegram puts in ``from`` of a message an anonymous group admin sends as the group
+#: (``sender_chat`` is the group itself)…
+GROUP_ANONYMOUS_BOT = UserInfo(
+    id=1087968824, first_name="Group", username="GroupAnonymousBot", is_bot=True
+)
+#: …and of a message sent on behalf of a channel (``sender_chat`` is the channel).
+CHANNEL_BOT = UserInfo(id=136817688, first_name="Channel", username="Channel_Bot", is_bot=True)
 
 
 class ButtonNotFoundError(LookupError):
@@ -220,15 +238,34 @@ class UserClient:
 
     # ------------------------------------------------------------------ acting
     async def send(
-        self, text: str, *, chat: GroupChat | None = None, reply_to: BotMessage | None = None
+        self,
+        text: str,
+        *,
+        chat: GroupChat | None = None,
+        reply_to: BotMessage | None = None,
+        as_chat: GroupChat | ChannelChat | None = None,
     ) -> list[BotMessage]:
-        """Send a text message (``/cmd`` and ``/cmd@bot`` get ``bot_command`` entities)."""
+        """Send a text message (``/cmd`` and ``/cmd@bot`` get ``bot_command`` entities).
+
+        ``as_chat`` sends it the way Telegram delivers a message whose author is hidden: as the
+        group itself (an anonymous admin: ``as_chat`` is ``chat``) or on behalf of a channel.
+        ``from`` is then Telegram's service account, ``sender_chat`` the group or channel."""
         if not text:
             raise ValueError("Telegram clients cannot send empty messages")
         body: dict[str, Any] = {"text": text}
         entities = detect_entities(text)
         if entities:
             body["entities"] = entities
+        if as_chat is not None:
+            if chat is None:
+                raise ValueError("only a message in a group can be sent as a chat")
+            if isinstance(as_chat, GroupChat) and as_chat.id != chat.id:
+                raise ValueError("an anonymous admin sends as the group they write in")
+            if not isinstance(as_chat, GroupChat) and as_chat.id == chat.id:
+                raise ValueError("a channel is not the group it writes in")
+            service = GROUP_ANONYMOUS_BOT if isinstance(as_chat, GroupChat) else CHANNEL_BOT
+            body["from"] = service.to_json()
+            body["sender_chat"] = self._state.chat_json(as_chat.id)
         return await self._send_body(body, kind="text", chat=chat, reply_to=reply_to)
 
     async def send_photo(
@@ -467,6 +504,24 @@ class UserClient:
         return [
             BotMessage.from_stored(m, self._state) for m in self._state.events_since(mark, chat.id)
         ]
+
+
+class ChannelChat:
+    """A channel: here only a name a message in a group can be sent on behalf of."""
+
+    def __init__(self, info: ChatInfo) -> None:
+        self._info = info
+
+    @property
+    def id(self) -> int:
+        return self._info.id
+
+    @property
+    def title(self) -> str:
+        return self._info.title or ""
+
+    def __repr__(self) -> str:
+        return f"ChannelChat(id={self.id}, title={self.title!r})"
 
 
 class GroupChat:

@@ -30,7 +30,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .client import BotMessage, GroupChat, UserClient
+from .client import BotMessage, ChannelChat, GroupChat, UserClient
 from .formatting import (
     EntityParseError,
     UnsupportedParseModeError,
@@ -462,6 +462,19 @@ class BotApiEmulator:
         group = GroupChat(self, chat)
         self._groups[chat_id] = group
         return group
+
+    def channel(self, chat_id: int, title: str) -> ChannelChat:
+        """A channel (id ``-100…``), for messages sent on its behalf in a group
+        (``UserClient.send(..., as_chat=channel)``)."""
+        if not str(chat_id).startswith("-100"):
+            raise ValueError(f"channel ids look like -100xxxxxxxxxx: {chat_id}")
+        chat = self._state.chats.get(chat_id)
+        if chat is None:
+            chat = ChatInfo(id=chat_id, type="channel", title=title)
+            self._state.chats[chat_id] = chat
+        elif chat.type != "channel":
+            raise ValueError(f"{chat_id} is a {chat.type}, not a channel")
+        return ChannelChat(chat)
 
     def set_member_status(self, chat_id: int, user_id: int, status: str) -> None:
         """Set what getChatMember reports (no update is sent; use it to arrange a scenario)."""

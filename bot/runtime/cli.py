@@ -369,9 +369,12 @@ def parse_listen(value: str) -> tuple[str, int]:
     """``HOST:PORT`` or ``[IPv6]:PORT``."""
     host, sep, port = value.rpartition(":")
     host = host.removeprefix("[").removesuffix("]")
-    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+    from bot.parsing import ascii_int  # "²" passes str.isdigit() and crashes int()
+
+    number = ascii_int(port, max_digits=5)
+    if not sep or not host or number is None or not 0 <= number <= 65535:
         raise CliError(f"--listen must be HOST:PORT, e.g. {DEFAULT_LISTEN}, not {value!r}")
-    return host, int(port)
+    return host, number
 
 
 def entry() -> None:  # pragma: no cover - console_scripts wrapper

@@ -10,7 +10,7 @@ from datetime import datetime, time
 
 from sqlalchemy import select
 
-from bot import reports
+from bot import date_window, reports
 from bot.catalog import DEFAULT_CATALOG, load_catalog, parse_catalog
 from bot.clock import SystemClock
 from bot.periods import parse_period
@@ -62,6 +62,11 @@ async def _rounds_open(args: argparse.Namespace, settings: Settings, db: Databas
     try:
         period = parse_period(args.period, today, settings.period_rule)
         day = datetime.strptime(args.deadline, "%d/%m/%Y").date()
+        if not date_window.within(day, today):
+            raise ValueError(
+                f"the deadline must be from {date_window.FIRST_DAY:%d/%m/%Y} to "
+                f"{date_window.last_day(today):%d/%m/%Y}, not {day.isoformat()}"
+            )
     except ValueError as exc:
         raise CliError(f"{exc} (period like 'Q4 2026', deadline like 20/12/2026)") from None
     deadline = datetime.combine(day, time(23, 59), tzinfo=settings.tz)
@@ -83,6 +88,11 @@ async def _rounds_open(args: argparse.Namespace, settings: Settings, db: Databas
                 org=args.org,
             )
         except reports.ReportError as exc:
+            if exc.code == "duplicate":
+                raise CliError(
+                    f"cannot open the round: round #{exc.round_id} already asks the same "
+                    f"template for {period.label('en')} of this unit"
+                ) from None
             raise CliError(f"cannot open the round: {exc.code.replace('_', ' ')}") from None
         count = len(await reports.round_status(session, row))
     print(

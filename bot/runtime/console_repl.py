@@ -111,7 +111,7 @@ class Console:
         if line == "/users":
             self.out(people_table(self.demo) if self.demo else "(no demo people; /as ID works)")
             return True
-        match = re.fullmatch(r"/as\s+(\d{1,15})", line)
+        match = re.fullmatch(r"/as\s+([0-9]{1,15})", line)
         if match:
             self.user = self._switch(int(match.group(1)))
             where = f" in {self.group.title}" if self.group else ""
@@ -125,11 +125,11 @@ class Console:
         if match:
             await self._enter_group(user, (match.group(1) or "").strip())
             return True
-        match = re.fullmatch(r"/admins((?:\s+\d{1,15})*)", line)
+        match = re.fullmatch(r"/admins((?:\s+[0-9]{1,15})*)", line)
         if match:
             self._set_admins([int(part) for part in match.group(1).split()])
             return True
-        match = re.fullmatch(r"/press\s+(\d{1,3})", line)
+        match = re.fullmatch(r"/press\s+([0-9]{1,3})", line)
         if match:
             number = int(match.group(1))
             await self._act(lambda: user.press(number, chat=self.group))

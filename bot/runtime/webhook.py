@@ -141,8 +141,11 @@ class WebhookServer:
             return web.Response(status=HTTPStatus.FORBIDDEN)
         try:
             data = await request.json(loads=json.loads)
-            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            update_id = data.get("update_id") if isinstance(data, dict) else None
+            if not isinstance(update_id, int) or isinstance(update_id, bool) or update_id < 0:
                 raise ValueError("no update_id")
+            if not _fits_64_bits(data):
+                raise ValueError("a number beyond 64 bits")
         except Exception as exc:  # whatever is wrong with the body, it is not an update
             log.warning("webhook: a request from %s is not an update: %r", _peer(request), exc)
             return web.Response(status=HTTPStatus.BAD_REQUEST)
@@ -210,6 +213,26 @@ class WebhookServer:
             # Handled, but not recorded: a re-delivery after the lease would handle it again.
             log.error("webhook: update %s handled but not marked done: %s", update.update_id, exc)
         return HTTPStatus.OK
+
+
+INT64 = range(-(2**63), 2**63)
+
+
+def _fits_64_bits(data: object) -> bool:
+    """Every integer in the body fits the 64-bit columns it may be stored in (Telegram's ids all
+    do). A larger one, in the update's id or a chat's, failed deep in the database driver
+    (SQLite: OverflowError, PostgreSQL: out of range) and the request answered 500: it is a bad
+    request, refused before anything is claimed. Walked without recursion: the body is hostile."""
+    pending: list[object] = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, int) and item not in INT64:
+            return False
+    return True
 
 
 def _peer(request: web.Request) -> str:

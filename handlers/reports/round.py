@@ -24,7 +24,7 @@ from handlers.common import esc
 from handlers.context import AppContext
 from handlers.flow import Call, Finish, Next, Screen, Stay, Step
 from handlers.flow_units import chosen_unit
-from handlers.reports.texts import ROUND_FLOW, problem_text
+from handlers.reports.texts import ROUND_FLOW, duplicate_round, problem_text
 from handlers.router import quote
 from storage.queries import reports as reports_q
 from storage.queries import units as units_q
@@ -218,6 +218,9 @@ async def _open_round(call: Call, draft: RoundDraft, day: date) -> flow.Outcome:
             )
             count = len(await rep.round_status(session, row))
     except ReportError as exc:
+        if exc.code == "duplicate":
+            # No other deadline can fix it: the round ends here, naming the one that asks already.
+            return Finish(duplicate_round(tr, exc.round_id))
         return Stay(problem_text(tr, exc.code))
     return Finish(
         tr._(

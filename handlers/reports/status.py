@@ -9,6 +9,7 @@ from telegram import InlineKeyboardMarkup, Update
 from bot import reports as rep
 from bot.i18n import N_
 from bot.names import name_of
+from bot.parsing import ascii_int
 from handlers import render
 from handlers.access_rules import ANY_CHAT, Who, rule
 from handlers.common import edit, esc, reply
@@ -123,8 +124,8 @@ async def status_button(update: Update, context: AppContext) -> None:
     round_id, page = parts[2:3], parts[3:4]
     if (
         not round_id
-        or not round_id[0].isdigit()
-        or (page and not (page[0].isdigit() and page[0].isascii()))
+        or ascii_int(round_id[0]) is None
+        or (page and ascii_int(page[0]) is None)
         or len(parts) > 4
     ):
         await query.answer(context.tr._("This button is no longer active."), show_alert=True)

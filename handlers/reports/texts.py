@@ -9,6 +9,7 @@ from typing import Any
 
 from bot import reports as rep
 from bot.amount_display import format_amount
+from bot.date_window import FIRST_DAY, YEARS_AHEAD
 from bot.i18n import Translator
 from bot.names import name_of
 from bot.parsing import Kind
@@ -39,7 +40,17 @@ def problem_text(tr: Translator, code: str) -> str:
         "deadline_past": tr._("The deadline must be in the future."),
         "no_units": tr._("There are no units below this one to ask."),
         "wrong_period_kind": tr._("This template is for another kind of period."),
+        "out_of_range": tr._(
+            "The deadline and the period must lie between {first} and {years} years from now."
+        ).format(first=tr.day(FIRST_DAY), years=YEARS_AHEAD),
     }.get(code, tr._("This cannot be done now."))
+
+
+def duplicate_round(tr: Translator, round_id: int | None) -> str:
+    return tr._(
+        "Round #{id} already asks these units for this report for this period. /status {id} follows it; "
+        "a second round would split their answers."
+    ).format(id=round_id)
 
 
 def violation_text(tr: Translator, opened: OpenReport, violation: Violation, value: Any) -> str:

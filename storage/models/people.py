@@ -152,14 +152,16 @@ class MembershipEvent(Base):
 
 
 class InviteFailure(Base):
-    """One wrong invite code (unknown or malformed) a person tried: recent rows limit guessing.
-    Kept in the database so a restart or another bot process does not reset the count."""
+    """One wrong invite code (unknown or malformed) a Telegram account tried: recent rows limit
+    guessing. Kept in the database so a restart or another bot process does not reset the count,
+    and by Telegram id, not person, so that /forgetme (which deletes the person) does not either.
+    Rows older than the lock's window are dropped as new ones come and at /forgetme."""
 
     __tablename__ = "invite_failures"
-    __table_args__ = (Index("ix_invite_failures_person_at", "person_id", "at"),)
+    __table_args__ = (Index("ix_invite_failures_telegram_at", "telegram_id", "at"),)
 
     id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    telegram_id: Mapped[int] = mapped_column(BigInteger)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -11,7 +11,6 @@ from sqlalchemy.orm import InstrumentedAttribute
 from storage.models import (
     ChatState,
     FlowFrame,
-    InviteFailure,
     LogDraft,
     MeetingRsvp,
     Membership,
@@ -60,12 +59,12 @@ async def delete_memberships(session: AsyncSession, person_id: int) -> int:
 
 
 async def delete_personal_rows(session: AsyncSession, person_id: int, telegram_id: int) -> None:
-    """Delete what is the person's own and nobody else's: meeting answers, drafts, failed invite
-    attempts, conversation state and parked flows, notices to them (sent or not: the rows carry
-    their Telegram id), and last the person's row itself."""
+    """Delete what is the person's own and nobody else's: meeting answers, drafts, conversation
+    state and parked flows, notices to them (sent or not: the rows carry their Telegram id), and
+    last the person's row itself. (Recent wrong invite codes are the account's, kept for the
+    lock's few minutes: ``bot/privacy.py``.)"""
     await session.execute(delete(MeetingRsvp).where(MeetingRsvp.person_id == person_id))
     await session.execute(delete(LogDraft).where(LogDraft.person_id == person_id))
-    await session.execute(delete(InviteFailure).where(InviteFailure.person_id == person_id))
     await session.execute(delete(ChatState).where(ChatState.user_id == telegram_id))
     await session.execute(delete(FlowFrame).where(FlowFrame.user_id == telegram_id))
     await session.execute(delete(OutboxMessage).where(OutboxMessage.chat_id == telegram_id))

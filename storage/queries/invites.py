@@ -82,25 +82,32 @@ async def revoke(session: AsyncSession, invite_id: int) -> None:
     await session.execute(update(Invite).where(Invite.id == invite_id).values(revoked=True))
 
 
-async def recent_failures(session: AsyncSession, person_id: int, since: datetime) -> list[datetime]:
-    """When the person tried a wrong code since ``since``, newest first."""
+async def recent_failures(
+    session: AsyncSession, telegram_id: int, since: datetime
+) -> list[datetime]:
+    """When the Telegram account tried a wrong code since ``since``, newest first."""
     rows = await session.scalars(
         select(InviteFailure.at)
-        .where(InviteFailure.person_id == person_id, InviteFailure.at > since)
+        .where(InviteFailure.telegram_id == telegram_id, InviteFailure.at > since)
         .order_by(InviteFailure.at.desc())
     )
     return list(rows.all())
 
 
 async def record_failure(
-    session: AsyncSession, person_id: int, now: datetime, forget_before: datetime
+    session: AsyncSession, telegram_id: int, now: datetime, forget_before: datetime
 ) -> None:
     """One more wrong code (an INSERT, so concurrent attempts are all counted); rows that no
     longer matter are dropped on the way so the table stays small."""
+    await forget_failures(session, telegram_id, forget_before)
+    session.add(InviteFailure(telegram_id=telegram_id, at=now))
+    await session.flush()
+
+
+async def forget_failures(session: AsyncSession, telegram_id: int, before: datetime) -> None:
+    """Drop the account's wrong codes at or before ``before`` (they no longer count)."""
     await session.execute(
         delete(InviteFailure).where(
-            InviteFailure.person_id == person_id, InviteFailure.at <= forget_before
+            InviteFailure.telegram_id == telegram_id, InviteFailure.at <= before
         )
     )
-    session.add(InviteFailure(person_id=person_id, at=now))
-    await session.flush()

@@ -140,6 +140,26 @@ async def rounds_newest_first(session: AsyncSession) -> list[ReportRound]:
     return list((await session.scalars(stmt)).all())
 
 
+async def same_round(
+    session: AsyncSession, template_key: str, period_key: str, unit_id: int, org: str | None
+) -> ReportRound | None:
+    """A round already asking for this template (any version) for this period, from this unit's
+    subtree, for this organisation (or for all of them)."""
+    stmt = (
+        select(ReportRound)
+        .join(ReportTemplate, ReportTemplate.id == ReportRound.template_id)
+        .where(
+            ReportTemplate.key == template_key,
+            ReportRound.period_key == period_key,
+            ReportRound.unit_id == unit_id,
+            ReportRound.org.is_(None) if org is None else ReportRound.org == org,
+        )
+        .order_by(ReportRound.id)
+        .limit(1)
+    )
+    return (await session.scalars(stmt)).first()
+
+
 async def open_rounds(session: AsyncSession) -> list[ReportRound]:
     stmt = select(ReportRound).where(ReportRound.closed_at.is_(None))
     return list((await session.scalars(stmt)).all())

@@ -23,6 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.db import connection_of, note_write
 from storage.models import Activity, ActivityRollup, ActivityValue, Unit
 
+#: The largest a rollup cell may hold, in thousandths (10^15 units: a million tỷ đồng). Sums are
+#: BIGINT, and integers stop at 2^63 ≈ 9.2 × 10^18: past it SQLite turns ``value + excluded``
+#: and the cell into an inexact float and PostgreSQL fails the statement. Below this limit a read
+#: that adds several cells (a month's two half-months, a week across a new year) stays exact.
+SUM_LIMIT_MILLI = 10**18
+
 HALF = "h"
 #: The organisation of the rows that sum every organisation, kept for quarters and years only: a
 #: Front committee's long-period totals (all organisations of its area) read one row per cell.
@@ -183,6 +189,29 @@ def _upsert(dialect: str) -> Any:
             "entries": ActivityRollup.entries + stmt.excluded.entries,
         },
     )
+
+
+async def fullest(
+    session: AsyncSession, unit: Unit, type_key: str, measure_keys: Iterable[str], day: date
+) -> dict[str, int]:
+    """What the fullest rollup cells an entry of ``unit`` on ``day`` would add to hold now, per
+    measure: the two years (both cut-off rules) of the root of its tree, all organisations. Values
+    are never negative, so every other cell the entry counts in holds at most this."""
+    root = ancestors(unit)[0]
+    years = [start for span, start in spans_of(day) if span == "y"]
+    rows = await session.execute(
+        select(ActivityRollup.measure_key, func.max(ActivityRollup.value_milli))
+        .where(
+            ActivityRollup.unit_id == root,
+            ActivityRollup.span == "y",
+            ActivityRollup.bucket.in_(years),
+            ActivityRollup.org == ALL_ORGS,
+            ActivityRollup.type_key == type_key,
+            ActivityRollup.measure_key.in_(list(measure_keys)),
+        )
+        .group_by(ActivityRollup.measure_key)
+    )
+    return {key: int(value or 0) for key, value in rows.all()}
 
 
 def check_aligned(start: date, end: date) -> None:

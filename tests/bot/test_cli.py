@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,10 @@ from bot.runtime.cli import main
 from storage.db import Database
 from storage.models import Base
 from tests.conftest import REFERENCE_TABLES, _run_outside_loop
+
+#: Next year: a round's deadline must lie ahead of the real clock the CLI reads, and within the
+#: years dates may name (bot/date_window.py: up to five years ahead).
+NEXT = date.today().year + 1
 
 
 @pytest.fixture
@@ -314,18 +319,19 @@ def test_templates_and_rounds(url: str, capsys: pytest.CaptureFixture[str], tmp_
         "--template",
         "quarterly_front",
         "--period",
-        "Q4 2099",
+        f"Q4 {NEXT}",
         "--unit",
         "08",
         "--deadline",
-        "20/12/2099",
+        f"20/12/{NEXT}",
     )
     assert code == 0, err
     assert out.startswith(
-        "round #1 open: quarterly_front v3, Q4 2099, 124 units, deadline 20/12/2099"
+        f"round #1 open: quarterly_front v3, Q4 {NEXT}, 124 units, deadline 20/12/{NEXT}"
     )
     assert (
-        "#1  quarterly_front  Q4 2099  08  0/124 submitted" in run(capsys, url, "rounds", "list")[1]
+        f"#1  quarterly_front  Q4 {NEXT}  08  0/124 submitted"
+        in run(capsys, url, "rounds", "list")[1]
     )
     code, _, err = run(
         capsys,
@@ -342,6 +348,44 @@ def test_templates_and_rounds(url: str, capsys: pytest.CaptureFixture[str], tmp_
         "20/12/2020",
     )
     assert (code, err.strip()) == (2, "phoihop: cannot open the round: deadline past")
+    # The same template, period and unit again: refused, naming the round that asks already
+    # (issue 15 §6).
+    code, _, err = run(
+        capsys,
+        url,
+        "rounds",
+        "open",
+        "--template",
+        "quarterly_front",
+        "--period",
+        f"Q4 {NEXT}",
+        "--unit",
+        "08",
+        "--deadline",
+        f"22/12/{NEXT}",
+    )
+    assert (code, err.strip()) == (
+        2,
+        "phoihop: cannot open the round: round #1 already asks the same template "
+        f"for Q4 {NEXT} of this unit",
+    )
+    # Years outside the window dates may name (issue 15 §5): the reason, in one line.
+    for period, deadline in (("Q4 9999", f"20/12/{NEXT}"), (f"Q4 {NEXT}", "01/01/0001")):
+        code, _, err = run(
+            capsys,
+            url,
+            "rounds",
+            "open",
+            "--template",
+            "quarterly_front",
+            "--period",
+            period,
+            "--unit",
+            "08",
+            "--deadline",
+            deadline,
+        )
+        assert code == 2 and "must be from" in err and err.count("\n") == 1, err
     code, _, err = run(
         capsys,
         url,
@@ -350,11 +394,11 @@ def test_templates_and_rounds(url: str, capsys: pytest.CaptureFixture[str], tmp_
         "--template",
         "nope",
         "--period",
-        "Q4 2099",
+        f"Q4 {NEXT}",
         "--unit",
         "08",
         "--deadline",
-        "20/12/2099",
+        f"20/12/{NEXT}",
     )
     assert err.strip() == "phoihop: no template 'nope' (see `phoihop templates list`)"
     code, _, err = run(
@@ -369,7 +413,7 @@ def test_templates_and_rounds(url: str, capsys: pytest.CaptureFixture[str], tmp_
         "--unit",
         "08",
         "--deadline",
-        "20/12/2099",
+        f"20/12/{NEXT}",
     )
     assert code == 2 and err.startswith("phoihop: ") and err.count("\n") == 1
 

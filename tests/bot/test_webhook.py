@@ -200,9 +200,17 @@ async def test_old_claims_are_pruned(hooks: Webhooks) -> None:
 async def test_a_body_that_is_not_an_update_is_a_bad_request(hooks: Webhooks) -> None:
     process = hooks.processes[0]
     bodies: list[object] = [[1, 2], {"message": {}}, {"update_id": "x"}]
+    # Numbers no Telegram update has (issue 15 §5): they answered 500 from the database driver.
+    too_big = message(2**64, 1004, "/help")
+    huge_user = message(900_010, 2**70, "/help")
+    negative = message(-5, 1004, "/help")
+    flag = {**message(900_011, 1004, "/help"), "update_id": True}
+    bodies += [too_big, huge_user, negative, flag, {"update_id": 2**63}]
     for body in bodies:
-        assert await hooks.post(process, body, SECRET) == 400
+        assert await hooks.post(process, body, SECRET) == 400, body
     assert await claims(hooks.db) == 0
+    # The largest id that fits is an update like any other.
+    assert await hooks.post(process, message(2**63 - 1, 1004, "/help"), SECRET) == 200
 
 
 @pytest.fixture

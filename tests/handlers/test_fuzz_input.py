@@ -19,7 +19,7 @@ from bot.emulator.formatting import EntityParseError, parse_text
 from bot.meeting_time import TimeParseError, parse_meeting_time
 from bot.onboarding import parse_duration
 from bot.parsing import ParseError, parse_date
-from bot.periods import parse_period
+from bot.periods import PeriodOutOfRange, parse_period
 from handlers.common import esc
 from handlers.totals import parse_args
 from storage.queries import units as units_q
@@ -70,7 +70,10 @@ def test_parsers_raise_only_their_own_errors(text: str) -> None:
     ):
         with contextlib.suppress(ParseError, TimeParseError, ValueError):
             parse()
-    type_key, _period, unit_text, _ = parse_args(text, [], TODAY, "decree09")
+    try:
+        type_key, _period, unit_text, _ = parse_args(text, [], TODAY, "decree09")
+    except PeriodOutOfRange:  # "0000": a period named right, outside the years kept
+        return
     assert type_key is None and isinstance(unit_text, str)
 
 

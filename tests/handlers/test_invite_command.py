@@ -155,3 +155,18 @@ async def test_invite_in_a_group_is_redirected(h: Harness) -> None:
         replies[0].text
         == "Hãy tạo đường dẫn mời trong cuộc trò chuyện riêng với tôi, không phải trong nhóm."
     )
+
+
+async def test_uses_are_ascii_digits_only(h: Harness) -> None:
+    """Issue 15 §5: "²" passed str.isdigit() and crashed int(); "٣" (Arabic-Indic three) was read
+    as 3. Both are refused like any text that is not a number."""
+    lan = h.user(1002, "Lan")
+    await lan.send("/invite")
+    await lan.press("✓ Xã Yên Nguyên")
+    await lan.press("Cán bộ")
+    for typed in ("²", "1²", "٣", "+2", "2"):
+        [answer] = await lan.send(typed)
+        if typed == "2":
+            assert "Đường dẫn mời làm cán bộ của Xã Yên Nguyên:" in text_of(answer)
+            break
+        assert text_of(answer).startswith(f"“{typed}” không phải một số từ 1 đến 500."), typed

@@ -74,3 +74,32 @@ async def test_lock_message_in_english_and_real_codes_do_not_count(harness: Harn
         count = await session.scalar(select(func.count()).select_from(InviteFailure))
     # The refused attempt is not counted: it could not be a guess.
     assert count == MAX_FAILURES
+
+
+async def test_forgetme_does_not_lift_the_lock(harness: Harness) -> None:
+    """Issue 15 §6: the count was the person's, and /forgetme deletes the person (the rows went
+    with it): a guesser could erase themselves every five tries. The count is the Telegram
+    account's now, kept for the window and then dropped like anyone's."""
+    h = harness
+    await h.seed_demo()
+    good = await h.invite(THON_1, "cadre", uses=5)
+    guesser = h.user(3004, "Khách")
+    for i in range(MAX_FAILURES):
+        await guesser.send(f"/start guess{i:02d}{'x' * 30}")
+    await guesser.send("/forgetme")
+    erased = (await guesser.press("Xoá dữ liệu của tôi"))[-1]
+    assert text_of(erased).startswith("Xong: dữ liệu cá nhân của bạn đã được xoá.")
+    [locked] = await guesser.send(f"/start {good}")
+    assert text_of(locked).startswith("Bạn đã nhập sai mã mời quá nhiều lần."), locked.text
+    async with h.db.session() as session:
+        kept = await session.scalar(select(func.count()).select_from(InviteFailure))
+    assert kept == MAX_FAILURES
+    # The window passes: the right code works, and /forgetme then leaves no failure behind.
+    h.clock.advance(minutes=10)
+    [joined] = await guesser.send(f"/start {good}")
+    assert text_of(joined).startswith("Chào mừng Khách!"), joined.text
+    await guesser.send("/forgetme")
+    await guesser.press("Xoá dữ liệu của tôi")
+    async with h.db.session() as session:
+        left = await session.scalar(select(func.count()).select_from(InviteFailure))
+    assert left == 0

@@ -339,6 +339,56 @@ async def test_cli_opens_a_round_and_refuses_a_past_deadline(h: Harness) -> None
         assert len(await rep.round_status(session, row)) == 3
 
 
+async def test_a_second_round_asking_the_same_is_refused(h: Harness) -> None:
+    """Issue 15 §6: the same template for the same period of the same unit (and organisation)
+    again would split the units' answers and double their reminders: refused, naming round #1."""
+    await open_round_by_buttons(h)
+    lan = h.user(1002, "Lan")
+    await lan.send("/round")
+    await lan.press("Báo cáo thử (v1)")
+    await lan.press("Quý IV/2026")
+    await lan.press("Xã Yên Nguyên")
+    await lan.press("Các đơn vị trực thuộc")
+    await lan.press("Mọi tổ chức")
+    refused = text_of((await lan.send("19/12/2026"))[0])
+    assert refused == (
+        "Đợt #1 đã yêu cầu các đơn vị này nộp báo cáo này cho kỳ này. /status 1 để theo dõi; "
+        "mở thêm một đợt sẽ chia đôi câu trả lời của họ."
+    )
+    async with h.db.session() as session:
+        assert len((await session.scalars(select(ReportRound))).all()) == 1
+        quarterly_row = await quarterly(session)
+        first = await operator_opens(session, h, quarterly_row)
+        with pytest.raises(ReportError) as info:
+            await operator_opens(session, h, quarterly_row)
+        assert (info.value.code, info.value.round_id) == ("duplicate", first.id)
+        # Another organisation's round of the same template is another question.
+        await operator_opens(session, h, quarterly_row, kind="residential_area", org="phu_nu")
+
+
+async def test_dates_outside_the_years_kept_are_refused(h: Harness) -> None:
+    """Issue 15 §5: a round's period and deadline lie between 2000 and five years ahead."""
+    async with h.db.session() as session:
+        template = await quarterly(session)
+        root = await units_q.by_code(session, "02365")
+        assert root is not None
+        for period, deadline in (
+            (Period("quarter", 9999, 4), datetime(2026, 12, 20, tzinfo=UTC)),
+            (Period("quarter", 2026, 4), datetime(9999, 12, 20, tzinfo=UTC)),
+        ):
+            with pytest.raises(ReportError) as info:
+                await rep.open_round(
+                    session,
+                    None,
+                    template_row=template,
+                    period=period,
+                    root=root,
+                    deadline=deadline,
+                    now=h.clock.now(),
+                )
+            assert info.value.code == "out_of_range"
+
+
 async def test_default_quarterly_template_can_be_answered_to_the_end(h: Harness) -> None:
     nam = h.user(1004, "Nam")
     await nam.send("/start")

@@ -439,20 +439,19 @@ async def reopen(
 
 async def reports_to_reopen(session: AsyncSession, actor: Actor) -> list[OpenReport]:
     """Approved reports of rounds not closed that the actor may reopen, the latest first."""
-    result = []
-    for report in await reports_q.approved_reports(session):
-        unit = await units_q.get(session, report.unit_id)
-        if unit is None or not can_decide(actor, unit):
-            continue
-        info = await round_info(session, report.round_id)
-        assert info is not None
-        result.append(OpenReport(report, info, unit))
-    return result
+    return await _decidable(session, actor, await reports_q.approved_reports(session))
 
 
 async def reports_to_decide(session: AsyncSession, actor: Actor) -> list[OpenReport]:
+    return await _decidable(session, actor, await reports_q.submitted_reports(session))
+
+
+async def _decidable(
+    session: AsyncSession, actor: Actor, reports: Sequence[Report]
+) -> list[OpenReport]:
+    """Those of ``reports`` whose unit the actor may decide on, with their round and unit."""
     result = []
-    for report in await reports_q.submitted_reports(session):
+    for report in reports:
         unit = await units_q.get(session, report.unit_id)
         if unit is None or not can_decide(actor, unit):
             continue

@@ -193,8 +193,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             ]
             # Warm-up: every cadre once (imports, caches, their first message of the day).
             tap.burst_left, tap.burst_done = args.users, asyncio.Event()
-            for cadre in cadres:
-                push_text(emu, cadre, SHORTCUTS[0])
+            for index, cadre in enumerate(cadres):
+                # Not the shortcut the burst starts with: the same one again within minutes
+                # asks "save another?" (issue 15) instead of saving.
+                push_text(emu, cadre, SHORTCUTS[(index - 1) % len(SHORTCUTS)])
             await asyncio.wait_for(tap.burst_done.wait(), DRAIN_TIMEOUT)
             await app.update_queue.join()
             settle_heap()

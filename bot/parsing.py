@@ -461,14 +461,7 @@ def parse_date(text: str, today: date) -> date:
     ``"out_of_range"``: year 1 or 999 is a typo, and the calendar arithmetic of the periods an
     entry counts in would step outside ``date``'s range near year 1.
     """
-    if not isinstance(text, str) or len(text) > 64:
-        raise ParseError("bad_date", str(text)[:64])
-    cleaned = fold(_clean(text))
-    if not cleaned:
-        raise ParseError("empty", text)
-    if cleaned.startswith("ngay "):
-        cleaned = cleaned[5:]
-    cleaned = _AROUND_MARK.sub(r"\1", cleaned)
+    cleaned = _cleaned_date(text)
     year_first = _YEAR_FIRST.fullmatch(cleaned)
     day_first = _DAY_FIRST.fullmatch(cleaned)
     try:
@@ -499,6 +492,50 @@ def parse_date(text: str, today: date) -> date:
     if result < FIRST_DAY:
         raise ParseError("out_of_range", text)
     return result
+
+
+def _cleaned_date(text: str) -> str:
+    """A typed date folded and tidied ("ngày 20 / 12" → "20/12"), or ParseError."""
+    if not isinstance(text, str) or len(text) > 64:
+        raise ParseError("bad_date", str(text)[:64])
+    cleaned = fold(_clean(text))
+    if not cleaned:
+        raise ParseError("empty", text)
+    if cleaned.startswith("ngay "):
+        cleaned = cleaned[5:]
+    return _AROUND_MARK.sub(r"\1", cleaned)
+
+
+def parse_deadline(text: str, today: date) -> date:
+    """A day after ``today``, as a deadline is typed: ``20/12/2027`` as written; ``20/12`` the next
+    20 December (this year's, or next year's once it has passed), never one two years on; a day
+    that is not after today is ``"bad_date"``. Within ``bot.date_window`` like any date."""
+    cleaned = _cleaned_date(text)
+    if cleaned in _DAYS_AGO:  # "hôm nay", "hôm qua": not after today
+        raise ParseError("bad_date", text)
+    day_first = _DAY_FIRST.fullmatch(cleaned)
+    if day_first is not None and day_first.group(3) is None:
+        day, month = int(day_first.group(1)), int(day_first.group(2))
+        for year in (today.year, today.year + 1):
+            try:
+                candidate = date(year, month, day)
+            except ValueError:  # 31/02, or 29/02 of a year that has none
+                continue
+            if candidate > today:
+                return candidate
+            if candidate == today:  # today's date typed: not a deadline ahead, nor next year's
+                break
+        raise ParseError("bad_date", text)
+    # With a year: read as written. The reference is far enough ahead that no typed deadline is
+    # "in the future" to parse_date; days, not replace(year=), since 29 February has no twin.
+    result = parse_date(text, today + timedelta(days=_DEADLINE_REACH_DAYS))
+    if result <= today:
+        raise ParseError("bad_date", text)
+    return result
+
+
+#: How far ahead a deadline with a year may be typed (the date window allows five years).
+_DEADLINE_REACH_DAYS: Final = 6 * 366
 
 
 def ascii_int(text: str, max_digits: int = 18) -> int | None:

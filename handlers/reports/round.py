@@ -15,7 +15,7 @@ from telegram import Update
 
 from bot import reports as rep
 from bot.i18n import N_
-from bot.parsing import ParseError, parse_date
+from bot.parsing import ParseError, parse_deadline
 from bot.periods import Period, period_containing
 from bot.reports import ReportError
 from handlers import flow
@@ -174,7 +174,7 @@ async def press_deadline(
 
 async def typed_deadline(call: Call, draft: RoundDraft, text: str) -> flow.Outcome:
     try:
-        day = _parse_future_date(text, call.services.today())
+        day = parse_deadline(text, call.services.today())
     except ParseError:
         return Stay(
             call.tr._("“{text}” is not a date in the future. Type it as dd/mm/yyyy.").format(
@@ -182,14 +182,6 @@ async def typed_deadline(call: Call, draft: RoundDraft, text: str) -> flow.Outco
             )
         )
     return await _open_round(call, draft, day)
-
-
-def _parse_future_date(text: str, today: date) -> date:
-    """Deadlines lie ahead: parse against a far 'today' so future dates are accepted."""
-    day = parse_date(text, today.replace(year=today.year + 2))
-    if day <= today:
-        raise ParseError("bad_date", text)
-    return day
 
 
 async def _open_round(call: Call, draft: RoundDraft, day: date) -> flow.Outcome:

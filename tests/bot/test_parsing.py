@@ -21,6 +21,7 @@ from bot.parsing import (
     ascii_int,
     parse_amount,
     parse_date,
+    parse_deadline,
 )
 
 FAST = settings(max_examples=150, deadline=None)
@@ -691,3 +692,24 @@ def test_the_one_folding_drops_every_tone_and_the_bar_of_d() -> None:
     assert fold("  Xã Yên Nguyên ") == "xa yen nguyen"
     assert fold("Quý III/2026 — ĐẦU NĂM") == "quy iii/2026 — dau nam"
     assert fold("TRIỆU") == fold("triệu") == fold(unicodedata.normalize("NFD", "triệu")) == "trieu"
+
+
+@pytest.mark.parametrize(
+    ("text", "today", "expected"),
+    [
+        ("18/12", date(2026, 12, 3), date(2026, 12, 18)),  # this year's, not 2027's
+        ("05/01", date(2026, 12, 3), date(2027, 1, 5)),  # passed this year: next year's
+        ("18/12/2027", date(2026, 12, 3), date(2027, 12, 18)),  # a year given is kept
+        ("15/03", date(2028, 2, 29), date(2028, 3, 15)),  # today a 29 February: no crash
+        ("29/02", date(2027, 3, 1), date(2028, 2, 29)),  # the next one that exists
+        ("ngày 20 / 12", date(2026, 12, 3), date(2026, 12, 20)),
+    ],
+)
+def test_deadlines_lie_ahead(text: str, today: date, expected: date) -> None:
+    assert parse_deadline(text, today) == expected
+
+
+@pytest.mark.parametrize("text", ["03/12", "02/12/2026", "hôm qua", "31/02", "abc", "29/02/2027"])
+def test_a_deadline_not_after_today_or_not_a_day_is_refused(text: str) -> None:
+    with pytest.raises(ParseError):
+        parse_deadline(text, date(2026, 12, 3))

@@ -76,7 +76,8 @@ async def open_round_by_buttons(h: Harness) -> None:
     assert text_of((await lan.send("14/11/2026"))[0]).startswith(
         "“14/11/2026” không phải một ngày trong tương lai."
     )
-    done = text_of((await lan.send("18/12/2026"))[0])
+    # Without a year: this December's 18th, not one two years on (it was read as 18/12/2027).
+    done = text_of((await lan.send("18/12"))[0])
     assert done.startswith("Đã mở đợt #1: Quý IV/2026, 7 đơn vị, hạn nộp 18/12/2026 23:59.")
 
 
@@ -470,7 +471,8 @@ async def test_round_for_one_level_and_one_organisation(h: Harness) -> None:
         "Hội Liên hiệp Phụ nữ",
     ]
     await lan.press("Hội Liên hiệp Phụ nữ")
-    done = text_of((await lan.send("18/12/2026"))[0])
+    # Without a year: this December's 18th, not one two years on (it was read as 18/12/2027).
+    done = text_of((await lan.send("18/12"))[0])
     assert done.startswith("Đã mở đợt #1: Quý IV/2026, 3 đơn vị,")
 
 
@@ -490,7 +492,8 @@ async def test_round_on_the_flow_kernel_goes_back_and_is_kept_on_cancel(h: Harne
     assert text_of((await lan.send("/round"))[0]).startswith("Bạn còn phần trả lời dở dang.")
     assert text_of((await lan.press("Tiếp tục"))[-1]) == "Tổ chức nào?"
     await lan.press("Mọi tổ chức")
-    done = text_of((await lan.send("18/12/2026"))[0])
+    # Without a year: this December's 18th, not one two years on (it was read as 18/12/2027).
+    done = text_of((await lan.send("18/12"))[0])
     assert done.startswith("Đã mở đợt #1: Quý IV/2026, 7 đơn vị, hạn nộp 18/12/2026 23:59.")
 
 

@@ -46,10 +46,25 @@ def find_kind(kinds: list[Kind], token: str) -> Kind | None:
     return prefixed[0] if len(prefixed) == 1 else None
 
 
+class AmountError(ValueError):
+    """A number the shortcut cannot take for a reason worth saying ("far too large", "negative"),
+    rather than its usage form: the cadre typed the right shape with a wrong value."""
+
+    def __init__(self, error: ParseError, is_money: bool) -> None:
+        super().__init__(error.text)
+        self.error = error
+        self.kind = "money" if is_money else "count"  # the example: 2, or 120tr
+
+
+#: Amount problems said as they are; any other unreadable token shows the usage form.
+SAID = frozenset({"too_large", "negative"})
+
+
 def assign(kind: Kind, tokens: list[str], today: date) -> tuple[dict[str, Decimal], date]:
     """Numbers fill the count/decimal measures in order and money-looking ones the money measures;
     plain numbers left over go to money. A date-looking token sets the date. Missing measures are 0.
-    A date that cannot be used raises its ``ParseError``; anything else a plain ``ValueError``."""
+    A date that cannot be used raises its ``ParseError``, an amount too large or negative
+    ``AmountError``; anything else a plain ``ValueError``."""
     tokens = join_words(tokens)
     day = today
     money_like: list[Decimal] = []
@@ -63,6 +78,8 @@ def assign(kind: Kind, tokens: list[str], today: date) -> tuple[dict[str, Decima
         try:
             value = parse_amount(token, "money" if is_money else "decimal")
         except ParseError as exc:
+            if exc.code in SAID:
+                raise AmountError(exc, is_money) from exc
             raise ValueError(token) from exc
         (money_like if is_money else plain).append(value)
     values: dict[str, Decimal] = {}

@@ -15,7 +15,7 @@ from bot import activities as acts
 from bot import locks
 from bot.activities import EntryError, Kind, NewEntry
 from bot.i18n import Translator
-from bot.log_shortcut import UnclosedQuote, assign, find_kind, split_note
+from bot.log_shortcut import AmountError, UnclosedQuote, assign, find_kind, split_note
 from bot.parsing import ParseError
 from handlers import flow
 from handlers.common import esc, inline, reply
@@ -27,6 +27,7 @@ from handlers.entry_cards import (
     example,
     locked_day,
     note_too_long,
+    parse_problem,
 )
 from handlers.flow import Call, Finish, Next, Outcome, Redraw, Screen, Step
 from handlers.log_questions import FLOW, LogState, buttons_only, first_open, kind_of, step_of
@@ -225,6 +226,10 @@ async def shortcut(update: Update, context: AppContext, text: str) -> None:
         today = context.services.today()
         try:
             values, day = assign(kind, tokens[1:], today)
+        except AmountError as error:
+            label = kind.name(tr.locale)
+            await reply(update, context, parse_problem(tr, error.error, error.kind, label))
+            return
         except ParseError as error:
             await reply(update, context, date_problem(tr, error, today))
             return

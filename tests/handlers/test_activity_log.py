@@ -210,6 +210,16 @@ async def test_shortcut_saves_in_one_line(h: Harness) -> None:
     )
 
 
+async def test_a_shortcut_with_an_amount_too_large_or_negative_says_so(h: Harness) -> None:
+    """The right shape with a wrong value is told what is wrong, not shown the usage form."""
+    nam = h.user(1004, "Nam")
+    assert (await nam.send("/log nha_dai_doan_ket 2 99999999999999tr"))[0].text == (
+        "Số quá lớn. Hãy kiểm tra lại và gõ ví dụ 120tr, 1,5 tỷ hoặc 68.000.000."
+    )
+    assert (await nam.send("/log hoa_giai -2"))[0].text == "Số không được âm. Hãy gõ ví dụ 2."
+    assert await saved(h) == []
+
+
 async def test_wrong_shortcuts_answer_with_the_right_form(h: Harness) -> None:
     nam = h.user(1004, "Nam")
     form = text_of((await nam.send("/log nha_dai_doan_ket abc"))[0])
@@ -219,7 +229,7 @@ async def test_wrong_shortcuts_answer_with_the_right_form(h: Harness) -> None:
     assert text_of((await nam.send("/log nha_dai_doan_ket 1 2 3 4 5"))[0]).startswith(
         "Với Nhà Đại đoàn kết hãy viết:"
     )
-    assert text_of((await nam.send("/log nha_dai_doan_ket -2"))[0]).startswith(
+    assert text_of((await nam.send("/log nha_dai_doan_ket 2 3 4 5 6 7"))[0]).startswith(
         "Với Nhà Đại đoàn kết hãy viết:"
     )
     unknown = text_of((await nam.send("/log xyz 2"))[0])

@@ -93,7 +93,9 @@ async def test_amounts_at_the_maximum_sum_exactly_on_both_databases(h: Harness) 
     turned the cell into a float past 2^63, PostgreSQL failed), and /totals shows the exact sum."""
     nam = h.user(1004, "Nam")
     [refused] = await nam.send("/log nha_dai_doan_ket 1 999.999.999.999.999đ")
-    assert text_of(refused).startswith("Với Nhà Đại đoàn kết hãy viết:")  # its form, unsaved
+    assert text_of(refused) == (  # said as it is, unsaved
+        "Số quá lớn. Hãy kiểm tra lại và gõ ví dụ 120tr, 1,5 tỷ hoặc 68.000.000."
+    )
     await nam.send("/log")
     await nam.press("Nhà Đại đoàn kết")
     await nam.send("1")

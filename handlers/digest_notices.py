@@ -14,14 +14,13 @@ from typing import Any
 
 from bot import digests
 from bot.activities import from_milli
-from bot.amount_display import money_words
 from bot.digest_charts import ChartStore, chart_spec, range_label
 from bot.i18n import Translator
 from bot.notifications import Notice
 from bot.periods import Period
 from bot.services import Services
 from handlers.common import esc
-from handlers.entry_cards import show_value
+from handlers.entry_cards import figure
 from handlers.notices import register
 from handlers.text_limits import fits
 from storage.queries import chats as chats_q
@@ -56,14 +55,10 @@ def _kind_lines(tr: Translator, data: digests.DigestData) -> list[str]:
             value = data.total.get((kind.key, m.key))
             if not value:
                 continue
-            amount = from_milli(value)
-            shown = (
-                money_words(amount, tr.locale) if m.kind == "money" else show_value(tr, m, amount)
-            )
             delta = change(tr, value, data.previous.get((kind.key, m.key), 0))
-            parts.append(f"{esc(m.label(tr.locale))} {shown} ({delta})")
+            parts.append(f"{figure(tr, kind, m, from_milli(value))} ({delta})")
         if parts:
-            lines.append(f"• {esc(kind.name(tr.locale))}: " + " · ".join(parts))
+            lines.append(f"• {esc(kind.name(tr.locale))}: " + ", ".join(parts))
     return lines
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from bot import activities as acts
 from bot.activities import Kind, Measure
-from bot.amount_display import format_amount
+from bot.amount_display import format_amount, money_words
 from bot.date_window import FIRST_DAY
 from bot.i18n import Translator
 from bot.locks import Lock
@@ -23,6 +23,33 @@ def show_value(tr: Translator, measure: Measure, value: Decimal) -> str:
     text = format_amount(value, measure.kind, tr.locale)  # type: ignore[arg-type]
     unit = measure.unit(tr.locale)
     return text if measure.kind == "money" or not unit else f"{text} {unit}"
+
+
+def figure(tr: Translator, kind: Kind, measure: Measure, value: Decimal) -> str:
+    """One measure's figure in a line of totals: "4 buổi", "102 lượt người", "2 mô hình".
+
+    The unit says what was counted, so the label is left out ("Số buổi 4 buổi" said it twice),
+    except where the unit cannot tell: money ("Số tiền vận động 120 triệu đồng"), a measure with
+    no unit, or several measures of the type counted in the same unit ("Xây mới 2 căn, Sửa chữa
+    1 căn"). The result is HTML-escaped.
+    """
+    label = esc(measure.label(tr.locale))
+    if measure.kind == "money":
+        return f"{label} {money_words(value, tr.locale)}"
+    unit = measure.unit(tr.locale)
+    shared = any(o.key != measure.key and o.unit(tr.locale) == unit for o in kind.measures)
+    shown = esc(show_value(tr, measure, value))
+    return f"{label} {shown}" if not unit or shared else shown
+
+
+def measure_prompt_label(tr: Translator, measure: Measure) -> str:
+    """A measure's name as a question asks it: "Số buổi?", not "Số buổi (buổi)?"; the unit is
+    added only where the label does not already say it ("Số tiền vận động (đồng)")."""
+    label = measure.label(tr.locale)
+    unit = measure.unit(tr.locale)
+    if not unit or unit.casefold() in label.casefold():
+        return esc(label)
+    return f"{esc(label)} ({esc(unit)})"
 
 
 def card(

@@ -9,7 +9,6 @@ from telegram import Update
 from bot import totals as totals_domain
 from bot.access import Actor
 from bot.activities import Kind, from_milli, offered_kinds
-from bot.amount_display import money_words
 from bot.i18n import N_, Translator
 from bot.periods import Period, PeriodOutOfRange, parse_period, period_containing
 from bot.totals import Cells, Totals, TotalsError
@@ -17,7 +16,7 @@ from bot.unit_search import UnitSearch
 from handlers.access_rules import ANY_CHAT, Who, rule
 from handlers.common import NOT_MEMBER, esc, reply
 from handlers.context import AppContext
-from handlers.entry_cards import show_value
+from handlers.entry_cards import figure
 from handlers.router import quote
 from storage.text import fold, nfc
 
@@ -175,13 +174,9 @@ def _line(tr: Translator, kinds: list[Kind], cells: Cells) -> list[str]:
             value = cells.get((kind.key, m.key))
             if not value:
                 continue
-            amount = from_milli(value)
-            shown = (
-                money_words(amount, tr.locale) if m.kind == "money" else show_value(tr, m, amount)
-            )
-            parts.append(f"{esc(m.label(tr.locale))} {shown}")
+            parts.append(figure(tr, kind, m, from_milli(value)))
         if parts:
-            lines.append(f"{esc(kind.name(tr.locale))}: " + " · ".join(parts))
+            lines.append(f"{esc(kind.name(tr.locale))}: " + ", ".join(parts))
     return lines
 
 

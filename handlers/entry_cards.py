@@ -15,6 +15,7 @@ from bot.i18n import Translator
 from bot.locks import Lock
 from bot.names import name_of
 from bot.parsing import ParseError
+from bot.periods import heading
 from handlers.common import esc
 from handlers.router import quote
 
@@ -158,7 +159,7 @@ def lock_reason(tr: Translator, lock: Lock) -> str:
     scope = lock_scope(tr, lock)
     if lock.template is None or lock.period is None:
         return tr._("This period is locked: {scope}.").format(scope=scope)
-    what = f"{lock.template.title(tr.locale)} — {lock.period.label(tr.locale)}"
+    what = heading(lock.template.title(tr.locale), lock.period.label(tr.locale))
     if lock.approver is None or lock.approved_at is None:
         return tr._("“{report}” of {unit} was approved, which locked {scope}.").format(
             report=esc(what), unit=esc(lock.unit.name), scope=scope

@@ -117,10 +117,10 @@ async def test_a_removed_cadre_loses_every_right_at_once(h: Harness) -> None:
     assert text_of((await lan.press("Lê Văn Nam · cán bộ"))[-1]) == (
         f"Lê Văn Nam là cán bộ của {CAU_BAM}."
     )
-    confirm = text_of((await lan.press("Xoá khỏi đơn vị"))[-1])
-    assert confirm.startswith(f"Xoá Lê Văn Nam khỏi {CAU_BAM}?")
-    done = await lan.press("Có, xoá")
-    assert text_of(done[0]) == f"Đã xoá Lê Văn Nam khỏi {CAU_BAM}."
+    confirm = text_of((await lan.press("Xóa khỏi đơn vị"))[-1])
+    assert confirm.startswith(f"Xóa Lê Văn Nam khỏi {CAU_BAM}?")
+    done = await lan.press("Có, xóa")
+    assert text_of(done[0]) == f"Đã xóa Lê Văn Nam khỏi {CAU_BAM}."
     assert text_of(done[-1]).startswith(f"{CAU_BAM}: 0 thành viên")
 
     # His flow and draft for the unit are closed, the notices about it dropped; he is told once.
@@ -182,8 +182,8 @@ async def test_a_cadre_who_moved_keeps_only_the_new_units_entries(h: Harness) ->
     listing = text_of((await thu.press("✓ Thôn Cầu Bâm (xã Kim Bình)"))[-1])
     assert "• Anna Nguyen — cán bộ" in listing
     await thu.press("Anna Nguyen · cán bộ")
-    await thu.press("Xoá khỏi đơn vị")
-    await thu.press("Có, xoá")
+    await thu.press("Xóa khỏi đơn vị")
+    await thu.press("Có, xóa")
 
     # Still a member elsewhere: only the Kim Bình draft closes, her Yên Nguyên entry stays hers.
     async with h.db.session() as session:
@@ -214,7 +214,7 @@ async def test_a_role_goes_up_and_down_and_a_lowered_leaders_flows_close(h: Harn
     await _open_cau_bam(lan)
     await lan.press("Lê Văn Nam · cán bộ")
     labels = [b["text"] for row in lan.last.inline_buttons for b in row]  # type: ignore[union-attr]
-    assert labels == ["Đặt làm lãnh đạo đơn vị", "Xoá khỏi đơn vị", "‹ Quay lại"]
+    assert labels == ["Đặt làm lãnh đạo đơn vị", "Xóa khỏi đơn vị", "‹ Quay lại"]
     raised = await lan.press("Đặt làm lãnh đạo đơn vị")
     assert text_of(raised[0]) == f"Lê Văn Nam giờ là lãnh đạo đơn vị của {CAU_BAM}."
     assert "• Lê Văn Nam — lãnh đạo đơn vị" in text_of(raised[-1])
@@ -258,8 +258,8 @@ async def test_nobody_acts_above_or_outside_their_subtree_or_leaves_a_unit_leade
     await hung.press("Đặt làm cán bộ")
     assert hung.last_answer is not None
     assert hung.last_answer["text"].startswith("Bạn là lãnh đạo duy nhất của đơn vị này")
-    await hung.press("Xoá khỏi đơn vị")
-    await hung.press("Có, xoá")
+    await hung.press("Xóa khỏi đơn vị")
+    await hung.press("Có, xóa")
     assert hung.last_answer["text"].startswith("Bạn là lãnh đạo duy nhất của đơn vị này")
     # Lan may step down: the province's leader still leads her commune.
     lan = h.user(1002, "Lan", last_name="Nguyễn Thị")

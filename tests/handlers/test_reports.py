@@ -76,6 +76,9 @@ async def open_round_by_buttons(h: Harness) -> None:
     assert text_of((await lan.send("14/11/2026"))[0]).startswith(
         "“14/11/2026” không phải một ngày trong tương lai."
     )
+    assert text_of((await lan.send("31/02/2027"))[0]).startswith(
+        "“31/02/2027” không phải ngày hợp lệ."
+    )
     # Without a year: this December's 18th, not one two years on (it was read as 18/12/2027).
     done = text_of((await lan.send("18/12"))[0])
     assert done.startswith("Đã mở đợt #1: Quý IV/2026, 7 đơn vị, hạn nộp 18/12/2026 23:59.")

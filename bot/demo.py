@@ -22,7 +22,16 @@ from bot.access import load_actor
 from bot.holidays import next_working_day
 from bot.meetings import MeetingPlan, create_meeting, record_conclusions
 from bot.periods import period_containing
-from bot.units import ImportFailed, province_code, provinces_data, ward_code
+from bot.units import (
+    ImportFailed,
+    front_name,
+    province_code,
+    provinces_data,
+    ward_code,
+)
+from bot.units import (
+    short_name as _short,
+)
 from storage.models import Activity, ActivityValue, ReportRound, Unit
 from storage.queries import people as people_q
 from storage.queries import rollup as rollup_q
@@ -97,25 +106,9 @@ def _names() -> tuple[tuple[str, str], list[tuple[str, str]]]:
     return (province_code(int(str(prov["code"]))), f"Tỉnh {prov['name']}"), communes
 
 
-def _short(area_name: str) -> str:
-    """ "Xã Yên Nguyên" -> "xã Yên Nguyên", "Tổ dân phố 3" -> "tổ dân phố 3": the area's name
-    inside a unit's name ("Hội Liên hiệp Phụ nữ xã Yên Nguyên")."""
-    head, _, rest = area_name.partition(" ")
-    return f"{head.lower()} {rest}"
-
-
 def _place(unit_name: str) -> str:
     """ "Ban Công tác Mặt trận thôn Cầu Bâm" -> "thôn Cầu Bâm"."""
     return unit_name.removeprefix("Ban Công tác Mặt trận ").removeprefix("Ủy ban MTTQ ")
-
-
-def front_name(area_name: str) -> str:
-    """The name of the Front body of an area: its committee for a province or commune
-    ("Ủy ban MTTQ xã Yên Nguyên"), its Ban Công tác Mặt trận for a residential area."""
-    head = area_name.partition(" ")[0].lower()
-    if head in ("thôn", "tổ", "bản", "làng", "khu", "ấp", "khối", "buôn", "xóm", "khóm"):
-        return f"Ban Công tác Mặt trận {_short(area_name)}"
-    return f"Ủy ban MTTQ {_short(area_name)}"
 
 
 async def seed_demo(session: AsyncSession, now: datetime) -> Demo:

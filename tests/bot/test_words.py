@@ -30,12 +30,12 @@ BANNED = {
 def _vietnamese() -> list[tuple[str, str]]:
     with (ROOT / "locales" / "vi" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
         catalog = read_po(fh)
-    found = []
+    found: list[tuple[str, str]] = []
     for message in catalog:
         if not message.id:
             continue
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        found.extend((str(message.id), s) for s in strings if s)
+        found.extend((str(message.id), str(s)) for s in strings if s)
     return found
 
 

@@ -270,7 +270,7 @@ async def test_answers_reminders_and_restarts(h: Harness) -> None:
     assert "Tham dự (1): Nam" in card.text
     assert "Vắng mặt (1): Mai (Dự tập huấn của Hội cấp tỉnh)" in card.text
     assert "Cử người thay (1): Tuấn → Phó Bí thư Hoàng Văn Hải" in card.text
-    assert "Chưa trả lời (2): Bình, Lan" in card.text
+    assert "Chưa trả lời (4): Bình, Lý Thị Hiền, Lan, Ma Văn Quang" in card.text
     reminded = (await lan.press("Nhắc người chưa trả lời"))[-1].text
     assert reminded == "Đang gửi lời nhắc tới 1 người chưa trả lời."
     assert (await lan.press("Nhắc người chưa trả lời", message=card))[-1].text == (

@@ -53,7 +53,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.log_throughput import SHORTCUTS, count_rows, percentile, push_text  # noqa: E402
+from bench.log_throughput import SHORTCUTS, count_rows, percentile  # noqa: E402
 from bot.emulator import BotApiEmulator, UserClient  # noqa: E402
 
 FIRST_CADRE_ID = 5000
@@ -115,7 +115,7 @@ async def probe_loop(emu: BotApiEmulator, tap: Tap, other: UserClient, every: fl
     while True:
         tap.probe = asyncio.get_running_loop().create_future()
         started = time.perf_counter()
-        push_text(emu, other, "/me")
+        emu.push_text(other, "/me")
         try:
             arrived, text = await asyncio.wait_for(tap.probe, DRAIN_TIMEOUT)
         except TimeoutError:
@@ -196,7 +196,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             for index, cadre in enumerate(cadres):
                 # Not the shortcut the burst starts with: the same one again within minutes
                 # asks "save another?" (issue 15) instead of saving.
-                push_text(emu, cadre, SHORTCUTS[(index - 1) % len(SHORTCUTS)])
+                emu.push_text(cadre, SHORTCUTS[(index - 1) % len(SHORTCUTS)])
             await asyncio.wait_for(tap.burst_done.wait(), DRAIN_TIMEOUT)
             await app.update_queue.join()
             settle_heap()
@@ -208,7 +208,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 tap.burst_left, tap.burst_done = len(burst), asyncio.Event()
                 started = time.perf_counter()
                 for index, text in burst:
-                    push_text(emu, cadres[index], text)
+                    emu.push_text(cadres[index], text)
                 probes = await probe_loop(emu, tap, other, args.probe_every)
                 drain = time.perf_counter() - started
                 results.append(RoundResult(len(burst), drain, len(burst) / drain, probes))

@@ -499,6 +499,25 @@ class BotApiEmulator:
         self._notify()
         return update_id
 
+    def push_text(self, user: UserClient, text: str) -> int:
+        """Queue a private text message from ``user`` without waiting for its delivery.
+
+        Built as ``UserClient.send`` builds it (same ids, ``from``, ``chat``, entities) but with
+        no ``wait_delivered`` waiter: benchmarks push hundreds at once, and every parked waiter is
+        woken by each state change (they would measure the driver, not the bot)."""
+        chat = self._state.private_chat(user.id)
+        message: dict[str, Any] = {
+            "message_id": self._state.new_message_id(chat.id),
+            "from": user.to_json(),
+            "chat": self._state.chat_json(chat.id),
+            "date": self._state.now(),
+            "text": text,
+        }
+        entities = detect_entities(text)
+        if entities:
+            message["entities"] = entities
+        return self.push_update({"message": message})
+
     async def wait_delivered(
         self,
         update_id: int,

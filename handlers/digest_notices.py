@@ -14,7 +14,6 @@ from typing import Any
 
 from bot import digests
 from bot.activities import from_milli
-from bot.amount_display import money_words
 from bot.digest_charts import ChartStore, chart_spec, range_label
 from bot.i18n import Translator
 from bot.notifications import Notice
@@ -57,9 +56,7 @@ def _kind_lines(tr: Translator, data: digests.DigestData) -> list[str]:
             if not value:
                 continue
             amount = from_milli(value)
-            shown = (
-                money_words(amount, tr.locale) if m.kind == "money" else show_value(tr, m, amount)
-            )
+            shown = show_value(tr, m, amount, exact=False)
             delta = change(tr, value, data.previous.get((kind.key, m.key), 0))
             parts.append(f"{esc(m.label(tr.locale))} {shown} ({delta})")
         if parts:

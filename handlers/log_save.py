@@ -30,6 +30,7 @@ from handlers.entry_cards import (
     parse_problem,
 )
 from handlers.flow import Call, Finish, Next, Outcome, Redraw, Screen, Step
+from handlers.labels import button_label
 from handlers.log_questions import FLOW, LogState, buttons_only, first_open, kind_of, step_of
 from handlers.router import quote
 from storage.models import Activity, Unit
@@ -146,7 +147,7 @@ async def show_review(call: Call, state: LogState) -> Screen:
     )
     text = tr._("Check and save:") + "\n\n" + body
     if state.editing:
-        rows = [[(m.label(tr.locale)[:40], f"f:m.{m.key}")] for m in kind.measures]
+        rows = [[(button_label(m.label(tr.locale), 40), f"f:m.{m.key}")] for m in kind.measures]
         rows.append(
             [(tr._("Date"), "f:date"), (tr._("Note"), "f:note"), (tr._("Photo"), "f:photo")]
         )

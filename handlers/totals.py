@@ -9,7 +9,6 @@ from telegram import Update
 from bot import totals as totals_domain
 from bot.access import Actor
 from bot.activities import Kind, from_milli, offered_kinds
-from bot.amount_display import money_words
 from bot.i18n import N_, Translator
 from bot.periods import Period, PeriodOutOfRange, parse_period, period_containing
 from bot.totals import Cells, Totals, TotalsError
@@ -176,9 +175,7 @@ def _line(tr: Translator, kinds: list[Kind], cells: Cells) -> list[str]:
             if not value:
                 continue
             amount = from_milli(value)
-            shown = (
-                money_words(amount, tr.locale) if m.kind == "money" else show_value(tr, m, amount)
-            )
+            shown = show_value(tr, m, amount, exact=False)
             parts.append(f"{esc(m.label(tr.locale))} {shown}")
         if parts:
             lines.append(f"{esc(kind.name(tr.locale))}: " + " · ".join(parts))

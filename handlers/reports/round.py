@@ -24,6 +24,7 @@ from handlers.common import esc
 from handlers.context import AppContext
 from handlers.flow import Call, Finish, Next, Screen, Stay, Step
 from handlers.flow_units import chosen_unit
+from handlers.labels import button_label
 from handlers.reports.texts import ROUND_FLOW, duplicate_round, problem_text
 from handlers.router import quote
 from storage.queries import reports as reports_q
@@ -54,7 +55,8 @@ async def show_template(call: Call, draft: RoundDraft) -> Screen:
     rows = [
         [
             (
-                f"{t.title_vi if tr.locale == 'vi' else t.title_en} (v{t.version})"[:60],
+                button_label(t.title_vi if tr.locale == "vi" else t.title_en, 54)
+                + f" (v{t.version})",
                 f"t:{t.id}",
             )
         ]
@@ -96,7 +98,7 @@ async def press_period(call: Call, draft: RoundDraft, action: str, args: list[st
 
 async def show_unit(call: Call, draft: RoundDraft) -> Screen:
     units = {role.unit.id: role.unit for role in call.actor.admin_roles()}
-    rows = [[(u.name[:60], f"u:{u.id}")] for u in units.values()]
+    rows = [[(button_label(u.name), f"u:{u.id}")] for u in units.values()]
     return Screen(call.tr._("Which unit's sub-units must report?"), rows)
 
 
@@ -120,7 +122,9 @@ async def show_targets(call: Call, draft: RoundDraft) -> Screen:
     for key in levels:
         kind = kinds.get(key)
         name = (kind.name_vi if tr.locale == "vi" else kind.name_en) if kind else key
-        rows.append([(tr._("Every unit of level: {level}").format(level=name)[:60], f"k:{key}")])
+        rows.append(
+            [(button_label(tr._("Every unit of level: {level}").format(level=name)), f"k:{key}")]
+        )
     return Screen(tr._("Which units must report?"), rows)
 
 

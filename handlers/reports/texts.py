@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot import reports as rep
-from bot.amount_display import format_amount
+from bot.amount_display import format_amount, money_text
 from bot.date_window import FIRST_DAY, YEARS_AHEAD
 from bot.i18n import Translator
 from bot.names import name_of
@@ -16,6 +16,7 @@ from bot.parsing import Kind
 from bot.reports import OpenReport
 from bot.templates import Question, Violation
 from handlers.common import esc
+from handlers.labels import button_label
 from storage.models import Person
 
 FLOW = "report"
@@ -98,7 +99,9 @@ def amount_kind(question: Question) -> Kind:
 def show_answer(tr: Translator, question: Question, value: Any) -> str:
     if value is None:
         return tr._("(skipped)")
-    if question.type in ("integer", "money", "decimal"):
+    if question.type == "money":
+        return money_text(Decimal(str(value)), tr.locale, exact=True)
+    if question.type in ("integer", "decimal"):
         return format_amount(Decimal(str(value)), amount_kind(question), tr.locale)
     if question.type == "yesno":
         return tr._("Yes") if value else tr._("No")
@@ -173,15 +176,18 @@ def question_card(
             )
         )
     elif question.type == "choice":
-        rows.extend([(o.label(tr.locale)[:60], f"c:{i}")] for i, o in enumerate(question.options))
+        rows.extend(
+            [(button_label(o.label(tr.locale)), f"c:{i}")] for i, o in enumerate(question.options)
+        )
     elif question.type == "multi":
         lines.append(tr._("Press every option that applies, then “Done”."))
         rows.extend(
-            [(("✓ " if o.key in ticked else "") + o.label(tr.locale)[:60], f"m:{i}")]
+            [(("✓ " if o.key in ticked else "") + button_label(o.label(tr.locale)), f"m:{i}")]
             for i, o in enumerate(question.options)
         )
         rows.append([(tr._("Done"), "md")])
     elif question.type == "yesno":
+        lines.append(tr._("Press a button, or type “yes” or “no”."))
         rows.append([(tr._("Yes"), "y:1"), (tr._("No"), "y:0")])
     elif question.type == "date":
         lines.append(tr._("Type the date (dd/mm/yyyy)."))
@@ -198,9 +204,8 @@ def question_card(
 
 
 def bounds(tr: Translator, q: Question) -> str:
-    kind = amount_kind(q)
-    low = format_amount(q.min, kind, tr.locale) if q.min is not None else None
-    high = format_amount(q.max, kind, tr.locale) if q.max is not None else None
+    low = show_answer(tr, q, q.min) if q.min is not None else None
+    high = show_answer(tr, q, q.max) if q.max is not None else None
     if low is not None and high is not None:
         return tr._("Between {low} and {high}.").format(low=low, high=high)
     if low is not None:

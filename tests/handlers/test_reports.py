@@ -665,8 +665,14 @@ async def test_several_reports_a_list_first_ticks_and_a_photo(h: Harness) -> Non
             session, parse_template(PHOTO_TEMPLATE), h.clock.now()
         )
         await operator_opens(session, h, template)
-    assert (await nam.send("/report"))[0].text == "Báo cáo nào?"
-    first = text_of((await nam.press("Báo cáo ảnh"))[-1])
+    listed = (await nam.send("/report"))[0]
+    # What the reports share is said once; the buttons say what tells them apart.
+    assert listed.text == "Báo cáo nào?\nThôn Cầu Bâm (xã Yên Nguyên) · Quý IV/2026"
+    assert labels(listed) == [
+        "Báo cáo thử (chưa nộp, 18/12)",
+        "Báo cáo ảnh (chưa nộp, 20/12)",
+    ]
+    first = text_of((await nam.press("Báo cáo ảnh (chưa nộp, 20/12)"))[-1])
     assert "Câu 1/2" in first and "Bấm chọn mọi mục phù hợp" in first
     await nam.press("Xong")
     assert h.emu.callback_answers[-1]["text"] == "Hãy chọn ít nhất một mục."
@@ -691,5 +697,65 @@ async def test_several_reports_a_list_first_ticks_and_a_photo(h: Harness) -> Non
     # /back walks the questions back to the list of reports.
     assert "Ảnh hoạt động" in text_of((await nam.send("/back"))[0])
     assert "Nội dung đã làm" in text_of((await nam.send("/back"))[0])
-    assert (await nam.send("/back"))[0].text == "Báo cáo nào?"
+    assert text_of((await nam.send("/back"))[0]).startswith("Báo cáo nào?\n")
     assert "Câu 1/4" in text_of((await nam.press("Báo cáo thử"))[-1])
+
+
+SCREENS_TEMPLATE = """
+key: man_hinh
+version: 1
+title: {vi: "Báo cáo vận động", en: "Fund-raising report"}
+period: quarter
+questions:
+  - key: funds
+    type: money
+    label: {vi: "Số tiền vận động", en: "Funds raised"}
+  - key: held
+    type: yesno
+    label: {vi: "Đã tổ chức hội nghị chưa?", en: "Was the conference held?"}
+  - key: level
+    type: choice
+    label: {vi: "Tự đánh giá", en: "Self-assessment"}
+    options:
+      - {key: xs, label: {vi: "Hoàn thành xuất sắc nhiệm vụ được giao trong công tác vận động quần chúng", en: "Excellent"}}
+      - {key: chua, label: {vi: "Chưa hoàn thành", en: "Not done"}}
+"""
+
+
+async def test_yes_no_and_choices_typed_money_in_words_and_labels_cut_between_words(
+    h: Harness,
+) -> None:
+    """A phone's screens (issue 16 §4): "co" answers a yes/no question and an option's label
+    typed without diacritics picks it; a long option is cut after a whole word with "…"; money is
+    in words, with the exact figure when the words round what was typed."""
+    nam = h.user(1004, "Nam")
+    await nam.send("/start")
+    async with h.db.session() as session:
+        template, _ = await rep.store_template(
+            session, parse_template(SCREENS_TEMPLATE), h.clock.now()
+        )
+        await operator_opens(session, h, template)
+    assert "Số tiền vận động" in text_of((await nam.send("/report"))[0])
+    held = text_of((await nam.send("1.234.567"))[0])
+    assert "Đã tổ chức hội nghị chưa?" in held
+    assert "Bấm một nút, hoặc gõ “có” hay “không”." in held
+    assert (await nam.send("chắc thế"))[0].text == (
+        "Hãy gõ “có” hoặc “không”, hoặc bấm một nút phía trên."
+    )
+    level = (await nam.send("Co"))[0]
+    assert "Tự đánh giá" in text_of(level)
+    long_label = labels(level)[0]
+    assert long_label == "Hoàn thành xuất sắc nhiệm vụ được giao trong công tác vận…"
+    full = "Hoàn thành xuất sắc nhiệm vụ được giao trong công tác vận động quần chúng"
+    assert full[len(long_label) - 1] == " "  # cut between two words, never inside one
+    review = text_of((await nam.send("chua hoan thanh"))[0])
+    assert "1. Số tiền vận động: 1,23 triệu đồng (1.234.567 đồng) (Nam" in review
+    assert "2. Đã tổ chức hội nghị chưa?: Có (Nam" in review
+    assert "3. Tự đánh giá: Chưa hoàn thành (Nam" in review
+    # "không" typed changes the answer; a round sum shows no exact figure.
+    await nam.press("Sửa một câu trả lời")
+    await nam.press("2. Đã tổ chức")
+    assert "2. Đã tổ chức hội nghị chưa?: Không (Nam" in text_of((await nam.send("KHÔNG."))[0])
+    await nam.press("Sửa một câu trả lời")
+    await nam.press("1. Số tiền")
+    assert "1. Số tiền vận động: 1,4 tỷ đồng (Nam" in text_of((await nam.send("1,4 tỷ"))[0])

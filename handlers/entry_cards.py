@@ -70,6 +70,9 @@ def parse_problem(tr: Translator, error: ParseError, kind: str, label: str) -> s
         "fraction": tr._("{label} must be a whole number. Type for example {example}."),
         "too_many_decimals": tr._("At most 3 decimal places, for example {example}."),
         "too_large": tr._("That number is far too large. Check it and type for example {example}."),
+        "money_form": tr._(
+            "“{text}” is a sum of money, but {label} is a number, not money. Type just the number, for example {example}."
+        ),
     }
     default = tr._("“{text}” is not a number. Type for example {example}.")
     return messages.get(error.code, default).format(

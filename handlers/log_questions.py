@@ -337,7 +337,7 @@ def unanswered(name: str) -> Any:
     return lambda state: name not in state.draft
 
 
-UNIT = Step("unit", show_unit, typed=buttons_only, press=press_unit, applies=unanswered("unit_id"))
+# The unit step is in log_save.py: a shortcut that lacked only its unit is saved on the press.
 TYPE = Step("type", show_type, typed=buttons_only, press=press_type, applies=unanswered("type"))
 CONFIRM = Step(
     "confirm", show_confirm, typed=typed_confirm, press=press_confirm, applies=is_pending

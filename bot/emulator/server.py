@@ -48,6 +48,7 @@ from .state import (
     StoredMessage,
     UploadedFile,
     UserInfo,
+    image_size,
 )
 from .webhook import DeliveryAttempt, WebhookConfig, WebhookDeliverer
 
@@ -62,6 +63,10 @@ MAX_CALLBACK_DATA_BYTES = 64
 MAX_INLINE_BUTTONS = 100
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
+#: sendPhoto: at most 10 MB, width + height at most 10,000 and a side ratio of at most 20.
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+MAX_PHOTO_SIDES = 10_000
+MAX_PHOTO_RATIO = 20
 LONG_POLL_MAX_TIMEOUT = 50
 CALLBACK_ANSWER_TIMEOUT = 15.0  # seconds Telegram keeps a callback query answerable
 DELETE_WINDOW = 48 * 3600  # bots can delete messages for everyone only within 48 hours
@@ -1327,6 +1332,8 @@ class BotApiEmulator:
         if isinstance(value, UploadedFile):
             if not value.data:
                 raise _bad("file must be non-empty")
+            if field == "photo":
+                self._check_photo(value.data)
             return
         if isinstance(value, str):
             if value.startswith(("http://", "https://")):
@@ -1340,6 +1347,18 @@ class BotApiEmulator:
                 )
             return
         raise _bad("wrong file identifier/HTTP URL specified")
+
+    @staticmethod
+    def _check_photo(data: bytes) -> None:
+        """Telegram's limits for an uploaded photo, with its error descriptions."""
+        if len(data) > MAX_PHOTO_BYTES:
+            raise _bad("PHOTO_SAVE_FILE_INVALID")
+        size = image_size(data)
+        if size is None or not all(size):
+            raise _bad("IMAGE_PROCESS_FAILED")
+        width, height = size
+        if width + height > MAX_PHOTO_SIDES or max(size) > MAX_PHOTO_RATIO * min(size):
+            raise _bad("PHOTO_INVALID_DIMENSIONS")
 
     def _resolve_file(self, value: Any, field: str) -> StoredFile:
         if isinstance(value, UploadedFile):

@@ -229,7 +229,7 @@ async def test_wrong_shortcuts_answer_with_the_right_form(h: Harness) -> None:
     nam = h.user(1004, "Nam")
     form = text_of((await nam.send("/log nha_dai_doan_ket abc"))[0])
     assert form.startswith(
-        'Với Nhà Đại đoàn kết hãy viết: /log nha_dai_doan_ket <Xây mới> <Sửa chữa> <Giá trị> "ghi chú"'
+        'Với Nhà Đại đoàn kết hãy viết: /log nha_dai_doan_ket <Xây mới> <Sửa chữa> <Giá trị> [ngày] ["ghi chú"]'
     )
     assert text_of((await nam.send("/log nha_dai_doan_ket 1 2 3 4 5"))[0]).startswith(
         "Với Nhà Đại đoàn kết hãy viết:"

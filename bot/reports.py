@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,8 +20,14 @@ from bot import date_window
 from bot.access import Actor
 from bot.notifications import enqueue
 from bot.periods import Period
-from bot.template_files import load_template_file
-from bot.templates import DEFAULT_TEMPLATES_DIR, Question, Template
+from bot.report_templates import (
+    ensure_default_templates as ensure_default_templates,
+)
+from bot.report_templates import known_activities as known_activities
+from bot.report_templates import latest_templates as latest_templates
+from bot.report_templates import store_template as store_template
+from bot.report_templates import template_of
+from bot.templates import Question, Template
 from storage.models import (
     Person,
     Report,
@@ -48,60 +53,6 @@ class ReportError(Exception):
 
 
 OPEN = ("draft", "returned")
-
-
-# --- templates ------------------------------------------------------------------------------
-
-
-async def known_activities(session: AsyncSession) -> dict[str, set[str]]:
-    result: dict[str, set[str]] = {}
-    for type_key, key in await reports_q.measure_keys(session):
-        result.setdefault(type_key, set()).add(key)
-    return result
-
-
-async def store_template(
-    session: AsyncSession, template: Template, now: datetime
-) -> tuple[ReportTemplate, bool]:
-    """Keep a template; a changed file becomes a new version, an unchanged one is a no-op."""
-    latest = await reports_q.latest_template(session, template.key)
-    data = template.to_dict()
-    if latest is not None and latest.data == data:
-        return latest, False
-    version = max(template.version, (latest.version + 1) if latest else 1)
-    if version != template.version:
-        data = {**data, "version": version}
-    row = ReportTemplate(
-        key=template.key,
-        version=version,
-        period=template.period,
-        title_vi=template.title_vi,
-        title_en=template.title_en,
-        data=data,
-        created_at=now,
-    )
-    await reports_q.add(session, row)
-    return row, True
-
-
-async def ensure_default_templates(session: AsyncSession, now: datetime) -> int:
-    """A new deployment ships with the default templates."""
-    if await reports_q.template_count(session):
-        return 0
-    known = await known_activities(session)
-    count = 0
-    for path in sorted(DEFAULT_TEMPLATES_DIR.glob("*.yaml")):
-        await store_template(session, load_template_file(path, known_activities=known), now)
-        count += 1
-    return count
-
-
-async def latest_templates(session: AsyncSession) -> list[ReportTemplate]:
-    return await reports_q.latest_templates(session)
-
-
-def template_of(row: ReportTemplate) -> Template:
-    return Template.from_dict(row.data)
 
 
 # --- rounds ---------------------------------------------------------------------------------
@@ -491,64 +442,3 @@ async def rounds_visible_to(session: AsyncSession, actor: Actor) -> list[ReportR
         if unit is not None and actor.can_admin(unit):
             result.append(row)
     return result
-
-
-# --- reminders ------------------------------------------------------------------------------
-
-
-def local_at(day: date, hour: int, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=tz)
-
-
-async def plan_reminders(
-    session: AsyncSession,
-    now: datetime,
-    tz: ZoneInfo,
-    *,
-    offsets: Sequence[int] = (3, 1),
-    hour: int = 8,
-    overdue_max: int = 3,
-) -> int:
-    """Queue the reminders that are due by now. Keys make this idempotent, so it may run every
-    minute, after a restart, or twice at once: each reminder is queued once."""
-    queued = 0
-    for row in await reports_q.open_rounds(session):
-        deadline_day = row.deadline.astimezone(tz).date()
-        slots: list[tuple[str, datetime]] = []
-        for days in offsets:
-            at = local_at(deadline_day - timedelta(days=days), hour, tz)
-            if at <= now < row.deadline:
-                slots.append((f"before{days}", at))
-        for k in range(1, overdue_max + 1):
-            at = local_at(deadline_day + timedelta(days=k), hour, tz)
-            if row.deadline < at <= now:
-                slots.append((f"overdue{k}", at))
-        if not slots:
-            continue
-        pending = await reports_q.reports_of_round(session, row.id, OPEN)
-        for name, at in slots:
-            for report in pending:
-                kind = "report_overdue" if name.startswith("overdue") else "report_reminder"
-                for person in await recipients(session, report.unit_id, roles=("cadre", "admin")):
-                    queued += await enqueue(
-                        session,
-                        key=f"report:{report.id}:{name}:{person.telegram_id}",
-                        chat_id=person.telegram_id,
-                        kind=kind,
-                        params={"report_id": report.id},
-                        now=now,
-                        due_at=at,
-                    )
-            if name == "overdue1" and pending:
-                # The round's leaders get one summary, not one message per late unit.
-                for person in await round_admins(session, row):
-                    queued += await enqueue(
-                        session,
-                        key=f"round:{row.id}:overdue-admin:{person.telegram_id}",
-                        chat_id=person.telegram_id,
-                        kind="report_overdue_admin",
-                        params={"round_id": row.id},
-                        now=now,
-                        due_at=at,
-                    )
-    return queued

@@ -6,6 +6,7 @@ organisations, issue 16 §3).
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,6 +14,7 @@ from bot.template_files import load_template_file
 from bot.templates import DEFAULT_TEMPLATES_DIR, Template
 from storage.models import ReportTemplate
 from storage.queries import reports as reports_q
+from storage.queries import units as units_q
 
 
 async def known_activities(session: AsyncSession) -> dict[str, set[str]]:
@@ -46,15 +48,35 @@ async def store_template(
     return row, True
 
 
+async def known_audience(session: AsyncSession) -> tuple[list[str], list[str]]:
+    """The unit kinds and organisations of this deployment, which a template's ``for:`` may name."""
+    kinds = [k.key for k in await units_q.kinds(session)]
+    orgs = [o.key for o in await units_q.organisations(session)]
+    return kinds, orgs
+
+
+async def load_file(session: AsyncSession, path: Path) -> Template:
+    """A template file checked against this deployment's catalog, unit kinds and organisations."""
+    kinds, orgs = await known_audience(session)
+    return load_template_file(
+        path,
+        known_activities=await known_activities(session),
+        known_kinds=kinds,
+        known_orgs=orgs,
+    )
+
+
 async def ensure_default_templates(session: AsyncSession, now: datetime) -> int:
-    """A new deployment ships with the default templates."""
-    if await reports_q.template_count(session):
-        return 0
-    known = await known_activities(session)
+    """The shipped templates: a new deployment gets them all, an upgraded one those it lacks (a
+    new file, or a shipped file with a higher version than any it keeps). A version an operator
+    loaded later is never replaced by the shipped one."""
     count = 0
     for path in sorted(DEFAULT_TEMPLATES_DIR.glob("*.yaml")):
-        await store_template(session, load_template_file(path, known_activities=known), now)
-        count += 1
+        template = await load_file(session, path)
+        latest = await reports_q.latest_template(session, template.key)
+        if latest is None or latest.version < template.version:
+            await store_template(session, template, now)
+            count += 1
     return count
 
 

@@ -77,9 +77,14 @@ async def round_info(session: AsyncSession, round_id: int) -> RoundInfo | None:
 
 
 async def target_units(
-    session: AsyncSession, root: Unit, kind: str | None, org: str | None
+    session: AsyncSession,
+    root: Unit,
+    kind: str | None,
+    org: str | None,
+    template: Template | None = None,
 ) -> list[Unit]:
-    """Who must report: the root's children (or every descendant of ``kind``), optionally one organisation."""
+    """Who must report: the root's children (or every descendant of ``kind``), optionally one
+    organisation, and of those only the units ``template`` is for (``Template.fits``)."""
     if kind is None:
         rows = list(await units_q.children(session, root.id))
     else:
@@ -88,7 +93,26 @@ async def target_units(
             for u in await units_q.list_units(session, root)
             if u.kind == kind and u.id != root.id and u.active
         ]
-    return [u for u in rows if org is None or u.org == org]
+    return [
+        u
+        for u in rows
+        if (org is None or u.org == org) and (template is None or template.fits(u.kind, u.org))
+    ]
+
+
+async def fitting_below(session: AsyncSession, root: Unit, template: Template) -> list[Unit]:
+    """The active units under ``root`` (not itself) that ``template`` is for."""
+    return [
+        u
+        for u in await units_q.list_units(session, root)
+        if u.id != root.id and u.active and template.fits(u.kind, u.org)
+    ]
+
+
+def before_cutoff(period: Period, deadline: datetime) -> bool:
+    """A deadline before the period's last day (its cut-off, "thời gian chốt số liệu"): the units
+    would report before the period they report on is over. Allowed, but only when confirmed."""
+    return deadline.date() < period.end
 
 
 async def open_round(
@@ -102,13 +126,21 @@ async def open_round(
     now: datetime,
     kind: str | None = None,
     org: str | None = None,
+    early: bool = False,
 ) -> ReportRound:
     """Open a round and announce it to the cadres of every unit asked. ``actor`` None = operator CLI.
 
+    Only units the template is for are asked (``Template.fits``): a round of the communes' Front
+    report opened over "every direct sub-unit" of a commune asks nobody, a thôn's Ban Công tác
+    Mặt trận is never asked the commune's questions.
+
     Refused (``ReportError``): a deadline already past, a deadline or period outside the years kept
-    (``bot.date_window``), a template for another kind of period, no unit to ask, and a round that
-    already asks the same template for the same period of the same unit and organisation
-    ("duplicate", with that round's id)."""
+    (``bot.date_window``), a template for another kind of period, a level (``template_kind``) or
+    organisation (``template_org``) the template is not for, no unit to ask (``no_units``), none
+    of them one the template is for (``template_units``), a round that already asks the same
+    template for the same period of the same unit and organisation ("duplicate", with that
+    round's id), and a deadline before the period's cut-off unless ``early`` confirms it
+    (``before_cutoff``, checked last: confirming is asked only of a round that would open)."""
     if actor is not None and not actor.can_admin(root):
         raise ReportError("forbidden")
     if deadline <= now:
@@ -120,14 +152,24 @@ async def open_round(
         raise ReportError("out_of_range")
     if template_row.period != period.kind:
         raise ReportError("wrong_period_kind")
+    template = template_of(template_row)
+    if kind is not None and template.kinds and kind not in template.kinds:
+        raise ReportError("template_kind")
+    if org is not None and template.orgs and org not in template.orgs:
+        raise ReportError("template_org")
     # Two rounds asking the same units the same thing would split their answers and double
     # every reminder: the second one is refused, naming the first.
     same = await reports_q.same_round(session, template_row.key, period.key(), root.id, org)
     if same is not None:
         raise ReportError("duplicate", same.id)
-    units = await target_units(session, root, kind, org)
-    if not units:
+    asked = await target_units(session, root, kind, org)
+    if not asked:
         raise ReportError("no_units")
+    units = [u for u in asked if template.fits(u.kind, u.org)]
+    if not units:
+        raise ReportError("template_units")
+    if before_cutoff(period, deadline) and not early:
+        raise ReportError("before_cutoff")
     row = ReportRound(
         template_id=template_row.id,
         period_key=period.key(),

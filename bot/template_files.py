@@ -7,6 +7,7 @@ What a valid file becomes is the model in ``bot/templates.py``.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,8 +31,10 @@ from bot.templates import (
     MAX_OPTIONS,
     MIN_OPTIONS,
     NUMERIC_TYPES,
+    ORGANISATIONS,
     PERIODS,
     QUESTION_TYPES,
+    UNIT_KINDS,
     WHOLE_TYPES,
     Condition,
     Option,
@@ -40,7 +43,8 @@ from bot.templates import (
     Template,
 )
 
-_TEMPLATE_FIELDS = ("key", "version", "title", "period", "questions")
+_TEMPLATE_FIELDS = ("key", "version", "title", "period", "for", "questions")
+_FOR_FIELDS = ("kinds", "orgs")
 _QUESTION_FIELDS = (
     "key",
     "type",
@@ -70,13 +74,18 @@ class _Ref:
 
 
 def parse_template(
-    text: str, *, known_activities: Mapping[str, Collection[str]] | None = None
+    text: str,
+    *,
+    known_activities: Mapping[str, Collection[str]] | None = None,
+    known_kinds: Collection[str] = UNIT_KINDS,
+    known_orgs: Collection[str] = ORGANISATIONS,
 ) -> Template:
     """Validate a template file and build it; all problems are raised together as TemplateError.
 
     ``known_activities`` maps each activity type to its measure keys (from the catalog); when given,
     a prefill naming an activity or measure the catalog lacks is an error rather than a question
-    that would silently prefill nothing.
+    that would silently prefill nothing. ``known_kinds`` and ``known_orgs`` are the unit levels and
+    organisations a ``for:`` may name (the database's, when loading into one).
     """
     data = load_yaml(text)
     if not isinstance(data, YamlMap):
@@ -102,17 +111,73 @@ def parse_template(
             data.line_of("period"), f"period must be one of {', '.join(PERIODS)}, not {period!r}"
         )
 
+    kinds, orgs = _audience(data, errors, known_kinds, known_orgs)
     questions = _questions(data, errors, known_activities)
     if errors or title is None:
         raise TemplateError(errors.messages())
-    return Template(str(key), version, title[0], title[1], str(period), questions)
+    return Template(
+        str(key), version, title[0], title[1], str(period), questions, kinds=kinds, orgs=orgs
+    )
+
+
+def _audience(
+    data: YamlMap, errors: Errors, known_kinds: Collection[str], known_orgs: Collection[str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``for: {kinds: [...], orgs: [...]}``: the unit levels and organisations the template is
+    for (either may be left out: any). Without ``for`` the template is for every unit."""
+    value = data.get("for")
+    if value is None:
+        return (), ()
+    line = data.line_of("for")
+    if not isinstance(value, YamlMap) or not value:
+        errors.add(line, "for must be {kinds: [...], orgs: [...]} (at least one of them)")
+        return (), ()
+    check_fields(value, _FOR_FIELDS, "for", errors)
+    result: list[tuple[str, ...]] = []
+    for field, known, what in (
+        ("kinds", known_kinds, "unit kind"),
+        ("orgs", known_orgs, "organisation"),
+    ):
+        items = value.get(field)
+        if items is None:
+            result.append(())
+            continue
+        fline = value.line_of(field)
+        if not isinstance(items, list) or not items:
+            errors.add(fline, f"for: {field} must be a non-empty list, e.g. [{next(iter(known))}]")
+            result.append(())
+            continue
+        seen: list[str] = []
+        for item in items:
+            if item not in known:
+                hint = difflib.get_close_matches(str(item), list(known), n=1)
+                suggestion = f" (did you mean {hint[0]}?)" if hint else ""
+                errors.add(
+                    fline,
+                    f"for: unknown {what} {item!r}{suggestion}; known: {', '.join(known)}",
+                )
+            elif item in seen:
+                errors.add(fline, f"for: {field} names {item} twice")
+            else:
+                seen.append(str(item))
+        result.append(tuple(seen))
+    return result[0], result[1]
 
 
 def load_template_file(
-    path: Path, *, known_activities: Mapping[str, Collection[str]] | None = None
+    path: Path,
+    *,
+    known_activities: Mapping[str, Collection[str]] | None = None,
+    known_kinds: Collection[str] = UNIT_KINDS,
+    known_orgs: Collection[str] = ORGANISATIONS,
 ) -> Template:
     """Read a template file as UTF-8 (Vietnamese labels) and parse it; errors as in parse_template."""
-    return parse_template(path.read_text(encoding="utf-8"), known_activities=known_activities)
+    return parse_template(
+        path.read_text(encoding="utf-8"),
+        known_activities=known_activities,
+        known_kinds=known_kinds,
+        known_orgs=known_orgs,
+    )
 
 
 def _questions(

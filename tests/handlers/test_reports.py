@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -291,7 +292,7 @@ async def quarterly(session: AsyncSession) -> ReportTemplate:
 
 
 async def operator_opens(
-    session: AsyncSession, h: Harness, template: ReportTemplate, **targets: str
+    session: AsyncSession, h: Harness, template: ReportTemplate, **targets: Any
 ) -> ReportRound:
     """The operator (``phoihop rounds open``) opens the Q4/2026 round of ``template`` for Xã Yên
     Nguyên, due 20/12/2026; ``targets`` narrow the units asked (``kind``, ``org``)."""

@@ -81,9 +81,7 @@ def template_not_for(
     orgs: Sequence[Organisation],
 ) -> str:
     """Why a template cannot go to the units chosen (issue 16 §3)."""
-    return tr._(
-        "“{title}” is for: {audience}. The units chosen are not among them: choose others, or another template."
-    ).format(
+    return tr._("“{title}” is only for: {audience}.").format(
         title=esc(template.title(tr.locale)), audience=esc(audience(tr, template, kinds, orgs))
     )
 

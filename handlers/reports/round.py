@@ -4,6 +4,11 @@ A flow on the kernel (handlers/flow): template → period → the unit whose sub
 which of them (direct sub-units, or every unit of a level) → which organisation → deadline (a
 button or a typed date). Every id in a button is checked again when pressed: the unit must be
 one the leader leads, since the next steps list its sub-units.
+
+Each step offers only what the chosen template is for (issue 16 §3: ``Template.fits``): templates
+for some unit below the leader's, units with such units below, the levels it names; a choice from
+an old or forged keyboard is refused saying whom the template is for. A deadline before the
+period's cut-off goes to the ``early`` step, which says so and opens the round only when confirmed.
 """
 
 from __future__ import annotations

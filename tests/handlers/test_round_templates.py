@@ -142,3 +142,19 @@ async def test_a_deadline_after_the_cut_off_opens_without_asking(h: Harness) -> 
             select(ReportTemplate).join(ReportRound, ReportRound.template_id == ReportTemplate.id)
         )
     assert template is not None and template.key == "womens_union_quarterly"
+
+
+async def test_a_thon_leader_is_offered_only_the_womens_union_report(h: Harness) -> None:
+    """Below Thôn Cầu Bâm is only its Women's Union branch; below that branch, nothing."""
+    await h.grant(1004, "02365-t1", "admin")
+    nam = h.user(1004, "Nam")
+    assert labels((await nam.send("/round"))[-1]) == [
+        "Báo cáo công tác Hội Liên hiệp Phụ nữ quý (v1)"
+    ]
+    await h.grant(1005, "02365-t1-phu_nu", "admin")
+    hoa = h.user(1005, "Hoa")
+    none = (await hoa.send("/round"))[-1]
+    assert text_of(none) == (
+        "Không có mẫu báo cáo nào dành cho các đơn vị trực thuộc đơn vị của bạn."
+    )
+    assert not none.inline_buttons

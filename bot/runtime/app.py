@@ -28,8 +28,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import digests, meeting_reminders
-from bot import reports as reports_domain
+from bot import digests, meeting_reminders, report_reminders
 from bot.digest_charts import ChartFiles, ChartPrerender
 from bot.flood import FloodGate
 from bot.logging_setup import install_redaction
@@ -305,7 +304,7 @@ async def _plan_reminders(context: AppContext) -> None:
 async def plan_reminders(services: Services) -> int:
     settings = services.settings
     async with services.db.session() as session:
-        queued = await reports_domain.plan_reminders(
+        queued = await report_reminders.plan_reminders(
             session,
             services.clock.now(),
             settings.tz,

@@ -3,6 +3,7 @@ cards of a question and of a whole report (shown to the cadre answering and to t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -14,10 +15,10 @@ from bot.i18n import Translator
 from bot.names import name_of
 from bot.parsing import Kind
 from bot.reports import OpenReport
-from bot.templates import Question, Violation
+from bot.templates import Question, Template, Violation
 from handlers.common import esc
 from handlers.labels import button_label
-from storage.models import Person
+from storage.models import Organisation, Person, UnitKind
 
 FLOW = "report"
 RETURN_FLOW = "return"
@@ -41,10 +42,49 @@ def problem_text(tr: Translator, code: str) -> str:
         "deadline_past": tr._("The deadline must be in the future."),
         "no_units": tr._("There are no units below this one to ask."),
         "wrong_period_kind": tr._("This template is for another kind of period."),
+        "template_units": tr._("This template is not for the units chosen."),
+        "template_kind": tr._("This template is not for the units chosen."),
+        "template_org": tr._("This template is not for the units chosen."),
+        "before_cutoff": tr._("The deadline is before the end of the period."),
         "out_of_range": tr._(
             "The deadline and the period must lie between {first} and {years} years from now."
         ).format(first=tr.day(FIRST_DAY), years=YEARS_AHEAD),
     }.get(code, tr._("This cannot be done now."))
+
+
+def audience(
+    tr: Translator,
+    template: Template,
+    kinds: Sequence[UnitKind],
+    orgs: Sequence[Organisation],
+) -> str:
+    """Whom a template is for, with the deployment's names of its levels and organisations."""
+    vi = tr.locale.startswith("vi")
+    kind_names = {k.key: k.name_vi if vi else k.name_en for k in kinds}
+    org_names = {o.key: o.name_vi if vi else o.name_en for o in orgs}
+    levels = ", ".join(kind_names.get(k, k) for k in template.kinds)
+    groups = ", ".join(org_names.get(o, o) for o in template.orgs)
+    if levels and groups:
+        return tr._("{organisations} at the levels: {levels}").format(
+            organisations=groups, levels=levels
+        )
+    if groups:
+        return groups
+    if levels:
+        return tr._("units at the levels: {levels}").format(levels=levels)
+    return tr._("every unit")
+
+
+def template_not_for(
+    tr: Translator,
+    template: Template,
+    kinds: Sequence[UnitKind],
+    orgs: Sequence[Organisation],
+) -> str:
+    """Why a template cannot go to the units chosen (issue 16 §3)."""
+    return tr._("“{title}” is only for: {audience}.").format(
+        title=esc(template.title(tr.locale)), audience=esc(audience(tr, template, kinds, orgs))
+    )
 
 
 def duplicate_round(tr: Translator, round_id: int | None) -> str:

@@ -149,23 +149,25 @@ async def test_report_draft_survives_sigkill(tmp_path: Path) -> None:
         await bot.start()
         try:
             nam = emu.user(1004, "Nam", language_code="vi")
+            # The thôn's report (its Ban Công tác Mặt trận's), not the commune's.
             first = (await nam.send("/report"))[-1].text or ""
-            assert "chương trình, kế hoạch phối hợp" in first, first
-            asked = (await nam.send("3"))[-1].text or ""
-            assert "giao ban" in asked, asked
+            assert "Ban Công tác Mặt trận có họp định kỳ" in first, first
+            asked = (await nam.press("Có"))[-1].text or ""
+            assert "Số cuộc họp của Ban Công tác Mặt trận" in asked, asked
             await bot.kill()
             await bot.start()
             again = (await nam.send("/report"))[-1].text or ""
-            assert "giao ban" in again, again  # where it stopped, not the first question
-            nxt = (await nam.press("Có"))[-1].text or ""
-            assert "Ngày tổ chức hội nghị giao ban" in nxt, nxt
+            # where it stopped, not the first question
+            assert "Số cuộc họp của Ban Công tác Mặt trận" in again, again
+            nxt = (await nam.send("3"))[-1].text or ""
+            assert "tuyên truyền" in nxt, nxt
         finally:
             await bot.stop()
     db = Database(url)
     async with db.session() as session:
         answers = {a.question_key: a.value for a in (await session.scalars(select(ReportAnswer)))}
     await db.dispose()
-    assert answers["programmes_signed"] == {"v": 3} and "briefing_held" in answers, answers
+    assert answers["committee_meetings"] == {"v": 3} and "committee_met" in answers, answers
 
 
 async def outbox_rows(url: str) -> list[OutboxMessage]:

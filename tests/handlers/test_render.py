@@ -155,7 +155,7 @@ async def worst_case_tree(h: Harness) -> None:
             update(Person).values(first_name="😀<&>" * 16, last_name="Nguyễn " * 9)
         )
         template = next(
-            t for t in await rep.latest_templates(session) if t.key == "quarterly_front"
+            t for t in await rep.latest_templates(session) if t.key == "residential_front"
         )
         await rep.open_round(
             session,

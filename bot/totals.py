@@ -119,6 +119,12 @@ async def compute(
     result.parent = await _parent(session, actor, node, org)
     if by_org:
         names = {o.key: o for o in await units_q.organisations(session)}
+        # An organisation's row is the totals of its unit working in this area (Hội Phụ nữ xã).
+        units = {
+            c.org: c
+            for c in await units_q.children(session, node.id)
+            if c.org != node.org and c.anchor_path == node.path and may_see(actor, c)
+        }
         for org_key in sorted({o for (_u, o, _t, _m) in own}):
             cells = _cells(own, org=org_key)
             if cells:
@@ -128,6 +134,7 @@ async def compute(
                         found.name_vi if found else org_key,
                         found.name_en if found else org_key,
                         cells,
+                        units.get(org_key) if org is None else None,
                     )
                 )
         return result
@@ -201,23 +208,26 @@ async def _targets(
 
 async def _parent(session: AsyncSession, actor: Actor, node: Unit, org: str | None) -> Unit | None:
     """The unit one level up whose view contains this one, if the person may see it: the parent
-    area's Front committee, or in a member organisation's view that organisation's unit there."""
+    area's Front committee, or in a member organisation's view that organisation's unit there
+    (else the area's Front committee, for its leaders)."""
     if node.parent_id is None:
         return None
     above = await units_q.get(session, node.parent_id)
     if above is None:
         return None
     if org is not None:
-        above = next(
+        # The organisation's unit a level up; else, for a leader of the area, the area itself.
+        same_org = next(
             (
                 c
                 for c in await units_q.children(session, above.id)
-                if c.org == org and c.anchor_path != c.path
+                if c.org == org and c.anchor_path == above.path
             ),
             None,
         )
-        if above is None:
-            return None
+        if same_org is not None and may_see(actor, same_org):
+            return same_org
+        above = node
     return above if may_see(actor, above) else None
 
 

@@ -148,7 +148,7 @@ def render_view(
     view = View(view.unit_id, view.period, view.type_key, view.by_org, number)
     buttons: list[list[tuple[str, str]]] = []
     drill = [
-        ("› " + row.target.name, view.data(unit_id=row.target.id, page=0))
+        ("› " + row.target.name, view.data(unit_id=row.target.id, by_org=False, page=0))
         for row in all_pages[number].rows
         if row.target is not None
     ]

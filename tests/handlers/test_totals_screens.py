@@ -58,6 +58,14 @@ async def test_buttons_change_the_view_in_the_same_message(h: Harness) -> None:
     [by_org] = await lan.press("Theo tổ chức", message=quarter)
     assert by_org.message_id == first.message_id
     assert text_of(by_org) == text_of((await lan.send("/totals quý này theo tổ chức"))[0])
+    # An organisation's row opens its unit in the commune, whose totals are that row.
+    [women] = await lan.press("› Hội Phụ nữ xã Yên Nguyên", message=by_org)
+    assert text_of(women).startswith("Tổng hợp: Hội Phụ nữ xã Yên Nguyên — Quý IV/2026")
+    assert "Kết nạp hội viên, đoàn viên: Số người 4 người\n\n" in text_of(women)
+    assert "Theo tổ chức" in labels(women)  # a drill-down shows the unit by its units
+    [by_unit] = await lan.press("⬆ Xã Yên Nguyên", message=women)
+    assert text_of(by_unit) == typed
+    [by_org] = await lan.press("Theo tổ chức", message=by_unit)
     [by_unit] = await lan.press("Theo đơn vị", message=by_org)
     assert text_of(by_unit) == typed
 

@@ -37,6 +37,8 @@ _PERIOD_WORDS = frozenset(
 _PERIOD_SHAPE = re.compile(r"^(?:[qth][0-9]+|[0-9]{1,4}[/.-][0-9]{1,4}(?:[/.-][0-9]{1,4})?)$")
 _NUMBERISH = re.compile(r"^(?:[0-9ivx]+|nay|truoc|ngoai|sau|dau|cuoi|this|last|next|[0-9/.-]+)$")
 _WORD = re.compile(r"\w+")
+#: Arguments longer than this are not read for a type's name (a name is a dozen words at most).
+MAX_WORDS = 40
 #: A type key's shape (unit codes have digits or hyphens: "02365-phu_nu").
 _KEY_SHAPE = re.compile(r"^[a-z]+(?:_[a-z]+)+$")
 
@@ -137,12 +139,16 @@ def _read_type(args: TotalsArgs, folded: list[str], typed: list[str], kinds: lis
 def _by_name(args: TotalsArgs, folded: list[str], typed: list[str], kinds: list[Kind]) -> bool:
     """The longest run of typed words that fits some type's name (at least two words, or a
     type's whole name): that type, or the candidates when several fit."""
+    if not kinds or len(folded) > MAX_WORDS:
+        return False
     names = [(k, _name_words(k.name_vi), _name_words(k.name_en)) for k in kinds]
+    vocabulary = {w for _k, vi, en in names for w in (*vi, *en)}
     words = [_name_words(t) for t in folded]
-    for size in range(len(folded), 0, -1):
+    longest = max(len(w) for _k, vi, en in names for w in (vi, en))
+    for size in range(min(len(folded), longest), 0, -1):
         for start in range(len(folded) - size + 1):
             run = [w for token in words[start : start + size] for w in token]
-            if not run:
+            if not run or not vocabulary.issuperset(run):
                 continue
             fits = [
                 k

@@ -188,6 +188,7 @@ def register_handlers(app: App, services: Services) -> None:
     app.add_handler(CallbackQueryHandler(mine.on_button, pattern=r"^mine:"))
     app.add_handler(CallbackQueryHandler(mine_edit.on_button, pattern=r"^ed:"))
     app.add_handler(CallbackQueryHandler(reports.status_button, pattern=r"^rep:st:"))
+    app.add_handler(CallbackQueryHandler(totals.totals_button, pattern=r"^tot:"))
     app.add_handler(CallbackQueryHandler(reports.on_button, pattern=r"^rep:"))
     app.add_handler(CallbackQueryHandler(reports.report_button, pattern=r"^rpt:"))
     app.add_handler(CallbackQueryHandler(reports.round_button, pattern=r"^rnd:"))

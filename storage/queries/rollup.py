@@ -263,6 +263,45 @@ async def totals(
     return {(r[0], "", r[1], r[2]): int(r[3] or 0) for r in rows}
 
 
+async def entry_counts(
+    session: AsyncSession,
+    unit_ids: Sequence[int],
+    start: date,
+    end: date,
+    *,
+    org: str | None = None,
+    type_key: str | None = None,
+) -> dict[int, int]:
+    """How many entries each unit's subtree logged in the period (for ranking /totals' rows), read
+    from the rollup's ``entries``: an entry counts once in every measure it gave a value for, so a
+    type's entries are its busiest measure's, and a unit's the sum over its types."""
+    if not unit_ids:
+        return {}
+    spans = cover(start, end)
+    stmt = (
+        select(
+            ActivityRollup.unit_id,
+            ActivityRollup.type_key,
+            ActivityRollup.measure_key,
+            func.sum(ActivityRollup.entries),
+        )
+        .where(ActivityRollup.unit_id.in_(unit_ids), _spans_clause(spans, all_orgs=org is None))
+        .group_by(ActivityRollup.unit_id, ActivityRollup.type_key, ActivityRollup.measure_key)
+    )
+    if org is not None:
+        stmt = stmt.where(ActivityRollup.org == org)
+    if type_key is not None:
+        stmt = stmt.where(ActivityRollup.type_key == type_key)
+    busiest: dict[tuple[int, str], int] = {}
+    for unit_id, kind, _measure, count in (await (await session.connection()).execute(stmt)).all():
+        key = (unit_id, kind)
+        busiest[key] = max(busiest.get(key, 0), int(count or 0))
+    result: dict[int, int] = {}
+    for (unit_id, _kind), count in busiest.items():
+        result[unit_id] = result.get(unit_id, 0) + count
+    return result
+
+
 def _spans_clause(spans: list[tuple[str, date]], *, all_orgs: bool) -> Any:
     """Rows of these spans: for every organisation together (``all_orgs``), the quarter and year
     rows marked ``ALL_ORGS`` and the half-month rows of each organisation; otherwise the rows of

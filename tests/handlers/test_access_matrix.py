@@ -283,6 +283,11 @@ CALLBACK_PROBES: dict[str, list[Probe]] = {
         Probe("ed:confirm:n", setup=EDIT_ABOVE_CEILING, action="confirm", chats=PRIVATE_FLOW),
     ],
     "^rep:st:": [Probe("rep:st:{round_in}", out="rep:st:{round_out}")],
+    # /totals' buttons carry the whole view: a unit of another commune is refused at the press.
+    "^tot:": [
+        Probe("tot:{unit_in}:{period}:-:u:0", out="tot:{unit_out}:{period}:-:u:0"),
+        Probe("tot:{own_unit}:{period}:-:o:1", out="tot:{commune_out}:{period}:-:o:1"),
+    ],
     "^rep:": [
         Probe(f"rep:{data}", out=f"rep:{data}".replace("_in}", "_out}"), action=data.split(":")[0])
         for data in (

@@ -291,7 +291,10 @@ async def create_entry(
     if not date_window.within(entry.occurred_on, now.date()):
         raise EntryError("bad_date")
     milli = {k: to_milli(v) for k, v in entry.values.items()}
-    await _check_room(session, unit, entry.type_key, milli, entry.occurred_on)
+    # First, and whole or not at all: a total past what the database sums exactly refuses the
+    # entry before anything of it is written (``rollup_q.add_within``).
+    if not await rollup_q.add_within(session, unit, entry.type_key, milli, entry.occurred_on):
+        raise EntryError("too_large")
     fields = {
         "unit_id": unit.id,
         "person_id": actor.person.id,
@@ -306,7 +309,6 @@ async def create_entry(
     }
     activity = Activity(id=await act_q.insert_activity(session, fields), **fields)
     await act_q.add_values(session, activity.id, milli)
-    await rollup_q.apply(session, unit, entry.type_key, milli, entry.occurred_on, +1)
     await act_q.add_history(
         session, activity.id, actor.person.id, now, "create", None, _snapshot(activity, milli)
     )
@@ -325,10 +327,11 @@ async def _check_room(
     day: date,
     removing: dict[str, int] | None = None,
 ) -> None:
-    """Refuse (``EntryError("too_large")``) an entry that would carry a total past what the database
+    """Refuse (``EntryError("too_large")``) a change that would carry a total past what the database
     sums exactly (``rollup_q.SUM_LIMIT_MILLI``): each value is bounded at input
     (``bot.parsing.MAX_VALUE``), but many entries at that bound are not. ``removing`` is what the
-    same cells lose in the same change (an edit within the same years)."""
+    same cells lose in the same change (an edit within the same years). For edits (rare); a new
+    entry's check is part of its rollup write (``create_entry``)."""
     fullest = await rollup_q.fullest(session, unit, type_key, adding, day)
     for key, value in adding.items():
         after = fullest.get(key, 0) + value - (removing or {}).get(key, 0)

@@ -344,16 +344,19 @@ async def repeat_of(
 ) -> Activity | None:
     """The person's latest entry if it says exactly what ``entry`` says and was saved after
     ``since``: the same one-line ``/log`` sent again, most likely because its answer never came.
-    One entry read, and its values only when the rest matches."""
-    latest = await act_q.latest_of(session, person_id)
-    if (
-        latest is None
-        or latest.created_at < since
-        or (latest.unit_id, latest.type_key, latest.occurred_on, latest.note, latest.photo_file_id)
-        != (entry.unit_id, entry.type_key, entry.occurred_on, entry.note, entry.photo_file_id)
-    ):
+    One statement: the entry with its values."""
+    found = await act_q.latest_with_values(session, person_id)
+    if found is None:
         return None
-    values = (await act_q.values_of(session, [latest.id]))[latest.id]
+    latest, values = found
+    if latest.created_at < since or (
+        latest.unit_id,
+        latest.type_key,
+        latest.occurred_on,
+        latest.note,
+        latest.photo_file_id,
+    ) != (entry.unit_id, entry.type_key, entry.occurred_on, entry.note, entry.photo_file_id):
+        return None
     wanted = {k: to_milli(v) for k, v in entry.values.items()}
     return latest if values == wanted else None
 
@@ -361,10 +364,10 @@ async def repeat_of(
 async def copy_of(session: AsyncSession, person_id: int, activity_id: int) -> NewEntry | None:
     """A new entry saying what the person's latest entry says, if ``activity_id`` is still that
     entry (a second tap, or an entry saved since, makes the offer stale)."""
-    latest = await act_q.latest_of(session, person_id)
-    if latest is None or latest.id != activity_id:
+    found = await act_q.latest_with_values(session, person_id)
+    if found is None or found[0].id != activity_id:
         return None
-    values = (await act_q.values_of(session, [latest.id]))[latest.id]
+    latest, values = found
     return NewEntry(
         unit_id=latest.unit_id,
         type_key=latest.type_key,

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     invite_days: int = 7
     #: Seconds between outbox dispatch rounds; 0 turns the background dispatcher off (tests drive it).
     outbox_interval: float = 1.0
+    #: Seconds an update's note "its replies are out" (``handled_updates.replied_at``) waits to be
+    #: written with the others' (storage/reply_marks.py); 0 writes them only when the process
+    #: stops (tests write them themselves).
+    reply_marks_delay: float = 1.0
     #: Periods follow Decree 09/2019/NĐ-CP cut-offs (15th → 14th) or plain calendar periods.
     period_rule: Literal["decree09", "calendar"] = "decree09"
     #: Reminders go this many days before a deadline, at this local hour; overdue notices daily after it.
@@ -154,7 +158,7 @@ class Settings(BaseSettings):
             raise ValueError("must be between 1 and 100")
         return value
 
-    @field_validator("chart_lead", "chart_workers")
+    @field_validator("chart_lead", "chart_workers", "reply_marks_delay")
     @classmethod
     def _not_negative(cls, value: float) -> float:
         if value < 0:

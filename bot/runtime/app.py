@@ -76,6 +76,7 @@ from handlers.sender import TelegramSender
 from storage.locks import LeaderLock
 from storage.queries import update_claims as claims_q
 from storage.queries import updates as updates_q
+from storage.reply_marks import ReplyMarks
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +127,8 @@ def build_application(services: Services, *, token: str, rate_limit: bool = True
     app.bot_data["flood"] = FloodGate(
         services.clock, burst=settings.flood_burst, rate=settings.flood_rate
     )
+    # The notes that updates were answered, written a second at a time (handlers/delivery.py).
+    app.bot_data["reply_marks"] = ReplyMarks(services.db, delay=settings.reply_marks_delay)
     register_handlers(app, services)
     unruled = missing_rules(app)
     if unruled:

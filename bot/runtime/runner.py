@@ -24,6 +24,7 @@ from bot.runtime.scheduler import Scheduler
 from bot.services import Services
 from bot.settings import Settings
 from storage.db import Database
+from storage.reply_marks import ReplyMarks
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,10 @@ async def stop_app(app: App) -> None:
         if app.running:
             await app.stop()  # waits for the export tasks (ExportJobs), so none is mid-build
         await app.shutdown()
+    # Every update is handled by now: the notes that they were answered are written.
+    marks: ReplyMarks | None = app.bot_data.get("reply_marks")
+    if marks is not None:
+        await marks.close()
     await asyncio.to_thread(export_worker.close)
 
 

@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     send_rate: float = 30.0
     #: Updates handled at the same time (each person's still one after another, in order).
     update_concurrency: int = 8
+    #: Long polling stores each batch in the inbox table before confirming it to Telegram; it
+    #: stops asking for more while this many stored updates are unhandled (bot/runtime/polling.py).
+    inbox_max: int = 1000
+    #: Stored updates loaded in memory at once (each person's two oldest at most).
+    inbox_window: int = 200
     #: A Bot API request made inside an open database transaction (a bug: it holds the write
     #: lock while Telegram answers) fails instead of being logged. Tests turn it on.
     strict_unit_of_work: bool = False

@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -71,6 +72,9 @@ class Inbox:
         self._room = asyncio.Event()
         self._room.set()
         self._idle = asyncio.Event()
+        #: Updates of a batch the table did not take, handled straight from memory.
+        self._unstored: set[int] = set()
+        self._unstored_done = asyncio.Event()
         self._feeding = False
         self._halt = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -130,7 +134,28 @@ class Inbox:
         """Return once every stored update was handled and marked done."""
         await self._idle.wait()
 
+    async def run_unstored(self, updates: Sequence[Update], stopped: asyncio.Event) -> bool:
+        """Handle updates the table did not take (``Poller._handle_unstored``); True once all
+        were handled, False if ``stopped`` came first."""
+        if not updates:
+            return True
+        self._unstored = {update.update_id for update in updates}
+        self._unstored_done.clear()
+        for update in updates:
+            await self.app.update_queue.put(update)
+        done = asyncio.ensure_future(self._unstored_done.wait())
+        halt = asyncio.ensure_future(stopped.wait())
+        await asyncio.wait((done, halt), return_when=asyncio.FIRST_COMPLETED)
+        for waiter in (done, halt):
+            waiter.cancel()
+        return self._unstored_done.is_set()
+
     def _handled(self, update: object) -> None:
+        if isinstance(update, Update) and update.update_id in self._unstored:
+            self._unstored.discard(update.update_id)
+            if not self._unstored:
+                self._unstored_done.set()
+            return
         if isinstance(update, Update) and update.update_id in self._loaded:
             self._loaded.discard(update.update_id)
             self._finished.add(update.update_id)

@@ -122,6 +122,7 @@ class Poller:
         self._task: asyncio.Task[None] | None = None
         self._fetch: asyncio.Task[tuple[Update, ...]] | None = None
         self._failing_since: float | None = None
+        self._store_failing = False
 
     async def start(self) -> None:
         # A webhook left by another deployment would make getUpdates fail with 409 forever.
@@ -200,15 +201,16 @@ class Poller:
                 delay = min(self.backoff_max, max(0.5, delay * 2))
             else:
                 self._recovered()
+                delay = 0.0
                 try:
                     await self._store(batch)
                 except (OperationalError, DBAPIError, OSError) as exc:
-                    # Not stored, so not confirmed: the same batch is asked for again.
-                    self._failed(f"cannot store updates in the inbox ({exc})")
-                    delay = min(self.backoff_max, max(0.5, delay * 2))
+                    await self._handle_unstored(batch, exc)
                 else:
-                    delay = 0.0
-                    continue
+                    if self._store_failing:
+                        self._store_failing = False
+                        log.warning("the inbox table takes updates again")
+                continue
             if delay:
                 await self._sleep(delay)
 
@@ -222,6 +224,22 @@ class Poller:
         for waiter in (room, stopped):
             waiter.cancel()
         return not self._stopping
+
+    async def _handle_unstored(self, batch: Batch, exc: BaseException) -> None:
+        """The database does not take the batch (locked past its busy timeout, the disk full,
+        PostgreSQL away): the updates are handled straight from memory and confirmed only once
+        handled, as before the inbox, so that each person hears why (handlers/errors.py: "send
+        it again", "the server is out of space") and a crash meanwhile loses nothing."""
+        if not self._store_failing:
+            self._store_failing = True
+            log.warning(
+                "cannot store updates in the inbox table (%s); handling them from memory, "
+                "confirmed once handled",
+                exc,
+            )
+        if not await self.inbox.run_unstored(batch.updates, self._stopped):
+            return  # stopping: not confirmed, Telegram sends them again
+        self.offset = batch.last_id + 1 if batch.last_id is not None else self.offset
 
     async def _store(self, batch: Batch) -> None:
         """One transaction: the batch, and forgetting the done rows the request that fetched it

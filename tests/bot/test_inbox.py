@@ -176,3 +176,36 @@ async def test_a_full_inbox_stops_fetching_and_memory_holds_a_window(h: Harness)
     assert sum(method == "getUpdates" for method, _ in h.emu.calls) > polls
     assert poller.unfinished == 0
     assert h.emu.messages(1003), "the late update was handled"
+
+
+async def test_one_poller_per_postgresql_database(h: Harness, backend: str) -> None:
+    """Two bot processes polling one PostgreSQL database would run the same stored updates
+    twice: the second waits on the poller's advisory lock (it asks Telegram for nothing) and
+    takes over when the first stops. SQLite: one process by construction, the lock is granted."""
+    if backend != "postgresql":
+        pytest.skip("the poller's lock is PostgreSQL's advisory lock")
+    from bot.runtime.app import build_application
+    from bot.runtime.runner import start_app, stop_app
+    from bot.services import Services
+
+    h.overrides.update(scheduler_retry=0.05)
+    await h.restart()
+    first = poller_of(h)
+    settings = h.settings()
+    services = Services(settings=settings, db=h.db, clock=h.clock, i18n=h.services.i18n)  # type: ignore[union-attr]
+    second_app = build_application(services, token=h.emu.token, rate_limit=False)
+    await start_app(second_app, poll_timeout=1)
+    second: Poller = second_app.bot_data["poller"]
+    try:
+        assert first._leading and not second._leading
+        [answer] = await h.user(1003, "Mai").send("/me")
+        assert "1003" in (answer.text or "")
+        assert second.inbox.loaded == 0
+
+        await h.stop_bot()  # the first stops: its lock is released
+        await h.emu.wait_for(lambda: second._leading, timeout=10)
+        h.emu.settle_hook = second.settled
+        [again] = await h.user(1003, "Mai").send("/me")
+        assert "1003" in (again.text or "")
+    finally:
+        await stop_app(second_app)

@@ -92,6 +92,21 @@ class Settings(BaseSettings):
     #: Processes that draw those charts (0: one per CPU).
     chart_workers: int = 0
 
+    @field_validator("inbox_max")
+    @classmethod
+    def _inbox_max(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be at least 1")
+        return value
+
+    @field_validator("inbox_window")
+    @classmethod
+    def _inbox_window(cls, value: int) -> int:
+        # PerPersonOrder lets at most 1024 updates wait (bot/runtime/ordering.py).
+        if not 1 <= value <= 1000:
+            raise ValueError("must be between 1 and 1000")
+        return value
+
     @field_validator("bot_token")
     @classmethod
     def _token(cls, value: str | None) -> str | None:

@@ -94,7 +94,12 @@ class Inbox:
         """Load what a previous run left (run before anything fetched now), then keep feeding."""
         self._feeding = True
         self._halt.clear()
-        await self._round()
+        try:
+            await self._round()
+        except (OperationalError, DBAPIError, OSError) as exc:
+            log.warning("inbox: cannot read the inbox table (%s); retrying", exc)
+            self._failing = True
+            self._wake.set()
         if self._unfinished:
             log.info(
                 "inbox: %d updates stored by the previous run were not handled; handling them",

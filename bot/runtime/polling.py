@@ -132,7 +132,11 @@ class Poller:
         if await self._lock.acquire():
             await self._lead()
         else:
-            log.warning("another process polls this bot (PostgreSQL lock); waiting to take over")
+            log.warning(
+                "another process polls this bot, or the database does not answer (PostgreSQL "
+                "lock); trying again every %g s",
+                self.lock_retry,
+            )
         self._task = asyncio.create_task(self._loop(), name="phoihop:polling")
 
     async def stop(self) -> None:

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     send_rate: float = 30.0
     #: Updates handled at the same time (each person's still one after another, in order).
     update_concurrency: int = 8
+    #: Long polling stores each batch in the inbox table before confirming it to Telegram; it
+    #: stops asking for more while this many stored updates are unhandled (bot/runtime/polling.py).
+    inbox_max: int = 1000
+    #: Stored updates loaded in memory at once (each person's two oldest at most).
+    inbox_window: int = 200
     #: A Bot API request made inside an open database transaction (a bug: it holds the write
     #: lock while Telegram answers) fails instead of being logged. Tests turn it on.
     strict_unit_of_work: bool = False
@@ -90,6 +95,21 @@ class Settings(BaseSettings):
     chart_lead: float = 60.0
     #: Processes that draw those charts (0: one per CPU).
     chart_workers: int = 0
+
+    @field_validator("inbox_max")
+    @classmethod
+    def _inbox_max(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be at least 1")
+        return value
+
+    @field_validator("inbox_window")
+    @classmethod
+    def _inbox_window(cls, value: int) -> int:
+        # PerPersonOrder lets at most 1024 updates wait (bot/runtime/ordering.py).
+        if not 1 <= value <= 1000:
+            raise ValueError("must be between 1 and 1000")
+        return value
 
     @field_validator("bot_token")
     @classmethod

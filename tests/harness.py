@@ -91,6 +91,9 @@ class Harness:
     async def _settle(self) -> None:
         """The updates handled, and the background work they started done."""
         assert self.app is not None
+        poller = self.app.bot_data.get("poller")
+        if poller is not None:  # the updates stored in the inbox, handled
+            await poller.settled()
         await self.app.update_queue.join()
         if self.wait_for_exports:
             await export_jobs(self.app).join()

@@ -765,6 +765,9 @@ class BotApiEmulator:
     def _error(self, exc: ApiError) -> web.Response:
         if exc.status == 429:
             self.stats["429"] += 1
+            # A waiter on ``stats`` is woken now, not at the next call (an idle bot whose long
+            # poll is parked makes none for its whole timeout).
+            self._notify()
         return web.json_response(exc.payload(), status=exc.status, dumps=_dumps)
 
     def _take_fault(self, method: str) -> ApiError | None:

@@ -1,5 +1,6 @@
 """The digest notice (PRODUCT §6): queued by ``bot/digests.py`` for linked groups, rendered at send
-time in the group's language, with a chart image when the period has entries. The same rendering
+time in the group's language, with a chart image when the period has entries, shown inline (a
+photo, not a file to open). The same rendering
 serves the /digest preview.
 
 The chart is usually drawn already (``bot/digest_charts.py``: ahead of the slot, or for another
@@ -26,7 +27,7 @@ from handlers.text_limits import fits
 from storage.queries import chats as chats_q
 from storage.queries import units as units_q
 
-#: A document's caption: Telegram's limit.
+#: A photo's caption: Telegram's limit.
 CAPTION = 1024
 #: A plain message (no chart): well under Telegram's 4,096.
 MESSAGE = 3900
@@ -119,6 +120,12 @@ def render(tr: Translator, data: digests.DigestData, limit: int) -> str:
                 change=change(tr, data.entries, data.previous_entries),
             )
         )
+        if data.partial_week and data.previous_start and data.previous_end:
+            head.append(
+                tr._(
+                    "The week so far, compared with the same days of the week before ({days})."
+                ).format(days=range_label(tr, data.previous_start, data.previous_end))
+            )
         kinds = _kind_lines(tr, data)
     tail = _tail(tr, data)
     hidden = 0
@@ -146,7 +153,9 @@ async def build(tr: Translator, data: digests.DigestData, charts: ChartStore) ->
         return Notice(render(tr, data, MESSAGE))
     spec = chart_spec(tr, data)
     png = await charts.png(spec)
-    return Notice(render(tr, data, CAPTION), document=(FILENAME, png), document_key=spec.key)
+    return Notice(
+        render(tr, data, CAPTION), document=(FILENAME, png), document_key=spec.key, photo=True
+    )
 
 
 async def digest(

@@ -86,10 +86,11 @@ async def test_province_numbers_match_an_independent_sum(h: Harness) -> None:
         "Totals: Ủy ban MTTQ tỉnh Tuyên Quang — Q4 2026 (15/09/2026 – 14/12/2026)"
     )
     assert 'Great Solidarity" houses: Built 3 houses, Value 170 million đồng' in text
-    assert (
-        'By unit:\nỦy ban MTTQ xã Kim Bình\n  "Great Solidarity" houses: Built 1 houses, Value 50 million đồng\nỦy ban MTTQ xã Yên Nguyên'
-        in text
+    # The busiest sub-unit first (issue 16 §4): Yên Nguyên logged three entries, Kim Bình one.
+    assert text.endswith(
+        'New members admitted: 4 people\nỦy ban MTTQ xã Kim Bình\n  "Great Solidarity" houses: Built 1 houses, Value 50 million đồng'
     )
+    assert "By unit:\nỦy ban MTTQ xã Yên Nguyên\n" in text
 
 
 async def test_scope_rules_for_cadres_and_member_organisations(h: Harness) -> None:
@@ -97,8 +98,12 @@ async def test_scope_rules_for_cadres_and_member_organisations(h: Harness) -> No
     own = text_of((await nam.send("/totals quý này"))[0])
     assert own.startswith("Tổng hợp: Ban Công tác Mặt trận thôn Cầu Bâm — Quý IV/2026")
     # The residential area's Front committee covers every organisation in it.
+    # What the area logged itself is a row of its own (issue 16 §4): the rows add up.
     assert own.endswith(
-        "Theo đơn vị:\nChi hội Phụ nữ thôn Cầu Bâm\n  Kết nạp hội viên, đoàn viên: 4 người"
+        "Theo đơn vị:\nTrực tiếp tại Ban Công tác Mặt trận thôn Cầu Bâm\n"
+        "  Nhà Đại đoàn kết: Xây mới 2 căn, Giá trị 120 triệu đồng\n"
+        "  Hòa giải ở cơ sở: 3 vụ\n"
+        "Chi hội Phụ nữ thôn Cầu Bâm\n  Kết nạp hội viên, đoàn viên: 4 người"
     )
     assert text_of((await nam.send("/totals quý này Kim Bình"))[0]).startswith(
         "Không tìm thấy đơn vị “kim binh”"

@@ -404,8 +404,8 @@ async def test_the_reopen_list_names_what_tells_the_reports_apart(h: Harness) ->
         "Báo cáo thử · Quý IV/2026"
     )
     assert sorted(buttons(listing)) == [
-        "Mở lại: Hội Liên hiệp Phụ nữ xã Yên Nguyên",
         "Mở lại: Ban Công tác Mặt trận thôn Cầu Bâm",
+        "Mở lại: Hội Liên hiệp Phụ nữ xã Yên Nguyên",
     ]
-    prompt = (await lan.press("Mở lại: Thôn Cầu Bâm"))[-1]
+    prompt = (await lan.press("Mở lại: Ban Công tác Mặt trận thôn Cầu Bâm"))[-1]
     assert "Ban Công tác Mặt trận thôn Cầu Bâm" in text_of(prompt)

@@ -184,7 +184,7 @@ async def test_the_units_own_entries_are_a_row_and_the_rows_add_up(h: Harness) -
     lan = h.user(1002, "Lan")
     text = text_of((await lan.send("/totals quý này"))[0])
     assert (
-        "Theo đơn vị:\nTrực tiếp tại Ủy ban MTTQ xã Yên Nguyên\n  Giám sát: Số cuộc giám sát 1 cuộc"
+        "Theo đơn vị:\nTrực tiếp tại Ủy ban MTTQ xã Yên Nguyên\n  Giám sát: 1 cuộc"
         in text
     )
     async with h.db.session() as session:

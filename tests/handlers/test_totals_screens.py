@@ -183,10 +183,7 @@ async def test_a_type_by_its_vietnamese_name(h: Harness) -> None:
 async def test_the_units_own_entries_are_a_row_and_the_rows_add_up(h: Harness) -> None:
     lan = h.user(1002, "Lan")
     text = text_of((await lan.send("/totals quý này"))[0])
-    assert (
-        "Theo đơn vị:\nTrực tiếp tại Ủy ban MTTQ xã Yên Nguyên\n  Giám sát: 1 cuộc"
-        in text
-    )
+    assert "Theo đơn vị:\nTrực tiếp tại Ủy ban MTTQ xã Yên Nguyên\n  Giám sát: 1 cuộc" in text
     async with h.db.session() as session:
         for tid, code, by_org in (
             (1001, "08", False),

@@ -1,10 +1,16 @@
 """The demo province of ``phoihop console --demo``: real names (via vietnam-provinces when installed,
 a built-in copy of the same names otherwise), residential areas, member organisations and a dozen
-people in several roles. Later features add their demo data here."""
+people in several roles. Later features add their demo data here.
+
+Front units are named after the body that acts, as documents name them: "Ủy ban MTTQ xã Yên
+Nguyên" (the commune's Front committee), "Ban Công tác Mặt trận thôn Cầu Bâm" (a residential
+area's); the area's own name stays in the official code. Each commune has its own villages (thôn),
+a ward (phường) its tổ dân phố."""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -13,9 +19,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import reports
 from bot.access import load_actor
+from bot.holidays import next_working_day
 from bot.meetings import MeetingPlan, create_meeting, record_conclusions
 from bot.periods import period_containing
-from bot.units import ImportFailed, province_code, provinces_data, ward_code
+from bot.units import (
+    ImportFailed,
+    front_name,
+    province_code,
+    provinces_data,
+    ward_code,
+)
+from bot.units import (
+    short_name as _short,
+)
 from storage.models import Activity, ActivityValue, ReportRound, Unit
 from storage.queries import people as people_q
 from storage.queries import rollup as rollup_q
@@ -29,13 +45,35 @@ BUILTIN_COMMUNES = (
     ("02215", "Phường Minh Xuân"),
 )
 WANTED_COMMUNES = ("Xã Yên Nguyên", "Xã Kim Bình", "Phường Minh Xuân")
-RESIDENTIAL = ("Thôn Cầu Bâm", "Thôn Đồng Mán", "Thôn Phú Lâm")
+#: Each commune's residential areas, as the commune names them: thôn in a xã, tổ dân phố in a phường.
+RESIDENTIAL = {
+    "Xã Yên Nguyên": ("Thôn Cầu Bâm", "Thôn Đồng Mán", "Thôn Phú Lâm"),
+    "Xã Kim Bình": ("Thôn Nà Ngà", "Thôn Khuôn Hẻ", "Thôn Bản Khiển"),
+    "Phường Minh Xuân": ("Tổ dân phố 3", "Tổ dân phố 7", "Tổ dân phố 11"),
+}
 MEMBER_ORGS = (
-    ("phu_nu", "Hội Phụ nữ"),
+    ("phu_nu", "Hội Liên hiệp Phụ nữ"),
     ("thanh_nien", "Đoàn Thanh niên"),
     ("nong_dan", "Hội Nông dân"),
     ("cuu_chien_binh", "Hội Cựu chiến binh"),
 )
+
+
+#: Beside the Front and its member organisations, each commune's People's Committee (the Front's
+#: partner in the coordination rules the seeds report on) and its grassroots trade union.
+PARTNERS = (
+    ("ubnd", "UBND"),
+    ("cong_doan", "Công đoàn cơ sở"),
+)
+
+
+def _residential(commune_name: str) -> tuple[str, ...]:
+    """A commune's residential areas; one the table does not know gets numbered ones."""
+    known = RESIDENTIAL.get(commune_name)
+    if known:
+        return known
+    head = "Tổ dân phố" if commune_name.lower().startswith("phường") else "Thôn"
+    return tuple(f"{head} {n}" for n in (1, 2, 3))
 
 
 @dataclass(frozen=True)
@@ -68,10 +106,9 @@ def _names() -> tuple[tuple[str, str], list[tuple[str, str]]]:
     return (province_code(int(str(prov["code"]))), f"Tỉnh {prov['name']}"), communes
 
 
-def _short(commune_name: str) -> str:
-    """ "Xã Yên Nguyên" -> "xã Yên Nguyên" for unit names like "Hội Phụ nữ xã Yên Nguyên"."""
-    head, _, rest = commune_name.partition(" ")
-    return f"{head.lower()} {rest}"
+def _place(unit_name: str) -> str:
+    """ "Ban Công tác Mặt trận thôn Cầu Bâm" -> "thôn Cầu Bâm"."""
+    return unit_name.removeprefix("Ban Công tác Mặt trận ").removeprefix("Ủy ban MTTQ ")
 
 
 async def seed_demo(session: AsyncSession, now: datetime) -> Demo:
@@ -80,7 +117,7 @@ async def seed_demo(session: AsyncSession, now: datetime) -> Demo:
     province = await add(
         session,
         code=pcode,
-        name=pname,
+        name=front_name(pname),
         kind="province",
         org="mttq",
         parent=None,
@@ -90,7 +127,7 @@ async def seed_demo(session: AsyncSession, now: datetime) -> Demo:
     await add(
         session,
         code=f"{pcode}-phu_nu",
-        name=f"Hội Phụ nữ {_short(pname)}",
+        name=f"Hội Liên hiệp Phụ nữ {_short(pname)}",
         kind="province",
         org="phu_nu",
         parent=province,
@@ -100,7 +137,7 @@ async def seed_demo(session: AsyncSession, now: datetime) -> Demo:
         commune = await add(
             session,
             code=ccode,
-            name=cname,
+            name=front_name(cname),
             kind="commune",
             org="mttq",
             parent=province,
@@ -117,11 +154,11 @@ async def seed_demo(session: AsyncSession, now: datetime) -> Demo:
                 parent=commune,
                 now=now,
             )
-        for index, rname in enumerate(RESIDENTIAL, start=1):
+        for index, rname in enumerate(_residential(cname), start=1):
             area = await add(
                 session,
                 code=f"{ccode}-t{index}",
-                name=f"{rname} ({_short(cname)})",
+                name=front_name(rname),
                 kind="residential_area",
                 org="mttq",
                 parent=commune,
@@ -130,13 +167,27 @@ async def seed_demo(session: AsyncSession, now: datetime) -> Demo:
             await add(
                 session,
                 code=f"{ccode}-t{index}-phu_nu",
-                name=f"Chi hội Phụ nữ {rname}",
+                name=f"Chi hội Phụ nữ {_short(rname)}",
                 kind="residential_area",
                 org="phu_nu",
                 parent=area,
                 now=now,
             )
-    c1, c2 = communes[0][0], communes[1][0]
+    # The commune's People's Committee and its trade union, after the Front's tree so that the
+    # units above keep their ids and order.
+    for ccode, cname in communes:
+        front = await units_q.by_code(session, ccode)
+        for org, org_name in PARTNERS:
+            await add(
+                session,
+                code=f"{ccode}-{org}",
+                name=f"{org_name} {_short(cname)}",
+                kind="commune",
+                org=org,
+                parent=front,
+                now=now,
+            )
+    c1, c2, c3 = communes[0][0], communes[1][0], communes[2][0]
     people = [
         DemoPerson(1000, "Tổ vận hành", "", "vi", pcode, "owner"),
         DemoPerson(1001, "Hùng", "Trần Văn", "vi", pcode, "admin"),
@@ -151,6 +202,10 @@ async def seed_demo(session: AsyncSession, now: datetime) -> Demo:
         DemoPerson(1010, "Hạnh", "Đinh Thị", "vi", f"{c2}-cuu_chien_binh", "cadre"),
         DemoPerson(1011, "Nguyen", "Anna", "en", f"{c2}-t1", "cadre"),
         DemoPerson(1012, "Sơn", "Nông Văn", "vi", None, None),
+        DemoPerson(1013, "Quang", "Ma Văn", "vi", f"{c1}-ubnd", "admin"),
+        DemoPerson(1014, "Thắm", "Hà Thị", "vi", f"{c2}-ubnd", "cadre"),
+        DemoPerson(1015, "Long", "Triệu Đức", "vi", f"{c3}-ubnd", "cadre"),
+        DemoPerson(1016, "Hiền", "Lý Thị", "vi", f"{c1}-cong_doan", "cadre"),
     ]
     for p in people:
         person = await people_q.ensure(session, p.telegram_id, now)
@@ -181,6 +236,11 @@ DEMO_ACTIVITY = {
         ("tuyen_truyen", {"sessions": (1, 2), "participants": (30, 120)}),
         ("don_thu", {"received": (0, 3), "forwarded": (0, 2), "resolved": (0, 2)}),
         ("an_sinh_xa_hoi", {"amount": (10_000_000, 80_000_000)}),
+        (
+            "nong_thon_moi",
+            {"work_days": (20, 300), "land_m2": (0, 400), "amount": (5_000_000, 60_000_000)},
+        ),
+        ("cuoc_van_dong_van_hoa", {"families": (20, 120), "areas": (0, 1)}),
     ),
     "mttq_commune": (
         ("tiep_xuc_cu_tri", {"meetings": (1, 2), "participants": (80, 250), "petitions": (5, 25)}),
@@ -189,11 +249,13 @@ DEMO_ACTIVITY = {
         ("doi_thoai", {"meetings": (0, 1)}),
         ("chuong_trinh_phoi_hop", {"documents": (0, 1)}),
         ("xoa_nha_tam", {"houses": (0, 2)}),
+        ("nha_chuong_trinh", {"built_30a": (0, 2), "built_167": (0, 2)}),
     ),
     "phu_nu": (
         ("ho_ngheo_ho_tro", {"households": (1, 5), "value": (2_000_000, 20_000_000)}),
         ("tuyen_truyen", {"sessions": (1, 2), "participants": (20, 60)}),
         ("ket_nap", {"persons": (1, 6)}),
+        ("tin_dung_uu_dai", {"households": (2, 12), "amount": (50_000_000, 600_000_000)}),
     ),
     "thanh_nien": (
         ("tuyen_truyen", {"sessions": (1, 3), "participants": (20, 80)}),
@@ -202,12 +264,25 @@ DEMO_ACTIVITY = {
     "nong_dan": (
         ("dan_van_kheo", {"models": (0, 1)}),
         ("ho_ngheo_ho_tro", {"households": (1, 4), "value": (3_000_000, 15_000_000)}),
+        ("tin_dung_uu_dai", {"households": (2, 10), "amount": (50_000_000, 500_000_000)}),
     ),
     "cuu_chien_binh": (
         ("hoa_giai", {"cases": (1, 2)}),
         ("tuyen_truyen", {"sessions": (1, 1), "participants": (15, 40)}),
     ),
+    "ubnd": (
+        ("doi_thoai", {"meetings": (1, 1)}),
+        ("chuong_trinh_phoi_hop", {"documents": (0, 1)}),
+        ("don_thu", {"received": (1, 4), "forwarded": (0, 2), "resolved": (0, 3)}),
+    ),
+    "cong_doan": (
+        ("quy_vi_nguoi_ngheo", {"amount": (2_000_000, 15_000_000)}),
+        ("tuyen_truyen", {"sessions": (1, 1), "participants": (15, 40)}),
+    ),
 }
+
+#: Every residential area holds the Ngày hội Đại đoàn kết toàn dân tộc around 18 November.
+SOLIDARITY_DAY = ("ngay_hoi_dai_doan_ket", {"areas": (1, 1), "participants": (80, 300)})
 
 
 async def seed_demo_activities(
@@ -215,12 +290,24 @@ async def seed_demo_activities(
 ) -> int:
     """A year of entries across the demo tree (deterministic), so totals look like real reports."""
     rng = random.Random(seed)
-    units = [u for u in await units_q.list_units(session) if u.parent_id is not None]
-    members: dict[int, int] = {}
-    for unit in units:
-        for person, _role in await people_q.members_of(session, unit.id):
-            members.setdefault(unit.id, person.id)
+    every = await units_q.list_units(session)
+    units = [u for u in every if u.parent_id is not None]
+    recorders = await _recorders(session, every)
     planned: list[tuple[Activity, dict[str, int]]] = []
+
+    def plan(unit: Unit, type_key: str, day: date, values: dict[str, int]) -> None:
+        activity = Activity(
+            unit_id=unit.id,
+            person_id=recorders.get(unit.id),
+            type_key=type_key,
+            occurred_on=day,
+            source="demo",
+            created_at=now,
+            updated_at=now,
+            version=1,
+        )
+        planned.append((activity, values))
+
     for unit in units:
         profile = (
             "mttq_commune"
@@ -245,17 +332,13 @@ async def seed_demo_activities(
             }
             if not any(values.values()):
                 values[next(iter(ranges))] = 1
-            activity = Activity(
-                unit_id=unit.id,
-                person_id=members.get(unit.id),
-                type_key=type_key,
-                occurred_on=today - timedelta(days=days_ago),
-                source="demo",
-                created_at=now,
-                updated_at=now,
-                version=1,
-            )
-            planned.append((activity, values))
+            plan(unit, type_key, today - timedelta(days=days_ago), values)
+        if unit.org == "mttq" and unit.kind == "residential_area":
+            solidarity_day = date(today.year, 11, 18)
+            if solidarity_day >= today:
+                solidarity_day = solidarity_day.replace(year=today.year - 1)
+            type_key, ranges = SOLIDARITY_DAY
+            plan(unit, type_key, solidarity_day, {k: rng.randint(*r) for k, r in ranges.items()})
     session.add_all([a for a, _ in planned])
     await session.flush()  # one batched INSERT ... RETURNING for the ids
     session.add_all(
@@ -267,6 +350,27 @@ async def seed_demo_activities(
     await rollup_q.rebuild(session)
     await session.flush()
     return count
+
+
+async def _recorders(session: AsyncSession, units: Sequence[Unit]) -> dict[int, int]:
+    """Who records each unit's entries: one of its members, else the nearest unit above's (a
+    commune's leader records for a unit with nobody on the bot yet). The operators' team is
+    nobody's recorder while a person is at hand."""
+    own: dict[int, int] = {}
+    for unit in units:
+        people = await people_q.members_of(session, unit.id)
+        chosen = [p for p, role in people if role != "owner"] or [p for p, _ in people]
+        if chosen:
+            own[unit.id] = chosen[0].id
+    by_id = {u.id: u for u in units}
+    result: dict[int, int] = {}
+    for unit in units:
+        current: Unit | None = unit
+        while current is not None and current.id not in own:
+            current = by_id.get(current.parent_id) if current.parent_id is not None else None
+        if current is not None:
+            result[unit.id] = own[current.id]
+    return result
 
 
 async def seed_demo_round(
@@ -304,7 +408,9 @@ async def seed_demo_meetings(session: AsyncSession, demo: Demo, now: datetime, t
     if person is None or commune is None:
         return 0
     actor = await load_actor(session, person)
-    areas = [u for u in await units_q.children(session, commune.id) if u.kind == "residential_area"]
+    below = await units_q.children(session, commune.id)
+    areas = [u for u in below if u.kind == "residential_area"]
+    partners = [u for u in below if u.org == "ubnd"]
     today = now.astimezone(tz).date()
     plans = [
         (
@@ -315,13 +421,20 @@ async def seed_demo_meetings(session: AsyncSession, demo: Demo, now: datetime, t
             "Hội trường UBND xã",
             [commune],
         ),
-        (3, 8, "giao_ban", "Giao ban quý IV với UBND xã", "Hội trường UBND xã", [commune, *areas]),
+        (
+            3,
+            8,
+            "giao_ban",
+            "Giao ban quý IV với UBND xã",
+            "Hội trường UBND xã",
+            [commune, *areas, *partners],
+        ),
         (
             10,
             14,
             "tiep_xuc_cu_tri",
             "Tiếp xúc cử tri trước kỳ họp HĐND",
-            "Nhà văn hóa thôn Cầu Bâm",
+            f"Nhà văn hóa {_place(areas[0].name) if areas else ''}".strip(),
             areas[:1],
         ),
         (
@@ -335,7 +448,9 @@ async def seed_demo_meetings(session: AsyncSession, demo: Demo, now: datetime, t
     ]
     count = 0
     for days, hour, kind, title, place, invited in plans:
-        starts = datetime.combine(today + timedelta(days=days), time(hour), tzinfo=tz)
+        # Nobody meets on a weekend or a public holiday: the day moves to the next working day.
+        day = next_working_day(today + timedelta(days=days))
+        starts = datetime.combine(day, time(hour), tzinfo=tz)
         created_at = min(now, starts - timedelta(days=7))
         plan = MeetingPlan(
             kind=kind,

@@ -77,7 +77,7 @@ def chart_spec(tr: Translator, data: digests.DigestData) -> ChartSpec:
     return ChartSpec(
         labels=tuple(names.get(key, key) for key, _ in ranked),
         values=tuple(float(n) for _, n in ranked),
-        title=tr._("Activities by indicator, {range}").format(
+        title=tr._("Activities by type, {range}").format(
             range=range_label(tr, data.start, data.end)
         ),
         locale=tr.locale,

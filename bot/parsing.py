@@ -94,6 +94,7 @@ ERROR_CODES: Final = frozenset(
         "money_form",
         "bad_date",
         "future_date",
+        "past_date",
         "out_of_range",
     }
 )
@@ -528,13 +529,15 @@ def _cleaned_date(text: str) -> str:
 def parse_deadline(text: str, today: date) -> date:
     """A day after ``today``, as a deadline is typed: ``20/12/2027`` as written; ``20/12`` the next
     20 December (this year's, or next year's once it has passed), never one two years on; a day
-    that is not after today is ``"bad_date"``. Within ``bot.date_window`` like any date."""
+    that is not after today is ``"past_date"``; one that is no day at all (``31/02/2027``) or
+    cannot be read is ``"bad_date"``. Within ``bot.date_window`` like any date."""
     cleaned = _cleaned_date(text)
     if cleaned in _DAYS_AGO:  # "hôm nay", "hôm qua": not after today
-        raise ParseError("bad_date", text)
+        raise ParseError("past_date", text)
     day_first = _DAY_FIRST.fullmatch(cleaned)
     if day_first is not None and day_first.group(3) is None:
         day, month = int(day_first.group(1)), int(day_first.group(2))
+        code = "bad_date"
         for year in (today.year, today.year + 1):
             try:
                 candidate = date(year, month, day)
@@ -542,14 +545,15 @@ def parse_deadline(text: str, today: date) -> date:
                 continue
             if candidate > today:
                 return candidate
+            code = "past_date"
             if candidate == today:  # today's date typed: not a deadline ahead, nor next year's
                 break
-        raise ParseError("bad_date", text)
+        raise ParseError(code, text)
     # With a year: read as written. The reference is far enough ahead that no typed deadline is
     # "in the future" to parse_date; days, not replace(year=), since 29 February has no twin.
     result = parse_date(text, today + timedelta(days=_DEADLINE_REACH_DAYS))
     if result <= today:
-        raise ParseError("bad_date", text)
+        raise ParseError("past_date", text)
     return result
 
 

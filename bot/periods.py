@@ -389,3 +389,20 @@ def parse_period(text: str, today: date, rule: Rule = "decree09") -> Period:
     if not year_within(year, today):
         raise PeriodOutOfRange(text, year, today)
     return Period(kind, year, index, rule)
+
+
+def heading(title: str, period_label: str) -> str:
+    """A report's title with its period, as a document heads it.
+
+    When the title ends with the words the period's name begins with, they are said once:
+    "Báo cáo công tác Mặt trận quý" + "Quý IV/2026" → "Báo cáo công tác Mặt trận Quý IV/2026",
+    "Báo cáo sơ kết 6 tháng" + "6 tháng đầu năm 2026" → "Báo cáo sơ kết 6 tháng đầu năm 2026".
+    Otherwise the two are joined by a dash ("Quarterly Front work report — Q4 2026").
+    """
+    words, head = title.split(), period_label.split()
+    for size in (2, 1):
+        if len(words) > size and [w.casefold() for w in words[-size:]] == [
+            w.casefold() for w in head[:size]
+        ]:
+            return " ".join([*words[:-size], period_label])
+    return f"{title} — {period_label}"

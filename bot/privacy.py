@@ -5,7 +5,7 @@ organisation keeps the records it needs for its work. So the person's row (name,
 Telegram id and language), memberships, conversation state, drafts, meeting answers and failed
 invite attempts are deleted, and every record of the unit that named them as author (activities, report answers,
 history, meetings, invites, linked groups) is handed to one shared tombstone person, "Người dùng
-đã xoá (Deleted user)". The unit's figures do not change, and nothing links them to the person.
+đã xóa (Deleted user)". The unit's figures do not change, and nothing links them to the person.
 All of it happens in one transaction: it is erased whole or not at all.
 
 One exception, for as long as it matters: the wrong invite codes tried in the last
@@ -40,7 +40,7 @@ from storage.queries import invites as invites_q
 
 #: Telegram user ids are positive: 0 is nobody, the author of whatever the forgotten wrote.
 TOMBSTONE_TELEGRAM_ID = 0
-TOMBSTONE_NAME = ("Người dùng đã xoá", "(Deleted user)")
+TOMBSTONE_NAME = ("Người dùng đã xóa", "(Deleted user)")
 
 #: Every column that names a person as the author of a unit's record.
 AUTHOR_COLUMNS = (

@@ -42,6 +42,27 @@ def _division_name(name: str, division_type: str) -> str:
     return name
 
 
+def short_name(area_name: str) -> str:
+    """ "Xã Yên Nguyên" -> "xã Yên Nguyên", "Tổ dân phố 3" -> "tổ dân phố 3": an area's name
+    inside a unit's name ("Hội Liên hiệp Phụ nữ xã Yên Nguyên")."""
+    head, _, rest = area_name.partition(" ")
+    return f"{head.lower()} {rest}"
+
+
+#: How a residential area's name begins (thôn, tổ dân phố, bản, ấp, …).
+_RESIDENTIAL_HEADS = ("thôn", "tổ", "bản", "làng", "khu", "ấp", "khối", "buôn", "xóm", "khóm")
+
+
+def front_name(area_name: str) -> str:
+    """The Front unit of an area is named after the body that acts, as documents name it: the
+    committee of a province or commune ("Ủy ban MTTQ xã Yên Nguyên"), the Ban Công tác Mặt trận
+    of a residential area ("Ban Công tác Mặt trận thôn Cầu Bâm"). The area's official name is
+    kept in the unit's official code; a search by the area's name still finds the unit."""
+    if area_name.partition(" ")[0].lower() in _RESIDENTIAL_HEADS:
+        return f"Ban Công tác Mặt trận {short_name(area_name)}"
+    return f"Ủy ban MTTQ {short_name(area_name)}"
+
+
 @functools.cache
 def provinces_data() -> list[dict[str, object]]:
     """The nested province → ward data of the optional ``vietnam-provinces`` package (read once)."""
@@ -70,7 +91,7 @@ async def import_areas(
     province: str | None = None,
     limit_wards: int | None = None,
 ) -> ImportReport:
-    """Provinces and communes (official NSO code and name) as Front committee units.
+    """Provinces and communes as Front committee units ("Ủy ban MTTQ xã …", official NSO code).
 
     ``province`` is an NSO code ("8", "08") or a codename ("tuyen_quang"). Re-running adds only
     what is missing.
@@ -94,7 +115,7 @@ async def import_areas(
             parent = await units_q.add(
                 session,
                 code=pcode,
-                name=name,
+                name=front_name(name),
                 kind="province",
                 org="mttq",
                 parent=None,
@@ -113,7 +134,7 @@ async def import_areas(
             await units_q.add(
                 session,
                 code=wcode,
-                name=str(ward["name"]),
+                name=front_name(str(ward["name"])),
                 kind="commune",
                 org="mttq",
                 parent=parent,

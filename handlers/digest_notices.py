@@ -21,7 +21,7 @@ from bot.notifications import Notice
 from bot.periods import Period
 from bot.services import Services
 from handlers.common import esc
-from handlers.entry_cards import show_value
+from handlers.entry_cards import figure
 from handlers.notices import register
 from handlers.text_limits import fits
 from storage.queries import chats as chats_q
@@ -56,12 +56,10 @@ def _kind_lines(tr: Translator, data: digests.DigestData) -> list[str]:
             value = data.total.get((kind.key, m.key))
             if not value:
                 continue
-            amount = from_milli(value)
-            shown = show_value(tr, m, amount, exact=False)
             delta = change(tr, value, data.previous.get((kind.key, m.key), 0))
-            parts.append(f"{esc(m.label(tr.locale))} {shown} ({delta})")
+            parts.append(f"{figure(tr, kind, m, from_milli(value))} ({delta})")
         if parts:
-            lines.append(f"• {esc(kind.name(tr.locale))}: " + " · ".join(parts))
+            lines.append(f"• {esc(kind.name(tr.locale))}: " + ", ".join(parts))
     return lines
 
 

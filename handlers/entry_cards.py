@@ -15,6 +15,7 @@ from bot.i18n import Translator
 from bot.locks import Lock
 from bot.names import name_of
 from bot.parsing import ParseError
+from bot.periods import heading
 from handlers.common import esc
 from handlers.router import quote
 
@@ -28,6 +29,33 @@ def show_value(tr: Translator, measure: Measure, value: Decimal, *, exact: bool 
     text = format_amount(value, measure.kind, tr.locale)  # type: ignore[arg-type]
     unit = measure.unit(tr.locale)
     return f"{text} {unit}" if unit else text
+
+
+def figure(tr: Translator, kind: Kind, measure: Measure, value: Decimal) -> str:
+    """One measure's figure in a line of totals: "4 buổi", "102 lượt người", "2 mô hình".
+
+    The unit says what was counted, so the label is left out ("Số buổi 4 buổi" said it twice),
+    except where the unit cannot tell: money ("Số tiền vận động 120 triệu đồng"), a measure with
+    no unit, or several measures of the type counted in the same unit ("Xây mới 2 căn, Sửa chữa
+    1 căn"). The result is HTML-escaped.
+    """
+    label = esc(measure.label(tr.locale))
+    if measure.kind == "money":
+        return f"{label} {esc(show_value(tr, measure, value, exact=False))}"
+    unit = measure.unit(tr.locale)
+    shared = any(o.key != measure.key and o.unit(tr.locale) == unit for o in kind.measures)
+    shown = esc(show_value(tr, measure, value))
+    return f"{label} {shown}" if not unit or shared else shown
+
+
+def measure_prompt_label(tr: Translator, measure: Measure) -> str:
+    """A measure's name as a question asks it: "Số buổi?", not "Số buổi (buổi)?"; the unit is
+    added only where the label does not already say it ("Số tiền vận động (đồng)")."""
+    label = measure.label(tr.locale)
+    unit = measure.unit(tr.locale)
+    if not unit or unit.casefold() in label.casefold():
+        return esc(label)
+    return f"{esc(label)} ({esc(unit)})"
 
 
 def card(
@@ -139,7 +167,7 @@ def lock_reason(tr: Translator, lock: Lock) -> str:
     scope = lock_scope(tr, lock)
     if lock.template is None or lock.period is None:
         return tr._("This period is locked: {scope}.").format(scope=scope)
-    what = f"{lock.template.title(tr.locale)} — {lock.period.label(tr.locale)}"
+    what = heading(lock.template.title(tr.locale), lock.period.label(tr.locale))
     if lock.approver is None or lock.approved_at is None:
         return tr._("“{report}” of {unit} was approved, which locked {scope}.").format(
             report=esc(what), unit=esc(lock.unit.name), scope=scope

@@ -27,6 +27,7 @@ from handlers.entry_cards import (
     date_problem,
     example,
     locked_day,
+    measure_prompt_label,
     note_too_long,
     parse_problem,
 )
@@ -166,8 +167,7 @@ def measure_step(key: str) -> Step[LogState]:
     async def show(call: Call, state: LogState) -> Screen:
         tr = call.tr
         kind, measure = await _measure(call, state, key)
-        unit = measure.unit(tr.locale)
-        label = esc(measure.label(tr.locale)) + (f" ({esc(unit)})" if unit else "")
+        label = measure_prompt_label(tr, measure)
         text = tr._("{label}? Type a number, for example {example}.").format(
             label=label, example=example(tr, measure.kind)
         )

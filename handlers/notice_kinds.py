@@ -9,6 +9,7 @@ from typing import Any
 from bot import reports as rep
 from bot.i18n import Translator
 from bot.notifications import Notice
+from bot.periods import heading
 from bot.services import Services
 from handlers.common import esc
 from handlers.notices import register
@@ -41,7 +42,7 @@ async def _load(
         unit = await session.get(Unit, report.unit_id)
     if info is None or info.round.closed_at is not None or unit is None:
         return None
-    title = f"{esc(info.template.title(tr.locale))} — {esc(info.period.label(tr.locale))}"
+    title = esc(heading(info.template.title(tr.locale), info.period.label(tr.locale)))
     return Loaded(report, info, title, esc(unit.name), answered, tr.moment(info.round.deadline))
 
 
@@ -103,7 +104,7 @@ async def overdue_admin(
         "Round #{round} <b>{title}</b> is past its deadline ({deadline}). Not submitted: {units}. /status {round} shows the details."
     ).format(
         round=info.round.id,
-        title=f"{esc(info.template.title(tr.locale))} — {esc(info.period.label(tr.locale))}",
+        title=esc(heading(info.template.title(tr.locale), info.period.label(tr.locale))),
         deadline=tr.moment(info.round.deadline),
         units=", ".join(esc(name) for name in missing),
     )

@@ -22,7 +22,7 @@ from bot.periods import Period, Rule, period_containing
 from bot.totals import Cells, Row, Totals, row_label
 from handlers import render
 from handlers.common import esc
-from handlers.entry_cards import show_value
+from handlers.entry_cards import figure
 from handlers.text_limits import visible_length
 
 PREFIX = "tot:"
@@ -79,11 +79,9 @@ def _line(tr: Translator, kinds: list[Kind], cells: Cells) -> list[str]:
             value = cells.get((kind.key, m.key))
             if not value:
                 continue
-            amount = from_milli(value)
-            shown = show_value(tr, m, amount, exact=False)
-            parts.append(f"{esc(m.label(tr.locale))} {shown}")
+            parts.append(figure(tr, kind, m, from_milli(value)))
         if parts:
-            lines.append(f"{esc(kind.name(tr.locale))}: " + " · ".join(parts))
+            lines.append(f"{esc(kind.name(tr.locale))}: " + ", ".join(parts))
     return lines
 
 

@@ -231,12 +231,12 @@ async def press_deadline(
 async def typed_deadline(call: Call, draft: RoundDraft, text: str) -> flow.Outcome:
     try:
         day = parse_deadline(text, call.services.today())
-    except ParseError:
-        return Stay(
-            call.tr._("“{text}” is not a date in the future. Type it as dd/mm/yyyy.").format(
-                text=quote(text)
-            )
-        )
+    except ParseError as exc:
+        if exc.code == "past_date":
+            problem = call.tr._("“{text}” is not a date in the future. Type it as dd/mm/yyyy.")
+        else:
+            problem = call.tr._("“{text}” is not a valid date. Type it as dd/mm/yyyy.")
+        return Stay(problem.format(text=quote(text)))
     draft.early = None
     return await _open_round(call, draft, day)
 

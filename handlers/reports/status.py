@@ -10,6 +10,7 @@ from bot import reports as rep
 from bot.i18n import N_
 from bot.names import name_of
 from bot.parsing import ascii_int
+from bot.periods import heading
 from handlers import render
 from handlers.access_rules import ANY_CHAT, Who, rule
 from handlers.common import edit, esc, reply
@@ -74,7 +75,7 @@ async def _status(
     missing = [r for r in rows if r.status in rep.OPEN]
     approved = [r for r in rows if r.status == "approved"]
     lines = [
-        f"<b>#{row.id} {esc(info.template.title(tr.locale))} — {esc(info.period.label(tr.locale))}</b>",
+        f"<b>#{row.id} {esc(heading(info.template.title(tr.locale), info.period.label(tr.locale)))}</b>",
         tr._("{unit}, deadline {deadline}").format(
             unit=esc(info.unit.name), deadline=tr.moment(row.deadline)
         ),

@@ -14,6 +14,7 @@ from bot.date_window import FIRST_DAY, YEARS_AHEAD
 from bot.i18n import Translator
 from bot.names import name_of
 from bot.parsing import Kind
+from bot.periods import heading
 from bot.reports import OpenReport
 from bot.templates import Question, Template, Violation
 from handlers.common import esc
@@ -126,7 +127,7 @@ def status_label(tr: Translator, status: str) -> str:
 
 
 def title(tr: Translator, opened: OpenReport) -> str:
-    return f"{opened.info.template.title(tr.locale)} — {opened.info.period.label(tr.locale)}"
+    return heading(opened.info.template.title(tr.locale), opened.info.period.label(tr.locale))
 
 
 def amount_kind(question: Question) -> Kind:

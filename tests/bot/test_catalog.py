@@ -21,12 +21,40 @@ from storage.queries import people as people_q
 
 def test_default_catalog_has_the_indicators_of_section_7() -> None:
     specs = parse_catalog(DEFAULT_CATALOG.read_text(encoding="utf-8"))
-    assert len(specs) == 15
+    assert len(specs) == 20
     by_key = {s.key: s for s in specs}
     assert by_key["xoa_nha_tam"].name_vi == "Xóa nhà tạm, nhà dột nát"
     assert [m.key for m in by_key["nha_dai_doan_ket"].measures] == ["built", "repaired", "value"]
     assert [m.kind for m in by_key["nha_dai_doan_ket"].measures] == ["count", "count", "money"]
     assert all(m.label_vi and m.label_en for s in specs for m in s.measures)
+
+
+def test_default_catalog_counts_what_the_seeds_count() -> None:
+    """Beyond §7 (issue 16 §6): new-rural-area contributions in work days, m² and money; credit
+    by households and amount; the 18/11 Solidarity Day; the cultural-life campaign; houses under
+    Resolution 30a and Decision 167 counted apart. English names complete."""
+    by_key = {s.key: s for s in parse_catalog(DEFAULT_CATALOG.read_text(encoding="utf-8"))}
+    ntm = by_key["nong_thon_moi"]
+    assert [(m.key, m.kind, m.unit_vi) for m in ntm.measures] == [
+        ("work_days", "count", "ngày công"),
+        ("land_m2", "decimal", "m²"),
+        ("amount", "money", "đồng"),
+    ]
+    assert "nông thôn mới" in ntm.name_vi and "đô thị văn minh" in ntm.name_vi
+    assert [m.key for m in by_key["tin_dung_uu_dai"].measures] == ["households", "amount"]
+    assert "18/11" in by_key["ngay_hoi_dai_doan_ket"].name_vi
+    assert "Toàn dân đoàn kết xây dựng đời sống văn hóa ở khu dân cư" in (
+        by_key["cuoc_van_dong_van_hoa"].name_vi
+    )
+    assert [m.key for m in by_key["nha_chuong_trinh"].measures] == [
+        "built_30a",
+        "built_167",
+        "value",
+    ]
+    assert by_key["phan_bien"].name_en == "Social feedback and criticism"
+    for spec in by_key.values():
+        assert spec.name_en and spec.name_en != spec.name_vi
+        assert all(m.label_en and m.label_en != m.label_vi for m in spec.measures)
 
 
 @pytest.mark.parametrize(

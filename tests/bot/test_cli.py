@@ -89,7 +89,7 @@ def test_operator_builds_a_tree_and_invites(
     units = json.loads(out)
     assert units[0] == {
         "code": "02365",
-        "name": "Xã Yên Nguyên",
+        "name": "Ủy ban MTTQ xã Yên Nguyên",
         "kind": "commune",
         "org": "mttq",
         "parent": "08",
@@ -120,7 +120,7 @@ def test_operator_builds_a_tree_and_invites(
     assert code == 0
     assert out.strip().splitlines()[-1].startswith("https://t.me/phoihop_bot?start=")
     code, out, _ = run(capsys, url, "admin", "grant", "5550001", "--unit", "08", "--role", "owner")
-    assert (code, out.strip()) == (0, "5550001 is now owner of Tỉnh Tuyên Quang (08)")
+    assert (code, out.strip()) == (0, "5550001 is now owner of Ủy ban MTTQ tỉnh Tuyên Quang (08)")
 
 
 def test_bad_csv_imports_nothing_and_names_lines(
@@ -246,7 +246,7 @@ def test_bad_or_unreachable_database(
 
 def test_catalog_load(url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert run(capsys, url, "db", "upgrade")[0] == 0
-    assert run(capsys, url, "catalog", "load")[1].strip() == "0 added, 15 updated, 0 retired"
+    assert run(capsys, url, "catalog", "load")[1].strip() == "0 added, 20 updated, 0 retired"
     extra = tmp_path / "extra.yaml"
     extra.write_text(
         "types:\n"
@@ -518,14 +518,16 @@ def test_export_writes_the_commune_workbook(
     )
     assert (code, err) == (0, "")
     assert printed.splitlines()[-1] == str(out)
-    assert printed.startswith("Xã Yên Nguyên (02365), Q3 2026 (15/06/2026–14/09/2026): ")
+    assert printed.startswith(
+        "Ủy ban MTTQ xã Yên Nguyên (02365), Q3 2026 (15/06/2026–14/09/2026): "
+    )
     assert not list(tmp_path.glob("*.part"))  # written beside, then renamed into place
 
     book = load_workbook(out, read_only=True)
     assert book.sheetnames == list(SHEETS)
     rows = list(book["Tổng hợp"].iter_rows(values_only=True))
     header, own = rows[0], rows[1]
-    assert own[0] == "Xã Yên Nguyên"
+    assert own[0] == "Ủy ban MTTQ xã Yên Nguyên"
     period = parse_period("quý 3/2026", date(2026, 11, 16))
     expected = _sql_sums(url, "02365", period.start, period.end)
     assert expected  # the demo logs something every quarter
@@ -613,7 +615,7 @@ def test_admin_lists_removes_changes_roles_and_withdraws(
     nothing withdrew a leaked link."""
     assert run(capsys, url, "db", "upgrade")[0] == 0
     _seed_demo_with_a_log_in_progress(url)
-    area = "Thôn Cầu Bâm (xã Yên Nguyên) (02365-t1)"
+    area = "Ban Công tác Mặt trận thôn Cầu Bâm (02365-t1)"
     leaked = run(
         capsys, url, "admin", "invite", "--unit", "02365-t1", "--role", "admin",
         "--uses", "500", "--expires", "90d",
@@ -627,7 +629,7 @@ def test_admin_lists_removes_changes_roles_and_withdraws(
     assert lines[3].startswith("  #1\tadmin\tused 0 of 500\tuntil ")
 
     assert run(capsys, url, "admin", "revoke", "1")[1] == (
-        "invite #1 (admin of Thôn Cầu Bâm (xã Yên Nguyên), 02365-t1) is withdrawn\n"
+        "invite #1 (admin of Ban Công tác Mặt trận thôn Cầu Bâm, 02365-t1) is withdrawn\n"
     )
     assert (
         "invite links still open: 0" in run(capsys, url, "admin", "list", "--unit", "02365-t1")[1]
@@ -645,10 +647,10 @@ def test_admin_lists_removes_changes_roles_and_withdraws(
         f"phoihop: 1004 is not a member of {area}\n",
     )
     assert run(capsys, url, *role[:4], "02365", "--role", "admin")[2] == (
-        "phoihop: 1004 is not a member of Xã Yên Nguyên (02365)\n"
+        "phoihop: 1004 is not a member of Ủy ban MTTQ xã Yên Nguyên (02365)\n"
     )
     assert run(capsys, url, "admin", "role", "1002", "--unit", "02365", "--role", "admin")[2] == (
-        "phoihop: 1002 is already admin of Xã Yên Nguyên (02365)\n"
+        "phoihop: 1002 is already admin of Ủy ban MTTQ xã Yên Nguyên (02365)\n"
     )
     assert run(capsys, url, "admin", "revoke", "99")[2] == "phoihop: no invite #99\n"
     assert _sql_rows(

@@ -38,12 +38,12 @@ async def test_demo_console_session(tmp_path: Path) -> None:
     ]
     await console_session(settings, url=url, demo=True, lines=_script(first), out=out.append)
     text = "\n".join(out)
-    assert "Demo: Tỉnh Tuyên Quang" in text
+    assert "Demo: Ủy ban MTTQ tỉnh Tuyên Quang" in text
     assert "1002  Nguyễn Thị Lan  (admin, 02365)" in text
     assert "bot: Xin chào Lan!" in text
     assert "keyboard: Ghi hoạt động | Báo cáo | Lịch họp | Tổng hợp" in text
-    assert "[1] ✓ Xã Yên Nguyên" in text
-    assert "Đường dẫn mời làm cán bộ của Xã Yên Nguyên:" in text
+    assert "[1] ✓ Ủy ban MTTQ xã Yên Nguyên" in text
+    assert "Đường dẫn mời làm cán bộ của Ủy ban MTTQ xã Yên Nguyên:" in text
     assert "(console)" in text  # /press 99 explained, not crashed
     assert "bot: What you can do:" in text  # Anna speaks English
     assert text.rstrip().endswith(
@@ -63,7 +63,10 @@ async def test_demo_console_session(tmp_path: Path) -> None:
     )
     joined = "\n".join(out)
     assert "(the database already has units: demo data not added)" in joined
-    assert "Chào mừng User 1012! Bạn đã là cán bộ của Thôn Cầu Bâm (xã Yên Nguyên)." in joined
+    assert (
+        "Chào mừng User 1012! Bạn đã được thêm vào Ban Công tác Mặt trận thôn Cầu Bâm với vai trò cán bộ."
+        in joined
+    )
 
 
 async def test_console_shows_groups_alerts_files_and_what_the_bot_pushes(tmp_path: Path) -> None:
@@ -108,8 +111,10 @@ async def test_console_shows_groups_alerts_files_and_what_the_bot_pushes(tmp_pat
     )
     text = "\n".join(out)
     assert "(console) Nguyễn Thị Lan made the group Ban Thường trực xã and added the bot." in text
-    assert "[Ban Thường trực xã] bot: Nhóm này đã được liên kết với Xã Yên Nguyên." in text
-    assert "[Ban Thường trực xã] bot: Tổng hợp tuần: Xã Yên Nguyên" in text
+    assert (
+        "[Ban Thường trực xã] bot: Nhóm này đã được liên kết với Ủy ban MTTQ xã Yên Nguyên." in text
+    )
+    assert "[Ban Thường trực xã] bot: Tổng hợp tuần: Ủy ban MTTQ xã Yên Nguyên" in text
     saved = re.findall(r"saved to (\S+)\]", text)
     assert saved and all(_saved_in(files, p) for p in saved)
     assert (

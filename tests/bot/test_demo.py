@@ -32,7 +32,21 @@ async def test_a_year_of_realistic_entries(db: Database, clock: FakeClock) -> No
             "nha_dai_doan_ket",
             "tiep_xuc_cu_tri",
             "ho_ngheo_ho_tro",
+            "nong_thon_moi",
+            "tin_dung_uu_dai",
+            "ngay_hoi_dai_doan_ket",
+            "cuoc_van_dong_van_hoa",
+            "nha_chuong_trinh",
         } <= kinds
+        # Every entry says who recorded it, in the unit or above it.
+        assert await session.scalar(select(func.count()).where(Activity.person_id.is_(None))) == 0
+        # The Great Solidarity Day is held on 18/11, in every residential area.
+        days = set(
+            await session.scalars(
+                select(Activity.occurred_on).where(Activity.type_key == "ngay_hoi_dai_doan_ket")
+            )
+        )
+        assert days == {date(2025, 11, 18)}
         for activity, value in (
             await session.execute(select(Activity, ActivityValue).join(ActivityValue))
         ).all():
@@ -66,3 +80,48 @@ async def test_demo_meetings(db: Database, clock: FakeClock) -> None:
         meetings = (await session.scalars(select(Meeting).order_by(Meeting.starts_at))).all()
     assert meetings[0].starts_at < clock.now() < meetings[1].starts_at
     assert meetings[0].conclusions and not meetings[1].conclusions
+
+
+async def test_demo_tree_names_units_as_documents_do(db: Database, clock: FakeClock) -> None:
+    """Front bodies by their name, each commune its own thôn, tổ dân phố in a phường, a UBND
+    with people and a trade union in every commune (issue 16 §6)."""
+    from storage.models import Membership, Unit
+
+    async with db.session() as session:
+        await seed_demo(session, clock.now())
+        units = {u.code: u for u in await session.scalars(select(Unit))}
+        staffed = set(await session.scalars(select(Membership.unit_id)))
+    assert units["02365"].name == "Ủy ban MTTQ xã Yên Nguyên"
+    assert units["02365-t1"].name == "Ban Công tác Mặt trận thôn Cầu Bâm"
+    assert units["02365-phu_nu"].name == "Hội Liên hiệp Phụ nữ xã Yên Nguyên"
+    assert units["02215-t1"].name == "Ban Công tác Mặt trận tổ dân phố 3"
+    areas = {
+        code: {u.name for u in units.values() if u.code.startswith(f"{code}-t") and u.org == "mttq"}
+        for code in ("02365", "02350", "02215")
+    }
+    assert not areas["02365"] & areas["02350"]  # not the same three thôn everywhere
+    assert all("tổ dân phố" in name for name in areas["02215"])
+    for code in ("02365", "02350", "02215"):
+        assert units[f"{code}-ubnd"].org == "ubnd" and units[f"{code}-ubnd"].id in staffed
+        assert units[f"{code}-cong_doan"].org == "cong_doan"
+
+
+async def test_demo_meetings_avoid_public_holidays(db: Database, clock: FakeClock) -> None:
+    """Seeded on 30 August, the briefing three days on would fall on 2 September (National
+    Day): it moves to the next working day, as every demo meeting does."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.demo import seed_demo_meetings
+    from bot.holidays import is_public_holiday, is_working_day
+    from storage.models import Meeting
+
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    now = datetime(2026, 8, 30, 9, tzinfo=tz)
+    assert is_public_holiday(date(2026, 9, 2)) and is_public_holiday(date(2026, 2, 17))
+    async with db.session() as session:
+        demo = await seed_demo(session, now)
+        assert await seed_demo_meetings(session, demo, now, tz) == 4
+        starts = [m.starts_at.astimezone(tz).date() for m in await session.scalars(select(Meeting))]
+    assert all(is_working_day(day) for day in starts), starts
+    assert date(2026, 9, 4) in starts  # 2/9 and 3/9 are holidays: Friday 4 September

@@ -222,7 +222,7 @@ def ics(meeting: Meeting, description: str = "1. Kết quả\n2. Kế hoạch") 
     return meeting_ics.build_ics(
         meeting,
         tz=TZ,
-        organiser="Xã Yên Nguyên",
+        organiser="Ủy ban MTTQ xã Yên Nguyên",
         description=description,
         now=NOW,
         categories="Giao ban",
@@ -251,7 +251,7 @@ def test_the_calendar_file_of_a_meeting() -> None:
     assert str(event["SUMMARY"]) == "Giao ban quý IV/2026; tổng kết, năm mới"
     assert str(event["LOCATION"]) == "Hội trường UBND xã, thôn Cầu Bâm"
     assert str(event["DESCRIPTION"]) == "Nội dung " * 100
-    assert event["ORGANIZER"].params["CN"] == "Xã Yên Nguyên"
+    assert event["ORGANIZER"].params["CN"] == "Ủy ban MTTQ xã Yên Nguyên"
     assert b"SUMMARY:Giao ban qu\xc3\xbd IV/2026\\; t\xe1\xbb\x95ng k\xe1\xba\xbft\\, n" in data
 
 
@@ -361,13 +361,16 @@ async def test_who_may_schedule_see_and_answer(demo: Database, clock: FakeClock)
         await mt.rsvp(session, nam, meeting_id, "no", now, reason="Ốm")
         assert [m.id for m in await mt.visible_meetings(session, thu, now)] == []
         assert [m.id for m in await mt.visible_meetings(session, nam, now)] == [meeting_id]
-    # Members of the commune and its direct sub-units; not the grandchildren (Hoa, Chi hội).
+    # Members of the commune and its direct sub-units (the UBND's Quang and the trade union's
+    # Hiền too); not the grandchildren (Hoa, Chi hội).
     assert sorted(r.chat_id for r in await outbox(db, "meeting_invite")) == [
         1002,
         1003,
         1004,
         1006,
         1007,
+        1013,
+        1016,
     ]
 
 
@@ -383,10 +386,10 @@ async def test_reminders_are_planned_once_and_skip_decliners(
     # The 24-hour reminder's time came before the invitation went out: it is never sent.
     clock.advance(hours=2, minutes=30)
     async with db.session() as session:
-        assert await meeting_reminders.plan_meeting_reminders(session, clock.now()) == 4
+        assert await meeting_reminders.plan_meeting_reminders(session, clock.now()) == 6
         assert await meeting_reminders.plan_meeting_reminders(session, clock.now()) == 0
     rows = await outbox(db, "meeting_reminder")
-    assert sorted(r.chat_id for r in rows) == [1002, 1003, 1006, 1007]
+    assert sorted(r.chat_id for r in rows) == [1002, 1003, 1006, 1007, 1013, 1016]
     assert {r.key.rsplit(":", 2)[1] for r in rows} == {"r60"}
     assert all(r.due_at == PLAN.starts_at - timedelta(hours=1) for r in rows)
 
@@ -398,17 +401,17 @@ async def test_reminders_are_planned_once_and_skip_decliners(
             session, lan, meeting_id, PLAN.starts_at + timedelta(days=1), clock.now()
         )
         assert await meeting_reminders.plan_meeting_reminders(session, clock.now()) == 0
-    assert len(await outbox(db, "meeting_update")) == 5
+    assert len(await outbox(db, "meeting_update")) == 7
     clock.set(PLAN.starts_at)
     async with db.session() as session:
-        assert await meeting_reminders.plan_meeting_reminders(session, clock.now()) == 5
+        assert await meeting_reminders.plan_meeting_reminders(session, clock.now()) == 7
     # A bot that was down from 24 hours to 30 minutes before sends only the latest reminder.
     clock.set(PLAN.starts_at + timedelta(days=1, minutes=-30))
     async with db.session() as session:
-        assert await meeting_reminders.plan_meeting_reminders(session, clock.now()) == 5
+        assert await meeting_reminders.plan_meeting_reminders(session, clock.now()) == 7
         assert await meeting_reminders.plan_meeting_reminders(session, clock.now(), offsets=()) == 0
     keys = [r.key for r in await outbox(db, "meeting_reminder") if ":s1:" in r.key]
-    assert len(keys) == 10 and len(set(keys)) == 10
+    assert len(keys) == 14 and len(set(keys)) == 14
 
     # Cancelled: no more reminders, and no cancelling twice.
     async with db.session() as session:
@@ -419,7 +422,7 @@ async def test_reminders_are_planned_once_and_skip_decliners(
     clock.advance(minutes=20)
     async with db.session() as session:
         assert await meeting_reminders.plan_meeting_reminders(session, clock.now()) == 0
-    assert len(await outbox(db, "meeting_cancel")) == 5
+    assert len(await outbox(db, "meeting_cancel")) == 7
 
 
 async def test_a_started_meeting_moves_only_when_confirmed(

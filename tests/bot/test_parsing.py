@@ -324,6 +324,7 @@ def test_parse_error_is_a_value_error_with_code_and_text() -> None:
         "money_form",
         "bad_date",
         "future_date",
+        "past_date",
         "out_of_range",
     } == ERROR_CODES
 
@@ -722,7 +723,21 @@ def test_deadlines_lie_ahead(text: str, today: date, expected: date) -> None:
     assert parse_deadline(text, today) == expected
 
 
-@pytest.mark.parametrize("text", ["03/12", "02/12/2026", "hôm qua", "31/02", "abc", "29/02/2027"])
-def test_a_deadline_not_after_today_or_not_a_day_is_refused(text: str) -> None:
-    with pytest.raises(ParseError):
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("03/12", "past_date"),
+        ("02/12/2026", "past_date"),
+        ("hôm qua", "past_date"),
+        ("31/02", "bad_date"),
+        ("abc", "bad_date"),
+        ("29/02/2027", "bad_date"),
+        ("31/02/2027", "bad_date"),
+    ],
+)
+def test_a_deadline_not_after_today_or_not_a_day_is_refused(text: str, code: str) -> None:
+    """A day gone by and a day that does not exist are told apart (issue 16 §5: “31/02/2027” is
+    not a valid date, not "not a date in the future")."""
+    with pytest.raises(ParseError) as caught:
         parse_deadline(text, date(2026, 12, 3))
+    assert caught.value.code == code

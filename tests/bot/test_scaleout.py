@@ -157,7 +157,7 @@ async def open_round(lan: Talk) -> None:
     await lan.send("/round", "")
     await lan.press("Báo cáo thử (v1)", "Cho kỳ nào?")
     await lan.press(1, "Các đơn vị trực thuộc đơn vị nào phải báo cáo?")
-    await lan.press("Xã Yên Nguyên", "Những đơn vị nào phải báo cáo?")
+    await lan.press("Ủy ban MTTQ xã Yên Nguyên", "Những đơn vị nào phải báo cáo?")
     await lan.press("Các đơn vị trực thuộc", "Tổ chức nào?")
     await lan.press("Mọi tổ chức", "")
     # Past the quarter's cut-off, whatever today is: an earlier deadline asks to confirm it.

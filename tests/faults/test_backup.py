@@ -64,7 +64,7 @@ async def test_backup_while_running_then_restore_and_run(
             listing = text_of((await h.user(1004, "Nam").send("/mine"))[0])
             assert "Nhà Đại đoàn kết" in listing, listing
             me = text_of((await h.user(1002, "Lan").send("/me"))[0])
-            assert "Xã Yên Nguyên" in me
+            assert "Ủy ban MTTQ xã Yên Nguyên" in me
     finally:
         await restored.dispose()
 

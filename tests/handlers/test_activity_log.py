@@ -55,7 +55,7 @@ async def test_guided_entry_in_vietnamese(h: Harness) -> None:
     review = (await nam.send_photo(PNG))[0]
     assert review.text == (
         "Kiểm tra rồi lưu:\n\n"
-        "Nhà Đại đoàn kết — Thôn Cầu Bâm (xã Yên Nguyên)\n"
+        "Nhà Đại đoàn kết — Ban Công tác Mặt trận thôn Cầu Bâm\n"
         "Xây mới: 2 căn\nSửa chữa: 0 căn\nGiá trị: 120 triệu đồng\n"
         "Ngày: 15/11/2026\nGhi chú: thôn 3, hộ ông Sùng\nẢnh: có"
     )
@@ -72,11 +72,11 @@ async def test_guided_entry_in_english_with_back_and_skip(h: Harness) -> None:
     anna = h.user(1011, "Anna", language_code="en")
     await anna.send("/log")
     assert text_of((await anna.press("Voter contact meetings"))[-1]).startswith(
-        "Voter contact meetings\nMeetings (meetings)?"
+        "Voter contact meetings\nNumber of meetings?"
     )
     await anna.send("1")
     again = (await anna.send("/back"))[0]
-    assert "Meetings (meetings)?" in text_of(again)
+    assert "Number of meetings?" in text_of(again)
     await anna.send("2")
     await anna.send("150")
     assert "When did it take place?" in text_of((await anna.send("12"))[0])
@@ -84,7 +84,7 @@ async def test_guided_entry_in_english_with_back_and_skip(h: Harness) -> None:
     assert "Send a photo" in text_of((await anna.send("/skip"))[0])
     review = text_of((await anna.send("/skip"))[0])
     assert (
-        "Meetings: 2 meetings\nVoters present: 150 people\nPetitions and opinions: 12 items\nDate: 14/11/2026"
+        "Number of meetings: 2 meetings\nNumber of voters present: 150 voters\nPetitions and opinions: 12 items\nDate: 14/11/2026"
         in review
     )
     assert text_of((await anna.press("Save"))[-1]).startswith("Saved as entry #1.")
@@ -184,10 +184,10 @@ async def test_member_of_two_units_is_asked_which(h: Harness) -> None:
     question = (await nam.send("/log"))[0]
     assert question.text == "Mục này cho đơn vị nào?"
     labels = [b["text"] for row in question.inline_buttons for b in row]
-    assert labels == ["Thôn Cầu Bâm (xã Yên Nguyên)", "Hội Nông dân xã Yên Nguyên"] or set(
+    assert labels == ["Ban Công tác Mặt trận thôn Cầu Bâm", "Hội Nông dân xã Yên Nguyên"] or set(
         labels
     ) == {
-        "Thôn Cầu Bâm (xã Yên Nguyên)",
+        "Ban Công tác Mặt trận thôn Cầu Bâm",
         "Hội Nông dân xã Yên Nguyên",
     }
     assert (await nam.press("Hội Nông dân xã Yên Nguyên"))[
@@ -282,7 +282,7 @@ async def test_zero_is_offered_only_where_it_can_be_an_answer(h: Harness) -> Non
     await nam.send("/log")
     await nam.press("Tiếp »")
     asked = (await nam.press("Hòa giải ở cơ sở"))[-1]
-    assert "Số vụ hòa giải (vụ)?" in text_of(asked)
+    assert "Số vụ hòa giải?" in text_of(asked)
     assert asked.inline_buttons == []
     assert (await nam.send("0"))[0].text == (
         "Một mục cần ít nhất một số lớn hơn 0. Hãy gõ một số lớn hơn 0, hoặc /back để sửa câu trả lời trước."
@@ -367,18 +367,20 @@ async def test_invite_in_the_middle_of_log_then_back_to_the_entry(h: Harness) ->
     await lan.send("/log")
     await lan.press("Tuyên truyền, vận động")
     await lan.send("3")
-    assert (await lan.send("/invite"))[0].text == "Mời vào đơn vị nào? Đang ở: Xã Yên Nguyên"
-    await lan.press("✓ Xã Yên Nguyên")
+    assert (await lan.send("/invite"))[
+        0
+    ].text == "Mời vào đơn vị nào? Đang ở: Ủy ban MTTQ xã Yên Nguyên"
+    await lan.press("✓ Ủy ban MTTQ xã Yên Nguyên")
     await lan.press("Cán bộ")
     replies = await lan.send("1")
     assert replies[-1].text == "Bạn đang làm dở việc ghi hoạt động. Quay lại không?"
     back = await lan.press("Quay lại")
-    assert "Số người tham dự" in text_of(back[-1])
+    assert "Số lượt người tham dự?" in text_of(back[-1])
     await lan.send("120")
     await lan.press("Hôm nay")
     await lan.send("/skip")
     review = text_of((await lan.send("/skip"))[0])
-    assert "Số buổi: 3 buổi" in review and "Số người tham dự: 120 người" in review
+    assert "Số buổi: 3 buổi" in review and "Số lượt người tham dự: 120 lượt người" in review
     assert text_of((await lan.press("Lưu"))[-1]).startswith("Đã lưu thành mục #1.")
 
 

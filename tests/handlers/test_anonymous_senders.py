@@ -28,7 +28,7 @@ async def h(harness: Harness) -> Harness:
 
 
 async def group_with_lan(h: Harness) -> tuple[UserClient, GroupChat]:
-    lan = h.user(1002, "Lan")  # leader of Xã Yên Nguyên, an administrator of the group
+    lan = h.user(1002, "Lan")  # leader of Ủy ban MTTQ xã Yên Nguyên, an administrator of the group
     group = h.emu.group(-100900, "MTTQ xã Yên Nguyên", supergroup=True)
     await group.add_bot(lan)
     h.emu.set_member_status(group.id, lan.id, "administrator")
@@ -57,7 +57,9 @@ async def test_every_command_sent_as_the_group_or_a_channel_says_to_use_a_person
             for sender in (group, channel):
                 replies = await lan.send(f"/{command}", chat=group, as_chat=sender)
                 assert [m.text for m in replies] == [HIDDEN], (command, sender)
-        addressed = await lan.send("/totals@phoihop_bot Xã Yên Nguyên", chat=group, as_chat=group)
+        addressed = await lan.send(
+            "/totals@phoihop_bot Ủy ban MTTQ xã Yên Nguyên", chat=group, as_chat=group
+        )
         assert [m.text for m in addressed] == [HIDDEN]
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     # Nothing was done on nobody's behalf: the group was not linked.
@@ -79,5 +81,5 @@ async def test_the_same_person_from_their_own_account_is_served(h: Harness) -> N
     lan, group = await group_with_lan(h)
     assert [m.text for m in await lan.send("/link", chat=group, as_chat=group)] == [HIDDEN]
     linked = text_of((await lan.send("/link", chat=group))[0])
-    assert linked.startswith("Nhóm này đã được liên kết với Xã Yên Nguyên.")
+    assert linked.startswith("Nhóm này đã được liên kết với Ủy ban MTTQ xã Yên Nguyên.")
     assert text_of((await lan.send("/me"))[0])

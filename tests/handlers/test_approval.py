@@ -141,13 +141,13 @@ async def test_a_lock_covers_the_reports_unit_and_its_own_organisation_only(h: H
     women = await submitted_round(h, "02365", "phu_nu", 1003)
     approved = await approve(lan, women)
     assert text_of(approved).endswith(
-        "Đã khóa: nhật ký hoạt động của Hội Phụ nữ xã Yên Nguyên và các đơn vị Hội Liên hiệp"
+        "Đã khóa: nhật ký hoạt động của Hội Liên hiệp Phụ nữ xã Yên Nguyên và các đơn vị Hội Liên hiệp"
         " Phụ nữ trực thuộc, từ ngày 15/09/2026 đến ngày 14/12/2026."
     )
     # Inside the line: the union itself and its branch in Thôn Cầu Bâm.
     assert (await logs(mai)).startswith("Hiện không thể ghi hoạt động ngày 16/11/2026")
     refused = await logs(hoa)
-    assert "“Báo cáo thử — Quý IV/2026” của Hội Phụ nữ xã Yên Nguyên đã được" in refused
+    assert "“Báo cáo thử — Quý IV/2026” của Hội Liên hiệp Phụ nữ xã Yên Nguyên đã được" in refused
     assert "Lan" in refused and "duyệt ngày 16/11/2026" in refused
     # Outside: the Front of the same commune and thôn, a sibling organisation.
     for user in (nam, tuan, binh, duc):
@@ -155,7 +155,7 @@ async def test_a_lock_covers_the_reports_unit_and_its_own_organisation_only(h: H
 
     front = await submitted_round(h, "08", "mttq", 1002)
     hung_card = await approve(hung, front)
-    assert "Đã duyệt: Báo cáo thử — Quý IV/2026, Xã Yên Nguyên." in text_of(hung_card)
+    assert "Đã duyệt: Báo cáo thử — Quý IV/2026, Ủy ban MTTQ xã Yên Nguyên." in text_of(hung_card)
     # Inside: the commune's residential Front committee. Outside: its member organisations'
     # units (the Farmers' Union, the Women's Union branch is locked only by its own union's
     # report, which the next check undoes) and another commune.
@@ -176,19 +176,19 @@ async def test_a_lock_covers_the_reports_unit_and_its_own_organisation_only(h: H
 async def test_approving_before_the_period_ends_asks_first(h: Harness) -> None:
     lan = h.user(1002, "Lan")
     report_id = await submitted_round(h, "02365", "phu_nu", 1003)
-    card = next(m for m in await lan.send("/review") if "Hội Phụ nữ" in text_of(m))
+    card = next(m for m in await lan.send("/review") if "Hội Liên hiệp Phụ nữ" in text_of(m))
     question = (await lan.press("Duyệt", message=card))[-1]
     assert text_of(question) == (
-        "Duyệt Báo cáo thử — Quý IV/2026, Hội Phụ nữ xã Yên Nguyên?\n"
+        "Duyệt Báo cáo thử — Quý IV/2026, Hội Liên hiệp Phụ nữ xã Yên Nguyên?\n"
         "Kỳ báo cáo còn đến hết ngày 14/12/2026. Duyệt bây giờ sẽ khóa nhật ký hoạt động của"
-        " Hội Phụ nữ xã Yên Nguyên và các đơn vị Hội Liên hiệp Phụ nữ trực thuộc, từ ngày"
+        " Hội Liên hiệp Phụ nữ xã Yên Nguyên và các đơn vị Hội Liên hiệp Phụ nữ trực thuộc, từ ngày"
         " 15/09/2026 đến ngày 14/12/2026: không ai thêm, sửa hay xóa được các mục đó cho đến khi"
         " báo cáo được mở lại."
     )
     assert buttons(question) == ["Xác nhận duyệt", "Hủy"]
     cancelled = (await lan.press("Hủy", message=question))[-1]
     assert text_of(cancelled) == (
-        "Chưa duyệt: Báo cáo thử — Quý IV/2026, Hội Phụ nữ xã Yên Nguyên vẫn chờ bạn quyết định"
+        "Chưa duyệt: Báo cáo thử — Quý IV/2026, Hội Liên hiệp Phụ nữ xã Yên Nguyên vẫn chờ bạn quyết định"
         " trong /review."
     )
     async with h.db.session() as session:
@@ -197,9 +197,9 @@ async def test_approving_before_the_period_ends_asks_first(h: Harness) -> None:
         assert (await session.scalars(select(PeriodLock))).all() == []
     # Once the period is over, "Duyệt" approves at once: nothing still to come is locked.
     h.clock.set(datetime(2026, 12, 15, 2, 0, tzinfo=UTC))
-    card = next(m for m in await lan.send("/review") if "Hội Phụ nữ" in text_of(m))
+    card = next(m for m in await lan.send("/review") if "Hội Liên hiệp Phụ nữ" in text_of(m))
     done = (await lan.press("Duyệt", message=card))[-1]
-    assert text_of(done).startswith("Đã duyệt: Báo cáo thử — Quý IV/2026, Hội Phụ nữ xã")
+    assert text_of(done).startswith("Đã duyệt: Báo cáo thử — Quý IV/2026, Hội Liên hiệp Phụ nữ xã")
     assert buttons(done) == ["Mở lại"]
 
 
@@ -225,12 +225,12 @@ async def test_the_approver_or_a_higher_leader_reopens_with_a_reason(h: Harness)
     await lan.press("Mở lại", message=approved)
     done = (await lan.send("Chi hội Cầu Bâm còn thiếu 2 buổi hòa giải"))[0]
     assert text_of(done).startswith(
-        "Đã mở lại: Báo cáo thử — Quý IV/2026, Hội Phụ nữ xã Yên Nguyên. Báo cáo trở về trạng thái"
+        "Đã mở lại: Báo cáo thử — Quý IV/2026, Hội Liên hiệp Phụ nữ xã Yên Nguyên. Báo cáo trở về trạng thái"
         " “đã nộp” và số liệu kỳ này đã được mở khóa"
     )
     await dispatch_all(h)
     assert notices(mai)[-1] == (
-        "Báo cáo thử — Quý IV/2026 của Hội Phụ nữ xã Yên Nguyên đã được mở lại sau khi duyệt:"
+        "Báo cáo thử — Quý IV/2026 của Hội Liên hiệp Phụ nữ xã Yên Nguyên đã được mở lại sau khi duyệt:"
         " “Chi hội Cầu Bâm còn thiếu 2 buổi hòa giải”. Số liệu kỳ này đã được mở khóa; có thể sửa"
         " câu trả lời cho đến khi báo cáo được duyệt lại."
     )
@@ -284,7 +284,7 @@ async def test_log_refuses_a_locked_day_at_the_date_and_mine_hides_edit(h: Harne
     refused, asked = (text_of(m) for m in (await hoa.press("Hôm nay"))[-2:])
     assert "Ngày diễn ra?" in asked
     assert refused.startswith("Hiện không thể ghi hoạt động ngày 16/11/2026 cho đơn vị này.\n")
-    assert "“Báo cáo thử — Quý IV/2026” của Hội Phụ nữ xã Yên Nguyên đã được" in refused
+    assert "“Báo cáo thử — Quý IV/2026” của Hội Liên hiệp Phụ nữ xã Yên Nguyên đã được" in refused
     assert refused.endswith("Hãy gõ ngày khác, hoặc /cancel (phần đã nhập vẫn được giữ).")
     assert text_of((await hoa.send("10/11/2026"))[0]).startswith("Hiện không thể ghi")
     assert "Ghi chú ngắn" in text_of((await hoa.send("14/09/2026"))[0])  # Quý III: open
@@ -312,7 +312,7 @@ async def test_an_edit_that_leaves_a_question_unanswered_asks_it_and_blocks_appr
 ) -> None:
     lan, mai = h.user(1002, "Lan"), h.user(1003, "Mai")
     report_id = await submitted_round(h, "02365", "phu_nu", 1003)
-    old_card = next(m for m in await lan.send("/review") if "Hội Phụ nữ" in text_of(m))
+    old_card = next(m for m in await lan.send("/review") if "Hội Liên hiệp Phụ nữ" in text_of(m))
     # After submission Mai changes "briefing held?" from No to Yes: its date is asked at once.
     assert "Tình trạng: đã nộp." in text_of((await mai.send("/report"))[0])
     await mai.press("Sửa một câu trả lời")
@@ -321,7 +321,7 @@ async def test_an_edit_that_leaves_a_question_unanswered_asks_it_and_blocks_appr
     assert "Ngày giao ban" in asked and "Câu 2/5" in asked
     await mai.send("/cancel")
     # Incomplete, it cannot be approved: the card has no "Duyệt"; an old or forged one is refused.
-    card = next(m for m in await lan.send("/review") if "Hội Phụ nữ" in text_of(m))
+    card = next(m for m in await lan.send("/review") if "Hội Liên hiệp Phụ nữ" in text_of(m))
     assert buttons(card) == ["Trả lại kèm ý kiến"]
     assert "Báo cáo này chưa đủ" in text_of(card)
     incomplete = (
@@ -404,8 +404,8 @@ async def test_the_reopen_list_names_what_tells_the_reports_apart(h: Harness) ->
         "Báo cáo thử · Quý IV/2026"
     )
     assert sorted(buttons(listing)) == [
-        "Mở lại: Hội Phụ nữ xã Yên Nguyên",
-        "Mở lại: Thôn Cầu Bâm (xã Yên Nguyên)",
+        "Mở lại: Ban Công tác Mặt trận thôn Cầu Bâm",
+        "Mở lại: Hội Liên hiệp Phụ nữ xã Yên Nguyên",
     ]
-    prompt = (await lan.press("Mở lại: Thôn Cầu Bâm"))[-1]
-    assert "Thôn Cầu Bâm (xã Yên Nguyên)" in text_of(prompt)
+    prompt = (await lan.press("Mở lại: Ban Công tác Mặt trận thôn Cầu Bâm"))[-1]
+    assert "Ban Công tác Mặt trận thôn Cầu Bâm" in text_of(prompt)

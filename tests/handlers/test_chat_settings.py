@@ -16,11 +16,11 @@ async def test_settings_change_language_and_digests(h: Harness) -> None:  # noqa
     lan, group_id = await link_group(h)
     group = next(g for g in [h.emu.group(group_id, "MTTQ xã Yên Nguyên")])
     screen = (await lan.send("/settings", chat=group))[0]
-    assert text_of(screen).startswith("Cài đặt của nhóm (liên kết với Xã Yên Nguyên)")
+    assert text_of(screen).startswith("Cài đặt của nhóm (liên kết với Ủy ban MTTQ xã Yên Nguyên)")
     assert "Bản tin tuần (Thứ Hai 07:30): bật" in text_of(screen)
     english = (await lan.press("English", chat=group))[-1]
     assert english.edited and text_of(english).startswith(
-        "Settings of this group (linked to Xã Yên Nguyên)"
+        "Settings of this group (linked to Ủy ban MTTQ xã Yên Nguyên)"
     )
     off = (await lan.press("Weekly digest: turn off", chat=group))[-1]
     assert "Weekly digest (Monday 07:30): off" in text_of(

@@ -73,7 +73,7 @@ async def expected_key(h: Harness) -> str:
     return chart_key(
         [names[t] for t, _ in ranked],
         [float(n) for _, n in ranked],
-        "Số hoạt động theo chỉ tiêu, 16/11/2026 – 22/11/2026",
+        "Số lượt hoạt động theo loại, 16/11/2026 – 22/11/2026",
         "vi",
     )
 

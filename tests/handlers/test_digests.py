@@ -15,7 +15,7 @@ from handlers.digest_notices import change
 from storage.models import Activity, ActivityValue, Unit
 from tests.harness import Harness, text_of
 
-COMMUNE = "Xã Yên Nguyên"
+COMMUNE = "Ủy ban MTTQ xã Yên Nguyên"
 
 
 @pytest.fixture
@@ -107,9 +107,12 @@ async def test_weekly_digest_reaches_the_linked_group(h: Harness) -> None:
         return f"▲ {percent}%" if percent > 0 else f"▼ {-percent}%" if percent else "không đổi"
 
     assert f"Xây mới {built} căn ({arrow(built, built_before)})" in text, text
-    assert f"Số vụ hòa giải {cases} vụ ({arrow(cases, cases_before)})" in text, text
-    assert "Số vụ hòa giải 6 vụ (▼ 25%)" in text
-    assert "so với kỳ trước" in text and "Tích cực nhất: Thôn Cầu Bâm (xã Yên Nguyên)" in text
+    assert f"{cases} vụ ({arrow(cases, cases_before)})" in text, text
+    assert "6 vụ (▼ 25%)" in text
+    assert (
+        "so với kỳ trước" in text
+        and "Đơn vị có nhiều hoạt động nhất: Ban Công tác Mặt trận thôn Cầu Bâm" in text
+    )
 
     # Nothing logged the following week: one line says so, and there is no chart.
     h.clock.set(datetime(2026, 11, 30, 0, 30, tzinfo=UTC))
@@ -182,14 +185,14 @@ async def test_preview_on_a_wednesday_compares_the_same_weekdays(h: Harness) -> 
     assert "so với cùng các ngày của tuần trước (09/11/2026 – 11/11/2026)" in text, text
     # 2 entries against 1 (Monday–Wednesday), 5 cases against 2: not against the whole week's 7.
     assert "Số hoạt động đã ghi: 2 (▲ 100% so với kỳ trước)" in text, text
-    assert "Số vụ hòa giải 5 vụ (▲ 150%)" in text, text
+    assert "5 vụ (▲ 150%)" in text, text
     assert preview.photo is not None
     # The Monday digest still compares whole weeks: 16–22/11 (5 cases) with 09–15/11 (7).
     h.clock.set(datetime(2026, 11, 23, 0, 30, tzinfo=UTC))
     await h.plan_reminders()
     await h.dispatch()
     weekly = digests_in(h, group, "Tổng hợp tuần")[-1]  # after the preview
-    assert "Số vụ hòa giải 5 vụ (▼ 29%)" in text_of(weekly), text_of(weekly)
+    assert "5 vụ (▼ 29%)" in text_of(weekly), text_of(weekly)
     assert "cùng các ngày" not in text_of(weekly)
 
 
@@ -225,7 +228,7 @@ async def test_caption_is_shortened_to_fit(h: Harness) -> None:
         previous={},
         entries=99,
         previous_entries=0,
-        top=[("Thôn Cầu Bâm (xã Yên Nguyên)", 50)],
+        top=[("Ban Công tác Mặt trận thôn Cầu Bâm", 50)],
         rounds=[
             digests.RoundLine(
                 "Báo cáo quý", "Quarterly report", "2026-Q4", now, [f"Thôn {i}" for i in range(20)]

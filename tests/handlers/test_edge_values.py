@@ -124,7 +124,7 @@ async def test_amounts_at_the_maximum_sum_exactly_on_both_databases(h: Harness) 
             )
             assert [k for (k,) in kinds] == ["integer"]
     total = text_of((await nam.send("/totals quý này"))[0])
-    assert "Xây mới 10 căn · Giá trị 100.000 tỷ đồng" in total, total
+    assert "Xây mới 10 căn, Giá trị 100.000 tỷ đồng" in total, total
 
 
 async def test_the_entry_that_would_pass_the_exact_sum_is_refused(h: Harness) -> None:

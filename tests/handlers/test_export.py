@@ -37,7 +37,10 @@ async def h(harness: Harness) -> Harness:
         report = await session.scalar(
             select(Report)
             .join(Unit, Unit.id == Report.unit_id)
-            .where(Report.round_id == round_row.id, Unit.name.startswith("Thôn Cầu Bâm"))
+            .where(
+                Report.round_id == round_row.id,
+                Unit.name.startswith("Ban Công tác Mặt trận thôn Cầu Bâm"),
+            )
         )
         nam = await session.scalar(select(Person).where(Person.telegram_id == 1004))
         assert report is not None and nam is not None
@@ -64,7 +67,9 @@ async def test_commune_leader_exports_the_quarter(h: Harness) -> None:
     assert message.document is not None
     assert message.document["file_name"].startswith("phoihop-")
     assert message.document["file_name"].endswith("-2026-Q4.xlsx")
-    assert message.text is not None and message.text.startswith("Xã Yên Nguyên — Quý IV/2026")
+    assert message.text is not None and message.text.startswith(
+        "Ủy ban MTTQ xã Yên Nguyên — Quý IV/2026"
+    )
     book = load_workbook(BytesIO(message.document["data"]))
     assert book.sheetnames == list(SHEETS)
 
@@ -74,11 +79,11 @@ async def test_commune_leader_exports_the_quarter(h: Harness) -> None:
     built = header.index("Nhà Đại đoàn kết — Xây mới (căn)")
     value = header.index("Nhà Đại đoàn kết — Giá trị (đồng)")
     joined = header.index("Kết nạp hội viên, đoàn viên — Số người (người)")
-    assert totals[1][0] == "Xã Yên Nguyên"
+    assert totals[1][0] == "Ủy ban MTTQ xã Yên Nguyên"
     assert (totals[1][built], totals[1][value], totals[1][joined]) == (2, 120_000_000, 4)
     assert isinstance(totals[1][value], int)
     assert book["Tổng hợp"].cell(2, value + 1).number_format == "#,##0"
-    area = next(r for r in totals[2:] if str(r[0]).startswith("Thôn Cầu Bâm"))
+    area = next(r for r in totals[2:] if str(r[0]).startswith("Ban Công tác Mặt trận thôn Cầu Bâm"))
     assert area[built] == 2
     mediation = next(i for i, label in enumerate(header) if str(label).startswith("Hòa giải"))
     assert totals[1][mediation] == 3
@@ -96,7 +101,7 @@ async def test_commune_leader_exports_the_quarter(h: Harness) -> None:
     assert houses[head.index("Nhà Đại đoàn kết — Xây mới (căn)")] == 2
     assert houses[head.index("Nhà Đại đoàn kết — Giá trị (đồng)")] == 120_000_000
     assert houses[-1] == "U1004"
-    assert str(houses[3]).startswith("Thôn Cầu Bâm")
+    assert str(houses[3]).startswith("Ban Công tác Mặt trận thôn Cầu Bâm")
     mediation_row = next(r for r in entries if str(r[4]).startswith("Hòa giải"))
     assert mediation_row[1].date() == date(2026, 11, 10)
     assert not any(r[-1] == "U1009" for r in entries)
@@ -107,7 +112,7 @@ async def test_commune_leader_exports_the_quarter(h: Harness) -> None:
     answered = [r for r in reports[1:] if r[8] is not None]
     assert {type(r[8]) for r in answered} == {int, str}
     assert any(r[8] == 5 for r in answered) and any(r[8] == "Có" for r in answered)
-    assert all(str(r[4]).startswith("Thôn") for r in reports[1:])
+    assert all(str(r[4]).startswith("Ban Công tác Mặt trận thôn") for r in reports[1:])
 
     meetings = rows(book["Họp"])
     assert meetings[0][:3] == ("Cuộc họp", "Bắt đầu", "Đơn vị")

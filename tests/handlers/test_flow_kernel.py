@@ -8,8 +8,8 @@ import pytest
 
 from tests.harness import Harness, text_of
 
-PICKER = "Mời vào đơn vị nào? Đang ở: Xã Yên Nguyên"
-ROLE = "Mời vào Xã Yên Nguyên với vai trò:"
+PICKER = "Mời vào đơn vị nào? Đang ở: Ủy ban MTTQ xã Yên Nguyên"
+ROLE = "Mời vào Ủy ban MTTQ xã Yên Nguyên với vai trò:"
 USES = "Bao nhiêu người được dùng đường dẫn này?"
 
 
@@ -24,32 +24,32 @@ async def test_back_and_skip_in_a_kernel_flow(h: Harness) -> None:
     assert (await lan.send("/back"))[0].text == "Không có bước nào để quay lại."
     assert (await lan.send("/invite"))[0].text == PICKER
     assert (await lan.send("/back"))[0].text == "Không có bước nào để quay lại."
-    assert (await lan.press("✓ Xã Yên Nguyên"))[-1].text == ROLE
+    assert (await lan.press("✓ Ủy ban MTTQ xã Yên Nguyên"))[-1].text == ROLE
     assert (await lan.send("/skip"))[0].text == "Câu hỏi này không bỏ qua được."
     assert (await lan.send("/back"))[0].text == PICKER
-    await lan.press("✓ Xã Yên Nguyên")
+    await lan.press("✓ Ủy ban MTTQ xã Yên Nguyên")
     assert text_of((await lan.press("Cán bộ"))[-1]).startswith(USES)
     back = (await lan.send("/back"))[0]
     assert back.text == ROLE
     assert text_of((await lan.press("Lãnh đạo đơn vị", message=back))[-1]).startswith(USES)
     done = text_of((await lan.send("4"))[0])
-    assert "Đường dẫn mời làm lãnh đạo đơn vị của Xã Yên Nguyên:" in done
+    assert "Đường dẫn mời làm lãnh đạo đơn vị của Ủy ban MTTQ xã Yên Nguyên:" in done
     assert "cho 4 người" in done
 
 
 async def test_typed_text_at_a_button_step_keeps_the_step(h: Harness) -> None:
     lan = h.user(1002, "Lan")
     await lan.send("/invite")
-    assert (await lan.send("Xã Yên Nguyên"))[0].text == (
+    assert (await lan.send("Ủy ban MTTQ xã Yên Nguyên"))[0].text == (
         "Hãy bấm một trong các nút phía trên, hoặc /cancel để dừng."
     )
-    assert (await lan.press("✓ Xã Yên Nguyên"))[-1].text == ROLE
+    assert (await lan.press("✓ Ủy ban MTTQ xã Yên Nguyên"))[-1].text == ROLE
 
 
 async def test_cancel_keeps_the_answers_and_the_command_offers_them(h: Harness) -> None:
     lan = h.user(1002, "Lan")
     await lan.send("/invite")
-    await lan.press("✓ Xã Yên Nguyên")
+    await lan.press("✓ Ủy ban MTTQ xã Yên Nguyên")
     await lan.press("Cán bộ")
     cancelled = (await lan.send("/cancel"))[0].text
     assert cancelled == "Đã hủy. Các câu trả lời vẫn được giữ: gõ /invite để làm tiếp."
@@ -67,7 +67,7 @@ async def test_cancel_keeps_the_answers_and_the_command_offers_them(h: Harness) 
 async def test_start_over_forgets_the_kept_answers(h: Harness) -> None:
     lan = h.user(1002, "Lan")
     await lan.send("/invite")
-    await lan.press("✓ Xã Yên Nguyên")
+    await lan.press("✓ Ủy ban MTTQ xã Yên Nguyên")
     await lan.send("/cancel")
     await lan.send("/invite")
     shown = await lan.press("Làm lại từ đầu")
@@ -79,7 +79,7 @@ async def test_start_over_forgets_the_kept_answers(h: Harness) -> None:
 async def test_a_button_from_an_earlier_step_is_refused_and_the_step_shown(h: Harness) -> None:
     lan = h.user(1002, "Lan")
     picker = (await lan.send("/invite"))[0]
-    await lan.press("✓ Xã Yên Nguyên")  # edits the picker into the role question
+    await lan.press("✓ Ủy ban MTTQ xã Yên Nguyên")  # edits the picker into the role question
     await lan.press("Cán bộ")
     # The same unit button again, as a slow double tap on an old message would send it.
     unit_id = picker.inline_buttons[0][0]["callback_data"].split(":")[-1]
@@ -98,7 +98,7 @@ async def test_a_button_from_an_earlier_step_is_refused_and_the_step_shown(h: Ha
 async def test_a_restart_keeps_the_step_and_back_still_works(h: Harness) -> None:
     lan = h.user(1002, "Lan")
     await lan.send("/invite")
-    await lan.press("✓ Xã Yên Nguyên")
+    await lan.press("✓ Ủy ban MTTQ xã Yên Nguyên")
     await h.restart()
     assert (await lan.send("/back"))[0].text == PICKER
 
@@ -110,10 +110,10 @@ async def test_a_flow_started_in_the_middle_of_another_suspends_it(h: Harness) -
     assert lan.history()[-1].inline_buttons
     # ...an invite link is made...
     assert (await lan.send("/invite"))[0].text == PICKER
-    await lan.press("✓ Xã Yên Nguyên")
+    await lan.press("✓ Ủy ban MTTQ xã Yên Nguyên")
     await lan.press("Cán bộ")
     replies = await lan.send("1")
-    assert "Đường dẫn mời làm cán bộ của Xã Yên Nguyên:" in text_of(replies[0])
+    assert "Đường dẫn mời làm cán bộ của Ủy ban MTTQ xã Yên Nguyên:" in text_of(replies[0])
     # ...and then the entry is offered back.
     assert replies[-1].text == "Bạn đang làm dở việc ghi hoạt động. Quay lại không?"
     back = await lan.press("Quay lại")
@@ -124,7 +124,7 @@ async def test_a_flow_started_in_the_middle_of_another_suspends_it(h: Harness) -
 async def test_not_now_parks_the_suspended_flow(h: Harness) -> None:
     lan = h.user(1002, "Lan")
     await lan.send("/invite")
-    await lan.press("✓ Xã Yên Nguyên")
+    await lan.press("✓ Ủy ban MTTQ xã Yên Nguyên")
     await lan.send("/log")  # suspends the invite
     cancelled = await lan.send("/cancel")
     assert cancelled[-1].text == "Bạn đang làm dở việc tạo đường dẫn mời. Quay lại không?"
@@ -151,7 +151,7 @@ async def test_starting_a_suspended_flow_again_keeps_the_one_in_between(h: Harne
     lan = h.user(1002, "Lan")
     await lan.send("/log")
     await lan.send("/invite")
-    await lan.press("✓ Xã Yên Nguyên")
+    await lan.press("✓ Ủy ban MTTQ xã Yên Nguyên")
     await lan.send("/log")  # suspends the invite, not a detour back to the entry
     cancelled = await lan.send("/cancel")
     assert cancelled[-1].text == "Bạn đang làm dở việc tạo đường dẫn mời. Quay lại không?"

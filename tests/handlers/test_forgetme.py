@@ -58,16 +58,16 @@ async def test_forgetme_erases_the_person_and_keeps_the_units_figures(h: Harness
     assert old is not None
 
     ask = (await nam.send("/forgetme"))[0]
-    assert text_of(ask).startswith("Xoá dữ liệu cá nhân của tôi")
-    done = (await nam.press("Xoá dữ liệu của tôi"))[-1]
-    assert text_of(done).startswith("Xong: dữ liệu cá nhân của bạn đã được xoá.")
+    assert text_of(ask).startswith("Xóa dữ liệu cá nhân của tôi")
+    done = (await nam.press("Xóa dữ liệu của tôi"))[-1]
+    assert text_of(done).startswith("Xong: dữ liệu cá nhân của bạn đã được xóa.")
 
     async with h.db.session() as session:
         assert await session.scalar(select(Person).where(Person.telegram_id == 1004)) is None
         tomb = await session.scalar(
             select(Person).where(Person.telegram_id == TOMBSTONE_TELEGRAM_ID)
         )
-        assert tomb is not None and tomb.first_name == "Người dùng đã xoá"
+        assert tomb is not None and tomb.first_name == "Người dùng đã xóa"
         assert not (
             await session.scalars(select(Membership).where(Membership.person_id == old.id))
         ).all()

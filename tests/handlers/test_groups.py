@@ -38,19 +38,20 @@ async def test_link_refusals_and_unlink(h: Harness) -> None:
     )
     h.emu.set_member_status(group.id, lan.id, "administrator")
     linked = text_of((await lan.send("/link", chat=group))[0])
-    assert linked.startswith("Nhóm này đã được liên kết với Xã Yên Nguyên.")
+    assert linked.startswith("Nhóm này đã được liên kết với Ủy ban MTTQ xã Yên Nguyên.")
     row = await chat_row(h, group.id)
     assert row is not None and row.active and row.title == "MTTQ xã Yên Nguyên"
     h.emu.set_member_status(group.id, thu.id, "administrator")
-    assert (await thu.send("/link", chat=group))[
-        0
-    ].text == "Nhóm này đã liên kết với Xã Yên Nguyên. Lãnh đạo đơn vị đó có thể /unlink trước."
+    assert (
+        (await thu.send("/link", chat=group))[0].text
+        == "Nhóm này đã liên kết với Ủy ban MTTQ xã Yên Nguyên. Lãnh đạo đơn vị đó có thể /unlink trước."
+    )
     assert (await thu.send("/unlink", chat=group))[
         0
     ].text == "Chỉ lãnh đạo của đơn vị đã liên kết mới làm được việc này."
     assert (await lan.send("/unlink", chat=group))[
         0
-    ].text == "Nhóm này không còn liên kết với Xã Yên Nguyên."
+    ].text == "Nhóm này không còn liên kết với Ủy ban MTTQ xã Yên Nguyên."
     assert (await lan.send("/unlink", chat=group))[
         0
     ].text == "Nhóm này chưa liên kết với đơn vị nào."
@@ -69,9 +70,9 @@ async def test_linked_group_gets_the_round_and_follows_migration_and_removal(h: 
     h.emu.set_member_status(group.id, lan.id, "creator")
     question = (await lan.send("/link@phoihop_bot", chat=group))[0]
     assert question.text == "Liên kết nhóm này với đơn vị nào?"
-    assert text_of((await lan.press("Thôn Cầu Bâm (xã Yên Nguyên)", chat=group))[-1]).startswith(
-        "Nhóm này đã được liên kết với Thôn Cầu Bâm (xã Yên Nguyên)."
-    )
+    assert text_of(
+        (await lan.press("Ban Công tác Mặt trận thôn Cầu Bâm", chat=group))[-1]
+    ).startswith("Nhóm này đã được liên kết với Ban Công tác Mặt trận thôn Cầu Bâm.")
     h.emu.migrate_group(group.id, -1009010)
     await h.emu.settle()
     migrated = await chat_row(h, -1009010)
@@ -80,7 +81,7 @@ async def test_linked_group_gets_the_round_and_follows_migration_and_removal(h: 
     await lan.send("/round")
     await lan.press("Báo cáo thử (v1)")
     await lan.press("Quý IV/2026")
-    await lan.press("Xã Yên Nguyên")
+    await lan.press("Ủy ban MTTQ xã Yên Nguyên")
     await lan.press("Các đơn vị trực thuộc")
     await lan.press("Mọi tổ chức")
     await lan.send("18/12/2026")
@@ -88,7 +89,9 @@ async def test_linked_group_gets_the_round_and_follows_migration_and_removal(h: 
         await h.dispatch()
     posted = [text_of(m) for m in h.emu.messages(-1009010)]
     assert any(
-        t.startswith("Đợt báo cáo mới: Báo cáo thử — Quý IV/2026 cho Thôn Cầu Bâm (xã Yên Nguyên).")
+        t.startswith(
+            "Đợt báo cáo mới: Báo cáo thử — Quý IV/2026 cho Ban Công tác Mặt trận thôn Cầu Bâm."
+        )
         and t.endswith("Cán bộ trả lời trong tin nhắn riêng với tôi: /report.")
         for t in posted
     ), posted

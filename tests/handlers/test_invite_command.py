@@ -24,19 +24,19 @@ def _link(text: str) -> str:
 
 
 async def test_commune_leader_invites_a_cadre_to_a_residential_area(h: Harness) -> None:
-    lan = h.user(1002, "Lan")  # leader of Xã Yên Nguyên
+    lan = h.user(1002, "Lan")  # leader of Ủy ban MTTQ xã Yên Nguyên
     picker = (await lan.send("/invite"))[0]
-    assert picker.text == "Mời vào đơn vị nào? Đang ở: Xã Yên Nguyên"
+    assert picker.text == "Mời vào đơn vị nào? Đang ở: Ủy ban MTTQ xã Yên Nguyên"
     labels = [b["text"] for row in picker.inline_buttons for b in row]
-    assert labels[0] == "✓ Xã Yên Nguyên"
-    assert "Thôn Cầu Bâm (xã Yên Nguyên) ›" in labels
-    assert "Hội Phụ nữ xã Yên Nguyên" in labels
+    assert labels[0] == "✓ Ủy ban MTTQ xã Yên Nguyên"
+    assert "Ban Công tác Mặt trận thôn Cầu Bâm ›" in labels
+    assert "Hội Liên hiệp Phụ nữ xã Yên Nguyên" in labels
     assert not any("Kim Bình" in label for label in labels)
 
-    inside = (await lan.press("Thôn Cầu Bâm (xã Yên Nguyên) ›"))[-1]
-    assert inside.edited and "Đang ở: Thôn Cầu Bâm (xã Yên Nguyên)" in text_of(inside)
-    role = (await lan.press("✓ Thôn Cầu Bâm (xã Yên Nguyên)"))[-1]
-    assert role.text == "Mời vào Thôn Cầu Bâm (xã Yên Nguyên) với vai trò:"
+    inside = (await lan.press("Ban Công tác Mặt trận thôn Cầu Bâm ›"))[-1]
+    assert inside.edited and "Đang ở: Ban Công tác Mặt trận thôn Cầu Bâm" in text_of(inside)
+    role = (await lan.press("✓ Ban Công tác Mặt trận thôn Cầu Bâm"))[-1]
+    assert role.text == "Mời vào Ban Công tác Mặt trận thôn Cầu Bâm với vai trò:"
     uses = (await lan.press("Cán bộ"))[-1]
     assert text_of(uses).startswith("Bao nhiêu người được dùng đường dẫn này?")
 
@@ -44,36 +44,36 @@ async def test_commune_leader_invites_a_cadre_to_a_residential_area(h: Harness) 
     assert text_of((await lan.send("0"))[0]).startswith("“0” không phải một số từ 1 đến 500.")
     assert text_of((await lan.send("9" * 4000))[0]).startswith("“" + "9" * 39 + "…” không phải")
     done = text_of((await lan.send("2"))[0])
-    assert "Đường dẫn mời làm cán bộ của Thôn Cầu Bâm (xã Yên Nguyên):" in done
+    assert "Đường dẫn mời làm cán bộ của Ban Công tác Mặt trận thôn Cầu Bâm:" in done
     assert "Có hiệu lực đến 23/11/2026 08:30, cho 2 người." in done
     code = _link(done)
 
     newcomer = h.user(2101, "Sơn")
-    assert "Bạn đã là cán bộ của Thôn Cầu Bâm (xã Yên Nguyên)" in text_of(
+    assert "Bạn đã được thêm vào Ban Công tác Mặt trận thôn Cầu Bâm với vai trò cán bộ" in text_of(
         (await newcomer.send(f"/start {code}"))[0]
     )
 
 
 async def test_leader_picks_uses_by_button_in_english(h: Harness) -> None:
-    anna = h.user(1008, "Thu", language_code="en")  # leader of Xã Kim Bình
+    anna = h.user(1008, "Thu", language_code="en")  # leader of Ủy ban MTTQ xã Kim Bình
     await anna.send("/invite")
-    await anna.press("✓ Xã Kim Bình")
+    await anna.press("✓ Ủy ban MTTQ xã Kim Bình")
     await anna.press("Unit leader")
     done = text_of((await anna.press("5"))[-1])
-    assert "Invite link for unit leader of Xã Kim Bình:" in done
+    assert "Invite link for unit leader of Ủy ban MTTQ xã Kim Bình:" in done
     assert "for 5 people." in done
 
 
 async def test_member_org_leader_sees_only_their_organisation(h: Harness) -> None:
-    mai = h.user(1003, "Mai")  # leader of Hội Phụ nữ xã Yên Nguyên
+    mai = h.user(1003, "Mai")  # leader of Hội Liên hiệp Phụ nữ xã Yên Nguyên
     picker = (await mai.send("/invite"))[0]
     labels = [b["text"] for row in picker.inline_buttons for b in row]
-    assert "✓ Xã Yên Nguyên" not in labels  # the Front committee is not hers
-    assert "Hội Phụ nữ xã Yên Nguyên" in labels
+    assert "✓ Ủy ban MTTQ xã Yên Nguyên" not in labels  # the Front committee is not hers
+    assert "Hội Liên hiệp Phụ nữ xã Yên Nguyên" in labels
     assert "Đoàn Thanh niên xã Yên Nguyên" not in labels
-    inside = (await mai.press("Thôn Cầu Bâm (xã Yên Nguyên) ›"))[-1]
+    inside = (await mai.press("Ban Công tác Mặt trận thôn Cầu Bâm ›"))[-1]
     inner = [b["text"] for row in inside.inline_buttons for b in row]
-    assert "Chi hội Phụ nữ Thôn Cầu Bâm" in inner
+    assert "Chi hội Phụ nữ thôn Cầu Bâm" in inner
     assert not any(label.startswith("✓") for label in inner)
 
 
@@ -120,17 +120,17 @@ async def test_forged_button_for_another_subtree_is_refused(h: Harness) -> None:
 async def test_flow_survives_a_restart(h: Harness) -> None:
     lan = h.user(1002, "Lan")
     await lan.send("/invite")
-    await lan.press("✓ Xã Yên Nguyên")
+    await lan.press("✓ Ủy ban MTTQ xã Yên Nguyên")
     await lan.press("Lãnh đạo đơn vị")
     await h.restart()
     done = text_of((await lan.send("3"))[0])
-    assert "Đường dẫn mời làm lãnh đạo đơn vị của Xã Yên Nguyên:" in done
+    assert "Đường dẫn mời làm lãnh đạo đơn vị của Ủy ban MTTQ xã Yên Nguyên:" in done
 
 
 async def test_invite_made_by_a_leader_who_lost_the_role(h: Harness) -> None:
     lan = h.user(1002, "Lan")
     await lan.send("/invite")
-    await lan.press("✓ Xã Yên Nguyên")
+    await lan.press("✓ Ủy ban MTTQ xã Yên Nguyên")
     await lan.press("Cán bộ")
     code = _link(text_of((await lan.send("1"))[0]))
     async with h.db.session() as session:
@@ -162,11 +162,11 @@ async def test_uses_are_ascii_digits_only(h: Harness) -> None:
     as 3. Both are refused like any text that is not a number."""
     lan = h.user(1002, "Lan")
     await lan.send("/invite")
-    await lan.press("✓ Xã Yên Nguyên")
+    await lan.press("✓ Ủy ban MTTQ xã Yên Nguyên")
     await lan.press("Cán bộ")
     for typed in ("²", "1²", "٣", "+2", "2"):
         [answer] = await lan.send(typed)
         if typed == "2":
-            assert "Đường dẫn mời làm cán bộ của Xã Yên Nguyên:" in text_of(answer)
+            assert "Đường dẫn mời làm cán bộ của Ủy ban MTTQ xã Yên Nguyên:" in text_of(answer)
             break
         assert text_of(answer).startswith(f"“{typed}” không phải một số từ 1 đến 500."), typed

@@ -87,8 +87,8 @@ async def test_forgetme_does_not_lift_the_lock(harness: Harness) -> None:
     for i in range(MAX_FAILURES):
         await guesser.send(f"/start guess{i:02d}{'x' * 30}")
     await guesser.send("/forgetme")
-    erased = (await guesser.press("Xoá dữ liệu của tôi"))[-1]
-    assert text_of(erased).startswith("Xong: dữ liệu cá nhân của bạn đã được xoá.")
+    erased = (await guesser.press("Xóa dữ liệu của tôi"))[-1]
+    assert text_of(erased).startswith("Xong: dữ liệu cá nhân của bạn đã được xóa.")
     [locked] = await guesser.send(f"/start {good}")
     assert text_of(locked).startswith("Bạn đã nhập sai mã mời quá nhiều lần."), locked.text
     async with h.db.session() as session:
@@ -99,7 +99,7 @@ async def test_forgetme_does_not_lift_the_lock(harness: Harness) -> None:
     [joined] = await guesser.send(f"/start {good}")
     assert text_of(joined).startswith("Chào mừng Khách!"), joined.text
     await guesser.send("/forgetme")
-    await guesser.press("Xoá dữ liệu của tôi")
+    await guesser.press("Xóa dữ liệu của tôi")
     async with h.db.session() as session:
         left = await session.scalar(select(func.count()).select_from(InviteFailure))
     assert left == 0

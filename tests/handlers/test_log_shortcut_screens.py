@@ -11,7 +11,7 @@ from sqlalchemy import select
 from storage.models import Activity, ActivityValue, Unit
 from tests.harness import Harness, text_of
 
-THON = "Thôn Cầu Bâm (xã Yên Nguyên)"
+THON = "Ban Công tác Mặt trận thôn Cầu Bâm"
 NONG_DAN = "Hội Nông dân xã Yên Nguyên"
 
 

@@ -1,4 +1,4 @@
-"""Meetings end to end: Lan (leader of Xã Yên Nguyên) schedules a briefing step by step through
+"""Meetings end to end: Lan (leader of Ủy ban MTTQ xã Yên Nguyên) schedules a briefing step by step through
 bad input and a restart; the invitations reach the invited members with an .ics file; they answer
 (yes, no with a reason, a delegate); reminders skip the one who declined and are sent once across
 restarts; a reschedule keeps the calendar UID, a cancel removes the entry; after the meeting Lan
@@ -48,7 +48,7 @@ async def schedule(h: Harness, lan: UserClient, when: str = "21/12 8h30") -> int
     await lan.press("2 giờ")
     await lan.send("Hội trường UBND xã")
     await lan.send("Đánh giá kết quả quý IV; kế hoạch năm 2027")
-    await lan.press("Tất cả đơn vị trực thuộc (7)")
+    await lan.press("Tất cả đơn vị trực thuộc (9)")
     done = (await lan.press("Gửi giấy mời"))[-1].text or ""
     assert done.startswith("Đã lên lịch họp: Giao ban quý IV/2026"), done
     async with h.db.session() as session:
@@ -91,7 +91,7 @@ async def test_a_leader_schedules_a_meeting_step_by_step(h: Harness) -> None:
     assert (await nam.send("/meeting"))[0].text == "Chỉ lãnh đạo đơn vị mới được lên lịch họp."
 
     first = (await lan.send("/meeting"))[0]
-    assert first.text == "Cuộc họp mới của Xã Yên Nguyên. Loại cuộc họp nào?"
+    assert first.text == "Cuộc họp mới của Ủy ban MTTQ xã Yên Nguyên. Loại cuộc họp nào?"
     assert [row[0]["text"] for row in first.inline_buttons] == [
         "Giao ban",
         "Sơ kết",
@@ -149,26 +149,26 @@ async def test_a_leader_schedules_a_meeting_step_by_step(h: Harness) -> None:
         "Bước này cần chữ hoặc một trong các nút"
     )
     invite = (await lan.send("1. Đánh giá kết quả quý IV\n2. Kế hoạch năm 2027"))[0]
-    assert invite.text == "Mời những ai? Thành viên của Xã Yên Nguyên luôn được mời."
+    assert invite.text == "Mời những ai? Thành viên của Ủy ban MTTQ xã Yên Nguyên luôn được mời."
     assert [row[0]["text"] for row in invite.inline_buttons] == [
-        "Tất cả đơn vị trực thuộc (7)",
+        "Tất cả đơn vị trực thuộc (9)",
         "Chỉ đơn vị này",
         "Chọn đơn vị trực thuộc…",
     ]
     # Choose two sub-units, change one's mind, then invite them all after all.
     picker = (await lan.press("Chọn đơn vị trực thuộc…"))[-1]
     assert picker.text == "Bấm chọn các đơn vị được mời (✓ = được mời), rồi bấm “Xong”. Đã chọn: 0."
-    await lan.press("Hội Phụ nữ xã Yên Nguyên")
-    await lan.press("Thôn Cầu Bâm (xã Yên Nguyên)")
-    edited = (await lan.press("✓ Hội Phụ nữ xã Yên Nguyên"))[-1]
+    await lan.press("Hội Liên hiệp Phụ nữ xã Yên Nguyên")
+    await lan.press("Ban Công tác Mặt trận thôn Cầu Bâm")
+    edited = (await lan.press("✓ Hội Liên hiệp Phụ nữ xã Yên Nguyên"))[-1]
     assert edited.text is not None and edited.text.endswith("Đã chọn: 1.")
     review = (await lan.press("Xong"))[-1].text or ""
     assert review.startswith("Kiểm tra lại trước khi gửi giấy mời\n\nGiao ban quý IV/2026\n")
-    assert "Thành phần mời: Xã Yên Nguyên, Thôn Cầu Bâm (xã Yên Nguyên)" in review
+    assert "Thành phần mời: Ủy ban MTTQ xã Yên Nguyên, Ban Công tác Mặt trận thôn Cầu Bâm" in review
     assert "2 người sẽ được báo ngay (các thành viên đã bắt đầu dùng bot)." in review
     await lan.press("Sửa")
     await lan.press("Đơn vị được mời")
-    await lan.press("Tất cả đơn vị trực thuộc (7)")
+    await lan.press("Tất cả đơn vị trực thuộc (9)")
     await lan.press("Sửa")
     assert (await lan.press("Địa điểm"))[
         -1
@@ -178,7 +178,9 @@ async def test_a_leader_schedules_a_meeting_step_by_step(h: Harness) -> None:
     assert "Địa điểm: Hội trường Đảng ủy xã" in review
     assert "Nội dung: 1. Đánh giá kết quả quý IV\n2. Kế hoạch năm 2027" in review
     assert (
-        "Thành phần mời: Xã Yên Nguyên, Đoàn Thanh niên xã Yên Nguyên, Hội Cựu chiến binh xã Yên Nguyên,"
+        "Thành phần mời: Ủy ban MTTQ xã Yên Nguyên, Ban Công tác Mặt trận thôn Cầu Bâm, "
+        "Ban Công tác Mặt trận thôn Đồng Mán, Ban Công tác Mặt trận thôn Phú Lâm, "
+        "Công đoàn cơ sở xã Yên Nguyên, Đoàn Thanh niên xã Yên Nguyên, Hội Cựu chiến binh xã Yên Nguyên,"
         in review
     )
     assert "3 người sẽ được báo ngay" in review
@@ -195,7 +197,7 @@ async def test_a_leader_schedules_a_meeting_step_by_step(h: Harness) -> None:
     assert notice.text == (
         "Giấy mời họp\n"
         "Giao ban quý IV/2026\n"
-        "Giao ban · Đơn vị tổ chức: Xã Yên Nguyên\n"
+        "Giao ban · Đơn vị tổ chức: Ủy ban MTTQ xã Yên Nguyên\n"
         f"Thời gian: {WHEN} (2 giờ)\n"
         "Địa điểm: Hội trường Đảng ủy xã\n"
         "Nội dung: 1. Đánh giá kết quả quý IV\n2. Kế hoạch năm 2027\n"
@@ -261,14 +263,14 @@ async def test_answers_reminders_and_restarts(h: Harness) -> None:
     )
     assert "bạn: tham dự" in listing and "đã trả lời" not in listing
     organiser = (await lan.send("/meetings"))[0].text or ""
-    assert "bạn: chưa trả lời; đã trả lời 3/5" in organiser
+    assert "bạn: chưa trả lời; đã trả lời 3/7" in organiser
     card = (await lan.press(1))[-1]
     assert card.text is not None
-    assert "Trả lời (3/5):" in card.text
+    assert "Trả lời (3/7):" in card.text
     assert "Tham dự (1): Nam" in card.text
     assert "Vắng mặt (1): Mai (Dự tập huấn của Hội cấp tỉnh)" in card.text
     assert "Cử người thay (1): Tuấn → Phó Bí thư Hoàng Văn Hải" in card.text
-    assert "Chưa trả lời (2): Bình, Lan" in card.text
+    assert "Chưa trả lời (4): Bình, Lý Thị Hiền, Lan, Ma Văn Quang" in card.text
     reminded = (await lan.press("Nhắc người chưa trả lời"))[-1].text
     assert reminded == "Đang gửi lời nhắc tới 1 người chưa trả lời."
     assert (await lan.press("Nhắc người chưa trả lời", message=card))[-1].text == (
@@ -277,7 +279,7 @@ async def test_answers_reminders_and_restarts(h: Harness) -> None:
     await dispatch_all(h)
     nudge = binh.last
     assert nudge is not None and (nudge.text or "").startswith(
-        "Xã Yên Nguyên nhắc: bạn có tham dự cuộc họp này không? Bạn chưa trả lời."
+        "Ủy ban MTTQ xã Yên Nguyên nhắc: bạn có tham dự cuộc họp này không? Bạn chưa trả lời."
     )
     # Nam changes his mind and back: answers change until the start.
     invitation = next(m for m in nam.history() if m.document is not None)
@@ -298,7 +300,7 @@ async def test_answers_reminders_and_restarts(h: Harness) -> None:
     assert reminder is not None and reminder.text == (
         f"Nhắc lịch họp: Giao ban quý IV/2026 bắt đầu vào {WHEN} (còn 24 giờ).\n"
         "Địa điểm: Hội trường UBND xã\n"
-        "Đơn vị tổ chức: Xã Yên Nguyên.\n"
+        "Đơn vị tổ chức: Ủy ban MTTQ xã Yên Nguyên.\n"
         "Trả lời của bạn: tham dự"
     )
     assert "Bạn chưa trả lời: bạn có tham dự không?" in text_of(binh.last)
@@ -392,7 +394,7 @@ async def test_reschedule_keeps_the_calendar_entry_and_cancel_removes_it(h: Harn
     cancel = nam.last
     assert cancel is not None and cancel.text == (
         "Hủy cuộc họp\n"
-        "Cuộc họp Giao ban quý IV/2026 (Thứ Ba, 22/12/2026 08:00) do Xã Yên Nguyên tổ chức sẽ không diễn ra.\n"
+        "Cuộc họp Giao ban quý IV/2026 (Thứ Ba, 22/12/2026 08:00) do Ủy ban MTTQ xã Yên Nguyên tổ chức sẽ không diễn ra.\n"
         "\n"
         "Mở tệp .ics đính kèm để xóa cuộc họp khỏi lịch điện thoại."
     )
@@ -427,7 +429,7 @@ async def test_minutes_and_attendance_after_the_meeting(h: Harness) -> None:
     assert (await nam.send("/meetings"))[0].text == "Bạn không có cuộc họp nào sắp tới."
     past = (await lan.send("/meetings past"))[0].text or ""
     assert past.startswith(
-        f"Các cuộc họp đã diễn ra\n1. {WHEN} — Giao ban quý IV/2026 · Xã Yên Nguyên — chưa có kết luận"
+        f"Các cuộc họp đã diễn ra\n1. {WHEN} — Giao ban quý IV/2026 · Ủy ban MTTQ xã Yên Nguyên — chưa có kết luận"
     )
     await lan.press(1)
     asked = (await lan.press("Ghi kết luận và điểm danh"))[-1].text
@@ -445,23 +447,23 @@ async def test_minutes_and_attendance_after_the_meeting(h: Harness) -> None:
     await h.restart()
     picker = (await lan.send_document(b"%PDF-1.4 bien ban", "bien-ban.pdf"))[0]
     assert (picker.text or "").startswith("Đã lưu biên bản.\n\nAi đã có mặt?")
-    assert (picker.text or "").endswith("Có mặt: 1/5.")
+    assert (picker.text or "").endswith("Có mặt: 1/7.")
     labels = [row[0]["text"] for row in picker.inline_buttons]
     assert "✓ Nam" in labels and "Bình" in labels
     await lan.press("Bình")
     await lan.press("Lan")
     done = (await lan.press("Lưu điểm danh"))[-1].text
     assert done == (
-        "Đã lưu kết luận và điểm danh của Giao ban quý IV/2026 (có mặt 3/5). "
+        "Đã lưu kết luận và điểm danh của Giao ban quý IV/2026 (có mặt 3/7). "
         "Các đơn vị được mời xem bằng /meetings past."
     )
 
     # Invitees see the conclusions, who was there and the minutes.
     listing = (await binh.send("/meetings past"))[0].text or ""
-    assert "Giao ban quý IV/2026 · Xã Yên Nguyên — đã có kết luận" in listing
+    assert "Giao ban quý IV/2026 · Ủy ban MTTQ xã Yên Nguyên — đã có kết luận" in listing
     card = (await binh.press(1))[-1].text or ""
     assert "Kết luận: Thống nhất giao chỉ tiêu xây 5 nhà Đại đoàn kết trong quý I/2027." in card
-    assert "Có mặt (3/5): Bình, Lan, Nam" in card
+    assert "Có mặt (3/7): Bình, Lan, Nam" in card
     minutes = (await binh.press("Biên bản"))[-1]
     assert minutes.document is not None and minutes.document["data"] == b"%PDF-1.4 bien ban"
     # Another commune's leader sees none of it.
@@ -578,9 +580,9 @@ async def test_a_long_agenda_goes_whole_with_the_notice_in_english_too(h: Harnes
     await dispatch_all(h)
     nudge = nam.last
     assert nudge is not None and (nudge.text or "").startswith(
-        "Xã Yên Nguyên asks: will you attend this meeting? You have not answered yet.\n\n"
+        "Ủy ban MTTQ xã Yên Nguyên asks: will you attend this meeting? You have not answered yet.\n\n"
         "Tiếp xúc cử tri <trước> kỳ họp & HĐND\n"
-        "Meeting with voters · organised by Xã Yên Nguyên\n"
+        "Meeting with voters · organised by Ủy ban MTTQ xã Yên Nguyên\n"
         "Time: Monday, 21/12/2026 08:30 (1 hour 30 minutes)\n"
     )
     assert [b["text"] for b in nudge.inline_buttons[0]] == ["Attend", "Absent", "Send a delegate"]
@@ -610,11 +612,11 @@ async def test_a_long_agenda_goes_whole_with_the_notice_in_english_too(h: Harnes
 # --- /meeting on the flow kernel: /back, /skip, /cancel kept, the review's changes, old buttons,
 # --- and another flow started in the middle of it.
 
-KIND_QUESTION = "Cuộc họp mới của Xã Yên Nguyên. Loại cuộc họp nào?"
+KIND_QUESTION = "Cuộc họp mới của Ủy ban MTTQ xã Yên Nguyên. Loại cuộc họp nào?"
 TITLE_QUESTION = "Tên cuộc họp? (tối đa 200 ký tự)"
 PLACE_QUESTION = "Họp ở đâu? Hãy gõ địa điểm (tối đa 200 ký tự)."
 AGENDA_QUESTION = "Nội dung cuộc họp? Hãy gõ (tối đa 2.000 ký tự), hoặc bấm Bỏ qua."
-INVITE_QUESTION = "Mời những ai? Thành viên của Xã Yên Nguyên luôn được mời."
+INVITE_QUESTION = "Mời những ai? Thành viên của Ủy ban MTTQ xã Yên Nguyên luôn được mời."
 REVIEW_HEAD = "Kiểm tra lại trước khi gửi giấy mời"
 
 
@@ -648,7 +650,7 @@ async def test_back_goes_one_step_back_and_keeps_the_answers(h: Harness) -> None
     assert text_of((await lan.send("/back"))[0]) == AGENDA_QUESTION
     review = text_of((await lan.send("Sơ kết công tác 6 tháng đầu năm"))[0])
     assert review.startswith(
-        f"{REVIEW_HEAD}\n\nSơ kết 6 tháng\nSơ kết · Đơn vị tổ chức: Xã Yên Nguyên"
+        f"{REVIEW_HEAD}\n\nSơ kết 6 tháng\nSơ kết · Đơn vị tổ chức: Ủy ban MTTQ xã Yên Nguyên"
     )
     assert "Thời gian: Thứ Ba, 22/12/2026 14:00 (1 giờ)" in review
     assert "Nội dung: Sơ kết công tác 6 tháng đầu năm" in review
@@ -734,9 +736,9 @@ async def test_a_change_from_the_review_card_comes_back_to_it(h: Harness) -> Non
     await lan.press("Sửa")
     await lan.press("Đơn vị được mời")
     await lan.press("Chọn đơn vị trực thuộc…")
-    await lan.press("Thôn Cầu Bâm (xã Yên Nguyên)")
+    await lan.press("Ban Công tác Mặt trận thôn Cầu Bâm")
     review = text_of((await lan.press("Xong"))[-1])
-    assert "Thành phần mời: Xã Yên Nguyên, Thôn Cầu Bâm (xã Yên Nguyên)" in review
+    assert "Thành phần mời: Ủy ban MTTQ xã Yên Nguyên, Ban Công tác Mặt trận thôn Cầu Bâm" in review
     await lan.press("Gửi giấy mời")
     async with h.db.session() as session:
         meeting = await session.scalar(select(Meeting))
@@ -810,15 +812,15 @@ async def test_a_leader_of_several_units_chooses_the_organiser(h: Harness) -> No
     first = (await lan.send("/meeting"))[0]
     assert first.text == "Đơn vị nào tổ chức cuộc họp?"
     labels = [row[0]["text"] for row in first.inline_buttons]
-    assert "Xã Yên Nguyên" in labels and len(labels) == 2
+    assert "Ủy ban MTTQ xã Yên Nguyên" in labels and len(labels) == 2
     async with h.db.session() as session:
         other = await units_q.by_code(session, "02215")
     assert other is not None
     await lan.press_data(f"mts:unit:o:{other.id}")  # a unit she does not lead
     assert lan.last_answer is not None and lan.last_answer["text"] == STALE
-    assert (await lan.press("Xã Yên Nguyên"))[-1].text == KIND_QUESTION
+    assert (await lan.press("Ủy ban MTTQ xã Yên Nguyên"))[-1].text == KIND_QUESTION
     assert (await lan.send("/back"))[0].text == "Đơn vị nào tổ chức cuộc họp?"
-    await lan.press("Xã Yên Nguyên")
+    await lan.press("Ủy ban MTTQ xã Yên Nguyên")
     await lan.press("Giao ban")
     assert (await lan.send("Giao ban"))[
         0

@@ -16,7 +16,7 @@ from storage.models import Activity, ChatState, LogDraft, MembershipEvent, Outbo
 from storage.queries import people as people_q
 from tests.harness import Harness, actor_of, text_of, unit_of
 
-CAU_BAM = "Thôn Cầu Bâm (xã Yên Nguyên)"
+CAU_BAM = "Ban Công tác Mặt trận thôn Cầu Bâm"
 
 
 @pytest.fixture
@@ -39,9 +39,9 @@ async def _events(h: Harness) -> list[tuple[str, str | None, str | None, str]]:
 
 
 async def _open_cau_bam(lan: UserClient) -> str:
-    """Lan (leader of Xã Yên Nguyên) opens the list of Thôn Cầu Bâm's members."""
+    """Lan (leader of Ủy ban MTTQ xã Yên Nguyên) opens the list of Thôn Cầu Bâm's members."""
     picker = (await lan.send("/members"))[0]
-    assert text_of(picker) == "Xem thành viên của đơn vị nào? Đang ở: Xã Yên Nguyên"
+    assert text_of(picker) == "Xem thành viên của đơn vị nào? Đang ở: Ủy ban MTTQ xã Yên Nguyên"
     await lan.press(f"{CAU_BAM} ›")
     return text_of((await lan.press(f"✓ {CAU_BAM}"))[-1])
 
@@ -118,10 +118,10 @@ async def test_a_removed_cadre_loses_every_right_at_once(h: Harness) -> None:
     assert text_of((await lan.press("Lê Văn Nam · cán bộ"))[-1]) == (
         f"Lê Văn Nam là cán bộ của {CAU_BAM}."
     )
-    confirm = text_of((await lan.press("Xoá khỏi đơn vị"))[-1])
-    assert confirm.startswith(f"Xoá Lê Văn Nam khỏi {CAU_BAM}?")
-    done = await lan.press("Có, xoá")
-    assert text_of(done[0]) == f"Đã xoá Lê Văn Nam khỏi {CAU_BAM}."
+    confirm = text_of((await lan.press("Xóa khỏi đơn vị"))[-1])
+    assert confirm.startswith(f"Xóa Lê Văn Nam khỏi {CAU_BAM}?")
+    done = await lan.press("Có, xóa")
+    assert text_of(done[0]) == f"Đã xóa Lê Văn Nam khỏi {CAU_BAM}."
     assert text_of(done[-1]).startswith(f"{CAU_BAM}: 0 thành viên")
 
     # His flow and draft for the unit are closed, the notices about it dropped; he is told once.
@@ -159,9 +159,9 @@ async def test_a_cadre_who_moved_keeps_only_the_new_units_entries(h: Harness) ->
     """The issue's case: a cadre of commune B moves to Thôn A1 and B's leader removes her."""
     anna = h.user(
         1011, "Anna", last_name="Nguyen", language_code="en"
-    )  # cadre of Thôn Cầu Bâm (xã Kim Bình)
+    )  # cadre of Ban Công tác Mặt trận thôn Nà Ngà
     await anna.send("/log hoa_giai 2")  # entry #1, for Kim Bình
-    await h.grant(1011, "02365-t1", "cadre")  # joins Thôn Cầu Bâm (xã Yên Nguyên)
+    await h.grant(1011, "02365-t1", "cadre")  # joins Ban Công tác Mặt trận thôn Cầu Bâm
     yen_nguyen, kim_binh = await _unit_id(h, "02365-t1"), await _unit_id(h, "02350-t1")
     await anna.send("/log")  # entry #2, for Yên Nguyên
     await anna.press_data(f"log:unit:u:{yen_nguyen}")
@@ -177,14 +177,14 @@ async def test_a_cadre_who_moved_keeps_only_the_new_units_entries(h: Harness) ->
     assert second is not None and second.unit_id == yen_nguyen
     assert kept is not None and kept.unit_id == kim_binh and not kept.leads
 
-    thu = h.user(1008, "Thu")  # leader of Xã Kim Bình
+    thu = h.user(1008, "Thu")  # leader of Ủy ban MTTQ xã Kim Bình
     await thu.send("/members")
-    await thu.press("Thôn Cầu Bâm (xã Kim Bình) ›")
-    listing = text_of((await thu.press("✓ Thôn Cầu Bâm (xã Kim Bình)"))[-1])
+    await thu.press("Ban Công tác Mặt trận thôn Nà Ngà ›")
+    listing = text_of((await thu.press("✓ Ban Công tác Mặt trận thôn Nà Ngà"))[-1])
     assert "• Anna Nguyen — cán bộ" in listing
     await thu.press("Anna Nguyen · cán bộ")
-    await thu.press("Xoá khỏi đơn vị")
-    await thu.press("Có, xoá")
+    await thu.press("Xóa khỏi đơn vị")
+    await thu.press("Có, xóa")
 
     # Still a member elsewhere: only the Kim Bình draft closes, her Yên Nguyên entry stays hers.
     async with h.db.session() as session:
@@ -215,7 +215,7 @@ async def test_a_role_goes_up_and_down_and_a_lowered_leaders_flows_close(h: Harn
     await _open_cau_bam(lan)
     await lan.press("Lê Văn Nam · cán bộ")
     labels = [b["text"] for row in lan.last.inline_buttons for b in row]  # type: ignore[union-attr]
-    assert labels == ["Đặt làm lãnh đạo đơn vị", "Xoá khỏi đơn vị", "‹ Quay lại"]
+    assert labels == ["Đặt làm lãnh đạo đơn vị", "Xóa khỏi đơn vị", "‹ Quay lại"]
     raised = await lan.press("Đặt làm lãnh đạo đơn vị")
     assert text_of(raised[0]) == f"Lê Văn Nam giờ là lãnh đạo đơn vị của {CAU_BAM}."
     assert "• Lê Văn Nam — lãnh đạo đơn vị" in text_of(raised[-1])
@@ -253,37 +253,39 @@ async def test_nobody_acts_above_or_outside_their_subtree_or_leaves_a_unit_leade
 ) -> None:
     hung = h.user(1001, "Hùng", last_name="Trần Văn")  # the province's only leader
     await hung.send("/members")
-    listing = text_of((await hung.press("✓ Tỉnh Tuyên Quang"))[-1])
+    listing = text_of((await hung.press("✓ Ủy ban MTTQ tỉnh Tuyên Quang"))[-1])
     assert "• Trần Văn Hùng — lãnh đạo đơn vị" in listing
     await hung.press("Trần Văn Hùng · lãnh đạo đơn vị")
     await hung.press("Đặt làm cán bộ")
     assert hung.last_answer is not None
     assert hung.last_answer["text"].startswith("Bạn là lãnh đạo duy nhất của đơn vị này")
-    await hung.press("Xoá khỏi đơn vị")
-    await hung.press("Có, xoá")
+    await hung.press("Xóa khỏi đơn vị")
+    await hung.press("Có, xóa")
     assert hung.last_answer["text"].startswith("Bạn là lãnh đạo duy nhất của đơn vị này")
     # Lan may step down: the province's leader still leads her commune.
     lan = h.user(1002, "Lan", last_name="Nguyễn Thị")
     await lan.send("/members")
-    await lan.press("✓ Xã Yên Nguyên")
+    await lan.press("✓ Ủy ban MTTQ xã Yên Nguyên")
     await lan.press("Nguyễn Thị Lan · lãnh đạo đơn vị")
     stepped_down = await lan.press("Đặt làm cán bộ")
-    assert [text_of(m) for m in stepped_down] == ["Nguyễn Thị Lan giờ là cán bộ của Xã Yên Nguyên."]
+    assert [text_of(m) for m in stepped_down] == [
+        "Nguyễn Thị Lan giờ là cán bộ của Ủy ban MTTQ xã Yên Nguyên."
+    ]
     async with h.db.session() as session:  # her /members for the commune closed with the role
         assert await session.scalar(select(ChatState).where(ChatState.user_id == 1002)) is None
 
     # A leader of another commune, and a member organisation's leader, reach nothing of hers.
-    thu = h.user(1008, "Thu")  # Xã Kim Bình
+    thu = h.user(1008, "Thu")  # Ủy ban MTTQ xã Kim Bình
     await thu.send("/members")
     await thu.press_data(f"mem:unit:u:{await _unit_id(h, '02365-t1')}")
     assert thu.last_answer is not None
     assert (
         thu.last_answer["text"] == "Bạn chỉ quản lý được thành viên của các đơn vị mình lãnh đạo."
     )
-    await thu.press("✓ Xã Kim Bình")
+    await thu.press("✓ Ủy ban MTTQ xã Kim Bình")
     await thu.press_data(f"mem:list:p:{await _person_id(h, 1004)}")  # Nam is not Kim Bình's
     assert thu.last_answer["text"] == "Người này không còn là thành viên của đơn vị."
-    mai = h.user(1003, "Mai")  # Hội Phụ nữ xã Yên Nguyên
+    mai = h.user(1003, "Mai")  # Hội Liên hiệp Phụ nữ xã Yên Nguyên
     await mai.send("/members")
     await mai.press_data(f"mem:unit:u:{await _unit_id(h, '02365')}")
     assert mai.last_answer is not None

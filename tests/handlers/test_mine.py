@@ -27,7 +27,7 @@ async def test_list_edit_history_and_delete(h: Harness) -> None:
     listing = (await nam.send("/mine"))[0]
     assert text_of(listing).startswith("Các mục gần đây của bạn (1–2 / 2)")
     assert (
-        "#1 · 16/11/2026 · Nhà Đại đoàn kết — Thôn Cầu Bâm (xã Yên Nguyên)\nXây mới 2 căn · Giá trị 120 triệu đồng"
+        "#1 · 16/11/2026 · Nhà Đại đoàn kết — Ban Công tác Mặt trận thôn Cầu Bâm\nXây mới 2 căn · Giá trị 120 triệu đồng"
         in text_of(listing)
     )
 
@@ -85,7 +85,7 @@ async def test_commune_leader_corrects_a_cadres_entry(h: Harness) -> None:
     await lan.press("Participants")
     assert text_of((await lan.send("95"))[0]).startswith("Entry #1 was changed.")
     history = text_of((await lan.press_data("mine:h:1"))[-1])
-    assert "changed: Participants 80 people → 95 people" in history
+    assert "changed: Number of participants 80 participants → 95 participants" in history
 
 
 async def test_an_edit_above_the_ceiling_asks_are_you_sure(h: Harness) -> None:
@@ -154,7 +154,7 @@ async def test_approved_period_is_locked(h: Harness) -> None:
     refused, asked = await nam.send("/log hoa_giai 2 10/11/2026")
     assert text_of(refused) == (
         "Hiện không thể ghi hoạt động ngày 10/11/2026 cho đơn vị này.\n"
-        "Kỳ này đã bị khóa: nhật ký hoạt động của Xã Yên Nguyên và các đơn vị Mặt trận Tổ quốc"
+        "Kỳ này đã bị khóa: nhật ký hoạt động của Ủy ban MTTQ xã Yên Nguyên và các đơn vị Mặt trận Tổ quốc"
         " trực thuộc, từ ngày 15/10/2026 đến ngày 14/11/2026.\n"
         "Hãy gõ ngày khác, hoặc /cancel (phần đã nhập vẫn được giữ)."
     )
@@ -211,7 +211,7 @@ async def test_an_edit_interrupted_by_another_flow_is_offered_back(h: Harness) -
     await lan.press("Sửa #1")
     await lan.press("Ngày")
     await lan.send("/invite")  # suspends the edit
-    await lan.press("✓ Xã Yên Nguyên")
+    await lan.press("✓ Ủy ban MTTQ xã Yên Nguyên")
     await lan.press("Cán bộ")
     replies = await lan.send("1")
     assert replies[-1].text == "Bạn đang làm dở việc sửa mục đã ghi. Quay lại không?"

@@ -47,7 +47,9 @@ async def test_sticker_photo_and_document_outside_and_inside_a_flow(h: Harness) 
         "Bước này cần chữ"
     )
     # The flow is still there: the buttons still work.
-    assert text_of((await lan.press("✓ Xã Yên Nguyên"))[-1]).startswith("Mời vào Xã Yên Nguyên")
+    assert text_of((await lan.press("✓ Ủy ban MTTQ xã Yên Nguyên"))[-1]).startswith(
+        "Mời vào Ủy ban MTTQ xã Yên Nguyên"
+    )
 
 
 async def test_edited_message(h: Harness) -> None:
@@ -87,7 +89,7 @@ async def test_stale_button_from_an_old_message(h: Harness) -> None:
     lan = h.user(1002, "Lan")
     picker = (await lan.send("/invite"))[0]
     await lan.send("/cancel")
-    await lan.press("✓ Xã Yên Nguyên", message=picker)
+    await lan.press("✓ Ủy ban MTTQ xã Yên Nguyên", message=picker)
     assert (
         h.emu.callback_answers[-1]["text"]
         == "Nút này không còn hiệu lực. Hãy bắt đầu lại bằng /invite."
@@ -100,7 +102,9 @@ async def test_menu_buttons_open_their_features(h: Harness) -> None:
     nam = h.user(1004, "Nam")
     assert (await nam.send("Ghi hoạt động"))[0].text == "Bạn đã làm gì? Chọn hoạt động:"
     assert (await nam.send("Báo cáo"))[0].text == "Hiện không có báo cáo nào chờ bạn."
-    assert text_of((await nam.send("Tổng hợp"))[0]).startswith("Tổng hợp: Thôn Cầu Bâm")
+    assert text_of((await nam.send("Tổng hợp"))[0]).startswith(
+        "Tổng hợp: Ban Công tác Mặt trận thôn Cầu Bâm"
+    )
     assert (await nam.send("Lịch họp"))[0].text
     stranger = h.user(2202, "Khách")
     for label in ("Ghi hoạt động", "Báo cáo", "Lịch họp", "Tổng hợp"):

@@ -24,12 +24,13 @@ async def test_invite_link_joins_in_vietnamese(h: Harness) -> None:
     son = h.user(2001, "Sơn", language_code="vi")
     replies = await son.send(f"/start {code}")
     assert len(replies) == 1
-    assert "Chào mừng Sơn! Bạn đã là cán bộ của Thôn Cầu Bâm (xã Yên Nguyên)." in text_of(
-        replies[0]
+    assert (
+        "Chào mừng Sơn! Bạn đã được thêm vào Ban Công tác Mặt trận thôn Cầu Bâm với vai trò cán bộ."
+        in text_of(replies[0])
     )
     assert replies[0].keyboard == [["Ghi hoạt động", "Báo cáo"], ["Lịch họp", "Tổng hợp"]]
     me = await son.send("/me")
-    assert "cán bộ — Thôn Cầu Bâm (xã Yên Nguyên)" in text_of(me[0])
+    assert "cán bộ — Ban Công tác Mặt trận thôn Cầu Bâm" in text_of(me[0])
     assert "Ngôn ngữ: Tiếng Việt" in text_of(me[0])
 
 
@@ -37,7 +38,9 @@ async def test_invite_link_joins_in_english(h: Harness) -> None:
     code = await h.invite(YEN_NGUYEN, "admin")
     anna = h.user(2002, "Anna", language_code="en-US")
     replies = await anna.send(f"/start {code}")
-    assert "Welcome, Anna! You are now unit leader of Xã Yên Nguyên." in text_of(replies[0])
+    assert "Welcome, Anna! You are now unit leader of Ủy ban MTTQ xã Yên Nguyên." in text_of(
+        replies[0]
+    )
     assert replies[0].keyboard == [["Log activity", "Reports"], ["Meetings", "Totals"]]
     help_text = text_of((await anna.send("/help"))[0])
     assert "/invite — Make an invite link (unit leaders)" in help_text
@@ -73,7 +76,7 @@ async def test_reopening_the_link_does_not_use_it_up(h: Harness) -> None:
     lan = h.user(2005, "Lan")
     await lan.send(f"/start {code}")
     again = text_of((await lan.send(f"/start {code}"))[0])
-    assert "Bạn đã là cán bộ của" in again
+    assert "với vai trò cán bộ rồi" in again
     other = h.user(2006, "Tú")
     assert "Chào mừng Tú!" in text_of((await other.send(f"/start {code}"))[0])
 

@@ -17,7 +17,7 @@ from bot import reports as rep
 from bot.access import Actor
 from bot.conversation import FlowState
 from bot.emulator import BotMessage, UserClient
-from bot.periods import Period
+from bot.periods import Period, heading
 from bot.reports import ReportError
 from bot.template_files import parse_template
 from storage.models import PeriodLock, Report, ReportAnswer, ReportRound, ReportTemplate
@@ -71,15 +71,20 @@ async def open_round_by_buttons(h: Harness) -> None:
     assert (await lan.press("Quý IV/2026"))[
         -1
     ].text == "Các đơn vị trực thuộc đơn vị nào phải báo cáo?"
-    assert (await lan.press("Xã Yên Nguyên"))[-1].text == "Những đơn vị nào phải báo cáo?"
+    assert (await lan.press("Ủy ban MTTQ xã Yên Nguyên"))[
+        -1
+    ].text == "Những đơn vị nào phải báo cáo?"
     assert (await lan.press("Các đơn vị trực thuộc"))[-1].text == "Tổ chức nào?"
     await lan.press("Mọi tổ chức")
     assert text_of((await lan.send("14/11/2026"))[0]).startswith(
         "“14/11/2026” không phải một ngày trong tương lai."
     )
+    assert text_of((await lan.send("31/02/2027"))[0]).startswith(
+        "“31/02/2027” không phải ngày hợp lệ."
+    )
     # Without a year: this December's 18th, not one two years on (it was read as 18/12/2027).
     done = text_of((await lan.send("18/12"))[0])
-    assert done.startswith("Đã mở đợt #1: Quý IV/2026, 7 đơn vị, hạn nộp 18/12/2026 23:59.")
+    assert done.startswith("Đã mở đợt #1: Quý IV/2026, 9 đơn vị, hạn nộp 18/12/2026 23:59.")
 
 
 async def answer_all(
@@ -108,9 +113,9 @@ async def test_the_round_from_opening_to_approval(h: Harness) -> None:
     await h.dispatch()
     notice = nam.last
     assert notice is not None and text_of(notice).startswith(
-        "Đợt báo cáo mới: Báo cáo thử — Quý IV/2026 cho Thôn Cầu Bâm (xã Yên Nguyên). Hạn nộp: 18/12/2026 23:59."
+        "Đợt báo cáo mới: Báo cáo thử — Quý IV/2026 cho Ban Công tác Mặt trận thôn Cầu Bâm. Hạn nộp: 18/12/2026 23:59."
     )
-    assert mai.last is not None and "Hội Phụ nữ xã Yên Nguyên" in text_of(mai.last)
+    assert mai.last is not None and "Hội Liên hiệp Phụ nữ xã Yên Nguyên" in text_of(mai.last)
 
     # Nam starts from the notice, confirms the log's figure, answers, and the bot restarts halfway.
     first = (await nam.press("Trả lời báo cáo"))[-1]
@@ -133,10 +138,12 @@ async def test_the_round_from_opening_to_approval(h: Harness) -> None:
     assert "1. Nhà Đại đoàn kết xây mới trong kỳ: 2 (Nam" in text_of(review)
     assert "5. Khó khăn, kiến nghị: (bỏ qua)" in text_of(review)
     submitted = text_of((await nam.press("Nộp báo cáo"))[-1])
-    assert submitted.startswith("Đã nộp: Báo cáo thử — Quý IV/2026, Thôn Cầu Bâm (xã Yên Nguyên).")
+    assert submitted.startswith(
+        "Đã nộp: Báo cáo thử — Quý IV/2026, Ban Công tác Mặt trận thôn Cầu Bâm."
+    )
     await h.dispatch()
     assert lan.last is not None and text_of(lan.last).startswith(
-        "Thôn Cầu Bâm (xã Yên Nguyên) đã nộp Báo cáo thử — Quý IV/2026."
+        "Ban Công tác Mặt trận thôn Cầu Bâm đã nộp Báo cáo thử — Quý IV/2026."
     )
 
     # Three days before the deadline, 08:00: Mai gets a reminder and answers from its button.
@@ -146,7 +153,7 @@ async def test_the_round_from_opening_to_approval(h: Harness) -> None:
     await h.dispatch()
     reminder = mai.last
     assert reminder is not None and text_of(reminder).startswith(
-        "Nhắc việc: Báo cáo thử — Quý IV/2026 của Hội Phụ nữ xã Yên Nguyên hết hạn 18/12/2026 23:59."
+        "Nhắc việc: Báo cáo thử — Quý IV/2026 của Hội Liên hiệp Phụ nữ xã Yên Nguyên hạn nộp 18/12/2026 23:59."
     )
     # Nam already submitted
     assert not any(text_of(m).startswith("Nhắc việc") for m in nam.history())
@@ -176,7 +183,7 @@ async def test_the_round_from_opening_to_approval(h: Harness) -> None:
     assert (
         "Đoàn Thanh niên xã Yên Nguyên" in summary[0] and "Hội Nông dân xã Yên Nguyên" in summary[0]
     )
-    assert "Hội Phụ nữ" not in summary[0] and "Thôn Cầu Bâm" not in summary[0]
+    assert "Hội Liên hiệp Phụ nữ" not in summary[0] and "thôn Cầu Bâm" not in summary[0]
     await tuan.send("/report")
     await answer_all(tuan, houses="0", rating="Chưa hoàn thành")
     late = text_of((await tuan.press("Nộp báo cáo"))[-1])
@@ -185,30 +192,30 @@ async def test_the_round_from_opening_to_approval(h: Harness) -> None:
     # Lan returns Nam's report with a comment and approves Mai's.
     reviews = await lan.send("/review")
     assert len(reviews) == 3
-    nam_report = next(m for m in reviews if "Thôn Cầu Bâm" in text_of(m))
+    nam_report = next(m for m in reviews if "thôn Cầu Bâm" in text_of(m))
     await lan.press("Trả lại kèm ý kiến", message=nam_report)
     assert (
         (await lan.send("Số nhà chưa khớp với biên bản"))[0].text
-        == "Đã trả lại Thôn Cầu Bâm (xã Yên Nguyên) kèm ý kiến của bạn. Cán bộ đơn vị đã được báo."
+        == "Đã trả lại Ban Công tác Mặt trận thôn Cầu Bâm kèm ý kiến của bạn. Cán bộ đơn vị đã được báo."
     )
-    mai_report = next(m for m in reviews if "Hội Phụ nữ" in text_of(m))
+    mai_report = next(m for m in reviews if "Hội Liên hiệp Phụ nữ" in text_of(m))
     approved = (await lan.press("Duyệt", message=mai_report))[-1].text
     assert approved == (
-        "Đã duyệt: Báo cáo thử — Quý IV/2026, Hội Phụ nữ xã Yên Nguyên. Số liệu kỳ này đã được khóa.\n"
-        "Đã khóa: nhật ký hoạt động của Hội Phụ nữ xã Yên Nguyên và các đơn vị Hội Liên hiệp Phụ nữ"
+        "Đã duyệt: Báo cáo thử — Quý IV/2026, Hội Liên hiệp Phụ nữ xã Yên Nguyên. Số liệu kỳ này đã được khóa.\n"
+        "Đã khóa: nhật ký hoạt động của Hội Liên hiệp Phụ nữ xã Yên Nguyên và các đơn vị Hội Liên hiệp Phụ nữ"
         " trực thuộc, từ ngày 15/09/2026 đến ngày 14/12/2026."
     )
     await h.dispatch()
     assert (
         nam.last is not None
         and nam.last.text
-        == "Báo cáo thử — Quý IV/2026 của Thôn Cầu Bâm (xã Yên Nguyên) được trả lại để sửa: “Số nhà chưa khớp với biên bản”"
+        == "Báo cáo thử — Quý IV/2026 của Ban Công tác Mặt trận thôn Cầu Bâm được trả lại để sửa: “Số nhà chưa khớp với biên bản”"
     )
 
     status = text_of((await lan.send("/status"))[0])
-    assert "Đã nộp 2/7 (đúng hạn 1, muộn 1); đã duyệt 1; chưa nộp 5." in status
-    assert "• Thôn Cầu Bâm (xã Yên Nguyên) (bị trả lại): Nam" in status
-    assert "• Thôn Đồng Mán (xã Yên Nguyên): chưa có thành viên" in status
+    assert "Đã nộp 2/9 (đúng hạn 1, muộn 1); đã duyệt 1; chưa nộp 7." in status
+    assert "• Ban Công tác Mặt trận thôn Cầu Bâm (bị trả lại): Nam" in status
+    assert "• Ban Công tác Mặt trận thôn Đồng Mán: chưa có thành viên" in status
     assert "Nộp muộn: Đoàn Thanh niên xã Yên Nguyên" in status
 
     # The approved report locks its unit's period.
@@ -241,7 +248,7 @@ async def test_nobody_crosses_into_another_units_report(h: Harness) -> None:
     assert h.emu.callback_answers[-1]["text"] == "Báo cáo này không thuộc đơn vị của bạn."
     for command in ("/round", "/review", "/status"):
         assert text_of((await nam.send(command))[0]).startswith("Chỉ lãnh đạo")
-    # Mai leads Hội Phụ nữ xã, inside the round, but may not approve her own report; Thu leads another commune.
+    # Mai leads Hội Liên hiệp Phụ nữ xã, inside the round, but may not approve her own report; Thu leads another commune.
     assert (await thu.send("/review"))[0].text == "Không có báo cáo nào đang chờ bạn duyệt."
     await thu.press_data(f"rep:ok:{mai_report}")
     assert h.emu.callback_answers[-1]["text"] == "Báo cáo này không thuộc đơn vị của bạn."
@@ -354,7 +361,7 @@ async def test_a_second_round_asking_the_same_is_refused(h: Harness) -> None:
     await lan.send("/round")
     await lan.press("Báo cáo thử (v1)")
     await lan.press("Quý IV/2026")
-    await lan.press("Xã Yên Nguyên")
+    await lan.press("Ủy ban MTTQ xã Yên Nguyên")
     await lan.press("Các đơn vị trực thuộc")
     await lan.press("Mọi tổ chức")
     refused = text_of((await lan.send("19/12/2026"))[0])
@@ -461,7 +468,7 @@ async def test_every_shipped_template_can_be_answered_to_the_end(
             message = (await cadre.send("Không có khó khăn"))[0]
     assert "Nộp báo cáo" in [b["text"] for row in message.inline_buttons for b in row], message.text
     assert text_of((await cadre.press("Nộp báo cáo"))[-1]).startswith(
-        f"Đã nộp: {template.title_vi} — {period.label('vi')}"
+        f"Đã nộp: {heading(template.title_vi, period.label('vi'))}"
     )
 
 
@@ -487,7 +494,7 @@ async def test_submitted_report_can_change_until_approved_with_history(h: Harnes
         ]
     assert events[0][0] == "submitted" and events[1] == ("edited", {"houses": 4})
     reviews = await lan.send("/review")
-    await lan.press("Duyệt", message=next(m for m in reviews if "Thôn Cầu Bâm" in text_of(m)))
+    await lan.press("Duyệt", message=next(m for m in reviews if "thôn Cầu Bâm" in text_of(m)))
     await lan.press("Xác nhận duyệt")  # the period runs to 14/12: approving asks first
     locked = await nam.send("/report")
     assert locked[0].text == "Hiện không có báo cáo nào chờ bạn."
@@ -504,7 +511,7 @@ async def test_round_for_one_level_and_one_organisation(h: Harness) -> None:
     await lan.send("/round")
     await lan.press("Báo cáo thử (v1)")
     await lan.press("Quý IV/2026")
-    await lan.press("Xã Yên Nguyên")
+    await lan.press("Ủy ban MTTQ xã Yên Nguyên")
     choices = (await lan.press("Mọi đơn vị cấp: Khu dân cư"))[-1]
     assert [b["text"] for row in choices.inline_buttons for b in row] == [
         "Mọi tổ chức",
@@ -525,7 +532,7 @@ async def test_round_on_the_flow_kernel_goes_back_and_is_kept_on_cancel(h: Harne
     await lan.press("Quý IV/2026")
     assert text_of((await lan.send("/back"))[0]) == "Cho kỳ nào?"
     await lan.press("Quý IV/2026")
-    await lan.press("Xã Yên Nguyên")
+    await lan.press("Ủy ban MTTQ xã Yên Nguyên")
     await lan.press("Các đơn vị trực thuộc")
     assert text_of((await lan.send("/cancel"))[0]).startswith(
         "Đã hủy. Các câu trả lời vẫn được giữ"
@@ -535,7 +542,7 @@ async def test_round_on_the_flow_kernel_goes_back_and_is_kept_on_cancel(h: Harne
     await lan.press("Mọi tổ chức")
     # Without a year: this December's 18th, not one two years on (it was read as 18/12/2027).
     done = text_of((await lan.send("18/12"))[0])
-    assert done.startswith("Đã mở đợt #1: Quý IV/2026, 7 đơn vị, hạn nộp 18/12/2026 23:59.")
+    assert done.startswith("Đã mở đợt #1: Quý IV/2026, 9 đơn vị, hạn nộp 18/12/2026 23:59.")
 
 
 async def start_report(h: Harness) -> UserClient:
@@ -628,9 +635,9 @@ async def test_the_return_comment_is_a_prompt_kept_on_cancel_and_reopened(h: Har
     await answer_all(nam, houses="3")
     await nam.press("Nộp báo cáo")
     cards = await lan.send("/review")
-    card = next(m for m in cards if "Thôn Cầu Bâm" in text_of(m))
+    card = next(m for m in cards if "thôn Cầu Bâm" in text_of(m))
     prompt = text_of((await lan.press("Trả lại kèm ý kiến", message=card))[-1])
-    assert "Thôn Cầu Bâm" in prompt and "Gõ ý kiến gửi đơn vị: cần sửa những gì?" in prompt
+    assert "thôn Cầu Bâm" in prompt and "Gõ ý kiến gửi đơn vị: cần sửa những gì?" in prompt
     cancelled = (await lan.send("/cancel"))[0].text
     assert cancelled == (
         "Đã hủy. Báo cáo vẫn chờ bạn quyết định; bấm lại “Trả lại kèm ý kiến” dưới báo cáo để viết ý kiến."
@@ -650,7 +657,7 @@ async def test_the_return_comment_is_a_prompt_kept_on_cancel_and_reopened(h: Har
     await lan.press("Trả lại kèm ý kiến", message=card)
     replies = await lan.send("Thiếu số liệu")
     assert replies[0].text == (
-        "Đã trả lại Thôn Cầu Bâm (xã Yên Nguyên) kèm ý kiến của bạn. Cán bộ đơn vị đã được báo."
+        "Đã trả lại Ban Công tác Mặt trận thôn Cầu Bâm kèm ý kiến của bạn. Cán bộ đơn vị đã được báo."
     )
     assert replies[-1].text == "Cho kỳ nào?"
     # The unit's cadre finds it at its review, with the comment, and submits again.
@@ -665,11 +672,13 @@ async def test_approving_ends_a_comment_begun_for_the_report(h: Harness) -> None
     lan = h.user(1002, "Lan")
     await answer_all(nam, houses="3")
     await nam.press("Nộp báo cáo")
-    card = next(m for m in await lan.send("/review") if "Thôn Cầu Bâm" in text_of(m))
+    card = next(m for m in await lan.send("/review") if "thôn Cầu Bâm" in text_of(m))
     await lan.press("Trả lại kèm ý kiến", message=card)
     await lan.press("Duyệt", message=card)
     approved = await lan.press("Xác nhận duyệt")
-    assert text_of(approved[-1]).startswith("Đã duyệt: Báo cáo thử — Quý IV/2026, Thôn Cầu Bâm")
+    assert text_of(approved[-1]).startswith(
+        "Đã duyệt: Báo cáo thử — Quý IV/2026, Ban Công tác Mặt trận thôn Cầu Bâm"
+    )
     assert text_of((await lan.send("Thiếu số liệu"))[0]).startswith("Tôi chưa hiểu")
 
 
@@ -708,7 +717,7 @@ async def test_several_reports_a_list_first_ticks_and_a_photo(h: Harness) -> Non
         await operator_opens(session, h, template)
     listed = (await nam.send("/report"))[0]
     # What the reports share is said once; the buttons say what tells them apart.
-    assert listed.text == "Báo cáo nào?\nThôn Cầu Bâm (xã Yên Nguyên) · Quý IV/2026"
+    assert listed.text == "Báo cáo nào?\nBan Công tác Mặt trận thôn Cầu Bâm · Quý IV/2026"
     assert labels(listed) == [
         "Báo cáo thử (chưa nộp, 18/12)",
         "Báo cáo ảnh (chưa nộp, 20/12)",

@@ -38,7 +38,7 @@ async def template_id(h: Harness, key: str) -> int:
 async def test_a_commune_leader_is_offered_only_the_templates_for_units_below(h: Harness) -> None:
     lan = h.user(1002, "Lan")
     offered = labels((await lan.send("/round"))[-1])
-    # Below Xã Yên Nguyên: thôn (their Ban Công tác Mặt trận), the commune's member organisations
+    # Below Ủy ban MTTQ xã Yên Nguyên: thôn (their Ban Công tác Mặt trận), the commune's member organisations
     # and the thôn's Women's Union branches; no commune Front committee, hence no commune report.
     assert offered == [
         "Báo cáo quý của Ban Công tác Mặt trận khu dân cư (v1)",
@@ -70,7 +70,7 @@ async def test_the_quarterly_round_asks_only_the_communes_front_committees(h: Ha
     await hung.send("/round")
     await hung.press("Báo cáo công tác Mặt trận quý (v3)")
     await hung.press("Quý IV/2026")
-    targets = (await hung.press("Tỉnh Tuyên Quang"))[-1]
+    targets = (await hung.press("Ủy ban MTTQ tỉnh Tuyên Quang"))[-1]
     # Every residential area is below too, but the quarterly report is not theirs.
     assert labels(targets) == ["Các đơn vị trực thuộc", "Mọi đơn vị cấp: Xã / phường / đặc khu"]
     # A level the template is not for, pressed from an old or forged keyboard, is refused.
@@ -92,7 +92,7 @@ async def test_a_round_of_the_residential_report_asks_no_womens_union_branch(h: 
     await lan.send("/round")
     await lan.press("Báo cáo quý của Ban Công tác Mặt trận khu dân cư (v1)")
     await lan.press("Quý IV/2026")
-    await lan.press("Xã Yên Nguyên")
+    await lan.press("Ủy ban MTTQ xã Yên Nguyên")
     assert labels((await lan.press("Mọi đơn vị cấp: Khu dân cư"))[-1]) == ["Mọi tổ chức"]
     await lan.press("Mọi tổ chức")
     done = text_of((await lan.send("20/12/2026"))[0])
@@ -109,7 +109,7 @@ async def test_a_deadline_before_the_cut_off_asks_first(h: Harness) -> None:
     await lan.send("/round")
     await lan.press("Báo cáo quý của Ban Công tác Mặt trận khu dân cư (v1)")
     await lan.press("Quý IV/2026")
-    await lan.press("Xã Yên Nguyên")
+    await lan.press("Ủy ban MTTQ xã Yên Nguyên")
     await lan.press("Các đơn vị trực thuộc")
     await lan.press("Mọi tổ chức")
     warning = (await lan.send("10/12/2026"))[-1]
@@ -132,7 +132,7 @@ async def test_a_deadline_after_the_cut_off_opens_without_asking(h: Harness) -> 
     await lan.send("/round")
     await lan.press("Báo cáo công tác Hội Liên hiệp Phụ nữ quý (v1)")
     await lan.press("Quý IV/2026")
-    await lan.press("Xã Yên Nguyên")
+    await lan.press("Ủy ban MTTQ xã Yên Nguyên")
     await lan.press("Mọi đơn vị cấp: Khu dân cư")
     await lan.press("Mọi tổ chức")
     done = text_of((await lan.send("14/12/2026"))[0])

@@ -44,53 +44,57 @@ def labels(message: object) -> list[str]:
 async def test_buttons_change_the_view_in_the_same_message(h: Harness) -> None:
     lan = h.user(1002, "Lan")
     [first] = await lan.send("/totals")
-    assert text_of(first).startswith("Tổng hợp: Xã Yên Nguyên — Tháng 12/2026")
+    assert text_of(first).startswith("Tổng hợp: Ủy ban MTTQ xã Yên Nguyên — Tháng 12/2026")
     assert {"✓ Tháng này", "Quý này", "Năm nay", "Quý trước", "Theo tổ chức"} <= set(labels(first))
-    assert "⬆ Tỉnh Tuyên Quang" not in labels(first)  # Lan leads the commune, not the province
+    assert "⬆ Ủy ban MTTQ tỉnh Tuyên Quang" not in labels(
+        first
+    )  # Lan leads the commune, not the province
 
     [quarter] = await lan.press("Quý này")
     assert quarter.message_id == first.message_id and quarter.edited
     typed = text_of((await lan.send("/totals quý này"))[0])
     assert text_of(quarter) == typed  # the same figures as typing it
-    assert "Hòa giải ở cơ sở: Số vụ hòa giải 3 vụ" in text_of(quarter)
+    assert "Hòa giải ở cơ sở: 3 vụ" in text_of(quarter)
     assert "✓ Quý này" in labels(quarter)
 
     [by_org] = await lan.press("Theo tổ chức", message=quarter)
     assert by_org.message_id == first.message_id
     assert text_of(by_org) == text_of((await lan.send("/totals quý này theo tổ chức"))[0])
     # An organisation's row opens its unit in the commune, whose totals are that row.
-    [women] = await lan.press("› Hội Phụ nữ xã Yên Nguyên", message=by_org)
-    assert text_of(women).startswith("Tổng hợp: Hội Phụ nữ xã Yên Nguyên — Quý IV/2026")
-    assert "Kết nạp hội viên, đoàn viên: Số người 4 người\n\n" in text_of(women)
+    [women] = await lan.press("› Hội Liên hiệp Phụ nữ xã Yên Nguyên", message=by_org)
+    assert text_of(women).startswith("Tổng hợp: Hội Liên hiệp Phụ nữ xã Yên Nguyên — Quý IV/2026")
+    assert "Kết nạp hội viên, đoàn viên: 4 người\n\n" in text_of(women)
     assert "Theo tổ chức" in labels(women)  # a drill-down shows the unit by its units
-    [by_unit] = await lan.press("⬆ Xã Yên Nguyên", message=women)
+    [by_unit] = await lan.press("⬆ Ủy ban MTTQ xã Yên Nguyên", message=women)
     assert text_of(by_unit) == typed
     [by_org] = await lan.press("Theo tổ chức", message=by_unit)
     [by_unit] = await lan.press("Theo đơn vị", message=by_org)
     assert text_of(by_unit) == typed
 
     # Drill down into a residential area, and back up.
-    [area] = await lan.press("› Thôn Cầu Bâm (xã Yên Nguyên)", message=by_unit)
+    [area] = await lan.press("› Ban Công tác Mặt trận thôn Cầu Bâm", message=by_unit)
     assert area.message_id == first.message_id
     assert text_of(area) == text_of((await lan.send("/totals quý này Cầu Bâm"))[0])
-    assert "⬆ Xã Yên Nguyên" in labels(area)
-    [back] = await lan.press("⬆ Xã Yên Nguyên", message=area)
+    assert "⬆ Ủy ban MTTQ xã Yên Nguyên" in labels(area)
+    [back] = await lan.press("⬆ Ủy ban MTTQ xã Yên Nguyên", message=area)
     assert text_of(back) == typed
 
     [last] = await lan.press("Quý trước", message=back)
-    assert text_of(last).startswith("Tổng hợp: Xã Yên Nguyên — Quý III/2026")
+    assert text_of(last).startswith("Tổng hợp: Ủy ban MTTQ xã Yên Nguyên — Quý III/2026")
 
 
 async def test_a_member_organisation_drills_into_its_branch(h: Harness) -> None:
-    mai = h.user(1003, "Mai")  # leads Hội Phụ nữ xã Yên Nguyên: her organisation's units only
+    mai = h.user(
+        1003, "Mai"
+    )  # leads Hội Liên hiệp Phụ nữ xã Yên Nguyên: her organisation's units only
     [women] = await mai.send("/totals quý này")
-    assert text_of(women).startswith("Tổng hợp: Hội Phụ nữ xã Yên Nguyên — Quý IV/2026")
-    assert "› Thôn Cầu Bâm (xã Yên Nguyên)" not in labels(women)
-    [branch] = await mai.press("› Chi hội Phụ nữ Thôn Cầu Bâm", message=women)
-    assert text_of(branch).startswith("Tổng hợp: Chi hội Phụ nữ Thôn Cầu Bâm — Quý IV/2026")
-    assert "Kết nạp hội viên, đoàn viên: Số người 4 người" in text_of(branch)
+    assert text_of(women).startswith("Tổng hợp: Hội Liên hiệp Phụ nữ xã Yên Nguyên — Quý IV/2026")
+    assert "› Ban Công tác Mặt trận thôn Cầu Bâm" not in labels(women)
+    [branch] = await mai.press("› Chi hội Phụ nữ thôn Cầu Bâm", message=women)
+    assert text_of(branch).startswith("Tổng hợp: Chi hội Phụ nữ thôn Cầu Bâm — Quý IV/2026")
+    assert "Kết nạp hội viên, đoàn viên: 4 người" in text_of(branch)
     assert "Nhà Đại đoàn kết" not in text_of(branch)
-    [up] = await mai.press("⬆ Hội Phụ nữ xã Yên Nguyên", message=branch)
+    [up] = await mai.press("⬆ Hội Liên hiệp Phụ nữ xã Yên Nguyên", message=branch)
     assert text_of(up) == text_of(women)
     # A cadre sees their own unit only: no button into the units below it.
     nam = h.user(1004, "Nam")
@@ -123,7 +127,7 @@ async def test_a_forged_button_for_another_commune_is_refused_with_an_alert(h: H
     # The same data for her own area shows it, in place.
     [area] = await lan.press_data(f"tot:{own_area.id}:{key}:-:u:0", message=shown)
     assert area.message_id == shown.message_id
-    assert text_of(area).startswith("Tổng hợp: Thôn Cầu Bâm (xã Yên Nguyên) — Quý IV/2026")
+    assert text_of(area).startswith("Tổng hợp: Ban Công tác Mặt trận thôn Cầu Bâm — Quý IV/2026")
 
 
 async def test_a_wrong_argument_names_the_part_not_understood(h: Harness) -> None:
@@ -160,8 +164,8 @@ async def test_a_type_by_its_vietnamese_name(h: Harness) -> None:
     ):
         assert text_of((await lan.send(f"/totals {words}"))[0]) == by_key, words
     assert text_of((await lan.send("/totals hòa giải quý này Cầu Bâm"))[0]).startswith(
-        "Tổng hợp: Thôn Cầu Bâm (xã Yên Nguyên) — Quý IV/2026 (15/09/2026 – 14/12/2026)\n"
-        "Hòa giải ở cơ sở: Số vụ hòa giải 3 vụ\n\n"
+        "Tổng hợp: Ban Công tác Mặt trận thôn Cầu Bâm — Quý IV/2026 (15/09/2026 – 14/12/2026)\n"
+        "Hòa giải ở cơ sở: 3 vụ\n\n"
     )
     [asked] = await lan.send("/totals xã hội quý này")
     assert text_of(asked).split("\n") == [
@@ -179,7 +183,7 @@ async def test_a_type_by_its_vietnamese_name(h: Harness) -> None:
 async def test_the_units_own_entries_are_a_row_and_the_rows_add_up(h: Harness) -> None:
     lan = h.user(1002, "Lan")
     text = text_of((await lan.send("/totals quý này"))[0])
-    assert "Theo đơn vị:\nTrực tiếp tại Xã Yên Nguyên\n  Giám sát: Số cuộc giám sát 1 cuộc" in text
+    assert "Theo đơn vị:\nTrực tiếp tại Ủy ban MTTQ xã Yên Nguyên\n  Giám sát: 1 cuộc" in text
     async with h.db.session() as session:
         for tid, code, by_org in (
             (1001, "08", False),
@@ -275,7 +279,7 @@ async def test_a_province_fits_a_phone_a_page_at_a_time(h: Harness) -> None:
                 seen.append(line)
                 _entries, houses, _value = expected[line]
                 assert lines[i + 1].startswith(
-                    f"  Nhà Đại đoàn kết: Xây mới {houses} căn · Giá trị "
+                    f"  Nhà Đại đoàn kết: Xây mới {houses} căn, Giá trị "
                 )
         if "Tiếp »" not in labels(message):
             break

@@ -14,6 +14,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.access import Actor, actor_of
 from bot.i18n import Translator, resolve_locale
 from bot.services import Services
+from storage.queries import outbox as outbox_q
 from storage.queries import people as people_q
 from storage.queries import updates as updates_q
 from storage.text import nfc
@@ -60,6 +61,9 @@ class AppContext(CallbackContext[Bot, dict[Any, Any], dict[Any, Any], dict[Any, 
         self.replied = False
         #: ``replay_fingerprint`` of the update, once ``load_actor`` has run.
         self.fingerprint: str | None = None
+        #: The update's chat had replies queued in the outbox and not out yet when the update was
+        #: loaded (by any process): this update's replies go behind them (handlers/delivery.py).
+        self.replies_waiting = False
 
     @property
     def services(self) -> Services:
@@ -95,6 +99,11 @@ class AppContext(CallbackContext[Bot, dict[Any, Any], dict[Any, Any], dict[Any, 
             ):
                 actor = await self._build_actor(session, user.id, rows, profile, now, private)
             handled = await updates_q.handled_state(session, update.update_id, self.fingerprint)
+            # In the same transaction: did Telegram refuse earlier replies to this chat that
+            # still wait (the database knows, whichever process queued them)?
+            self.replies_waiting = chat is not None and await outbox_q.replies_waiting(
+                session, chat.id
+            )
         self.replayed = handled is not updates_q.Handled.NO
         self.replied = handled is updates_q.Handled.REPLIED
         self._actor = actor

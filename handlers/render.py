@@ -122,6 +122,14 @@ async def send_document(
     return message
 
 
+def message_count(text: str, *, document: bool = False) -> int:
+    """How many messages ``send_text`` (or, with ``document``, ``send_document``) makes of
+    ``text``: what a pace must count, one token per message."""
+    if document:
+        return 1 + len(caption_pieces(text)[1])
+    return max(len(split(text, TEXT_LIMIT)), 1)
+
+
 def caption_pieces(caption: str | None) -> tuple[str | None, list[str]]:
     """The caption a file can carry, and the messages that follow it with the rest."""
     pieces = split(caption, TEXT_LIMIT, first=CAPTION_LIMIT) if caption else []

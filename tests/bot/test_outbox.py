@@ -289,6 +289,9 @@ class RecordingSender:
         self.sent.append((chat_id, self.clock()))
         return len(self.sent)
 
+    def parts(self, notice: Notice) -> int:
+        return 1
+
 
 async def plain(kind: str, params: dict[str, Any], chat_id: int) -> Notice | None:
     return Notice(text=f"tin {params['n']}")

@@ -215,8 +215,11 @@ async def render(
     after = params.get("after")
     if after:
         async with services.db.session() as session:
-            if await outbox_q.is_unsent(session, after):
-                raise RetryLater(1)
+            due = await outbox_q.unsent_due_at(session, after)
+        if due is not None:
+            # Not before the one ahead of it is tried again (a second after it, at the soonest).
+            wait = (due - services.clock.now()).total_seconds()
+            raise RetryLater(max(wait, 0) + 1)
     return Notice(text=params["text"], markup=params.get("markup"))
 
 

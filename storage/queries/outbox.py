@@ -85,7 +85,9 @@ async def claim(
 ) -> Sequence[OutboxMessage]:
     """Take up to ``limit`` due rows, at most one per chat and none for ``skip_chats`` (served
     a moment ago), for this worker; due rows of ``first_kinds`` (replies to people) before any
-    other, whatever their due time (a fan-out of thousands due earlier must not hold a reply).
+    other, whatever their due time (a fan-out of thousands due earlier must not hold a reply),
+    and among those the one queued first (a reply rescheduled after an error must not be passed
+    for ever by the one behind it, which is due sooner but waits for it).
 
     A claim older than ``lease`` is taken again: its worker died between claiming and sending
     (or while sending: ``sending``, the message may have gone out).
@@ -98,7 +100,7 @@ async def claim(
             & (OutboxMessage.status == _fixed("pending"))
             & (OutboxMessage.due_at <= now)
         )
-        await _pick(session, urgent, limit, chats, chosen)
+        await _pick(session, urgent, limit, chats, chosen, by_id=True)
     if len(chosen) < limit:
         due = or_(
             (OutboxMessage.status == "pending") & (OutboxMessage.due_at <= now),
@@ -125,15 +127,14 @@ async def _pick(
     limit: int,
     chats: set[int],
     chosen: list[OutboxMessage],
+    *,
+    by_id: bool = False,
 ) -> None:
-    """Add to ``chosen`` the oldest rows matching ``where``, one per chat not in ``chats``, up
-    to ``limit`` in all (``chats`` grows with the chats chosen)."""
-    stmt = (
-        select(OutboxMessage)
-        .where(where)
-        .order_by(OutboxMessage.due_at, OutboxMessage.id)
-        .limit(limit * 4)
-    )
+    """Add to ``chosen`` the first rows matching ``where`` (by due time, or ``by_id``: in the
+    order they were queued), one per chat not in ``chats``, up to ``limit`` in all (``chats``
+    grows with the chats chosen)."""
+    order = (OutboxMessage.id,) if by_id else (OutboxMessage.due_at, OutboxMessage.id)
+    stmt = select(OutboxMessage).where(where).order_by(*order).limit(limit * 4)
     if 0 < len(chats) <= SKIP_IN_SQL:
         stmt = stmt.where(OutboxMessage.chat_id.not_in(list(chats)))
     if session.bind is not None and session.bind.dialect.name == "postgresql":
@@ -203,10 +204,14 @@ async def replies_waiting(session: AsyncSession, chat_id: int) -> bool:
     return found is not None
 
 
-async def is_unsent(session: AsyncSession, key: str) -> bool:
-    """Whether the row with this key is still to be sent (False: sent, given up, or no such row)."""
-    status = await session.scalar(select(OutboxMessage.status).where(OutboxMessage.key == key))
-    return status in UNSENT
+async def unsent_due_at(session: AsyncSession, key: str) -> datetime | None:
+    """When the row with this key is next due, if it is still to be sent."""
+    row = (
+        await session.execute(
+            select(OutboxMessage.status, OutboxMessage.due_at).where(OutboxMessage.key == key)
+        )
+    ).one_or_none()
+    return row[1] if row is not None and row[0] in UNSENT else None
 
 
 async def mark_sent(session: AsyncSession, row_id: int, now: datetime, message_id: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import select
@@ -459,7 +459,7 @@ async def test_a_queued_reply_takes_a_replys_turn_in_the_shared_budget(harness: 
         dispatcher = Dispatcher(
             h.db,
             h.clock,
-            TelegramSender(bot),
+            TelegramSender(cast("ExtBot[None]", bot)),
             Notices(h.services),
             interactive_kinds=("reply",),
             worker="budget:1",

@@ -6,7 +6,7 @@ Data (a fresh SQLite file; ``bench/province.py``): one province of ``--communes`
 with a Front committee, 5 member-organisation units and ``--areas`` residential areas (1,601 units
 by default); ``--rows`` entries over 2026 with every catalog type (values for each of its
 measures, a note on two thirds of them, a person who logged it), the rollup rebuilt by
-``rollup.rebuild``; 1,000 people; four quarterly rounds of the shipped ``quarterly_front``
+``rollup.rebuild``; 1,000 people; four quarterly rounds of the shipped ``residential_front``
 template opened at the province for every residential area (``reports.open_round``), nine in ten
 reports answered on every question and submitted; one meeting a month in every commune with ten
 replies each.
@@ -107,7 +107,7 @@ async def add_rounds(db: Database, path: str, province_code: str, people: list[i
     from storage.queries import units as units_q
 
     async with db.session() as s:
-        row = next(t for t in await reports.latest_templates(s) if t.key == "quarterly_front")
+        row = next(t for t in await reports.latest_templates(s) if t.key == "residential_front")
         template = reports.template_of(row)
         root = await units_q.by_code(s, province_code)
         assert root is not None

@@ -60,7 +60,6 @@ sys.path.insert(0, str(ROOT))
 
 from bench.export import PERIOD, generate, machine  # noqa: E402
 from bot.emulator import BotApiEmulator, UserClient  # noqa: E402
-from bot.emulator.formatting import detect_entities  # noqa: E402
 
 OWNER_ID = 8_000
 FIRST_CADRE_ID = 8_100
@@ -139,28 +138,11 @@ class Tap:
         return future
 
 
-def push_text(emu: BotApiEmulator, user: UserClient, text: str) -> None:
-    """A private text message from ``user``, queued without waiting for its delivery."""
-    state = emu._state
-    chat = state.private_chat(user.id)
-    message: dict[str, Any] = {
-        "message_id": state.new_message_id(chat.id),
-        "from": user.to_json(),
-        "chat": state.chat_json(chat.id),
-        "date": state.now(),
-        "text": text,
-    }
-    entities = detect_entities(text)
-    if entities:
-        message["entities"] = entities
-    emu.push_update({"message": message})
-
-
 async def ask(emu: BotApiEmulator, tap: Tap, user: UserClient, text: str) -> tuple[float, float]:
     """(sent at, seconds until the reply) of one message."""
     future = tap.expect(user.id)
     started = time.perf_counter()
-    push_text(emu, user, text)
+    emu.push_text(user, text)
     reply = await asyncio.wait_for(future, REPLY_TIMEOUT)
     if not reply.startswith(SAVED_PREFIX):
         raise BenchError(f"the bot replied {reply[:200]!r} to {text!r}")
@@ -377,7 +359,7 @@ async def phases(
     done = asyncio.Event()
     tap.document_arrived.clear()
     began = time.perf_counter()
-    push_text(emu, owner, "/export năm 2026")
+    emu.push_text(owner, "/export năm 2026")
 
     async def until_document() -> None:
         await asyncio.wait_for(tap.document_arrived.wait(), 3600)

@@ -5,7 +5,7 @@
 
 The real application in production configuration (``build_application(rate_limit=True)``:
 python-telegram-bot's ``AIORateLimiter`` paces every reply to Telegram's 30 a second; long polling
-through ``bot/runtime/poller``; ``PerPersonOrder`` with ``PHOIHOP_UPDATE_CONCURRENCY`` 8), on a
+through ``bot/runtime/polling.py`` and its inbox table; ``PerPersonOrder`` with ``PHOIHOP_UPDATE_CONCURRENCY`` 8), on a
 fresh SQLite file with the demo province plus ``--users`` cadres (telegram ids 5000+), against
 the Bot API emulator in this process (its ``getUpdates`` answers at most 100 updates, as
 Telegram's does).
@@ -27,10 +27,12 @@ rate, and the load average of the machine (``os.getloadavg``) before and after, 
 2-core machine is shared. Exit 1 when a check fails, 3 with ``--strict`` when the target is
 missed.
 
-The first ``/me`` of a round reaches Telegram behind the whole burst. Polling confirms nothing
-past the oldest unfinished update, and ``getUpdates`` answers at most 100 updates from there, so
-the bot sees that ``/me`` only once fewer than 100 of the burst are left ahead of it: its wait
-is most of the drain, whatever the order in which the bot runs what it has (docs/benchmarks.md).
+The first ``/me`` of a round reaches Telegram behind the whole burst. Until the inbox (issue 15)
+polling confirmed nothing past the oldest unfinished update, and ``getUpdates`` answers at most
+100 updates from there, so the bot saw that ``/me`` only once fewer than 100 of the burst were
+left ahead of it (14-16 s, docs/benchmarks.md). Now each batch is stored in the ``inbox`` table
+and confirmed at once, and the stored updates are loaded each person's oldest first
+(bot/runtime/inbox.py): the ``/me`` is loaded as soon as its batch is stored.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.log_throughput import SHORTCUTS, count_rows, percentile, push_text  # noqa: E402
+from bench.log_throughput import SHORTCUTS, count_rows, percentile  # noqa: E402
 from bot.emulator import BotApiEmulator, UserClient  # noqa: E402
 
 FIRST_CADRE_ID = 5000
@@ -115,7 +117,7 @@ async def probe_loop(emu: BotApiEmulator, tap: Tap, other: UserClient, every: fl
     while True:
         tap.probe = asyncio.get_running_loop().create_future()
         started = time.perf_counter()
-        push_text(emu, other, "/me")
+        emu.push_text(other, "/me")
         try:
             arrived, text = await asyncio.wait_for(tap.probe, DRAIN_TIMEOUT)
         except TimeoutError:
@@ -196,9 +198,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             for index, cadre in enumerate(cadres):
                 # Not the shortcut the burst starts with: the same one again within minutes
                 # asks "save another?" (issue 15) instead of saving.
-                push_text(emu, cadre, SHORTCUTS[(index - 1) % len(SHORTCUTS)])
+                emu.push_text(cadre, SHORTCUTS[(index - 1) % len(SHORTCUTS)])
             await asyncio.wait_for(tap.burst_done.wait(), DRAIN_TIMEOUT)
-            await app.update_queue.join()
+            await app.bot_data["poller"].settled()
             settle_heap()
             before = await count_rows(db, "activities")
             burst = burst_texts(args.users, args.messages, args.order)
@@ -208,11 +210,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 tap.burst_left, tap.burst_done = len(burst), asyncio.Event()
                 started = time.perf_counter()
                 for index, text in burst:
-                    push_text(emu, cadres[index], text)
+                    emu.push_text(cadres[index], text)
                 probes = await probe_loop(emu, tap, other, args.probe_every)
                 drain = time.perf_counter() - started
                 results.append(RoundResult(len(burst), drain, len(burst) / drain, probes))
-                await app.update_queue.join()
+                await app.bot_data["poller"].settled()
             saved = await count_rows(db, "activities") - before
         finally:
             await stop_app(app)

@@ -16,7 +16,7 @@ Each phase:
    ``bot.digests.plan_digests``, as it runs on a Monday at 07:31 — ``text``/``text-kill`` for the
    week 28/09–04/10/2026, which has no entries (the digest is one text message:
    ``sendMessage``), ``chart``/``chart-kill`` for 09/11–15/11/2026 (text plus a matplotlib chart:
-   ``sendDocument`` with a PNG);
+   ``sendPhoto`` with a PNG, shown inline);
 2. starts a Bot API emulator in this process on 127.0.0.1 with ``enforce_limits=True`` (30 msg/s
    overall with a burst of 30, ~1 msg/s per chat with a burst of 3, 20 per minute per group;
    429 with ``retry_after`` otherwise) and the chats as supergroups the bot belongs to;
@@ -476,9 +476,10 @@ def render(r: PhaseResult) -> str:
             f"p50 {r.probe['p50_ms']} ms, p99 {p99} ms, max {r.probe['max_ms']} ms — "
             f"target p99 < {PROBE_TARGET_MS} ms: {'PASS' if p99 < PROBE_TARGET_MS else 'FAIL'}"
         )
-    documents = r.by_method.get("sendDocument", 0)
+    # Charts go as photos (sendPhoto); one outside Telegram's photo limits as a document.
+    documents = r.by_method.get("sendPhoto", 0) + r.by_method.get("sendDocument", 0)
     if documents:
-        lines.append(f"  documents: {r.uploads} uploaded, {documents - r.uploads} sent by file_id")
+        lines.append(f"  charts: {r.uploads} uploaded, {documents - r.uploads} sent by file_id")
     return "\n".join(lines)
 
 

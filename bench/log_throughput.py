@@ -53,7 +53,6 @@ from pathlib import Path
 from typing import Any
 
 from bot.emulator import BotApiEmulator, UserClient
-from bot.emulator.formatting import detect_entities
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULT_MARKER = "BENCH-RESULT "
@@ -177,32 +176,11 @@ class ReplyTap:
         return future
 
 
-def push_text(emu: BotApiEmulator, user: UserClient, text: str) -> None:
-    """Queue a private text message from ``user`` without waiting for its delivery.
-
-    Built like ``UserClient.send`` builds it (same ids, ``from``, ``chat``, entities), but pushed
-    with ``push_update`` only: ``send`` would also park a ``wait_delivered`` waiter per message,
-    which every emulator state change wakes up (50 of them would measure the driver)."""
-    state = emu._state
-    chat = state.private_chat(user.id)
-    message: dict[str, Any] = {
-        "message_id": state.new_message_id(chat.id),
-        "from": user.to_json(),
-        "chat": state.chat_json(chat.id),
-        "date": state.now(),
-        "text": text,
-    }
-    entities = detect_entities(text)
-    if entities:
-        message["entities"] = entities
-    emu.push_update({"message": message})
-
-
 async def ask(emu: BotApiEmulator, tap: ReplyTap, user: UserClient, text: str) -> tuple[float, str]:
     """One message, closed loop: returns (seconds until the reply reached the emulator, reply)."""
     future = tap.expect(user.id)
     started = time.perf_counter()
-    push_text(emu, user, text)
+    emu.push_text(user, text)
     try:
         arrived, reply = await asyncio.wait_for(future, REPLY_TIMEOUT)
     except TimeoutError:

@@ -391,7 +391,7 @@ async def ours(
     s: AsyncSession, actor: Actor, unit: Unit, period: Period
 ) -> tuple[Cells, dict[str, Cells]]:
     result = await totals_mod.compute(s, actor, unit, period)
-    return result.total, {name: cells for name, _en, cells in result.rows}
+    return result.total, {r.label_vi: r.cells for r in result.rows if not r.direct}
 
 
 def naive_statement(node: Unit, period: Period) -> Any:

@@ -291,7 +291,10 @@ async def create_entry(
     if not date_window.within(entry.occurred_on, now.date()):
         raise EntryError("bad_date")
     milli = {k: to_milli(v) for k, v in entry.values.items()}
-    await _check_room(session, unit, entry.type_key, milli, entry.occurred_on)
+    # First, and whole or not at all: a total past what the database sums exactly refuses the
+    # entry before anything of it is written (``rollup_q.add_within``).
+    if not await rollup_q.add_within(session, unit, entry.type_key, milli, entry.occurred_on):
+        raise EntryError("too_large")
     fields = {
         "unit_id": unit.id,
         "person_id": actor.person.id,
@@ -306,7 +309,6 @@ async def create_entry(
     }
     activity = Activity(id=await act_q.insert_activity(session, fields), **fields)
     await act_q.add_values(session, activity.id, milli)
-    await rollup_q.apply(session, unit, entry.type_key, milli, entry.occurred_on, +1)
     await act_q.add_history(
         session, activity.id, actor.person.id, now, "create", None, _snapshot(activity, milli)
     )
@@ -325,10 +327,11 @@ async def _check_room(
     day: date,
     removing: dict[str, int] | None = None,
 ) -> None:
-    """Refuse (``EntryError("too_large")``) an entry that would carry a total past what the database
+    """Refuse (``EntryError("too_large")``) a change that would carry a total past what the database
     sums exactly (``rollup_q.SUM_LIMIT_MILLI``): each value is bounded at input
     (``bot.parsing.MAX_VALUE``), but many entries at that bound are not. ``removing`` is what the
-    same cells lose in the same change (an edit within the same years)."""
+    same cells lose in the same change (an edit within the same years). For edits (rare); a new
+    entry's check is part of its rollup write (``create_entry``)."""
     fullest = await rollup_q.fullest(session, unit, type_key, adding, day)
     for key, value in adding.items():
         after = fullest.get(key, 0) + value - (removing or {}).get(key, 0)
@@ -341,16 +344,19 @@ async def repeat_of(
 ) -> Activity | None:
     """The person's latest entry if it says exactly what ``entry`` says and was saved after
     ``since``: the same one-line ``/log`` sent again, most likely because its answer never came.
-    One entry read, and its values only when the rest matches."""
-    latest = await act_q.latest_of(session, person_id)
-    if (
-        latest is None
-        or latest.created_at < since
-        or (latest.unit_id, latest.type_key, latest.occurred_on, latest.note, latest.photo_file_id)
-        != (entry.unit_id, entry.type_key, entry.occurred_on, entry.note, entry.photo_file_id)
-    ):
+    One statement: the entry with its values."""
+    found = await act_q.latest_with_values(session, person_id)
+    if found is None:
         return None
-    values = (await act_q.values_of(session, [latest.id]))[latest.id]
+    latest, values = found
+    if latest.created_at < since or (
+        latest.unit_id,
+        latest.type_key,
+        latest.occurred_on,
+        latest.note,
+        latest.photo_file_id,
+    ) != (entry.unit_id, entry.type_key, entry.occurred_on, entry.note, entry.photo_file_id):
+        return None
     wanted = {k: to_milli(v) for k, v in entry.values.items()}
     return latest if values == wanted else None
 
@@ -358,10 +364,10 @@ async def repeat_of(
 async def copy_of(session: AsyncSession, person_id: int, activity_id: int) -> NewEntry | None:
     """A new entry saying what the person's latest entry says, if ``activity_id`` is still that
     entry (a second tap, or an entry saved since, makes the offer stale)."""
-    latest = await act_q.latest_of(session, person_id)
-    if latest is None or latest.id != activity_id:
+    found = await act_q.latest_with_values(session, person_id)
+    if found is None or found[0].id != activity_id:
         return None
-    values = (await act_q.values_of(session, [latest.id]))[latest.id]
+    latest, values = found
     return NewEntry(
         unit_id=latest.unit_id,
         type_key=latest.type_key,

@@ -12,7 +12,7 @@ from babel.numbers import format_currency, format_decimal
 
 from bot.parsing import Kind
 
-__all__ = ["format_amount", "money_words"]
+__all__ = ["format_amount", "money_text", "money_words"]
 
 _WORD_UNITS: Final[dict[str, tuple[tuple[int, str], ...]]] = {
     "vi": ((9, "tỷ"), (6, "triệu"), (3, "nghìn")),
@@ -57,6 +57,29 @@ def money_words(amount: int | Decimal, locale: str) -> str:
         shown = -shown
     number = format_decimal(shown, format="#,##0.##", locale=locale)
     return f"{number} {word} đồng" if word else f"{number} đồng"
+
+
+def money_text(amount: int | Decimal, locale: str, *, exact: bool = False) -> str:
+    """Money as every screen shows it (PRODUCT §9): ``money_words`` (``1,4 tỷ đồng``,
+    ``120 triệu đồng``). ``exact`` is for a sum a person typed (an entry, a report's answer):
+    when the words round it, the exact figure follows, ``1,23 triệu đồng (1.234.567 đồng)``, so
+    a typo stays visible. Totals and digests round; exports keep exact numbers."""
+    words = money_words(amount, locale)
+    if not exact:
+        return words
+    value = Decimal(amount)
+    if _words_value(value, locale) == value:
+        return words
+    return f"{words} ({format_decimal(value, format='#,##0.###', locale=locale)} đồng)"
+
+
+def _words_value(value: Decimal, locale: str) -> Decimal:
+    """The amount ``money_words`` shows, as a number (to tell whether it rounded)."""
+    units = _WORD_UNITS[_language(locale)]
+    exponents = {word: exponent for exponent, word in units}
+    shown, word = _in_words_unit(abs(value), units)
+    result = shown.scaleb(exponents[word]) if word else shown
+    return -result if value < 0 else result
 
 
 def format_amount(value: Decimal, kind: Kind, locale: str) -> str:

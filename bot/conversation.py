@@ -39,6 +39,10 @@ async def enter(
     Going on in the same flow just saves the step. Starting another flow keeps the current one
     as suspended, so that nothing typed so far is lost (a one-shot prompt that ends brings it
     back: handlers/flow)."""
+    if state_q.known_flow(session, chat_id, user_id) == state.flow:
+        # The next step of the flow this transaction read (the kernel's every answer): saved.
+        await state_q.save(session, chat_id, user_id, state, now)
+        return None
     current = await state_q.load(session, chat_id, user_id)
     suspended: FlowState | None = None
     if current is not None and current.flow != state.flow:

@@ -272,19 +272,22 @@ async def seed_demo_activities(
 async def seed_demo_round(
     session: AsyncSession, demo: Demo, now: datetime, tz: ZoneInfo
 ) -> ReportRound | None:
-    """An open quarterly round for the first commune's residential areas, due in two weeks."""
-    templates = [t for t in await reports.latest_templates(session) if t.key == "quarterly_front"]
+    """An open quarterly round of the residential areas' report (their Ban Công tác Mặt trận) for
+    the first commune's residential areas, due in two weeks and not before the quarter's cut-off."""
+    templates = [t for t in await reports.latest_templates(session) if t.key == "residential_front"]
     leader = next(p for p in demo.people if p.telegram_id == 1002)
     commune = await units_q.by_code(session, leader.unit_code or "")
     if not templates or commune is None:
         return None
     today = now.astimezone(tz).date()
-    deadline = datetime.combine(today + timedelta(days=14), time(23, 59), tzinfo=tz)
+    period = period_containing(today, "quarter")
+    due = max(today + timedelta(days=14), period.end + timedelta(days=3))
+    deadline = datetime.combine(due, time(23, 59), tzinfo=tz)
     return await reports.open_round(
         session,
         None,
         template_row=templates[0],
-        period=period_containing(today, "quarter"),
+        period=period,
         root=commune,
         deadline=deadline,
         now=now,

@@ -51,8 +51,9 @@ QUEUED_PER_WORKER = 2
 
 
 def range_label(tr: Translator, start: date, end: date) -> str:
-    """The digest's days, ``09/11/2026 – 15/11/2026`` (Babel's dd/MM/yyyy in both languages)."""
-    return f"{tr.day(start)} – {tr.day(end)}"
+    """The digest's days, ``09/11/2026 – 15/11/2026`` (Babel's dd/MM/yyyy in both languages);
+    one day alone when the range is one day (a preview on a Monday)."""
+    return tr.day(start) if start == end else f"{tr.day(start)} – {tr.day(end)}"
 
 
 @dataclass(frozen=True)

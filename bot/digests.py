@@ -45,10 +45,12 @@ def month_of(day: date) -> tuple[date, date]:
     return first, following - timedelta(days=1)
 
 
-def previous_range(cadence: str, start: date) -> tuple[date, date]:
-    """The period before ``start``, of the same cadence ("w" or "m")."""
+def previous_range(cadence: str, start: date, end: date) -> tuple[date, date]:
+    """What ``start``–``end`` is compared with: like with like. A week (Monday to Sunday) with the
+    week before; a week so far (the /digest preview on a Wednesday: Monday to Wednesday) with the
+    same weekdays of the week before, never with a whole week. A month with the month before."""
     if cadence == "w":
-        return start - timedelta(days=7), start - timedelta(days=1)
+        return start - timedelta(days=7), end - timedelta(days=7)
     return month_of(start - timedelta(days=1))
 
 
@@ -135,10 +137,18 @@ class DigestData:
     top: list[tuple[str, int]] = field(default_factory=list)
     rounds: list[RoundLine] = field(default_factory=list)
     meetings: list[MeetingLine] = field(default_factory=list)
+    #: The days compared with (``previous_range``): the week before, or its same weekdays.
+    previous_start: date | None = None
+    previous_end: date | None = None
 
     @property
     def empty(self) -> bool:
         return not self.entries
+
+    @property
+    def partial_week(self) -> bool:
+        """A week so far (the preview before Sunday): compared with the same weekdays."""
+        return self.cadence == "w" and (self.end - self.start).days < 6
 
 
 def _child_id(node_path: str, path: str) -> int | None:
@@ -160,16 +170,16 @@ async def digest_data(
     """The digest's figures. ``details=False`` gives only the entry counts (what the chart
     shows, drawn ahead of the slot): no value totals, open report rounds or coming meetings."""
     node, org = await scope_node(session, unit)
-    prev_start = previous_range(cadence, start)[0]
+    prev_start, prev_end = previous_range(cadence, start, end)
     total: Cells = {}
     previous: Cells = {}
     if details:
         for is_current, type_key, measure_key, value in await digests_q.value_sums(
-            session, node.path, org, prev_start, start, end
+            session, node.path, org, prev_start, start, end, prev_end
         ):
             if value:
                 (total if is_current else previous)[(type_key, measure_key)] = value
-    counts = await digests_q.entry_counts(session, node.path, org, prev_start, start, end)
+    counts = await digests_q.entry_counts(session, node.path, org, prev_start, start, end, prev_end)
     entries = previous_entries = 0
     by_kind: dict[str, int] = {}
     by_child: dict[int, int] = {}
@@ -199,6 +209,8 @@ async def digest_data(
         previous_entries=previous_entries,
         entries_by_kind=by_kind,
         top=ranked[:TOP],
+        previous_start=prev_start,
+        previous_end=prev_end,
     )
     if details:
         data.rounds = await _rounds(session, unit)

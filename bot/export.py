@@ -43,6 +43,7 @@ from bot.names import full_name
 from bot.periods import Period
 from bot.reports import template_of
 from bot.templates import Question, Template
+from bot.totals import row_label
 from storage.models import ReportRound, Unit
 from storage.queries import export as export_q
 from storage.queries import units as units_q
@@ -263,16 +264,15 @@ async def _totals_sheet(
 ) -> int:
     sheet = book.add_worksheet(SHEET_TOTALS)
     result = await totals_q.compute(session, actor, unit, period)
-    rows = [(unit.name, unit.name, result.total), *result.rows]
-    columns = _ordered(kinds, {key for _vi, _en, cells in rows for key in cells})
+    rows = [(unit.name, result.total)] + [(row_label(tr, r), r.cells) for r in result.rows]
+    columns = _ordered(kinds, {key for _label, cells in rows for key in cells})
     by_key = {k.key: k for k in kinds}
     out.headers(
         sheet,
         [tr._("Unit")] + [_measure_header(by_key, t, m, tr.locale) for t, m in columns],
         [40] + [18] * len(columns),
     )
-    for number, (label_vi, label_en, cells) in enumerate(rows, start=1):
-        label = label_vi if tr.locale == "vi" else label_en
+    for number, (label, cells) in enumerate(rows, start=1):
         out.text(sheet, number, 0, label, out.bold if number == 1 else None)
         for col, key in enumerate(columns, start=1):
             if cells.get(key):

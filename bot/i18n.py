@@ -18,7 +18,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
-from bot.amount_display import format_amount
+from bot.amount_display import money_text
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
@@ -63,9 +63,9 @@ class Translator:
     def number(self, value: int | float | Decimal) -> str:
         return format_decimal(value, locale=self.locale)
 
-    def money(self, value: int | Decimal) -> str:
-        """68.000.000.000 ₫ (vi) / ₫68,000,000,000 (en)."""
-        return format_amount(Decimal(value), "money", self.locale)
+    def money(self, value: int | Decimal, *, exact: bool = False) -> str:
+        """68 tỷ đồng (vi) / 68 billion đồng (en): ``bot.amount_display.money_text``."""
+        return money_text(value, self.locale, exact=exact)
 
     def day(self, value: date | datetime) -> str:
         """02/04/2021 in both languages: the form Vietnamese paperwork uses."""

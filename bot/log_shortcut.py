@@ -2,6 +2,11 @@
 (or an unambiguous start of one), numbers in the order of the activity's measures, money written
 the way cadres write it (120tr, 1,5 tỷ), an optional date, and an optional note between quotes.
 
+Quotes hold the note, and only the note: a quoted part that is nothing but a number or a sum of
+money (``"120tr"``, ``"1,5 tỷ"``, ``"2"``) is read as a number in its place, since cadres quote
+sums to keep "1,5 tỷ" together; any other quoted text is the note, and there is one note at most.
+A money form given where the activity counts things (``hoa_giai 20tr``) is refused as such.
+
 Pure functions over the catalog's ``Kind``: what the words mean is the domain's business, the
 replies to what cannot be read are the handler's (handlers/log_save.py).
 """
@@ -12,7 +17,7 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from bot.activities import Kind
+from bot.activities import Kind, Measure
 from bot.parsing import ParseError, parse_amount, parse_date
 from storage.text import fold
 
@@ -25,14 +30,40 @@ class UnclosedQuote(ValueError):
     """A quote opens a note that never closes: the words after it cannot be told from the note."""
 
 
+class TwoNotes(ValueError):
+    """Two quoted parts that are not numbers: which one is the note cannot be told."""
+
+
+def is_amount(text: str) -> bool:
+    """Nothing but a number or a sum of money (a quoted "120tr" is a value, not a note). One
+    too large or negative counts too: the shortcut then says what is wrong with it."""
+    try:
+        parse_amount(text, "money")
+    except ParseError as exc:
+        return exc.code in SAID
+    return True
+
+
 def split_note(text: str) -> tuple[list[str], str | None]:
-    """The words of a shortcut and its note (the first quoted part, straight or curly quotes)."""
-    note_match = QUOTED.search(text)
-    note = note_match.group(1).strip() if note_match else None
-    rest = QUOTED.sub(" ", text) if note_match else text
+    """The words of a shortcut and its note (the quoted part, straight or curly quotes); a quoted
+    number or sum stays a word, in its place."""
+    words: list[str] = []
+    note: str | None = None
+    position = 0
+    for match in QUOTED.finditer(text):
+        words.extend(text[position : match.start()].split())
+        position = match.end()
+        quoted = match.group(1).strip()
+        if quoted and is_amount(quoted):
+            words.append(quoted)
+        elif note is not None:
+            raise TwoNotes(text)
+        else:
+            note = quoted
+    rest = text[position:]
     if '"' in rest or "“" in rest or "”" in rest:
         raise UnclosedQuote(text)
-    return rest.split(), note
+    return [*words, *rest.split()], note
 
 
 def find_kind(kinds: list[Kind], token: str) -> Kind | None:
@@ -47,24 +78,27 @@ def find_kind(kinds: list[Kind], token: str) -> Kind | None:
 
 
 class AmountError(ValueError):
-    """A number the shortcut cannot take for a reason worth saying ("far too large", "negative"),
-    rather than its usage form: the cadre typed the right shape with a wrong value."""
+    """A number the shortcut cannot take for a reason worth saying ("far too large", "negative",
+    a sum of money for a count), rather than its usage form: the cadre typed the right shape with
+    a wrong value. ``measure`` is the measure it was meant for, when that is known."""
 
-    def __init__(self, error: ParseError, is_money: bool) -> None:
+    def __init__(self, error: ParseError, is_money: bool, measure: Measure | None = None) -> None:
         super().__init__(error.text)
         self.error = error
         self.kind = "money" if is_money else "count"  # the example: 2, or 120tr
+        self.measure = measure
 
 
 #: Amount problems said as they are; any other unreadable token shows the usage form.
-SAID = frozenset({"too_large", "negative"})
+SAID = frozenset({"too_large", "negative", "money_form"})
 
 
 def assign(kind: Kind, tokens: list[str], today: date) -> tuple[dict[str, Decimal], date]:
     """Numbers fill the count/decimal measures in order and money-looking ones the money measures;
     plain numbers left over go to money. A date-looking token sets the date. Missing measures are 0.
-    A date that cannot be used raises its ``ParseError``, an amount too large or negative
-    ``AmountError``; anything else a plain ``ValueError``."""
+    A date that cannot be used raises its ``ParseError``, an amount too large or negative, or a
+    sum of money for an activity that has no money measure, ``AmountError``; anything else a
+    plain ``ValueError``."""
     tokens = join_words(tokens)
     day = today
     money_like: list[Decimal] = []
@@ -75,6 +109,10 @@ def assign(kind: Kind, tokens: list[str], today: date) -> tuple[dict[str, Decima
             day = parse_date(token.replace("_", " "), today)
             continue
         is_money = bool(MONEY_WORD.search(fold(token))) or "₫" in token
+        if is_money and not any(m.kind == "money" for m in kind.measures):
+            # "hoa_giai 20tr": the activity counts things; 20 million cases is a slip.
+            counted = next((m for m in kind.measures if m.kind != "money"), None)
+            raise AmountError(ParseError("money_form", token), False, counted)
         try:
             value = parse_amount(token, "money" if is_money else "decimal")
         except ParseError as exc:

@@ -30,13 +30,17 @@ class TimeParseError(ValueError):
     """Why some text is not a usable meeting time. Codes: ``empty``, ``bad_time`` (unreadable),
     ``no_time`` (a day without an hour), ``bad_date`` (31/02), ``bad_hour`` (25h),
     ``weekday_mismatch`` (``thứ 2 20/12`` when 20/12 is a Sunday; ``day`` holds the date),
-    ``past`` and ``too_far``."""
+    ``past`` (``day``, when set, is the next such day to come: the suggestion for a day typed
+    without a year that has just gone) and ``too_far``."""
 
-    def __init__(self, code: str, text: str, day: date | None = None) -> None:
+    def __init__(
+        self, code: str, text: str, day: date | None = None, clock: time | None = None
+    ) -> None:
         super().__init__(code, text)
         self.code = code
         self.text = text
         self.day = day
+        self.clock = clock
 
 
 def _fold(text: str) -> str:
@@ -114,7 +118,8 @@ def parse_meeting_time(text: str, now: datetime, tz: ZoneInfo) -> datetime:
     Accepted: ``20/12 8h30``, ``20/12/2026 14:00``, ``8h30 20/12``, ``mai 8h`` (tomorrow),
     ``ngày kia 9h``, ``thứ 2 14h`` / ``thứ hai 14h`` / ``T2 14h`` / ``chủ nhật 8h`` (the next
     such day whose hour is still ahead; ``tuần sau`` = next week's), ``8h30`` alone (today),
-    ``2h chiều`` / ``2pm`` (14:00), ``8 giờ 30``. A date without a year is the next one to come.
+    ``2h chiều`` / ``2pm`` (14:00), ``8 giờ 30``. A date without a year is the nearest such day:
+    one just gone is ``past`` (with next year's as ``day``), never silently next year's.
     """
     if not isinstance(text, str) or len(text) > 100:
         raise TimeParseError("bad_time", str(text)[:100])
@@ -276,17 +281,7 @@ def _resolve_day(
     if parsed.day is not None:
         day = parsed.day
         if parsed.no_year:
-            # The next such day to come (29/02 waits for a leap year only if it is next year's).
-            for year in (today.year, today.year + 1):
-                try:
-                    candidate = date(year, day.month, day.day)
-                except ValueError:
-                    continue
-                if candidate >= today:
-                    day = candidate
-                    break
-            else:
-                raise TimeParseError("bad_date", text)
+            day = _nearest(day.month, day.day, today, clock, text)
         if parsed.weekday is not None and day.weekday() != parsed.weekday:
             raise TimeParseError("weekday_mismatch", text, day)
         return day
@@ -299,6 +294,27 @@ def _resolve_day(
     if parsed.week is not None:
         raise TimeParseError("bad_time", text)
     return today
+
+
+def _nearest(month: int, day: int, today: date, clock: time, text: str) -> date:
+    """The such day nearest to ``today`` (last year's, this year's or next year's); one that has
+    passed is refused as ``past`` with the next one to come in ``day``, the suggestion: "01/12"
+    typed on 02/12 is a slip for a day already gone, not a meeting a year on. A day further
+    behind than ahead (15/01 typed in November) is the next one to come."""
+    candidates = []
+    for year in (today.year - 1, today.year, today.year + 1, today.year + 2):
+        try:
+            candidates.append(date(year, month, day))
+        except ValueError:  # 29/02 of a year that has none
+            continue
+    near = [d for d in candidates if abs((d - today).days) <= 366]
+    if not near:
+        raise TimeParseError("bad_date", text)
+    nearest = min(near, key=lambda d: (abs((d - today).days), d < today))
+    if nearest < today:
+        upcoming = next((d for d in candidates if d >= today), None)
+        raise TimeParseError("past", text, upcoming, clock if upcoming else None)
+    return nearest
 
 
 _DURATION: Final = re.compile(

@@ -61,6 +61,9 @@ class Notice:
     #: Names the document's content (same key, same bytes): the sender may send the file it
     #: uploaded for an earlier notice with this key instead of uploading the bytes again.
     document_key: str | None = None
+    #: The document is an image to show inline (Telegram's sendPhoto: a digest chart), sent as a
+    #: file only when it is outside Telegram's limits for photos (``handlers/render.photo_fits``).
+    photo: bool = False
     #: A keyboard given as the Bot API's ``reply_markup`` object (a handler's reply delivered
     #: late through the outbox, handlers/delivery.py, keeps whatever keyboard it had); when set,
     #: ``buttons`` is not used.

@@ -41,6 +41,10 @@ Conventions and the ambiguity decisions behind them (tests pin each one):
 * **Spaces** (including U+00A0 and U+202F, which Babel and phones insert) group thousands only
   between groups of exactly three digits after a first group of one to three (``68 000 000 000``);
   any other loose numbers (``1 2 3``) are refused - they look like a list, not an amount.
+* **Money forms are not counts.** For a count or a decimal, a currency word or sign (``đ``,
+  ``đồng``, ``₫``, ``VND``) or a multiplier written only for money (``tr``, ``tỷ``/``tỉ``) is
+  ``"money_form"``: ``20tr vụ`` typed for a number of cases is a slip, not 20 million cases.
+  Spelled-out ``triệu``/``nghìn``/``k`` still multiply counts (``2 triệu người``).
 * **Unit words** after a count or decimal (``2 căn``, ``3 mô hình``, ``1,5 ha``) are dropped when
   separated by a space and made of letters only; glued letters (``12a``) are refused. Money accepts
   only currency words (``đ``, ``₫``, ``đồng``, ``dong``, ``d``, ``VND``, ``VNĐ``).
@@ -87,6 +91,7 @@ ERROR_CODES: Final = frozenset(
         "fraction",
         "too_many_decimals",
         "too_large",
+        "money_form",
         "bad_date",
         "future_date",
         "out_of_range",
@@ -303,6 +308,18 @@ def _multiplier(token: _Token, kind: Kind) -> int | None:
     return None
 
 
+#: Written only for sums of money: the short "tr" (a count of millions is "triệu") and tỷ/tỉ.
+_MONEY_ONLY_WORDS: Final = frozenset({"tr", "ty", "ti"})
+
+
+def _is_money_form(token: _Token) -> bool:
+    """A currency word or sign, or a multiplier only money is written with (``20tr``, ``1 tỷ``):
+    refused for a count or a decimal as ``"money_form"``, not read as millions of cases."""
+    if _is_currency(token):
+        return True
+    return token.kind == "word" and fold(token.text) in _MONEY_ONLY_WORDS
+
+
 def _is_currency(token: _Token) -> bool:
     """``₫`` or a word for the đồng (``đ``, ``đồng``, ``VND``, with or without diacritics)."""
     if token.kind == "sym":
@@ -323,6 +340,8 @@ def _parse_unsigned(cleaned: str, kind: Kind, text: str) -> Decimal:
     elif kind == "money" and tokens and _is_currency(tokens[-1]):
         tokens = tokens[:-1]
     elif kind != "money":
+        if any(_is_money_form(t) for t in tokens):
+            raise ParseError("money_form", text)  # "20tr vụ" for a count of cases
         while (
             len(tokens) > 1
             and tokens[-1].kind == "word"

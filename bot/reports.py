@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,8 +20,14 @@ from bot import date_window
 from bot.access import Actor
 from bot.notifications import enqueue
 from bot.periods import Period
-from bot.template_files import load_template_file
-from bot.templates import DEFAULT_TEMPLATES_DIR, Question, Template
+from bot.report_templates import (
+    ensure_default_templates as ensure_default_templates,
+)
+from bot.report_templates import known_activities as known_activities
+from bot.report_templates import latest_templates as latest_templates
+from bot.report_templates import store_template as store_template
+from bot.report_templates import template_of
+from bot.templates import Question, Template
 from storage.models import (
     Person,
     Report,
@@ -50,60 +55,6 @@ class ReportError(Exception):
 OPEN = ("draft", "returned")
 
 
-# --- templates ------------------------------------------------------------------------------
-
-
-async def known_activities(session: AsyncSession) -> dict[str, set[str]]:
-    result: dict[str, set[str]] = {}
-    for type_key, key in await reports_q.measure_keys(session):
-        result.setdefault(type_key, set()).add(key)
-    return result
-
-
-async def store_template(
-    session: AsyncSession, template: Template, now: datetime
-) -> tuple[ReportTemplate, bool]:
-    """Keep a template; a changed file becomes a new version, an unchanged one is a no-op."""
-    latest = await reports_q.latest_template(session, template.key)
-    data = template.to_dict()
-    if latest is not None and latest.data == data:
-        return latest, False
-    version = max(template.version, (latest.version + 1) if latest else 1)
-    if version != template.version:
-        data = {**data, "version": version}
-    row = ReportTemplate(
-        key=template.key,
-        version=version,
-        period=template.period,
-        title_vi=template.title_vi,
-        title_en=template.title_en,
-        data=data,
-        created_at=now,
-    )
-    await reports_q.add(session, row)
-    return row, True
-
-
-async def ensure_default_templates(session: AsyncSession, now: datetime) -> int:
-    """A new deployment ships with the default templates."""
-    if await reports_q.template_count(session):
-        return 0
-    known = await known_activities(session)
-    count = 0
-    for path in sorted(DEFAULT_TEMPLATES_DIR.glob("*.yaml")):
-        await store_template(session, load_template_file(path, known_activities=known), now)
-        count += 1
-    return count
-
-
-async def latest_templates(session: AsyncSession) -> list[ReportTemplate]:
-    return await reports_q.latest_templates(session)
-
-
-def template_of(row: ReportTemplate) -> Template:
-    return Template.from_dict(row.data)
-
-
 # --- rounds ---------------------------------------------------------------------------------
 
 
@@ -126,9 +77,14 @@ async def round_info(session: AsyncSession, round_id: int) -> RoundInfo | None:
 
 
 async def target_units(
-    session: AsyncSession, root: Unit, kind: str | None, org: str | None
+    session: AsyncSession,
+    root: Unit,
+    kind: str | None,
+    org: str | None,
+    template: Template | None = None,
 ) -> list[Unit]:
-    """Who must report: the root's children (or every descendant of ``kind``), optionally one organisation."""
+    """Who must report: the root's children (or every descendant of ``kind``), optionally one
+    organisation, and of those only the units ``template`` is for (``Template.fits``)."""
     if kind is None:
         rows = list(await units_q.children(session, root.id))
     else:
@@ -137,7 +93,26 @@ async def target_units(
             for u in await units_q.list_units(session, root)
             if u.kind == kind and u.id != root.id and u.active
         ]
-    return [u for u in rows if org is None or u.org == org]
+    return [
+        u
+        for u in rows
+        if (org is None or u.org == org) and (template is None or template.fits(u.kind, u.org))
+    ]
+
+
+async def fitting_below(session: AsyncSession, root: Unit, template: Template) -> list[Unit]:
+    """The active units under ``root`` (not itself) that ``template`` is for."""
+    return [
+        u
+        for u in await units_q.list_units(session, root)
+        if u.id != root.id and u.active and template.fits(u.kind, u.org)
+    ]
+
+
+def before_cutoff(period: Period, deadline: datetime) -> bool:
+    """A deadline before the period's last day (its cut-off, "thời gian chốt số liệu"): the units
+    would report before the period they report on is over. Allowed, but only when confirmed."""
+    return deadline.date() < period.end
 
 
 async def open_round(
@@ -151,13 +126,21 @@ async def open_round(
     now: datetime,
     kind: str | None = None,
     org: str | None = None,
+    early: bool = False,
 ) -> ReportRound:
     """Open a round and announce it to the cadres of every unit asked. ``actor`` None = operator CLI.
 
+    Only units the template is for are asked (``Template.fits``): a round of the communes' Front
+    report opened over "every direct sub-unit" of a commune asks nobody, a thôn's Ban Công tác
+    Mặt trận is never asked the commune's questions.
+
     Refused (``ReportError``): a deadline already past, a deadline or period outside the years kept
-    (``bot.date_window``), a template for another kind of period, no unit to ask, and a round that
-    already asks the same template for the same period of the same unit and organisation
-    ("duplicate", with that round's id)."""
+    (``bot.date_window``), a template for another kind of period, a level (``template_kind``) or
+    organisation (``template_org``) the template is not for, no unit to ask (``no_units``), none
+    of them one the template is for (``template_units``), a round that already asks the same
+    template for the same period of the same unit and organisation ("duplicate", with that
+    round's id), and a deadline before the period's cut-off unless ``early`` confirms it
+    (``before_cutoff``, checked last: confirming is asked only of a round that would open)."""
     if actor is not None and not actor.can_admin(root):
         raise ReportError("forbidden")
     if deadline <= now:
@@ -169,14 +152,24 @@ async def open_round(
         raise ReportError("out_of_range")
     if template_row.period != period.kind:
         raise ReportError("wrong_period_kind")
+    template = template_of(template_row)
+    if kind is not None and template.kinds and kind not in template.kinds:
+        raise ReportError("template_kind")
+    if org is not None and template.orgs and org not in template.orgs:
+        raise ReportError("template_org")
     # Two rounds asking the same units the same thing would split their answers and double
     # every reminder: the second one is refused, naming the first.
     same = await reports_q.same_round(session, template_row.key, period.key(), root.id, org)
     if same is not None:
         raise ReportError("duplicate", same.id)
-    units = await target_units(session, root, kind, org)
-    if not units:
+    asked = await target_units(session, root, kind, org)
+    if not asked:
         raise ReportError("no_units")
+    units = [u for u in asked if template.fits(u.kind, u.org)]
+    if not units:
+        raise ReportError("template_units")
+    if before_cutoff(period, deadline) and not early:
+        raise ReportError("before_cutoff")
     row = ReportRound(
         template_id=template_row.id,
         period_key=period.key(),
@@ -491,64 +484,3 @@ async def rounds_visible_to(session: AsyncSession, actor: Actor) -> list[ReportR
         if unit is not None and actor.can_admin(unit):
             result.append(row)
     return result
-
-
-# --- reminders ------------------------------------------------------------------------------
-
-
-def local_at(day: date, hour: int, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=tz)
-
-
-async def plan_reminders(
-    session: AsyncSession,
-    now: datetime,
-    tz: ZoneInfo,
-    *,
-    offsets: Sequence[int] = (3, 1),
-    hour: int = 8,
-    overdue_max: int = 3,
-) -> int:
-    """Queue the reminders that are due by now. Keys make this idempotent, so it may run every
-    minute, after a restart, or twice at once: each reminder is queued once."""
-    queued = 0
-    for row in await reports_q.open_rounds(session):
-        deadline_day = row.deadline.astimezone(tz).date()
-        slots: list[tuple[str, datetime]] = []
-        for days in offsets:
-            at = local_at(deadline_day - timedelta(days=days), hour, tz)
-            if at <= now < row.deadline:
-                slots.append((f"before{days}", at))
-        for k in range(1, overdue_max + 1):
-            at = local_at(deadline_day + timedelta(days=k), hour, tz)
-            if row.deadline < at <= now:
-                slots.append((f"overdue{k}", at))
-        if not slots:
-            continue
-        pending = await reports_q.reports_of_round(session, row.id, OPEN)
-        for name, at in slots:
-            for report in pending:
-                kind = "report_overdue" if name.startswith("overdue") else "report_reminder"
-                for person in await recipients(session, report.unit_id, roles=("cadre", "admin")):
-                    queued += await enqueue(
-                        session,
-                        key=f"report:{report.id}:{name}:{person.telegram_id}",
-                        chat_id=person.telegram_id,
-                        kind=kind,
-                        params={"report_id": report.id},
-                        now=now,
-                        due_at=at,
-                    )
-            if name == "overdue1" and pending:
-                # The round's leaders get one summary, not one message per late unit.
-                for person in await round_admins(session, row):
-                    queued += await enqueue(
-                        session,
-                        key=f"round:{row.id}:overdue-admin:{person.telegram_id}",
-                        chat_id=person.telegram_id,
-                        kind="report_overdue_admin",
-                        params={"round_id": row.id},
-                        now=now,
-                        due_at=at,
-                    )
-    return queued

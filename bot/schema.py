@@ -17,7 +17,8 @@ async def prepare_database(db: Database, now: datetime) -> None:
 
 
 async def ensure_reference_data(db: Database, now: datetime) -> None:
-    """The catalog and templates every deployment starts with (each only when still empty)."""
+    """The catalog every deployment starts with (when still empty) and the shipped templates it
+    lacks."""
     async with db.session() as session:
         await ensure_default_catalog(session, now)
     async with db.session() as session:

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     invite_days: int = 7
     #: Seconds between outbox dispatch rounds; 0 turns the background dispatcher off (tests drive it).
     outbox_interval: float = 1.0
+    #: Seconds an update's note "its replies are out" (``handled_updates.replied_at``) waits to be
+    #: written with the others' (storage/reply_marks.py); 0 writes them only when the process
+    #: stops (tests write them themselves).
+    reply_marks_delay: float = 1.0
     #: Periods follow Decree 09/2019/NĐ-CP cut-offs (15th → 14th) or plain calendar periods.
     period_rule: Literal["decree09", "calendar"] = "decree09"
     #: Reminders go this many days before a deadline, at this local hour; overdue notices daily after it.
@@ -62,6 +66,11 @@ class Settings(BaseSettings):
     send_rate: float = 30.0
     #: Updates handled at the same time (each person's still one after another, in order).
     update_concurrency: int = 8
+    #: Long polling stores each batch in the inbox table before confirming it to Telegram; it
+    #: stops asking for more while this many stored updates are unhandled (bot/runtime/polling.py).
+    inbox_max: int = 1000
+    #: Stored updates loaded in memory at once (each person's two oldest at most).
+    inbox_window: int = 200
     #: A Bot API request made inside an open database transaction (a bug: it holds the write
     #: lock while Telegram answers) fails instead of being logged. Tests turn it on.
     strict_unit_of_work: bool = False
@@ -86,6 +95,21 @@ class Settings(BaseSettings):
     chart_lead: float = 60.0
     #: Processes that draw those charts (0: one per CPU).
     chart_workers: int = 0
+
+    @field_validator("inbox_max")
+    @classmethod
+    def _inbox_max(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be at least 1")
+        return value
+
+    @field_validator("inbox_window")
+    @classmethod
+    def _inbox_window(cls, value: int) -> int:
+        # PerPersonOrder lets at most 1024 updates wait (bot/runtime/ordering.py).
+        if not 1 <= value <= 1000:
+            raise ValueError("must be between 1 and 1000")
+        return value
 
     @field_validator("bot_token")
     @classmethod
@@ -154,7 +178,7 @@ class Settings(BaseSettings):
             raise ValueError("must be between 1 and 100")
         return value
 
-    @field_validator("chart_lead", "chart_workers")
+    @field_validator("chart_lead", "chart_workers", "reply_marks_delay")
     @classmethod
     def _not_negative(cls, value: float) -> float:
         if value < 0:

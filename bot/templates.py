@@ -31,6 +31,10 @@ NUMERIC_TYPES = ("integer", "money", "decimal")
 WHOLE_TYPES = ("integer", "money")
 CHOICE_TYPES = ("choice", "multi")
 PERIODS = ("month", "quarter", "half", "year")
+#: The levels and organisations a new deployment has (storage's first migration seeds them); a
+#: deployment may add levels, and the loader is then given the database's lists instead.
+UNIT_KINDS = ("central", "province", "district", "commune", "residential_area", "work_group")
+ORGANISATIONS = ("mttq", "phu_nu", "thanh_nien", "nong_dan", "cuu_chien_binh", "cong_doan", "ubnd")
 DEFAULT_MAX_LENGTH = 2000
 #: Telegram caps a message at 4,096 characters; the answer must fit in one with room for a prefix.
 MAX_MAX_LENGTH = 4000
@@ -158,9 +162,17 @@ class Template:
     title_en: str
     period: str
     questions: tuple[Question, ...]
+    #: Who answers it (issue 16 §3): the kinds of unit and the organisations it is for; empty:
+    #: any. A thôn's Ban Công tác Mặt trận is not asked about "the People's Committee at its level".
+    kinds: tuple[str, ...] = ()
+    orgs: tuple[str, ...] = ()
 
     def title(self, locale: str) -> str:
         return self.title_en if _is_english(locale) else self.title_vi
+
+    def fits(self, kind: str, org: str) -> bool:
+        """Whether a unit of this kind and organisation is one the template is for."""
+        return (not self.kinds or kind in self.kinds) and (not self.orgs or org in self.orgs)
 
     def question(self, key: str) -> Question:
         for question in self.questions:
@@ -235,13 +247,18 @@ class Template:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe copy, stored with a round so it keeps asking exactly what it asked."""
-        return {
+        data: dict[str, Any] = {
             "key": self.key,
             "version": self.version,
             "title": {"vi": self.title_vi, "en": self.title_en},
             "period": self.period,
             "questions": [_question_to_dict(q) for q in self.questions],
         }
+        if self.kinds or self.orgs:
+            # Only when declared: a template stored before audiences existed stays equal to its
+            # file, so loading that file again is not a new version.
+            data["for"] = {"kinds": list(self.kinds), "orgs": list(self.orgs)}
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Template:
@@ -253,6 +270,8 @@ class Template:
             title_en=data["title"]["en"],
             period=data["period"],
             questions=tuple(_question_from_dict(q) for q in data["questions"]),
+            kinds=tuple(data.get("for", {}).get("kinds", ())),
+            orgs=tuple(data.get("for", {}).get("orgs", ())),
         )
 
 

@@ -138,6 +138,24 @@ def refusal(declared: Rule, chat_type: str | None, rank: int, action: str | None
     return None
 
 
+def permits(declared: Rule, rank: int, chat_type: str | None) -> bool:
+    """Whether a person of this rank (0 no unit, 1 cadre, 2 unit leader, 3 operator) may use the
+    handler in this kind of chat at all (objects it names are checked on top of this)."""
+    kind = "private" if chat_type == "private" else "group"
+    return kind in declared.chats and rank >= RANKS[declared.who]
+
+
+def command_rules(app: Any) -> dict[str, Rule]:
+    """The rule of every registered command, by command name (what /help lists from)."""
+    found: dict[str, Rule] = {}
+    for _, handler in all_handlers(app):
+        declared = rule_of(handler)
+        if isinstance(handler, CommandHandler) and declared is not None:
+            for name in handler.commands:
+                found.setdefault(name, declared)
+    return found
+
+
 def describe(handler: BaseHandler[Any, Any, Any]) -> str:
     """A readable name: ``/log``, ``callback ^mtg:``, or the handler class and callback."""
     if isinstance(handler, CommandHandler):

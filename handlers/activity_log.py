@@ -33,12 +33,11 @@ from handlers.log_questions import (
     NOTE,
     PHOTO,
     TYPE,
-    UNIT,
     LogState,
     first_open,
     measure_step,
 )
-from handlers.log_save import REVIEW, shortcut
+from handlers.log_save import REVIEW, UNIT, shortcut
 
 STALE = N_("This button is no longer active. Start again with /log.")
 

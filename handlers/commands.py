@@ -1,14 +1,20 @@
-"""The command catalog: what ``/help`` lists for each role and what ``setMyCommands`` registers.
+"""The command catalog: the descriptions ``/help`` and ``setMyCommands`` show.
 
-A command appears here only once it works; later features add their lines.
+Who may use a command, and where, is not said here but by the access rule its handler declares
+(handlers/access_rules.py): ``/help`` lists a command exactly when that rule lets the person's role
+use it in the chat /help was asked in (``help_lines``), so the list and what the bot then does
+cannot disagree (tests/handlers/test_help_roles.py walks every role and chat). A command appears
+here only once it works; later features add their lines.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.access import Actor
 from bot.i18n import N_, Translator
+from handlers.access_rules import Rule, permits
 from storage.queries.people import ROLE_RANK
 
 
@@ -16,8 +22,6 @@ from storage.queries.people import ROLE_RANK
 class Command:
     name: str
     description: str  # msgid
-    #: The least role needed: None = anyone who talks to the bot.
-    role: str | None = None
     #: Shown in the command menu of group administrators too.
     in_groups: bool = False
 
@@ -29,50 +33,48 @@ COMMANDS: tuple[Command, ...] = (
     Command("language", N_("Tiếng Việt / English")),
     Command("cancel", N_("Leave the current step (drafts are kept)")),
     Command("forgetme", N_("Erase your personal data")),
-    Command("log", N_("Log an activity"), role="cadre"),
-    Command("mine", N_("Your recent entries: edit or delete"), role="cadre"),
-    Command("back", N_("Go one step back"), role="cadre"),
-    Command("skip", N_("Skip an optional question"), role="cadre"),
-    Command("report", N_("Answer a periodic report"), role="cadre"),
-    Command("meetings", N_("Your meetings: answer, attendance, conclusions"), role="cadre"),
-    Command("totals", N_("Totals for your unit and the units below it"), role="cadre"),
-    Command("export", N_("A spreadsheet of your unit's figures"), role="admin"),
-    Command("invite", N_("Make an invite link (unit leaders)"), role="admin"),
+    Command("log", N_("Log an activity")),
+    Command("mine", N_("Your recent entries: edit or delete")),
+    Command("back", N_("Go one step back")),
+    Command("skip", N_("Skip an optional question")),
+    Command("report", N_("Answer a periodic report")),
+    Command("meetings", N_("Your meetings: answer, attendance, conclusions")),
+    Command("totals", N_("Totals for your unit and the units below it")),
+    Command("export", N_("A spreadsheet of your unit's figures")),
+    Command("invite", N_("Make an invite link (unit leaders)")),
     Command(
         "members",
         N_("A unit's members and invite links: roles, remove (unit leaders)"),
-        role="admin",
     ),
-    Command(
-        "link", N_("Link this group to your unit (in the group)"), role="admin", in_groups=True
-    ),
-    Command(
-        "unlink", N_("Unlink this group from its unit (in the group)"), role="admin", in_groups=True
-    ),
-    Command(
-        "digest", N_("Preview this group's digest (unit leaders)"), role="admin", in_groups=True
-    ),
+    Command("link", N_("Link this group to your unit (in the group)"), in_groups=True),
+    Command("unlink", N_("Unlink this group from its unit (in the group)"), in_groups=True),
+    Command("digest", N_("Preview this group's digest (unit leaders)"), in_groups=True),
     Command(
         "settings",
         N_("This group's language and digests (in the group)"),
-        role="admin",
         in_groups=True,
     ),
-    Command("round", N_("Open a report round (unit leaders)"), role="admin"),
-    Command("review", N_("Approve or return submitted reports (unit leaders)"), role="admin"),
-    Command("status", N_("Who has reported in a round (unit leaders)"), role="admin"),
-    Command("meeting", N_("Schedule a meeting (unit leaders)"), role="admin"),
+    Command("round", N_("Open a report round (unit leaders)")),
+    Command("review", N_("Approve or return submitted reports (unit leaders)")),
+    Command("status", N_("Who has reported in a round (unit leaders)")),
+    Command("meeting", N_("Schedule a meeting (unit leaders)")),
 )
 
 
-def allowed(command: Command, actor: Actor | None) -> bool:
-    if command.role is None:
-        return True
-    if actor is None:
-        return False
-    highest = actor.highest_role()
-    return highest is not None and ROLE_RANK[highest] >= ROLE_RANK[command.role]
+def rank_of(actor: Actor | None) -> int:
+    """0 without a unit; else the rank of the highest role (cadre 1, unit leader 2, operator 3)."""
+    highest = actor.highest_role() if actor is not None else None
+    return ROLE_RANK[highest] if highest is not None else 0
 
 
-def help_lines(tr: Translator, actor: Actor | None) -> list[str]:
-    return [f"/{c.name} — {tr._(c.description)}" for c in COMMANDS if allowed(c, actor)]
+def help_lines(
+    tr: Translator, actor: Actor | None, chat_type: str | None, rules: Mapping[str, Rule]
+) -> list[str]:
+    """The catalog's commands whose rule (``rules``: by command name, as registered) lets this
+    person use them in this kind of chat, in the catalog's order."""
+    rank = rank_of(actor)
+    return [
+        f"/{c.name} — {tr._(c.description)}"
+        for c in COMMANDS
+        if c.name in rules and permits(rules[c.name], rank, chat_type)
+    ]

@@ -1,4 +1,5 @@
-"""/digest: preview the weekly digest now (the current week so far, against the previous week).
+"""/digest: preview the weekly digest now: the current week so far (Monday to today), against the
+same weekdays of the week before (like with like: not a part of a week against a whole one).
 
 In a linked group, for the leaders of the linked unit (or of a unit above it), in the group's
 language; in a private chat, for a leader's own unit. The answer is sent directly, not queued.
@@ -37,7 +38,9 @@ async def digest_command(update: Update, context: AppContext) -> None:
     actor = context.actor
     tr = context.tr
     services = context.services
-    start, end = digests.week_of(context.services.today())
+    # The week so far (Monday to today), compared with the same weekdays of the week before.
+    today = context.services.today()
+    start, end = digests.week_of(today)[0], today
     async with services.db.session() as session:
         if chat.type in ("group", "supergroup"):
             linked = await chats_q.get(session, chat.id)
@@ -73,5 +76,10 @@ async def digest_command(update: Update, context: AppContext) -> None:
         return
     name, png = notice.document
     await render.send_document(
-        context.bot, chat.id, InputFile(png, filename=name), caption=notice.text
+        context.bot,
+        chat.id,
+        InputFile(png, filename=name),
+        caption=notice.text,
+        photo=render.photo_fits(png),
+        filename=name,
     )

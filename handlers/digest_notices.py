@@ -1,5 +1,6 @@
 """The digest notice (PRODUCT §6): queued by ``bot/digests.py`` for linked groups, rendered at send
-time in the group's language, with a chart image when the period has entries. The same rendering
+time in the group's language, with a chart image when the period has entries, shown inline (a
+photo, not a file to open). The same rendering
 serves the /digest preview.
 
 The chart is usually drawn already (``bot/digest_charts.py``: ahead of the slot, or for another
@@ -14,7 +15,6 @@ from typing import Any
 
 from bot import digests
 from bot.activities import from_milli
-from bot.amount_display import money_words
 from bot.digest_charts import ChartStore, chart_spec, range_label
 from bot.i18n import Translator
 from bot.notifications import Notice
@@ -27,7 +27,7 @@ from handlers.text_limits import fits
 from storage.queries import chats as chats_q
 from storage.queries import units as units_q
 
-#: A document's caption: Telegram's limit.
+#: A photo's caption: Telegram's limit.
 CAPTION = 1024
 #: A plain message (no chart): well under Telegram's 4,096.
 MESSAGE = 3900
@@ -57,9 +57,7 @@ def _kind_lines(tr: Translator, data: digests.DigestData) -> list[str]:
             if not value:
                 continue
             amount = from_milli(value)
-            shown = (
-                money_words(amount, tr.locale) if m.kind == "money" else show_value(tr, m, amount)
-            )
+            shown = show_value(tr, m, amount, exact=False)
             delta = change(tr, value, data.previous.get((kind.key, m.key), 0))
             parts.append(f"{esc(m.label(tr.locale))} {shown} ({delta})")
         if parts:
@@ -124,6 +122,12 @@ def render(tr: Translator, data: digests.DigestData, limit: int) -> str:
                 change=change(tr, data.entries, data.previous_entries),
             )
         )
+        if data.partial_week and data.previous_start and data.previous_end:
+            head.append(
+                tr._(
+                    "The week so far, compared with the same days of the week before ({days})."
+                ).format(days=range_label(tr, data.previous_start, data.previous_end))
+            )
         kinds = _kind_lines(tr, data)
     tail = _tail(tr, data)
     hidden = 0
@@ -151,7 +155,9 @@ async def build(tr: Translator, data: digests.DigestData, charts: ChartStore) ->
         return Notice(render(tr, data, MESSAGE))
     spec = chart_spec(tr, data)
     png = await charts.png(spec)
-    return Notice(render(tr, data, CAPTION), document=(FILENAME, png), document_key=spec.key)
+    return Notice(
+        render(tr, data, CAPTION), document=(FILENAME, png), document_key=spec.key, photo=True
+    )
 
 
 async def digest(

@@ -38,7 +38,7 @@ def handled(callback: Callback) -> Callback:
                 return None
         result = await callback(update, context)
         # Its replies are out: a replay of the update after a crash will say nothing.
-        await delivery.settle()
+        delivery.settle()
         return result
 
     return run

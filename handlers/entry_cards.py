@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from bot import activities as acts
 from bot.activities import Kind, Measure
-from bot.amount_display import format_amount
+from bot.amount_display import format_amount, money_text
 from bot.date_window import FIRST_DAY
 from bot.i18n import Translator
 from bot.locks import Lock
@@ -19,10 +19,15 @@ from handlers.common import esc
 from handlers.router import quote
 
 
-def show_value(tr: Translator, measure: Measure, value: Decimal) -> str:
+def show_value(tr: Translator, measure: Measure, value: Decimal, *, exact: bool = True) -> str:
+    """A measure's value with its unit: ``2 căn``, money in words (``120 triệu đồng``, the one
+    money form of every screen, ``bot.amount_display.money_text``). ``exact``: a value a person
+    typed (an entry) shows its exact figure too when the words round it; totals pass False."""
+    if measure.kind == "money":
+        return money_text(value, tr.locale, exact=exact)
     text = format_amount(value, measure.kind, tr.locale)  # type: ignore[arg-type]
     unit = measure.unit(tr.locale)
-    return text if measure.kind == "money" or not unit else f"{text} {unit}"
+    return f"{text} {unit}" if unit else text
 
 
 def card(
@@ -65,6 +70,9 @@ def parse_problem(tr: Translator, error: ParseError, kind: str, label: str) -> s
         "fraction": tr._("{label} must be a whole number. Type for example {example}."),
         "too_many_decimals": tr._("At most 3 decimal places, for example {example}."),
         "too_large": tr._("That number is far too large. Check it and type for example {example}."),
+        "money_form": tr._(
+            "“{text}” is a sum of money, but {label} is a number, not money. Type just the number, for example {example}."
+        ),
     }
     default = tr._("“{text}” is not a number. Type for example {example}.")
     return messages.get(error.code, default).format(

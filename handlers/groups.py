@@ -17,6 +17,7 @@ from bot.i18n import N_
 from handlers.access_rules import ANY_CHAT, GROUP, Who, rule
 from handlers.common import answer, esc, inline, reply
 from handlers.context import AppContext
+from handlers.labels import button_label
 from storage.queries import chats as chats_q
 from storage.queries import people as people_q
 
@@ -71,7 +72,7 @@ async def link_command(update: Update, context: AppContext) -> None:
         )
         return
     if len(units) > 1:
-        rows = [[(u.name[:60], f"lnk:{u.id}")] for u in units]
+        rows = [[(button_label(u.name), f"lnk:{u.id}")] for u in units]
         await reply(
             update, context, tr._("Link this group to which unit?"), reply_markup=inline(rows)
         )

@@ -22,6 +22,7 @@ from handlers.common import esc, page_buttons, role_label
 from handlers.context import AppContext
 from handlers.flow import Call, Finish, Next, Redraw, Screen, Stay, Step
 from handlers.flow_units import chosen_unit
+from handlers.labels import button_label
 from handlers.router import quote
 from storage.models import Unit
 from storage.queries import units as units_q
@@ -58,7 +59,7 @@ def _may_browse(actor: Actor, unit: Unit) -> bool:
 
 def esc_label(name: str) -> str:
     """Button labels are plain text (no HTML) but must stay short."""
-    return name if len(name) <= 60 else name[:59] + "…"
+    return button_label(name)
 
 
 async def _roots(call: Call) -> list[Unit]:

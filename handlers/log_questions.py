@@ -20,6 +20,7 @@ from bot import locks
 from bot.activities import Kind, Measure
 from bot.i18n import N_
 from bot.parsing import ParseError, parse_amount, parse_date
+from bot.yes_no import parse_yes_no
 from handlers.common import esc, page_buttons
 from handlers.entry_cards import (
     ceiling_question,
@@ -30,6 +31,7 @@ from handlers.entry_cards import (
     parse_problem,
 )
 from handlers.flow import Call, Next, Outcome, Redraw, Screen, Sent, Stay, Step
+from handlers.labels import button_label
 from storage.queries import units as units_q
 from storage.text import nfc
 
@@ -39,6 +41,9 @@ TYPES_PER_PAGE = 8
 MAX_DAYS_BACK = 3660
 
 NOT_YOURS = N_("You can only log for your own units.")
+NEEDS_A_NUMBER = N_(
+    "An entry needs at least one number above 0. Type a number above 0, or /back to change an earlier answer."
+)
 BUTTONS_ONLY = N_("Please press one of the buttons above. /back goes one step back, /cancel stops.")
 
 
@@ -94,7 +99,7 @@ def answered(state: LogState, name: str, value: Any) -> Outcome:
 
 async def show_unit(call: Call, state: LogState) -> Screen:
     units = await acts.units_for_logging(call.session, call.actor)
-    rows = [[(u.name if len(u.name) <= 60 else u.name[:59] + "…", f"u:{u.id}")] for u in units]
+    rows = [[(button_label(u.name), f"u:{u.id}")] for u in units]
     return Screen(call.tr._("Which unit is this for?"), rows)
 
 
@@ -115,7 +120,7 @@ async def show_type(call: Call, state: LogState) -> Screen:
     kinds = await acts.offered_kinds(call.session, call.actor.person.id)
     page = state.page
     shown = kinds[page * TYPES_PER_PAGE : (page + 1) * TYPES_PER_PAGE]
-    rows = [[(k.name(tr.locale)[:60], f"t:{k.key}")] for k in shown]
+    rows = [[(button_label(k.name(tr.locale)), f"t:{k.key}")] for k in shown]
     nav = page_buttons(tr, page, TYPES_PER_PAGE, len(kinds), lambda p: f"p:{p}")
     if nav:
         rows.append(nav)
@@ -146,6 +151,15 @@ async def _measure(call: Call, state: LogState, key: str) -> tuple[Kind, Measure
     return kind, measure
 
 
+def zero_useless(state: LogState, kind: Kind, key: str) -> bool:
+    """Whether 0 for measure ``key`` would leave the entry without a number above 0 (which it
+    cannot be saved without): the activity's only measure, or the last one after zeros. Then
+    "0 — none" is not offered, and a typed 0 is refused at once rather than at Save."""
+    values = state.draft.get("values", {})
+    others = [m.key for m in kind.measures if m.key != key]
+    return all(k in values and Decimal(str(values[k])) == 0 for k in others)
+
+
 def measure_step(key: str) -> Step[LogState]:
     """The step asking the value of the chosen activity's measure ``key``."""
 
@@ -158,15 +172,19 @@ def measure_step(key: str) -> Step[LogState]:
             label=label, example=example(tr, measure.kind)
         )
         text += "\n" + tr._("/back goes one step back.")
+        if zero_useless(state, kind, key):
+            return Screen(titled(call, kind, text))
         return Screen(titled(call, kind, text), [[(tr._("0 — none"), "z")]])
 
     async def typed(call: Call, state: LogState, text: str) -> Outcome:
         tr = call.tr
-        _, measure = await _measure(call, state, key)
+        kind, measure = await _measure(call, state, key)
         try:
             value = parse_amount(nfc(text), measure.kind)  # type: ignore[arg-type]
         except ParseError as exc:
             return Stay(parse_problem(tr, exc, measure.kind, measure.label(tr.locale)))
+        if value == 0 and zero_useless(state, kind, key):
+            return Stay(tr._(NEEDS_A_NUMBER))
         if acts.above_ceiling(measure, value):
             state.draft = {**state.draft, "pending": {"key": key, "value": str(value)}}
             return Next(to="confirm")
@@ -175,6 +193,9 @@ def measure_step(key: str) -> Step[LogState]:
     async def press(call: Call, state: LogState, action: str, args: list[str]) -> Outcome:
         if action != "z" or args:
             raise ValueError(action)
+        kind, _ = await _measure(call, state, key)
+        if zero_useless(state, kind, key):  # an old button, from before the other answers
+            return Stay(call.tr._(NEEDS_A_NUMBER))
         return answered(state, f"m:{key}", "0")
 
     return Step(
@@ -209,6 +230,14 @@ async def press_confirm(call: Call, state: LogState, action: str, args: list[str
         state.draft = acts.answer(draft, f"m:{pending['key']}", pending["value"])
     # On to the first thing not answered: the next measure, or this one again after "no".
     return Next()
+
+
+async def typed_confirm(call: Call, state: LogState, text: str) -> Outcome:
+    """ "có" / "không" typed instead of pressed."""
+    answer = parse_yes_no(text)
+    if answer is None:
+        return await buttons_only(call, state, text)
+    return await press_confirm(call, state, "y" if answer else "n", [])
 
 
 def first_open(state: LogState) -> str:
@@ -308,9 +337,11 @@ def unanswered(name: str) -> Any:
     return lambda state: name not in state.draft
 
 
-UNIT = Step("unit", show_unit, typed=buttons_only, press=press_unit, applies=unanswered("unit_id"))
+# The unit step is in log_save.py: a shortcut that lacked only its unit is saved on the press.
 TYPE = Step("type", show_type, typed=buttons_only, press=press_type, applies=unanswered("type"))
-CONFIRM = Step("confirm", show_confirm, typed=buttons_only, press=press_confirm, applies=is_pending)
+CONFIRM = Step(
+    "confirm", show_confirm, typed=typed_confirm, press=press_confirm, applies=is_pending
+)
 DATE = Step("date", show_date, typed=typed_date, press=press_date, applies=unanswered("date"))
 NOTE = Step(
     "note",

@@ -15,7 +15,14 @@ from bot import activities as acts
 from bot import locks
 from bot.activities import EntryError, Kind, NewEntry
 from bot.i18n import Translator
-from bot.log_shortcut import AmountError, UnclosedQuote, assign, find_kind, split_note
+from bot.log_shortcut import (
+    AmountError,
+    TwoNotes,
+    UnclosedQuote,
+    assign,
+    find_kind,
+    split_note,
+)
 from bot.parsing import ParseError
 from handlers import flow
 from handlers.common import esc, inline, reply
@@ -30,7 +37,18 @@ from handlers.entry_cards import (
     parse_problem,
 )
 from handlers.flow import Call, Finish, Next, Outcome, Redraw, Screen, Step
-from handlers.log_questions import FLOW, LogState, buttons_only, first_open, kind_of, step_of
+from handlers.labels import button_label
+from handlers.log_questions import (
+    FLOW,
+    LogState,
+    buttons_only,
+    first_open,
+    kind_of,
+    press_unit,
+    show_unit,
+    step_of,
+    titled,
+)
 from handlers.router import quote
 from storage.models import Activity, Unit
 from storage.queries import activities as act_q
@@ -146,7 +164,7 @@ async def show_review(call: Call, state: LogState) -> Screen:
     )
     text = tr._("Check and save:") + "\n\n" + body
     if state.editing:
-        rows = [[(m.label(tr.locale)[:40], f"f:m.{m.key}")] for m in kind.measures]
+        rows = [[(button_label(m.label(tr.locale), 40), f"f:m.{m.key}")] for m in kind.measures]
         rows.append(
             [(tr._("Date"), "f:date"), (tr._("Note"), "f:note"), (tr._("Photo"), "f:photo")]
         )
@@ -209,6 +227,15 @@ async def shortcut(update: Update, context: AppContext, text: str) -> None:
             tr._('A quote is not closed. Put the note between two quotes: "thôn 3".'),
         )
         return
+    except TwoNotes:
+        await reply(
+            update,
+            context,
+            tr._(
+                'Only one note, between two quotes: "thôn 3". Numbers need no quotes: /log hoa_giai 2 "thôn 3".'
+            ),
+        )
+        return
     async with context.services.db.session() as session:
         call = flow.call_for(context, session)
         kinds = await acts.active_kinds(session)
@@ -227,7 +254,7 @@ async def shortcut(update: Update, context: AppContext, text: str) -> None:
         try:
             values, day = assign(kind, tokens[1:], today)
         except AmountError as error:
-            label = kind.name(tr.locale)
+            label = error.measure.label(tr.locale) if error.measure else kind.name(tr.locale)
             await reply(update, context, parse_problem(tr, error.error, error.kind, label))
             return
         except ParseError as error:
@@ -255,10 +282,9 @@ async def shortcut(update: Update, context: AppContext, text: str) -> None:
         units = await acts.units_for_logging(session, context.actor)
         if len(units) == 1:
             draft["unit_id"] = units[0].id
-        else:
-            last = await act_q.last_unit_of(session, context.actor.person.id)
-            if last in {u.id for u in units}:
-                draft["unit_id"] = last
+        # Several units and none named: asked with buttons (the last one logged for first), and
+        # the entry is saved as soon as one is pressed (``press_unit_then_save``), never put
+        # under a unit the person did not choose for it.
         if acts.next_step(draft, [m.key for m in kind.measures]) != "review":
             state = LogState(draft, [m.key for m in kind.measures])
             log = flow.flow_named(FLOW)
@@ -328,7 +354,47 @@ def shortcut_form(tr: Translator, kind: Kind) -> str:
         example(tr, m.kind).split(",")[0] if m.kind == "money" else "2" for m in kind.measures
     )
     return tr._(
-        'For {name} write: /log {key} {measures} "note"\nFor example: /log {key} {sample} "thôn 3"\nNumbers are never negative; money like 120tr or 1,5 tỷ.'
+        'For {name} write: /log {key} {measures} [date] ["note"]\nFor example: /log {key} {sample} hôm qua "thôn 3"\nThe date (dd/mm or hôm qua) may be left out: then it is today. Only the note goes between quotes; a number in quotes ("120tr") is read as a number. Numbers are never negative; money like 120tr or 1,5 tỷ.'
     ).format(
         name=f"<b>{esc(kind.name(tr.locale))}</b>", key=kind.key, measures=parts, sample=sample
     )
+
+
+# --- the unit, asked when the shortcut cannot tell it -------------------------------------------
+
+
+async def show_unit_for(call: Call, state: LogState) -> Screen:
+    """The guided flow's unit question; for a complete shortcut it names the activity, says the
+    entry is saved on the press, and puts the unit last logged for first."""
+    screen = await show_unit(call, state)
+    if state.draft.get("source") != "shortcut":
+        return screen
+    last = await act_q.last_unit_of(call.session, call.actor.person.id)
+    rows = sorted(screen.buttons, key=lambda row: row[0][1] != f"u:{last}")
+    text = call.tr._("Which unit is this for? The entry is saved as soon as you choose.")
+    return Screen(titled(call, await kind_of(call, state), text), rows)
+
+
+async def press_unit_then_save(
+    call: Call, state: LogState, action: str, args: list[str]
+) -> Outcome:
+    """The unit; a shortcut that lacked only its unit is then saved at once (it was typed
+    complete: no review card to press through)."""
+    outcome = await press_unit(call, state, action, args)
+    complete = first_open(state) == "review"
+    if not isinstance(outcome, Next) or state.draft.get("source") != "shortcut" or not complete:
+        return outcome
+    saved = await save_entry(call, state.draft, from_draft=True)
+    if saved.problem is not None:
+        state.draft = saved.draft
+        return Next(to=first_open(state), text=saved.problem)
+    return Finish(saved_text(call.tr, saved), buttons=after_save(call.tr, saved.activity_id))
+
+
+UNIT = Step(
+    "unit",
+    show_unit_for,
+    typed=buttons_only,
+    press=press_unit_then_save,
+    applies=lambda state: "unit_id" not in state.draft,
+)

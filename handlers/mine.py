@@ -27,6 +27,7 @@ from handlers.common import (
 )
 from handlers.context import AppContext
 from handlers.entry_cards import entry_problem, show_value
+from handlers.labels import button_label
 from storage.models import Person
 from storage.queries import activities as act_q
 from storage.queries.units import EVERYTHING
@@ -214,7 +215,9 @@ async def on_button(update: Update, context: AppContext) -> None:
 
 
 def _fields(tr: Any, ident: int, kind: Kind) -> InlineKeyboardMarkup:
-    rows = [[(m.label(tr.locale)[:40], f"mine:f:{ident}:m:{m.key}")] for m in kind.measures]
+    rows = [
+        [(button_label(m.label(tr.locale), 40), f"mine:f:{ident}:m:{m.key}")] for m in kind.measures
+    ]
     rows.append([(tr._("Date"), f"mine:f:{ident}:date"), (tr._("Note"), f"mine:f:{ident}:note")])
     return inline(rows)
 

@@ -130,6 +130,34 @@ def message_count(text: str, *, document: bool = False) -> int:
     return max(len(split(text, TEXT_LIMIT)), 1)
 
 
+#: Telegram's limits for sendPhoto: at most 10 MB, width + height at most 10,000 pixels, and
+#: neither side more than 20 times the other. Beyond them a picture can only go as a file.
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
+PHOTO_MAX_SIDES = 10_000
+PHOTO_MAX_RATIO = 20
+
+
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height from a PNG's header (the charts are PNG); None for anything else."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or len(data) < 24:
+        return None
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def photo_fits(data: bytes) -> bool:
+    """Whether Telegram takes these bytes as a photo (``sendPhoto``)."""
+    size = png_size(data)
+    if size is None or len(data) > PHOTO_MAX_BYTES:
+        return False
+    width, height = size
+    return (
+        width > 0
+        and height > 0
+        and width + height <= PHOTO_MAX_SIDES
+        and max(width, height) <= PHOTO_MAX_RATIO * min(width, height)
+    )
+
+
 def caption_pieces(caption: str | None) -> tuple[str | None, list[str]]:
     """The caption a file can carry, and the messages that follow it with the rest."""
     pieces = split(caption, TEXT_LIMIT, first=CAPTION_LIMIT) if caption else []

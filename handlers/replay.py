@@ -1,7 +1,8 @@
 """An update delivered again after a crash is not applied twice.
 
-The bot confirms an update to Telegram only after handling it (``bot/runtime/polling.py``), so a SIGKILL
-mid-update means Telegram sends it again after the restart. Its handler may already have
+A SIGKILL mid-update means the update runs again after the restart: with long polling it is
+still in the inbox table, not marked done (``bot/runtime/polling.py``, ``bot/runtime/inbox.py``);
+with a webhook Telegram sends it again. Its handler may already have
 committed its effect (an answer saved, an entry stored) before the crash, and applying it again
 would, for instance, take the answer to question 3 as the answer to question 4 too.
 

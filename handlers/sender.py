@@ -1,8 +1,9 @@
 """The outbox's Telegram side: send a rendered notice with python-telegram-bot and classify
 failures into the outbox's terms (see ``bot/notifications.py``).
 
-A document whose notice names its content (``Notice.document_key``: a digest chart) is uploaded
-once; later notices with the same key send the ``file_id`` Telegram gave for that upload, which
+A notice's image (``Notice.photo``: a digest chart) goes inline with sendPhoto when it is within
+Telegram's limits for photos, else as a file. A document whose notice names its content
+(``Notice.document_key``: a digest chart) is uploaded once; later notices with the same key send the ``file_id`` Telegram gave for that upload, which
 costs Telegram and us no bytes. A ``file_id`` Telegram refuses (another bot's, or one Telegram no
 longer knows) is forgotten and the bytes are uploaded again."""
 
@@ -181,7 +182,9 @@ class TelegramSender:
         files: FileIds,
     ) -> Message:
         message = await self._document(chat_id, notice, caption, markup, None)
-        if message.document is not None:
+        if message.photo:
+            await files.remember(key, message.photo[-1].file_id)
+        elif message.document is not None:
             await files.remember(key, message.document.file_id)
         return message
 
@@ -193,9 +196,18 @@ class TelegramSender:
         markup: Markup | None,
         file_id: str | None,
     ) -> Message:
-        """The file with a caption that fits (``render.caption_pieces``)."""
+        """The file with a caption that fits (``render.caption_pieces``): inline as a photo when
+        the notice asks for it and Telegram's limits for photos allow, else as a document."""
         assert notice.document is not None
         name, data = notice.document
+        if notice.photo and render.photo_fits(data):
+            return await self.bot.send_photo(
+                chat_id,
+                file_id if file_id is not None else InputFile(data, filename=name),
+                caption=caption,
+                reply_markup=markup,
+                rate_limit_args=NO_RETRY,  # type: ignore[arg-type]
+            )
         return await self.bot.send_document(
             chat_id,
             file_id if file_id is not None else InputFile(data, filename=name),

@@ -8,7 +8,7 @@ from bot.i18n import N_, SUPPORTED, Translator
 from bot.names import greeting_name, name_of
 from bot.onboarding import Redeemed, RedeemOutcome, redeem
 from bot.profile import format_phone
-from handlers.access_rules import ANY_CHAT, PRIVATE, Who, rule
+from handlers.access_rules import ANY_CHAT, PRIVATE, Who, command_rules, rule
 from handlers.activity_log import menu_log
 from handlers.commands import help_lines
 from handlers.common import (
@@ -139,8 +139,14 @@ async def _start_with_code(update: Update, context: AppContext, payload: str) ->
 async def help_command(update: Update, context: AppContext) -> None:
     tr = context.tr
     actor = context.actor if context.has_actor else None
-    lines = [tr._("What you can do:"), *help_lines(tr, actor)]
-    if actor is None or not actor.is_member:
+    chat = update.effective_chat
+    chat_type = chat.type if chat is not None else None
+    rules = command_rules(context.application)
+    lines = [tr._("What you can do:"), *help_lines(tr, actor, chat_type, rules)]
+    if chat_type != "private":
+        lines.append("")
+        lines.append(tr._("In a private chat with me you can do more: send me /help there."))
+    elif actor is None or not actor.is_member:
         lines.append("")
         lines.append(tr._("To join your unit, open the invite link your unit's leader sent you."))
     await reply(update, context, "\n".join(lines))

@@ -158,7 +158,11 @@ def split(html: str, limit: int = TEXT_LIMIT, *, first: int | None = None) -> li
     """``html`` as pieces that each fit ``limit`` (see the module docstring), the first one
     ``first`` when given (a caption, followed by messages); ``[html]`` when it fits already.
     Pieces with nothing visible are left out."""
-    if visible_length(html) <= (limit if first is None else first):
+    room = limit if first is None else first
+    # Tags and entities only shorten what Telegram shows, so the raw text's UTF-16 length bounds
+    # the visible one: almost every reply fits on that alone, one encode in C (2.5 µs for a
+    # saved entry's card) instead of parsing its HTML (39 µs), on every message the bot sends.
+    if _units(html) <= room or visible_length(html) <= room:
         return [html]
     tokens = _tokens(html)
     pieces: list[str] = []

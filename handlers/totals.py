@@ -1,79 +1,55 @@
 """/totals [indicator] [period] [unit]: totals over a subtree, by child unit (or by organisation with
-"theo tổ chức" / "by org"). Arguments are tolerant of order, case and diacritics."""
+"theo tổ chức" / "by org"). Arguments are tolerant of order, case and diacritics
+(``bot/totals_args.py``); a part not understood is named. The answer carries buttons
+(``handlers/totals_view.py``) that edit it in place: period, by unit / by organisation, a
+sub-unit, the unit above, the next page; each press is checked again on the server."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 
 from bot import totals as totals_domain
 from bot.access import Actor
-from bot.activities import Kind, from_milli, offered_kinds
-from bot.amount_display import money_words
+from bot.activities import Kind, catalog_kinds, offered_kinds
+from bot.date_window import year_within
 from bot.i18n import N_, Translator
-from bot.periods import Period, PeriodOutOfRange, parse_period, period_containing
-from bot.totals import Cells, Totals, TotalsError
+from bot.parsing import ascii_int
+from bot.periods import Period, PeriodOutOfRange, Rule, period_containing
+from bot.totals import TotalsError
+from bot.totals_args import TotalsArgs, read_args
 from bot.unit_search import UnitSearch
 from handlers.access_rules import ANY_CHAT, Who, rule
-from handlers.common import NOT_MEMBER, esc, reply
+from handlers.common import NOT_MEMBER, answer, edit, esc, reply
 from handlers.context import AppContext
-from handlers.entry_cards import show_value
 from handlers.router import quote
-from storage.text import fold, nfc
+from handlers.totals_view import View, render_view
+from storage.queries import units as units_q
+from storage.text import nfc
 
-LIMIT = 3900
-BY_ORG = ("theo to chuc", "by org", "theo_to_chuc", "by_org", "to chuc", "org")
+NOT_FOUND = N_(
+    "I found no unit “{text}” among yours. Try its code or part of its name, e.g. /totals quý này Cầu Bâm."
+)
+FORBIDDEN = N_("You can see totals only for your own unit and the units you lead.")
+BAD_PERIOD = N_(
+    "I did not understand the period “{text}”. Try e.g. tháng này, quý này, quý trước, năm nay, quý 3/2026, tháng 11/2026 or năm 2026."
+)
+BAD_TYPE = N_(
+    "There is no activity type “{text}”. Type its name (e.g. /totals nhà đại đoàn kết) or leave it out for every type."
+)
+WHICH_TYPE = N_("Which activity type do you mean by “{text}”? Send /totals again with its key:")
+STALE = N_("This button is no longer active.")
 
 
 def parse_args(
-    text: str, kinds: list[Kind], today: object, rule: str
+    text: str, kinds: list[Kind], today: date, rule: Rule
 ) -> tuple[str | None, Period | None, str, bool]:
-    """Split free text into (indicator key, period, unit text, by organisation); a period outside
-    the years kept raises ``PeriodOutOfRange`` (the caller says so)."""
-    folded = " ".join(fold(text).split())
-    by_org = False
-    for marker in BY_ORG:
-        if marker in folded:
-            by_org = True
-            folded = folded.replace(marker, " ")
-    tokens = folded.split()
-    # The period first: "quy 4" must not be read as the indicator quy_vi_nguoi_ngheo.
-    period = None
-    for size in range(min(len(tokens), 6), 0, -1):
-        found = next(
-            (
-                start
-                for start in range(len(tokens) - size + 1)
-                if _period(" ".join(tokens[start : start + size]), today, rule)
-            ),
-            None,
-        )
-        if found is not None:
-            period = _period(" ".join(tokens[found : found + size]), today, rule)
-            del tokens[found : found + size]
-            break
-    type_key = None
-    for i, token in enumerate(tokens):
-        key = token.replace("-", "_")
-        exact = [k.key for k in kinds if k.key == key]
-        prefixed = [k.key for k in kinds if k.key.startswith(key)] if len(key) >= 3 else []
-        match = exact or (prefixed if len(prefixed) == 1 else [])
-        if match:
-            type_key = match[0]
-            tokens.pop(i)
-            break
-    return type_key, period, " ".join(tokens), by_org
-
-
-def _period(text: str, today: object, rule: str) -> Period | None:
-    """The period these words name, or None; a period outside the years kept raises
-    ``PeriodOutOfRange``, whose reason the person is told (not "no unit called năm 9999")."""
-    try:
-        return parse_period(text, today, rule)  # type: ignore[arg-type]
-    except PeriodOutOfRange:
-        raise
-    except ValueError:
-        return None
+    """(indicator key, period, unit text, by organisation), as /export reads its arguments; a
+    period outside the years kept raises ``PeriodOutOfRange`` (the caller says so)."""
+    args = read_args(text, kinds, today, rule)
+    return args.type_key, args.period, args.unit_text, args.by_org
 
 
 def period_out_of_range(tr: Translator, error: PeriodOutOfRange) -> str:
@@ -88,12 +64,7 @@ def period_out_of_range(tr: Translator, error: PeriodOutOfRange) -> str:
     scoped=True,
     why="totals of a unit in the member's subtree",
     not_allowed=NOT_MEMBER,
-    refusals=(
-        N_(
-            "I found no unit “{text}” among yours. Try its code or part of its name, e.g. /totals quý này Cầu Bâm."
-        ),
-        N_("You can see totals only for your own unit and the units you lead."),
-    ),
+    refusals=(NOT_FOUND, FORBIDDEN),
 )
 async def totals_command(update: Update, context: AppContext) -> None:
     tr = context.tr
@@ -101,44 +72,131 @@ async def totals_command(update: Update, context: AppContext) -> None:
     services = context.services
     raw = nfc(" ".join(context.args or []))  # also drops NUL, which PostgreSQL refuses
     rule = services.settings.period_rule
-    today = context.services.today()
+    today = services.today()
+    markup: InlineKeyboardMarkup | None = None
     async with services.db.session() as session:
         kinds = await offered_kinds(session, actor.person.id)
         try:
-            type_key, period, unit_text, by_org = parse_args(raw, kinds, today, rule)
+            args = read_args(raw, kinds, today, rule)
         except PeriodOutOfRange as error:
             await reply(update, context, period_out_of_range(tr, error))
             return
-        found = await find_or_default(session, actor, unit_text)
-        unit = found.unit
+        found = await _find(session, actor, args)
         if found.choices:
-            text, result = which_unit(tr, unit_text, found, "/totals"), None
-        elif unit is None:
-            text = tr._(
-                "I found no unit “{text}” among yours. Try its code or part of its name, e.g. /totals quý này Cầu Bâm."
-            ).format(text=quote(unit_text))
-            result = None
+            text = which_unit(tr, args.unit_text, found, "/totals")
+        elif found.unit is None:
+            text = _not_understood(tr, args)
+        elif args.type_choices:
+            text = _which_type(tr, args)
         else:
+            period = args.period or period_containing(today, "month", rule)
+            view = View(found.unit.id, period, args.type_key, args.by_org)
             try:
-                result = await totals_domain.compute(
-                    session,
-                    actor,
-                    unit,
-                    period or period_containing(today, "month", rule),
-                    type_key=type_key,
-                    by_org=by_org,
-                )
-                text = ""
+                text, markup = await _show(session, actor, tr, view, today, rule)
             except TotalsError:
-                result, text = (
-                    None,
-                    tr._("You can see totals only for your own unit and the units you lead."),
-                )
-    if result is None:
-        await reply(update, context, text)
-        return
-    for chunk in render(tr, result, by_org):
-        await reply(update, context, chunk)
+                text = tr._(FORBIDDEN)
+    await reply(update, context, text, reply_markup=markup)
+
+
+async def _find(session: AsyncSession, actor: Actor, args: TotalsArgs) -> UnitSearch:
+    """The unit the words name; words taken for a type's name count as the unit's name when
+    only that way a unit is found ("Tổ hòa giải" is a unit's name, not the type)."""
+    found = await find_or_default(session, actor, args.unit_text)
+    if found.unit is None and not found.choices and args.unit_text_with_type is not None:
+        again = await find_or_default(session, actor, args.unit_text_with_type)
+        if again.unit is not None or again.choices:
+            args.type_key, args.type_choices = None, []
+            args.unit_text = args.unit_text_with_type
+            return again
+    return found
+
+
+def _not_understood(tr: Translator, args: TotalsArgs) -> str:
+    """No unit has these words: name the part that was not understood."""
+    if args.bad_period:
+        return tr._(BAD_PERIOD).format(text=quote(args.bad_period))
+    if args.bad_type:
+        return tr._(BAD_TYPE).format(text=quote(args.bad_type))
+    return tr._(NOT_FOUND).format(text=quote(args.unit_text))
+
+
+def _which_type(tr: Translator, args: TotalsArgs) -> str:
+    lines = [tr._(WHICH_TYPE).format(text=quote(args.type_words))]
+    lines += [f"• {esc(k.name(tr.locale))} — <code>{esc(k.key)}</code>" for k in args.type_choices]
+    lines.append(
+        tr._("For example: {example}").format(
+            example=f"<code>/totals {esc(args.type_choices[0].key)}</code>"
+        )
+    )
+    return "\n".join(lines)
+
+
+async def _show(
+    session: AsyncSession, actor: Actor, tr: Translator, view: View, today: date, rule: Rule
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The view's text and buttons; ``TotalsError`` when the person may not see its unit."""
+    unit = await units_q.get(session, view.unit_id)
+    if unit is None:
+        raise TotalsError("forbidden")
+    result = await totals_domain.compute(
+        session,
+        actor,
+        unit,
+        view.period,
+        type_key=view.type_key,
+        by_org=view.by_org,
+        ranked=True,
+    )
+    return render_view(tr, result, view, today, rule)
+
+
+@rule(
+    Who.MEMBER,
+    ANY_CHAT,
+    scoped=True,
+    why="a totals view of a unit in the presser's subtree, checked again at every press",
+    not_allowed=NOT_MEMBER,
+    refusals=(STALE, FORBIDDEN),
+)
+async def totals_button(update: Update, context: AppContext) -> None:
+    """A /totals button: show the view its data names in place of the message, if the person
+    pressing may see that unit (a forged unit of another commune gets an alert)."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    tr = context.tr
+    services = context.services
+    today = services.today()
+    rule = services.settings.period_rule
+    async with services.db.session() as session:
+        view = await _view_of(session, query.data, today)
+        if view is None:
+            await answer(update, tr._(STALE), alert=True)
+            return
+        try:
+            text, markup = await _show(session, context.actor, tr, view, today, rule)
+        except TotalsError:
+            await answer(update, tr._(FORBIDDEN), alert=True)
+            return
+        await answer(update)
+        await edit(update, text, markup)
+
+
+async def _view_of(session: AsyncSession, data: str, today: date) -> View | None:
+    """The view in a button's data, or None when the data is not one the bot makes."""
+    parts = data.split(":")
+    if len(parts) != 6 or parts[0] != "tot" or parts[4] not in ("u", "o"):
+        return None
+    unit_id, page = ascii_int(parts[1]), ascii_int(parts[5], max_digits=4)
+    try:
+        period = Period.from_key(parts[2])
+    except ValueError:
+        return None
+    if unit_id is None or page is None or not year_within(period.year, today):
+        return None
+    type_key = None if parts[3] == "-" else parts[3]
+    if type_key is not None and type_key not in {k.key for k in await catalog_kinds(session)}:
+        return None
+    return View(unit_id, period, type_key, parts[4] == "o", page)
 
 
 async def find_or_default(session: AsyncSession, actor: Actor, unit_text: str) -> UnitSearch:
@@ -165,47 +223,3 @@ def which_unit(tr: Translator, unit_text: str, found: UnitSearch, command: str) 
         )
     )
     return "\n".join(lines)
-
-
-def _line(tr: Translator, kinds: list[Kind], cells: Cells) -> list[str]:
-    lines = []
-    for kind in kinds:
-        parts = []
-        for m in kind.measures:
-            value = cells.get((kind.key, m.key))
-            if not value:
-                continue
-            amount = from_milli(value)
-            shown = (
-                money_words(amount, tr.locale) if m.kind == "money" else show_value(tr, m, amount)
-            )
-            parts.append(f"{esc(m.label(tr.locale))} {shown}")
-        if parts:
-            lines.append(f"{esc(kind.name(tr.locale))}: " + " · ".join(parts))
-    return lines
-
-
-def render(tr: Translator, result: Totals, by_org: bool) -> list[str]:
-    """The answer, split into messages under Telegram's 4,096 characters."""
-    head = tr._("<b>Totals: {unit}</b> — {period} ({range})").format(
-        unit=esc(result.unit.name),
-        period=esc(result.period.label(tr.locale)),
-        range=result.period.range_label(tr.locale),
-    )
-    body = _line(tr, result.kinds, result.total)
-    if not body:
-        return [head + "\n" + tr._("No activity was logged in this period.")]
-    lines = [head, *body, ""]
-    lines.append(tr._("By organisation:") if by_org else tr._("By unit:"))
-    for label_vi, label_en, cells in result.rows:
-        row = _line(tr, result.kinds, cells)
-        label = label_vi if tr.locale == "vi" else label_en
-        lines.append(f"<b>{esc(label)}</b>\n  " + "\n  ".join(row))
-    chunks, current = [], ""
-    for line in lines:
-        if len(current) + len(line) + 1 > LIMIT:
-            chunks.append(current)
-            current = ""
-        current = f"{current}\n{line}" if current else line
-    chunks.append(current)
-    return chunks

@@ -29,6 +29,7 @@ from storage.db import Database
 from storage.models import Unit
 from storage.queries import people as people_q
 from storage.queries import units as units_q
+from storage.reply_marks import ReplyMarks
 
 
 class Harness:
@@ -72,7 +73,8 @@ class Harness:
             bot_token=self.emu.token,
             outbox_interval=0,  # tests run the dispatcher themselves, at the fake clock's time
             strict_unit_of_work=True,  # a Bot API call inside a transaction fails the test
-            **self.overrides,
+            # The notes that updates were answered wait for ``flush_reply_marks`` (or the stop).
+            **{"reply_marks_delay": 0, **self.overrides},
         )
 
     async def start_bot(self) -> None:
@@ -89,6 +91,9 @@ class Harness:
     async def _settle(self) -> None:
         """The updates handled, and the background work they started done."""
         assert self.app is not None
+        poller = self.app.bot_data.get("poller")
+        if poller is not None:  # the updates stored in the inbox, handled
+            await poller.settled()
         await self.app.update_queue.join()
         if self.wait_for_exports:
             await export_jobs(self.app).join()
@@ -108,6 +113,17 @@ class Harness:
     async def dispatch(self) -> DispatchReport:
         """One outbox round at the fake clock's time; waits until the sends are in the emulator."""
         return await self.dispatcher.run_once()
+
+    @property
+    def reply_marks(self) -> ReplyMarks:
+        assert self.app is not None
+        marks: ReplyMarks = self.app.bot_data["reply_marks"]
+        return marks
+
+    async def flush_reply_marks(self) -> int:
+        """Write the notes "its replies are out" of the updates handled so far (in production a
+        second after the first of them, storage/reply_marks.py)."""
+        return await self.reply_marks.flush()
 
     async def plan_reminders(self) -> int:
         """One run of the reminder planner at the fake clock's time."""

@@ -109,6 +109,12 @@ class BotMessage:
         )
 
     @property
+    def photo_file_id(self) -> str | None:
+        """The ``file_id`` of a photo message's largest size (None for anything else)."""
+        sizes = self.raw.get("photo") or []
+        return str(sizes[-1]["file_id"]) if sizes else None
+
+    @property
     def entities(self) -> list[dict[str, Any]]:
         """Entities of the text or caption (UTF-16 offsets, as in the Bot API)."""
         return list(self.raw.get("entities") or self.raw.get("caption_entities") or [])

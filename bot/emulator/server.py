@@ -48,6 +48,7 @@ from .state import (
     StoredMessage,
     UploadedFile,
     UserInfo,
+    image_size,
 )
 from .webhook import DeliveryAttempt, WebhookConfig, WebhookDeliverer
 
@@ -62,6 +63,10 @@ MAX_CALLBACK_DATA_BYTES = 64
 MAX_INLINE_BUTTONS = 100
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
+#: sendPhoto: at most 10 MB, width + height at most 10,000 and a side ratio of at most 20.
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+MAX_PHOTO_SIDES = 10_000
+MAX_PHOTO_RATIO = 20
 LONG_POLL_MAX_TIMEOUT = 50
 CALLBACK_ANSWER_TIMEOUT = 15.0  # seconds Telegram keeps a callback query answerable
 DELETE_WINDOW = 48 * 3600  # bots can delete messages for everyone only within 48 hours
@@ -499,6 +504,25 @@ class BotApiEmulator:
         self._notify()
         return update_id
 
+    def push_text(self, user: UserClient, text: str) -> int:
+        """Queue a private text message from ``user`` without waiting for its delivery.
+
+        Built as ``UserClient.send`` builds it (same ids, ``from``, ``chat``, entities) but with
+        no ``wait_delivered`` waiter: benchmarks push hundreds at once, and every parked waiter is
+        woken by each state change (they would measure the driver, not the bot)."""
+        chat = self._state.private_chat(user.id)
+        message: dict[str, Any] = {
+            "message_id": self._state.new_message_id(chat.id),
+            "from": user.to_json(),
+            "chat": self._state.chat_json(chat.id),
+            "date": self._state.now(),
+            "text": text,
+        }
+        entities = detect_entities(text)
+        if entities:
+            message["entities"] = entities
+        return self.push_update({"message": message})
+
     async def wait_delivered(
         self,
         update_id: int,
@@ -741,6 +765,9 @@ class BotApiEmulator:
     def _error(self, exc: ApiError) -> web.Response:
         if exc.status == 429:
             self.stats["429"] += 1
+            # A waiter on ``stats`` is woken now, not at the next call (an idle bot whose long
+            # poll is parked makes none for its whole timeout).
+            self._notify()
         return web.json_response(exc.payload(), status=exc.status, dumps=_dumps)
 
     def _take_fault(self, method: str) -> ApiError | None:
@@ -1308,6 +1335,8 @@ class BotApiEmulator:
         if isinstance(value, UploadedFile):
             if not value.data:
                 raise _bad("file must be non-empty")
+            if field == "photo":
+                self._check_photo(value.data)
             return
         if isinstance(value, str):
             if value.startswith(("http://", "https://")):
@@ -1321,6 +1350,18 @@ class BotApiEmulator:
                 )
             return
         raise _bad("wrong file identifier/HTTP URL specified")
+
+    @staticmethod
+    def _check_photo(data: bytes) -> None:
+        """Telegram's limits for an uploaded photo, with its error descriptions."""
+        if len(data) > MAX_PHOTO_BYTES:
+            raise _bad("PHOTO_SAVE_FILE_INVALID")
+        size = image_size(data)
+        if size is None or not all(size):
+            raise _bad("IMAGE_PROCESS_FAILED")
+        width, height = size
+        if width + height > MAX_PHOTO_SIDES or max(size) > MAX_PHOTO_RATIO * min(size):
+            raise _bad("PHOTO_INVALID_DIMENSIONS")
 
     def _resolve_file(self, value: Any, field: str) -> StoredFile:
         if isinstance(value, UploadedFile):

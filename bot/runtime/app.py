@@ -28,8 +28,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import digests, meeting_reminders
-from bot import reports as reports_domain
+from bot import digests, meeting_reminders, report_reminders
 from bot.digest_charts import ChartFiles, ChartPrerender
 from bot.flood import FloodGate
 from bot.logging_setup import install_redaction
@@ -77,6 +76,7 @@ from handlers.sender import TelegramSender
 from storage.locks import LeaderLock
 from storage.queries import update_claims as claims_q
 from storage.queries import updates as updates_q
+from storage.reply_marks import ReplyMarks
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +127,8 @@ def build_application(services: Services, *, token: str, rate_limit: bool = True
     app.bot_data["flood"] = FloodGate(
         services.clock, burst=settings.flood_burst, rate=settings.flood_rate
     )
+    # The notes that updates were answered, written a second at a time (handlers/delivery.py).
+    app.bot_data["reply_marks"] = ReplyMarks(services.db, delay=settings.reply_marks_delay)
     register_handlers(app, services)
     unruled = missing_rules(app)
     if unruled:
@@ -189,6 +191,7 @@ def register_handlers(app: App, services: Services) -> None:
     app.add_handler(CallbackQueryHandler(mine.on_button, pattern=r"^mine:"))
     app.add_handler(CallbackQueryHandler(mine_edit.on_button, pattern=r"^ed:"))
     app.add_handler(CallbackQueryHandler(reports.status_button, pattern=r"^rep:st:"))
+    app.add_handler(CallbackQueryHandler(totals.totals_button, pattern=r"^tot:"))
     app.add_handler(CallbackQueryHandler(reports.on_button, pattern=r"^rep:"))
     app.add_handler(CallbackQueryHandler(reports.report_button, pattern=r"^rpt:"))
     app.add_handler(CallbackQueryHandler(reports.round_button, pattern=r"^rnd:"))
@@ -307,7 +310,7 @@ async def _plan_reminders(context: AppContext) -> None:
 async def plan_reminders(services: Services) -> int:
     settings = services.settings
     async with services.db.session() as session:
-        queued = await reports_domain.plan_reminders(
+        queued = await report_reminders.plan_reminders(
             session,
             services.clock.now(),
             settings.tz,

@@ -141,6 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--kind", help="every descendant of this kind reports (default: the direct children)"
     )
     ropen.add_argument("--org", help="only units of this organisation")
+    ropen.add_argument(
+        "--before-cutoff",
+        action="store_true",
+        help="confirm a deadline before the period's last day (its cut-off for figures)",
+    )
     ropen.set_defaults(handler=_rounds_open)
     rlist = rounds.add_parser("list", help="rounds and their completeness")
     rlist.set_defaults(handler=_rounds_list)

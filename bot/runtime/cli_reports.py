@@ -10,14 +10,14 @@ from datetime import datetime, time
 
 from sqlalchemy import select
 
-from bot import date_window, reports
+from bot import date_window, report_templates, reports
 from bot.catalog import DEFAULT_CATALOG, load_catalog, parse_catalog
 from bot.clock import SystemClock
 from bot.periods import parse_period
 from bot.runtime.cli import CliError
 from bot.runtime.cli_common import command, find_unit
 from bot.settings import Settings
-from bot.template_files import load_template_file
+from bot.templates import Template
 from storage.db import Database
 from storage.models import ReportRound
 
@@ -39,9 +39,7 @@ async def _catalog_load(args: argparse.Namespace, settings: Settings, db: Databa
 async def _templates_load(args: argparse.Namespace, settings: Settings, db: Database) -> int:
     async with db.session() as session:
         try:
-            template = load_template_file(
-                args.file, known_activities=await reports.known_activities(session)
-            )
+            template = await report_templates.load_file(session, args.file)
         except OSError as exc:
             raise CliError(f"cannot read {args.file}: {exc}") from None
         row, created = await reports.store_template(session, template, SystemClock().now())
@@ -52,8 +50,18 @@ async def _templates_load(args: argparse.Namespace, settings: Settings, db: Data
 async def _templates_list(args: argparse.Namespace, settings: Settings, db: Database) -> int:
     async with db.session() as session:
         for row in await reports.latest_templates(session):
-            print(f"{row.key}  v{row.version}  [{row.period}]  {row.title_vi}")
+            print(
+                f"{row.key}  v{row.version}  [{row.period}]  {row.title_vi}  "
+                f"for: {_audience(reports.template_of(row))}"
+            )
     return 0
+
+
+def _audience(template: Template) -> str:
+    """Whom a template is for, as its file says (``for:``)."""
+    kinds = ", ".join(template.kinds) or "any kind"
+    orgs = ", ".join(template.orgs) or "any organisation"
+    return f"{orgs} / {kinds}"
 
 
 async def _rounds_open(args: argparse.Namespace, settings: Settings, db: Database) -> int:
@@ -75,6 +83,7 @@ async def _rounds_open(args: argparse.Namespace, settings: Settings, db: Databas
         if not rows:
             raise CliError(f"no template {args.template!r} (see `phoihop templates list`)")
         root = await find_unit(session, args.unit)
+        template = reports.template_of(rows[0])
         try:
             row = await reports.open_round(
                 session,
@@ -86,12 +95,24 @@ async def _rounds_open(args: argparse.Namespace, settings: Settings, db: Databas
                 now=clock.now(),
                 kind=args.kind,
                 org=args.org,
+                early=args.before_cutoff,
             )
         except reports.ReportError as exc:
             if exc.code == "duplicate":
                 raise CliError(
                     f"cannot open the round: round #{exc.round_id} already asks the same "
                     f"template for {period.label('en')} of this unit"
+                ) from None
+            if exc.code.startswith("template_"):
+                raise CliError(
+                    f"cannot open the round: template {template.key} is for "
+                    f"{_audience(template)}, and none of the units asked is (see --kind, --org)"
+                ) from None
+            if exc.code == "before_cutoff":
+                raise CliError(
+                    f"the deadline {day:%d/%m/%Y} is before the end of {period.label('en')} "
+                    f"({period.end:%d/%m/%Y}, its cut-off for figures): units would report before "
+                    "the period is over; add --before-cutoff to open it anyway"
                 ) from None
             raise CliError(f"cannot open the round: {exc.code.replace('_', ' ')}") from None
         count = len(await reports.round_status(session, row))

@@ -80,7 +80,8 @@ async def console_session(
         people = await _seed(db, out, settings.tz) if demo else None
         app = build_application(make_services(settings, db), token=emulator.token, rate_limit=False)
         await start_app(app, poll_timeout=1)
-        emulator.settle_hook = app.update_queue.join
+        # A typed line is answered once the update was stored, then handled (bot/runtime/polling.py).
+        emulator.settle_hook = app.bot_data["poller"].settled
         await Console(emulator, people, out, FileShelf(files)).run(lines)
     finally:
         if app is not None:

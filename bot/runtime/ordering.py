@@ -12,8 +12,9 @@ of the lane that has had the fewest turns since it was last empty (ties: the old
 person who just wrote goes before the backlog of someone who sent ten messages at once: with
 fifty people each sending ten ``/log``, arrival order kept another person's ``/me`` behind one
 update of each of the fifty (about 1.7 s at Telegram's 30 replies a second); here it takes the
-next free slot (``tests/bot/test_fairness.py``; ``bench/fairness.py``, docs/benchmarks.md, where
-what remains is polling's window of 100 updates, see docs/faults.md).
+next free slot (``tests/bot/test_fairness.py``; ``bench/fairness.py``, docs/benchmarks.md). With
+long polling the updates come from the inbox table, each person's oldest first
+(``bot/runtime/inbox.py``), so a burst does not hide the updates behind it either.
 A lane's count starts again at zero once it has nothing left, so a person who writes now and
 then is always a newcomer; a backlog still moves whenever nobody with fewer turns waits.
 
@@ -67,7 +68,7 @@ class PerPersonOrder(BaseUpdateProcessor):
         self._running = 0
         self._lanes: dict[object, _Lane] = {}
         self._arrivals = itertools.count()
-        #: Told of every update once it has been handled (the poller confirms it then).
+        #: Told of every update once it has been handled (the inbox marks it done then).
         self.listeners: list[Callable[[object], None]] = []
 
     def _done(self, update: object) -> None:

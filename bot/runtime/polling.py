@@ -1,17 +1,30 @@
-"""Long polling that confirms an update to the Bot API only after the bot has handled it.
+"""Long polling into a durable inbox: each ``getUpdates`` batch is stored in the database in one
+transaction, and only then confirmed to Telegram.
 
-python-telegram-bot's ``Updater`` asks for the next batch (which tells Telegram the previous one
-was received) as soon as it has queued a batch, before the handlers ran: a SIGKILL while an
-update is being handled loses it, and the user's message gets no answer. Here the offset sent
-with ``getUpdates`` (which confirms every update below it) never passes the oldest update still
-being handled, so after a crash Telegram delivers the unfinished updates again;
-``handlers/replay.py`` makes sure a redelivered update whose effect was already committed is not
-applied twice.
+python-telegram-bot's ``Updater`` confirms a batch (by asking for the next one) as soon as it has
+queued it in memory: a SIGKILL while an update is being handled loses it. Until issue 15 this
+poller confirmed nothing past the oldest update still being handled instead, so a crash lost
+nothing, but the bot then saw no further than the 100 updates ``getUpdates`` answers past that
+one: another person's message sent behind a burst of 500 waited for most of the burst (14-16 s,
+docs/benchmarks.md). Now the offset of the next request passes every update of a batch as soon
+as the batch is stored (``inbox`` table, ``storage/queries/inbox.py``); the updates run from the
+table in fair turns (``bot/runtime/inbox.py``), each marked done once handled. After a crash
+the stored updates that are not done run again (first, being the oldest);
+``handlers/replay.py`` keeps one whose effect committed from being applied twice, and silent if
+its reply was sent. A batch stored but not yet confirmed when the process died comes again from
+Telegram and is recognised by its ids (the rows stay, done or not, until a later request
+confirmed them). A batch that cannot be stored (the database away) is not confirmed: it is
+asked for again.
 
-Updates of different people are handled at the same time (bot/runtime/ordering.py), so while one
-is slow (its reply held by Telegram, say) the poller keeps asking for new ones: from the oldest
-unfinished offset, skipping the updates it already has, and, since such a request answers at
-once with those, pausing ``busy_pause`` seconds (or until none is left) between requests.
+**Backpressure.** While ``PHOIHOP_INBOX_MAX`` stored updates are unfinished the poller does not
+ask for more; Telegram keeps them (as it keeps every unconfirmed update for 24 hours).
+
+**One poller per database.** On PostgreSQL the poller first takes an advisory lock of its own
+(``storage.locks.LeaderLock``, another key than the scheduler's): a second ``phoihop run``
+against the same database waits as a standby instead of running the same stored updates twice,
+and takes over within ``PHOIHOP_SCHEDULER_RETRY`` seconds of the first one's death. The lock is
+checked again before every batch is stored. On SQLite one process runs the bot (a second one
+against the same file is not supported, as before: docs/deployment.md).
 
 Failures of ``getUpdates`` never stop polling: 429 waits as told, a timeout asks again at once,
 anything else (connection refused, 5xx) backs off up to ``backoff_max`` seconds. The first
@@ -21,15 +34,16 @@ A poison update never stalls polling either. One that python-telegram-bot cannot
 whole ``getUpdates`` answer fail to parse, and asking again would give the same answer forever:
 the batch is then read again as plain JSON (``Bot.do_api_request``) and parsed update by update;
 an unreadable update is skipped with one log line naming its id (parsing is deterministic, so
-there is nothing to gain from a second try), the others are handled as usual. An update whose
-handler fails is handled once: the error handler logs it and tells the user (handlers/errors.py),
-and the next updates follow.
+there is nothing to gain from a second try) and confirmed with its batch, the others are stored
+as usual. An update whose handler fails is handled once: the error handler logs it and tells
+the user (handlers/errors.py), and the next updates follow.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 import warnings
@@ -38,13 +52,24 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError, OperationalError
 from telegram import Update
 from telegram.error import InvalidToken, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application
 
-from bot.runtime.ordering import PerPersonOrder
+from bot.clock import Clock
+from bot.runtime.inbox import Inbox
+from bot.runtime.ordering import lane_of
+from bot.runtime.scheduler import worker_id
+from storage.db import Database
+from storage.locks import LeaderLock
+from storage.queries import inbox as inbox_q
+from storage.queries.inbox import Stored
 
 log = logging.getLogger(__name__)
+
+#: "phoihop poll" as a number: the advisory lock only one poller of a database holds.
+POLLER_LOCK = int.from_bytes(b"phpoller", "big")
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
@@ -67,44 +92,56 @@ class Poller:
     def __init__(
         self,
         app: Application[Any, Any, Any, Any, Any, Any],
+        db: Database,
+        clock: Clock,
         *,
         timeout: int = 10,
         backoff_max: float = 5.0,
         allowed_updates: Sequence[str] = Update.ALL_TYPES,
-        busy_pause: float = 0.1,
+        inbox_max: int = 1000,
+        inbox_window: int = 200,
+        lock_retry: float = 5.0,
     ) -> None:
         self.app = app
+        self.db = db
+        self.clock = clock
         self.timeout = timeout
         self.backoff_max = backoff_max
         self.allowed_updates = list(allowed_updates)
-        self.busy_pause = busy_pause
-        #: The first update not handled yet (None: whatever the Bot API has).
+        self.lock_retry = lock_retry
+        self.inbox = Inbox(app, db, clock, window=inbox_window, limit=inbox_max)
+        #: The offset of the next request: past every update stored (None: whatever the Bot
+        #: API has). A request with it confirms everything below.
         self.offset: int | None = None
-        #: Updates queued and not yet handled; the next offset after every update seen.
-        self._pending: set[int] = set()
-        self._next = 0
-        self._finished = asyncio.Event()
         #: Ids of updates that could not be read (logged once each; pruned once confirmed).
         self._unreadable: set[Any] = set()
-        processor = app.update_processor
-        if isinstance(processor, PerPersonOrder):
-            processor.listeners.append(self._handled)
-        self._tracked = isinstance(processor, PerPersonOrder)
+        self._lock = LeaderLock(db, key=POLLER_LOCK, name=f"phoihop poller {worker_id()}")
+        self._leading = False
         self._stopping = False
         self._stopped = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._fetch: asyncio.Task[tuple[Update, ...]] | None = None
         self._failing_since: float | None = None
+        self._store_failing = False
 
     async def start(self) -> None:
         # A webhook left by another deployment would make getUpdates fail with 409 forever.
         await self.app.bot.delete_webhook(drop_pending_updates=False)
         self._stopping = False
         self._stopped.clear()
+        if await self._lock.acquire():
+            await self._lead()
+        else:
+            log.warning(
+                "another process polls this bot, or the database does not answer (PostgreSQL "
+                "lock); trying again every %g s",
+                self.lock_retry,
+            )
         self._task = asyncio.create_task(self._loop(), name="phoihop:polling")
 
     async def stop(self) -> None:
-        """Stop asking; updates being handled are finished and confirmed."""
+        """Stop asking; updates being handled are finished and marked done, the rest stays in
+        the inbox for the next start."""
         self._stopping = True
         self._stopped.set()
         if self._fetch is not None:
@@ -113,16 +150,41 @@ class Poller:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        # Updates still being handled finish first; then everything seen is confirmed.
-        await self.app.update_queue.join()
-        self._confirm_point()
+        if self._leading:
+            await self.inbox.stop()
+            self._leading = False
         if self.offset is not None:
+            # Confirms the last batch stored (the updates this answers stay unconfirmed).
             with contextlib.suppress(TelegramError):
-                await self.app.bot.get_updates(offset=self.offset, timeout=0)
+                await self.app.bot.get_updates(offset=self.offset, timeout=0, limit=1)
+        await self._lock.release()
+
+    async def settled(self) -> None:
+        """Every update stored so far handled (for tests: ``send`` returns after its answer)."""
+        await self.inbox.settled()
+        await self.app.update_queue.join()
+
+    @property
+    def unfinished(self) -> int:
+        """Updates stored and not handled yet (what a crash would leave to run after a restart)."""
+        return self.inbox.unfinished
+
+    async def _lead(self) -> None:
+        self._leading = True
+        await self.inbox.start()
 
     async def _loop(self) -> None:
         delay = 0.0
         while not self._stopping:
+            if not self._leading:
+                if await self._lock.acquire():
+                    log.warning("this process polls the bot now")
+                    await self._lead()
+                else:
+                    await self._sleep(self.lock_retry)
+                    continue
+            if not await self._has_room():
+                continue
             try:
                 batch = await self._get_updates()
             except asyncio.CancelledError:
@@ -144,10 +206,71 @@ class Poller:
             else:
                 self._recovered()
                 delay = 0.0
-                await self._handle(batch)
+                try:
+                    await self._store(batch)
+                except (OperationalError, DBAPIError, OSError) as exc:
+                    await self._handle_unstored(batch, exc)
+                else:
+                    if self._store_failing:
+                        self._store_failing = False
+                        log.warning("the inbox table takes updates again")
                 continue
             if delay:
                 await self._sleep(delay)
+
+    async def _has_room(self) -> bool:
+        """Wait while the inbox is full (backpressure); False when stopping meanwhile."""
+        if self.inbox.has_room:
+            return True
+        room = asyncio.ensure_future(self.inbox.room())
+        stopped = asyncio.ensure_future(self._stopped.wait())
+        await asyncio.wait((room, stopped), return_when=asyncio.FIRST_COMPLETED)
+        for waiter in (room, stopped):
+            waiter.cancel()
+        return not self._stopping
+
+    async def _handle_unstored(self, batch: Batch, exc: BaseException) -> None:
+        """The database does not take the batch (locked past its busy timeout, the disk full,
+        PostgreSQL away): the updates are handled straight from memory and confirmed only once
+        handled, as before the inbox, so that each person hears why (handlers/errors.py: "send
+        it again", "the server is out of space") and a crash meanwhile loses nothing."""
+        if not self._store_failing:
+            self._store_failing = True
+            log.warning(
+                "cannot store updates in the inbox table (%s); handling them from memory, "
+                "confirmed once handled",
+                exc,
+            )
+        if not await self.inbox.run_unstored(batch.updates, self._stopped):
+            return  # stopping: not confirmed, Telegram sends them again
+        self.offset = batch.last_id + 1 if batch.last_id is not None else self.offset
+
+    async def _store(self, batch: Batch) -> None:
+        """One transaction: the batch, and forgetting the done rows the request that fetched it
+        confirmed; then the next request's offset passes the batch."""
+        if batch.last_id is None:
+            return
+        if not await self._lock.held():
+            log.error("the polling lock was lost; this process stops polling until it has it")
+            self._leading = False
+            await self.inbox.stop()
+            return
+        rows = [
+            Stored(update.update_id, lane_of(update), json.dumps(update.to_dict()))
+            for update in batch.updates
+        ]
+        now = self.clock.now()
+        async with self.db.session() as session:
+            await inbox_q.store(session, rows, now)
+            await inbox_q.forget(
+                session, confirmed_below=self.offset, stale=now - inbox_q.STALE_AFTER
+            )
+            unfinished = await inbox_q.unfinished(session)
+        self.offset = batch.last_id + 1
+        if self._unreadable:
+            offset = self.offset
+            self._unreadable = {u for u in self._unreadable if isinstance(u, int) and u >= offset}
+        self.inbox.stored(unfinished)
 
     async def _get_updates(self) -> Batch:
         self._fetch = asyncio.ensure_future(
@@ -195,56 +318,6 @@ class Poller:
             if isinstance(update_id, int):
                 last = update_id if last is None else max(last, update_id)
         return Batch(tuple(updates), last)
-
-    async def _handle(self, batch: Batch) -> None:
-        if not self._tracked:
-            # No per-update completion (a processor other than ours): one batch at a time.
-            for update in batch.updates:
-                await self.app.update_queue.put(update)
-            await self.app.update_queue.join()
-            if batch.last_id is not None:
-                self.offset = batch.last_id + 1
-            return
-        for update in batch.updates:
-            if update.update_id < self._next:
-                continue  # fetched before, still being handled
-            self._pending.add(update.update_id)
-            self._next = update.update_id + 1
-            await self.app.update_queue.put(update)
-        if batch.last_id is not None:
-            # An unreadable update at the end of the batch is confirmed with it.
-            self._next = max(self._next, batch.last_id + 1)
-        self._confirm_point()
-        if self._pending:
-            # The next request answers at once, with the unfinished updates again: ask at most
-            # every ``busy_pause`` seconds while some are, at once when none is left. (Waking at
-            # every finished update cost a getUpdates per update: 15.4 against 11.8 ms of CPU
-            # per /log shortcut at 30 updates/s, bench/cpu_per_update.py, 03/12/2026.)
-            self._finished.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._finished.wait(), timeout=self.busy_pause)
-
-    @property
-    def unfinished(self) -> int:
-        """Updates fetched and not handled yet (what a crash would have Telegram redeliver)."""
-        return len(self._pending)
-
-    def _handled(self, update: object) -> None:
-        if isinstance(update, Update) and update.update_id in self._pending:
-            self._pending.discard(update.update_id)
-            self._confirm_point()
-            if not self._pending:
-                self._finished.set()
-
-    def _confirm_point(self) -> None:
-        """The offset to ask from: the oldest unfinished update, else after the newest seen."""
-        if self._pending:
-            self.offset = min(self._pending)
-        elif self._next:
-            self.offset = self._next
-        if self._unreadable and self.offset is not None:
-            offset = self.offset
-            self._unreadable = {u for u in self._unreadable if isinstance(u, int) and u >= offset}
 
     async def _sleep(self, seconds: float) -> None:
         """Wait before the next attempt, but not past ``stop()``."""

@@ -24,6 +24,7 @@ from bot.runtime.scheduler import Scheduler
 from bot.services import Services
 from bot.settings import Settings
 from storage.db import Database
+from storage.reply_marks import ReplyMarks
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +41,19 @@ async def start_app(app: App, *, poll_timeout: int = 10) -> None:
     """Initialize, start polling and processing; Bot API failures become one clear line."""
     await initialize_app(app)
     await app.start()
-    # Our poller, not PTB's Updater: it confirms an update only once it was handled (a crash
-    # mid-update redelivers it instead of losing it); see bot/runtime/polling.py.
+    # Our poller, not PTB's Updater: it confirms a batch only once it is stored in the inbox
+    # table (a crash mid-update runs it again instead of losing it); see bot/runtime/polling.py.
+    services = app.bot_data["services"]
+    settings = services.settings
     poller = Poller(
-        app, timeout=poll_timeout, backoff_max=app.bot_data["services"].settings.poll_backoff_max
+        app,
+        services.db,
+        services.clock,
+        timeout=poll_timeout,
+        backoff_max=settings.poll_backoff_max,
+        inbox_max=settings.inbox_max,
+        inbox_window=settings.inbox_window,
+        lock_retry=settings.scheduler_retry,
     )
     await poller.start()
     app.bot_data["poller"] = poller
@@ -91,6 +101,10 @@ async def stop_app(app: App) -> None:
         if app.running:
             await app.stop()  # waits for the export tasks (ExportJobs), so none is mid-build
         await app.shutdown()
+    # Every update is handled by now: the notes that they were answered are written.
+    marks: ReplyMarks | None = app.bot_data.get("reply_marks")
+    if marks is not None:
+        await marks.close()
     await asyncio.to_thread(export_worker.close)
 
 

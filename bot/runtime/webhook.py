@@ -24,6 +24,13 @@ writers of the same rows (the rollup of a commune) queue behind them ("idle in t
 "INSERT waiting" in pg_stat_activity); on the busy 2-core machine here one process did 9.1 updates/s
 with 30 at once, 10.7 with 4, 9.9 with 1. Requests beyond the bound wait in the socket backlog.
 
+No inbox table here, unlike long polling (bot/runtime/polling.py): the inbox exists because
+``getUpdates`` shows the poller at most 100 updates past the oldest one it has not confirmed, so
+confirming only after handling hid everything behind a burst. A webhook has no such window:
+Telegram pushes updates, up to ``max_connections`` at once and one chat's at a time, and "200
+after handling" already means a crash loses nothing. Storing first would add a transaction per
+update and gain nothing (docs/faults.md).
+
 A poison update (one python-telegram-bot cannot read, or whose processing raises every time)
 would be delivered again and again, and Telegram holds that chat's later updates behind it. It
 is refused (400 or 500, so Telegram tries again: the cause may pass) up to ``POISON_ATTEMPTS``

@@ -16,10 +16,10 @@ from bot.names import sort_key
 from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import NOT_MEMBER, answer, esc, inline, reply
 from handlers.context import AppContext
+from handlers.labels import button_label
 from handlers.meetings.texts import (
     answer_label,
     card_lines,
-    clip,
     names,
     person_name,
     rsvp_rows,
@@ -91,7 +91,7 @@ async def _list(context: AppContext, past: bool) -> tuple[str, InlineKeyboardMar
         )
         local = tr.local(meeting.starts_at)
         rows.append(
-            [(clip(f"{n}. {local:%d/%m %H:%M} {meeting.title}", 60), f"mtg:v:{meeting.id}")]
+            [(button_label(f"{n}. {local:%d/%m %H:%M} {meeting.title}"), f"mtg:v:{meeting.id}")]
         )
     lines.append("")
     if past:

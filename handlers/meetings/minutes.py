@@ -24,6 +24,7 @@ from handlers.common import answer, esc, page_buttons
 from handlers.context import AppContext
 from handlers.flow import Call, Finish, Next, Redraw, Screen, Sent, Stay, Step
 from handlers.flow_units import meeting_unit
+from handlers.labels import button_label
 from handlers.meetings.listing import _all_people
 from handlers.meetings.texts import clip, problem_text, too_long
 from storage.models import Meeting, Person
@@ -184,7 +185,7 @@ async def show_attendance(call: Call, draft: MinutesDraft) -> Screen:
     rows = [
         [
             (
-                ("✓ " if p.id in present else "") + clip(name_of(p), 56),
+                ("✓ " if p.id in present else "") + button_label(name_of(p), 56),
                 f"t:{p.id}",
             )
         ]

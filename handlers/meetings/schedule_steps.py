@@ -17,10 +17,10 @@ from bot import meetings as mt
 from bot.i18n import Translator
 from handlers.common import esc, page_buttons
 from handlers.flow import Call, Screen
+from handlers.labels import button_label
 from handlers.meetings.texts import (
     EXAMPLES,
     card_lines,
-    clip,
     duration_text,
     kind_label,
     problem_text,
@@ -104,7 +104,7 @@ async def children(call: Call, draft: MeetingDraft) -> list[Unit]:
 
 
 async def show_unit(call: Call, draft: MeetingDraft) -> Screen:
-    rows = [[(clip(u.name, 60), f"o:{u.id}")] for u in led_units(call).values()]
+    rows = [[(button_label(u.name), f"o:{u.id}")] for u in led_units(call).values()]
     return Screen(call.tr._("Which unit organises the meeting?"), rows)
 
 
@@ -192,7 +192,7 @@ async def show_pick(call: Call, draft: MeetingDraft) -> Screen:
     chosen = set(draft.invited)
     page = draft.page
     rows = [
-        [(("✓ " if c.id in chosen else "") + clip(c.name, 58), f"t:{c.id}")]
+        [(("✓ " if c.id in chosen else "") + button_label(c.name, 58), f"t:{c.id}")]
         for c in below[page * PICK_PAGE : (page + 1) * PICK_PAGE]
     ]
     nav = page_buttons(tr, page, PICK_PAGE, len(below), lambda p: f"tp:{p}")

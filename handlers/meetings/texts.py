@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from babel.dates import format_date
+from babel.dates import format_date, format_time
 
 from bot import meetings as mt
 from bot.i18n import N_, Translator
@@ -171,6 +171,11 @@ def time_problem(tr: Translator, error: TimeParseError) -> str:
         return tr._(
             "{day} is a {weekday}, not the day of the week you typed. Check the date."
         ).format(day=tr.day(error.day), weekday=weekday)
+    if error.code == "past" and error.day is not None and error.clock is not None:
+        suggestion = f"{tr.day(error.day)} {format_time(error.clock, 'HH:mm', locale=tr.locale)}"
+        return tr._(
+            "“{text}” has already passed. Did you mean {date}? Then type “{suggestion}”; otherwise type a time still to come, {examples}."
+        ).format(text=text, date=tr.day(error.day), suggestion=suggestion, examples=examples)
     if error.code == "past":
         return tr._("“{text}” has already passed. Type a time in the future, {examples}.").format(
             text=text, examples=examples

@@ -12,6 +12,7 @@ list) is checked again by ``reports.load_report``.
 
 from __future__ import annotations
 
+from babel.dates import format_date
 from telegram import Update
 
 from bot import conversation
@@ -24,6 +25,7 @@ from handlers.common import NOT_MEMBER, answer, esc, main_menu, reply
 from handlers.context import AppContext
 from handlers.flow import Call, Finish, Next, Outcome, Redraw, Screen, Stay, Step
 from handlers.flow_units import report_unit
+from handlers.labels import button_label, distinct
 from handlers.reports.questions import ReportDraft, load, question_step, refresh
 from handlers.reports.review import decide_button
 from handlers.reports.texts import (
@@ -63,17 +65,27 @@ async def entry(call: Call, draft: ReportDraft) -> str | None:
 
 async def show_pick(call: Call, draft: ReportDraft) -> Screen:
     tr = call.tr
-    rows = []
-    for o in await rep.reports_for(call.session, call.actor):
-        deadline = tr.moment(o.info.round.deadline)
-        label = (
-            f"{o.info.template.title(tr.locale)} · {o.info.period.label(tr.locale)} · {o.unit.name}"
-        )
-        status = status_label(tr, o.report.status)
-        rows.append([(f"{label[:48]} ({status}, {deadline[:5]})", f"o:{o.report.id}")])
-    if not rows:
+    reports = await rep.reports_for(call.session, call.actor)
+    if not reports:
         return Screen(tr._("No report is waiting for you now."))
-    return Screen(tr._("Which report?"), rows)
+    # What tells the reports apart comes first on the buttons (a phone cuts a long one at its
+    # end); what they all share is said once above them.
+    labels, shared = distinct(
+        [
+            (o.unit.name, o.info.template.title(tr.locale), o.info.period.label(tr.locale))
+            for o in reports
+        ],
+        limit=44,
+    )
+    rows = []
+    for o, label in zip(reports, labels, strict=True):
+        status = status_label(tr, o.report.status)
+        deadline = format_date(o.info.round.deadline.astimezone(tr.tz), "dd/MM", locale=tr.locale)
+        rows.append([(f"{label} ({status}, {deadline})", f"o:{o.report.id}")])
+    text = tr._("Which report?")
+    if shared:
+        text += "\n" + esc(" · ".join(shared))
+    return Screen(text, rows)
 
 
 async def press_pick(call: Call, draft: ReportDraft, action: str, args: list[str]) -> Outcome:
@@ -101,7 +113,7 @@ async def show_review(call: Call, draft: ReportDraft) -> Screen:
     template = opened.info.template
     if draft.choosing:
         rows = [
-            [(f"{n}. {q.label(tr.locale)[:50]}", f"e:{template.questions.index(q)}")]
+            [(button_label(f"{n}. {q.label(tr.locale)}"), f"e:{template.questions.index(q)}")]
             for n, q in enumerate(template.applicable(current), start=1)
         ]
         return Screen(text + "\n\n" + tr._("Which answer do you want to change?"), rows)

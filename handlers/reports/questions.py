@@ -19,6 +19,7 @@ from bot.i18n import Translator
 from bot.parsing import ParseError, parse_amount, parse_date
 from bot.reports import OpenReport, ReportError
 from bot.templates import Question
+from bot.yes_no import parse_yes_no
 from handlers.entry_cards import date_problem, parse_problem
 from handlers.flow import Call, Next, Outcome, Redraw, Screen, Sent, Stay, Step
 from handlers.reports.texts import (
@@ -30,7 +31,7 @@ from handlers.reports.texts import (
     violation_text,
 )
 from handlers.router import quote
-from storage.text import nfc
+from storage.text import fold, nfc
 
 
 @dataclass
@@ -207,6 +208,16 @@ def _parse(tr: Translator, question: Question, text: str, today: date) -> tuple[
             return None, date_problem(tr, exc, today)
     if question.type == "photo":
         return None, tr._("Send a photo for this question.")
+    if question.type == "yesno":
+        answer = parse_yes_no(text)
+        if answer is None:
+            return None, tr._("Type “yes” or “no”, or press a button above.")
+        return answer, None
+    if question.type == "choice":
+        typed = fold(text)
+        for option in question.options:
+            if typed in (fold(option.label("vi")), fold(option.label("en"))):
+                return option.key, None
     return None, tr._("Please press one of the buttons above.")
 
 

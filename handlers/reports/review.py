@@ -23,6 +23,7 @@ from handlers.context import AppContext
 from handlers.entry_cards import lock_scope
 from handlers.flow import Call, Finish, Outcome, Screen, Stay, Step
 from handlers.flow_units import report_unit
+from handlers.labels import distinct
 from handlers.reports.reopen import ask_reopen
 from handlers.reports.texts import RETURN_FLOW, problem_text, review_card, title, who_answered
 from storage.text import nfc
@@ -55,21 +56,22 @@ async def review_command(update: Update, context: AppContext) -> None:
                 row.insert(0, (tr._("Approve"), f"rep:ok:{o.report.id}"))
             await reply(update, context, text, reply_markup=inline([row]))
         if approved:
-            rows = [
+            shown = approved[:10]
+            labels, shared = distinct(
                 [
-                    (
-                        f"{tr._('Reopen')}: {o.unit.name[:30]} · {title(tr, o)[:24]}",
-                        f"rep:reo:{o.report.id}",
-                    )
-                ]
-                for o in approved[:10]
-            ]
-            await reply(
-                update,
-                context,
-                tr._("Approved reports you can reopen (this lifts their lock):"),
-                reply_markup=inline(rows),
+                    (o.unit.name, o.info.template.title(tr.locale), o.info.period.label(tr.locale))
+                    for o in shown
+                ],
+                limit=48,
             )
+            rows = [
+                [(f"{tr._('Reopen')}: {label}", f"rep:reo:{o.report.id}")]
+                for o, label in zip(shown, labels, strict=True)
+            ]
+            text = tr._("Approved reports you can reopen (this lifts their lock):")
+            if shared:
+                text += "\n" + esc(" · ".join(shared))
+            await reply(update, context, text, reply_markup=inline(rows))
 
 
 #: Why a waiting report has no "Approve" (and why an old "Approve" of it is refused).

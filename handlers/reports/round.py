@@ -4,6 +4,11 @@ A flow on the kernel (handlers/flow): template → period → the unit whose sub
 which of them (direct sub-units, or every unit of a level) → which organisation → deadline (a
 button or a typed date). Every id in a button is checked again when pressed: the unit must be
 one the leader leads, since the next steps list its sub-units.
+
+Each step offers only what the chosen template is for (issue 16 §3: ``Template.fits``): templates
+for some unit below the leader's, units with such units below, the levels it names; a choice from
+an old or forged keyboard is refused saying whom the template is for. A deadline before the
+period's cut-off goes to the ``early`` step, which says so and opens the round only when confirmed.
 """
 
 from __future__ import annotations
@@ -18,14 +23,17 @@ from bot.i18n import N_
 from bot.parsing import ParseError, parse_deadline
 from bot.periods import Period, period_containing
 from bot.reports import ReportError
+from bot.templates import Template
 from handlers import flow
 from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import esc
 from handlers.context import AppContext
 from handlers.flow import Call, Finish, Next, Screen, Stay, Step
 from handlers.flow_units import chosen_unit
-from handlers.reports.texts import ROUND_FLOW, duplicate_round, problem_text
+from handlers.labels import button_label
+from handlers.reports.texts import ROUND_FLOW, duplicate_round, problem_text, template_not_for
 from handlers.router import quote
+from storage.models import Unit
 from storage.queries import reports as reports_q
 from storage.queries import units as units_q
 
@@ -42,24 +50,42 @@ class RoundDraft:
     kind: str | None = None
     #: None: every organisation.
     org: str | None = None
+    #: A deadline before the period's cut-off, waiting for the leader's confirmation (ISO day).
+    early: str | None = None
 
 
 async def begin(call: Call) -> RoundDraft | Stay:
     return RoundDraft()
 
 
+async def _led_below(call: Call) -> dict[int, list[Unit]]:
+    """The active units below each unit the leader leads."""
+    result = {}
+    for role in call.actor.admin_roles():
+        below = await units_q.list_units(call.session, role.unit)
+        result[role.unit.id] = [u for u in below if u.id != role.unit.id and u.active]
+    return result
+
+
+async def _template(call: Call, draft: RoundDraft) -> Template:
+    row = await reports_q.get_template(call.session, draft.template_id or 0)
+    assert row is not None
+    return rep.template_of(row)
+
+
 async def show_template(call: Call, draft: RoundDraft) -> Screen:
+    """Only the templates for some unit below the leader's (issue 16 §3): a commune leader whose
+    thôn have no Women's Union branch is not offered the Women's Union report."""
     tr = call.tr
-    templates = await rep.latest_templates(call.session)
-    rows = [
-        [
-            (
-                f"{t.title_vi if tr.locale == 'vi' else t.title_en} (v{t.version})"[:60],
-                f"t:{t.id}",
-            )
-        ]
-        for t in templates
-    ]
+    below = [u for units in (await _led_below(call)).values() for u in units]
+    rows = []
+    for row in await rep.latest_templates(call.session):
+        template = rep.template_of(row)
+        if any(template.fits(u.kind, u.org) for u in below):
+            label = button_label(template.title(tr.locale), 54) + f" (v{row.version})"
+            rows.append([(label, f"t:{row.id}")])
+    if not rows:
+        return Screen(tr._("No report template is for the units below yours."))
     return Screen(tr._("Open a report round. Which template?"), rows)
 
 
@@ -69,6 +95,10 @@ async def press_template(
     row = await reports_q.get_template(call.session, int(args[0])) if action == "t" else None
     if row is None:
         raise ValueError(args)
+    template = rep.template_of(row)
+    below = [u for units in (await _led_below(call)).values() for u in units]
+    if not any(template.fits(u.kind, u.org) for u in below):
+        return Stay(await not_for_units(call, template))
     draft.template_id = row.id
     return Next()
 
@@ -95,8 +125,14 @@ async def press_period(call: Call, draft: RoundDraft, action: str, args: list[st
 
 
 async def show_unit(call: Call, draft: RoundDraft) -> Screen:
+    template = await _template(call, draft)
+    below = await _led_below(call)
     units = {role.unit.id: role.unit for role in call.actor.admin_roles()}
-    rows = [[(u.name[:60], f"u:{u.id}")] for u in units.values()]
+    rows = [
+        [(button_label(u.name), f"u:{u.id}")]
+        for u in units.values()
+        if any(template.fits(b.kind, b.org) for b in below[u.id])
+    ]
     return Screen(call.tr._("Which unit's sub-units must report?"), rows)
 
 
@@ -106,21 +142,31 @@ async def press_unit(call: Call, draft: RoundDraft, action: str, args: list[str]
     chosen = await units_q.get(call.session, int(args[0]))
     if chosen is None or not call.actor.can_admin(chosen):
         return Stay(call.tr._(NOT_YOURS))
+    template = await _template(call, draft)
+    if not await rep.fitting_below(call.session, chosen, template):
+        return Stay(await not_for_units(call, template))
     draft.unit_id = chosen.id
     return Next()
 
 
 async def show_targets(call: Call, draft: RoundDraft) -> Screen:
+    """Direct sub-units (when some of them are ones the template is for) and the levels below
+    that the template is for."""
     tr, session = call.tr, call.session
     root = await units_q.get(session, draft.unit_id or 0)
-    below = [u for u in await units_q.list_units(session, root) if root and u.id != root.id]
+    template = await _template(call, draft)
+    below = await rep.fitting_below(session, root, template) if root else []
     kinds = {k.key: k for k in await units_q.kinds(session)}
     levels = sorted({u.kind for u in below}, key=lambda k: kinds[k].level if k in kinds else 99)
-    rows = [[(tr._("Its direct sub-units"), "k:-")]]
+    rows = []
+    if root and await rep.target_units(session, root, None, None, template):
+        rows.append([(tr._("Its direct sub-units"), "k:-")])
     for key in levels:
         kind = kinds.get(key)
         name = (kind.name_vi if tr.locale == "vi" else kind.name_en) if kind else key
-        rows.append([(tr._("Every unit of level: {level}").format(level=name)[:60], f"k:{key}")])
+        rows.append(
+            [(button_label(tr._("Every unit of level: {level}").format(level=name)), f"k:{key}")]
+        )
     return Screen(tr._("Which units must report?"), rows)
 
 
@@ -129,14 +175,19 @@ async def press_targets(
 ) -> flow.Outcome:
     if action != "k":
         raise ValueError(action)
-    draft.kind = None if args[0] == "-" else args[0]
+    kind = None if args[0] == "-" else args[0]
+    template = await _template(call, draft)
+    if kind is not None and template.kinds and kind not in template.kinds:
+        return Stay(await not_for_units(call, template))
+    draft.kind = kind
     return Next()
 
 
 async def show_org(call: Call, draft: RoundDraft) -> Screen:
     tr, session = call.tr, call.session
     root = await units_q.get(session, draft.unit_id or 0)
-    targets = await rep.target_units(session, root, draft.kind, None) if root else []
+    template = await _template(call, draft)
+    targets = await rep.target_units(session, root, draft.kind, None, template) if root else []
     orgs = {o.key: o for o in await units_q.organisations(session)}
     present = sorted({u.org for u in targets})
     rows = [[(tr._("All organisations"), "g:-")]]
@@ -151,7 +202,11 @@ async def show_org(call: Call, draft: RoundDraft) -> Screen:
 async def press_org(call: Call, draft: RoundDraft, action: str, args: list[str]) -> flow.Outcome:
     if action != "g":
         raise ValueError(action)
-    draft.org = None if args[0] == "-" else args[0]
+    org = None if args[0] == "-" else args[0]
+    template = await _template(call, draft)
+    if org is not None and template.orgs and org not in template.orgs:
+        return Stay(await not_for_units(call, template))
+    draft.org = org
     return Next()
 
 
@@ -169,6 +224,7 @@ async def press_deadline(
 ) -> flow.Outcome:
     if action != "d":
         raise ValueError(action)
+    draft.early = None
     return await _open_round(call, draft, date.fromisoformat(args[0]))
 
 
@@ -181,10 +237,48 @@ async def typed_deadline(call: Call, draft: RoundDraft, text: str) -> flow.Outco
                 text=quote(text)
             )
         )
+    draft.early = None
     return await _open_round(call, draft, day)
 
 
-async def _open_round(call: Call, draft: RoundDraft, day: date) -> flow.Outcome:
+async def show_early(call: Call, draft: RoundDraft) -> Screen:
+    """A deadline before the period's cut-off: said plainly, opened only when confirmed."""
+    tr = call.tr
+    period = Period.from_key(draft.period or "")
+    day = date.fromisoformat(draft.early or "")
+    return Screen(
+        tr._(
+            "The deadline {deadline} is before the end of {period} ({end}, the cut-off for its figures): units would report before the period is over. Open the round with this deadline anyway?"
+        ).format(deadline=tr.day(day), period=esc(period.label(tr.locale)), end=tr.day(period.end)),
+        [
+            [(tr._("Open with this deadline"), "y")],
+            [(tr._("Choose another deadline"), "n")],
+        ],
+    )
+
+
+async def press_early(call: Call, draft: RoundDraft, action: str, args: list[str]) -> flow.Outcome:
+    if action == "n" or draft.early is None:
+        draft.early = None
+        return Next(to="deadline")
+    if action != "y":
+        raise ValueError(action)
+    return await _open_round(call, draft, date.fromisoformat(draft.early), early=True)
+
+
+async def not_for_units(call: Call, template: Template) -> str:
+    """Why a template cannot go to the units chosen: whom it is for, in the leader's words."""
+    return template_not_for(
+        call.tr,
+        template,
+        await units_q.kinds(call.session),
+        await units_q.organisations(call.session),
+    )
+
+
+async def _open_round(
+    call: Call, draft: RoundDraft, day: date, *, early: bool = False
+) -> flow.Outcome:
     tr, session = call.tr, call.session
     deadline = datetime.combine(day, datetime.min.time(), tzinfo=call.services.settings.tz).replace(
         hour=23, minute=59
@@ -207,12 +301,18 @@ async def _open_round(call: Call, draft: RoundDraft, day: date) -> flow.Outcome:
                 now=call.now,
                 kind=draft.kind,
                 org=draft.org,
+                early=early,
             )
             count = len(await rep.round_status(session, row))
     except ReportError as exc:
         if exc.code == "duplicate":
             # No other deadline can fix it: the round ends here, naming the one that asks already.
             return Finish(duplicate_round(tr, exc.round_id))
+        if exc.code == "before_cutoff":
+            draft.early = day.isoformat()
+            return Next(to="early")
+        if exc.code.startswith("template_"):
+            return Stay(await not_for_units(call, await _template(call, draft)))
         return Stay(problem_text(tr, exc.code))
     return Finish(
         tr._(
@@ -240,6 +340,7 @@ ROUND = flow.register(
             Step("targets", show_targets, press=press_targets),
             Step("org", show_org, press=press_org),
             Step("deadline", show_deadline, typed=typed_deadline, press=press_deadline),
+            Step("early", show_early, press=press_early, applies=lambda d: d.early is not None),
         ),
         begin=begin,
         unit=chosen_unit,

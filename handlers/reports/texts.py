@@ -3,20 +3,22 @@ cards of a question and of a whole report (shown to the cadre answering and to t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from bot import reports as rep
-from bot.amount_display import format_amount
+from bot.amount_display import format_amount, money_text
 from bot.date_window import FIRST_DAY, YEARS_AHEAD
 from bot.i18n import Translator
 from bot.names import name_of
 from bot.parsing import Kind
 from bot.reports import OpenReport
-from bot.templates import Question, Violation
+from bot.templates import Question, Template, Violation
 from handlers.common import esc
-from storage.models import Person
+from handlers.labels import button_label
+from storage.models import Organisation, Person, UnitKind
 
 FLOW = "report"
 RETURN_FLOW = "return"
@@ -40,10 +42,49 @@ def problem_text(tr: Translator, code: str) -> str:
         "deadline_past": tr._("The deadline must be in the future."),
         "no_units": tr._("There are no units below this one to ask."),
         "wrong_period_kind": tr._("This template is for another kind of period."),
+        "template_units": tr._("This template is not for the units chosen."),
+        "template_kind": tr._("This template is not for the units chosen."),
+        "template_org": tr._("This template is not for the units chosen."),
+        "before_cutoff": tr._("The deadline is before the end of the period."),
         "out_of_range": tr._(
             "The deadline and the period must lie between {first} and {years} years from now."
         ).format(first=tr.day(FIRST_DAY), years=YEARS_AHEAD),
     }.get(code, tr._("This cannot be done now."))
+
+
+def audience(
+    tr: Translator,
+    template: Template,
+    kinds: Sequence[UnitKind],
+    orgs: Sequence[Organisation],
+) -> str:
+    """Whom a template is for, with the deployment's names of its levels and organisations."""
+    vi = tr.locale.startswith("vi")
+    kind_names = {k.key: k.name_vi if vi else k.name_en for k in kinds}
+    org_names = {o.key: o.name_vi if vi else o.name_en for o in orgs}
+    levels = ", ".join(kind_names.get(k, k) for k in template.kinds)
+    groups = ", ".join(org_names.get(o, o) for o in template.orgs)
+    if levels and groups:
+        return tr._("{organisations} at the levels: {levels}").format(
+            organisations=groups, levels=levels
+        )
+    if groups:
+        return groups
+    if levels:
+        return tr._("units at the levels: {levels}").format(levels=levels)
+    return tr._("every unit")
+
+
+def template_not_for(
+    tr: Translator,
+    template: Template,
+    kinds: Sequence[UnitKind],
+    orgs: Sequence[Organisation],
+) -> str:
+    """Why a template cannot go to the units chosen (issue 16 §3)."""
+    return tr._("“{title}” is only for: {audience}.").format(
+        title=esc(template.title(tr.locale)), audience=esc(audience(tr, template, kinds, orgs))
+    )
 
 
 def duplicate_round(tr: Translator, round_id: int | None) -> str:
@@ -98,7 +139,9 @@ def amount_kind(question: Question) -> Kind:
 def show_answer(tr: Translator, question: Question, value: Any) -> str:
     if value is None:
         return tr._("(skipped)")
-    if question.type in ("integer", "money", "decimal"):
+    if question.type == "money":
+        return money_text(Decimal(str(value)), tr.locale, exact=True)
+    if question.type in ("integer", "decimal"):
         return format_amount(Decimal(str(value)), amount_kind(question), tr.locale)
     if question.type == "yesno":
         return tr._("Yes") if value else tr._("No")
@@ -173,15 +216,18 @@ def question_card(
             )
         )
     elif question.type == "choice":
-        rows.extend([(o.label(tr.locale)[:60], f"c:{i}")] for i, o in enumerate(question.options))
+        rows.extend(
+            [(button_label(o.label(tr.locale)), f"c:{i}")] for i, o in enumerate(question.options)
+        )
     elif question.type == "multi":
         lines.append(tr._("Press every option that applies, then “Done”."))
         rows.extend(
-            [(("✓ " if o.key in ticked else "") + o.label(tr.locale)[:60], f"m:{i}")]
+            [(("✓ " if o.key in ticked else "") + button_label(o.label(tr.locale)), f"m:{i}")]
             for i, o in enumerate(question.options)
         )
         rows.append([(tr._("Done"), "md")])
     elif question.type == "yesno":
+        lines.append(tr._("Press a button, or type “yes” or “no”."))
         rows.append([(tr._("Yes"), "y:1"), (tr._("No"), "y:0")])
     elif question.type == "date":
         lines.append(tr._("Type the date (dd/mm/yyyy)."))
@@ -198,9 +244,8 @@ def question_card(
 
 
 def bounds(tr: Translator, q: Question) -> str:
-    kind = amount_kind(q)
-    low = format_amount(q.min, kind, tr.locale) if q.min is not None else None
-    high = format_amount(q.max, kind, tr.locale) if q.max is not None else None
+    low = show_answer(tr, q, q.min) if q.min is not None else None
+    high = show_answer(tr, q, q.max) if q.max is not None else None
     if low is not None and high is not None:
         return tr._("Between {low} and {high}.").format(low=low, high=high)
     if low is not None:

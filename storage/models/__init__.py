@@ -18,6 +18,7 @@ from storage.models.conversation import ChatState, FlowFrame, LogDraft
 from storage.models.delivery import (
     ChartImage,
     HandledUpdate,
+    InboxUpdate,
     LinkedChat,
     OutboxMessage,
     ProcessedUpdate,
@@ -50,6 +51,7 @@ __all__ = [
     "ChatState",
     "FlowFrame",
     "HandledUpdate",
+    "InboxUpdate",
     "Invite",
     "InviteFailure",
     "LinkedChat",

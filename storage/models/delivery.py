@@ -121,6 +121,31 @@ class ProcessedUpdate(Base):
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class InboxUpdate(Base):
+    """An update taken off Telegram by the long poller and not yet forgotten
+    (``bot/runtime/polling.py``).
+
+    Each ``getUpdates`` batch is stored in one transaction and only then confirmed to Telegram
+    (the next request's offset passes it), so the bot is never limited to the 100 updates after
+    the oldest unfinished one, and a crash loses nothing: rows without ``done_at`` are run after
+    a restart. ``lane`` is whose order the update belongs to (the person, else the chat;
+    ``bot/runtime/ordering.lane_of``): the poller loads each lane's first rows, not the oldest
+    rows of the table, so a newcomer's message is loaded past anyone's backlog. A done row stays
+    until the next batch confirmed it (a batch delivered again after a crash is then recognised),
+    so the table holds at most the unfinished rows (``PHOIHOP_INBOX_MAX`` and one batch) and one
+    batch of done ones.
+    """
+
+    __tablename__ = "inbox"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    lane: Mapped[int | None] = mapped_column(BigInteger)
+    #: The update as the Bot API sent it (JSON).
+    body: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class ChartImage(Base):
     """A digest chart drawn once and kept by what it shows (``bot/charts.py``: ``chart_key`` hashes
     the labels, values, title and language), so that a chart drawn ahead of a digest slot, or for

@@ -96,15 +96,39 @@ async def last_unit_of(session: AsyncSession, person_id: int) -> int | None:
     return await session.scalar(stmt)
 
 
-async def latest_of(session: AsyncSession, person_id: int) -> Activity | None:
-    """The person's newest entry that is not deleted (by id: the order they were saved in)."""
-    stmt = (
-        select(Activity)
-        .where(Activity.person_id == person_id, Activity.deleted_at.is_(None))
+async def latest_with_values(
+    session: AsyncSession, person_id: int
+) -> tuple[Activity, dict[str, int]] | None:
+    """The person's newest entry that is not deleted (by id: the order they were saved in) and
+    its values, in one statement (a row per value). The entry is not attached to the session."""
+    conn = await connection_of(session)
+    rows = (await conn.execute(_LATEST, {"person_id": person_id})).all()
+    if not rows:
+        return None
+    first = rows[0]
+    activity = Activity(**{name: first[i] for i, name in enumerate(_ENTRY_FIELDS)})
+    width = len(_ENTRY_FIELDS)
+    values = {r[width]: r[width + 1] for r in rows if r[width] is not None}
+    return activity, values
+
+
+_ENTRY_FIELDS = [c.key for c in Activity.__table__.columns]
+_LATEST = (
+    select(
+        *(Activity.__table__.c[name] for name in _ENTRY_FIELDS),
+        ActivityValue.measure_key,
+        ActivityValue.value_milli,
+    )
+    .outerjoin(ActivityValue, ActivityValue.activity_id == Activity.id)
+    .where(
+        Activity.id
+        == select(Activity.id)
+        .where(Activity.person_id == bindparam("person_id"), Activity.deleted_at.is_(None))
         .order_by(Activity.id.desc())
         .limit(1)
+        .scalar_subquery()
     )
-    return await session.scalar(stmt)
+)
 
 
 async def values_of(

@@ -29,35 +29,54 @@ def _current(start: date) -> Any:
     return case((Activity.occurred_on >= start, 1), else_=0).label("current")
 
 
-def _scope(path: str, org: str | None, since: date, end: date) -> list[Any]:
-    """Live entries from ``since`` to ``end`` of the units under ``path`` (of ``org`` if given)."""
+def _scope(
+    path: str, org: str | None, since: date, end: date, start: date, previous_end: date | None
+) -> list[Any]:
+    """Live entries from ``since`` to ``end`` of the units under ``path`` (of ``org`` if given);
+    with ``previous_end``, none between it and ``start`` (the previous period ends there: a week
+    so far is compared with the same weekdays of the week before)."""
     scope = [
         Unit.path.startswith(path),
         Activity.deleted_at.is_(None),
         Activity.occurred_on.between(since, end),
     ]
+    if previous_end is not None:
+        scope.append(or_(Activity.occurred_on >= start, Activity.occurred_on <= previous_end))
     if org is not None:
         scope.append(Unit.org == org)
     return scope
 
 
 async def entry_counts(
-    session: AsyncSession, path: str, org: str | None, since: date, start: date, end: date
+    session: AsyncSession,
+    path: str,
+    org: str | None,
+    since: date,
+    start: date,
+    end: date,
+    previous_end: date | None = None,
 ) -> list[tuple[bool, str, str, int]]:
     """(in the period?, unit path, type, entries) from ``since`` to ``end``; entries on or after
-    ``start`` are the period's, the earlier ones the previous period's."""
+    ``start`` are the period's, the earlier ones (up to ``previous_end`` if given) the previous
+    period's."""
     current = _current(start)
     rows = await session.execute(
         select(current, Unit.path, Activity.type_key, func.count(Activity.id))
         .join(Unit, Unit.id == Activity.unit_id)
-        .where(*_scope(path, org, since, end))
+        .where(*_scope(path, org, since, end, start, previous_end))
         .group_by(current, Unit.path, Activity.type_key)
     )
     return [(bool(c), str(p), str(t), int(n)) for c, p, t, n in rows.all()]
 
 
 async def value_sums(
-    session: AsyncSession, path: str, org: str | None, since: date, start: date, end: date
+    session: AsyncSession,
+    path: str,
+    org: str | None,
+    since: date,
+    start: date,
+    end: date,
+    previous_end: date | None = None,
 ) -> list[tuple[bool, str, str, int]]:
     """(in the period?, type, measure, sum in milli-units) over the same entries as
     ``entry_counts``; a sum of nothing comes back as 0."""
@@ -71,7 +90,7 @@ async def value_sums(
         )
         .join(Activity, Activity.id == ActivityValue.activity_id)
         .join(Unit, Unit.id == Activity.unit_id)
-        .where(*_scope(path, org, since, end))
+        .where(*_scope(path, org, since, end, start, previous_end))
         .group_by(current, Activity.type_key, ActivityValue.measure_key)
     )
     return [(bool(c), str(t), str(m), int(v or 0)) for c, t, m, v in rows.all()]

@@ -17,6 +17,7 @@ from storage.models import (
     OutboxMessage,
     Person,
 )
+from storage.queries import state as state_q
 from storage.queries.upsert import insert_for
 
 
@@ -66,6 +67,7 @@ async def delete_personal_rows(session: AsyncSession, person_id: int, telegram_i
     await session.execute(delete(MeetingRsvp).where(MeetingRsvp.person_id == person_id))
     await session.execute(delete(LogDraft).where(LogDraft.person_id == person_id))
     await session.execute(delete(ChatState).where(ChatState.user_id == telegram_id))
+    state_q.forget_known(session)
     await session.execute(delete(FlowFrame).where(FlowFrame.user_id == telegram_id))
     await session.execute(delete(OutboxMessage).where(OutboxMessage.chat_id == telegram_id))
     await session.execute(delete(Person).where(Person.id == person_id))

@@ -45,10 +45,6 @@ async def latest_template(session: AsyncSession, key: str) -> ReportTemplate | N
     )
 
 
-async def template_count(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count()).select_from(ReportTemplate)) or 0)
-
-
 async def latest_templates(session: AsyncSession) -> list[ReportTemplate]:
     """The newest version of every template, by key."""
     newest = (

@@ -16,7 +16,18 @@ from datetime import date, timedelta
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy import (
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -127,6 +138,113 @@ async def apply(
         note_write(session)
 
 
+async def add_within(
+    session: AsyncSession, unit: Unit, type_key: str, values_milli: dict[str, int], day: date
+) -> bool:
+    """``apply(..., +1)`` if every cell stays at most ``SUM_LIMIT_MILLI``, else nothing: whether it
+    was added. One statement for the check and the writes (issue 15 §5 first read the fullest
+    cells in a query of its own, a statement and three hand-offs to the driver per entry).
+
+    Every cell an entry adds to holds at most what the two year cells (both cut-off rules) of
+    its tree's root hold for all organisations (values are never negative), so those two decide.
+    The rows are one ``INSERT ... SELECT`` from a ``VALUES`` list whose ``WHERE NOT EXISTS`` reads
+    them: evaluated once for the statement, before any row is written (PostgreSQL reads the
+    statement's snapshot; SQLite, reading the table it writes, fills a temporary table first),
+    so the entry is added whole or not at all and the row count says which. (A ``WHERE`` on the
+    ``DO UPDATE`` alone would decide row by row, and a new cell is inserted without it: half an
+    entry.)"""
+    if not values_milli:
+        return True
+    conn = await connection_of(session)
+    sqlite_dates = conn.dialect.name == "sqlite"
+    cells = _cells(unit.path, unit.org, day, sqlite_dates)
+    measures = list(values_milli.items())
+    params: list[Any] = [
+        x
+        for cell in cells
+        for measure_key, value in measures
+        for x in (*cell, type_key, measure_key, value, 1)
+    ]
+    years = [start for span, start in spans_of(day) if span == "y"]
+    params += [
+        ancestors(unit)[0],
+        "y",
+        ALL_ORGS,
+        type_key,
+        *(y.isoformat() if sqlite_dates else y for y in years),
+        *(x for key, value in measures for x in (key, SUM_LIMIT_MILLI - value)),
+    ]
+    sql = _guarded_sql(conn.dialect, len(cells) * len(measures), len(measures))
+    result = await conn.exec_driver_sql(sql, tuple(params))
+    note_write(session)
+    return int(result.rowcount) == len(cells) * len(measures)
+
+
+_GUARDED_SQL: dict[tuple[str, int, int], str] = {}
+
+
+def _guarded_sql(dialect: Any, rows: int, measures: int) -> str:
+    """``add_within``'s statement for so many rows and measures, as the driver takes it (a
+    handful of shapes: ancestors × 9 cells × measures), compiled once each."""
+    key = (dialect.name, rows, measures)
+    sql = _GUARDED_SQL.get(key)
+    if sql is None:
+        stmt = _guarded(dialect.name, rows, measures)
+        compiled = stmt.compile(dialect=dialect)
+        expected = [f"r{i}_{c}" for i in range(rows) for c in _UPSERT_COLUMNS]
+        expected += ["root", "year_span", "all_orgs", "type_key", "y0", "y1"]
+        expected += [x for j in range(measures) for x in (f"m{j}", f"room{j}")]
+        if list(compiled.positiontup or ()) != expected:
+            raise AssertionError(f"unexpected parameters {compiled.positiontup}")
+        sql = _GUARDED_SQL[key] = compiled.string
+    return sql
+
+
+def _guarded(dialect: str, rows: int, measures: int) -> Any:
+    columns = [ActivityRollup.__table__.c[name] for name in _UPSERT_COLUMNS]
+    binds = [bindparam(f"r{i}_{c.key}", type_=c.type) for i in range(rows) for c in columns]
+    listed = ", ".join(
+        "(" + ", ".join(f":r{i}_{c.key}" for c in columns) + ")" for i in range(rows)
+    )
+    # A derived table, not SQLAlchemy's ``values()``: that one names its columns ``AS v (a, b)``,
+    # which SQLite does not parse, or becomes a CTE, and a statement that begins with ``WITH``
+    # gets no row count from Python's sqlite3. ``SELECT *`` takes the columns in order.
+    rows_of = text(f"(VALUES {listed}) AS v").bindparams(*binds)
+    full = exists().where(
+        ActivityRollup.unit_id == bindparam("root"),
+        ActivityRollup.span == bindparam("year_span", "y"),
+        ActivityRollup.org == bindparam("all_orgs", ALL_ORGS),
+        ActivityRollup.type_key == bindparam("type_key"),
+        ActivityRollup.bucket.in_(
+            [
+                bindparam("y0", type_=ActivityRollup.bucket.type),
+                bindparam("y1", type_=ActivityRollup.bucket.type),
+            ]
+        ),
+        or_(
+            *(
+                and_(
+                    ActivityRollup.measure_key == bindparam(f"m{j}"),
+                    ActivityRollup.value_milli
+                    > bindparam(f"room{j}", type_=ActivityRollup.value_milli.type),
+                )
+                for j in range(measures)
+            )
+        ),
+    )
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ActivityRollup)
+    stmt = stmt.from_select(
+        _UPSERT_COLUMNS, select(literal_column("*")).select_from(rows_of).where(~full)
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=_CELL_KEY,
+        set_={
+            "value_milli": ActivityRollup.value_milli + stmt.excluded.value_milli,
+            "entries": ActivityRollup.entries + stmt.excluded.entries,
+        },
+    )
+
+
 @lru_cache(maxsize=4096)
 def _cells(path: str, org: str, day: date, text_dates: bool) -> tuple[tuple[Any, ...], ...]:
     """(unit, span, bucket, organisation) of every rollup row an entry of ``org`` in the unit at
@@ -170,20 +288,24 @@ _UPSERT_COLUMNS = [
 ]
 
 
+#: The unique key of a rollup cell (the conflict target of the upserts).
+_CELL_KEY = [
+    ActivityRollup.unit_id,
+    ActivityRollup.span,
+    ActivityRollup.bucket,
+    ActivityRollup.type_key,
+    ActivityRollup.measure_key,
+    ActivityRollup.org,
+]
+
+
 @cache
 def _upsert(dialect: str) -> Any:
     """Built once per database kind: the same statement object each time spares SQLAlchemy the
     work of building and keying it for every entry."""
     stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ActivityRollup)
     return stmt.on_conflict_do_update(
-        index_elements=[
-            ActivityRollup.unit_id,
-            ActivityRollup.span,
-            ActivityRollup.bucket,
-            ActivityRollup.type_key,
-            ActivityRollup.measure_key,
-            ActivityRollup.org,
-        ],
+        index_elements=_CELL_KEY,
         set_={
             "value_milli": ActivityRollup.value_milli + stmt.excluded.value_milli,
             "entries": ActivityRollup.entries + stmt.excluded.entries,
@@ -261,6 +383,45 @@ async def totals(
     if by_org:
         return {(r[0], r[4], r[1], r[2]): int(r[3] or 0) for r in rows}
     return {(r[0], "", r[1], r[2]): int(r[3] or 0) for r in rows}
+
+
+async def entry_counts(
+    session: AsyncSession,
+    unit_ids: Sequence[int],
+    start: date,
+    end: date,
+    *,
+    org: str | None = None,
+    type_key: str | None = None,
+) -> dict[int, int]:
+    """How many entries each unit's subtree logged in the period (for ranking /totals' rows), read
+    from the rollup's ``entries``: an entry counts once in every measure it gave a value for, so a
+    type's entries are its busiest measure's, and a unit's the sum over its types."""
+    if not unit_ids:
+        return {}
+    spans = cover(start, end)
+    stmt = (
+        select(
+            ActivityRollup.unit_id,
+            ActivityRollup.type_key,
+            ActivityRollup.measure_key,
+            func.sum(ActivityRollup.entries),
+        )
+        .where(ActivityRollup.unit_id.in_(unit_ids), _spans_clause(spans, all_orgs=org is None))
+        .group_by(ActivityRollup.unit_id, ActivityRollup.type_key, ActivityRollup.measure_key)
+    )
+    if org is not None:
+        stmt = stmt.where(ActivityRollup.org == org)
+    if type_key is not None:
+        stmt = stmt.where(ActivityRollup.type_key == type_key)
+    busiest: dict[tuple[int, str], int] = {}
+    for unit_id, kind, _measure, count in (await (await session.connection()).execute(stmt)).all():
+        key = (unit_id, kind)
+        busiest[key] = max(busiest.get(key, 0), int(count or 0))
+    result: dict[int, int] = {}
+    for (unit_id, _kind), count in busiest.items():
+        result[unit_id] = result.get(unit_id, 0) + count
+    return result
 
 
 def _spans_clause(spans: list[tuple[str, date]], *, all_orgs: bool) -> Any:

@@ -186,3 +186,15 @@ async def rename(session: AsyncSession, unit: Unit, name: str) -> None:
     await session.execute(
         update(Unit).where(Unit.id == unit.id).values(name=nfc(name), search_name=fold(name))
     )
+
+
+async def children_of(session: AsyncSession, parent_ids: Sequence[int]) -> Sequence[Unit]:
+    """The active children of several units at once (the drill-down targets of /totals' rows)."""
+    if not parent_ids:
+        return []
+    stmt = (
+        select(Unit)
+        .where(Unit.parent_id.in_(list(parent_ids)), Unit.active == true())
+        .order_by(Unit.name)
+    )
+    return (await session.scalars(stmt)).all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import Enum
 from functools import cache
@@ -53,6 +54,25 @@ async def mark_replied(
     note_write(session)
 
 
+async def mark_replied_all(
+    session: AsyncSession, marks: Sequence[tuple[int, str, datetime]]
+) -> None:
+    """``mark_replied`` for many updates at once (storage/reply_marks.py), each (update id,
+    fingerprint, when): one statement. Written after the effect committed, so a row whose
+    fingerprint differs is another update's (a reused id) and keeps its own note."""
+    if not marks:
+        return
+    conn = await connection_of(session)
+    await conn.execute(
+        _replied_later(conn.dialect.name),
+        [
+            {"update_id": u, "fingerprint": f, "handled_at": at, "replied_at": at}
+            for u, f, at in marks
+        ],
+    )
+    note_write(session)
+
+
 async def mark(session: AsyncSession, update_id: int, fingerprint: str, now: datetime) -> None:
     """Record the update; a stale row with the same id (another update) is replaced.
 
@@ -95,6 +115,16 @@ def _replied(dialect: str) -> Any:
     return stmt.on_conflict_do_update(
         index_elements=[HandledUpdate.update_id],
         set_={"fingerprint": stmt.excluded.fingerprint, "replied_at": stmt.excluded.replied_at},
+    )
+
+
+@cache
+def _replied_later(dialect: str) -> Any:
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(HandledUpdate)
+    return stmt.on_conflict_do_update(
+        index_elements=[HandledUpdate.update_id],
+        set_={"replied_at": stmt.excluded.replied_at},
+        where=HandledUpdate.fingerprint == stmt.excluded.fingerprint,
     )
 
 

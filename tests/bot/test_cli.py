@@ -279,15 +279,15 @@ def test_templates_and_rounds(url: str, capsys: pytest.CaptureFixture[str], tmp_
     assert run(capsys, url, "db", "upgrade")[0] == 0
     assert run(capsys, url, "areas", "import", "--province", "tuyen_quang")[0] == 0
     assert (
-        "quarterly_front  v2  [quarter]  Báo cáo công tác Mặt trận quý"
-        in run(capsys, url, "templates", "list")[1]
+        "quarterly_front  v3  [quarter]  Báo cáo công tác Mặt trận quý  "
+        "for: mttq / province, district, commune" in run(capsys, url, "templates", "list")[1]
     )
     from bot.templates import DEFAULT_TEMPLATES_DIR
 
     path = DEFAULT_TEMPLATES_DIR / "quarterly.yaml"
     assert (
         run(capsys, url, "templates", "load", str(path))[1].strip()
-        == "quarterly_front version 2 unchanged"
+        == "quarterly_front version 3 unchanged"
     )
     changed = tmp_path / "q.yaml"
     changed.write_text(
@@ -298,7 +298,7 @@ def test_templates_and_rounds(url: str, capsys: pytest.CaptureFixture[str], tmp_
     )
     assert (
         run(capsys, url, "templates", "load", str(changed))[1].strip()
-        == "quarterly_front version 3 loaded"
+        == "quarterly_front version 4 loaded"
     )
     bad = tmp_path / "bad.yaml"
     bad.write_text(
@@ -307,7 +307,7 @@ def test_templates_and_rounds(url: str, capsys: pytest.CaptureFixture[str], tmp_
     code, _, err = run(capsys, url, "templates", "load", str(bad))
     assert (
         code == 2
-        and "line 24: question briefing_held: type must be one of" in err
+        and "line 29: question briefing_held: type must be one of" in err
         and err.strip().endswith("nothing was imported")
     )
 
@@ -327,7 +327,7 @@ def test_templates_and_rounds(url: str, capsys: pytest.CaptureFixture[str], tmp_
     )
     assert code == 0, err
     assert out.startswith(
-        f"round #1 open: quarterly_front v3, Q4 {NEXT}, 124 units, deadline 20/12/{NEXT}"
+        f"round #1 open: quarterly_front v4, Q4 {NEXT}, 124 units, deadline 20/12/{NEXT}"
     )
     assert (
         f"#1  quarterly_front  Q4 {NEXT}  08  0/124 submitted"

@@ -120,5 +120,6 @@ async def test_console_shows_groups_alerts_files_and_what_the_bot_pushes(tmp_pat
     assert "(alert) Nút này không còn hiệu lực. Hãy bắt đầu lại bằng /invite." in text
     assert "bot: Đã mở đợt #2: Quý III/2026" in text
     pushed = next(line for line in out if line.startswith("⇢ to Lê Văn Nam:"))
-    assert "bot: Đợt báo cáo mới: Báo cáo công tác Mặt trận quý" in pushed
+    # The first template Lan is offered is her thôn's: the commune's Front report is not theirs.
+    assert "bot: Đợt báo cáo mới: Báo cáo quý của Ban Công tác Mặt trận khu dân cư" in pushed
     assert "[1] Trả lời báo cáo" in pushed  # printed in one piece with whom it went to

@@ -128,7 +128,9 @@ async def test_another_persons_message_is_answered_before_a_backlog(h: Harness) 
     # Mai's update has reached the bot: Lan's backlog, Nam's running update, Mai's.
     await h.emu.wait_for(lambda: _lanes(h) == 3)
     h.emu.release_held()
-    await asyncio.gather(*sends)
+    await asyncio.gather(*sends)  # confirmed: stored in the inbox
+    assert h.app is not None
+    await h.app.bot_data["poller"].settled()  # and handled
 
     order = [
         int(params["chat_id"])

@@ -9,7 +9,15 @@ from decimal import Decimal
 import pytest
 
 from bot.activities import Kind, Measure, above_ceiling, first_above_ceiling
-from bot.log_shortcut import UnclosedQuote, assign, find_kind, join_words, split_note
+from bot.log_shortcut import (
+    AmountError,
+    TwoNotes,
+    UnclosedQuote,
+    assign,
+    find_kind,
+    join_words,
+    split_note,
+)
 
 TODAY = date(2026, 11, 16)
 
@@ -35,6 +43,24 @@ def test_the_note_is_the_quoted_part_straight_or_curly() -> None:
     assert split_note("hoa_giai 1") == (["hoa_giai", "1"], None)
     with pytest.raises(UnclosedQuote):
         split_note('hoa_giai 1 "thôn 3')
+
+
+def test_a_quoted_number_or_sum_is_a_value_in_its_place() -> None:
+    """Issue 16 §4: only the note goes between quotes; "120tr" quoted is still the money."""
+    assert split_note('nha 1 "120tr"') == (["nha", "1", "120tr"], None)
+    assert split_note('nha "1,5 tỷ" 2 "thôn 3"') == (["nha", "1,5 tỷ", "2"], "thôn 3")
+    assert split_note('nha 1 "99999999999999tr"')[1] is None  # too large: said, not a note
+    assert split_note('hoa_giai 1 "2 hộ"') == (["hoa_giai", "1"], "2 hộ")
+    with pytest.raises(TwoNotes):
+        split_note('hoa_giai 1 "thôn 3" "thôn 4"')
+
+
+def test_money_for_a_count_is_refused_as_such() -> None:
+    with pytest.raises(AmountError) as caught:
+        assign(MEDIATION, ["20tr", "vụ"], TODAY)
+    assert caught.value.error.code == "money_form"
+    assert caught.value.measure is not None and caught.value.measure.key == "cases"
+    assert assign(HOUSES, ["2", "120tr"], TODAY)[0]["value"] == Decimal(120_000_000)
 
 
 def test_an_activity_is_found_by_its_code_or_an_unambiguous_start() -> None:

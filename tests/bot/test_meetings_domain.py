@@ -123,6 +123,36 @@ def test_bad_meeting_times(text: str, code: str) -> None:
         assert info.value.day is not None and info.value.day.isoformat() == "2026-12-20"
 
 
+@pytest.mark.parametrize(
+    ("text", "suggested"),
+    [
+        ("15/11 8h", "2027-11-15"),  # yesterday's date: a slip, not a meeting a year on
+        ("01/09 8h", "2027-09-01"),  # still nearer behind than ahead
+        ("1/11 14h30", "2027-11-01"),
+    ],
+)
+def test_a_day_just_gone_is_past_with_next_years_as_the_suggestion(
+    text: str, suggested: str
+) -> None:
+    """Typed on 16/11/2026: never silently next year's (issue 16 §4)."""
+    with pytest.raises(TimeParseError) as info:
+        meeting_time.parse_meeting_time(text, NOW, TZ)
+    assert info.value.code == "past"
+    assert info.value.day is not None and info.value.day.isoformat() == suggested
+    assert info.value.clock is not None
+
+
+def test_the_nearest_such_day_across_new_year() -> None:
+    """Late December: early January is next year's; a day of last December just gone is past."""
+    new_year = datetime(2027, 1, 2, 1, 0, tzinfo=UTC)
+    with pytest.raises(TimeParseError) as info:
+        meeting_time.parse_meeting_time("28/12 8h", new_year, TZ)
+    assert info.value.code == "past" and info.value.day is not None
+    assert info.value.day.isoformat() == "2027-12-28"
+    december = datetime(2026, 12, 20, 1, 0, tzinfo=UTC)
+    assert meeting_time.parse_meeting_time("05/01 8h", december, TZ) == local(2027, 1, 5, 8, 0)
+
+
 def test_a_leap_day_without_a_year_is_the_next_one_when_it_exists() -> None:
     now = datetime(2027, 12, 1, 1, 0, tzinfo=UTC)
     assert meeting_time.parse_meeting_time("29/02 8h", now, TZ) == local(2028, 2, 29, 8, 0)

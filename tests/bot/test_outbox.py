@@ -469,3 +469,44 @@ async def test_a_queued_reply_takes_a_replys_turn_in_the_shared_budget(harness: 
         assert (await dispatcher.run_once()).sent == 2
     assert sorted(bulk for _, bulk in budget.asked) == [False, True]
     assert h.emu.messages(1004)[-1].text == "Đã lưu thành mục #1."
+
+
+def _png(width: int, height: int) -> bytes:
+    head = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + width.to_bytes(4, "big")
+    return head + height.to_bytes(4, "big") + b"\x00" * 40
+
+
+async def render_picture(
+    services: Services, tr: Translator, params: dict[str, Any], chat_id: int
+) -> Notice | None:
+    data = _png(int(params["w"]), int(params["h"]))
+    return Notice(text=f"Biểu đồ {params['w']}", document=("bieu-do.png", data), photo=True)
+
+
+register("test_picture", render_picture)
+
+
+async def test_a_picture_goes_inline_within_telegrams_limits_else_as_a_file(
+    harness: Harness,
+) -> None:
+    """Issue 16 §4: a notice's chart is a photo (sendPhoto, shown in the chat), through the
+    outbox; one that Telegram would refuse as a photo (width + height above 10,000) is a file."""
+    h = harness
+    lan = h.user(3001, "Lan")
+    await lan.send("/start")
+    for key, (w, hi) in {"small": (1600, 900), "huge": (9000, 2000)}.items():
+        async with h.db.session() as session:
+            await enqueue(
+                session,
+                key=key,
+                chat_id=3001,
+                kind="test_picture",
+                params={"w": w, "h": hi},
+                now=h.clock.now(),
+                due_at=h.clock.now(),
+            )
+        assert (await h.dispatch()).sent == 1
+    small, huge = lan.history()[-2:]
+    assert small.text == "Biểu đồ 1600" and small.photo is not None and small.document is None
+    assert huge.text == "Biểu đồ 9000" and huge.photo is None and huge.document is not None
+    assert await statuses(h) == {"small": "sent", "huge": "sent"}

@@ -163,7 +163,6 @@ def test_money_forms(text: str, expected: int | Decimal) -> None:
         ("2 triệu người", 2_000_000),
         ("1,5 nghìn hộ", 1_500),
         ("200 m", 200),  # metres: "m" multiplies money only
-        ("5 đồng", 5),  # a unit word like any other
         ("+7", 7),
         ("７", 7),
         ("2 m²", 2),
@@ -173,6 +172,19 @@ def test_count_forms(text: str, expected: int) -> None:
     value = parse_amount(text, "count")
     assert value == expected
     assert value.as_tuple().exponent == 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["20tr vụ", "20tr", "3tr5", "1 tỷ", "2 tỉ người", "5 đồng", "5đ", "₫5", "5 VND", "20 tr vụ"],
+)
+@pytest.mark.parametrize("kind", ["count", "decimal"])
+def test_money_forms_are_not_counts(text: str, kind: Kind) -> None:
+    """Issue 16 §4: a sum of money typed for a count is refused as such, not read as millions."""
+    with pytest.raises(ParseError) as caught:
+        parse_amount(text, kind)
+    assert caught.value.code == "money_form"
+    assert parse_amount(text.replace(" vụ", "").replace(" người", ""), "money") > 0
 
 
 @pytest.mark.parametrize(
@@ -256,7 +268,7 @@ def test_decimal_forms(text: str, expected: str) -> None:
         ("5 căn", "money", "not_a_number"),  # money takes currency words only
         ("5m", "count", "not_a_number"),
         ("đ5", "money", "not_a_number"),
-        ("₫5", "count", "not_a_number"),
+        ("₫5", "count", "money_form"),  # a sum of money is not a count (issue 16)
         ("٣", "count", "not_a_number"),  # other scripts' digits are refused, not guessed
         ("5%", "decimal", "not_a_number"),
         ("1234 567", "count", "not_a_number"),
@@ -309,6 +321,7 @@ def test_parse_error_is_a_value_error_with_code_and_text() -> None:
         "fraction",
         "too_many_decimals",
         "too_large",
+        "money_form",
         "bad_date",
         "future_date",
         "out_of_range",

@@ -33,7 +33,7 @@ def quarterly() -> Template:
 
 def test_quarterly_template_parses_and_prefills_from_real_measures(quarterly: Template) -> None:
     known = catalog_activities()
-    assert (quarterly.key, quarterly.version, quarterly.period) == ("quarterly_front", 2, "quarter")
+    assert (quarterly.key, quarterly.version, quarterly.period) == ("quarterly_front", 3, "quarter")
     assert quarterly.title("vi") == "Báo cáo công tác Mặt trận quý"
     assert quarterly.title("en-US") == "Quarterly Front work report"
     assert 15 <= len(quarterly.questions) <= 25

@@ -317,6 +317,49 @@ async def test_multipart_upload_get_file_and_download(emu: BotApiEmulator) -> No
     assert sent.document is not None and sent.document["data"] == b"ho_ten\nAn\n"
 
 
+def png_header(width: int, height: int, size: int = 64) -> bytes:
+    """The first bytes of a PNG of that size (what Telegram reads the dimensions from)."""
+    head = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR"
+    head += width.to_bytes(4, "big") + height.to_bytes(4, "big")
+    return head + b"\x00" * max(size - len(head), 0)
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        (png_header(6000, 4001), "PHOTO_INVALID_DIMENSIONS"),  # width + height above 10,000
+        (png_header(2100, 100), "PHOTO_INVALID_DIMENSIONS"),  # sides more than 20:1
+        (b"%PDF-1.4 not a picture", "IMAGE_PROCESS_FAILED"),
+        (png_header(800, 600, 10 * 1024 * 1024 + 1), "PHOTO_SAVE_FILE_INVALID"),  # above 10 MB
+    ],
+)
+async def test_send_photo_keeps_telegrams_limits(
+    emu: BotApiEmulator, data: bytes, error: str
+) -> None:
+    user_message(emu, 2010, "/start")
+    async with httpx.AsyncClient() as client:
+        refused = await client.post(
+            f"{emu.base_url}{emu.token}/sendPhoto",
+            data={"chat_id": "2010"},
+            files={"photo": ("chart.png", data, "image/png")},
+        )
+        assert refused.json()["description"] == f"Bad Request: {error}"
+        # The same bytes go as a file (sendDocument has no such limits below 50 MB).
+        taken = await client.post(
+            f"{emu.base_url}{emu.token}/sendDocument",
+            data={"chat_id": "2010"},
+            files={"document": ("chart.png", data, "image/png")},
+        )
+        assert taken.json()["ok"]
+        fits = await client.post(
+            f"{emu.base_url}{emu.token}/sendPhoto",
+            data={"chat_id": "2010"},
+            files={"photo": ("chart.png", png_header(1600, 900), "image/png")},
+        )
+        assert fits.json()["result"]["photo"][-1]["width"] == 1600
+    assert [m.photo is not None for m in emu.messages(2010)] == [False, True]
+
+
 async def test_chat_member_shapes_and_get_chat(emu: BotApiEmulator, api: Api) -> None:
     owner = emu.user(2010, "Chủ")
     admin = emu.user(2011, "Phó")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
+import sqlite3
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,6 +70,26 @@ class BotProcess:
             lambda: any(m == "getUpdates" for m, _ in self.emu.calls[mark:]), timeout=30
         )
         await self.emu.wait_polling(timeout=30)
+        self.emu.settle_hook = self.settled
+
+    def unfinished(self) -> int:
+        """Updates the bot stored in its inbox and has not handled yet (read from the file)."""
+        path = self.url.split("///", 1)[1]
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            [(count,)] = conn.execute("SELECT count(*) FROM inbox WHERE done_at IS NULL")
+        return int(count)
+
+    async def settled(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109
+        """The emulator's ``settle_hook``: an update confirmed to the emulator is only stored (the
+        bot confirms a batch before handling it, bot/runtime/polling.py); ``send`` returns once
+        the other process has handled it too. Another process's database has no event to wait
+        on: it is read every 20 ms (through a restart, too)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.unfinished():
+            if loop.time() > deadline:
+                raise TimeoutError(f"the bot left {self.unfinished()} updates unhandled")
+            await asyncio.sleep(0.02)
 
     async def kill(self) -> None:
         """SIGKILL: no clean-up of any kind runs."""

@@ -283,6 +283,11 @@ CALLBACK_PROBES: dict[str, list[Probe]] = {
         Probe("ed:confirm:n", setup=EDIT_ABOVE_CEILING, action="confirm", chats=PRIVATE_FLOW),
     ],
     "^rep:st:": [Probe("rep:st:{round_in}", out="rep:st:{round_out}")],
+    # /totals' buttons carry the whole view: a unit of another commune is refused at the press.
+    "^tot:": [
+        Probe("tot:{unit_in}:{period}:-:u:0", out="tot:{unit_out}:{period}:-:u:0"),
+        Probe("tot:{own_unit}:{period}:-:o:1", out="tot:{commune_out}:{period}:-:o:1"),
+    ],
     "^rep:": [
         Probe(f"rep:{data}", out=f"rep:{data}".replace("_in}", "_out}"), action=data.split(":")[0])
         for data in (
@@ -329,6 +334,17 @@ CALLBACK_PROBES: dict[str, list[Probe]] = {
             "rnd:deadline:d:{deadline}",
             setup=(*ROUND_TO_UNIT, "rnd:unit:u:{unit_in}", "rnd:targets:k:-", "rnd:org:g:-"),
             action="deadline",
+        ),
+        Probe(
+            "rnd:early:n",
+            setup=(
+                *ROUND_TO_UNIT,
+                "rnd:unit:u:{unit_in}",
+                "rnd:targets:k:-",
+                "rnd:org:g:-",
+                "> {before_cutoff}",
+            ),
+            action="early",
         ),
         Probe("rnd:~:go", setup=(*ROUND_TO_UNIT, "/cancel"), action="~"),
         Probe("rnd:~:new", setup=("/round",), action="~"),
@@ -447,9 +463,11 @@ class Matrix:
             assert all(unit.values())
             round_in = await seed_demo_round(session, demo, now, tz)
             assert round_in is not None
-            template = next(
-                t for t in await reports.latest_templates(session) if t.key == "quarterly_front"
-            )
+            shipped = {t.key: t for t in await reports.latest_templates(session)}
+            template = shipped["residential_front"]
+            # The round a leader opens in the probes: the thôn's Women's Union branch (the unit
+            # "inside", a thôn, has one below it) is a unit the Women's Union report is for.
+            probed = shipped["womens_union_quarterly"]
             quarter = period_containing(now.astimezone(tz).date(), "quarter")
             round_out = await reports.open_round(
                 session,
@@ -461,6 +479,7 @@ class Matrix:
                 now=now,
                 kind="residential_area",
                 org="mttq",
+                early=True,  # due in two weeks, whatever the period's cut-off
             )
             await seed_demo_meetings(session, demo, now, tz)
             actors = {}
@@ -538,7 +557,7 @@ class Matrix:
             "commune_out": unit["02350"].id,
             "round_in": round_in.id,
             "round_out": round_out.id,
-            "template": template.id,
+            "template": probed.id,
             "period": quarter.key(),
             "activity_in": act_in.id,
             # A member of the area inside (Nam) and of the one outside (Anna), and their links.
@@ -556,6 +575,8 @@ class Matrix:
             "invitee": actors[1002].person.id,
             "not_invitee": actors[1011].person.id,
             "deadline": (now.astimezone(tz).date() + timedelta(days=40)).isoformat(),
+            # A deadline still ahead but before the quarter's cut-off: /round asks to confirm it.
+            "before_cutoff": (quarter.end - timedelta(days=1)).strftime("%d/%m/%Y"),
             "meeting_day": (now.astimezone(tz) + timedelta(days=6)).strftime("%d/%m"),
             # What is one's own differs by role: the unit one logs for, a meeting one is invited to.
             "own_entry": {

@@ -389,3 +389,23 @@ async def test_template_consistency_rules_refuse_an_answer_and_ask_again(h: Harn
     review = text_of((await mai.send("10"))[0])
     assert "3. Số đơn thư đã tiếp nhận: 10" in review and "4. Số đơn đã chuyển" in review
     assert text_of((await mai.press("Nộp báo cáo"))[-1]).startswith("Đã nộp:")
+
+
+async def test_the_reopen_list_names_what_tells_the_reports_apart(h: Harness) -> None:
+    """Two approved reports of the same template and quarter: /review's reopen buttons name the
+    units, whole (not "… · Báo cáo thử — Quý I" cut mid-word), and the shared title and quarter
+    are said once above them (issue 16 §4)."""
+    lan = h.user(1002, "Lan")
+    await approve(lan, await submitted_round(h, "02365", "phu_nu", 1003))
+    await approve(lan, await submitted_round(h, "02365", "mttq", 1004))
+    listing = (await lan.send("/review"))[-1]
+    assert text_of(listing) == (
+        "Các báo cáo đã duyệt mà bạn có thể mở lại (mở lại sẽ gỡ khóa số liệu):\n"
+        "Báo cáo thử · Quý IV/2026"
+    )
+    assert sorted(buttons(listing)) == [
+        "Mở lại: Hội Phụ nữ xã Yên Nguyên",
+        "Mở lại: Thôn Cầu Bâm (xã Yên Nguyên)",
+    ]
+    prompt = (await lan.press("Mở lại: Thôn Cầu Bâm"))[-1]
+    assert "Thôn Cầu Bâm (xã Yên Nguyên)" in text_of(prompt)

@@ -107,7 +107,7 @@ async def send_digests(h: Harness) -> None:
 def the_digest(h: Harness, group: int) -> BotMessage:
     posted = digests_in(h, group, "Tổng hợp tuần")
     assert len(posted) == 1, [m.text for m in posted]
-    assert posted[0].document is not None
+    assert posted[0].photo is not None
     return posted[0]
 
 
@@ -152,10 +152,10 @@ async def test_chart_drawn_ahead_in_the_pool_is_the_one_sent(
     drawn = count_send_time_draws(monkeypatch)
     await send_digests(h)
     digest = the_digest(h, group)
-    assert digest.document is not None
-    assert digest.document["data"] == rows[key].png
+    assert digest.photo is not None
+    assert digest.photo == rows[key].png
     assert drawn == []  # nothing drawn at send time
-    assert (await stored(h))[key].file_id == digest.document["file_id"]
+    assert (await stored(h))[key].file_id == digest.photo_file_id
 
 
 async def test_entry_logged_after_the_chart_was_drawn_gets_a_new_chart(
@@ -177,8 +177,8 @@ async def test_entry_logged_after_the_chart_was_drawn_gets_a_new_chart(
     assert len(drawn) == 1 and drawn[0].key == key
     rows = await stored(h)
     assert set(rows) == {ahead.key, key}
-    assert digest.document is not None
-    assert digest.document["data"] == rows[key].png != ahead.png
+    assert digest.photo is not None
+    assert digest.photo == rows[key].png != ahead.png
 
 
 async def test_same_chart_uploaded_once_for_several_chats(h: Harness) -> None:
@@ -193,9 +193,9 @@ async def test_same_chart_uploaded_once_for_several_chats(h: Harness) -> None:
     uploads = h.emu.uploads
     await send_digests(h)
     first, other = the_digest(h, group), the_digest(h, second.id)
-    assert first.document is not None and other.document is not None
-    assert first.document["file_id"] == other.document["file_id"]
-    assert first.document["data"] == other.document["data"]
+    assert first.photo is not None and other.photo is not None
+    assert first.photo_file_id == other.photo_file_id
+    assert first.photo == other.photo
     assert h.emu.uploads - uploads == 1
 
 
@@ -210,11 +210,11 @@ async def test_refused_file_id_is_uploaded_again(h: Harness) -> None:
     uploads = h.emu.uploads
     await send_digests(h)
     digest = the_digest(h, group)
-    assert digest.document is not None
+    assert digest.photo is not None
     assert h.emu.uploads - uploads == 1
     (row,) = (await stored(h)).values()
-    assert row.file_id == digest.document["file_id"] != "BQACAgIAAxkBAAI000999bogus"
-    assert digest.document["data"] == row.png
+    assert row.file_id == digest.photo_file_id != "BQACAgIAAxkBAAI000999bogus"
+    assert digest.photo == row.png
 
 
 async def test_file_id_forgotten_by_telegram_after_a_restart(h: Harness) -> None:
@@ -236,9 +236,9 @@ async def test_file_id_forgotten_by_telegram_after_a_restart(h: Harness) -> None
     await h.plan_reminders()
     await h.dispatch()
     digest = the_digest(h, second.id)
-    assert digest.document is not None
-    assert digest.document["file_id"] != old
-    assert (await stored(h))[row.key].file_id == digest.document["file_id"]
+    assert digest.photo is not None
+    assert digest.photo_file_id != old
+    assert (await stored(h))[row.key].file_id == digest.photo_file_id
     assert len(digests_in(h, group, "Tổng hợp tuần")) == 1
 
 
@@ -301,7 +301,7 @@ async def test_pool_failure_leaves_drawing_to_send_time(
     assert await stored(h) == {}
     drawn = count_send_time_draws(monkeypatch)
     await send_digests(h)
-    assert the_digest(h, group).document is not None
+    assert the_digest(h, group).photo is not None
     assert len(drawn) == 1
 
 

@@ -84,9 +84,9 @@ async def test_weekly_digest_reaches_the_linked_group(h: Harness) -> None:
     posted = digests_in(h, group)
     assert len(posted) == 1, [m.text for m in posted]
     digest = posted[0]
-    assert digest.document is not None
-    assert digest.document["file_name"] == "tong-hop.png"
-    assert digest.document["data"].startswith(b"\x89PNG")
+    # The chart arrives inline, as a photo (sendPhoto), not as a file to open.
+    assert digest.photo is not None and digest.document is None
+    assert digest.photo.startswith(b"\x89PNG")
     text = text_of(digest)
     assert text.startswith(f"Tổng hợp tuần: {COMMUNE}\n16/11/2026 – 22/11/2026\n")
     assert len(text) <= 1024
@@ -119,7 +119,7 @@ async def test_weekly_digest_reaches_the_linked_group(h: Harness) -> None:
     texts = [m.text for m in later]
     weekly = [m for m in later if text_of(m).startswith("Tổng hợp tuần")]
     assert len(later) == len(weekly) == 1, texts
-    assert weekly[0].document is None
+    assert weekly[0].photo is None
     lines = text_of(weekly[0]).split("\n")
     assert lines[:3] == [
         f"Tổng hợp tuần: {COMMUNE}",
@@ -134,7 +134,7 @@ async def test_weekly_digest_reaches_the_linked_group(h: Harness) -> None:
     monthly = digests_in(h, group, "Tổng hợp tháng")
     assert len(monthly) == 1
     assert text_of(monthly[0]).startswith(f"Tổng hợp tháng: {COMMUNE}\n01/11/2026 – 30/11/2026\n")
-    assert monthly[0].document is not None
+    assert monthly[0].photo is not None
 
 
 async def test_long_stopped_bot_does_not_flood(h: Harness) -> None:
@@ -149,8 +149,9 @@ async def test_digest_preview_and_refusals(h: Harness) -> None:
     lan, group = await link_group(h)
     await log(h, "/log nha_dai_doan_ket 2 120tr")
     preview = (await lan.send("/digest", chat=h.emu.group(group, "")))[0]
-    assert text_of(preview).startswith(f"Tổng hợp tuần: {COMMUNE}\n16/11/2026 – 22/11/2026\n")
-    assert preview.document is not None and preview.document["data"].startswith(b"\x89PNG")
+    # Monday 16/11: the week so far is that one day.
+    assert text_of(preview).startswith(f"Tổng hợp tuần: {COMMUNE}\n16/11/2026\n")
+    assert preview.photo is not None and preview.photo.startswith(b"\x89PNG")
     assert "Xây mới" in text_of(preview)
     private = (await lan.send("/digest"))[0]
     assert text_of(private).startswith(f"Tổng hợp tuần: {COMMUNE}")
@@ -164,6 +165,32 @@ async def test_digest_preview_and_refusals(h: Harness) -> None:
     ].text == "Chỉ lãnh đạo đơn vị mới xem trước được bản tổng hợp."
     # Nothing went through the outbox.
     assert (await h.dispatch()).sent == 0
+
+
+async def test_preview_on_a_wednesday_compares_the_same_weekdays(h: Harness) -> None:
+    """Issue 16 §4: Monday–Wednesday is compared with Monday–Wednesday of the week before, not
+    with that whole week (the injectable clock on Wednesday 18/11/2026)."""
+    lan, group = await link_group(h)
+    await log(h, "/log hoa_giai 2 09/11/2026")  # Monday of the week before
+    await log(h, "/log hoa_giai 5 13/11/2026")  # its Friday: not a day this week has had yet
+    await log(h, "/log hoa_giai 4")  # Monday 16/11
+    h.clock.set(datetime(2026, 11, 18, 3, 0, tzinfo=UTC))  # Wednesday 10:00 local
+    await log(h, "/log hoa_giai 1")
+    preview = (await lan.send("/digest", chat=h.emu.group(group, "")))[0]
+    text = text_of(preview)
+    assert text.startswith(f"Tổng hợp tuần: {COMMUNE}\n16/11/2026 – 18/11/2026\n"), text
+    assert "so với cùng các ngày của tuần trước (09/11/2026 – 11/11/2026)" in text, text
+    # 2 entries against 1 (Monday–Wednesday), 5 cases against 2: not against the whole week's 7.
+    assert "Số hoạt động đã ghi: 2 (▲ 100% so với kỳ trước)" in text, text
+    assert "Số vụ hòa giải 5 vụ (▲ 150%)" in text, text
+    assert preview.photo is not None
+    # The Monday digest still compares whole weeks: 16–22/11 (5 cases) with 09–15/11 (7).
+    h.clock.set(datetime(2026, 11, 23, 0, 30, tzinfo=UTC))
+    await h.plan_reminders()
+    await h.dispatch()
+    weekly = digests_in(h, group, "Tổng hợp tuần")[-1]  # after the preview
+    assert "Số vụ hòa giải 5 vụ (▼ 29%)" in text_of(weekly), text_of(weekly)
+    assert "cùng các ngày" not in text_of(weekly)
 
 
 def test_change_arrows() -> None:

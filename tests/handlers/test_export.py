@@ -41,8 +41,8 @@ async def h(harness: Harness) -> Harness:
         )
         nam = await session.scalar(select(Person).where(Person.telegram_id == 1004))
         assert report is not None and nam is not None
-        await rep.set_answer(session, report, "programmes_signed", 5, nam.id, now)
-        await rep.set_answer(session, report, "briefing_held", True, nam.id, now)
+        await rep.set_answer(session, report, "committee_met", True, nam.id, now)
+        await rep.set_answer(session, report, "committee_meetings", 5, nam.id, now)
     for uid, line in [
         (1004, "/log nha_dai_doan_ket 2 120tr"),
         (1004, "/log hoa_giai 3 10/11/2026"),

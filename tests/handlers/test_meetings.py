@@ -823,3 +823,42 @@ async def test_a_leader_of_several_units_chooses_the_organiser(h: Harness) -> No
     assert (await lan.send("Giao ban"))[
         0
     ].text == "Khi nào bắt đầu? Hãy gõ ngày và giờ, ví dụ 21/12 8h30, “mai 14h” hoặc “thứ 2 8h”."
+
+
+async def test_a_day_just_gone_is_refused_with_a_suggestion_not_moved_to_next_year(
+    h: Harness,
+) -> None:
+    """ "01/12 8h" typed on 02/12 was silently read as 01/12/2027 (issue 16 §4): /meeting and the
+    reschedule prompt refuse it as past and suggest next year's, typed with its year."""
+    lan = (await started(h, (1002, "Lan")))[1002]
+    h.clock.set(datetime(2026, 12, 2, 3, 0, tzinfo=UTC))  # Wednesday 02/12/2026 10:00
+    await lan.send("/meeting")
+    await lan.press("Giao ban")
+    await lan.send("Giao ban tháng 12")
+    refused = (await lan.send("01/12 8h"))[0].text
+    assert refused == (
+        "“01/12 8h” đã qua. Bạn muốn họp ngày 01/12/2027? Nếu đúng, hãy gõ “01/12/2027 08:00”; "
+        "nếu không, hãy gõ một thời điểm sắp tới, ví dụ 21/12 8h30, “mai 14h” hoặc “thứ 2 8h”."
+    )
+    assert text_of((await lan.send("01/12/2027 08:00"))[0]).startswith(
+        "Bắt đầu: Thứ Tư, 01/12/2027 08:00."
+    )
+    await lan.send("/back")
+    assert text_of((await lan.send("21/12 8h30"))[0]).startswith(
+        "Bắt đầu: Thứ Hai, 21/12/2026 08:30."
+    )
+    await lan.press("2 giờ")
+    await lan.send("Hội trường UBND xã")
+    await lan.send("/skip")
+    await lan.press("Chỉ đơn vị này")
+    await lan.press("Gửi giấy mời")
+    await lan.send("/meetings")
+    await lan.press(1)
+    await lan.press("Đổi thời gian")
+    assert text_of((await lan.send("30/11 14h"))[0]).startswith(
+        "“30/11 14h” đã qua. Bạn muốn họp ngày 30/11/2027? Nếu đúng, hãy gõ “30/11/2027 14:00”;"
+    )
+    moved = text_of((await lan.send("22/12 14h"))[0])
+    assert moved.startswith(
+        "Đã đổi lịch: Giao ban tháng 12 nay bắt đầu vào Thứ Ba, 22/12/2026 14:00."
+    )

@@ -85,7 +85,7 @@ async def test_a_removed_cadre_loses_every_right_at_once(h: Harness) -> None:
     async with h.db.session() as session:
         commune, cau_bam = await unit_of(session, "02365"), await unit_of(session, "02365-t1")
         template = next(
-            t for t in await reports.latest_templates(session) if t.key == "quarterly_front"
+            t for t in await reports.latest_templates(session) if t.key == "residential_front"
         )
         await reports.open_round(
             session,
@@ -97,6 +97,7 @@ async def test_a_removed_cadre_loses_every_right_at_once(h: Harness) -> None:
             now=now,
             kind="residential_area",
             org="mttq",
+            early=True,  # due in two weeks, whatever the period's cut-off
         )
         plan = MeetingPlan(
             kind="giao_ban",

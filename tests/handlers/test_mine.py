@@ -27,7 +27,7 @@ async def test_list_edit_history_and_delete(h: Harness) -> None:
     listing = (await nam.send("/mine"))[0]
     assert text_of(listing).startswith("Các mục gần đây của bạn (1–2 / 2)")
     assert (
-        "#1 · 16/11/2026 · Nhà Đại đoàn kết — Thôn Cầu Bâm (xã Yên Nguyên)\nXây mới 2 căn · Giá trị 120.000.000\xa0₫"
+        "#1 · 16/11/2026 · Nhà Đại đoàn kết — Thôn Cầu Bâm (xã Yên Nguyên)\nXây mới 2 căn · Giá trị 120 triệu đồng"
         in text_of(listing)
     )
 
@@ -231,3 +231,30 @@ async def test_an_edit_survives_a_restart(h: Harness) -> None:
     await h.restart()
     saved = text_of((await nam.press("Đúng rồi"))[-1])
     assert saved.startswith("Đã sửa mục #1.") and "Số vụ hòa giải: 150 vụ" in saved
+
+
+async def test_money_reads_the_same_on_every_screen(h: Harness) -> None:
+    """Money in words on the review card, the saved entry, /mine, its history and /totals
+    ("1,23 triệu đồng", PRODUCT §9), never "1.234.567 ₫"; what a person typed keeps its exact
+    figure beside the words when they round it, totals do not (issue 16 §4)."""
+    nam, lan = h.user(1004, "Nam"), h.user(1002, "Lan")
+    await nam.send("/log")
+    await nam.press("Nhà Đại đoàn kết")
+    await nam.send("2")
+    await nam.press("0 — không có")
+    await nam.send("1.234.567")
+    await nam.press("Hôm nay")
+    await nam.press("Không có ghi chú")
+    review = text_of((await nam.press("Không có ảnh"))[-1])
+    assert "Giá trị: 1,23 triệu đồng (1.234.567 đồng)" in review
+    saved = text_of((await nam.press("Lưu"))[-1])
+    assert "₫" not in saved
+    listing = text_of((await nam.send("/mine"))[0])
+    assert "Xây mới 2 căn · Giá trị 1,23 triệu đồng (1.234.567 đồng)" in listing
+    totals = text_of((await lan.send("/totals"))[0])
+    assert "Giá trị 1,23 triệu đồng" in totals and "1.234.567" not in totals and "₫" not in totals
+    await nam.press("Sửa #1")
+    await nam.press("Giá trị")
+    assert "Giá trị: 1,5 tỷ đồng" in text_of((await nam.send("1,5 tỷ"))[0])
+    history = text_of((await nam.press_data("mine:h:1"))[-1])
+    assert "Giá trị 1,23 triệu đồng (1.234.567 đồng) → 1,5 tỷ đồng" in history

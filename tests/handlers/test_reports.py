@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -287,11 +288,15 @@ async def test_two_cadres_share_a_draft_and_submit_once(h: Harness) -> None:
 
 
 async def quarterly(session: AsyncSession) -> ReportTemplate:
-    return next(t for t in await rep.latest_templates(session) if t.key == "quarterly_front")
+    return await shipped(session, "quarterly_front")
+
+
+async def shipped(session: AsyncSession, key: str) -> ReportTemplate:
+    return next(t for t in await rep.latest_templates(session) if t.key == key)
 
 
 async def operator_opens(
-    session: AsyncSession, h: Harness, template: ReportTemplate, **targets: str
+    session: AsyncSession, h: Harness, template: ReportTemplate, **targets: Any
 ) -> ReportRound:
     """The operator (``phoihop rounds open``) opens the Q4/2026 round of ``template`` for Xã Yên
     Nguyên, due 20/12/2026; ``targets`` narrow the units asked (``kind``, ``org``)."""
@@ -336,7 +341,8 @@ async def test_cli_opens_a_round_and_refuses_a_past_deadline(h: Harness) -> None
                 now=h.clock.now(),
             )
         assert info.value.code == "wrong_period_kind"
-        row = await operator_opens(session, h, template, kind="residential_area", org="phu_nu")
+        womens = await shipped(session, "womens_union_quarterly")
+        row = await operator_opens(session, h, womens, kind="residential_area", org="phu_nu")
         assert len(await rep.round_status(session, row)) == 3
 
 
@@ -358,13 +364,14 @@ async def test_a_second_round_asking_the_same_is_refused(h: Harness) -> None:
     )
     async with h.db.session() as session:
         assert len((await session.scalars(select(ReportRound))).all()) == 1
-        quarterly_row = await quarterly(session)
-        first = await operator_opens(session, h, quarterly_row)
+        residential = await shipped(session, "residential_front")
+        first = await operator_opens(session, h, residential)
         with pytest.raises(ReportError) as info:
-            await operator_opens(session, h, quarterly_row)
+            await operator_opens(session, h, residential)
         assert (info.value.code, info.value.round_id) == ("duplicate", first.id)
         # Another organisation's round of the same template is another question.
-        await operator_opens(session, h, quarterly_row, kind="residential_area", org="phu_nu")
+        trial = await shipped(session, "thu_nghiem")
+        await operator_opens(session, h, trial, kind="residential_area", org="phu_nu")
 
 
 async def test_dates_outside_the_years_kept_are_refused(h: Harness) -> None:
@@ -390,37 +397,71 @@ async def test_dates_outside_the_years_kept_are_refused(h: Harness) -> None:
             assert info.value.code == "out_of_range"
 
 
-async def test_default_quarterly_template_can_be_answered_to_the_end(h: Harness) -> None:
-    nam = h.user(1004, "Nam")
-    await nam.send("/start")
-    await nam.send("/log giam_sat 2")
+SHIPPED = [
+    # template, the unit whose units report, their level and organisation, the period, who answers
+    ("quarterly_front", "08", "commune", "mttq", Period("quarter", 2026, 4), 1002),
+    ("half_year_front", "08", "commune", "mttq", Period("half", 2026, 2), 1002),
+    ("year_end_front", "08", "commune", "mttq", Period("year", 2026, 1), 1002),
+    ("residential_front", "02365", "residential_area", "mttq", Period("quarter", 2026, 4), 1004),
+    (
+        "womens_union_quarterly",
+        "02365",
+        "residential_area",
+        "phu_nu",
+        Period("quarter", 2026, 4),
+        1005,
+    ),
+]
+
+
+@pytest.mark.parametrize(("key", "root_code", "kind", "org", "period", "uid"), SHIPPED)
+async def test_every_shipped_template_can_be_answered_to_the_end(
+    h: Harness, key: str, root_code: str, kind: str, org: str, period: Period, uid: int
+) -> None:
+    """Each shipped template (issue 16 §3), opened for the units it is for, is answered in
+    Vietnamese to the end and submitted by a cadre of one of them."""
+    cadre = h.user(uid, "Cán bộ")
+    await cadre.send("/start")
+    await cadre.send("/log giam_sat 2")
     async with h.db.session() as session:
-        template = await quarterly(session)
-        await operator_opens(session, h, template, kind="residential_area", org="mttq")
-    message = (await nam.send("/report"))[0]
-    for _ in range(40):
+        template = await shipped(session, key)
+        root = await units_q.by_code(session, root_code)
+        assert root is not None
+        await rep.open_round(
+            session,
+            None,
+            template_row=template,
+            period=period,
+            root=root,
+            deadline=datetime(2026, 12, 20, tzinfo=UTC),
+            now=h.clock.now(),
+            kind=kind,
+            org=org,
+        )
+    message = (await cadre.send("/report"))[0]
+    for _ in range(80):
         text = message.text or ""
-        if "Nộp báo cáo" in [b["text"] for row in message.inline_buttons for b in row]:
-            break
         labels = [b["text"] for row in message.inline_buttons for b in row]
+        if "Nộp báo cáo" in labels:
+            break
         if "Theo nhật ký hoạt động: 2." in text:
-            message = (await nam.press(1))[-1]
+            message = (await cadre.press(1))[-1]
         elif "Gõ một số." in text or "Theo nhật ký" in text:
-            message = (await nam.send("1"))[0]
+            message = (await cadre.send("1"))[0]
         elif "Gõ ngày" in text or "dd/mm/yyyy" in text or "ngày/tháng/năm" in text:
-            message = (await nam.send("10/11/2026"))[0]
+            message = (await cadre.send("10/11/2026"))[0]
         elif "Bấm chọn mọi mục" in text:
-            await nam.press(1)
-            message = (await nam.press("Xong"))[-1]
+            await cadre.press(1)
+            message = (await cadre.press("Xong"))[-1]
         elif "Bỏ qua" in labels:
-            message = (await nam.press("Bỏ qua"))[-1]
+            message = (await cadre.press("Bỏ qua"))[-1]
         elif labels:
-            message = (await nam.press(1))[-1]
+            message = (await cadre.press(1))[-1]
         else:
-            message = (await nam.send("Không có khó khăn"))[0]
+            message = (await cadre.send("Không có khó khăn"))[0]
     assert "Nộp báo cáo" in [b["text"] for row in message.inline_buttons for b in row], message.text
-    assert text_of((await nam.press("Nộp báo cáo"))[-1]).startswith(
-        "Đã nộp: Báo cáo công tác Mặt trận quý — Quý IV/2026"
+    assert text_of((await cadre.press("Nộp báo cáo"))[-1]).startswith(
+        f"Đã nộp: {template.title_vi} — {period.label('vi')}"
     )
 
 
@@ -665,8 +706,14 @@ async def test_several_reports_a_list_first_ticks_and_a_photo(h: Harness) -> Non
             session, parse_template(PHOTO_TEMPLATE), h.clock.now()
         )
         await operator_opens(session, h, template)
-    assert (await nam.send("/report"))[0].text == "Báo cáo nào?"
-    first = text_of((await nam.press("Báo cáo ảnh"))[-1])
+    listed = (await nam.send("/report"))[0]
+    # What the reports share is said once; the buttons say what tells them apart.
+    assert listed.text == "Báo cáo nào?\nThôn Cầu Bâm (xã Yên Nguyên) · Quý IV/2026"
+    assert labels(listed) == [
+        "Báo cáo thử (chưa nộp, 18/12)",
+        "Báo cáo ảnh (chưa nộp, 20/12)",
+    ]
+    first = text_of((await nam.press("Báo cáo ảnh (chưa nộp, 20/12)"))[-1])
     assert "Câu 1/2" in first and "Bấm chọn mọi mục phù hợp" in first
     await nam.press("Xong")
     assert h.emu.callback_answers[-1]["text"] == "Hãy chọn ít nhất một mục."
@@ -691,5 +738,65 @@ async def test_several_reports_a_list_first_ticks_and_a_photo(h: Harness) -> Non
     # /back walks the questions back to the list of reports.
     assert "Ảnh hoạt động" in text_of((await nam.send("/back"))[0])
     assert "Nội dung đã làm" in text_of((await nam.send("/back"))[0])
-    assert (await nam.send("/back"))[0].text == "Báo cáo nào?"
+    assert text_of((await nam.send("/back"))[0]).startswith("Báo cáo nào?\n")
     assert "Câu 1/4" in text_of((await nam.press("Báo cáo thử"))[-1])
+
+
+SCREENS_TEMPLATE = """
+key: man_hinh
+version: 1
+title: {vi: "Báo cáo vận động", en: "Fund-raising report"}
+period: quarter
+questions:
+  - key: funds
+    type: money
+    label: {vi: "Số tiền vận động", en: "Funds raised"}
+  - key: held
+    type: yesno
+    label: {vi: "Đã tổ chức hội nghị chưa?", en: "Was the conference held?"}
+  - key: level
+    type: choice
+    label: {vi: "Tự đánh giá", en: "Self-assessment"}
+    options:
+      - {key: xs, label: {vi: "Hoàn thành xuất sắc nhiệm vụ được giao trong công tác vận động quần chúng", en: "Excellent"}}
+      - {key: chua, label: {vi: "Chưa hoàn thành", en: "Not done"}}
+"""
+
+
+async def test_yes_no_and_choices_typed_money_in_words_and_labels_cut_between_words(
+    h: Harness,
+) -> None:
+    """A phone's screens (issue 16 §4): "co" answers a yes/no question and an option's label
+    typed without diacritics picks it; a long option is cut after a whole word with "…"; money is
+    in words, with the exact figure when the words round what was typed."""
+    nam = h.user(1004, "Nam")
+    await nam.send("/start")
+    async with h.db.session() as session:
+        template, _ = await rep.store_template(
+            session, parse_template(SCREENS_TEMPLATE), h.clock.now()
+        )
+        await operator_opens(session, h, template)
+    assert "Số tiền vận động" in text_of((await nam.send("/report"))[0])
+    held = text_of((await nam.send("1.234.567"))[0])
+    assert "Đã tổ chức hội nghị chưa?" in held
+    assert "Bấm một nút, hoặc gõ “có” hay “không”." in held
+    assert (await nam.send("chắc thế"))[0].text == (
+        "Hãy gõ “có” hoặc “không”, hoặc bấm một nút phía trên."
+    )
+    level = (await nam.send("Co"))[0]
+    assert "Tự đánh giá" in text_of(level)
+    long_label = labels(level)[0]
+    assert long_label == "Hoàn thành xuất sắc nhiệm vụ được giao trong công tác vận…"
+    full = "Hoàn thành xuất sắc nhiệm vụ được giao trong công tác vận động quần chúng"
+    assert full[len(long_label) - 1] == " "  # cut between two words, never inside one
+    review = text_of((await nam.send("chua hoan thanh"))[0])
+    assert "1. Số tiền vận động: 1,23 triệu đồng (1.234.567 đồng) (Nam" in review
+    assert "2. Đã tổ chức hội nghị chưa?: Có (Nam" in review
+    assert "3. Tự đánh giá: Chưa hoàn thành (Nam" in review
+    # "không" typed changes the answer; a round sum shows no exact figure.
+    await nam.press("Sửa một câu trả lời")
+    await nam.press("2. Đã tổ chức")
+    assert "2. Đã tổ chức hội nghị chưa?: Không (Nam" in text_of((await nam.send("KHÔNG."))[0])
+    await nam.press("Sửa một câu trả lời")
+    await nam.press("1. Số tiền")
+    assert "1. Số tiền vận động: 1,4 tỷ đồng (Nam" in text_of((await nam.send("1,4 tỷ"))[0])

@@ -84,10 +84,11 @@ async def test_province_numbers_match_an_independent_sum(h: Harness) -> None:
     assert (built, value) == (3, 170_000_000)
     assert text.startswith("Totals: Tỉnh Tuyên Quang — Q4 2026 (15/09/2026 – 14/12/2026)")
     assert 'Great Solidarity" houses: Built 3 houses · Value 170 million đồng' in text
-    assert (
-        'By unit:\nXã Kim Bình\n  "Great Solidarity" houses: Built 1 houses · Value 50 million đồng\nXã Yên Nguyên'
-        in text
+    # The busiest sub-unit first (issue 16 §4): Yên Nguyên logged three entries, Kim Bình one.
+    assert text.endswith(
+        'New members admitted: People 4 people\nXã Kim Bình\n  "Great Solidarity" houses: Built 1 houses · Value 50 million đồng'
     )
+    assert "By unit:\nXã Yên Nguyên\n" in text
 
 
 async def test_scope_rules_for_cadres_and_member_organisations(h: Harness) -> None:
@@ -95,8 +96,12 @@ async def test_scope_rules_for_cadres_and_member_organisations(h: Harness) -> No
     own = text_of((await nam.send("/totals quý này"))[0])
     assert own.startswith("Tổng hợp: Thôn Cầu Bâm (xã Yên Nguyên) — Quý IV/2026")
     # The residential area's Front committee covers every organisation in it.
+    # What the area logged itself is a row of its own (issue 16 §4): the rows add up.
     assert own.endswith(
-        "Theo đơn vị:\nChi hội Phụ nữ Thôn Cầu Bâm\n  Kết nạp hội viên, đoàn viên: Số người 4 người"
+        "Theo đơn vị:\nTrực tiếp tại Thôn Cầu Bâm (xã Yên Nguyên)\n"
+        "  Nhà Đại đoàn kết: Xây mới 2 căn · Giá trị 120 triệu đồng\n"
+        "  Hòa giải ở cơ sở: Số vụ hòa giải 3 vụ\n"
+        "Chi hội Phụ nữ Thôn Cầu Bâm\n  Kết nạp hội viên, đoàn viên: Số người 4 người"
     )
     assert text_of((await nam.send("/totals quý này Kim Bình"))[0]).startswith(
         "Không tìm thấy đơn vị “kim binh”"

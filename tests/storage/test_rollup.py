@@ -201,3 +201,54 @@ async def _all_rows(session: AsyncSession) -> list[tuple[object, ...]]:
         (r.unit_id, r.span, r.bucket, r.org, r.type_key, r.measure_key, r.value_milli, r.entries)
         for r in (await session.scalars(select(ActivityRollup))).all()
     )
+
+
+async def test_an_entry_past_the_exact_sum_adds_nothing_anywhere(
+    db: Database, clock: FakeClock
+) -> None:
+    """Protection: the check of the exact sum is part of the rollup write (``add_within``), and
+    a refused entry leaves every cell as it was, the ones it would have created included: here
+    the commune's "value" year cell is nearly full and "built" has no cells yet. A ``WHERE`` on
+    the upsert's ``DO UPDATE`` alone would have refused the full cells and created the others."""
+    day = date(2026, 11, 16)
+    async with db.session() as session:
+        await seed_demo(session, clock.now())
+        nam = await actor_of(session, 1004)
+        unit = nam.roles[0].unit
+        full = rollup_q.SUM_LIMIT_MILLI - 1000
+        await rollup_q.apply(session, unit, "nha_dai_doan_ket", {"value": full}, day, +1)
+    async with db.session() as session:
+        before = await _all_rows(session)
+        fits = await rollup_q.add_within(
+            session, unit, "nha_dai_doan_ket", {"built": 1000, "value": 2000}, day
+        )
+        assert not fits
+        assert await _all_rows(session) == before
+        entry = acts.NewEntry(
+            unit_id=unit.id,
+            type_key="nha_dai_doan_ket",
+            values={"built": Decimal(1), "value": Decimal(2)},
+            occurred_on=day,
+        )
+        try:
+            await acts.create_entry(session, nam, entry, clock.now())
+        except acts.EntryError as exc:
+            assert exc.code == "too_large"
+        else:
+            raise AssertionError("the entry was saved")
+        assert await _all_rows(session) == before
+        assert await session.scalar(select(func.count()).select_from(Activity)) == 0
+        # What still fits is added whole: 1,000 thousandths is exactly the room left.
+        assert await rollup_q.add_within(
+            session, unit, "nha_dai_doan_ket", {"built": 1000, "value": 1000}, day
+        )
+    async with db.session() as session:
+        cells = {(r[0], r[1], r[2], r[3], r[5]): r[6] for r in await _all_rows(session)}
+    years = [start for span, start in rollup_q.spans_of(day) if span == "y"]
+    root = rollup_q.ancestors(unit)[0]
+    for year in years:
+        assert cells[(root, "y", year, rollup_q.ALL_ORGS, "value")] == rollup_q.SUM_LIMIT_MILLI
+        assert cells[(root, "y", year, rollup_q.ALL_ORGS, "built")] == 1000
+    assert sum(1 for key in cells if key[4] == "built") == sum(
+        1 for key in cells if key[4] == "value"
+    )

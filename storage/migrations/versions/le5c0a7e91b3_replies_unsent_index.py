@@ -1,7 +1,7 @@
 """queued replies not out yet: a partial index of their own
 
 Revision ID: le5c0a7e91b3
-Revises: f3b9c1d2e4a5
+Revises: in8a0f575cab
 Create Date: 2026-12-03 12:30:00
 
 A handler's reply that Telegram did not take waits in the outbox (handlers/delivery.py). Every
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = 'le5c0a7e91b3'
-down_revision: Union[str, Sequence[str], None] = 'f3b9c1d2e4a5'
+down_revision: Union[str, Sequence[str], None] = 'in8a0f575cab'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,0 +1,250 @@
+"""The long poller's inbox: updates stored in the database run from there, in fair turns.
+
+``bot/runtime/polling.py`` stores every ``getUpdates`` batch in the ``inbox`` table and confirms
+it to Telegram at once; this module takes the stored updates to python-telegram-bot's queue and
+marks them done once handled. A crash loses nothing: what was stored and not done is run after
+the restart (``handlers/replay.py`` keeps an update whose effect committed from being applied
+twice, and silent if its reply went out).
+
+**Memory is bounded.** At most ``window`` updates are loaded at once, and of each lane (a
+person, else a chat: ``bot/runtime/ordering.lane_of``) at most ``per_lane``, its oldest: a lane
+runs one update at a time anyway. Every lane's first update is loaded before any lane's second
+(``storage/queries/inbox.heads``), so a person who writes behind a burst of 500 from fifty others
+is loaded at the next round and takes the next free turn (``PerPersonOrder``): the burst's size
+no longer matters, only how many people are ahead (the 100-update window of ``getUpdates`` was
+what made the ``/me`` of ``bench/fairness.py`` wait 14–16 s, docs/benchmarks.md).
+
+**Backpressure.** The poller stops asking Telegram for more while ``limit`` updates or more are
+stored and unfinished (``PHOIHOP_INBOX_MAX``): Telegram keeps the rest, as it did before.
+
+A round (one transaction) marks the updates handled since the last round done, loads the next
+heads while there is room, and counts what is left; rounds run when a batch was stored and when
+an update was handled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+from telegram import Update
+from telegram.ext import Application
+
+from bot.clock import Clock
+from bot.runtime.ordering import PerPersonOrder
+from storage.db import Database
+from storage.queries import inbox as inbox_q
+
+log = logging.getLogger(__name__)
+
+
+class Inbox:
+    def __init__(
+        self,
+        app: Application[Any, Any, Any, Any, Any, Any],
+        db: Database,
+        clock: Clock,
+        *,
+        window: int = 200,
+        per_lane: int = 2,
+        limit: int = 1000,
+        retry: float = 1.0,
+    ) -> None:
+        processor = app.update_processor
+        if not isinstance(processor, PerPersonOrder):
+            raise TypeError("the inbox needs PerPersonOrder to learn when an update is handled")
+        processor.listeners.append(self._handled)
+        self.app, self.db, self.clock = app, db, clock
+        self.window, self.per_lane, self.limit, self.retry = window, per_lane, limit, retry
+        #: Updates on PTB's queue or running, not handled yet.
+        self._loaded: set[int] = set()
+        #: Handled, not yet marked done in the table (a round that read the table while one of
+        #: them finished still sees it unfinished: it is not loaded again).
+        self._finished: set[int] = set()
+        #: Rows without ``done_at``, as last counted (loaded ones included).
+        self._unfinished = 0
+        self._wake = asyncio.Event()
+        self._room = asyncio.Event()
+        self._room.set()
+        self._idle = asyncio.Event()
+        #: Updates of a batch the table did not take, handled straight from memory.
+        self._unstored: set[int] = set()
+        self._unstored_done = asyncio.Event()
+        self._feeding = False
+        self._halt = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._failing = False
+
+    @property
+    def unfinished(self) -> int:
+        """Updates stored and not marked done, as last counted."""
+        return self._unfinished
+
+    @property
+    def loaded(self) -> int:
+        """Updates taken from the table and not handled yet (for tests and benchmarks)."""
+        return len(self._loaded)
+
+    async def start(self) -> None:
+        """Load what a previous run left (run before anything fetched now), then keep feeding."""
+        self._feeding = True
+        self._halt.clear()
+        try:
+            await self._round()
+        except (OperationalError, DBAPIError, OSError) as exc:
+            log.warning("inbox: cannot read the inbox table (%s); retrying", exc)
+            self._failing = True
+            self._wake.set()
+        if self._unfinished:
+            log.info(
+                "inbox: %d updates stored by the previous run were not handled; handling them",
+                self._unfinished,
+            )
+        self._task = asyncio.create_task(self._loop(), name="phoihop:inbox")
+
+    async def stop(self) -> None:
+        """Load nothing more; the loaded updates finish and are marked done. The rest stays
+        stored for the next start."""
+        self._feeding = False
+        self._halt.set()
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+        await self.app.update_queue.join()
+        with contextlib.suppress(OperationalError, DBAPIError, OSError):
+            await self._round()
+
+    def stored(self, unfinished: int) -> None:
+        """The poller stored a batch; ``unfinished`` rows are now waiting or running."""
+        self._unfinished = unfinished
+        self._idle.clear()
+        self._signal()
+        self._wake.set()
+
+    @property
+    def has_room(self) -> bool:
+        return self._room.is_set()
+
+    async def room(self) -> None:
+        """Return once fewer than ``limit`` stored updates are unfinished."""
+        await self._room.wait()
+
+    async def settled(self) -> None:
+        """Return once every stored update was handled and marked done."""
+        await self._idle.wait()
+
+    async def run_unstored(self, updates: Sequence[Update], stopped: asyncio.Event) -> bool:
+        """Handle updates the table did not take (``Poller._handle_unstored``); True once all
+        were handled, False if ``stopped`` came first."""
+        if not updates:
+            return True
+        self._unstored = {update.update_id for update in updates}
+        self._unstored_done.clear()
+        for update in updates:
+            await self.app.update_queue.put(update)
+        done = asyncio.ensure_future(self._unstored_done.wait())
+        halt = asyncio.ensure_future(stopped.wait())
+        await asyncio.wait((done, halt), return_when=asyncio.FIRST_COMPLETED)
+        for waiter in (done, halt):
+            waiter.cancel()
+        return self._unstored_done.is_set()
+
+    def _handled(self, update: object) -> None:
+        if isinstance(update, Update) and update.update_id in self._unstored:
+            self._unstored.discard(update.update_id)
+            if not self._unstored:
+                self._unstored_done.set()
+            return
+        if isinstance(update, Update) and update.update_id in self._loaded:
+            self._loaded.discard(update.update_id)
+            self._finished.add(update.update_id)
+            self._wake.set()
+
+    async def _loop(self) -> None:
+        while self._feeding:
+            await self._wake.wait()
+            self._wake.clear()
+            if not self._feeding:
+                return
+            try:
+                await self._round()
+            except (OperationalError, DBAPIError, OSError) as exc:
+                if not self._failing:
+                    self._failing = True
+                    log.warning("inbox: cannot read the inbox table (%s); retrying", exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._halt.wait(), timeout=self.retry)
+                self._wake.set()
+            else:
+                if self._failing:
+                    self._failing = False
+                    log.warning("inbox: the inbox table answers again")
+
+    async def _round(self) -> None:
+        finished, self._finished = self._finished, set()
+        room = self.window - len(self._loaded) if self._feeding else 0
+        try:
+            async with self.db.session() as session:
+                if finished:
+                    await inbox_q.finish(session, finished, self.clock.now())
+                heads = (
+                    await inbox_q.heads(
+                        session, per_lane=self.per_lane, limit=len(self._loaded) + room
+                    )
+                    if room > 0
+                    else []
+                )
+                unfinished = await inbox_q.unfinished(session)
+        except BaseException:
+            self._finished |= finished  # marked at the next round
+            raise
+        self._unfinished = unfinished
+        for update_id, body in heads:
+            if room <= 0:
+                break
+            if update_id in self._loaded or update_id in self._finished:
+                continue
+            update = self._parse(update_id, body)
+            if update is None:
+                self._finished.add(update_id)
+                self._wake.set()
+                continue
+            self._loaded.add(update_id)
+            room -= 1
+            await self.app.update_queue.put(update)
+        self._signal()
+
+    def _signal(self) -> None:
+        if self._unfinished < self.limit:
+            self._room.set()
+        else:
+            self._room.clear()
+        if self._unfinished == 0 and not self._loaded and not self._finished:
+            self._idle.set()
+        else:
+            self._idle.clear()
+
+    def _parse(self, update_id: int, body: str) -> Update | None:
+        try:
+            return Update.de_json(_json(body), self.app.bot)
+        except Exception as exc:  # stored from a readable update: a newer PTB may differ
+            log.error(
+                "inbox: stored update %s cannot be read (%s: %s); skipped",
+                update_id,
+                type(exc).__name__,
+                exc,
+            )
+            return None
+
+
+def _json(body: str) -> dict[str, Any]:
+    data = json.loads(body)
+    if not isinstance(data, dict):
+        raise ValueError("not an update")
+    return data

@@ -1,0 +1,107 @@
+"""The long poller's inbox (``storage.models.InboxUpdate``, ``bot/runtime/polling.py``): updates
+stored in one transaction per ``getUpdates`` batch, loaded a few per lane at a time, marked done
+once handled, forgotten once Telegram has been told."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import InboxUpdate
+from storage.queries.upsert import insert_for
+
+#: Ids per statement (SQLite allows 32,766 parameters; a batch is at most a few hundred).
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Stored:
+    """One update of a batch: its id, whose order it belongs to, its JSON."""
+
+    update_id: int
+    lane: int | None
+    body: str
+
+
+async def store(session: AsyncSession, rows: Sequence[Stored], now: datetime) -> None:
+    """Add a batch; an update already here (a batch delivered again after a crash) is kept as it
+    is, done or not."""
+    for start in range(0, len(rows), _CHUNK):
+        chunk = rows[start : start + _CHUNK]
+        await session.execute(
+            insert_for(session, InboxUpdate)
+            .values(
+                [
+                    {"update_id": r.update_id, "lane": r.lane, "body": r.body, "received_at": now}
+                    for r in chunk
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=[InboxUpdate.update_id])
+        )
+
+
+async def forget(session: AsyncSession, *, confirmed_below: int | None, stale: datetime) -> None:
+    """Delete the done rows Telegram will not deliver again: below the offset it was last asked
+    from, or done before ``stale`` (update ids restart after a long silence)."""
+    done = InboxUpdate.done_at.is_not(None)
+    old = InboxUpdate.done_at < stale
+    condition = (
+        old if confirmed_below is None else or_(InboxUpdate.update_id < confirmed_below, old)
+    )
+    await session.execute(delete(InboxUpdate).where(done, condition))
+
+
+async def finish(session: AsyncSession, update_ids: Iterable[int], now: datetime) -> None:
+    ids = list(update_ids)
+    for start in range(0, len(ids), _CHUNK):
+        await session.execute(
+            update(InboxUpdate)
+            .where(InboxUpdate.update_id.in_(ids[start : start + _CHUNK]))
+            .values(done_at=now)
+        )
+
+
+async def unfinished(session: AsyncSession) -> int:
+    count = await session.scalar(
+        select(func.count()).select_from(InboxUpdate).where(InboxUpdate.done_at.is_(None))
+    )
+    return int(count or 0)
+
+
+async def heads(session: AsyncSession, *, per_lane: int, limit: int) -> list[tuple[int, str]]:
+    """The first ``per_lane`` unfinished updates of every lane, every lane's first before any
+    lane's second (oldest first within a rank), at most ``limit``: (update id, JSON).
+
+    An update with neither person nor chat (``lane`` NULL) is a lane of its own."""
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=(
+                InboxUpdate.lane.is_(None),
+                func.coalesce(InboxUpdate.lane, InboxUpdate.update_id),
+            ),
+            order_by=InboxUpdate.update_id,
+        )
+        .label("rank")
+    )
+    ranked = (
+        select(InboxUpdate.update_id, InboxUpdate.body, rank)
+        .where(InboxUpdate.done_at.is_(None))
+        .subquery()
+    )
+    rows = await session.execute(
+        select(ranked.c.update_id, ranked.c.body)
+        .where(ranked.c.rank <= per_lane)
+        .order_by(ranked.c.rank, ranked.c.update_id)
+        .limit(limit)
+    )
+    return [(int(uid), str(body)) for uid, body in rows]
+
+
+#: Telegram keeps an unconfirmed update for 24 hours: a done row older than that is never
+#: delivered again.
+STALE_AFTER = timedelta(days=1)

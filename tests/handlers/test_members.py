@@ -335,7 +335,7 @@ async def test_a_join_by_invite_link_is_audited_and_forgetme_anonymises_it(h: Ha
     assert (event.person_id, event.by_id, event.invite_id) == (joined, None, 1)
 
     await stranger.send("/forgetme")
-    await stranger.press("Xoá dữ liệu của tôi")
+    await stranger.press("Xóa dữ liệu của tôi")
     async with h.db.session() as session:
         [event] = (await session.scalars(select(MembershipEvent))).all()
         kept = await session.get(Person, event.person_id)

@@ -14,7 +14,6 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.access import Actor, actor_of
 from bot.i18n import Translator, resolve_locale
 from bot.services import Services
-from storage.queries import outbox as outbox_q
 from storage.queries import people as people_q
 from storage.queries import updates as updates_q
 from storage.text import nfc
@@ -98,12 +97,14 @@ class AppContext(CallbackContext[Bot, dict[Any, Any], dict[Any, Any], dict[Any, 
                 actor.person, profile, now, private_chat=private
             ):
                 actor = await self._build_actor(session, user.id, rows, profile, now, private)
-            handled = await updates_q.handled_state(session, update.update_id, self.fingerprint)
-            # In the same transaction: did Telegram refuse earlier replies to this chat that
-            # still wait (the database knows, whichever process queued them)?
-            self.replies_waiting = chat is not None and await outbox_q.replies_waiting(
-                session, chat.id
-            )
+            # In the same statement: did Telegram refuse earlier replies to this chat that still
+            # wait (the database knows, whichever process queued them)? handlers/delivery.py
+            if chat is not None:
+                handled, self.replies_waiting = await updates_q.handled_state_and_replies_waiting(
+                    session, update.update_id, self.fingerprint, chat.id
+                )
+            else:
+                handled = await updates_q.handled_state(session, update.update_id, self.fingerprint)
         self.replayed = handled is not updates_q.Handled.NO
         self.replied = handled is updates_q.Handled.REPLIED
         self._actor = actor

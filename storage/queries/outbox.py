@@ -34,7 +34,7 @@ def _fixed(value: str) -> ColumnElement[str]:
     return literal(value, literal_execute=True)
 
 
-def _unsent_replies() -> ColumnElement[bool]:
+def unsent_replies() -> ColumnElement[bool]:
     """The condition of ``ix_outbox_replies_unsent``, as queries must spell it to use it."""
     return (OutboxMessage.kind == _fixed(REPLY)) & OutboxMessage.status.in_(
         [_fixed(s) for s in UNSENT]
@@ -190,7 +190,7 @@ async def last_unsent_reply(session: AsyncSession, chat_id: int) -> str | None:
     """The key of the chat's newest queued reply that is not out yet, if any."""
     return await session.scalar(
         select(OutboxMessage.key)
-        .where(OutboxMessage.chat_id == chat_id, _unsent_replies())
+        .where(OutboxMessage.chat_id == chat_id, unsent_replies())
         .order_by(OutboxMessage.id.desc())
         .limit(1)
     )
@@ -199,7 +199,7 @@ async def last_unsent_reply(session: AsyncSession, chat_id: int) -> str | None:
 async def replies_waiting(session: AsyncSession, chat_id: int) -> bool:
     """Whether the chat has queued replies not out yet (in any process: the database says)."""
     found = await session.scalar(
-        select(OutboxMessage.id).where(OutboxMessage.chat_id == chat_id, _unsent_replies()).limit(1)
+        select(OutboxMessage.id).where(OutboxMessage.chat_id == chat_id, unsent_replies()).limit(1)
     )
     return found is not None
 

@@ -2,7 +2,8 @@
 and pending invites, remove a member, change a role (higher or lower) and withdraw an invite.
 
 Every change is audited (``membership_events``: who, when, whose, before, after, from the bot or
-the command line). The moment a membership ends or is lowered, every right it gave ends with it,
+the command line), from the first one on: a membership begun or raised by an invite link
+(``join``: by whoever made the link) or by ``phoihop admin grant`` (``grant``) too. The moment a membership ends or is lowered, every right it gave ends with it,
 in the same transaction (``end_rights``):
 
 - the person's open flows and kept drafts that worked for a unit they no longer reach are closed
@@ -33,6 +34,7 @@ from storage.models import Invite, Meeting, Person, Report, ReportRound, Unit
 from storage.queries import activities as act_q
 from storage.queries import meetings as meetings_q
 from storage.queries import members as members_q
+from storage.queries import people as people_q
 from storage.queries import state as state_q
 from storage.queries import units as units_q
 from storage.queries.people import ROLE_RANK, ROLES
@@ -174,6 +176,41 @@ async def set_role(
         await _tell(session, person, unit, before, role, [], now, event)
         return Ended(person, unit, before, role)
     return await end_rights(session, person, unit, before, role, now, event)
+
+
+async def grant(
+    session: AsyncSession,
+    actor: Actor | None,
+    unit: Unit,
+    person: Person,
+    role: str,
+    now: datetime,
+    *,
+    invite: Invite | None = None,
+) -> str:
+    """Give ``role`` in the unit, keeping a higher one (``grant`` never lowers: ``set_role``
+    does): an operator's ``phoihop admin grant`` (``actor`` None), or an invite link redeemed
+    (``invite``). Audited when it changes something; returns the role now held."""
+    before = await people_q.role_in(session, person.id, unit.id)
+    source = f"invite:{invite.id}" if invite is not None else "cli" if actor is None else "bot"
+    held = await people_q.grant(session, person.id, unit.id, role, now, source)
+    if held != before:
+        await members_q.record(
+            session,
+            at=now,
+            unit_id=unit.id,
+            action="join" if invite is not None else "grant",
+            source="invite" if invite is not None else "cli" if actor is None else "bot",
+            person_id=person.id,
+            # An invite's join is the doing of whoever made the link (None: an operator).
+            by_id=(invite.created_by if invite is not None else None)
+            if actor is None
+            else actor.person.id,
+            role_before=before,
+            role_after=held,
+            invite_id=invite.id if invite is not None else None,
+        )
+    return held
 
 
 async def revoke(

@@ -34,9 +34,9 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -68,6 +68,10 @@ class Notice:
     #: late through the outbox, handlers/delivery.py, keeps whatever keyboard it had); when set,
     #: ``buttons`` is not used.
     markup: dict[str, Any] | None = None
+    #: A reply to a person (a handler's reply delivered late), not a bulk notice: it takes the
+    #: shared send budget's turn of a reply (bot/runtime/send_budget.py). Set by the dispatcher
+    #: for its ``interactive_kinds``.
+    interactive: bool = False
 
 
 class SendError(Exception):
@@ -103,6 +107,11 @@ class Sender(Protocol):
         """Send and return the message id, or raise a ``SendError``."""
         ...
 
+    def parts(self, notice: Notice) -> int:
+        """How many messages ``send`` makes of the notice (a text too long for one message goes
+        as several, a caption's overflow follows its file): each takes a token of the pace."""
+        ...
+
 
 #: (kind, params, chat_id) -> the notice, or None when it is no longer relevant.
 Renderer = Callable[[str, dict[str, Any], int], Awaitable[Notice | None]]
@@ -122,6 +131,13 @@ async def enqueue(
     return await outbox_q.enqueue(
         session, key=key, chat_id=chat_id, kind=kind, params=params, due_at=due_at or now, now=now
     )
+
+
+#: How long a queued reply to committed work is tried while Telegram does not take it (a reply
+#: is owed: the work it answers is saved), and the longest pause between two tries, so that it
+#: arrives within that pause once Telegram is back.
+REPLY_PATIENCE = timedelta(hours=24)
+REPLY_BACKOFF = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -200,15 +216,25 @@ class Dispatcher:
         batch: int = 25,
         lease: timedelta = timedelta(minutes=2),
         max_attempts: int = 8,
+        interactive_kinds: Collection[str] = (),
+        reply_patience: timedelta = REPLY_PATIENCE,
         worker: str | None = None,
         pace: Pace | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         """Without ``pace`` (tests driving a fake clock) a round is one claim of at most one row
-        per chat, sent at once; with it, rounds keep Telegram's limits in real time."""
+        per chat, sent at once; with it, rounds keep Telegram's limits in real time.
+
+        ``interactive_kinds`` are replies to people queued when Telegram did not take them
+        (handlers/delivery.py): claimed before every other due row, sent as replies (not bulk)
+        in the shared budget, and never given up after ``max_attempts``: while Telegram answers
+        5xx or not at all they are tried again, ``REPLY_BACKOFF`` apart at most, for
+        ``reply_patience`` after they were queued."""
         self.db, self.clock, self.sender, self.renderer = db, clock, sender, renderer
         self.batch, self.lease, self.max_attempts = batch, lease, max_attempts
+        self.interactive_kinds = tuple(interactive_kinds)
+        self.reply_patience = reply_patience
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
         self.pace = pace
         self._time = monotonic
@@ -273,10 +299,11 @@ class Dispatcher:
 
     async def _claim(
         self, limit: int, skip: set[int]
-    ) -> list[tuple[int, int, str, dict[str, Any], int]]:
+    ) -> list[tuple[int, int, str, dict[str, Any], int, datetime]]:
         async with self.db.session() as session:
             return [
-                (r.id, r.chat_id, r.kind, dict(r.params), r.attempts)  # attempts: claim counted
+                # attempts: this claim counted; created_at: when a queued reply was queued
+                (r.id, r.chat_id, r.kind, dict(r.params), r.attempts, r.created_at)
                 for r in await outbox_q.claim(
                     session,
                     self.clock.now(),
@@ -284,6 +311,7 @@ class Dispatcher:
                     worker=self.worker,
                     lease=self.lease,
                     skip_chats=skip,
+                    first_kinds=self.interactive_kinds,
                 )
             ]
 
@@ -301,12 +329,14 @@ class Dispatcher:
         kind: str,
         params: dict[str, Any],
         attempts: int,
+        created: datetime,
     ) -> None:
         async with self._slots:
-            await self._deliver(report, row_id, chat_id, kind, params, attempts)
+            parts = await self._deliver(report, row_id, chat_id, kind, params, attempts, created)
         if self.pace is not None:
             gap = self.pace.group_gap if chat_id < 0 else self.pace.private_gap
-            self._resting[chat_id] = self._time() + gap
+            # A notice sent as three messages counts three against the chat's limit too.
+            self._resting[chat_id] = self._time() + gap * max(parts, 1)
 
     async def _deliver(
         self,
@@ -316,22 +346,30 @@ class Dispatcher:
         kind: str,
         params: dict[str, Any],
         attempts: int,
-    ) -> None:
+        created: datetime,
+    ) -> int:
+        """Send one row and record the outcome; returns the messages it took (0: none sent)."""
+        interactive = kind in self.interactive_kinds
+        parts = 0
         try:
             notice = await self.renderer(kind, params, chat_id)
             if notice is None:
                 async with self._outcome() as session:
                     await outbox_q.give_up(session, row_id, "skipped", "no longer relevant")
                 report.skipped += 1
-                return
+                return 0
+            if interactive:
+                notice = replace(notice, interactive=True)
             async with self._outcome() as session:
                 ours = await outbox_q.start_sending(session, row_id, self.worker)
             if not ours:
                 log.warning("outbox %s: claimed by another process meanwhile; not sent", row_id)
                 report.skipped += 1
-                return
+                return 0
+            parts = self.sender.parts(notice)
             if self._bucket is not None:  # last: the pace counts the sends themselves
-                await self._bucket.acquire()
+                for _ in range(parts):  # every message of a notice cut in several
+                    await self._bucket.acquire()
             message_id = await self.sender.send(chat_id, notice)
         except RetryLater as exc:
             await self._retry(
@@ -350,7 +388,9 @@ class Dispatcher:
                 await mark_unavailable(session, chat_id)
             report.dead += 1
         except Transient as exc:
-            if attempts >= self.max_attempts:
+            if interactive:
+                await self._retry_reply(report, row_id, created, attempts, str(exc))
+            elif attempts >= self.max_attempts:
                 async with self._outcome() as session:
                     await outbox_q.give_up(session, row_id, "failed", str(exc))
                 report.failed += 1
@@ -372,6 +412,27 @@ class Dispatcher:
             async with self._outcome() as session:
                 await outbox_q.mark_sent(session, row_id, self.clock.now(), message_id)
             report.sent += 1
+            return parts
+        return 0
+
+    async def _retry_reply(
+        self, report: DispatchReport, row_id: int, created: datetime, attempts: int, error: str
+    ) -> None:
+        """A reply to committed work Telegram did not take: again and again while it is down
+        (the person is owed it), the pause doubling up to ``REPLY_BACKOFF``, until
+        ``reply_patience`` after it was queued (then the person has long since asked again)."""
+        now = self.clock.now()
+        if now - created >= self.reply_patience:
+            log.error(
+                "outbox %s: a reply given up after %s of trying: %s", row_id, now - created, error
+            )
+            async with self._outcome() as session:
+                await outbox_q.give_up(session, row_id, "failed", error)
+            report.failed += 1
+            return
+        backoff = min(timedelta(seconds=5 * 2 ** min(max(attempts - 1, 0), 16)), REPLY_BACKOFF)
+        await self._retry(row_id, now + backoff, error)
+        report.retried += 1
 
     async def _retry(self, row_id: int, when: datetime, error: str) -> None:
         async with self._outcome() as session:

@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import members
 from bot.access import Actor, load_actor
 from storage.models import Person, Unit
 from storage.queries import invites as invites_q
@@ -146,9 +147,8 @@ async def redeem(session: AsyncSession, person: Person, payload: str, now: datet
         return Redeemed(RedeemOutcome.ALREADY, unit=unit, role=current)
     if not await invites_q.claim(session, invite.id, now):
         return Redeemed(RedeemOutcome.USED_UP, unit=unit)
-    held = await people_q.grant(
-        session, person.id, unit.id, invite.role, now, f"invite:{invite.id}"
-    )
+    # Audited like every other change of a membership (bot/members.py).
+    held = await members.grant(session, None, unit, person, invite.role, now, invite=invite)
     return Redeemed(RedeemOutcome.JOINED, unit=unit, role=held)
 
 

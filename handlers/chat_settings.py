@@ -11,7 +11,7 @@ from telegram import InlineKeyboardMarkup, Update
 from bot.i18n import N_, SUPPORTED, Translator
 from handlers import render
 from handlers.access_rules import GROUP, Who, rule
-from handlers.common import esc, inline, reply
+from handlers.common import answer, esc, inline, reply
 from handlers.context import AppContext
 from handlers.groups import is_group_admin
 from storage.models import LinkedChat
@@ -120,7 +120,7 @@ async def settings_button(update: Update, context: AppContext) -> None:
     assert query is not None and query.data is not None and update.effective_chat
     allowed = await _allowed(update, context)
     if isinstance(allowed, str):
-        await query.answer(allowed, show_alert=True)
+        await answer(update, allowed, alert=True)
         return
     linked, unit_name = allowed
     parts = query.data.split(":")
@@ -136,7 +136,7 @@ async def settings_button(update: Update, context: AppContext) -> None:
         if fresh is not None:
             await session.refresh(fresh)
     assert fresh is not None
-    await query.answer()
+    await answer(update)
     tr = context.services.i18n.translator(fresh.language)
     text, markup = _screen(tr, fresh, unit_name)
     await render.edit_text(query, text, markup)

@@ -60,6 +60,9 @@ class AppContext(CallbackContext[Bot, dict[Any, Any], dict[Any, Any], dict[Any, 
         self.replied = False
         #: ``replay_fingerprint`` of the update, once ``load_actor`` has run.
         self.fingerprint: str | None = None
+        #: The update's chat had replies queued in the outbox and not out yet when the update was
+        #: loaded (by any process): this update's replies go behind them (handlers/delivery.py).
+        self.replies_waiting = False
 
     @property
     def services(self) -> Services:
@@ -94,7 +97,14 @@ class AppContext(CallbackContext[Bot, dict[Any, Any], dict[Any, Any], dict[Any, 
                 actor.person, profile, now, private_chat=private
             ):
                 actor = await self._build_actor(session, user.id, rows, profile, now, private)
-            handled = await updates_q.handled_state(session, update.update_id, self.fingerprint)
+            # In the same statement: did Telegram refuse earlier replies to this chat that still
+            # wait (the database knows, whichever process queued them)? handlers/delivery.py
+            if chat is not None:
+                handled, self.replies_waiting = await updates_q.handled_state_and_replies_waiting(
+                    session, update.update_id, self.fingerprint, chat.id
+                )
+            else:
+                handled = await updates_q.handled_state(session, update.update_id, self.fingerprint)
         self.replayed = handled is not updates_q.Handled.NO
         self.replied = handled is updates_q.Handled.REPLIED
         self._actor = actor

@@ -9,11 +9,17 @@ the update (``reply:<fingerprint>:<n>``), and the dispatcher delivers it when th
 The normal path stays direct: a reply Telegram takes costs no write of its own.
 
 **In order.** Once one reply of an update is queued, its later replies follow it into the outbox,
-and so do this process's later replies to that chat while it has replies waiting (only chats in
-``waiting`` are checked, so other chats pay nothing). Each queued reply names the one before it
-(``after``); its renderer holds it back until that one is out, so a reply rescheduled after an
-error still arrives before the ones behind it. (Another process of a webhook deployment does not
-know the chat is waiting: its replies go straight out, possibly ahead of the queued ones.)
+and so do the later replies to that chat while it has replies waiting there, whichever process
+of a webhook deployment handles them: the database says so (``outbox_q.replies_waiting``, read
+with who is talking in the update's first transaction, on a partial index of a handful of rows),
+and the chat is asked again just before a reply would go behind them. Each queued reply names
+the one before it (``after``); its renderer holds it back until that one is out, so a reply
+rescheduled after an error still arrives before the ones behind it.
+
+**Until it arrives.** The outbox's dispatcher claims queued replies before any notice, sends
+them as replies (not bulk) in the shared send budget, and does not give up on them after a few
+attempts as it does on notices: while Telegram is down or answers 5xx it tries again, a minute
+apart at most, for 24 hours (``bot.notifications.REPLY_PATIENCE``; docs/faults.md).
 
 **Silent replays.** When an update that wrote has had all its replies sent (or queued), its
 ``handled_updates`` row says so (``replied_at``: written with the queued reply, or after the
@@ -51,7 +57,7 @@ from storage.reply_marks import ReplyMarks
 log = logging.getLogger(__name__)
 
 #: The outbox kind of a queued reply.
-KIND = "reply"
+KIND = outbox_q.REPLY
 
 Send = Callable[[], Awaitable[object]]
 
@@ -65,6 +71,9 @@ class Replies:
     fingerprint: str
     #: The update's replay mark (handlers/replay.py): ``done`` once an effect of it committed.
     mark: WriteMark
+    #: The update's chat, and whether it had replies waiting in the outbox (``AppContext``).
+    chat_id: int | None = None
+    waiting: bool = False
     #: Replies queued in the outbox so far; once one is, the update's later replies follow.
     queued: int = 0
     #: ``replied_at`` is written.
@@ -78,7 +87,17 @@ def begin(update: Update, context: AppContext, mark: WriteMark) -> None:
     """Follow this update's replies (group −1, with the replay mark)."""
     fingerprint = context.fingerprint
     assert fingerprint is not None, "load_actor sets it"
-    _current.set(Replies(context, update.update_id, fingerprint, mark))
+    chat = update.effective_chat
+    _current.set(
+        Replies(
+            context,
+            update.update_id,
+            fingerprint,
+            mark,
+            chat_id=chat.id if chat is not None else None,
+            waiting=context.replies_waiting,
+        )
+    )
 
 
 def forget() -> None:
@@ -103,7 +122,7 @@ def guard(chat_id: int, text: str, markup: Any, send: Send) -> Send:
     context = replies.context
 
     async def deliver() -> None:
-        if not replies.queued and not await _waiting(context, chat_id):
+        if not replies.queued and not await _waiting(replies, chat_id):
             try:
                 await send()
                 return
@@ -138,21 +157,17 @@ def quiet(send: Send) -> Send:
     return answer
 
 
-def _chats(context: AppContext) -> set[int]:
-    """Chats this process has queued replies for and not yet seen delivered."""
-    chats: set[int] = context.application.bot_data.setdefault("replies_waiting", set())
-    return chats
-
-
-async def _waiting(context: AppContext, chat_id: int) -> bool:
-    chats = _chats(context)
-    if chat_id not in chats:
+async def _waiting(replies: Replies, chat_id: int) -> bool:
+    """Whether replies to the chat wait in the outbox, so that this one must go behind them. The
+    update's own chat was read with who is talking: only a chat that had some is asked again
+    (they may have gone out meanwhile), so other chats pay nothing here."""
+    if chat_id == replies.chat_id and not replies.waiting:
         return False
-    async with context.services.db.session() as session:
-        last = await outbox_q.last_unsent(session, chat_id, KIND)
-    if last is None:
-        chats.discard(chat_id)
-    return last is not None
+    async with replies.context.services.db.session() as session:
+        waiting = await outbox_q.replies_waiting(session, chat_id)
+    if chat_id == replies.chat_id:
+        replies.waiting = waiting
+    return waiting
 
 
 async def _queue(
@@ -164,7 +179,7 @@ async def _queue(
     now = services.clock.now()
     replies.queued += 1
     async with services.db.session() as session:
-        after = await outbox_q.last_unsent(session, chat_id, KIND)
+        after = await outbox_q.last_unsent_reply(session, chat_id)
         await enqueue(
             session,
             key=f"{KIND}:{replies.fingerprint}:{replies.queued}",
@@ -179,7 +194,6 @@ async def _queue(
         )
         await updates_q.mark_replied(session, replies.update_id, replies.fingerprint, now)
     replies.recorded = True
-    _chats(context).add(chat_id)
 
 
 def settle() -> None:
@@ -204,8 +218,11 @@ async def render(
     after = params.get("after")
     if after:
         async with services.db.session() as session:
-            if await outbox_q.is_unsent(session, after):
-                raise RetryLater(1)
+            due = await outbox_q.unsent_due_at(session, after)
+        if due is not None:
+            # Not before the one ahead of it is tried again (a second after it, at the soonest).
+            wait = (due - services.clock.now()).total_seconds()
+            raise RetryLater(max(wait, 0) + 1)
     return Notice(text=params["text"], markup=params.get("markup"))
 
 

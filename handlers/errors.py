@@ -9,6 +9,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot.i18n import Translator, resolve_locale
+from handlers import render
 from handlers.context import AppContext
 from storage.db import storage_problem
 
@@ -59,7 +60,7 @@ async def _report(update: object, context: AppContext) -> None:
         "Sorry, something went wrong on my side. What you had saved is safe; please try again in a moment."
     )
     try:
-        await context.bot.send_message(update.effective_chat.id, text)
+        await render.send_text(context.bot, update.effective_chat.id, text)
     except TelegramError as exc:
         log.warning("could not tell the user about the error: %s", exc)
 

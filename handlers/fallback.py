@@ -10,7 +10,7 @@ from telegram.ext import ApplicationHandlerStop
 from bot.i18n import N_
 from handlers import delivery, replay
 from handlers.access_rules import ANY_CHAT, PRIVATE, Who, rule
-from handlers.common import reply
+from handlers.common import answer, reply
 from handlers.context import AppContext
 from handlers.router import quote
 
@@ -119,7 +119,7 @@ async def edited_message(update: Update, context: AppContext) -> None:
 async def stale_button(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert query is not None
-    await query.answer(context.tr._("This button is no longer active."), show_alert=True)
+    await answer(update, context.tr._("This button is no longer active."), alert=True)
 
 
 #: A number field in callback data longer than any id we make (ours fit in 64-bit integers): only a
@@ -136,7 +136,7 @@ OVERSIZED_NUMBER = r"^(?:.*:)?-?\d{16,}(?::|$)"
 async def oversized_button(update: Update, context: AppContext) -> None:
     query = update.callback_query
     assert query is not None
-    await query.answer(context.tr._("This button is no longer active."), show_alert=True)
+    await answer(update, context.tr._("This button is no longer active."), alert=True)
 
 
 @rule(Who.SYSTEM, ANY_CHAT, why="group chatter and channel posts: silence")

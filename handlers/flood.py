@@ -14,6 +14,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.flood import FloodGate, Verdict
 from bot.i18n import resolve_locale
+from handlers import render
 from handlers.access_rules import ANY_CHAT, Who, rule
 from handlers.context import AppContext
 
@@ -48,8 +49,8 @@ async def _warn(update: Update, context: AppContext) -> None:
     )
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer(text, show_alert=True)
+            await render.answer(update.callback_query, text, alert=True)
         elif update.effective_chat is not None:
-            await context.bot.send_message(update.effective_chat.id, text)
+            await render.send_text(context.bot, update.effective_chat.id, text)
     except TelegramError as exc:
         log.info("could not tell user %s to slow down: %s", user.id, exc)

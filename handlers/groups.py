@@ -15,7 +15,7 @@ from bot import groups
 from bot.groups import LinkError
 from bot.i18n import N_
 from handlers.access_rules import ANY_CHAT, GROUP, Who, rule
-from handlers.common import esc, inline, reply
+from handlers.common import answer, esc, inline, reply
 from handlers.context import AppContext
 from handlers.labels import button_label
 from storage.queries import chats as chats_q
@@ -103,15 +103,16 @@ async def link_button(update: Update, context: AppContext) -> None:
     try:
         unit_id = int(query.data.split(":")[1])
     except (IndexError, ValueError):
-        await query.answer(tr._("This button is no longer active."), show_alert=True)
+        await answer(update, tr._("This button is no longer active."), alert=True)
         return
     if not await is_group_admin(update, context):
-        await query.answer(
+        await answer(
+            update,
             tr._("Only administrators of this group can link it. Ask a group administrator."),
-            show_alert=True,
+            alert=True,
         )
         return
-    await query.answer()
+    await answer(update)
     await _link(update, context, unit_id)
 
 

@@ -18,6 +18,7 @@ from handlers import flow, mine_edit, render
 from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import (
     NOT_MEMBER,
+    answer,
     esc,
     inline,
     not_member_text,
@@ -127,22 +128,22 @@ async def on_button(update: Update, context: AppContext) -> None:
     assert query is not None and query.data is not None
     tr = context.tr
     if update.effective_chat is None or update.effective_chat.type != "private":
-        await query.answer(tr._("See your entries in a private chat with me."), show_alert=True)
+        await answer(update, tr._("See your entries in a private chat with me."), alert=True)
         return
     if not context.actor.is_member:
         # The list pages ("p") check nothing else: without this a person with no unit could page
         # through an empty list of entries that /mine refuses them.
-        await query.answer(not_member_text(tr), show_alert=True)
+        await answer(update, not_member_text(tr), alert=True)
         return
     parts = query.data.split(":")
     try:
         action, ident = parts[1], int(parts[2])
     except (IndexError, ValueError):
-        await query.answer(tr._("This button is no longer active."), show_alert=True)
+        await answer(update, tr._("This button is no longer active."), alert=True)
         return
     if action == "p":
         everyone = len(parts) > 3 and parts[3] == "a" and context.actor.is_admin
-        await query.answer()
+        await answer(update)
         page_text, page_markup = await _page(context, max(ident, 0), everyone)
         await render.edit_text(query, page_text, page_markup)
         return
@@ -204,9 +205,9 @@ async def on_button(update: Update, context: AppContext) -> None:
                 raise EntryError("not_found")
     except EntryError as exc:
         problem = tr._("This button is no longer active.") if stale else entry_problem(tr, exc.code)
-        await query.answer(problem, show_alert=True)
+        await answer(update, problem, alert=True)
         return
-    await query.answer()
+    await answer(update)
     if turning:
         await render.edit_text(query, text, markup)
     elif action != "f":

@@ -10,8 +10,9 @@ from telegram.error import BadRequest
 
 from bot.i18n import N_
 from bot.privacy import forget_person
+from handlers import render
 from handlers.access_rules import PRIVATE, Who, rule
-from handlers.common import inline, reply
+from handlers.common import answer, inline, reply
 from handlers.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -58,8 +59,8 @@ async def on_button(update: Update, context: AppContext) -> None:
     assert query is not None and query.data is not None
     tr = context.tr
     if query.data != "fgt:yes":
-        await query.answer()
-        await query.edit_message_text(tr._("Nothing was erased."))
+        await answer(update)
+        await render.edit_text(query, tr._("Nothing was erased."))
         return
     services = context.services
     async with services.db.session() as session:
@@ -69,7 +70,7 @@ async def on_button(update: Update, context: AppContext) -> None:
         erased.memberships,
         erased.records_kept,
     )
-    await query.answer()
+    await answer(update)
     with contextlib.suppress(BadRequest):  # the buttons may already be gone (a second press)
         await query.edit_message_reply_markup(None)
     done = tr._(

@@ -10,7 +10,8 @@ and here it is made to fit Telegram's limits (``handlers/text_limits.py`` measur
 - A list that can grow without bound (a province's round in /status, an entry's history) is
   *paged* instead (:func:`page`, :func:`page_rows`): one message with « / » buttons, which the
   handler answers by showing the page asked for.
-- A toast or alert is clipped to 200 characters.
+- A toast or alert is shown as plain text (the HTML's tags dropped, its entities decoded) and
+  clipped to 200 characters.
 
 ``handlers/common.py`` (reply, edit, answer), the outbox's ``handlers/sender.py`` and the handlers
 that send files call these; none of them calls ``send_message`` or ``send_document`` itself.
@@ -36,7 +37,7 @@ from telegram import (
 from telegram.error import BadRequest
 
 from bot.i18n import Translator
-from handlers.text_limits import ALERT_LIMIT, CAPTION_LIMIT, TEXT_LIMIT, clip_plain, split
+from handlers.text_limits import CAPTION_LIMIT, TEXT_LIMIT, alert_text, split
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
 #: A file to send: bytes wrapped in ``InputFile``, an open file, or a ``file_id``.
@@ -87,8 +88,11 @@ async def edit_text(
 
 
 async def answer(query: CallbackQuery, text: str | None = None, *, alert: bool = False) -> None:
-    """Answer a pressed button with a toast or an alert of at most 200 characters."""
-    await query.answer(clip_plain(text, ALERT_LIMIT) if text else text, show_alert=alert)
+    """Answer a pressed button with a toast or an alert: the one place a callback query is
+    answered. Its text, HTML like every text the bot writes, is shown as plain text and clipped to
+    Telegram's 200 characters (``text_limits.alert_text``), so an alert naming a unit at the
+    longest name allowed is never refused."""
+    await query.answer(alert_text(text) if text else text, show_alert=alert)
 
 
 async def send_document(
@@ -116,6 +120,14 @@ async def send_document(
         )
     await send_pieces(bot, chat_id, rest, reply_markup, **kwargs)
     return message
+
+
+def message_count(text: str, *, document: bool = False) -> int:
+    """How many messages ``send_text`` (or, with ``document``, ``send_document``) makes of
+    ``text``: what a pace must count, one token per message."""
+    if document:
+        return 1 + len(caption_pieces(text)[1])
+    return max(len(split(text, TEXT_LIMIT)), 1)
 
 
 #: Telegram's limits for sendPhoto: at most 10 MB, width + height at most 10,000 pixels, and

@@ -34,7 +34,7 @@ from telegram.error import (
 )
 
 from bot.notifications import ChatMoved, ChatUnavailable, Notice, Rejected, RetryLater, Transient
-from bot.runtime.api_retry import NO_RETRY
+from bot.runtime.api_retry import NO_RETRY, NO_RETRY_REPLY
 from handlers import render
 from handlers.context import Bot
 
@@ -82,7 +82,13 @@ class TelegramSender:
         #: One upload per key at a time: chats served together wait for the first upload's file_id.
         self._uploading: dict[str, asyncio.Lock] = {}
 
+    def parts(self, notice: Notice) -> int:
+        """The messages the notice becomes (``render.message_count``)."""
+        return render.message_count(notice.text, document=notice.document is not None)
+
     async def send(self, chat_id: int, notice: Notice) -> int:
+        # A queued reply to a person is a reply in the shared budget; a notice is bulk.
+        limits = NO_RETRY_REPLY if notice.interactive else NO_RETRY
         markup: Markup | None = (
             InlineKeyboardMarkup(
                 [
@@ -103,10 +109,10 @@ class TelegramSender:
                 message = await self._send_document(
                     chat_id, notice, caption, None if rest else markup
                 )
-                await render.send_pieces(self.bot, chat_id, rest, markup, rate_limit_args=NO_RETRY)
+                await render.send_pieces(self.bot, chat_id, rest, markup, rate_limit_args=limits)
             else:
                 message = await render.send_text(
-                    self.bot, chat_id, notice.text, markup, rate_limit_args=NO_RETRY
+                    self.bot, chat_id, notice.text, markup, rate_limit_args=limits
                 )
         except RetryAfter as exc:
             with (

@@ -13,6 +13,7 @@ from handlers.activity_log import menu_log
 from handlers.commands import help_lines
 from handlers.common import (
     MENU,
+    answer,
     esc,
     inline,
     main_menu,
@@ -209,9 +210,9 @@ async def language_button(update: Update, context: AppContext) -> None:
     assert query is not None and query.data is not None
     code = query.data.partition(":")[2]
     if code not in SUPPORTED:
-        await query.answer(context.tr._("This button is no longer active."))
+        await answer(update, context.tr._("This button is no longer active."))
         return
-    await query.answer()
+    await answer(update)
     await _set_language(update, context, code)
 
 

@@ -108,6 +108,13 @@ def clip_plain(text: str, limit: int = ALERT_LIMIT) -> str:
     return "".join(out).rstrip() + "…"
 
 
+def alert_text(html: str, limit: int = ALERT_LIMIT) -> str:
+    """A toast or alert (``answerCallbackQuery``, at most 200 characters, no parse mode) from a
+    text written as the bot writes every text, in HTML: the tags dropped and the entities
+    decoded (an alert naming "Tổ A &amp; B" showed the ``&amp;``), then clipped to ``limit``."""
+    return clip_plain(_visible(html), limit)
+
+
 @dataclass
 class _Break:
     """A place the text may be cut: after token ``index`` (exclusive end of the first piece)."""

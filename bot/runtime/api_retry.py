@@ -49,6 +49,9 @@ JSONDict = dict[str, Any]
 #: The outbox's sends: not retried here (the outbox reschedules them), and bulk (a reply to a
 #: person goes first when the shared budget is short).
 NO_RETRY: dict[str, Any] = {"retry": False, "bulk": True}
+#: The outbox's queued replies (handlers/delivery.py): rescheduled by the outbox too, but replies
+#: to people, served before bulk notices in the shared budget.
+NO_RETRY_REPLY: dict[str, Any] = {"retry": False, "bulk": False}
 
 #: Methods whose repetition cannot show the user something twice.
 IDEMPOTENT_PREFIXES = ("get", "set", "delete", "edit", "answer")

@@ -270,6 +270,8 @@ async def _post_init(app: App) -> None:
         TelegramSender(app.bot, ChartFiles(services.db)),
         Notices(services),
         lease=timedelta(seconds=services.settings.outbox_lease),
+        # Replies queued while Telegram was away: first, as replies, until they arrive.
+        interactive_kinds=(delivery.KIND,),
         worker=worker_id(),
         pace=pace,
     )

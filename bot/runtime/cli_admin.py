@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 
+from bot import members
 from bot.clock import SystemClock
 from bot.onboarding import MAX_USES, create_invite, invite_link, parse_duration
 from bot.runtime.cli import CliError
@@ -61,7 +62,7 @@ async def _admin_grant(args: argparse.Namespace, settings: Settings, db: Databas
     async with db.session() as session:
         unit = await find_unit(session, args.unit)
         person = await people_q.ensure(session, args.telegram_id, clock.now())
-        held = await people_q.grant(session, person.id, unit.id, args.role, clock.now(), "cli")
+        held = await members.grant(session, None, unit, person, args.role, clock.now())
     print(f"{args.telegram_id} is now {held} of {unit.name} ({unit.code})")
     return 0
 

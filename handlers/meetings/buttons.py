@@ -14,6 +14,7 @@ from telegram import Update
 from bot.i18n import N_
 from bot.meetings import MeetingError
 from handlers.access_rules import ANY_CHAT, Who, rule
+from handlers.common import answer
 from handlers.context import AppContext
 from handlers.meetings.change import _cancel_ask, _cancel_no, _cancel_yes, _reschedule_button
 from handlers.meetings.listing import _view_button
@@ -53,9 +54,9 @@ async def on_button(update: Update, context: AppContext) -> None:
         meeting_id = int(parts[2])
         await handler(update, context, meeting_id, parts[3:])
     except (KeyError, IndexError, ValueError):
-        await query.answer(stale(tr), show_alert=True)
+        await answer(update, stale(tr), alert=True)
     except MeetingError as exc:
-        await query.answer(problem_text(tr, exc.code), show_alert=True)
+        await answer(update, problem_text(tr, exc.code), alert=True)
 
 
 MEETING_ACTIONS = {

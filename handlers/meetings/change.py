@@ -173,7 +173,7 @@ async def _cancel_ask(update: Update, context: AppContext, meeting_id: int, _: l
         view = await mt.load(session, context.actor, meeting_id, manage=True)
     if view.meeting.status != "scheduled":
         raise MeetingError("cancelled")
-    await query.answer()
+    await answer(update)
     await reply(
         update,
         context,
@@ -196,7 +196,7 @@ async def _cancel_yes(update: Update, context: AppContext, meeting_id: int, _: l
     async with context.services.db.session() as session:
         meeting = await mt.cancel(session, context.actor, meeting_id, context.services.clock.now())
         count = len(await mt.recipients(session, meeting))
-    await query.answer()
+    await answer(update)
     await reply(
         update,
         context,
@@ -215,5 +215,5 @@ async def _cancel_no(update: Update, context: AppContext, meeting_id: int, _: li
     # on "Yes, cancel" (the access matrix holds every action to the rule).
     async with context.services.db.session() as session:
         await mt.load(session, context.actor, meeting_id, manage=True)
-    await query.answer()
+    await answer(update)
     await reply(update, context, context.tr._("The meeting stays as it is."))

@@ -14,7 +14,7 @@ from bot import meetings as mt
 from bot.i18n import N_, Translator
 from bot.names import sort_key
 from handlers.access_rules import PRIVATE, Who, rule
-from handlers.common import NOT_MEMBER, esc, inline, reply
+from handlers.common import NOT_MEMBER, answer, esc, inline, reply
 from handlers.context import AppContext
 from handlers.labels import button_label
 from handlers.meetings.texts import (
@@ -199,5 +199,5 @@ async def _view_button(update: Update, context: AppContext, meeting_id: int, _: 
     query = update.callback_query
     assert query is not None
     text, markup = await _view(context, meeting_id)
-    await query.answer()
+    await answer(update)
     await reply(update, context, text, reply_markup=markup)

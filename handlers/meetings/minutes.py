@@ -42,7 +42,7 @@ async def _minutes_document(
         meeting = (await mt.load(session, context.actor, meeting_id)).meeting
     if not meeting.minutes_file_id:
         raise MeetingError("not_found")
-    await query.answer()
+    await answer(update)
     caption = f"<b>{esc(clip(meeting.title, 200))}</b>"
     ref = meeting.minutes_file_id
     photo = ref.startswith("photo:")

@@ -158,7 +158,7 @@ async def _remind(update: Update, context: AppContext, meeting_id: int, _: list[
         queued = await mt.nudge_silent(
             session, context.actor, meeting_id, context.services.clock.now()
         )
-    await query.answer()
+    await answer(update)
     if queued:
         text = tr.ngettext(
             "A reminder is going to {count} person who has not answered.",

@@ -13,7 +13,7 @@ from bot.parsing import ascii_int
 from bot.periods import heading
 from handlers import render
 from handlers.access_rules import ANY_CHAT, Who, rule
-from handlers.common import edit, esc, reply
+from handlers.common import answer, edit, esc, reply
 from handlers.context import AppContext
 from handlers.reports.texts import (
     status_label,
@@ -129,8 +129,8 @@ async def status_button(update: Update, context: AppContext) -> None:
         or (page and ascii_int(page[0]) is None)
         or len(parts) > 4
     ):
-        await query.answer(context.tr._("This button is no longer active."), show_alert=True)
+        await answer(update, context.tr._("This button is no longer active."), alert=True)
         return
     context.args = round_id
-    await query.answer()
+    await answer(update)
     await _show(update, context, int(page[0]) if page else None)

@@ -17,6 +17,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    text,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -54,6 +55,16 @@ class OutboxMessage(Base):
 
 
 Index("ix_outbox_status_due", OutboxMessage.status, OutboxMessage.due_at)
+#: The handlers' replies queued while Telegram did not take them and not out yet: a handful of
+#: rows, asked on every update (storage/queries/outbox.py ``replies_waiting``) and claimed first.
+UNSENT_REPLIES = "kind = 'reply' AND status IN ('pending', 'claimed', 'sending')"
+Index(
+    "ix_outbox_replies_unsent",
+    OutboxMessage.chat_id,
+    OutboxMessage.due_at,
+    postgresql_where=text(UNSENT_REPLIES),
+    sqlite_where=text(UNSENT_REPLIES),
+)
 
 
 class LinkedChat(Base):

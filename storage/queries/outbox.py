@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
@@ -20,6 +20,26 @@ MAYBE_SENT = "its sender stopped during the send: it may arrive twice"
 
 #: Statuses of a row that has not been sent yet (nor given up).
 UNSENT = ("pending", "claimed", "sending")
+
+#: The kind of a handler's reply that Telegram did not take, queued here (handlers/delivery.py).
+#: Its unsent rows have an index of their own (``ix_outbox_replies_unsent``, a few rows at most):
+#: every update asks whether its chat has any (a later reply must not overtake them), and every
+#: claim takes them first.
+REPLY = "reply"
+
+
+def _fixed(value: str) -> ColumnElement[str]:
+    """A constant written into the SQL, not bound: a partial index's condition is only seen to
+    hold for a query with the same constants (PostgreSQL's generic plans, SQLite)."""
+    return literal(value, literal_execute=True)
+
+
+def unsent_replies() -> ColumnElement[bool]:
+    """The condition of ``ix_outbox_replies_unsent``, as queries must spell it to use it."""
+    return (OutboxMessage.kind == _fixed(REPLY)) & OutboxMessage.status.in_(
+        [_fixed(s) for s in UNSENT]
+    )
+
 
 #: Up to this many chats to skip are left out in SQL (bound parameters); more are filtered here.
 SKIP_IN_SQL = 500
@@ -61,37 +81,32 @@ async def claim(
     worker: str,
     lease: timedelta,
     skip_chats: Collection[int] = (),
+    first_kinds: Collection[str] = (),
 ) -> Sequence[OutboxMessage]:
     """Take up to ``limit`` due rows, at most one per chat and none for ``skip_chats`` (served
-    a moment ago), for this worker.
+    a moment ago), for this worker; due rows of ``first_kinds`` (replies to people) before any
+    other, whatever their due time (a fan-out of thousands due earlier must not hold a reply),
+    and among those the one queued first (a reply rescheduled after an error must not be passed
+    for ever by the one behind it, which is due sooner but waits for it).
 
     A claim older than ``lease`` is taken again: its worker died between claiming and sending
     (or while sending: ``sending``, the message may have gone out).
     """
-    due = or_(
-        (OutboxMessage.status == "pending") & (OutboxMessage.due_at <= now),
-        OutboxMessage.status.in_(TAKEN) & (OutboxMessage.claimed_at < now - lease),
-    )
-    stmt = (
-        select(OutboxMessage)
-        .where(due)
-        .order_by(OutboxMessage.due_at, OutboxMessage.id)
-        .limit(limit * 4)
-    )
-    if 0 < len(skip_chats) <= SKIP_IN_SQL:
-        stmt = stmt.where(OutboxMessage.chat_id.not_in(list(skip_chats)))
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    rows = (await session.scalars(stmt)).all()
     chosen: list[OutboxMessage] = []
     chats: set[int] = set(skip_chats)
-    for row in rows:
-        if row.chat_id in chats:
-            continue  # one per chat per round: Telegram allows about one message a second per chat
-        chats.add(row.chat_id)
-        chosen.append(row)
-        if len(chosen) == limit:
-            break
+    if first_kinds:
+        urgent = (
+            OutboxMessage.kind.in_([_fixed(kind) for kind in first_kinds])
+            & (OutboxMessage.status == _fixed("pending"))
+            & (OutboxMessage.due_at <= now)
+        )
+        await _pick(session, urgent, limit, chats, chosen, by_id=True)
+    if len(chosen) < limit:
+        due = or_(
+            (OutboxMessage.status == "pending") & (OutboxMessage.due_at <= now),
+            OutboxMessage.status.in_(TAKEN) & (OutboxMessage.claimed_at < now - lease),
+        )
+        await _pick(session, due, limit, chats, chosen)
     if chosen:
         await session.execute(
             update(OutboxMessage)
@@ -104,6 +119,34 @@ async def claim(
             )
         )
     return chosen
+
+
+async def _pick(
+    session: AsyncSession,
+    where: ColumnElement[bool],
+    limit: int,
+    chats: set[int],
+    chosen: list[OutboxMessage],
+    *,
+    by_id: bool = False,
+) -> None:
+    """Add to ``chosen`` the first rows matching ``where`` (by due time, or ``by_id``: in the
+    order they were queued), one per chat not in ``chats``, up to ``limit`` in all (``chats``
+    grows with the chats chosen)."""
+    order = (OutboxMessage.id,) if by_id else (OutboxMessage.due_at, OutboxMessage.id)
+    stmt = select(OutboxMessage).where(where).order_by(*order).limit(limit * 4)
+    if 0 < len(chats) <= SKIP_IN_SQL:
+        stmt = stmt.where(OutboxMessage.chat_id.not_in(list(chats)))
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    taken = {r.id for r in chosen}
+    for row in (await session.scalars(stmt)).all():
+        if row.chat_id in chats or row.id in taken:
+            continue  # one per chat per round: Telegram allows about one message a second per chat
+        chats.add(row.chat_id)
+        chosen.append(row)
+        if len(chosen) == limit:
+            break
 
 
 async def release_others(session: AsyncSession, worker: str) -> tuple[int, int]:
@@ -143,24 +186,32 @@ async def start_sending(session: AsyncSession, row_id: int, worker: str) -> bool
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def last_unsent(session: AsyncSession, chat_id: int, kind: str) -> str | None:
-    """The key of the newest row of ``kind`` for the chat that is not out yet, if any."""
+async def last_unsent_reply(session: AsyncSession, chat_id: int) -> str | None:
+    """The key of the chat's newest queued reply that is not out yet, if any."""
     return await session.scalar(
         select(OutboxMessage.key)
-        .where(
-            OutboxMessage.chat_id == chat_id,
-            OutboxMessage.kind == kind,
-            OutboxMessage.status.in_(UNSENT),
-        )
+        .where(OutboxMessage.chat_id == chat_id, unsent_replies())
         .order_by(OutboxMessage.id.desc())
         .limit(1)
     )
 
 
-async def is_unsent(session: AsyncSession, key: str) -> bool:
-    """Whether the row with this key is still to be sent (False: sent, given up, or no such row)."""
-    status = await session.scalar(select(OutboxMessage.status).where(OutboxMessage.key == key))
-    return status in UNSENT
+async def replies_waiting(session: AsyncSession, chat_id: int) -> bool:
+    """Whether the chat has queued replies not out yet (in any process: the database says)."""
+    found = await session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.chat_id == chat_id, unsent_replies()).limit(1)
+    )
+    return found is not None
+
+
+async def unsent_due_at(session: AsyncSession, key: str) -> datetime | None:
+    """When the row with this key is next due, if it is still to be sent."""
+    row = (
+        await session.execute(
+            select(OutboxMessage.status, OutboxMessage.due_at).where(OutboxMessage.key == key)
+        )
+    ).one_or_none()
+    return row[1] if row is not None and row[0] in UNSENT else None
 
 
 async def mark_sent(session: AsyncSession, row_id: int, now: datetime, message_id: int) -> None:

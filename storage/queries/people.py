@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -92,6 +92,12 @@ def needs_refresh(
 
 async def by_telegram_id(session: AsyncSession, telegram_id: int) -> Person | None:
     return await session.scalar(select(Person).where(Person.telegram_id == telegram_id))
+
+
+async def by_ids(session: AsyncSession, ids: Collection[int]) -> Sequence[Person]:
+    if not ids:
+        return []
+    return (await session.scalars(select(Person).where(Person.id.in_(list(ids))))).all()
 
 
 async def ensure(session: AsyncSession, telegram_id: int, now: datetime) -> Person:

@@ -8,12 +8,13 @@ from enum import Enum
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, case, delete, select
+from sqlalchemy import bindparam, case, delete, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import connection_of, note_write
-from storage.models import HandledUpdate
+from storage.models import HandledUpdate, OutboxMessage
+from storage.queries.outbox import unsent_replies
 
 
 async def was_handled(session: AsyncSession, update_id: int, fingerprint: str) -> bool:
@@ -39,6 +40,22 @@ async def handled_state(session: AsyncSession, update_id: int, fingerprint: str)
     if row is None or row[0] != fingerprint:
         return Handled.NO
     return Handled.REPLIED if row[1] is not None else Handled.EFFECT
+
+
+async def handled_state_and_replies_waiting(
+    session: AsyncSession, update_id: int, fingerprint: str, chat_id: int
+) -> tuple[Handled, bool]:
+    """``handled_state``, and whether the chat has queued replies not out yet
+    (``outbox.replies_waiting``), in the one statement every update reads anyway."""
+    conn = await connection_of(session)
+    row = (
+        await conn.execute(_STATE_AND_WAITING, {"update_id": update_id, "chat_id": chat_id})
+    ).one()
+    if row[0] is None or row[0] != fingerprint:
+        handled = Handled.NO
+    else:
+        handled = Handled.REPLIED if row[1] is not None else Handled.EFFECT
+    return handled, bool(row[2])
 
 
 async def mark_replied(
@@ -90,6 +107,11 @@ _FINGERPRINT = select(HandledUpdate.fingerprint).where(
 )
 _STATE = select(HandledUpdate.fingerprint, HandledUpdate.replied_at).where(
     HandledUpdate.update_id == bindparam("update_id")
+)
+_STATE_AND_WAITING = select(
+    _STATE.with_only_columns(HandledUpdate.fingerprint).scalar_subquery(),
+    _STATE.with_only_columns(HandledUpdate.replied_at).scalar_subquery(),
+    exists().where(OutboxMessage.chat_id == bindparam("chat_id"), unsent_replies()),
 )
 
 

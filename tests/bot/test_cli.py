@@ -663,3 +663,33 @@ def test_admin_lists_removes_changes_roles_and_withdraws(
         ("role", "admin", "cadre", "cli", 1, None),
         ("remove", "cadre", None, "cli", 1, None),
     ]
+
+
+def test_admin_grant_is_audited_and_list_shows_the_changes(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 15 §1: remove, role and revoke were audited, but a role given by `admin grant`
+    left no trace. Every change of a membership is in the audit, and `admin list` shows it."""
+    assert run(capsys, url, "db", "upgrade")[0] == 0
+    _seed_demo_with_a_log_in_progress(url)
+    grant = ("admin", "grant", "5550002", "--unit", "02365-t1", "--role")
+    assert run(capsys, url, *grant, "cadre")[0] == 0
+    assert run(capsys, url, *grant, "admin")[0] == 0
+    assert run(capsys, url, *grant, "cadre")[1].startswith("5550002 is now admin")  # kept
+    assert run(capsys, url, "admin", "remove", "5550002", "--unit", "02365-t1")[0] == 0
+    assert _sql_rows(
+        url,
+        "SELECT action, role_before, role_after, source, by_id IS NULL"
+        " FROM membership_events ORDER BY id",
+    ) == [
+        ("grant", None, "cadre", "cli", 1),
+        ("grant", "cadre", "admin", "cli", 1),
+        ("remove", "admin", None, "cli", 1),
+    ]
+    out = run(capsys, url, "admin", "list", "--unit", "02365-t1")[1]
+    changes = out.split("changes (the last 20): 3\n")[1].splitlines()
+    assert [line.split("\t")[1:] for line in changes] == [
+        ["grant", "5550002", "- -> cadre", "by cli"],
+        ["grant", "5550002", "cadre -> admin", "by cli"],
+        ["remove", "5550002", "admin -> -", "by cli"],
+    ]

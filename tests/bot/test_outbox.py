@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from sqlalchemy import select
+from telegram.ext import ExtBot
 
 from bot.i18n import Translator
 from bot.notifications import Dispatcher, Notice, Pace, TokenBucket, enqueue
+from bot.runtime.api_retry import PatientLimiter
+from bot.runtime.send_budget import SharedBudget
 from bot.services import Services
+from handlers import render
 from handlers.notices import Notices, register
 from handlers.sender import TelegramSender
 from storage.models import OutboxMessage, Person
@@ -289,6 +293,9 @@ class RecordingSender:
         self.sent.append((chat_id, self.clock()))
         return len(self.sent)
 
+    def parts(self, notice: Notice) -> int:
+        return 1
+
 
 async def plain(kind: str, params: dict[str, Any], chat_id: int) -> Notice | None:
     return Notice(text=f"tin {params['n']}")
@@ -361,6 +368,107 @@ async def test_token_bucket_waits_for_its_turn() -> None:
         await bucket.acquire()
         stamps.append(fake())
     assert stamps == [100.0, 100.0, 100.5, 101.0, 101.5]
+
+
+async def test_a_notice_cut_in_several_messages_takes_a_token_for_each(harness: Harness) -> None:
+    """Protection (issue 15 §2, §6): a notice too long for one message goes as several, and each
+    counts against the pace of 30 a second (and the chat's rest): it took one token for all."""
+    h, fake = harness, FakeTime()
+    assert h.app is not None
+    for uid in (3001, 3002):
+        await h.user(uid, "Lan").send("/start")
+    long = "\n\n".join(f"<b>Đoạn {n}</b>\n" + "chữ " * 300 for n in range(12))
+    parts = render.message_count(long)
+    assert parts >= 3
+
+    async def texts(kind: str, params: dict[str, Any], chat_id: int) -> Notice | None:
+        return Notice(text=long if params["n"] == 1 else "ngắn")
+
+    dispatcher = Dispatcher(
+        h.db,
+        h.clock,
+        TelegramSender(h.app.bot),
+        texts,
+        pace=Pace(per_second=1, burst=1),
+        monotonic=fake,
+        sleep=fake.sleep,
+        worker="paced:cut",
+    )
+    before = {uid: len(h.emu.messages(uid)) for uid in (3001, 3002)}
+    await queue(h, 3001, 1)
+    await queue(h, 3002, 2)
+    assert (await dispatcher.run_once()).sent == 2
+    assert len(h.emu.messages(3001)) - before[3001] == parts
+    assert len(h.emu.messages(3002)) - before[3002] == 1
+    # One message a second, the first at once: parts + 1 messages took parts seconds.
+    assert fake() == pytest.approx(100.0 + parts)
+    # And the chat that got the long one rests for each of its messages.
+    assert dispatcher._resting[3001] == pytest.approx(fake() + parts - 1, abs=1)
+    assert h.emu.rejected == []
+
+
+async def queue_reply(h: Harness, chat_id: int, text: str) -> None:
+    """A handler's reply that Telegram did not take, as handlers/delivery.py queues it."""
+    async with h.db.session() as session:
+        await enqueue(
+            session,
+            key=f"reply:test:{chat_id}",
+            chat_id=chat_id,
+            kind="reply",
+            params={"text": text, "markup": None, "after": None},
+            now=h.clock.now(),
+        )
+
+
+async def test_a_queued_reply_goes_before_a_fan_out_due_earlier(harness: Harness) -> None:
+    """Protection (issue 15 §3, §6): a reply queued while Telegram was away is a person's answer,
+    not a bulk notice: a round takes it before the notices of a fan-out due earlier (it waited
+    behind every one of them)."""
+    h = harness
+    nam = h.user(1004, "Nam")
+    await nam.send("/start")
+    for uid in range(6001, 6041):  # 40 notices due a minute ago, to as many chats
+        await put(h, f"fan:{uid}", uid, delay=timedelta(minutes=-1))
+    await queue_reply(h, 1004, "Đã lưu thành mục #1.")
+    report = await h.dispatch()  # one round: 25 rows at most
+    assert report.sent + report.dead < 41
+    assert [m.text for m in h.emu.messages(1004)][-1] == "Đã lưu thành mục #1."
+
+
+class RecordingBudget(SharedBudget):
+    """The shared send budget, recording which kind of turn each request asked for."""
+
+    def __init__(self, h: Harness) -> None:
+        super().__init__(h.db, rate=30)
+        self.asked: list[tuple[int, bool]] = []
+
+    async def acquire(self, *, bulk: bool) -> None:
+        self.asked.append((len(self.asked), bulk))
+
+
+async def test_a_queued_reply_takes_a_replys_turn_in_the_shared_budget(harness: Harness) -> None:
+    """Protection (issue 15 §6): in the budget shared by every process (PostgreSQL), a reply
+    delivered late from the outbox is served as a reply, before bulk notices; it asked as bulk."""
+    h = harness
+    assert h.services is not None
+    for uid in (1004, 3001):
+        await h.user(uid, "Nam").send("/start")
+    budget = RecordingBudget(h)
+    limiter = PatientLimiter(None, (), budget=budget)
+    async with ExtBot(h.emu.token, base_url=h.emu.base_url, rate_limiter=limiter) as bot:
+        dispatcher = Dispatcher(
+            h.db,
+            h.clock,
+            TelegramSender(cast("ExtBot[None]", bot)),
+            Notices(h.services),
+            interactive_kinds=("reply",),
+            worker="budget:1",
+        )
+        await queue_reply(h, 1004, "Đã lưu thành mục #1.")
+        await put(h, "note", 3001)
+        assert (await dispatcher.run_once()).sent == 2
+    assert sorted(bulk for _, bulk in budget.asked) == [False, True]
+    assert h.emu.messages(1004)[-1].text == "Đã lưu thành mục #1."
 
 
 def _png(width: int, height: int) -> bytes:

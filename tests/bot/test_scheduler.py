@@ -102,6 +102,9 @@ class RecordingSender:
         self.sent.append(chat_id)
         return len(self.sent)
 
+    def parts(self, notice: Notice) -> int:
+        return 1
+
 
 async def render(kind: str, params: dict[str, object], chat_id: int) -> Notice:
     return Notice(text=str(params["n"]))

@@ -46,8 +46,16 @@ class Process:
 
 
 class Webhooks:
-    def __init__(self, db: Database, clock: FakeClock, emu: BotApiEmulator) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: FakeClock,
+        emu: BotApiEmulator,
+        overrides: dict[str, Any] | None = None,
+    ) -> None:
         self.db, self.clock, self.emu = db, clock, emu
+        #: Settings of every process beyond these tests' own (short retries for fault tests).
+        self.overrides = overrides or {}
         self.processes: list[Process] = []
 
     async def start(self, count: int) -> None:
@@ -60,6 +68,7 @@ class Webhooks:
                 bot_token=self.emu.token,
                 webhook_secret=SECRET,
                 outbox_interval=0,
+                **self.overrides,
             )
             services = Services(settings=settings, db=self.db, clock=self.clock, i18n=I18n())
             app = build_application(services, token=self.emu.token, rate_limit=False)

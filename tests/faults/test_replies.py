@@ -98,3 +98,81 @@ async def test_replies_queued_for_a_chat_arrive_in_the_order_they_were_said(h: H
     assert [t[: len(SAVED_1)] for t in saved] == [SAVED_1, SAVED_2]
     # Delivered: the chat's replies go straight out again.
     assert text_of((await nam.send("/log hoa_giai 4"))[0]).startswith("Đã lưu thành mục #3.")
+
+
+async def test_a_reply_keeps_trying_through_a_long_outage_and_nothing_overtakes_it(
+    h: Harness,
+) -> None:
+    """Protection: a reply to committed work is not given up after 8 attempts (about ten
+    minutes) as a notice is: Telegram down for a quarter of an hour, the reply is tried again a
+    minute apart at most, and arrives when Telegram is back; the person's next entry, saved
+    meanwhile, is answered after it, never before."""
+    nam = h.user(1004, "Nam")
+    await nam.send("/start")
+    h.emu.fail_next("sendMessage", status=502, description="Bad Gateway", count=ALL_ATTEMPTS)
+    assert await nam.send("/log hoa_giai 2") == []
+    outage = 14  # outbox rounds that meet the 502, well past 8 attempts
+    h.emu.fail_next("sendMessage", status=502, description="Bad Gateway", count=outage)
+    for n in range(outage):
+        report = await h.dispatch()
+        assert report.retried >= 1 and report.failed == 0, n
+        if n == 5:  # Telegram still down: the next entry's reply queues behind the first
+            assert await nam.send("/log hoa_giai 3") == []
+        h.clock.advance(timedelta(seconds=61))  # the longest pause between two tries
+    for _ in range(3):
+        await h.dispatch()
+        h.clock.advance(timedelta(seconds=2))
+    saved = [t for t in texts(h, 1004) if t.startswith("Đã lưu")]
+    assert [t[: len(SAVED_1)] for t in saved] == [SAVED_1, SAVED_2]
+    async with h.db.session() as session:
+        rows = (await session.scalars(select(OutboxMessage))).all()
+    assert sorted(r.status for r in rows) == ["sent", "sent"]
+
+
+async def test_a_reply_is_given_up_only_after_a_day(h: Harness) -> None:
+    """The bound: a reply Telegram has refused to take for 24 hours is given up (logged)."""
+    nam = h.user(1004, "Nam")
+    await nam.send("/start")
+    h.emu.fail_next("sendMessage", status=502, description="Bad Gateway", count=ALL_ATTEMPTS)
+    assert await nam.send("/log hoa_giai 2") == []
+    h.emu.fail_next("sendMessage", status=502, description="Bad Gateway", count=2)
+    assert (await h.dispatch()).retried == 1
+    h.clock.advance(timedelta(hours=24))
+    assert (await h.dispatch()).failed == 1
+    assert not any(t.startswith(SAVED_1) for t in texts(h, 1004))
+
+
+async def test_a_reply_from_another_process_does_not_overtake_a_queued_one(
+    db: Database, clock: FakeClock
+) -> None:
+    """Protection (webhook processes, issue 15 §3): process A queued a reply Telegram did not
+    take; the person's next update lands on process B, which must not answer it ahead of the
+    queued one. The database says the chat has replies waiting, not A's memory."""
+    from bot.demo import seed_demo
+    from bot.emulator import BotApiEmulator
+    from tests.bot.test_webhook import Webhooks
+
+    quick = {"api_retry_delays": [0.05, 0.1, 0.2], "api_timeout": 0.5}
+    async with BotApiEmulator() as emu:
+        hooks = Webhooks(db, clock, emu, overrides=quick)
+        async with db.session() as session:
+            await seed_demo(session, clock.now())
+        await hooks.start(2)
+        try:
+            nam = emu.user(1004, "Nam", language_code="vi")
+            await nam.send("/start")
+            emu.fail_next("sendMessage", status=502, description="Bad Gateway", count=4)
+            # The emulator routes updates to the processes in turn: one process queues the
+            # first reply, the other answers the next update.
+            assert await nam.send("/log hoa_giai 2") == []
+            assert await nam.send("/log hoa_giai 3") == []  # behind it, not ahead
+            dispatcher = hooks.processes[0].app.bot_data["dispatcher"]
+            for _ in range(4):
+                await dispatcher.run_once()
+                clock.advance(timedelta(seconds=2))
+            saved = [
+                m.text or "" for m in emu.messages(1004) if (m.text or "").startswith("Đã lưu")
+            ]
+            assert [t[: len(SAVED_1)] for t in saved] == [SAVED_1, SAVED_2]
+        finally:
+            await hooks.stop()

@@ -210,3 +210,36 @@ async def test_a_name_too_long_is_refused_at_input(h: Harness) -> None:
                 parent=await unit_of(session, "08"),
                 now=h.clock.now(),
             )
+
+
+async def test_an_alert_naming_a_unit_at_the_longest_name_fits_and_reads_as_text(
+    h: Harness,
+) -> None:
+    """An alert (``answerCallbackQuery``: 200 characters, no HTML) that names a unit, a report
+    and a person: "save another copy?" answered once an approved report has locked the day. The
+    names are at their longest, in emoji and HTML's own characters; the alert is clipped to fit
+    and shows the names as text, not as ``&amp;`` and tags."""
+    from bot import reports as rep_
+    from bot.template_files import parse_template
+    from tests.handlers.test_approval import TEMPLATE, approve, submitted_round
+
+    async with h.db.session() as session:
+        await rep_.store_template(session, parse_template(TEMPLATE), h.clock.now())
+        await session.execute(
+            update(Unit)
+            .where(Unit.code == "02365-phu_nu")
+            .values(name=(WORST * 5)[: units_q.MAX_NAME])
+        )
+    lan, hoa = h.user(1002, "Lan"), h.user(1005, "Hoa")
+    assert text_of((await hoa.send("/log hoa_giai 1"))[0]).startswith("Đã lưu thành mục #1.")
+    asked = (await hoa.send("/log hoa_giai 1"))[0]
+    assert "lưu thêm một mục nữa?" in text_of(asked)
+    await approve(lan, await submitted_round(h, "02365", "phu_nu", 1003))
+    await hoa.press("Có, lưu thêm", message=asked)
+    assert hoa.last_answer is not None and hoa.last_answer.get("show_alert")
+    alert = hoa.last_answer["text"]
+    assert alert.startswith("Hiện không thể ghi hoạt động ngày 16/11/2026 cho đơn vị này.")
+    assert len(alert) <= 200 and alert.endswith("…")
+    assert f"của {WORST}" in alert  # the name as it was typed, tags and all
+    assert "&lt;" not in alert and "&amp;amp;" not in alert  # not its HTML-escaped form
+    nothing_refused(h, hoa, lan)

@@ -313,3 +313,33 @@ async def test_exports_are_the_leaders_and_help_says_so(h: Harness) -> None:
     assert "/export" not in help_text and "/members" not in help_text and "/totals" in help_text
     lan_help = text_of((await h.user(1002, "Lan", last_name="Nguyễn Thị").send("/help"))[0])
     assert "/export" in lan_help and "/members — Thành viên và đường dẫn mời" in lan_help
+
+
+async def test_a_join_by_invite_link_is_audited_and_forgetme_anonymises_it(h: Harness) -> None:
+    """Issue 15 §1: removals, role changes and withdrawn links were audited, but a membership
+    begun by an invite link left no trace of who came in by which link. /forgetme keeps the
+    unit's audit and takes the person's name out of it, as for the other changes."""
+    from bot.privacy import TOMBSTONE_TELEGRAM_ID
+
+    code = await h.invite("02365-t1", role="cadre", uses=5)
+    stranger = h.user(2201, "Khách", last_name="Trần Văn")
+    assert "cán bộ" in text_of((await stranger.send(f"/start {code}"))[0])
+    assert await stranger.send(f"/start {code}")  # already a member: no second event
+    joined = await _person_id(h, 2201)
+    async with h.db.session() as session:
+        [event] = (await session.scalars(select(MembershipEvent))).all()
+    assert (event.action, event.role_before, event.role_after, event.source) == (
+        "join",
+        None,
+        "cadre",
+        "invite",
+    )
+    assert (event.person_id, event.by_id, event.invite_id) == (joined, None, 1)
+
+    await stranger.send("/forgetme")
+    await stranger.press("Xóa dữ liệu của tôi")
+    async with h.db.session() as session:
+        [event] = (await session.scalars(select(MembershipEvent))).all()
+        kept = await session.get(Person, event.person_id)
+    assert kept is not None and kept.telegram_id == TOMBSTONE_TELEGRAM_ID
+    assert event.action == "join" and event.invite_id == 1

@@ -138,3 +138,13 @@ async def test_error_is_apologised_for_and_logged_without_token(
     assert text_of(replies[-1]).startswith("Xin lỗi, phía tôi vừa gặp lỗi.")
     assert any("unhandled error" in r.getMessage() for r in caplog.records)
     assert h.emu.token not in caplog.text
+
+
+async def test_the_apology_speaks_the_persons_language(h: Harness) -> None:
+    """Issue 15 §6: an English user got "Xin lỗi, phía tôi vừa gặp lỗi…": every reply, the
+    error handler's too, is in the person's language."""
+    anna = h.user(1011, "Anna", language_code="en")
+    await anna.send("/start")
+    h.emu.fail_next("sendMessage", status=400, description="Bad Request: something odd")
+    replies = await anna.send("/help")
+    assert text_of(replies[-1]).startswith("Sorry, something went wrong on my side.")

@@ -237,3 +237,33 @@ async def test_every_command_with_worst_case_data(harness: Harness) -> None:
         if not (report.sent or report.retried):
             break
     assert problems == []
+
+
+def test_every_message_and_answer_goes_through_the_rendering_path() -> None:
+    """No handler answers a button, sends or edits a text itself: only ``handlers/render.py``
+    does (and the outbox's sender, for its uploads of files and photos), so Telegram's limits are kept in one
+    place. A direct ``query.answer(text)`` skipped the 200-character clip of alerts."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "handlers"
+    direct = {"send_message", "send_document", "send_photo", "edit_message_text"}
+    direct |= {"edit_message_caption", "answer_callback_query"}
+    allowed = {("render.py", name) for name in direct}
+    allowed |= {("sender.py", "send_document"), ("sender.py", "send_photo")}
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+                continue
+            name, owner = node.func.attr, node.func.value
+            answered = name == "answer" and (
+                (isinstance(owner, ast.Name) and owner.id == "query")
+                or (isinstance(owner, ast.Attribute) and owner.attr == "callback_query")
+            )
+            ours = isinstance(owner, ast.Name) and owner.id == "render"
+            if (answered and path.name != "render.py") or (
+                name in direct and not ours and (path.name, name) not in allowed
+            ):
+                found.append(f"{path.relative_to(root)}:{node.lineno} {name}")
+    assert found == []

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import gc
 import json
@@ -351,6 +352,40 @@ async def _guided_loop(users: list[UserClient], entries: int) -> int:
     return len(users) * entries * len(GUIDED)
 
 
+class InboxSettled:
+    """The emulator's ``settle_hook`` for a bot in another process: the bot confirms a batch to
+    Telegram once it is stored in its inbox, before handling it (bot/runtime/polling.py), so a
+    ``UserClient`` action returns once the inbox has nothing unfinished. One task reads the
+    file every 5 ms for every waiting user (the bench's CPU, not the bot's); a database
+    without an inbox table (a build before it) is settled at once."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._quiet: asyncio.Future[None] | None = None
+
+    def _unfinished(self) -> int:
+        import sqlite3
+
+        with contextlib.closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)) as conn:
+            try:
+                [(count,)] = conn.execute("SELECT count(*) FROM inbox WHERE done_at IS NULL")
+            except sqlite3.OperationalError:  # no inbox table
+                return 0
+        return int(count)
+
+    async def _watch(self, quiet: asyncio.Future[None]) -> None:
+        while self._unfinished():  # noqa: ASYNC110 - another process's file has no event
+            await asyncio.sleep(0.005)
+        quiet.set_result(None)
+        self._quiet = None
+
+    async def __call__(self) -> None:
+        if self._quiet is None:
+            self._quiet = asyncio.get_running_loop().create_future()
+            asyncio.get_running_loop().create_task(self._watch(self._quiet))
+        await asyncio.shield(self._quiet)
+
+
 async def count_activities(path: Path) -> int:
     import sqlite3
 
@@ -364,6 +399,8 @@ async def run_phase(phase: str, args: argparse.Namespace) -> PhaseResult:
     await emu.start()
     with tempfile.TemporaryDirectory(prefix="phoihop-cpu-") as tmp:
         bot = await Bot.start("echo" if phase == "echo" else "phoihop", emu, tmp, users=args.users)
+        if phase != "echo":
+            emu.settle_hook = InboxSettled(Path(tmp) / "bench.db")
         try:
             warm = emu.user(WARMUP_USER, "Nam", last_name="Lê Văn", language_code="vi")
             users = [

@@ -49,7 +49,7 @@ import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -123,6 +123,7 @@ class Poller:
         self._fetch: asyncio.Task[tuple[Update, ...]] | None = None
         self._failing_since: float | None = None
         self._store_failing = False
+        self._forgotten_at: datetime | None = None
 
     async def start(self) -> None:
         # A webhook left by another deployment would make getUpdates fail with 409 forever.
@@ -260,17 +261,20 @@ class Poller:
             for update in batch.updates
         ]
         now = self.clock.now()
+        forget = self._forgotten_at is None or now - self._forgotten_at >= inbox_q.FORGET_EVERY
         async with self.db.session() as session:
-            await inbox_q.store(session, rows, now)
-            await inbox_q.forget(
-                session, confirmed_below=self.offset, stale=now - inbox_q.STALE_AFTER
-            )
-            unfinished = await inbox_q.unfinished(session)
+            new = await inbox_q.store(session, rows, now)
+            if forget:
+                await inbox_q.forget(
+                    session, confirmed_below=self.offset, stale=now - inbox_q.STALE_AFTER
+                )
+        if forget:
+            self._forgotten_at = now
         self.offset = batch.last_id + 1
         if self._unreadable:
             offset = self.offset
             self._unreadable = {u for u in self._unreadable if isinstance(u, int) and u >= offset}
-        self.inbox.stored(unfinished)
+        self.inbox.stored([update for update in batch.updates if update.update_id in new])
 
     async def _get_updates(self) -> Batch:
         self._fetch = asyncio.ensure_future(

@@ -27,21 +27,35 @@ class Stored:
     body: str
 
 
-async def store(session: AsyncSession, rows: Sequence[Stored], now: datetime) -> None:
-    """Add a batch; an update already here (a batch delivered again after a crash) is kept as it
-    is, done or not."""
+async def store(session: AsyncSession, rows: Sequence[Stored], now: datetime) -> set[int]:
+    """Add a batch; the ids of the updates that are new here. An update already here with the
+    same content (a batch delivered again after a crash) is kept as it is, done or not; one with
+    the same id but other content is a new update (Telegram restarts its ids after a week of
+    silence, and a database restored under another bot meets ids it has seen) and replaces it."""
+    new: set[int] = set()
     for start in range(0, len(rows), _CHUNK):
         chunk = rows[start : start + _CHUNK]
-        await session.execute(
-            insert_for(session, InboxUpdate)
-            .values(
-                [
-                    {"update_id": r.update_id, "lane": r.lane, "body": r.body, "received_at": now}
-                    for r in chunk
-                ]
-            )
-            .on_conflict_do_nothing(index_elements=[InboxUpdate.update_id])
+        statement = insert_for(session, InboxUpdate).values(
+            [
+                {"update_id": r.update_id, "lane": r.lane, "body": r.body, "received_at": now}
+                for r in chunk
+            ]
         )
+        excluded = statement.excluded
+        result = await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[InboxUpdate.update_id],
+                set_={
+                    "lane": excluded.lane,
+                    "body": excluded.body,
+                    "received_at": excluded.received_at,
+                    "done_at": None,
+                },
+                where=InboxUpdate.body != excluded.body,
+            ).returning(InboxUpdate.update_id)
+        )
+        new.update(int(update_id) for update_id in result.scalars())
+    return new
 
 
 async def forget(session: AsyncSession, *, confirmed_below: int | None, stale: datetime) -> None:
@@ -105,3 +119,6 @@ async def heads(session: AsyncSession, *, per_lane: int, limit: int) -> list[tup
 #: Telegram keeps an unconfirmed update for 24 hours: a done row older than that is never
 #: delivered again.
 STALE_AFTER = timedelta(days=1)
+#: Done rows are forgotten at most this often (a statement per batch otherwise): they only
+#: recognise a batch delivered again, and the ids below the offset are never delivered again.
+FORGET_EVERY = timedelta(minutes=1)

@@ -54,8 +54,9 @@ RANK = {"none": 0, "cadre": 1, "admin": 2, "owner": 3}
 NEED = {Who.ANYONE: 0, Who.MEMBER: 1, Who.ADMIN: 2}
 FREE, IN, OUT = -1000100, -1000101, -1000102
 #: Rows these tables change on any update (who talked, when; the replay guard's note that an update
-#: ran a writing statement, even one that changed nothing): not what a refusal changes.
-VOLATILE = {"people", "handled_updates"}
+#: ran a writing statement, even one that changed nothing; the long poller's inbox, which stores
+#: every update before it runs): not what a refusal changes.
+VOLATILE = {"people", "handled_updates", "inbox"}
 COMMON_REFUSALS = (
     "You are not in any unit yet. Ask your unit's leader for an invite link and open it.",
     "This button is no longer active.",

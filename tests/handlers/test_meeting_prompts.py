@@ -170,9 +170,9 @@ async def test_minutes_file_back_skip_cancel_and_attendance(h: Harness) -> None:
     # /back: the file step again; /skip keeps the file sent and asks who was there.
     assert (await lan.send("/back"))[0].text == FILE
     skipped = (await lan.send("/skip"))[0]
-    assert text_of(skipped).startswith(WHO) and text_of(skipped).endswith("Có mặt: 1/5.")
+    assert text_of(skipped).startswith(WHO) and text_of(skipped).endswith("Có mặt: 1/7.")
     # The old picker's buttons belong to the same step: they still work, on the new state.
-    assert text_of((await lan.press("Bình", message=skipped))[-1]).endswith("Có mặt: 2/5.")
+    assert text_of((await lan.press("Bình", message=skipped))[-1]).endswith("Có mặt: 2/7.")
     # The file step's Skip button is from an earlier step now.
     file_step = next(m for m in lan.history() if m.text == FILE)
     await lan.press("Bỏ qua", message=file_step)
@@ -186,7 +186,7 @@ async def test_minutes_file_back_skip_cancel_and_attendance(h: Harness) -> None:
     )
     await h.restart()
     again = (await lan.press("Ghi kết luận và điểm danh", message=card))[-1]
-    assert text_of(again).endswith("Có mặt: 2/5.") and "✓ Bình" in labels(again)
+    assert text_of(again).endswith("Có mặt: 2/7.") and "✓ Bình" in labels(again)
     # Back to the conclusions, which now says it replaces the ones recorded.
     await lan.send("/back")
     assert (await lan.send("/back"))[0].text == (
@@ -196,14 +196,14 @@ async def test_minutes_file_back_skip_cancel_and_attendance(h: Harness) -> None:
     await lan.press("Bỏ qua")
     done = (await lan.press("Lưu điểm danh"))[-1].text
     assert done == (
-        "Đã lưu kết luận và điểm danh của Giao ban quý IV/2026 (có mặt 2/5). "
+        "Đã lưu kết luận và điểm danh của Giao ban quý IV/2026 (có mặt 2/7). "
         "Các đơn vị được mời xem bằng /meetings past."
     )
     past = text_of((await binh.send("/meetings past"))[0])
     assert "đã có kết luận" in past
     shown = text_of((await binh.press(1))[-1])
     assert "Kết luận: Thống nhất kế hoạch quý I/2027, giao chỉ tiêu cho từng thôn." in shown
-    assert "Có mặt (2/5): Bình, Nam" in shown
+    assert "Có mặt (2/7): Bình, Nam" in shown
     # The minutes sent before the skip are kept.
     minutes = (await binh.press("Biên bản"))[-1]
     assert minutes.photo is not None

@@ -34,6 +34,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,7 +43,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.clock import Clock
-from bot.runtime.ordering import PerPersonOrder
+from bot.runtime.ordering import PerPersonOrder, lane_of
 from storage.db import Database
 from storage.queries import inbox as inbox_q
 
@@ -68,7 +69,9 @@ class Inbox:
         self.app, self.db, self.clock = app, db, clock
         self.window, self.per_lane, self.limit, self.retry = window, per_lane, limit, retry
         #: Updates on PTB's queue or running, not handled yet.
-        self._loaded: set[int] = set()
+        self._loaded: dict[int, int | None] = {}
+        #: Updates loaded per lane (at most ``per_lane``, from memory or from the table).
+        self._lanes: Counter[int | None] = Counter()
         #: Handled, not yet marked done in the table (a round that read the table while one of
         #: them finished still sees it unfinished: it is not loaded again).
         self._finished: set[int] = set()
@@ -135,11 +138,17 @@ class Inbox:
         backlog they go to the queue from memory if the window holds them."""
         self._stores += 1
         self._unfinished += len(updates)
-        fits = len(self._loaded) + len(updates) <= self.window
+        # The same shape as a load from the table: at most ``per_lane`` of a person (their fair
+        # turns count from when their lane was last empty: ten of one person loaded at once
+        # would hold back someone who writes behind them, measured 7 s in bench/fairness.py).
+        lanes = Counter(lane_of(update) for update in updates)
+        fits = len(self._loaded) + len(updates) <= self.window and all(
+            lane is None or self._lanes[lane] + count <= self.per_lane
+            for lane, count in lanes.items()
+        )
         if not self._backlog and self._feeding and fits:
             for update in updates:
-                self._loaded.add(update.update_id)
-                self.app.update_queue.put_nowait(update)
+                self._load(update)
         elif updates:
             self._backlog = True
             self._wake.set()
@@ -180,7 +189,10 @@ class Inbox:
                 self._unstored_done.set()
             return
         if isinstance(update, Update) and update.update_id in self._loaded:
-            self._loaded.discard(update.update_id)
+            lane = self._loaded.pop(update.update_id)
+            self._lanes[lane] -= 1
+            if self._lanes[lane] <= 0:
+                del self._lanes[lane]
             self._finished.add(update.update_id)
             self._wake.set()
 
@@ -242,9 +254,8 @@ class Inbox:
                 self._finished.add(update_id)
                 self._wake.set()
                 continue
-            self._loaded.add(update_id)
             room -= 1
-            await self.app.update_queue.put(update)
+            self._load(update)
         if (
             backlog
             and unfinished is not None
@@ -253,6 +264,12 @@ class Inbox:
         ):
             self._backlog = False  # every stored update is loaded: the next come from memory
         self._signal()
+
+    def _load(self, update: Update) -> None:
+        lane = lane_of(update)
+        self._loaded[update.update_id] = lane
+        self._lanes[lane] += 1
+        self.app.update_queue.put_nowait(update)
 
     def _signal(self) -> None:
         if self._unfinished < self.limit:

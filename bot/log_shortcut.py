@@ -18,7 +18,8 @@ from datetime import date
 from decimal import Decimal
 
 from bot.activities import Kind, Measure
-from bot.parsing import ParseError, parse_amount, parse_date
+from bot.date_parsing import parse_date
+from bot.parsing import ParseError, parse_amount
 from storage.text import fold
 
 #: A number followed by a money multiplier or currency word (on folded text): "120tr", "1,5 ty".

@@ -18,8 +18,9 @@ from typing import Any
 from bot import activities as acts
 from bot import locks
 from bot.activities import Kind, Measure
+from bot.date_parsing import parse_date
 from bot.i18n import N_
-from bot.parsing import ParseError, parse_amount, parse_date
+from bot.parsing import ParseError, parse_amount
 from bot.yes_no import parse_yes_no
 from handlers.common import esc, page_buttons
 from handlers.entry_cards import (

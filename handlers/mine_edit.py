@@ -15,8 +15,9 @@ from typing import Any
 
 from bot import activities as acts
 from bot.activities import EntryError, Kind, Measure
+from bot.date_parsing import parse_date
 from bot.i18n import N_
-from bot.parsing import ParseError, parse_amount, parse_date
+from bot.parsing import ParseError, parse_amount
 from handlers import flow
 from handlers.access_rules import Who
 from handlers.common import esc

@@ -15,8 +15,9 @@ from functools import cache
 from typing import Any
 
 from bot import reports as rep
+from bot.date_parsing import parse_date
 from bot.i18n import Translator
-from bot.parsing import ParseError, parse_amount, parse_date
+from bot.parsing import ParseError, parse_amount
 from bot.reports import OpenReport, ReportError
 from bot.templates import Question
 from bot.yes_no import parse_yes_no

@@ -19,8 +19,9 @@ from datetime import date, datetime, timedelta
 from telegram import Update
 
 from bot import reports as rep
+from bot.date_parsing import parse_deadline
 from bot.i18n import N_
-from bot.parsing import ParseError, parse_deadline
+from bot.parsing import ParseError
 from bot.periods import Period, period_containing
 from bot.reports import ReportError
 from bot.templates import Template

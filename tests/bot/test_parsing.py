@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.amount_display import format_amount, money_words
+from bot.date_parsing import parse_date, parse_deadline
 from bot.date_window import FIRST_DAY
 from bot.parsing import (
     ERROR_CODES,
@@ -20,8 +21,6 @@ from bot.parsing import (
     ParseError,
     ascii_int,
     parse_amount,
-    parse_date,
-    parse_deadline,
 )
 
 FAST = settings(max_examples=150, deadline=None)

@@ -15,10 +15,11 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from bot.date_parsing import parse_date
 from bot.emulator.formatting import EntityParseError, parse_text
 from bot.meeting_time import TimeParseError, parse_meeting_time
 from bot.onboarding import parse_duration
-from bot.parsing import ParseError, parse_date
+from bot.parsing import ParseError
 from bot.periods import PeriodOutOfRange, parse_period
 from handlers.common import esc
 from handlers.totals import parse_args

@@ -226,3 +226,27 @@ async def test_an_id_seen_before_with_other_content_is_a_new_update(h: Harness) 
         left = await inbox_q.unfinished(session)
         await inbox_q.finish(session, [900001], now)
     assert (first, again, done_again, other, left) == ({900001}, set(), 0, {900001}, 1)
+
+
+async def test_a_batch_loads_at_most_two_of_a_person_from_memory(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the bot keeps up, a stored batch goes to the queue from memory, but in the shape a
+    load from the table has: at most two of one person. Ten of one person loaded at once keep
+    their fair turns from resetting and hold back whoever writes behind them (bench/fairness.py:
+    the first /me behind a 500-shortcut burst waited 7 s, 2 s with the cap)."""
+    inbox = poller_of(h).inbox
+    loaded_after_store: list[int] = []
+    original = inbox.stored
+
+    def stored(updates: Any) -> None:
+        original(updates)
+        loaded_after_store.append(inbox.loaded)
+
+    monkeypatch.setattr(inbox, "stored", stored)
+    for _ in range(10):
+        h.emu.push_update(message(h, 1004, "/help"))
+    await h.emu.settle()
+    await poller_of(h).settled()
+    assert loaded_after_store and max(loaded_after_store) <= 2, loaded_after_store
+    assert sent_to(h, 0).count(1004) == 10

@@ -35,6 +35,7 @@ from storage.models.people import (
     Unit,
     UnitKind,
 )
+from storage.models.petitions import Petition, PetitionEvent, PetitionFile, PetitionFollower
 from storage.models.reports import Report, ReportAnswer, ReportEvent, ReportRound, ReportTemplate
 
 __all__ = [
@@ -65,6 +66,10 @@ __all__ = [
     "OutboxMessage",
     "PeriodLock",
     "Person",
+    "Petition",
+    "PetitionEvent",
+    "PetitionFile",
+    "PetitionFollower",
     "ProcessedUpdate",
     "Report",
     "ReportAnswer",

@@ -39,6 +39,8 @@ class MeasureSpec:
     unit_vi: str
     unit_en: str
     ceiling: int | None
+    #: English for one ("case"), from ``unit: {en_one: ...}``; "" when the plural serves.
+    unit_en_one: str = ""
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,7 @@ def _measures(value: Any, type_key: str, line: Any, errors: list[str]) -> list[M
                 str(unit.get("vi", "")),
                 str(unit.get("en", "")),
                 ceiling,
+                str(unit.get("en_one", "")),
             )
         )
     return result
@@ -209,6 +212,7 @@ async def load_catalog(session: AsyncSession, specs: list[TypeSpec], now: dateti
                 mspec.unit_en,
                 mspec.ceiling,
             )
+            measure.unit_en_one = mspec.unit_en_one
             measure.position, measure.retired = index, False
         for gone in existing.values():
             # A measure left out of the file is no longer asked; its recorded values stay.

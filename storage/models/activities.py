@@ -51,6 +51,8 @@ class ActivityMeasure(Base):
     kind: Mapped[str] = mapped_column(String(16))
     unit_vi: Mapped[str] = mapped_column(String(50), default="")
     unit_en: Mapped[str] = mapped_column(String(50), default="")
+    #: English for exactly one of the unit ("case"; ``unit_en`` is "cases"); "" = same as plural.
+    unit_en_one: Mapped[str] = mapped_column(String(50), default="", server_default="")
     #: Values above this (in the measure's own unit) ask "are you sure?" before they are kept.
     ceiling: Mapped[int | None] = mapped_column(BigInteger)
     position: Mapped[int] = mapped_column(Integer, default=0)

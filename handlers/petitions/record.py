@@ -12,7 +12,6 @@ and first history step and queues the notice to its Front leaders, in the step's
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,69 +22,37 @@ from bot import petitions
 from bot.date_parsing import parse_date
 from bot.i18n import N_
 from bot.parsing import ParseError
-from bot.profile import format_phone
 from bot.yes_no import parse_yes_no
 from handlers import flow
 from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import NOT_MEMBER, esc
 from handlers.context import AppContext
 from handlers.entry_cards import date_problem
-from handlers.flow import Call, Finish, Next, Redraw, Screen, Sent, Stay, Step
-from handlers.labels import button_label
+from handlers.flow import Call, Finish, Next, Redraw, Sent, Stay, Step
 from handlers.petitions.card_basic import card_text, link_button, open_by_code
+from handlers.petitions.record_steps import (
+    PetitionDraft,
+    show_category,
+    show_consent,
+    show_files,
+    show_name,
+    show_people,
+    show_phone,
+    show_place,
+    show_received,
+    show_review,
+    show_source,
+    show_text,
+    today,
+)
 from handlers.petitions.texts import (
     NOT_A_RECORDER,
     NOT_FOUND,
     STALE,
     WRONG_CHAT,
-    category_label,
-    people_text,
     problem,
-    source_label,
 )
 from storage.queries import units as units_q
-
-
-@dataclass
-class PetitionDraft:
-    """The recommendation being recorded, kept (as JSON in ``chat_states``) between steps."""
-
-    text: str | None = None
-    category: str | None = None
-    #: The place, and the membership unit that lets the cadre record for it (``Flow.unit``).
-    place_id: int | None = None
-    via_id: int | None = None
-    #: More than one place to choose from: the place step is asked.
-    several: bool = False
-    source: str | None = None
-    #: None until answered or skipped (then 1).
-    people: int | None = None
-    #: ISO day; None until answered or skipped (then today).
-    received: str | None = None
-    #: [kind, file id] of each photo or document.
-    files: list[list[str]] = field(default_factory=list)
-    files_done: bool = False
-    consent: bool | None = None
-    name: str | None = None
-    #: "" when skipped.
-    phone: str | None = None
-    #: The review card was reached: a changed answer goes back to it.
-    reviewing: bool = False
-
-    def missing(self) -> str | None:
-        answers = {
-            "text": self.text,
-            "category": self.category,
-            "place": self.place_id,
-            "source": self.source,
-            "people": self.people,
-            "received": self.received,
-            "files": True if self.files_done else None,
-            "consent": self.consent,
-        }
-        if self.consent:
-            answers.update(name=self.name, phone=self.phone)
-        return next((step for step, value in answers.items() if value is None), None)
 
 
 def onward(draft: PetitionDraft) -> Next:
@@ -98,10 +65,6 @@ async def via_unit(session: AsyncSession, draft: PetitionDraft) -> int | None:
     """The membership unit that lets the cadre record for the chosen place: when it ends, the
     draft is closed with it (bot/members.py)."""
     return draft.via_id
-
-
-def _today(call: Call) -> date:
-    return call.now.astimezone(call.services.settings.tz).date()
 
 
 async def begin(call: Call) -> PetitionDraft | Stay:
@@ -122,25 +85,12 @@ async def needs_text(call: Call, draft: PetitionDraft, sent: Sent) -> flow.Outco
 # --- what is asked ------------------------------------------------------------------------------
 
 
-async def show_text(call: Call, draft: PetitionDraft) -> Screen:
-    return Screen(
-        call.tr._(
-            "New recommendation. What do the citizens ask for? Write it in their words ({min} to {max} characters)."
-        ).format(min=call.tr.number(pr.TEXT_MIN), max=call.tr.number(pr.TEXT_MAX))
-    )
-
-
 async def typed_text(call: Call, draft: PetitionDraft, text: str) -> flow.Outcome:
     try:
         draft.text = pr.check_text(text)
     except pr.RecordError as exc:
         return Stay(problem(call.tr, exc.code))
     return onward(draft)
-
-
-async def show_category(call: Call, draft: PetitionDraft) -> Screen:
-    rows = [[(category_label(call.tr, key), f"c:{key}")] for key in petitions.CATEGORIES]
-    return Screen(call.tr._("Which category?"), rows)
 
 
 async def press_category(
@@ -150,12 +100,6 @@ async def press_category(
         raise ValueError(args)
     draft.category = args[0]
     return onward(draft)
-
-
-async def show_place(call: Call, draft: PetitionDraft) -> Screen:
-    places = await pr.places(call.session, call.actor)
-    rows = [[(button_label(p.unit.name), f"p:{p.unit.id}")] for p in places]
-    return Screen(call.tr._("Where? The place the recommendation is about:"), rows)
 
 
 async def press_place(
@@ -173,11 +117,6 @@ async def press_place(
     return onward(draft)
 
 
-async def show_source(call: Call, draft: PetitionDraft) -> Screen:
-    rows = [[(source_label(call.tr, key), f"s:{key}")] for key in petitions.SOURCES]
-    return Screen(call.tr._("Where was it heard?"), rows)
-
-
 async def press_source(
     call: Call, draft: PetitionDraft, action: str, args: list[str]
 ) -> flow.Outcome:
@@ -188,14 +127,6 @@ async def press_source(
 
 
 # --- how many, when, files ----------------------------------------------------------------------
-
-
-async def show_people(call: Call, draft: PetitionDraft) -> Screen:
-    tr = call.tr
-    return Screen(
-        tr._("How many citizens raised it together? Type a number, or press One citizen."),
-        [[(tr._("One citizen"), "sk")]],
-    )
 
 
 def skip_people(draft: PetitionDraft) -> Next:
@@ -219,29 +150,19 @@ async def press_people(
     return skip_people(draft)
 
 
-async def show_received(call: Call, draft: PetitionDraft) -> Screen:
-    tr = call.tr
-    return Screen(
-        tr._(
-            "On which day was it received? Type the date, for example {example}, or press Today."
-        ).format(example=tr.day(_today(call))),
-        [[(tr._("Today"), "sk")]],
-    )
-
-
 def skip_received(draft: PetitionDraft) -> Next:
     draft.received = ""  # today, as of saving
     return onward(draft)
 
 
 async def typed_received(call: Call, draft: PetitionDraft, text: str) -> flow.Outcome:
-    today = _today(call)
+    day_today = today(call)
     try:
-        day = parse_date(text, today)
+        day = parse_date(text, day_today)
     except ParseError as exc:
         if exc.code == "future_date":
             return Stay(problem(call.tr, "future"))
-        return Stay(date_problem(call.tr, exc, today))
+        return Stay(date_problem(call.tr, exc, day_today))
     draft.received = day.isoformat()
     return onward(draft)
 
@@ -252,23 +173,6 @@ async def press_received(
     if action != "sk":
         raise ValueError(action)
     return skip_received(draft)
-
-
-async def show_files(call: Call, draft: PetitionDraft) -> Screen:
-    tr = call.tr
-    if draft.files:
-        text = tr.ngettext(
-            "{count} file received. Send more, or press Done.",
-            "{count} files received. Send more, or press Done.",
-            len(draft.files),
-        ).format(count=tr.number(len(draft.files)))
-        return Screen(text, [[(tr._("Done"), "d")]])
-    return Screen(
-        tr._(
-            "Any photos or documents (a letter, a picture of the place)? Send them, or press No files."
-        ),
-        [[(tr._("No files"), "d")]],
-    )
 
 
 async def sent_file(call: Call, draft: PetitionDraft, sent: Sent) -> flow.Outcome:
@@ -300,14 +204,6 @@ async def press_files(
 # --- the citizen --------------------------------------------------------------------------------
 
 
-async def show_consent(call: Call, draft: PetitionDraft) -> Screen:
-    tr = call.tr
-    return Screen(
-        tr._("Does the citizen agree to leave their name and phone number?"),
-        [[(tr._("Yes"), "y"), (tr._("No"), "n")]],
-    )
-
-
 def _consent(draft: PetitionDraft, given: bool) -> Next:
     draft.consent = given
     if not given:
@@ -331,22 +227,12 @@ async def press_consent(
     return _consent(draft, action == "y")
 
 
-async def show_name(call: Call, draft: PetitionDraft) -> Screen:
-    return Screen(
-        call.tr._("The citizen's full name, family name first (for example Nguyễn Văn An):")
-    )
-
-
 async def typed_name(call: Call, draft: PetitionDraft, text: str) -> flow.Outcome:
     try:
         draft.name = pr.check_name(text)
     except pr.RecordError as exc:
         return Stay(problem(call.tr, exc.code))
     return onward(draft)
-
-
-async def show_phone(call: Call, draft: PetitionDraft) -> Screen:
-    return Screen(call.tr._("The citizen's phone number (or /skip):"))
 
 
 async def typed_phone(call: Call, draft: PetitionDraft, text: str) -> flow.Outcome:
@@ -367,34 +253,6 @@ def skip_phone(draft: PetitionDraft) -> Next:
 # --- review and save ----------------------------------------------------------------------------
 
 
-async def show_review(call: Call, draft: PetitionDraft) -> Screen:
-    tr = call.tr
-    place = await units_q.get(call.session, draft.place_id or 0)
-    received = date.fromisoformat(draft.received) if draft.received else _today(call)
-    lines = [
-        tr._("Check the recommendation, then press Save (/back to change an answer):"),
-        "",
-        f"“{esc(draft.text)}”",
-        tr._("Category: {category}").format(category=esc(category_label(tr, draft.category or ""))),
-        tr._("Place: {place}").format(place=esc(place.name if place else "?")),
-        people_text(tr, draft.people or 1),
-        tr._("Received: {day} ({source})").format(
-            day=tr.day(received), source=esc(source_label(tr, draft.source or ""))
-        ),
-        tr.ngettext("{count} file", "{count} files", len(draft.files)).format(
-            count=tr.number(len(draft.files))
-        ),
-    ]
-    if draft.consent:
-        phone = format_phone(draft.phone) if draft.phone else tr._("no phone")
-        lines.append(
-            tr._("Citizen (with consent): {who}").format(who=f"{esc(draft.name)}, {phone}")
-        )
-    else:
-        lines.append(tr._("The citizen's name and phone are not kept (no consent)."))
-    return Screen("\n".join(lines), [[(tr._("Save"), "go")]])
-
-
 async def press_review(
     call: Call, draft: PetitionDraft, action: str, args: list[str]
 ) -> flow.Outcome:
@@ -403,13 +261,13 @@ async def press_review(
     missing = draft.missing()
     if missing is not None:
         return Next(to=missing)
-    today = _today(call)
+    day_today = today(call)
     new = pr.NewPetition(
         text=draft.text or "",
         category=draft.category or "",
         source=draft.source or "",
         place_id=draft.place_id or 0,
-        received_on=date.fromisoformat(draft.received) if draft.received else today,
+        received_on=date.fromisoformat(draft.received) if draft.received else day_today,
         people_count=draft.people or 1,
         consent=bool(draft.consent),
         citizen_name=draft.name if draft.consent else None,
@@ -418,7 +276,7 @@ async def press_review(
     )
     try:
         async with call.session.begin_nested():
-            petition = await pr.record(call.session, call.actor, new, call.now, today)
+            petition = await pr.record(call.session, call.actor, new, call.now, day_today)
     except pr.RecordError as exc:
         step = {"place": "place", "future": "received", "category": "category"}.get(exc.code)
         if step is not None:

@@ -96,8 +96,8 @@ async def test_a_cadre_records_a_recommendation_step_by_step(h: Harness) -> None
     assert (await hoa.send("31/02"))[0].text == (
         "“31/02” không phải là ngày. Hãy gõ theo dạng dd/mm/yyyy, ví dụ 16/11/2026, hoặc bấm một nút."
     )
-    files = (await hoa.send("14/11"))[0]
-    assert text_of(files).startswith("Có ảnh hoặc tài liệu kèm theo không")
+    asked_files = (await hoa.send("14/11"))[0]
+    assert text_of(asked_files).startswith("Có ảnh hoặc tài liệu kèm theo không")
     assert (await hoa.send("ảnh đây"))[0].text == "Hãy gửi ảnh hoặc tài liệu, hoặc bấm Xong."
     assert text_of((await hoa.send_photo())[-1]) == "Đã nhận 1 tệp. Gửi thêm, hoặc bấm Xong."
     two = await hoa.send_document(b"%PDF-1.4 don", "don-kien-nghi.pdf")

@@ -41,7 +41,7 @@ async def test_demo_console_session(tmp_path: Path) -> None:
     assert "Demo: Ủy ban MTTQ tỉnh Tuyên Quang" in text
     assert "1002  Nguyễn Thị Lan  (admin, 02365)" in text
     assert "bot: Xin chào Lan!" in text
-    assert "keyboard: Ghi hoạt động | Báo cáo | Lịch họp | Tổng hợp" in text
+    assert "keyboard: Ghi hoạt động | Báo cáo | Lịch họp | Tổng hợp | Kiến nghị" in text
     assert "[1] ✓ Ủy ban MTTQ xã Yên Nguyên" in text
     assert "Đường dẫn mời làm cán bộ của Ủy ban MTTQ xã Yên Nguyên:" in text
     assert "(console)" in text  # /press 99 explained, not crashed

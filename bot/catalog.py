@@ -145,7 +145,8 @@ def _words(item: dict[str, Any], where: str, errors: list[str]) -> tuple[str, ..
     words: list[str] = []
     for word in value:
         if isinstance(word, bool) or not isinstance(word, str | int):
-            errors.append(f"{where}: words: {word!r} is not a word or phrase")
+            what = "a mapping" if isinstance(word, dict) else repr(word)
+            errors.append(f"{where}: words: {what} is not a word or phrase (quote it)")
             continue
         text = " ".join(str(word).split())
         if not text or len(text) > MAX_WORD or not any(ch.isalnum() for ch in text):

@@ -123,7 +123,25 @@ _MULTIPLIER: Final = frozenset({"ty", "ti", "trieu", "tr", "nghin", "ngan", "k"}
 _CURRENCY: Final = frozenset({"d", "dong", "vnd"})
 #: A number right after these is a place, a time or an ordinal, never a figure ("thôn 3").
 _NOT_FIGURE_AFTER: Final = frozenset(
-    "thon to xom khu ap ban so phong nam quy thang ngay dot lan khoa luc tuan".split()
+    [
+        "thon",
+        "to",
+        "xom",
+        "khu",
+        "ap",
+        "ban",
+        "so",
+        "phong",
+        "nam",
+        "quy",
+        "thang",
+        "ngay",
+        "dot",
+        "lan",
+        "khoa",
+        "luc",
+        "tuan",
+    ]
 )
 #: Words that start with a unit but are another word: "5 đơn vị" are five units, not letters.
 _COMPOUNDS: Final = frozenset({("don", "vi")})
@@ -157,40 +175,47 @@ def _phrase(word: str) -> tuple[str, ...]:
     return tuple(_TOKEN.findall(fold(word).replace("²", "2")))
 
 
+def _compiled(kind: _KindLike) -> _Type:
+    """A type's words folded into token tuples, and its measures' own words found."""
+    measure_words = {m.key: tuple(_phrase(w) for w in m.words) for m in kind.measures}
+    own = {
+        key: tuple(
+            w
+            for w in words
+            if not any(w in other for k, other in measure_words.items() if k != key)
+        )
+        for key, words in measure_words.items()
+    }
+    kinds = {m.key: m.kind for m in kind.measures}
+    return _Type(kind.key, tuple(_phrase(w) for w in kind.words), measure_words, kinds, own)
+
+
 class Reader:
-    """Built once per catalog version (``reader_for``); ``read`` is then cheap (< 1 ms a line)."""
+    """Built once per catalog (compiling the words takes longer than reading a line);
+    ``read`` is then cheap: well under a millisecond a line (bench/free_text.py)."""
 
     def __init__(self, kinds: Iterable[_KindLike]) -> None:
-        self.types: list[_Type] = []
-        for kind in kinds:
-            if kind.retired or not kind.words:
-                continue
-            measure_words = {m.key: tuple(_phrase(w) for w in m.words) for m in kind.measures}
-            own = {
-                key: tuple(
-                    w
-                    for w in words
-                    if not any(w in other for k, other in measure_words.items() if k != key)
-                )
-                for key, words in measure_words.items()
-            }
-            self.types.append(
-                _Type(
-                    kind.key,
-                    tuple(_phrase(w) for w in kind.words),
-                    measure_words,
-                    {m.key: m.kind for m in kind.measures},
-                    own,
-                )
-            )
-
-        # A unit only one type counts names that type after a number: "chuyển 1 đơn", "2 vụ".
+        self.types = [_compiled(kind) for kind in kinds if not kind.retired and kind.words]
+        self.by_key = {kind.key: kind for kind in self.types}
+        # Phrases indexed by their first token: a line is matched word by word, not phrase by
+        # phrase (the catalog has some 150 phrases, a line a dozen words).
+        self.signals: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        self.units: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
         owners: dict[tuple[str, ...], set[str]] = {}
-        for kind in self.types:
-            for words in kind.measure_words.values():
+        for each in self.types:
+            for phrase in each.words:
+                if phrase:
+                    self.signals.setdefault(phrase[0], []).append((phrase, each.key))
+            for measure, words in each.measure_words.items():
                 for phrase in words:
-                    owners.setdefault(phrase, set()).add(kind.key)
-        self.unit_signals = {p: keys.pop() for p, keys in owners.items() if len(keys) == 1}
+                    owners.setdefault(phrase, set()).add(each.key)
+                    if phrase and each.kinds[measure] != "money":
+                        self.units.setdefault(phrase[0], []).append((phrase, each.key, measure))
+        # A unit only one type counts names that type after a number: "chuyển 1 đơn", "2 vụ".
+        self.unit_signals: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for phrase, keys in owners.items():
+            if len(keys) == 1 and phrase:
+                self.unit_signals.setdefault(phrase[0], []).append((phrase, next(iter(keys))))
 
     def read(self, text: str, today: date) -> Reading:
         """The activities ``text`` reports, dated when it says when (else ``date`` is None)."""
@@ -230,17 +255,18 @@ class Reader:
             for key in sorted(found, key=lambda k: order[k])
         ]
 
-    def _find_signals(self, tokens: list[str], used: list[bool]) -> list[tuple[int, int, str, bool]]:
+    def _find_signals(
+        self, tokens: list[str], used: list[bool]
+    ) -> list[tuple[int, int, str, bool]]:
         """Type words in the text, longest first and never overlapping: (start, end, type,
         weak). "ngày hội Đại đoàn kết" is the Solidarity Day, not a Great Solidarity house."""
         matches: list[tuple[int, int, str]] = []
-        for kind in self.types:
-            for phrase in kind.words:
-                for start in _occurrences(tokens, phrase):
-                    matches.append((start, start + len(phrase), kind.key))
         for i, token in enumerate(tokens):
-            if token[0].isdigit() and not used[i]:
-                for phrase, key in self.unit_signals.items():
+            for phrase, key in self.signals.get(token, ()):
+                if _at(tokens, i, phrase):
+                    matches.append((i, i + len(phrase), key))
+            if token[0].isdigit() and not used[i] and i + 1 < len(tokens):
+                for phrase, key in self.unit_signals.get(tokens[i + 1], ()):
                     if _unit_at(tokens, i + 1, phrase):
                         matches.append((i + 1, i + 1 + len(phrase), key))
         matches.sort(key=lambda m: (m[0] - m[1], m[0]))
@@ -262,29 +288,26 @@ class Reader:
     ) -> list[_Value]:
         """Numbers followed by a unit of a type the text names: "12 hộ cận nghèo", "200m2"."""
         present = {key for *_, key, _ in signals}
-        kinds = [t for t in self.types if t.key in present]
         in_signal = {i for start, end, *_ in signals for i in range(start, end)}
         values: list[_Value] = []
         for i, token in enumerate(tokens):
-            if used[i] or i in in_signal or not token[0].isdigit():
+            if used[i] or i in in_signal or not token[0].isdigit() or i + 1 == len(tokens):
                 continue
             if i > 0 and tokens[i - 1] in _NOT_FIGURE_AFTER:
                 continue
             best = 0
             candidates: dict[str, tuple[str, ...]] = {}
-            for kind in kinds:
-                for measure, words in kind.measure_words.items():
-                    if kind.kinds[measure] == "money":
-                        continue
-                    length = max((len(w) for w in words if _unit_at(tokens, i + 1, w)), default=0)
-                    if length and length >= best:
-                        if length > best:
-                            best, candidates = length, {}
-                        candidates[kind.key] = (*candidates.get(kind.key, ()), measure)
+            for phrase, key, measure in self.units.get(tokens[i + 1], ()):
+                if key not in present or not _unit_at(tokens, i + 1, phrase):
+                    continue
+                if len(phrase) > best:
+                    best, candidates = len(phrase), {}
+                if len(phrase) == best and measure not in candidates.get(key, ()):
+                    candidates[key] = (*candidates.get(key, ()), measure)
             if not best:
                 continue
             decimal = any(
-                kind.kinds[m] == "decimal" for kind in kinds for m in candidates.get(kind.key, ())
+                self.by_key[key].kinds[m] == "decimal" for key, ms in candidates.items() for m in ms
             )
             try:
                 number = parse_amount(token, "decimal" if decimal else "count")
@@ -301,7 +324,7 @@ class Reader:
         """The (type, measure) a figure belongs to: the nearest type that counts it."""
         best: tuple[int, int, str] | None = None
         for start, end, key, _ in signals:
-            kind = next(t for t in self.types if t.key == key)
+            kind = self.by_key[key]
             if value.money:
                 if not any(k == "money" for k in kind.kinds.values()):
                     continue
@@ -317,7 +340,7 @@ class Reader:
                 best = rank
         if best is None:
             return None
-        kind = next(t for t in self.types if t.key == best[2])
+        kind = self.by_key[best[2]]
         if value.money:
             return kind.key, next(k for k, v in kind.kinds.items() if v == "money")
         options = value.candidates[kind.key]
@@ -394,7 +417,22 @@ def _find_date(tokens: list[str], used: list[bool], today: date) -> tuple[date |
                     found = parse_date("/".join(parts), today)
                 except ParseError as error:
                     to_come = error.code == "future_date"
+                if found is not None and len(parts) == 2 and _soon_after(found, today):
+                    found, to_come = None, True
     return found, to_come
+
+
+def _soon_after(day: date, today: date) -> bool:
+    """A day-month read as last year's (``parse_date``: "28/12" typed on 2 January) that this
+    year falls within the coming month: "ngày 25/11" typed on 20/11 is a plan, not last year."""
+    try:
+        this_year = day.replace(year=today.year)
+    except ValueError:  # 29/02
+        return False
+    return day.year < today.year and today < this_year <= today + timedelta(days=_SOON_DAYS)
+
+
+_SOON_DAYS: Final = 31
 
 
 def _find_money(tokens: list[str], used: list[bool], each: bool, bare: bool) -> list[_Value]:
@@ -448,15 +486,3 @@ def _is_unit_like(word: str) -> bool:
     """A word that may be the unit of a count after a number: any word but a few linking ones,
     which mean the number before them closes a sum ("1 tỷ 2 cho 20 hộ")."""
     return word not in {"cho", "va", "tai", "o", "de", "voi", "trong", "tu", "den"}
-
-
-def reader_for(kinds: Sequence[_KindLike], version: object) -> Reader:
-    """One reader per catalog version: compiling the words is done once, not per message."""
-    cached = _readers.get(version)
-    if cached is None:
-        _readers.clear()
-        cached = _readers[version] = Reader(kinds)
-    return cached
-
-
-_readers: dict[object, Reader] = {}

@@ -31,8 +31,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Downgrade schema."""
-    with op.batch_alter_table('activity_measures') as batch:
-        batch.drop_column('words')
-    with op.batch_alter_table('activity_types') as batch:
-        batch.drop_column('words')
+    """Downgrade schema.
+
+    Plain DROP COLUMN (SQLite 3.35+, PostgreSQL): a batch operation would copy and drop
+    activity_types, which the measures and activities reference, and SQLite's enforced foreign
+    keys refuse that drop."""
+    op.execute('ALTER TABLE activity_measures DROP COLUMN words')
+    op.execute('ALTER TABLE activity_types DROP COLUMN words')

@@ -82,9 +82,12 @@ class Reading:
 
 
 #: Tokens of folded text: numbers (with their dot/comma groups), runs of letters, clause marks.
-_TOKEN: Final = re.compile(r"[0-9]+(?:[.,][0-9]+)*|[a-z]+|[,;.:!?/\-\n]")
+_TOKEN: Final = re.compile(r"[0-9]+(?:[.,][0-9]+)*|[a-z]+|[,;.:!?/\-]")
+#: Longer messages are reports or forwarded articles, not one entry; and the cost of placing
+#: every figure grows with the square of a text's length, which no handler should pay.
+MAX_TEXT: Final = 500
 #: Where one clause ends: a figure rarely reaches across these to a type.
-_CLAUSE: Final = frozenset({",", ";", ".", "\n", "va"})
+_CLAUSE: Final = frozenset({",", ";", ".", "va"})
 _CLAUSE_COST: Final = 4
 #: Words that make a sentence a question or a plan, on NFC lower-case text (diacritics matter:
 #: "mai" is tomorrow, "mái" a roof); ``_BLOCK_ASCII`` applies when a text has no diacritics at all.
@@ -222,8 +225,10 @@ class Reader:
         return Reading(text, tuple(self._activities(text, today)), text)
 
     def _activities(self, text: str, today: date) -> list[Proposal]:
+        if len(text) > MAX_TEXT:
+            return []
         cleaned = clean_input(text)
-        if "?" in cleaned or _BLOCK.search(cleaned):
+        if "?" in cleaned or "？" in cleaned or _BLOCK.search(cleaned):  # full-width too
             return []
         folded = fold(cleaned).replace("²", "2")
         if cleaned.isascii() and _BLOCK_ASCII.search(folded):

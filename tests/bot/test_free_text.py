@@ -146,3 +146,19 @@ async def test_the_running_bots_catalog_keeps_the_words(db: Database) -> None:
     assert by_key["nha_chuong_trinh"].measure("built_167").words == ("căn", "167")  # type: ignore[union-attr]
     text = "TXCT 1 cuộc, 120 cử tri, 15 ý kiến"
     assert Reader(kinds).read(text, TODAY) == shipped_reader().read(text, TODAY)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "\x00hòa giải\u200b 1 vụ\ufeff" + "?",
+        "１２ hộ nghèo ？",
+        "hòa giải 1 vụ, " * 40,  # over 500 characters: a report, not an entry
+        "99/99 hòa giải 1,5 vụ 10000000000000000000 tr",  # no day, half a case, too much
+        "0912345678 1900 1234 ---- //// ,,,, 1.2.3.4 tỷ",
+    ],
+)
+def test_odd_text_never_raises_and_proposes_nothing(text: str) -> None:
+    assert shipped_reader().read(text, TODAY).activities == ()

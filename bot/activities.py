@@ -46,6 +46,8 @@ class Measure:
     ceiling: int | None
     #: The English unit for exactly one ("case" beside "cases"); empty: the plural serves.
     unit_en_one: str = ""
+    #: The catalog's words for this measure in free text (``bot.free_text``).
+    words: tuple[str, ...] = ()
 
     def label(self, locale: str) -> str:
         return self.label_vi if locale == "vi" else self.label_en
@@ -70,6 +72,7 @@ class Measure:
             row.unit_en,
             row.ceiling,
             row.unit_en_one,
+            tuple(row.words or ()),
         )
 
 
@@ -82,6 +85,8 @@ class Kind:
     name_en: str
     retired: bool
     measures: tuple[Measure, ...]
+    #: The catalog's words that signal this type in free text (``bot.free_text``).
+    words: tuple[str, ...] = ()
 
     def name(self, locale: str) -> str:
         return self.name_vi if locale == "vi" else self.name_en
@@ -132,6 +137,7 @@ async def catalog(session: AsyncSession) -> Catalog:
                 row.name_en,
                 row.retired,
                 tuple(Measure.of(m) for m in measures.get(row.key, [])),
+                tuple(row.words or ()),
             )
             for row in rows
         ),

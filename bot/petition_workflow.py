@@ -98,16 +98,20 @@ def _status(item: Item, *allowed: str) -> None:
         raise PetitionRefused("status", status=item.petition.status)
 
 
-def _front(actor: Actor, item: Item, *allowed: str) -> None:
+def front_may(actor: Actor, item: Item, *allowed: str) -> None:
+    """Refuse unless the actor leads the Front committee supervising the item and its status
+    is one of ``allowed`` (also asked before a prompt opens, so nobody types in vain)."""
     if not acts_for_front(actor, item.front):
         raise PetitionRefused("not_front")
     _status(item, *allowed)
 
 
-def _authority(actor: Actor, item: Item, *allowed: str) -> None:
+def authority_may(actor: Actor, item: Item, *allowed: str) -> None:
+    """Refuse unless the actor is an officer of the UBND unit the item was forwarded to and
+    its status is one of ``allowed`` (waiting for the authority, when none is named)."""
     if not is_authority(actor, item.petition):
         raise PetitionRefused("not_authority")
-    _status(item, *allowed)
+    _status(item, *(allowed or AT_AUTHORITY))
 
 
 def _text(text: str, reason: str) -> str:
@@ -177,7 +181,7 @@ async def merge(
     """A duplicate goes into another open item of the same chain: its people count adds to the
     other's, and it is closed as merged (the citizens are followed up through the other)."""
     item = await load(session, actor, petition_id)
-    _front(actor, item, "recorded")
+    front_may(actor, item, "recorded")
     try:
         target = await load_code(session, actor, into_code)
     except PetitionRefused as exc:
@@ -200,7 +204,7 @@ async def answer_directly(
     """What is within the Front's own competence is answered by the Front: the item is closed
     and the recorder is told, to tell the citizens."""
     item = await load(session, actor, petition_id)
-    _front(actor, item, "recorded")
+    front_may(actor, item, "recorded")
     answer = _text(text, "empty_answer")
     p = item.petition
     p.status, p.answer, p.answered_by, p.answered_at, p.closed_at = (
@@ -223,7 +227,7 @@ async def decline(
     """Declined with a reason (outside every authority's competence, already settled...); the
     recorder is told the reason."""
     item = await load(session, actor, petition_id)
-    _front(actor, item, "recorded")
+    front_may(actor, item, "recorded")
     why = _text(reason, "empty_reason")
     p = item.petition
     p.status, p.closed_at = "declined", now
@@ -243,7 +247,7 @@ async def forward(
     """To the UBND unit of the Front committee's area, with a due date per category (settings);
     its officers are told."""
     item = await load(session, actor, petition_id)
-    _front(actor, item, "recorded")
+    front_may(actor, item, "recorded")
     authority = await handling_q.authority_of_area(session, item.front)
     if authority is None:
         raise PetitionRefused("no_authority", front=item.front.name)
@@ -264,7 +268,7 @@ async def send_up(session: AsyncSession, actor: Actor, petition_id: int, now: da
     """For a higher authority: the Front committee of the area above supervises it from now on
     (the item stays "new" there) and its leaders are told."""
     item = await load(session, actor, petition_id)
-    _front(actor, item, "recorded")
+    front_may(actor, item, "recorded")
     above = await handling_q.front_above(session, item.front)
     if above is None:
         raise PetitionRefused("no_front_above", front=item.front.name)
@@ -289,7 +293,7 @@ async def rate(
     recorder (who then tells the citizens); not satisfactory sends it back to the authority with
     the comment, and the Front keeps supervising."""
     item = await load(session, actor, petition_id)
-    _front(actor, item, "answered")
+    front_may(actor, item, "answered")
     p = item.petition
     if satisfactory:
         p.status, p.rating, p.closed_at = "closed", "satisfactory", now
@@ -309,7 +313,7 @@ async def decide_extension(
     """The Front grants (the due date moves, reminders start afresh) or refuses the extension
     the authority asked for; the authority is told."""
     item = await load(session, actor, petition_id)
-    _front(actor, item, *AT_AUTHORITY)
+    front_may(actor, item, *AT_AUTHORITY)
     p = item.petition
     if p.extension_until is None:
         raise PetitionRefused("no_extension")
@@ -347,7 +351,7 @@ async def informed(session: AsyncSession, actor: Actor, petition_id: int, now: d
 async def acknowledge(session: AsyncSession, actor: Actor, petition_id: int, now: datetime) -> Item:
     """The UBND unit took the item in (đã tiếp nhận)."""
     item = await load(session, actor, petition_id)
-    _authority(actor, item, "forwarded")
+    authority_may(actor, item, "forwarded")
     item.petition.status = "acknowledged"
     await petitions_q.add_event(session, item.petition, "acknowledged", now, actor.person.id)
     return item
@@ -358,7 +362,7 @@ async def assign(
 ) -> Item:
     """To an officer of the same UBND unit, who is told."""
     item = await load(session, actor, petition_id)
-    _authority(actor, item, *AT_AUTHORITY)
+    authority_may(actor, item, *AT_AUTHORITY)
     p = item.petition
     assert p.authority_unit_id is not None  # forwarded: is_authority checked it
     colleague = await handling_q.person(session, colleague_id)
@@ -386,7 +390,7 @@ async def answer(
     """The authority's answer (text, and a document as ``(kind, Telegram file id)``): the Front
     leaders are asked to rate it."""
     item = await load(session, actor, petition_id)
-    _authority(actor, item, *AT_AUTHORITY)
+    authority_may(actor, item, *AT_AUTHORITY)
     written = _text(text, "empty_answer")
     p = item.petition
     p.status, p.answer, p.answered_by, p.answered_at = "answered", written, actor.person.id, now
@@ -420,7 +424,7 @@ async def ask_extension(
 ) -> Item:
     """More time, to a date after the current due date, with a reason; the Front decides."""
     item = await load(session, actor, petition_id)
-    _authority(actor, item, *AT_AUTHORITY)
+    authority_may(actor, item, *AT_AUTHORITY)
     p = item.petition
     if p.extension_until is not None:
         raise PetitionRefused("extension_pending")
@@ -445,6 +449,6 @@ async def ask_extension(
 async def colleagues(session: AsyncSession, actor: Actor, petition_id: int) -> list[Person]:
     """The officers of the item's UBND unit, for the assign buttons (only its officers ask)."""
     item = await load(session, actor, petition_id)
-    _authority(actor, item, *AT_AUTHORITY)
+    authority_may(actor, item, *AT_AUTHORITY)
     assert item.petition.authority_unit_id is not None
     return list(await handling_q.people_of_unit(session, item.petition.authority_unit_id))

@@ -39,6 +39,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("skip", N_("Skip an optional question")),
     Command("report", N_("Answer a periodic report")),
     Command("meetings", N_("Your meetings: answer, attendance, conclusions")),
+    Command("petitions", N_("Citizens' recommendations: follow, forward, answer, rate")),
+    Command("petition", N_("Open a recommendation by its code: /petition KN-2026-0042")),
     Command("totals", N_("Totals for your unit and the units below it")),
     Command("export", N_("A spreadsheet of your unit's figures")),
     Command("invite", N_("Make an invite link (unit leaders)")),

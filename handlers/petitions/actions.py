@@ -19,14 +19,15 @@ from bot.names import name_of, sort_key
 from bot.petition_workflow import PetitionRefused
 from handlers import flow
 from handlers.access_rules import PRIVATE, Who, rule
-from handlers.common import answer, edit, esc, inline, reply
+from handlers.common import NOT_MEMBER, answer, edit, esc, inline, reply
 from handlers.context import AppContext
 from handlers.petitions.card import card_for, history_lines
 from handlers.petitions.prompts import NOTE, NoteDraft
-from handlers.petitions.texts import ITEM, REFUSALS, STALE, refusal_text, stale
+from handlers.petitions.texts import REFUSALS, STALE, refusal_text, stale
 from storage.models import Person
 from storage.queries import petitions as petitions_q
 
+PRIVATE_ONLY = N_("Open recommendations in a private chat with me.")
 FRONT = ("fw", "su", "af", "mg", "dc", "ok", "no", "xg", "xr")
 
 
@@ -166,7 +167,7 @@ async def _colleagues(update: Update, context: AppContext, pid: int, _: list[str
     async with context.services.db.session() as session:
         people = await wf.colleagues(session, context.actor, pid)
         item = await wf.load(session, context.actor, pid)
-        rows = [[(name_of(p), f"{ITEM}:asp:{pid}:{p.id}")] for p in sorted(people, key=sort_key)]
+        rows = [[(name_of(p), f"kn:asp:{pid}:{p.id}")] for p in sorted(people, key=sort_key)]
         await answer(update)
         text = tr._("Assign {code} to:").format(code=f"<b>{esc(item.petition.code)}</b>")
         await reply(update, context, text, reply_markup=inline(rows))
@@ -186,13 +187,11 @@ async def _assign_to(update: Update, context: AppContext, pid: int, args: list[s
     Who.MEMBER,
     PRIVATE,
     scoped=True,
+    # Not enforced by the dispatcher: its one "not allowed" could not say both "you are not in
+    # any unit" and "only the Front's leaders": on_button says which.
     why="item ids re-checked by bot.petition_workflow: in the item's chain, the Front's leaders for the Front's actions, the officers of the UBND unit it was forwarded to for theirs",
-    refusals=(*REFUSALS.values(), STALE),
+    refusals=(*REFUSALS.values(), STALE, PRIVATE_ONLY, NOT_MEMBER),
     actions={action: Who.ADMIN for action in FRONT},
-    wrong_chat=N_("Open recommendations in a private chat with me."),
-    not_allowed=N_(
-        "Only the leaders of the Front committee that supervises this recommendation can do that."
-    ),
 )
 async def on_button(update: Update, context: AppContext) -> None:
     query = update.callback_query
@@ -200,6 +199,13 @@ async def on_button(update: Update, context: AppContext) -> None:
     tr = context.tr
     parts = query.data.split(":")
     action = parts[1] if len(parts) > 1 else ""
+    chat = update.effective_chat
+    if chat is None or chat.type != "private":
+        await answer(update, tr._(PRIVATE_ONLY), alert=True)
+        return
+    if not context.actor.is_member:
+        await answer(update, tr._(NOT_MEMBER), alert=True)
+        return
     try:
         handler = ACTIONS[action]
         petition_id = int(parts[2])

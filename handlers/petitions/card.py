@@ -25,7 +25,6 @@ from handlers.common import NOT_MEMBER, esc, inline, reply
 from handlers.context import AppContext
 from handlers.petitions.texts import (
     EVENTS,
-    ITEM,
     REFUSALS,
     category_label,
     refusal_text,
@@ -91,47 +90,47 @@ def card_buttons(tr: Translator, actor: Actor, item: wf.Item) -> Rows:
     if acts_for_front(actor, item.front):
         if p.status == "recorded":
             rows += [
-                [(tr._("Forward to the People's Committee"), f"{ITEM}:fw:{pid}")],
-                [(tr._("Send up to the Front above"), f"{ITEM}:su:{pid}")],
+                [(tr._("Forward to the People's Committee"), f"kn:fw:{pid}")],
+                [(tr._("Send up to the Front above"), f"kn:su:{pid}")],
                 [
-                    (tr._("Answer directly"), f"{ITEM}:af:{pid}"),
-                    (tr._("Merge"), f"{ITEM}:mg:{pid}"),
-                    (tr._("Decline"), f"{ITEM}:dc:{pid}"),
+                    (tr._("Answer directly"), f"kn:af:{pid}"),
+                    (tr._("Merge"), f"kn:mg:{pid}"),
+                    (tr._("Decline"), f"kn:dc:{pid}"),
                 ],
             ]
         elif p.status == "answered":
             rows.append(
                 [
-                    (tr._("Satisfactory"), f"{ITEM}:ok:{pid}"),
-                    (tr._("Not satisfactory"), f"{ITEM}:no:{pid}"),
+                    (tr._("Satisfactory"), f"kn:ok:{pid}"),
+                    (tr._("Not satisfactory"), f"kn:no:{pid}"),
                 ]
             )
         if p.status in AT_AUTHORITY and p.extension_until is not None:
             rows.append(
                 [
-                    (tr._("Grant the extension"), f"{ITEM}:xg:{pid}"),
-                    (tr._("Refuse the extension"), f"{ITEM}:xr:{pid}"),
+                    (tr._("Grant the extension"), f"kn:xg:{pid}"),
+                    (tr._("Refuse the extension"), f"kn:xr:{pid}"),
                 ]
             )
     if is_authority(actor, p) and p.status in AT_AUTHORITY:
         if p.status == "forwarded":
-            rows.append([(tr._("Acknowledge receipt"), f"{ITEM}:ak:{pid}")])
+            rows.append([(tr._("Acknowledge receipt"), f"kn:ak:{pid}")])
         rows.append(
             [
-                (tr._("Answer"), f"{ITEM}:an:{pid}"),
-                (tr._("Assign to a colleague"), f"{ITEM}:as:{pid}"),
+                (tr._("Answer"), f"kn:an:{pid}"),
+                (tr._("Assign to a colleague"), f"kn:as:{pid}"),
             ]
         )
         if p.extension_until is None:
-            rows.append([(tr._("Ask for more time"), f"{ITEM}:xa:{pid}")])
+            rows.append([(tr._("Ask for more time"), f"kn:xa:{pid}")])
     if (
         p.status == "closed"
         and p.answer is not None
         and p.informed_at is None
         and (is_recorder(actor, p) or acts_for_front(actor, item.front))
     ):
-        rows.append([(tr._("Citizens have been told"), f"{ITEM}:inf:{pid}")])
-    rows.append([(tr._("Full history"), f"{ITEM}:h:{pid}")])
+        rows.append([(tr._("Citizens have been told"), f"kn:inf:{pid}")])
+    rows.append([(tr._("Full history"), f"kn:h:{pid}")])
     return rows
 
 

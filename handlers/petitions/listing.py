@@ -20,7 +20,7 @@ from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import NOT_MEMBER, answer, edit, esc, inline, page_buttons, reply
 from handlers.context import AppContext
 from handlers.labels import button_label
-from handlers.petitions.texts import ITEM, LIST, category_label, stale, status_label
+from handlers.petitions.texts import category_label, stale, status_label
 from storage.queries import petition_handling as handling_q
 
 PER_PAGE = 10
@@ -69,18 +69,18 @@ async def _list(
         [
             (
                 button_label(f"{p.code} · {status_label(tr, p.status)} · {p.text}"),
-                f"{ITEM}:v:{p.id}",
+                f"kn:v:{p.id}",
             )
         ]
         for p in items
     ]
-    nav = page_buttons(tr, page, PER_PAGE, total, lambda n: f"{LIST}:{s}:{c}:{n}")
+    nav = page_buttons(tr, page, PER_PAGE, total, lambda n: f"knl:{s}:{c}:{n}")
     if nav:
         rows.append(nav)
     rows.append(
         [
-            (tr._("Filter by status"), f"{LIST}:fs:{s}:{c}"),
-            (tr._("Filter by category"), f"{LIST}:fc:{s}:{c}"),
+            (tr._("Filter by status"), f"knl:fs:{s}:{c}"),
+            (tr._("Filter by category"), f"knl:fc:{s}:{c}"),
         ]
     )
     return "\n".join(heading), rows
@@ -143,11 +143,11 @@ def _filters(
     tr = context.tr
     s, c = status or "-", category or "-"
     if which == "fs":
-        choices = [(status_label(tr, k), f"{LIST}:{k}:{c}:0") for k in STATUSES]
-        everything = (tr._("All statuses"), f"{LIST}:-:{c}:0")
+        choices = [(status_label(tr, k), f"knl:{k}:{c}:0") for k in STATUSES]
+        everything = (tr._("All statuses"), f"knl:-:{c}:0")
     else:
-        choices = [(category_label(tr, k), f"{LIST}:{s}:{k}:0") for k in CATEGORIES]
-        everything = (tr._("All categories"), f"{LIST}:{s}:-:0")
+        choices = [(category_label(tr, k), f"knl:{s}:{k}:0") for k in CATEGORIES]
+        everything = (tr._("All categories"), f"knl:{s}:-:0")
     rows = [choices[i : i + 2] for i in range(0, len(choices), 2)]
     rows.append([everything])
     return rows

@@ -20,7 +20,7 @@ from bot.notifications import Notice
 from bot.services import Services
 from handlers.common import esc
 from handlers.notices import register
-from handlers.petitions.texts import ITEM, category_label
+from handlers.petitions.texts import category_label
 from storage.models import Petition, PetitionEvent, Unit
 
 Buttons = tuple[tuple[tuple[str, str], ...], ...]
@@ -50,7 +50,7 @@ async def _load(
 
 
 def _open(tr: Translator, got: Loaded) -> Buttons:
-    return (((tr._("Open the recommendation"), f"{ITEM}:v:{got.petition.id}"),),)
+    return (((tr._("Open the recommendation"), f"kn:v:{got.petition.id}"),),)
 
 
 async def forwarded(
@@ -155,7 +155,7 @@ async def closed(
     if got.petition.informed_at is not None:
         return Notice(text, _open(tr, got))
     buttons: Buttons = (
-        ((tr._("Citizens have been told"), f"{ITEM}:inf:{got.petition.id}"),),
+        ((tr._("Citizens have been told"), f"kn:inf:{got.petition.id}"),),
         *_open(tr, got),
     )
     return Notice(text, buttons)

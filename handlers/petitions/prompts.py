@@ -20,7 +20,7 @@ from bot.petition_workflow import PetitionRefused
 from handlers import flow
 from handlers.common import esc
 from handlers.flow import Call, Finish, Next, Outcome, Screen, Sent, Stay, Step
-from handlers.petitions.texts import ITEM, refusal_text
+from handlers.petitions.texts import refusal_text
 from storage.text import nfc
 
 REOPEN = N_("Cancelled: nothing was changed. Press the button on the recommendation again.")
@@ -71,7 +71,7 @@ async def _code(call: Call, draft: NoteDraft) -> str:
 
 
 def _card_button(call: Call, draft: NoteDraft) -> list[list[tuple[str, str]]]:
-    return [[(call.tr._("Open the recommendation"), f"{ITEM}:v:{draft.petition_id}")]]
+    return [[(call.tr._("Open the recommendation"), f"kn:v:{draft.petition_id}")]]
 
 
 async def show_date(call: Call, draft: NoteDraft) -> Screen:

@@ -12,10 +12,6 @@ from bot.petition_workflow import MAX_TEXT, PetitionRefused
 from bot.petitions import CATEGORIES, SOURCES, STATUSES
 from handlers.common import esc
 
-#: The prefix of the item's buttons (handlers/petitions/actions.py) and of the list's.
-ITEM = "kn"
-LIST = "knl"
-
 REFUSALS = {
     "not_found": N_("No such recommendation, or it is not yours to see."),
     "bad_code": N_("That is not a recommendation code. Codes look like KN-2026-0042."),

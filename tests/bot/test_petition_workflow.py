@@ -43,8 +43,8 @@ async def _item(db: Database, clock: FakeClock, **kw: object) -> int:
 async def _do(db: Database, clock: FakeClock, tid: int, action: str, *args: object) -> wf.Item:
     async with db.session() as s:
         actor = await actor_of(s, tid)
-        fn = getattr(wf, action)
-        return await fn(s, actor, *args)  # type: ignore[no-any-return]
+        done: wf.Item = await getattr(wf, action)(s, actor, *args)
+        return done
 
 
 async def _refused(

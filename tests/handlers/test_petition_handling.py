@@ -90,9 +90,8 @@ async def test_the_life_of_an_item_in_vietnamese(h: Harness) -> None:
     await lan.press("Chuyển UBND", message=card)
     assert lan.last_answer is not None
     assert lan.last_answer["text"] == "Đã chuyển; cán bộ UBND đã được báo."
-    card = lan.last
-    assert "Đã chuyển đến: UBND xã Yên Nguyên" in text_of(card)
-    assert "Hạn trả lời: 16/12/2026" in text_of(card)
+    assert "Đã chuyển đến: UBND xã Yên Nguyên" in text_of(lan.last)  # the card, redrawn
+    assert "Hạn trả lời: 16/12/2026" in text_of(lan.last)
     assert await status_of(h) == "forwarded"
     await dispatch_all(h)
     got = notice(quang, CODE)

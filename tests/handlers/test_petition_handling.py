@@ -273,3 +273,36 @@ async def test_in_english(h: Harness) -> None:
     assert "Due: 16/12/2026" in text_of(lan.last)
     listing = (await lan.send("/petitions"))[-1]
     assert text_of(listing) == "Recommendations\n1 recommendation, newest first."
+
+
+async def test_the_list_pages_by_ten_and_shows_only_what_one_may_see(h: Harness) -> None:
+    u = await people(h, LAN, NAM, QUANG, DUC)
+    lan, nam, quang, duc = u[1002], u[1004], u[1013], u[1009]
+    for n in range(12):
+        await item(h, text=f"Kiến nghị số {n + 1}")
+    await item(h, place="02350", recorder=1009, text="Ở Kim Bình")
+    listing = (await lan.send("/petitions"))[-1]
+    assert text_of(listing).splitlines()[1] == "12 kiến nghị, mới nhất trước."
+    codes = [b for b in labels(listing) if b.startswith("KN-")]
+    assert len(codes) == 10 and codes[0].startswith("KN-2026-0012")
+    await lan.press("Tiếp »", message=listing)
+    assert [b for b in labels(lan.last) if b.startswith("KN-")] == [
+        "KN-2026-0002 · Mới · Kiến nghị số 2",
+        "KN-2026-0001 · Mới · Kiến nghị số 1",
+    ]
+    assert "« Trước" in labels(lan.last)
+    # Kim Bình's cadre sees their own only; Yên Nguyên's UBND nothing until one is forwarded.
+    assert [b for b in labels((await duc.send("/petitions"))[-1]) if b.startswith("KN-")] == [
+        "KN-2026-0013 · Mới · Ở Kim Bình"
+    ]
+    assert (
+        text_of((await quang.send("/petitions"))[-1]).splitlines()[1] == "Không có kiến nghị nào."
+    )
+    await lan.send("/petition KN-2026-0005")
+    await lan.press("Chuyển UBND")
+    assert [b for b in labels((await quang.send("/petitions"))[-1]) if b.startswith("KN-")] == [
+        "KN-2026-0005 · Đã chuyển · Kiến nghị số 5"
+    ]
+    assert text_of((await nam.send("/petitions"))[-1]).splitlines()[1] == (
+        "12 kiến nghị, mới nhất trước."
+    )

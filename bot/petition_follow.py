@@ -29,7 +29,7 @@ from storage.queries import petition_record as record_q
 #: codes are matched whole, and a follow payload is routed before them).
 FOLLOW_PREFIX = "f_"
 #: The outbox kind of "the item you follow was answered" (handlers/petitions/notices.py).
-ANSWER_NOTICE = "petition_answered"
+ANSWER_NOTICE = "petition_follow_answered"
 
 
 class FollowOutcome(StrEnum):

@@ -7,12 +7,13 @@ A missing or malformed setting must stop the program with one clear line, never 
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.petitions import CATEGORIES
 from storage.db import DatabaseConfigError, parse_database_url
 
 LOCALES = ("vi", "en")
@@ -95,6 +96,15 @@ class Settings(BaseSettings):
     chart_lead: float = 60.0
     #: Processes that draw those charts (0: one per CPU).
     chart_workers: int = 0
+    #: Days a People's Committee has to answer a forwarded recommendation, per category
+    #: ("dat_dai=45,moi_truong=20"); a category not named gets bot.petitions.DEFAULT_DUE_DAYS.
+    #: Configuration, not law: each province sets what its own coordination rules say.
+    petition_due_days: Annotated[dict[str, int], NoDecode] = {}
+
+    @field_validator("petition_due_days", mode="before")
+    @classmethod
+    def _petition_due_days(cls, value: object) -> object:
+        return parse_due_days(value) if isinstance(value, str) else value
 
     @field_validator("inbox_max")
     @classmethod
@@ -220,6 +230,25 @@ class Settings(BaseSettings):
                 "can post updates (1-256 of A-Z a-z 0-9 _ -; e.g. `openssl rand -hex 32`)"
             )
         return self.webhook_secret
+
+
+def parse_due_days(text: str) -> dict[str, int]:
+    """``"dat_dai=45, moi_truong=20"`` → ``{"dat_dai": 45, "moi_truong": 20}``; an unknown
+    category or a day count that is not a whole number from 1 to 365 is refused by name, so a
+    typing mistake stops the start-up instead of silently giving the default."""
+    days: dict[str, int] = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        key, sep, number = part.partition("=")
+        key = key.strip()
+        if not sep or key not in CATEGORIES:
+            known = ", ".join(CATEGORIES)
+            raise ValueError(f"{part.strip()!r} is not <category>=<days> (categories: {known})")
+        if not number.strip().isdigit() or not 1 <= int(number) <= 365:
+            raise ValueError(f"{key}: days must be a whole number from 1 to 365")
+        days[key] = int(number)
+    return days
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -166,7 +166,6 @@ def register_handlers(app: App, services: Services) -> None:
         "round": reports.round_command,
         "meeting": meetings.meeting_command,
         "meetings": meetings.meetings_command,
-        "petition": petitions.petition_command,
         "totals": totals.totals_command,
         "export": export.export_command,
         "link": groups.link_command,
@@ -177,6 +176,15 @@ def register_handlers(app: App, services: Services) -> None:
     }
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback, filters=NEW_MESSAGE))
+    # /petition with a code opens that item's card; /petition alone (no argument: has_args)
+    # is the recording flow's, registered after this one so that it gets only those.
+    app.add_handler(
+        CommandHandler(
+            "petition", petitions.petition_code_command, filters=NEW_MESSAGE, has_args=True
+        )
+    )
+    app.add_handler(CommandHandler("petition", petitions.petition_command, filters=NEW_MESSAGE))
+    app.add_handler(CommandHandler("petitions", petitions.petitions_command, filters=NEW_MESSAGE))
 
     # Inline buttons, by prefix; anything else is a stale or foreign button. Data with numbers
     # longer than any id we make is forged: refused before any handler parses it.
@@ -203,9 +211,12 @@ def register_handlers(app: App, services: Services) -> None:
     app.add_handler(CallbackQueryHandler(meetings.on_schedule_button, pattern=r"^mts:"))
     app.add_handler(CallbackQueryHandler(meetings.on_time_button, pattern=r"^mtime:"))
     app.add_handler(CallbackQueryHandler(meetings.on_minutes_button, pattern=r"^mmin:"))
-    app.add_handler(CallbackQueryHandler(petitions.on_button, pattern=r"^pet:"))
+    app.add_handler(CallbackQueryHandler(petitions.on_record_button, pattern=r"^pet:"))
     app.add_handler(CallbackQueryHandler(petitions.link_button, pattern=r"^pcl:"))
     app.add_handler(CallbackQueryHandler(privacy.on_button, pattern=r"^fgt:"))
+    app.add_handler(CallbackQueryHandler(petitions.on_button, pattern=r"^kn:"))
+    app.add_handler(CallbackQueryHandler(petitions.list_button, pattern=r"^knl:"))
+    app.add_handler(CallbackQueryHandler(petitions.on_note_button, pattern=r"^knn:"))
     app.add_handler(CallbackQueryHandler(flow_stack.on_kernel_button, pattern=r"^flow:"))
     app.add_handler(CallbackQueryHandler(fallback.stale_button))
 

@@ -10,24 +10,16 @@ same answer: whether an item exists is not told to people who may not see it.
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Update
-
-from bot import petitions
 from bot.i18n import Translator
-from bot.petition_record import place_and_front
 from bot.profile import format_phone
-from handlers.common import esc, inline, reply
-from handlers.context import AppContext
-from handlers.petitions.texts import (
-    NOT_FOUND,
+from handlers.common import esc
+from handlers.petitions.record_texts import (
     category_label,
     people_text,
     source_label,
     status_label,
 )
 from storage.models import Petition, Unit
-from storage.queries import petitions as petitions_q
 
 #: The button under a card that makes the citizen's follow link (handlers/petitions/follow.py).
 LINK_PREFIX = "pcl"
@@ -60,32 +52,3 @@ def card_text(tr: Translator, petition: Petition, place: Unit) -> str:
         )
         lines.append(tr._("Citizen (with consent): {who}").format(who=who))
     return "\n".join(lines)
-
-
-async def visible(session: AsyncSession, context: AppContext, text: str) -> Petition | None:
-    """The item a typed code names, if the asker is in its chain."""
-    parsed = petitions.parse_code(text)
-    if parsed is None:
-        return None
-    petition = await petitions_q.by_code(session, *parsed)
-    if petition is None:
-        return None
-    place, front = await place_and_front(session, petition)
-    return petition if petitions.can_see(context.actor, petition, place, front) else None
-
-
-async def open_by_code(update: Update, context: AppContext, text: str) -> None:
-    """``/petition KN-2026-0042``: the card, for people in the item's chain only."""
-    tr = context.tr
-    async with context.services.db.session() as session:
-        petition = await visible(session, context, text)
-        if petition is None:
-            await reply(update, context, tr._(NOT_FOUND))
-            return
-        place, _ = await place_and_front(session, petition)
-        await reply(
-            update,
-            context,
-            card_text(tr, petition, place),
-            reply_markup=inline(link_button(tr, petition)),
-        )

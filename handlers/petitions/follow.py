@@ -20,7 +20,7 @@ from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import NOT_MEMBER, answer, esc, reply
 from handlers.context import AppContext
 from handlers.petitions.card_basic import LINK_PREFIX
-from handlers.petitions.texts import NOT_FOUND, STALE, category_label, status_label
+from handlers.petitions.record_texts import NOT_FOUND, STALE, category_label, status_label
 from storage.models import Petition
 from storage.queries import petitions as petitions_q
 

@@ -7,7 +7,7 @@ citizen's consent to keep their name and phone (its own yes/no) → name and pho
 consent) → a review card → Save. /back, /skip, /cancel (the draft is kept; /petition offers
 "Continue / Start over") and resume come from the kernel. Saving stores the item with its code
 and first history step and queues the notice to its Front leaders, in the step's transaction
-(bot/petition_record.py). ``/petition KN-…`` opens an item's card instead (card_basic.py).
+(bot/petition_record.py). ``/petition KN-…`` opens an item's card instead (card.py).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from handlers.common import NOT_MEMBER, esc
 from handlers.context import AppContext
 from handlers.entry_cards import date_problem
 from handlers.flow import Call, Finish, Next, Redraw, Sent, Stay, Step
-from handlers.petitions.card_basic import card_text, link_button, open_by_code
+from handlers.petitions.card_basic import card_text, link_button
 from handlers.petitions.record_steps import (
     PetitionDraft,
     show_category,
@@ -45,7 +45,7 @@ from handlers.petitions.record_steps import (
     show_text,
     today,
 )
-from handlers.petitions.texts import (
+from handlers.petitions.record_texts import (
     NOT_A_RECORDER,
     NOT_FOUND,
     STALE,
@@ -359,10 +359,8 @@ RECORD = flow.register(
     not_allowed=NOT_MEMBER,
 )
 async def petition_command(update: Update, context: AppContext) -> None:
-    args = " ".join(context.args or []).strip()
-    if args:
-        await open_by_code(update, context, args)
-        return
+    """``/petition`` alone: record a new item (with a code it is ``card.petition_code_command``'s,
+    registered ahead of this one)."""
     await flow.start(update, context, RECORD)
 
 

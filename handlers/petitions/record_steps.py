@@ -17,7 +17,7 @@ from bot.profile import format_phone
 from handlers.common import esc
 from handlers.flow import Call, Screen
 from handlers.labels import button_label
-from handlers.petitions.texts import category_label, people_text, source_label
+from handlers.petitions.record_texts import category_label, people_text, source_label
 from storage.queries import units as units_q
 
 

@@ -63,3 +63,20 @@ def test_dotenv_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None
     settings = load_settings()
     assert settings.bot_api_url == "http://127.0.0.1:8081/bot"
     assert settings.file_url == "http://127.0.0.1:8081/file/bot"
+
+
+def test_petition_due_days_per_category(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Days per category as cadres would write them; unset: every category gets the default."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PHOIHOP_PETITION_DUE_DAYS", raising=False)
+    assert load_settings().petition_due_days == {}
+    monkeypatch.setenv("PHOIHOP_PETITION_DUE_DAYS", "dat_dai=45, moi_truong=20,")
+    assert load_settings().petition_due_days == {"dat_dai": 45, "moi_truong": 20}
+    for bad, message in (
+        ("datdai=45", "'datdai=45' is not <category>=<days>"),
+        ("dat_dai=0", "dat_dai: days must be a whole number from 1 to 365"),
+        ("dat_dai=ba", "dat_dai: days must be"),
+    ):
+        monkeypatch.setenv("PHOIHOP_PETITION_DUE_DAYS", bad)
+        with pytest.raises(SettingsError, match=f"^PHOIHOP_PETITION_DUE_DAYS: {message}"):
+            load_settings()

@@ -50,6 +50,7 @@ from storage.queries import people as people_q
 from storage.queries import reports as reports_q
 from storage.queries import units as units_q
 from tests.harness import Harness, unit_of
+from tests.petition_items import record as record_item
 
 ROLES = {"none": 1012, "cadre": 1004, "admin": 1002, "owner": 1000}
 RANK = {"none": 0, "cadre": 1, "admin": 2, "owner": 3}
@@ -113,6 +114,7 @@ COMMAND_PROBES: dict[str, Probe] = {
     "settings": Probe("/settings", out="/settings", out_chats=("group",)),
     "digest": Probe("/digest", out="/digest", out_chats=("group",)),
     "forgetme": Probe("/forgetme"),
+    "petitions": Probe("/petitions"),
 }
 
 
@@ -132,6 +134,34 @@ async def answer_everything(
         await reports_q.upsert_answer(
             session, report_id, question.key, {"v": value}, person_id, now
         )
+
+
+async def petition_items(session: Any, now: datetime) -> dict[str, Any]:
+    """Items in each state the card's buttons start from, inside (Yên Nguyên, recorded by Nam)
+    and outside (Kim Bình, by Anna): ``kn_<state>_in`` / ``_out`` ids, their codes, and an
+    officer of each commune's UBND (the colleague an item is assigned to)."""
+    found: dict[str, Any] = {}
+    for side, place, recorder, officer in (
+        ("in", "02365", 1004, 1013),
+        ("out", "02350", 1011, 1014),
+    ):
+        authority = await unit_of(session, f"{place}-ubnd")
+        for state in ("new", "fwd", "answered", "ext", "closed"):
+            p = await record_item(session, now, place=place, recorder=recorder)
+            if state != "new":
+                p.status, p.authority_unit_id = "forwarded", authority.id
+                p.due_on = now.date() + timedelta(days=30)
+            if state == "answered":
+                p.status, p.answer = "answered", "Đã xử lý."
+            if state == "ext":
+                p.extension_until = now.date() + timedelta(days=45)
+            if state == "closed":
+                p.status, p.answer, p.closed_at = "closed", "Đã xử lý.", now
+            found[f"kn_{state}_{side}"] = p.id
+        person = await people_q.by_telegram_id(session, officer)
+        assert person is not None
+        found[f"kn_officer_{side}"] = person.id
+    return found
 
 
 class _Keep(dict[str, str]):
@@ -158,6 +188,23 @@ EDIT_NOTE = ("mine:f:{activity_in}:note",)
 MEMBERS_LIST = ("/members", "mem:unit:u:{unit_in}")
 MEMBER_SHOWN = (*MEMBERS_LIST, "mem:list:p:{member_in}")
 EDIT_ABOVE_CEILING = ("mine:f:{activity_in}:m:cases", "> 150")
+#: Petitions (issue 17): the People's Committee's buttons are for its officers, which none of the
+#: seeded roles is; each member role first joins Yên Nguyên's UBND by an invite link ("none"
+#: stays without a unit), so the cell tests the rule, not that seeding.
+KN_OFFICER = ("{kn_join}",)
+KN_ANSWER_TYPED = (*KN_OFFICER, "kn:an:{kn_fwd_in}", "> Đã xử lý xong.")
+
+
+def _kn(action: str, item: str, *, officer: bool = False, tail: str = "") -> Probe:
+    """A probe of the card's button ``action`` on the item ``kn_<item>_in`` (outside: ``_out``)."""
+    return Probe(
+        f"kn:{action}:{{kn_{item}_in}}{tail}",
+        out=f"kn:{action}:{{kn_{item}_out}}{tail.replace('_in}', '_out}')}",
+        setup=KN_OFFICER if officer else (),
+        action=action,
+        bound=officer,
+    )
+
 
 #: Every callback action the code makes or accepts has a probe here (``test_every_callback_action_
 #: has_a_probe`` derives the list from the code). Setup steps are commands (``/...``), typed text
@@ -440,6 +487,23 @@ CALLBACK_PROBES: dict[str, list[Probe]] = {
         Probe("mtg:mn:{past_meeting}", out="mtg:mn:{meeting_out}", action="mn"),
     ],
     # The one-shot prompts' own steps (handlers/flow): their meeting is the prompt's.
+    "^kn:": [
+        *(_kn(a, "new") for a in ("v", "h", "fw", "su", "af", "mg", "dc")),
+        *(_kn(a, "answered") for a in ("ok", "no")),
+        *(_kn(a, "ext") for a in ("xg", "xr")),
+        _kn("inf", "closed"),
+        *(_kn(a, "fwd", officer=True) for a in ("ak", "an", "as", "xa")),
+        _kn("asp", "fwd", officer=True, tail=":{kn_officer_in}"),
+    ],
+    "^knl:": [
+        Probe("knl:-:-:0"),
+        Probe("knl:-:-:1", action="-"),
+        Probe("knl:fs:-:-", action="fs"),
+        Probe("knl:fc:-:ha_tang", action="fc"),
+    ],
+    "^knn:": [
+        Probe("knn:file:n", setup=KN_ANSWER_TYPED, action="file", chats=PRIVATE_FLOW),
+    ],
     "^mtime:": [
         Probe("mtime:confirm:y", setup=RESCHEDULE_PAST, action="confirm", chats=PRIVATE_FLOW),
         Probe("mtime:confirm:n", setup=RESCHEDULE_PAST, action="confirm", chats=PRIVATE_FLOW),
@@ -605,7 +669,18 @@ class Matrix:
             }
             for chat_id, commune in ((IN, unit["02365"]), (OUT, unit["02350"])):
                 await chats_q.link(session, chat_id, commune.id, "group", 1, now, "vi")
+            kn = await petition_items(session, now)
+            ubnd = await unit_of(session, "02365-ubnd")
+            joins = {
+                role: "/start "
+                + await create_invite(
+                    session, unit=ubnd, role="cadre", now=now, valid_for=timedelta(days=7)
+                )
+                for role in ("cadre", "admin", "owner")
+            }
         self.ids = {
+            **kn,
+            "kn_join": {"none": "/help", **joins},
             "unit_in": unit["in"].id,
             "unit_out": unit["out"].id,
             "commune_in": unit["02365"].id,

@@ -174,6 +174,7 @@ async def test_commands_are_registered_in_both_languages(h: Harness) -> None:
         "meeting",
         "meetings",
         "petition",
+        "petitions",
         "link",
         "unlink",
         "settings",

@@ -185,7 +185,9 @@ async def test_a_cadre_records_a_recommendation_step_by_step(h: Harness) -> None
     assert "Páo" not in notice and "0912" not in notice
     # The leader opens it by its code.
     card = text_of((await leader.send("/petition KN-2026-0001"))[0])
-    assert card.startswith("KN-2026-0001 — Mới\nLĩnh vực: Hạ tầng – giao thông")
+    assert card.startswith(
+        "KN-2026-0001 · Mới\nLĩnh vực: Hạ tầng – giao thông · Nguồn: Tiếp xúc cử tri"
+    )
 
 
 async def record_quickly(h: Harness, tid: int, name: str, *, consent: str = "Không") -> None:

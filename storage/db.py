@@ -270,14 +270,14 @@ class Database:
     gives each its own connection). On SQLite every transaction is a writer (``BEGIN
     IMMEDIATE``), so only one runs at a time anyway; the sessions of this process queue for it
     first come, first served (``_sqlite_queue``), and only then wait for the file lock, which is
-    then held by another process at most. An urgent session goes before the ordinary ones: the
-    long poller's store of a ``getUpdates`` batch, which everybody's next update waits for
-    (while eight handlers' transactions went first, another person's message sent behind a
-    burst of 500 waited about 0.6 s more to be stored, ``bench/fairness.py``). Left to SQLite's busy handler
-    alone, concurrent writers of one process starve each other: it sleeps and retries (1, 2, 5 …
-    100 ms) and whoever retries at the right instant wins, so with ten concurrent writers a
-    ``BEGIN IMMEDIATE`` failed with "database is locked" after its whole 10 s timeout
-    (``bench/storage_modes.py``, loaded VM, 03/12/2026). A session waits at most
+    then held by another process at most. Left to SQLite's busy handler alone, concurrent
+    writers of one process starve each other: it sleeps and retries (1, 2, 5 … 100 ms) and
+    whoever retries at the right instant wins, so with ten concurrent writers a ``BEGIN
+    IMMEDIATE`` failed with "database is locked" after its whole 10 s timeout
+    (``bench/storage_modes.py``, loaded VM, 03/12/2026). An urgent session goes before the
+    ordinary ones: the long poller's store of a ``getUpdates`` batch, which everybody's next
+    update waits for (behind eight handlers' transactions, the six batches fetched after a burst
+    of 500 waited about 0.6 s in all for the lock, ``bench/fairness.py``). A session waits at most
     ``busy_timeout`` seconds in either queue; then "database is locked" is raised (the error
     handler turns it into a "send it again" for the user, ``storage_problem``).
     """

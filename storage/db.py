@@ -8,14 +8,16 @@ them concurrent writers fail with "database is locked" and foreign keys are sile
 transaction begins with ``BEGIN IMMEDIATE`` (the ``begin`` event recipe of SQLAlchemy's SQLite
 documentation): the write lock is taken at the start, so a read-modify-write never loses an update
 and a transaction never fails half-way on a lock upgrade. The sessions of one process queue on the
-loop first (``Database``), so SQLite's busy handler only arbitrates between processes: a writer of
-another process (the CLI, a second bot) is waited for through the busy timeout, which SQLite waits
-out in the connection's thread. WAL keeps readers unblocked.
+loop first (``Database``; the long poller's store goes before the others), so SQLite's busy handler
+only arbitrates between processes: a writer of another process (the CLI, a second bot) is waited for
+through the busy timeout, which SQLite waits out in the connection's thread. WAL keeps readers
+unblocked.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import sqlite3
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -223,18 +225,59 @@ def _locked_error() -> OperationalError:
     return OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
 
 
+class _WriterQueue:
+    """This process's queue for SQLite's one writer: first come, first served, except that an
+    urgent session goes before every ordinary one waiting (``Database.session(urgent=True)``).
+
+    ``asyncio.Lock`` has one queue; this has two, with the same hand-over: a releasing holder
+    passes the lock straight to the next waiter, so nobody arriving meanwhile slips in."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._urgent: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._ordinary: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    async def acquire(self, urgent: bool) -> None:
+        if not self._held and not self._urgent and not self._ordinary:
+            self._held = True
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue = self._urgent if urgent else self._ordinary
+        queue.append(waiter)
+        try:
+            await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # handed over, then cancelled (a timeout): pass it on
+            else:
+                queue.remove(waiter)
+            raise
+
+    def release(self) -> None:
+        for queue in (self._urgent, self._ordinary):
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)  # still held: now by the waiter
+                    return
+        self._held = False
+
+
 class Database:
     """The engine and its session factory, passed to services as one object.
 
     Sessions are independent: several may be open at once in one process (the engine's pool
     gives each its own connection). On SQLite every transaction is a writer (``BEGIN
     IMMEDIATE``), so only one runs at a time anyway; the sessions of this process queue for it
-    first come, first served on an ``asyncio.Lock`` (``_sqlite_queue``), and only then wait for
-    the file lock, which is then held by another process at most. Left to SQLite's busy handler
-    alone, concurrent writers of one process starve each other: it sleeps and retries (1, 2, 5 …
-    100 ms) and whoever retries at the right instant wins, so with ten concurrent writers a
-    ``BEGIN IMMEDIATE`` failed with "database is locked" after its whole 10 s timeout
-    (``bench/storage_modes.py``, loaded VM, 03/12/2026). A session waits at most
+    first come, first served (``_sqlite_queue``), and only then wait for the file lock, which is
+    then held by another process at most. Left to SQLite's busy handler alone, concurrent
+    writers of one process starve each other: it sleeps and retries (1, 2, 5 … 100 ms) and
+    whoever retries at the right instant wins, so with ten concurrent writers a ``BEGIN
+    IMMEDIATE`` failed with "database is locked" after its whole 10 s timeout
+    (``bench/storage_modes.py``, loaded VM, 03/12/2026). An urgent session goes before the
+    ordinary ones: the long poller's store of a ``getUpdates`` batch, which everybody's next
+    update waits for (behind eight handlers' transactions, the six batches fetched after a burst
+    of 500 waited about 0.6 s in all for the lock, ``bench/fairness.py``). A session waits at most
     ``busy_timeout`` seconds in either queue; then "database is locked" is raised (the error
     handler turns it into a "send it again" for the user, ``storage_problem``).
     """
@@ -245,7 +288,7 @@ class Database:
         self.engine = create_engine(url, echo=echo, busy_timeout=busy_timeout)
         self.sessionmaker = create_sessionmaker(self.engine)
         #: Per event loop (a test or a CLI command may run several loops in turn).
-        self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+        self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _WriterQueue] = (
             weakref.WeakKeyDictionary()
         )
 
@@ -254,7 +297,7 @@ class Database:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def _sqlite_queue(self) -> AsyncIterator[None]:
+    async def _sqlite_queue(self, urgent: bool) -> AsyncIterator[None]:
         """This process's queue for SQLite's one writer (see the class docstring)."""
         if self.engine.dialect.name != "sqlite":
             yield
@@ -262,10 +305,10 @@ class Database:
         loop = asyncio.get_running_loop()
         queue = self._queues.get(loop)
         if queue is None:
-            queue = self._queues[loop] = asyncio.Lock()
+            queue = self._queues[loop] = _WriterQueue()
         try:
             async with asyncio.timeout(self.busy_timeout):
-                await queue.acquire()
+                await queue.acquire(urgent)
         except TimeoutError:
             raise _locked_error() from None
         try:
@@ -274,14 +317,18 @@ class Database:
             queue.release()
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
+    async def session(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
         """A session in a transaction: committed when the block ends, rolled back on error; the
-        work given to ``after_commit`` inside it runs after the commit, outside the queue."""
+        work given to ``after_commit`` inside it runs after the commit, outside the queue.
+
+        ``urgent``: on SQLite, go before this process's ordinary sessions waiting for the write
+        lock. For short transactions that other work waits for, and rare enough not to starve
+        the rest (the long poller stores one batch per ``getUpdates``)."""
         outer = _open_sessions.get()
         pending: list[AfterCommit] = []
         token = _open_sessions.set((*outer, pending))
         try:
-            async with self._sqlite_queue(), self._session() as session:
+            async with self._sqlite_queue(urgent), self._session() as session:
                 yield session
         finally:
             _open_sessions.reset(token)

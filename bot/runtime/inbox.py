@@ -14,6 +14,11 @@ is loaded at the next round and takes the next free turn (``PerPersonOrder``): t
 no longer matters, only how many people are ahead (the 100-update window of ``getUpdates`` was
 what made the ``/me`` of ``bench/fairness.py`` wait 14–16 s, docs/benchmarks.md).
 
+**Backlogs.** The people with more stored than loaded are named to ``PerPersonOrder``
+(``set_backlogs``): their fair turns keep counting between two loads, and a person without such a
+backlog goes first at equal turns. Known from every stored batch that was not loaded whole, and
+from every read of the table (each head comes with its lane's count of unfinished rows).
+
 **Backpressure.** The poller stops asking Telegram for more while ``limit`` updates or more are
 stored and unfinished (``PHOIHOP_INBOX_MAX``): Telegram keeps the rest, as it did before.
 
@@ -66,6 +71,7 @@ class Inbox:
         if not isinstance(processor, PerPersonOrder):
             raise TypeError("the inbox needs PerPersonOrder to learn when an update is handled")
         processor.listeners.append(self._handled)
+        self.processor = processor
         self.app, self.db, self.clock = app, db, clock
         self.window, self.per_lane, self.limit, self.retry = window, per_lane, limit, retry
         #: Updates on PTB's queue or running, not handled yet.
@@ -92,6 +98,8 @@ class Inbox:
         self._backlog = True
         #: Batches stored so far: a round that began before one cannot say the backlog is gone.
         self._stores = 0
+        #: Lanes with stored updates not loaded, as last known (told to ``PerPersonOrder``).
+        self._backlogs: set[int] = set()
 
     @property
     def unfinished(self) -> int:
@@ -132,6 +140,7 @@ class Inbox:
         await self.app.update_queue.join()
         with contextlib.suppress(OperationalError, DBAPIError, OSError):
             await self._round()
+        self._set_backlogs(set())  # nothing more is loaded: no lane waits for the rest
 
     def stored(self, updates: Sequence[Update]) -> None:
         """The poller stored a batch; ``updates`` are the ones new to the table. Without a
@@ -152,6 +161,7 @@ class Inbox:
         elif updates:
             self._backlog = True
             self._wake.set()
+            self._set_backlogs(self._backlogs | {lane for lane in lanes if lane is not None})
         self._signal()
 
     @property
@@ -223,15 +233,14 @@ class Inbox:
             self._signal()
             return
         room = self.window - len(self._loaded) if self._feeding and backlog else 0
+        limit = len(self._loaded) + room
         unfinished: int | None = None
         try:
             async with self.db.session() as session:
                 if finished:
                     await inbox_q.finish(session, finished, self.clock.now())
                 heads = (
-                    await inbox_q.heads(
-                        session, per_lane=self.per_lane, limit=len(self._loaded) + room
-                    )
+                    await inbox_q.heads(session, per_lane=self.per_lane, limit=limit)
                     if room > 0
                     else []
                 )
@@ -244,14 +253,16 @@ class Inbox:
             self._unfinished = max(0, self._unfinished - len(finished))
         else:
             self._unfinished = unfinished
-        for update_id, body in heads:
+        if room > 0:
+            self._note_backlogs(heads, complete=len(heads) < limit)
+        for head in heads:
             if room <= 0:
                 break
-            if update_id in self._loaded or update_id in self._finished:
+            if head.update_id in self._loaded or head.update_id in self._finished:
                 continue
-            update = self._parse(update_id, body)
+            update = self._parse(head.update_id, head.body)
             if update is None:
-                self._finished.add(update_id)
+                self._finished.add(head.update_id)
                 self._wake.set()
                 continue
             room -= 1
@@ -263,7 +274,26 @@ class Inbox:
             and stores == self._stores
         ):
             self._backlog = False  # every stored update is loaded: the next come from memory
+            self._set_backlogs(set())
         self._signal()
+
+    def _note_backlogs(self, heads: Sequence[inbox_q.Head], *, complete: bool) -> None:
+        """The lanes with more unfinished rows than heads read. A read cut short by its limit
+        leaves out whole lanes: what was known of those stays."""
+        read = Counter(head.lane for head in heads)
+        backlogs = {
+            head.lane
+            for head in heads
+            if head.lane is not None and head.lane_unfinished > read[head.lane]
+        }
+        if not complete:
+            backlogs |= self._backlogs - read.keys()
+        self._set_backlogs(backlogs)
+
+    def _set_backlogs(self, lanes: set[int]) -> None:
+        if lanes != self._backlogs:
+            self._backlogs = lanes
+            self.processor.set_backlogs(lanes)
 
     def _load(self, update: Update) -> None:
         lane = lane_of(update)

@@ -18,6 +18,13 @@ long polling the updates come from the inbox table, each person's oldest first
 A lane's count starts again at zero once it has nothing left, so a person who writes now and
 then is always a newcomer; a backlog still moves whenever nobody with fewer turns waits.
 
+**Backlogs elsewhere.** The inbox gives this processor at most two updates of a person at a
+time; it names the people who have more stored (``set_backlogs``). Their lanes keep their count
+while empty between two loads (counted from zero again, every reload made the sender of ten
+messages a newcomer again), and at equal turns they go after the people without such a backlog:
+someone who writes once behind fifty people's ten goes before those fifty's first ones too
+(``bench/fairness.py``: that first ``/me`` waited behind about thirty of them, 0.7 s).
+
 PTB's own semaphore (``max_concurrent_updates``) is taken *before* ``do_process_update``, so
 it is set high (``waiting``) and only bounds how many updates may wait in lanes; the real limit
 is this scheduler's, taken in the lane's turn, so a person who sends twenty messages at once
@@ -29,7 +36,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +77,15 @@ class PerPersonOrder(BaseUpdateProcessor):
         self._arrivals = itertools.count()
         #: Told of every update once it has been handled (the inbox marks it done then).
         self.listeners: list[Callable[[object], None]] = []
+        #: People with more updates waiting than given here (``set_backlogs``).
+        self._backlogs: frozenset[object] = frozenset()
+
+    def set_backlogs(self, people: Collection[object]) -> None:
+        """Who has more updates waiting elsewhere (stored, not loaded) than given here: they keep
+        their turns while their lane is empty, and go after the others at equal turns."""
+        self._backlogs = frozenset(people)
+        for key, lane in list(self._lanes.items()):
+            self._forget_if_empty(key, lane)
 
     def _done(self, update: object) -> None:
         for listener in self.listeners:
@@ -109,10 +125,14 @@ class PerPersonOrder(BaseUpdateProcessor):
     def _next_turns(self) -> None:
         """Start the heads of the lanes with the fewest turns while slots are free."""
         while self._running < self._limit:
-            ready = [lane for lane in self._lanes.values() if lane.waiting and not lane.busy]
+            ready = [
+                (key in self._backlogs, lane)
+                for key, lane in self._lanes.items()
+                if lane.waiting and not lane.busy
+            ]
             if not ready:
                 return
-            lane = min(ready, key=lambda lane: (lane.turns, lane.waiting[0][0]))
+            _, lane = min(ready, key=lambda r: (r[1].turns, r[0], r[1].waiting[0][0]))
             _, turn = lane.waiting.popleft()
             lane.busy = True
             lane.turns += 1
@@ -126,9 +146,15 @@ class PerPersonOrder(BaseUpdateProcessor):
         self._next_turns()
 
     def _forget_if_empty(self, key: object, lane: _Lane) -> None:
-        # The lane is forgotten with its last update: memory does not grow with the number of
-        # people ever seen, and a person's turns count again from zero.
-        if not lane.waiting and not lane.busy and self._lanes.get(key) is lane:
+        # The lane is forgotten with its last update (unless more of the person's wait elsewhere):
+        # memory does not grow with the number of people ever seen, and a person's turns count
+        # again from zero.
+        if (
+            not lane.waiting
+            and not lane.busy
+            and key not in self._backlogs
+            and self._lanes.get(key) is lane
+        ):
             del self._lanes[key]
 
     async def initialize(self) -> None:
@@ -139,5 +165,6 @@ class PerPersonOrder(BaseUpdateProcessor):
 
     @property
     def lanes(self) -> int:
-        """People with updates running or waiting (for tests and benchmarks)."""
+        """Lanes kept: people with updates running or waiting, or a backlog elsewhere (for tests
+        and benchmarks)."""
         return len(self._lanes)

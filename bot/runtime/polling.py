@@ -262,7 +262,9 @@ class Poller:
         ]
         now = self.clock.now()
         forget = self._forgotten_at is None or now - self._forgotten_at >= inbox_q.FORGET_EVERY
-        async with self.db.session() as session:
+        # Urgent: before the handlers' transactions waiting for SQLite's lock. Every update of
+        # the batch (another person's, behind a burst) waits for this one; the handlers have work.
+        async with self.db.session(urgent=True) as session:
             new = await inbox_q.store(session, rows, now)
             if forget:
                 await inbox_q.forget(

@@ -86,34 +86,40 @@ async def unfinished(session: AsyncSession) -> int:
     return int(count or 0)
 
 
-async def heads(session: AsyncSession, *, per_lane: int, limit: int) -> list[tuple[int, str]]:
+@dataclass(frozen=True)
+class Head:
+    """One of the first unfinished updates of a lane, and how many its lane has unfinished (more
+    than its heads: the person has a backlog, ``PerPersonOrder.set_backlogs``)."""
+
+    update_id: int
+    body: str
+    lane: int | None
+    lane_unfinished: int
+
+
+async def heads(session: AsyncSession, *, per_lane: int, limit: int) -> list[Head]:
     """The first ``per_lane`` unfinished updates of every lane, every lane's first before any
-    lane's second (oldest first within a rank), at most ``limit``: (update id, JSON).
+    lane's second (oldest first within a rank), at most ``limit``.
 
     An update with neither person nor chat (``lane`` NULL) is a lane of its own."""
-    rank = (
-        func.row_number()
-        .over(
-            partition_by=(
-                InboxUpdate.lane.is_(None),
-                func.coalesce(InboxUpdate.lane, InboxUpdate.update_id),
-            ),
-            order_by=InboxUpdate.update_id,
-        )
-        .label("rank")
-    )
+    lane = (InboxUpdate.lane.is_(None), func.coalesce(InboxUpdate.lane, InboxUpdate.update_id))
+    rank = func.row_number().over(partition_by=lane, order_by=InboxUpdate.update_id).label("rank")
+    total = func.count().over(partition_by=lane).label("total")
     ranked = (
-        select(InboxUpdate.update_id, InboxUpdate.body, rank)
+        select(InboxUpdate.update_id, InboxUpdate.body, InboxUpdate.lane, rank, total)
         .where(InboxUpdate.done_at.is_(None))
         .subquery()
     )
     rows = await session.execute(
-        select(ranked.c.update_id, ranked.c.body)
+        select(ranked.c.update_id, ranked.c.body, ranked.c.lane, ranked.c.total)
         .where(ranked.c.rank <= per_lane)
         .order_by(ranked.c.rank, ranked.c.update_id)
         .limit(limit)
     )
-    return [(int(uid), str(body)) for uid, body in rows]
+    return [
+        Head(int(uid), str(body), None if lane is None else int(lane), int(total))
+        for uid, body, lane, total in rows
+    ]
 
 
 #: Telegram keeps an unconfirmed update for 24 hours: a done row older than that is never

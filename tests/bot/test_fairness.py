@@ -81,6 +81,57 @@ async def test_a_newcomer_goes_before_every_backlog() -> None:
     assert processor.lanes == 0
 
 
+async def test_at_equal_turns_a_person_without_a_backlog_goes_first() -> None:
+    """The inbox loads two updates of a person at a time and names who has more stored: at equal
+    turns the others go first. Someone writing once behind fifty people's ten goes before their
+    first ones too, not behind them in arrival order."""
+    processor = PerPersonOrder(running=1)
+    processor.set_backlogs({1, 2})
+    steps = Steps()
+    tasks = [asyncio.create_task(processor.process_update(update_from(9, 1), steps.work(9, 0)))]
+    await asyncio.sleep(0)
+    for uid, update_id in ((1, 2), (2, 3), (3, 4)):  # 1 and 2 have more stored, 3 has not
+        tasks.append(
+            asyncio.create_task(
+                processor.process_update(update_from(uid, update_id), steps.work(uid, 0))
+            )
+        )
+    await asyncio.sleep(0)
+    while any(not t.done() for t in tasks):
+        await steps.finish_oldest_running()
+    assert steps.started == [(9, 0), (3, 0), (1, 0), (2, 0)]
+
+
+async def test_a_person_with_a_backlog_keeps_their_turns_between_loads() -> None:
+    """Between two loads from the inbox a person's lane is empty: while they have more stored,
+    it keeps its count of turns (from zero again, every reload made the sender of ten messages
+    a newcomer, ahead of someone who has not had a turn yet). Forgotten once nothing waits."""
+    processor = PerPersonOrder(running=1)
+    processor.set_backlogs({1, 2})
+    steps = Steps()
+
+    def send(uid: int, update_id: int, n: int) -> asyncio.Task[None]:
+        return asyncio.create_task(
+            processor.process_update(update_from(uid, update_id), steps.work(uid, n))
+        )
+
+    tasks = [send(9, 1, 0), send(1, 2, 0)]
+    await asyncio.sleep(0)
+    await steps.finish_oldest_running()  # 9 done: person 1's first starts
+    tasks.append(send(8, 3, 0))
+    await asyncio.sleep(0)
+    await steps.finish_oldest_running()  # person 1's first done, their lane empty: 8 starts
+    assert steps.started == [(9, 0), (1, 0), (8, 0)]
+    tasks += [send(1, 4, 1), send(2, 5, 0)]  # person 1's next load, then person 2's first
+    await asyncio.sleep(0)
+    while any(not t.done() for t in tasks):
+        await steps.finish_oldest_running()
+    assert steps.started[3:] == [(2, 0), (1, 1)]
+    assert processor.lanes == 2  # 1 and 2 still have updates stored
+    processor.set_backlogs(())
+    assert processor.lanes == 0
+
+
 async def test_a_cancelled_wait_gives_its_turn_back() -> None:
     """An update cancelled while it waits (shutdown) leaves neither a slot nor a lane behind."""
     processor = PerPersonOrder(running=1)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
+from bot.runtime.ordering import PerPersonOrder
 from bot.runtime.polling import Poller
 from storage.models import Activity, InboxUpdate
 from storage.queries import inbox as inbox_q
@@ -86,6 +87,38 @@ async def test_a_newcomer_behind_a_burst_of_120_is_answered_before_it_drains(h: 
     # Handled before Mai: a few of the burst (while her batch was fetched), not 21.
     assert chats.index(1003) < 21, chats.index(1003)
     assert poller_of(h).unfinished == 0
+
+
+async def test_a_newcomer_goes_before_the_first_turns_of_people_with_more_stored(
+    h: Harness,
+) -> None:
+    """Three people queue five /help each while the bot is down, then Mai one /me: one batch.
+    The inbox loads two of each of the three (their oldest) and Mai's, and tells the fair turns
+    who has more stored. One update at a time, Telegram holding the first reply: Mai goes next,
+    before the other two people's first ones (in arrival order she came after them)."""
+    await h.stop_bot()
+    burst = (1004, 1005, 1006)
+    for uid in burst:
+        for _ in range(5):
+            h.emu.push_update(message(h, uid, "/help"))
+    h.emu.push_update(message(h, 1003, "/me"))
+    before = len(h.emu.calls)
+    h.emu.hold_next("sendMessage")
+    await h.start_bot()
+    h.emu.settle_hook = None  # the test steps through the held reply itself
+    await h.emu.wait_for(lambda: h.emu.held.get("sendmessage", 0) == 1)  # 1004's first
+    assert h.app is not None
+    processor = h.app.update_processor
+    assert isinstance(processor, PerPersonOrder)
+    await h.emu.wait_for(lambda: processor.lanes == 4)  # Mai's update is waiting too
+    h.emu.release_held()
+    await h.emu.settle(timeout=60)
+    await poller_of(h).settled()
+
+    chats = sent_to(h, before)
+    assert chats[:2] == [1004, 1003], chats
+    assert sorted(chats) == sorted([*burst * 5, 1003])
+    assert processor.lanes == 0  # nobody has anything stored any more
 
 
 async def test_updates_a_crash_left_in_the_inbox_run_once_after_the_restart(h: Harness) -> None:

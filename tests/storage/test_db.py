@@ -18,7 +18,7 @@ from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bot.clock import FakeClock
-from storage.db import Database, connection_of
+from storage.db import Database, after_commit, connection_of
 from storage.models import Activity, ActivityHistory, HandledUpdate, Person
 from storage.queries import activities as act_q
 from storage.queries import people as people_q
@@ -119,6 +119,80 @@ async def test_sessions_of_one_process_take_the_lock_in_arrival_order(db: Databa
     release.set()
     await asyncio.gather(first, *tasks)
     assert order == list(range(6))
+
+
+async def test_an_urgent_session_goes_before_the_ordinary_ones_waiting(db: Database) -> None:
+    """The long poller stores each getUpdates batch in an urgent session: it waits for the
+    session holding the lock, but not behind the handlers' transactions queued before it (every
+    update of its batch waits for it). Among themselves, each kind is first come, first served."""
+    if db.dialect != "sqlite":
+        pytest.skip("PostgreSQL sessions run side by side")
+    holding, release = asyncio.Event(), asyncio.Event()
+    order: list[str] = []
+
+    async def holder() -> None:
+        async with db.session() as s:
+            await s.execute(text("SELECT 1"))
+            holding.set()
+            await release.wait()
+            order.append("holder")
+
+    async def writer(name: str, urgent: bool) -> None:
+        async with db.session(urgent=urgent) as s:
+            await s.execute(text("SELECT 1"))
+            order.append(name)
+
+    first = asyncio.create_task(holder())
+    await holding.wait()
+    tasks = []
+    arrivals = (("a", False), ("b", False), ("store 1", True), ("c", False), ("store 2", True))
+    for name, urgent in arrivals:
+        tasks.append(asyncio.create_task(writer(name, urgent)))
+        for _ in range(5):  # let it reach the queue before the next one starts
+            await asyncio.sleep(0)
+    release.set()
+    await asyncio.gather(first, *tasks)
+    assert order == ["holder", "store 1", "store 2", "a", "b", "c"]
+
+
+async def test_a_session_cancelled_as_the_lock_reaches_it_passes_it_on(db: Database) -> None:
+    """A waiter whose turn comes in the same instant as its cancellation (its timeout) gives the
+    lock to the next one instead of keeping it: the queue never stalls."""
+    if db.dialect != "sqlite":
+        pytest.skip("this process's queue for SQLite's lock")
+    holding, release = asyncio.Event(), asyncio.Event()
+    done: list[str] = []
+    waiting: list[asyncio.Task[None]] = []
+
+    async def cancel_the_next() -> None:  # runs right after the holder released the lock
+        waiting[0].cancel()
+
+    async def holder() -> None:
+        async with db.session() as s:
+            await s.execute(text("SELECT 1"))
+            after_commit(cancel_the_next)
+            holding.set()
+            await release.wait()
+
+    async def writer(name: str) -> None:
+        async with db.session() as s:
+            await s.execute(text("SELECT 1"))
+            done.append(name)
+
+    first = asyncio.create_task(holder())
+    await holding.wait()
+    for name in ("cancelled", "next"):
+        waiting.append(asyncio.create_task(writer(name)))
+        for _ in range(5):
+            await asyncio.sleep(0)
+    release.set()
+    await first
+    with pytest.raises(asyncio.CancelledError):
+        await waiting[0]
+    await waiting[1]
+    async with db.session() as s:  # and free once the last one is done
+        await s.execute(text("SELECT 1"))
+    assert done == ["next"]
 
 
 async def test_a_lock_held_past_the_busy_timeout_fails_as_locked(db: Database) -> None:

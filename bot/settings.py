@@ -95,12 +95,22 @@ class Settings(BaseSettings):
     chart_lead: float = 60.0
     #: Processes that draw those charts (0: one per CPU).
     chart_workers: int = 0
+    #: Days after an item is closed (declined, merged) that its citizen's name and phone are
+    #: erased (bot.petitions.DEFAULT_ERASE_AFTER_DAYS, ~12 months; a stated retention, law 91/2025).
+    petition_erase_after_days: int = 365
 
     @field_validator("inbox_max")
     @classmethod
     def _inbox_max(cls, value: int) -> int:
         if value < 1:
             raise ValueError("must be at least 1")
+        return value
+
+    @field_validator("petition_erase_after_days")
+    @classmethod
+    def _erase_after(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be at least 1 (days after closing)")
         return value
 
     @field_validator("inbox_window")

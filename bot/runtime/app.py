@@ -28,7 +28,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import digests, meeting_reminders, report_reminders
+from bot import digests, meeting_reminders, petition_followup, report_reminders
 from bot.digest_charts import ChartFiles, ChartPrerender
 from bot.flood import FloodGate
 from bot.logging_setup import install_redaction
@@ -56,6 +56,7 @@ from handlers import (
     mine,
     mine_edit,
     notice_kinds,
+    petition_notices,
     privacy,
     profile,
     reports,
@@ -239,6 +240,7 @@ def register_handlers(app: App, services: Services) -> None:
     notice_kinds.register_renderers()
     members.register_renderers()
     meeting_notices.register_renderers()
+    petition_notices.register_renderers()
     digest_notices.register_renderers()
     delivery.register_renderers()
 
@@ -320,6 +322,14 @@ async def plan_reminders(services: Services) -> int:
         )
         queued += await meeting_reminders.plan_meeting_reminders(session, services.clock.now())
         queued += await digests.plan_digests(session, services.clock.now(), settings.tz)
+        follow = await petition_followup.follow_up(
+            session,
+            services.clock.now(),
+            settings.tz,
+            hour=settings.reminder_hour,
+            erase_after_days=settings.petition_erase_after_days,
+        )
+        queued += follow.reminders
         # Telegram keeps an unconfirmed update 24 h: older replay guards are no longer needed.
         await updates_q.prune(session, services.clock.now() - timedelta(days=2))
         return queued

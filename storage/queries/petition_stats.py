@@ -1,5 +1,6 @@
 """What counts and follows petitions over time reads (issue 17, PRODUCT §10): the operator's list,
-the items the daily follow-up job looks at, and the people it tells.
+the items the daily follow-up job looks at (reminders, escalation, erasure), and the facts the
+digests and /totals count.
 
 The list joins the place's and the authority's unit codes in one query so ``phoihop petitions
 list`` is one round trip however many items there are; the follow-up reads only the few rows that
@@ -10,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -119,3 +120,61 @@ async def erase_citizen(session: AsyncSession, petition_id: int, at: datetime) -
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Fact:
+    """What the digest and /totals count of one item (no text, no citizen)."""
+
+    status: str
+    category: str
+    authority: str | None  # the UBND unit's name
+    received_on: date
+    forwarded_at: datetime | None
+    answered_at: datetime | None
+    due_on: date | None
+
+
+async def facts(
+    session: AsyncSession,
+    prefix: str,
+    org: str | None,
+    *,
+    received: tuple[date, date] | None = None,
+    answered: tuple[datetime, datetime] | None = None,
+    overdue_before: date | None = None,
+    waiting: Collection[str] = (),
+) -> list[Fact]:
+    """Items placed under ``prefix`` (of ``org`` if given) that were received in ``received``
+    (days, inclusive), or answered in ``answered`` (from, until), or — with ``overdue_before`` —
+    are ``waiting`` (at the authority) with a due date before that day. One query, whatever the
+    size of the subtree; the counting is the domain's."""
+    place = aliased(Unit)
+    authority = aliased(Unit)
+    which: list[ColumnElement[bool]] = []
+    if received is not None:
+        which.append(Petition.received_on.between(*received))
+    if answered is not None:
+        which.append(and_(Petition.answered_at >= answered[0], Petition.answered_at < answered[1]))
+    if overdue_before is not None:
+        which.append(and_(Petition.status.in_(list(waiting)), Petition.due_on < overdue_before))
+    if not which:
+        return []
+    stmt = (
+        select(
+            Petition.status,
+            Petition.category,
+            authority.name,
+            Petition.received_on,
+            Petition.forwarded_at,
+            Petition.answered_at,
+            Petition.due_on,
+        )
+        .join(place, place.id == Petition.unit_id)
+        .outerjoin(authority, authority.id == Petition.authority_unit_id)
+        .where(place.path.startswith(prefix, autoescape=True), or_(*which))
+        .order_by(Petition.id)
+    )
+    if org is not None:
+        stmt = stmt.where(place.org == org)
+    return [Fact(*row) for row in (await session.execute(stmt)).all()]

@@ -249,14 +249,15 @@ async def _store(
         await petitions_q.add_event(session, item, "assigned", at, officer, person_id=officer)
     if spec.answered is not None:
         at = _at(today, spec.answered, tz)
-        officer = item.assignee_id
         item.status, item.answer, item.answered_by, item.answered_at = (
             "answered",
             spec.answer,
-            officer,
+            item.assignee_id,
             at,
         )
-        await petitions_q.add_event(session, item, "answered", at, officer, note=spec.answer)
+        await petitions_q.add_event(
+            session, item, "answered", at, item.assignee_id, note=spec.answer
+        )
     if spec.closed is not None:
         at = _at(today, spec.closed, tz)
         item.closed_at = at

@@ -73,7 +73,9 @@ def render_petitions(
     return "\n".join(lines)
 
 
-def petition_buttons(tr: Translator, view: View, today: date, rule: Rule) -> InlineKeyboardMarkup:
+def petition_buttons(
+    tr: Translator, view: View, today: date, rule: Rule
+) -> InlineKeyboardMarkup | None:
     """The period buttons, and back to the activities."""
     periods = []
     for label, kind, back in PERIOD_BUTTONS:

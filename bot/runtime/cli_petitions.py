@@ -51,11 +51,10 @@ async def _petitions_list(args: argparse.Namespace, settings: Settings, db: Data
     if not items:
         print("no recommendations")
         return 0
-    columns = ("code", "status", "category", "unit", "authority", "received_on", "due_on")
-    columns += ("answered_on", "rating")
+    columns = list(items[0])
     table = [[str(item[c] if item[c] is not None else "-") for c in columns] for item in items]
     widths = [max(len(c), *(len(r[i]) for r in table)) for i, c in enumerate(columns)]
-    for line in [list(columns), *table]:
+    for line in [columns, *table]:
         print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
     return 0
 

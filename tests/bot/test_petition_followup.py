@@ -15,6 +15,8 @@ from sqlalchemy import select
 from bot.clock import FakeClock
 from bot.demo import seed_demo
 from bot.petition_followup import FollowUp, follow_up
+from bot.petitions import DEFAULT_ERASE_AFTER_DAYS
+from bot.settings import Settings
 from storage.db import Database
 from storage.models import OutboxMessage, Person, Petition
 from storage.queries import people as people_q
@@ -207,3 +209,11 @@ async def test_citizen_data_is_erased_after_the_window_and_not_before(seeded: Da
         recent = await make_item(s, status="merged", received_on=date(2026, 11, 1), citizen=citizen)
     assert await run(db, local(date(2026, 12, 2), 12), erase_after_days=30) == FollowUp(erased=1)
     assert (await actions(db, recent.id))[-1] == ("erased", None)
+
+
+def test_the_erasure_window_is_a_setting_with_the_domains_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert Settings(_env_file=None).petition_erase_after_days == DEFAULT_ERASE_AFTER_DAYS  # type: ignore[call-arg]
+    monkeypatch.setenv("PHOIHOP_PETITION_ERASE_AFTER_DAYS", "180")
+    assert Settings(_env_file=None).petition_erase_after_days == 180  # type: ignore[call-arg]

@@ -44,17 +44,35 @@ class Measure:
     unit_vi: str
     unit_en: str
     ceiling: int | None
+    #: The English unit for exactly one ("case" beside "cases"); empty: the plural serves.
+    unit_en_one: str = ""
+    #: The catalog's words for this measure in free text (``bot.free_text``).
+    words: tuple[str, ...] = ()
 
     def label(self, locale: str) -> str:
         return self.label_vi if locale == "vi" else self.label_en
 
-    def unit(self, locale: str) -> str:
-        return self.unit_vi if locale == "vi" else self.unit_en
+    def unit(self, locale: str, value: Decimal | None = None) -> str:
+        """The unit as a figure is read: Vietnamese nouns do not change with the number;
+        English says "1 case", "2 cases" (``value`` given: the figure it follows)."""
+        if locale == "vi":
+            return self.unit_vi
+        if value == 1 and self.unit_en_one:
+            return self.unit_en_one
+        return self.unit_en
 
     @classmethod
     def of(cls, row: ActivityMeasure) -> Measure:
         return cls(
-            row.key, row.kind, row.label_vi, row.label_en, row.unit_vi, row.unit_en, row.ceiling
+            row.key,
+            row.kind,
+            row.label_vi,
+            row.label_en,
+            row.unit_vi,
+            row.unit_en,
+            row.ceiling,
+            row.unit_en_one,
+            tuple(row.words or ()),
         )
 
 
@@ -67,6 +85,8 @@ class Kind:
     name_en: str
     retired: bool
     measures: tuple[Measure, ...]
+    #: The catalog's words that signal this type in free text (``bot.free_text``).
+    words: tuple[str, ...] = ()
 
     def name(self, locale: str) -> str:
         return self.name_vi if locale == "vi" else self.name_en
@@ -117,6 +137,7 @@ async def catalog(session: AsyncSession) -> Catalog:
                 row.name_en,
                 row.retired,
                 tuple(Measure.of(m) for m in measures.get(row.key, [])),
+                tuple(row.words or ()),
             )
             for row in rows
         ),

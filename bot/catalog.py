@@ -39,6 +39,10 @@ class MeasureSpec:
     unit_vi: str
     unit_en: str
     ceiling: int | None
+    #: English for one ("case"), from ``unit: {en_one: ...}``; "" when the plural serves.
+    unit_en_one: str = ""
+    #: Words naming the measure beside a number in free text (units, distinguishing words).
+    words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,8 @@ class TypeSpec:
     name_en: str
     measures: tuple[MeasureSpec, ...]
     retired: bool = False
+    #: Words that signal the type in free text ("QVNN", "hòa giải"), see ``bot.free_text``.
+    words: tuple[str, ...] = ()
 
 
 @dataclass
@@ -104,7 +110,8 @@ def parse_catalog(text: str) -> list[TypeSpec]:
         if not isinstance(retired, bool):
             errors.append(f"line {line}: type {key}: retired must be true or false")
             retired = False
-        specs.append(TypeSpec(key, name_vi, name_en, tuple(measures), retired))
+        words = _words(item, f"line {line}: type {key}", errors)
+        specs.append(TypeSpec(key, name_vi, name_en, tuple(measures), retired, words))
     if errors:
         raise CatalogError(errors)
     return specs
@@ -121,6 +128,32 @@ def _labels(value: Any, where: str, errors: list[str]) -> tuple[str, str]:
         # Usually an unquoted comma in a flow mapping: {vi: Xóa nhà tạm, nhà dột nát} splits the name.
         errors.append(f"{where} has unexpected {', '.join(extra)} (put text with commas in quotes)")
     return str(value["vi"]).strip(), str(value["en"]).strip()
+
+
+#: A signal word is a short phrase: anything longer is a sentence pasted by mistake.
+MAX_WORD = 60
+
+
+def _words(item: dict[str, Any], where: str, errors: list[str]) -> tuple[str, ...]:
+    """``words: [hòa giải, HGCS]``: optional; phrases of letters and digits, each at most
+    ``MAX_WORD`` characters. A bare number (``167``, YAML reads it as an integer) is a word too:
+    "nhà 167" names Decision 167's houses. Nothing here folds: the file keeps its spelling."""
+    value = item.get("words", [])
+    if not isinstance(value, list):
+        errors.append(f"{where}: words must be a list, e.g. [hòa giải, HGCS]")
+        return ()
+    words: list[str] = []
+    for word in value:
+        if isinstance(word, bool) or not isinstance(word, str | int):
+            what = "a mapping" if isinstance(word, dict) else repr(word)
+            errors.append(f"{where}: words: {what} is not a word or phrase (quote it)")
+            continue
+        text = " ".join(str(word).split())
+        if not text or len(text) > MAX_WORD or not any(ch.isalnum() for ch in text):
+            errors.append(f"{where}: words: {text!r} must be 1 to {MAX_WORD} characters of text")
+            continue
+        words.append(text)
+    return tuple(words)
 
 
 def _measures(value: Any, type_key: str, line: Any, errors: list[str]) -> list[MeasureSpec]:
@@ -167,6 +200,8 @@ def _measures(value: Any, type_key: str, line: Any, errors: list[str]) -> list[M
                 str(unit.get("vi", "")),
                 str(unit.get("en", "")),
                 ceiling,
+                str(unit.get("en_one", "")),
+                _words(item, f"{where}: measure {key}", errors),
             )
         )
     return result
@@ -192,6 +227,7 @@ async def load_catalog(session: AsyncSession, specs: list[TypeSpec], now: dateti
             spec.retired,
             now,
         )
+        row.words = list(spec.words)
         await session.flush()
         existing = {m.key: m for m in await catalog_q.measures_of_type(session, spec.key)}
         for index, mspec in enumerate(spec.measures):
@@ -209,6 +245,7 @@ async def load_catalog(session: AsyncSession, specs: list[TypeSpec], now: dateti
                 mspec.unit_en,
                 mspec.ceiling,
             )
+            measure.unit_en_one, measure.words = mspec.unit_en_one, list(mspec.words)
             measure.position, measure.retired = index, False
         for gone in existing.values():
             # A measure left out of the file is no longer asked; its recorded values stay.

@@ -200,7 +200,7 @@ async def seed_demo(session: AsyncSession, now: datetime) -> Demo:
         DemoPerson(1008, "Thu", "Bùi Thị", "vi", c2, "admin"),
         DemoPerson(1009, "Đức", "Ngô Văn", "vi", f"{c2}-t2", "cadre"),
         DemoPerson(1010, "Hạnh", "Đinh Thị", "vi", f"{c2}-cuu_chien_binh", "cadre"),
-        DemoPerson(1011, "Nguyen", "Anna", "en", f"{c2}-t1", "cadre"),
+        DemoPerson(1011, "Anna", "Nguyen", "en", f"{c2}-t1", "cadre"),
         DemoPerson(1012, "Sơn", "Nông Văn", "vi", None, None),
         DemoPerson(1013, "Quang", "Ma Văn", "vi", f"{c1}-ubnd", "admin"),
         DemoPerson(1014, "Thắm", "Hà Thị", "vi", f"{c2}-ubnd", "cadre"),

@@ -6,6 +6,8 @@ Telegram id and language), memberships, conversation state, drafts, meeting answ
 invite attempts are deleted, and every record of the unit that named them as author (activities, report answers,
 history, meetings, invites, linked groups) is handed to one shared tombstone person, "Người dùng
 đã xóa (Deleted user)". The unit's figures do not change, and nothing links them to the person.
+The recommendations their chat follows by link are unfollowed; recommendations they recorded stay
+(the Front's records) with the recorder set to NULL by the database (``ON DELETE SET NULL``).
 All of it happens in one transaction: it is erased whole or not at all.
 
 One exception, for as long as it matters: the wrong invite codes tried in the last

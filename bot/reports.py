@@ -83,16 +83,15 @@ async def target_units(
     org: str | None,
     template: Template | None = None,
 ) -> list[Unit]:
-    """Who must report: the root's children (or every descendant of ``kind``), optionally one
-    organisation, and of those only the units ``template`` is for (``Template.fits``)."""
+    """Who must report: the units directly below the root (or every unit of ``kind`` it
+    oversees), optionally one organisation, and of those only the units ``template`` is for
+    (``Template.fits``). A member organisation's units are the ones it oversees in its area
+    (``units_q.overseen``), not its descendants: a commune's Women's Union asks the thôn branches."""
+    below = await units_q.overseen(session, root)
     if kind is None:
-        rows = list(await units_q.children(session, root.id))
+        rows = sorted(units_q.directly_below(root, below), key=lambda u: u.name)
     else:
-        rows = [
-            u
-            for u in await units_q.list_units(session, root)
-            if u.kind == kind and u.id != root.id and u.active
-        ]
+        rows = [u for u in below if u.kind == kind]
     return [
         u
         for u in rows
@@ -101,12 +100,8 @@ async def target_units(
 
 
 async def fitting_below(session: AsyncSession, root: Unit, template: Template) -> list[Unit]:
-    """The active units under ``root`` (not itself) that ``template`` is for."""
-    return [
-        u
-        for u in await units_q.list_units(session, root)
-        if u.id != root.id and u.active and template.fits(u.kind, u.org)
-    ]
+    """The active units ``root``'s leaders oversee (not itself) that ``template`` is for."""
+    return [u for u in await units_q.overseen(session, root) if template.fits(u.kind, u.org)]
 
 
 def before_cutoff(period: Period, deadline: datetime) -> bool:

@@ -167,7 +167,11 @@ async def compute(
         cells = _cells(by_unit.get(child.id, {}))
         if cells:
             entries = counts.get(child.id, 0)
-            rows.append(Row(child.name, child.name, cells, targets.get(child.id), entries=entries))
+            # In an organisation's view the row is its branch there ("Chi hội Phụ nữ thôn Cầu
+            # Bâm"), not the area's Front committee the branch hangs under.
+            target = targets.get(child.id)
+            name = target.name if org is not None and target is not None else child.name
+            rows.append(Row(name, name, cells, target, entries=entries))
     direct: Cells = dict(result.total)
     for row in rows:
         for cell, value in row.cells.items():

@@ -39,6 +39,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("skip", N_("Skip an optional question")),
     Command("report", N_("Answer a periodic report")),
     Command("meetings", N_("Your meetings: answer, attendance, conclusions")),
+    Command("petition", N_("Record a citizens' recommendation, or open one by its code")),
     Command("totals", N_("Totals for your unit and the units below it")),
     Command("export", N_("A spreadsheet of your unit's figures")),
     Command("invite", N_("Make an invite link (unit leaders)")),

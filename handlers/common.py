@@ -27,6 +27,7 @@ MENU = (
     (N_("Reports"), "report"),
     (N_("Meetings"), "meetings"),
     (N_("Totals"), "totals"),
+    (N_("Recommendations"), "petition"),
 )
 
 #: Only commands as such, not edits of old command messages (which would re-run them).
@@ -46,6 +47,7 @@ def main_menu(tr: Translator) -> ReplyKeyboardMarkup:
         [
             [KeyboardButton(labels[0]), KeyboardButton(labels[1])],
             [KeyboardButton(labels[2]), KeyboardButton(labels[3])],
+            [KeyboardButton(labels[4])],
         ],
         resize_keyboard=True,
         is_persistent=True,

@@ -27,7 +27,7 @@ def show_value(tr: Translator, measure: Measure, value: Decimal, *, exact: bool 
     if measure.kind == "money":
         return money_text(value, tr.locale, exact=exact)
     text = format_amount(value, measure.kind, tr.locale)  # type: ignore[arg-type]
-    unit = measure.unit(tr.locale)
+    unit = measure.unit(tr.locale, value)
     return f"{text} {unit}" if unit else text
 
 

@@ -7,6 +7,7 @@ from telegram import Update
 from bot.i18n import N_, SUPPORTED, Translator
 from bot.names import greeting_name, name_of
 from bot.onboarding import Redeemed, RedeemOutcome, redeem
+from bot.petition_follow import is_follow_payload
 from bot.profile import format_phone
 from handlers.access_rules import ANY_CHAT, PRIVATE, Who, command_rules, rule
 from handlers.activity_log import menu_log
@@ -25,6 +26,7 @@ from handlers.common import (
 from handlers.context import AppContext
 from handlers.flow import stack as flow_stack
 from handlers.meetings import meetings_command
+from handlers.petitions import petition_command, start_following
 from handlers.profile import CHANGE
 from handlers.reports import report_command
 from handlers.totals import totals_command
@@ -106,6 +108,12 @@ async def start(update: Update, context: AppContext) -> None:
 
 
 async def _start_with_code(update: Update, context: AppContext, payload: str) -> None:
+    if is_follow_payload(payload):
+        # A citizen's follow link: refused exactly as a wrong invite (the same guessing lock).
+        refused = await start_following(update, context, payload)
+        if refused is not None:
+            await reply(update, context, _refusal(context.tr, refused))
+        return
     services = context.services
     async with services.db.session() as session:
         result = await redeem(session, context.actor.person, payload, services.clock.now())
@@ -258,6 +266,10 @@ async def menu_button(update: Update, context: AppContext) -> None:
     if target == "report" and context.actor.is_member:
         context.args = []
         await report_command(update, context)
+        return
+    if target == "petition" and context.actor.is_member:
+        context.args = []
+        await petition_command(update, context)
         return
     if not await require_member(update, context):
         return

@@ -115,6 +115,10 @@ def pages(tr: Translator, result: Totals, by_org: bool) -> list[TotalsPage]:
     body = _line(tr, result.kinds, result.total)
     if not body:
         return [TotalsPage([head, tr._("No activity was logged in this period.")], [])]
+    if not by_org and all(row.direct for row in result.rows):
+        # A unit with nothing below it that logged anything (a thôn, a cadre's own unit): a
+        # breakdown of one row, "directly at" itself, would repeat the totals above.
+        return [TotalsPage([head, *body], [])]
     title = tr._("By organisation:") if by_org else tr._("By unit:")
     done: list[TotalsPage] = []
     current = TotalsPage([head, *body, "", title], [])

@@ -57,6 +57,7 @@ from handlers import (
     mine_edit,
     notice_kinds,
     petition_notices,
+    petitions,
     privacy,
     profile,
     reports,
@@ -166,6 +167,7 @@ def register_handlers(app: App, services: Services) -> None:
         "round": reports.round_command,
         "meeting": meetings.meeting_command,
         "meetings": meetings.meetings_command,
+        "petition": petitions.petition_command,
         "totals": totals.totals_command,
         "export": export.export_command,
         "link": groups.link_command,
@@ -202,6 +204,8 @@ def register_handlers(app: App, services: Services) -> None:
     app.add_handler(CallbackQueryHandler(meetings.on_schedule_button, pattern=r"^mts:"))
     app.add_handler(CallbackQueryHandler(meetings.on_time_button, pattern=r"^mtime:"))
     app.add_handler(CallbackQueryHandler(meetings.on_minutes_button, pattern=r"^mmin:"))
+    app.add_handler(CallbackQueryHandler(petitions.on_button, pattern=r"^pet:"))
+    app.add_handler(CallbackQueryHandler(petitions.link_button, pattern=r"^pcl:"))
     app.add_handler(CallbackQueryHandler(privacy.on_button, pattern=r"^fgt:"))
     app.add_handler(CallbackQueryHandler(flow_stack.on_kernel_button, pattern=r"^flow:"))
     app.add_handler(CallbackQueryHandler(fallback.stale_button))
@@ -240,6 +244,7 @@ def register_handlers(app: App, services: Services) -> None:
     notice_kinds.register_renderers()
     members.register_renderers()
     meeting_notices.register_renderers()
+    petitions.register_renderers()
     petition_notices.register_renderers()
     digest_notices.register_renderers()
     delivery.register_renderers()

@@ -13,6 +13,7 @@ its family only when it runs (the small functions under "Commands" below):
 - ``cli_units``: ``units``, ``areas``;
 - ``cli_reports``: ``catalog``, ``templates``, ``rounds``;
 - ``cli_export``: ``export``;
+- ``cli_activities``: ``activities parse``;
 - ``cli_admin``: ``admin invite|grant``; ``cli_members``: ``admin list|remove|role|revoke``;
 - ``cli_server``: ``run``, ``console``;
 - ``cli_petitions``: ``petitions list``.
@@ -120,6 +121,17 @@ def build_parser() -> argparse.ArgumentParser:
         "file", type=Path, nargs="?", help="default: the catalog shipped with Phối hợp"
     )
     cload.set_defaults(handler=_catalog_load)
+
+    activities = sub.add_parser(
+        "activities", help="activities as cadres write them"
+    ).add_subparsers(metavar="ACTION")
+    aparse = activities.add_parser(
+        "parse",
+        help="what the bot reads in a sentence: one JSON object per line (TEXT, or standard input)",
+    )
+    aparse.add_argument("text", nargs="?", help="one sentence (default: one per line on stdin)")
+    aparse.add_argument("--today", help="the day relative dates count from, YYYY-MM-DD")
+    aparse.set_defaults(handler=_activities_parse)
 
     templates = sub.add_parser("templates", help="report templates").add_subparsers(
         metavar="ACTION"
@@ -312,6 +324,12 @@ def _catalog_load(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime import cli_reports
 
     return cli_reports.catalog_load(args, settings)
+
+
+def _activities_parse(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.runtime import cli_activities
+
+    return cli_activities.parse(args, settings)
 
 
 def _templates_load(args: argparse.Namespace, settings: Settings) -> int:

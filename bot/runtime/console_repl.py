@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot import names
 from bot.demo import Demo, DemoPerson
 from bot.emulator import BotApiEmulator, BotMessage, GroupChat, UserClient
 
@@ -44,8 +45,9 @@ def people_table(demo: Demo) -> str:
 
 
 def full_name(person: DemoPerson) -> str:
-    """Family name first, as Vietnamese names are written."""
-    return f"{person.last_name} {person.first_name}".strip()
+    """The name as the bot shows it (``bot.names``): family name first for Vietnamese names,
+    an English speaker's in her own order ("Anna Nguyen")."""
+    return names.full_name(person.first_name, person.last_name, language=person.language)
 
 
 class FileShelf:

@@ -60,11 +60,11 @@ async def begin(call: Call) -> RoundDraft | Stay:
 
 
 async def _led_below(call: Call) -> dict[int, list[Unit]]:
-    """The active units below each unit the leader leads."""
+    """The active units each unit the leader leads oversees (a member organisation's: its
+    branches in its area, ``units_q.overseen``)."""
     result = {}
     for role in call.actor.admin_roles():
-        below = await units_q.list_units(call.session, role.unit)
-        result[role.unit.id] = [u for u in below if u.id != role.unit.id and u.active]
+        result[role.unit.id] = list(await units_q.overseen(call.session, role.unit))
     return result
 
 

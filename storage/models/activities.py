@@ -35,6 +35,10 @@ class ActivityType(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: The words that signal this type in a cadre's own sentence ("QVNN", "hòa giải"), as the
+    #: catalog file writes them; ``bot.free_text`` folds them. Stored so that a type added by
+    #: ``phoihop catalog load`` teaches the running bot's reader too.
+    words: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
 
 class ActivityMeasure(Base):
@@ -51,10 +55,15 @@ class ActivityMeasure(Base):
     kind: Mapped[str] = mapped_column(String(16))
     unit_vi: Mapped[str] = mapped_column(String(50), default="")
     unit_en: Mapped[str] = mapped_column(String(50), default="")
+    #: English for exactly one of the unit ("case"; ``unit_en`` is "cases"); "" = same as plural.
+    unit_en_one: Mapped[str] = mapped_column(String(50), default="", server_default="")
     #: Values above this (in the measure's own unit) ask "are you sure?" before they are kept.
     ceiling: Mapped[int | None] = mapped_column(BigInteger)
     position: Mapped[int] = mapped_column(Integer, default=0)
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The words that name this measure beside a number: its units ("căn", "cử tri") and the
+    #: words that single it out among the type's measures ("sửa chữa"); see ``words`` above.
+    words: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
 
 class Activity(Base):

@@ -171,6 +171,34 @@ async def list_units(session: AsyncSession, under: Unit | None = None) -> Sequen
     return (await session.scalars(stmt)).all()
 
 
+async def overseen(session: AsyncSession, unit: Unit) -> Sequence[Unit]:
+    """The active units a leader of ``unit`` oversees, itself left out, in tree order: every unit
+    under a Front committee; for a member organisation, its own organisation's units in its area
+    (a commune's Women's Union oversees the thôn branches hung under each thôn's Front committee,
+    not below itself)."""
+    scope = scope_of(unit, await umbrella_orgs(session))
+    stmt = (
+        select(Unit)
+        .where(scope.clause(), Unit.id != unit.id, Unit.active == true())
+        .order_by(Unit.path)
+    )
+    return (await session.scalars(stmt)).all()
+
+
+def directly_below(unit: Unit, overseen_units: Sequence[Unit]) -> list[Unit]:
+    """Of the units ``unit`` oversees, those one level down: its children, or for a member
+    organisation its branches in the areas directly under its own (a thôn's branch for a
+    commune's union)."""
+    if unit.anchor_path == unit.path:
+        return [u for u in overseen_units if u.parent_id == unit.id]
+    return [
+        u
+        for u in overseen_units
+        if u.anchor_path.startswith(unit.anchor_path)
+        and u.anchor_path[len(unit.anchor_path) :].count("/") == 1
+    ]
+
+
 async def count(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).select_from(Unit)) or 0)
 

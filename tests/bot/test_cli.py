@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from datetime import date
@@ -693,3 +694,34 @@ def test_admin_grant_is_audited_and_list_shows_the_changes(
         ["grant", "5550002", "cadre -> admin", "by cli"],
         ["remove", "5550002", "admin -> -", "by cli"],
     ]
+
+
+def test_activities_parse(
+    url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One JSON object per line (the argument, or each line of stdin), read with the words the
+    database's catalog stored."""
+    assert run(capsys, url, "db", "upgrade")[0] == 0
+    code, out, _ = run(
+        capsys, url, "activities", "parse", "--today", "2026-11-20", "hôm qua QVNN 1,4 tỷ"
+    )
+    assert code == 0
+    assert json.loads(out) == {
+        "text": "hôm qua QVNN 1,4 tỷ",
+        "activities": [
+            {"type": "quy_vi_nguoi_ngheo", "measures": {"amount": 1400000000}, "date": "2026-11-19"}
+        ],
+        "note": "hôm qua QVNN 1,4 tỷ",
+    }
+    monkeypatch.setattr("sys.stdin", io.StringIO("cảm ơn\nhoa giai 2 vu, hiến 150,5 m2 đất NTM\n"))
+    code, out, _ = run(capsys, url, "activities", "parse", "--today", "2026-11-20")
+    assert code == 0
+    assert [json.loads(line)["activities"] for line in out.splitlines()] == [
+        [],
+        [
+            {"type": "hoa_giai", "measures": {"cases": 2}, "date": None},
+            {"type": "nong_thon_moi", "measures": {"land_m2": 150.5}, "date": None},
+        ],
+    ]
+    code, _, err = run(capsys, url, "activities", "parse", "--today", "20/11/2026", "x")
+    assert code == 2 and err == "phoihop: --today must be YYYY-MM-DD, not '20/11/2026'\n"

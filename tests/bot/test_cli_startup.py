@@ -48,11 +48,23 @@ COMMAND_LINES = [
         0,
     ),
     (["run", "--webhook", "https://example.org/hook"], 0),
+    (["activities", "parse", "hòa giải 1 vụ", "--today", "2026-11-20"], 0),
     (["petitions", "list", "--unit", "p1", "--status", "forwarded", "--json"], 0),
     (["units", "add", "--kind", "commune"], 2),  # no --name
     (["admin", "grant", "42", "--unit", "p1", "--role", "king"], 2),
 ]
-COMMANDS = ["run", "console", "db", "areas", "catalog", "templates", "rounds", "export", "rollup"]
+COMMANDS = [
+    "run",
+    "console",
+    "db",
+    "areas",
+    "catalog",
+    "activities",
+    "templates",
+    "rounds",
+    "export",
+    "rollup",
+]
 COMMANDS += ["units", "backup", "restore", "admin", "petitions"]
 
 

@@ -37,6 +37,8 @@ from bot.i18n import Translator
 from bot.meetings import MeetingPlan, create_meeting
 from bot.onboarding import create_invite
 from bot.periods import period_containing
+from bot.petition_record import NewPetition
+from bot.petition_record import record as record_petition
 from bot.runtime.app import build_application
 from handlers import access_rules
 from handlers.access_rules import Rule, Who, all_handlers, missing_rules, rule_of
@@ -101,6 +103,9 @@ COMMAND_PROBES: dict[str, Probe] = {
     "round": Probe("/round"),
     "meeting": Probe("/meeting"),
     "meetings": Probe("/meetings"),
+    # With a code: an item of the asker's chain, and one of another commune (without: the flow,
+    # probed by its buttons below).
+    "petition": Probe("/petition {petition_in_code}", out="/petition {petition_out_code}"),
     "totals": Probe("/totals 02365-t1", out="/totals 02350-t1"),
     "export": Probe("/export 02365-t1", out="/export 02350-t1"),
     "link": Probe("/link", group=FREE),
@@ -390,6 +395,38 @@ CALLBACK_PROBES: dict[str, list[Probe]] = {
         Probe("mts:~:go", setup=(*MEETING_TO_AGENDA, "/cancel"), action="~", chats=PRIVATE_FLOW),
         Probe("mts:~:new", setup=("/meeting",), action="~", chats=PRIVATE_FLOW),
     ],
+    # Recording a recommendation (a kernel flow): each step's buttons, at that step.
+    "^pet:": [
+        *(
+            Probe(
+                f"pet:{step}:{action}",
+                setup=(f"!petition:{step}",),
+                action=step,
+                chats=PRIVATE_FLOW,
+            )
+            for step, action in (
+                ("category", "c:khac"),
+                ("source", "s:don_thu"),
+                ("people", "sk"),
+                ("received", "sk"),
+                ("files", "d"),
+                ("consent", "y"),
+                ("review", "go"),
+            )
+        ),
+        Probe(
+            "pet:place:p:{own_place}",
+            out="pet:place:p:{unit_out}",
+            setup=("!petition:place",),
+            action="place",
+            chats=PRIVATE_FLOW,
+            bound=True,
+        ),
+        Probe("pet:~:go", setup=("/petition", "/cancel"), action="~", chats=PRIVATE_FLOW),
+        Probe("pet:~:new", setup=("/petition",), action="~", chats=PRIVATE_FLOW),
+    ],
+    # The citizen's follow link of an item: made by people in its chain.
+    "^pcl:": [Probe("pcl:l:{petition_in}", out="pcl:l:{petition_out}", action="l")],
     "^mtg:": [
         # A meeting's buttons, on a meeting of the subtree and on one outside it.
         Probe("mtg:v:{meeting_in}", out="mtg:v:{meeting_out}", action="v"),
@@ -551,6 +588,23 @@ class Matrix:
                     session, unit=unit[key], role="cadre", now=now, valid_for=timedelta(days=7)
                 )
                 invites[key] = int(await session.scalar(select(func.max(Invite.id))) or 0)
+            # A recommendation Nam recorded in his thôn, and one Anna recorded in Kim Bình.
+            petition = {
+                key: await record_petition(
+                    session,
+                    actors[tid],
+                    NewPetition(
+                        text="Đề nghị sửa đường liên thôn",
+                        category="ha_tang",
+                        source="tiep_xuc_cu_tri",
+                        place_id=unit[key].id,
+                        received_on=now.astimezone(tz).date(),
+                    ),
+                    now,
+                    now.astimezone(tz).date(),
+                )
+                for key, tid in (("in", 1004), ("out", 1011))
+            }
             for chat_id, commune in ((IN, unit["02365"]), (OUT, unit["02350"])):
                 await chats_q.link(session, chat_id, commune.id, "group", 1, now, "vi")
         self.ids = {
@@ -595,6 +649,17 @@ class Matrix:
                 "owner": unit["08"].id,
             },
             # A unit one may invite to a meeting of the unit one leads.
+            "petition_in": petition["in"].id,
+            "petition_out": petition["out"].id,
+            "petition_in_code": petition["in"].code,
+            "petition_out_code": petition["out"].code,
+            # A place one may record a recommendation for.
+            "own_place": {
+                "none": unit["in"].id,
+                "cadre": unit["in"].id,
+                "admin": unit["02365"].id,
+                "owner": unit["08"].id,
+            },
             "own_child": {
                 "none": unit["in"].id,
                 "cadre": unit["in"].id,

@@ -106,8 +106,9 @@ async def test_menu_buttons_open_their_features(h: Harness) -> None:
         "Tổng hợp: Ban Công tác Mặt trận thôn Cầu Bâm"
     )
     assert (await nam.send("Lịch họp"))[0].text
+    assert text_of((await nam.send("Kiến nghị"))[0]).startswith("Ghi kiến nghị mới.")
     stranger = h.user(2202, "Khách")
-    for label in ("Ghi hoạt động", "Báo cáo", "Lịch họp", "Tổng hợp"):
+    for label in ("Ghi hoạt động", "Báo cáo", "Lịch họp", "Tổng hợp", "Kiến nghị"):
         assert text_of((await stranger.send(label))[0]).startswith("Bạn chưa thuộc đơn vị nào"), (
             label
         )

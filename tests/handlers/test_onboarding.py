@@ -28,7 +28,11 @@ async def test_invite_link_joins_in_vietnamese(h: Harness) -> None:
         "Chào mừng Sơn! Bạn đã được thêm vào Ban Công tác Mặt trận thôn Cầu Bâm với vai trò cán bộ."
         in text_of(replies[0])
     )
-    assert replies[0].keyboard == [["Ghi hoạt động", "Báo cáo"], ["Lịch họp", "Tổng hợp"]]
+    assert replies[0].keyboard == [
+        ["Ghi hoạt động", "Báo cáo"],
+        ["Lịch họp", "Tổng hợp"],
+        ["Kiến nghị"],
+    ]
     me = await son.send("/me")
     assert "cán bộ — Ban Công tác Mặt trận thôn Cầu Bâm" in text_of(me[0])
     assert "Ngôn ngữ: Tiếng Việt" in text_of(me[0])
@@ -41,7 +45,11 @@ async def test_invite_link_joins_in_english(h: Harness) -> None:
     assert "Welcome, Anna! You are now unit leader of Ủy ban MTTQ xã Yên Nguyên." in text_of(
         replies[0]
     )
-    assert replies[0].keyboard == [["Log activity", "Reports"], ["Meetings", "Totals"]]
+    assert replies[0].keyboard == [
+        ["Log activity", "Reports"],
+        ["Meetings", "Totals"],
+        ["Recommendations"],
+    ]
     help_text = text_of((await anna.send("/help"))[0])
     assert "/invite — Make an invite link (unit leaders)" in help_text
 
@@ -107,7 +115,11 @@ async def test_language_switch_by_button_and_argument(h: Harness) -> None:
     assert [b["text"] for row in choose.inline_buttons for b in row] == ["Tiếng Việt", "English"]
     switched = await nam.press("English")
     assert switched[-1].text == "From now on I will speak English with you."
-    assert switched[-1].keyboard == [["Log activity", "Reports"], ["Meetings", "Totals"]]
+    assert switched[-1].keyboard == [
+        ["Log activity", "Reports"],
+        ["Meetings", "Totals"],
+        ["Recommendations"],
+    ]
     assert "Your units:" in text_of((await nam.send("/me"))[0])
     assert (await nam.send("/language vi"))[0].text == "Từ giờ tôi sẽ nói tiếng Việt với bạn."
     assert text_of((await nam.send("/language fr"))[0]).startswith(
@@ -161,6 +173,7 @@ async def test_commands_are_registered_in_both_languages(h: Harness) -> None:
         "export",
         "meeting",
         "meetings",
+        "petition",
         "link",
         "unlink",
         "settings",

@@ -158,3 +158,28 @@ async def test_a_thon_leader_is_offered_only_the_womens_union_report(h: Harness)
         "Không có mẫu báo cáo nào dành cho các đơn vị trực thuộc đơn vị của bạn."
     )
     assert not none.inline_buttons
+
+
+async def test_the_communes_womens_union_leader_asks_its_thon_branches(h: Harness) -> None:
+    """The thôn branches hang under each thôn's Front committee, not under the commune's union:
+    its leader still oversees them (her scope is her organisation in her commune) and opens
+    the Women's Union report for them."""
+    mai = h.user(1003, "Mai")
+    assert labels((await mai.send("/round"))[-1]) == [
+        "Báo cáo công tác Hội Liên hiệp Phụ nữ quý (v1)"
+    ]
+    await mai.press("Báo cáo công tác Hội Liên hiệp Phụ nữ quý (v1)")
+    await mai.press("Quý IV/2026")
+    await mai.press("Hội Liên hiệp Phụ nữ xã Yên Nguyên")
+    await mai.press("Các đơn vị trực thuộc")
+    await mai.press("Mọi tổ chức")
+    done = text_of((await mai.send("20/12/2026"))[0])
+    assert done.startswith("Đã mở đợt #1: Quý IV/2026, 3 đơn vị, hạn nộp 20/12/2026")
+    async with h.db.session() as session:
+        asked = (await session.scalars(select(Unit).join(Report, Report.unit_id == Unit.id))).all()
+    assert {(u.kind, u.org) for u in asked} == {("residential_area", "phu_nu")}
+    assert all(u.code.startswith("02365-") for u in asked)
+    hoa = h.user(1005, "Hoa")
+    assert text_of((await hoa.send("/report"))[0]).startswith(
+        "Báo cáo công tác Hội Liên hiệp Phụ nữ Quý IV/2026 · Chi hội Phụ nữ thôn Cầu Bâm"
+    )

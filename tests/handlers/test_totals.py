@@ -88,7 +88,7 @@ async def test_province_numbers_match_an_independent_sum(h: Harness) -> None:
     assert 'Great Solidarity" houses: Built 3 houses, Value 170 million đồng' in text
     # The busiest sub-unit first (issue 16 §4): Yên Nguyên logged three entries, Kim Bình one.
     assert text.endswith(
-        'New members admitted: 4 people\nỦy ban MTTQ xã Kim Bình\n  "Great Solidarity" houses: Built 1 houses, Value 50 million đồng'
+        'New members admitted: 4 people\nỦy ban MTTQ xã Kim Bình\n  "Great Solidarity" houses: Built 1 house, Value 50 million đồng'
     )
     assert "By unit:\nỦy ban MTTQ xã Yên Nguyên\n" in text
 

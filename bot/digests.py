@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.activities import Kind, catalog_kinds
 from bot.notifications import enqueue
+from bot.petition_stats import DigestLine, digest_line
 from bot.reports import OPEN
 from bot.totals import Cells, scope_node
 from storage.models import Unit
@@ -137,6 +138,8 @@ class DigestData:
     top: list[tuple[str, int]] = field(default_factory=list)
     rounds: list[RoundLine] = field(default_factory=list)
     meetings: list[MeetingLine] = field(default_factory=list)
+    #: Citizens' recommendations in the subtree (bot/petition_stats.py); shown when not empty.
+    petitions: DigestLine | None = None
     #: The days compared with (``previous_range``): the week before, or its same weekdays.
     previous_start: date | None = None
     previous_end: date | None = None
@@ -166,9 +169,11 @@ async def digest_data(
     *,
     cadence: str = "w",
     details: bool = True,
+    tz: ZoneInfo | None = None,
 ) -> DigestData:
     """The digest's figures. ``details=False`` gives only the entry counts (what the chart
-    shows, drawn ahead of the slot): no value totals, open report rounds or coming meetings."""
+    shows, drawn ahead of the slot): no value totals, open report rounds, coming meetings or
+    recommendations. The details need the deployment's time zone ``tz`` (local days)."""
     node, org = await scope_node(session, unit)
     prev_start, prev_end = previous_range(cadence, start, end)
     total: Cells = {}
@@ -215,6 +220,8 @@ async def digest_data(
     if details:
         data.rounds = await _rounds(session, unit)
         data.meetings = await _meetings(session, unit, now)
+        assert tz is not None, "the details count local days"
+        data.petitions = await digest_line(session, unit, start, end, now.astimezone(tz).date(), tz)
     return data
 
 

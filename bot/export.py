@@ -1,6 +1,6 @@
 """The spreadsheet export (PRODUCT §6 ``/export``): one ``.xlsx`` for a unit's subtree and a period.
 
-Four sheets, written in order with xlsxwriter's ``constant_memory`` mode so that a province-year
+Five sheets, written in order with xlsxwriter's ``constant_memory`` mode so that a province-year
 export streams instead of holding every row in memory:
 
 1. "Tổng hợp" — the totals of ``/totals`` (the unit itself, then each child unit), one column per
@@ -12,6 +12,7 @@ export streams instead of holding every row in memory:
    units in the subtree (a report without answers still gets one row, for its status).
 4. "Họp" — one row per person who answered (or was marked present) for meetings of the subtree
    starting within the period; a meeting nobody answered gets one row.
+5. "Kiến nghị" — one row per recommendation received in the period (``bot/export_petitions.py``).
 
 Numbers are numbers (money as whole đồng with ``#,##0``), days are dates (``dd/mm/yyyy``) and
 moments are local date-times (Excel has no time zones). Text is written as text, never as a
@@ -38,6 +39,7 @@ from xlsxwriter.worksheet import Worksheet
 from bot import totals as totals_q
 from bot.access import Actor
 from bot.activities import Kind, catalog_kinds, from_milli
+from bot.export_petitions import SHEET_PETITIONS, petitions_sheet
 from bot.i18n import I18n, Translator
 from bot.names import full_name
 from bot.periods import Period
@@ -54,7 +56,7 @@ SHEET_TOTALS = "Tổng hợp"
 SHEET_LOG = "Nhật ký hoạt động"
 SHEET_REPORTS = "Báo cáo"
 SHEET_MEETINGS = "Họp"
-SHEETS = (SHEET_TOTALS, SHEET_LOG, SHEET_REPORTS, SHEET_MEETINGS)
+SHEETS = (SHEET_TOTALS, SHEET_LOG, SHEET_REPORTS, SHEET_MEETINGS, SHEET_PETITIONS)
 
 #: Rows fetched per round trip while streaming the activity log.
 BATCH = 500
@@ -83,6 +85,7 @@ class ExportSummary:
     entries: int
     answers: int
     attendees: int
+    petitions: int = 0
 
 
 def filename_for(unit: Unit, period: Period) -> str:
@@ -184,6 +187,7 @@ async def build_export(
         entries = await _log_sheet(session, book, out, tr, scope, period, kinds, by_key, progress)
         answers = await _reports_sheet(session, book, out, tr, scope, period, tz)
         attendees = await _meetings_sheet(session, book, out, tr, scope, period, tz)
+        petitions = await petitions_sheet(session, book, out, tr, actor, scope, period, tz)
     finally:
         book.close()
     return ExportSummary(
@@ -194,6 +198,7 @@ async def build_export(
         entries=entries,
         answers=answers,
         attendees=attendees,
+        petitions=petitions,
     )
 
 

@@ -101,6 +101,10 @@ class Settings(BaseSettings):
     #: Configuration, not law: each province sets what its own coordination rules say.
     petition_due_days: Annotated[dict[str, int], NoDecode] = {}
 
+    #: Days after an item is closed (declined, merged) that its citizen's name and phone are
+    #: erased (bot.petitions.DEFAULT_ERASE_AFTER_DAYS, ~12 months; a stated retention, law 91/2025).
+    petition_erase_after_days: int = 365
+
     @field_validator("petition_due_days", mode="before")
     @classmethod
     def _petition_due_days(cls, value: object) -> object:
@@ -111,6 +115,13 @@ class Settings(BaseSettings):
     def _inbox_max(cls, value: int) -> int:
         if value < 1:
             raise ValueError("must be at least 1")
+        return value
+
+    @field_validator("petition_erase_after_days")
+    @classmethod
+    def _erase_after(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be at least 1 (days after closing)")
         return value
 
     @field_validator("inbox_window")

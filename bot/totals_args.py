@@ -189,3 +189,23 @@ def _period_suspect(folded: list[str], typed: list[str]) -> str:
     """The typed words that look like a period, or ""."""
     span = _period_span(folded)
     return " ".join(typed[span.start : span.stop]) if span else ""
+
+
+#: What starts ``/totals`` for citizens' recommendations instead of activities, as folded words.
+PETITION_WORDS: tuple[tuple[str, ...], ...] = (
+    ("kien", "nghi"),
+    ("petitions",),
+    ("petition",),
+    ("kn",),
+)
+
+
+def petition_words(text: str) -> str | None:
+    """The rest of the arguments when they start with "kiến nghị" / "petitions" (any case, with
+    or without diacritics), else None: ``/totals kiến nghị quý này`` counts recommendations."""
+    typed = text.split()
+    folded = [fold(word) for word in typed]
+    for marker in PETITION_WORDS:
+        if tuple(folded[: len(marker)]) == marker:
+            return " ".join(typed[len(marker) :])
+    return None

@@ -63,7 +63,9 @@ async def digest_command(update: Update, context: AppContext) -> None:
                 None if unit is not None else tr._("Only unit leaders can preview the digest.")
             )
         data = (
-            await digests.digest_data(session, unit, start, end, services.clock.now())
+            await digests.digest_data(
+                session, unit, start, end, services.clock.now(), tz=services.settings.tz
+            )
             if refusal is None and unit is not None
             else None
         )

@@ -23,6 +23,7 @@ from bot.services import Services
 from handlers.common import esc
 from handlers.entry_cards import figure
 from handlers.notices import register
+from handlers.petitions.digest_lines import digest_lines
 from handlers.text_limits import fits
 from storage.queries import chats as chats_q
 from storage.queries import units as units_q
@@ -64,7 +65,7 @@ def _kind_lines(tr: Translator, data: digests.DigestData) -> list[str]:
 
 
 def _tail(tr: Translator, data: digests.DigestData) -> list[str]:
-    lines = []
+    lines = digest_lines(tr, data.petitions)
     if data.top:
         lines.append(
             tr._("Most active: {units}").format(
@@ -175,6 +176,7 @@ async def digest(
             date.fromisoformat(str(params["end"])),
             services.clock.now(),
             cadence=str(params.get("cadence", "w")),
+            tz=services.settings.tz,
         )
     return await build(tr, data, ChartStore(services.db, services.clock))
 

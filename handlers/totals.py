@@ -7,10 +7,12 @@ sub-unit, the unit above, the next page; each press is checked again on the serv
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup, Update
 
+from bot import petition_stats
 from bot import totals as totals_domain
 from bot.access import Actor
 from bot.activities import Kind, catalog_kinds, offered_kinds
@@ -19,13 +21,14 @@ from bot.i18n import N_, Translator
 from bot.parsing import ascii_int
 from bot.periods import Period, PeriodOutOfRange, Rule, period_containing
 from bot.totals import TotalsError
-from bot.totals_args import TotalsArgs, read_args
+from bot.totals_args import TotalsArgs, petition_words, read_args
 from bot.unit_search import UnitSearch
 from handlers.access_rules import ANY_CHAT, Who, rule
 from handlers.common import NOT_MEMBER, answer, edit, esc, reply
 from handlers.context import AppContext
+from handlers.petitions.totals import petition_buttons, render_petitions
 from handlers.router import quote
-from handlers.totals_view import View, render_view
+from handlers.totals_view import PETITIONS, View, render_view
 from storage.queries import units as units_q
 from storage.text import nfc
 
@@ -74,6 +77,9 @@ async def totals_command(update: Update, context: AppContext) -> None:
     rule = services.settings.period_rule
     today = services.today()
     markup: InlineKeyboardMarkup | None = None
+    rest = petition_words(raw)  # /totals kiến nghị …: recommendations, not activities
+    if rest is not None:
+        raw = rest
     async with services.db.session() as session:
         kinds = await offered_kinds(session, actor.person.id)
         try:
@@ -86,13 +92,16 @@ async def totals_command(update: Update, context: AppContext) -> None:
             text = which_unit(tr, args.unit_text, found, "/totals")
         elif found.unit is None:
             text = _not_understood(tr, args)
-        elif args.type_choices:
+        elif args.type_choices and rest is None:
             text = _which_type(tr, args)
         else:
             period = args.period or period_containing(today, "month", rule)
-            view = View(found.unit.id, period, args.type_key, args.by_org)
+            what = PETITIONS if rest is not None else args.type_key
+            view = View(found.unit.id, period, what, args.by_org and rest is None)
             try:
-                text, markup = await _show(session, actor, tr, view, today, rule)
+                text, markup = await _show(
+                    session, actor, tr, view, today, rule, services.settings.tz
+                )
             except TotalsError:
                 text = tr._(FORBIDDEN)
     await reply(update, context, text, reply_markup=markup)
@@ -132,12 +141,27 @@ def _which_type(tr: Translator, args: TotalsArgs) -> str:
 
 
 async def _show(
-    session: AsyncSession, actor: Actor, tr: Translator, view: View, today: date, rule: Rule
+    session: AsyncSession,
+    actor: Actor,
+    tr: Translator,
+    view: View,
+    today: date,
+    rule: Rule,
+    tz: ZoneInfo,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """The view's text and buttons; ``TotalsError`` when the person may not see its unit."""
     unit = await units_q.get(session, view.unit_id)
     if unit is None:
         raise TotalsError("forbidden")
+    if view.type_key == PETITIONS:
+        if not totals_domain.may_see(actor, unit):
+            raise TotalsError("forbidden")
+        counted = await petition_stats.totals(
+            session, unit, view.period.start, view.period.end, today, tz
+        )
+        return render_petitions(tr, counted, unit.name, view), petition_buttons(
+            tr, view, today, rule
+        )
     result = await totals_domain.compute(
         session,
         actor,
@@ -173,7 +197,9 @@ async def totals_button(update: Update, context: AppContext) -> None:
             await answer(update, tr._(STALE), alert=True)
             return
         try:
-            text, markup = await _show(session, context.actor, tr, view, today, rule)
+            text, markup = await _show(
+                session, context.actor, tr, view, today, rule, services.settings.tz
+            )
         except TotalsError:
             await answer(update, tr._(FORBIDDEN), alert=True)
             return
@@ -194,6 +220,8 @@ async def _view_of(session: AsyncSession, data: str, today: date) -> View | None
     if unit_id is None or page is None or not year_within(period.year, today):
         return None
     type_key = None if parts[3] == "-" else parts[3]
+    if type_key == PETITIONS:
+        return View(unit_id, period, PETITIONS)
     if type_key is not None and type_key not in {k.key for k in await catalog_kinds(session)}:
         return None
     return View(unit_id, period, type_key, parts[4] == "o", page)

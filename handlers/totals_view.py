@@ -31,6 +31,9 @@ PAGE_ROWS = 10
 PAGE_BUDGET = 2500
 #: Callback data is at most 64 bytes.
 DATA_LIMIT = 64
+#: The type field of a view of citizens' recommendations (handlers/petitions/totals.py): "~" is in
+#: no activity type's key.
+PETITIONS = "~kn"
 
 #: The period buttons: (label, kind, periods back from the current one).
 PERIOD_BUTTONS = (
@@ -172,4 +175,5 @@ def render_view(
     if view.type_key is not None:
         switch.append((tr._("All activity types"), view.data(type_key=None, page=0)))
     buttons.append(switch)
+    buttons.append([(tr._("Recommendations"), view.data(type_key=PETITIONS, by_org=False, page=0))])
     return shown.text, render.keyboard(buttons)

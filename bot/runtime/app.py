@@ -28,7 +28,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import digests, meeting_reminders, report_reminders
+from bot import digests, meeting_reminders, petition_reminders, report_reminders
 from bot.digest_charts import ChartFiles, ChartPrerender
 from bot.flood import FloodGate
 from bot.logging_setup import install_redaction
@@ -336,6 +336,14 @@ async def plan_reminders(services: Services) -> int:
         )
         queued += await meeting_reminders.plan_meeting_reminders(session, services.clock.now())
         queued += await digests.plan_digests(session, services.clock.now(), settings.tz)
+        follow = await petition_reminders.follow_up(
+            session,
+            services.clock.now(),
+            settings.tz,
+            hour=settings.reminder_hour,
+            erase_after_days=settings.petition_erase_after_days,
+        )
+        queued += follow.reminders
         # Telegram keeps an unconfirmed update 24 h: older replay guards are no longer needed.
         await updates_q.prune(session, services.clock.now() - timedelta(days=2))
         return queued

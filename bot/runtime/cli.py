@@ -15,7 +15,8 @@ its family only when it runs (the small functions under "Commands" below):
 - ``cli_export``: ``export``;
 - ``cli_activities``: ``activities parse``;
 - ``cli_admin``: ``admin invite|grant``; ``cli_members``: ``admin list|remove|role|revoke``;
-- ``cli_server``: ``run``, ``console``.
+- ``cli_server``: ``run``, ``console``;
+- ``cli_petitions``: ``petitions list``.
 
 ``tests/bot/test_cli_startup.py`` checks that parsing stays free of the heavy imports.
 """
@@ -236,6 +237,16 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = admin.add_parser("revoke", help="withdraw an invite link (its number: admin list)")
     revoke.add_argument("invite_id", type=int)
     revoke.set_defaults(handler=_admin_members, members_action="revoke")
+    petitions = sub.add_parser("petitions", help="citizens' recommendations (kiến nghị)")
+    pactions = petitions.add_subparsers(metavar="ACTION")
+    plist = pactions.add_parser("list", help="items, by code, with their status and dates")
+    plist.add_argument("--unit", help="only items placed in this unit's subtree")
+    plist.add_argument(
+        "--status",
+        help="recorded, forwarded, acknowledged, answered, closed, declined or merged",
+    )
+    plist.add_argument("--json", action="store_true", help="a JSON array ([] when none)")
+    plist.set_defaults(handler=_petitions_list)
     return parser
 
 
@@ -367,6 +378,12 @@ def _admin_members(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime import cli_members
 
     return cli_members.members(args, settings)
+
+
+def _petitions_list(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.runtime import cli_petitions
+
+    return cli_petitions.petitions_list(args, settings)
 
 
 def operator_actor(unit: Unit) -> Actor:

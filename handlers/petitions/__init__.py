@@ -11,11 +11,15 @@ Handling by the Front and the People's Committee:
 - ``listing``: /petitions; ``card``: one item's card and ``/petition <code>``;
 - ``actions``: every button of the card (``kn:``); ``prompts``: what an action needs typed (the
   one-shot prompt ``kn_note``); ``notices``: the outbox's renderers; ``texts``: the shared words.
+
+Follow-up over time:
+- ``reminder_notices``: reminders before and after the due date, the escalation
+  (``bot/petition_reminders.py``); ``digest_lines``: the digest's line; ``totals``: /totals kiến nghị.
 """
 
 from handlers import flow
 from handlers.access_rules import Who
-from handlers.petitions import record_notices
+from handlers.petitions import record_notices, reminder_notices
 from handlers.petitions.actions import on_button
 from handlers.petitions.card import petition_code_command, render_card
 from handlers.petitions.follow import link_button, start_following
@@ -39,6 +43,7 @@ def register_renderers() -> None:
     """Every petition notice's renderer (called once by the composition root)."""
     record_notices.register_renderers()
     _register_handling()
+    reminder_notices.register_renderers()
 
 
 __all__ = [

@@ -174,7 +174,7 @@ NOTE = flow.register(
         name="kn_note",
         command="petitions",
         prefix="knn",
-        title=N_("the recommendation"),
+        title=N_("your reply on the recommendation"),
         state=NoteDraft,
         steps=(
             Step("date", show_date, typed=typed_date, applies=lambda d: d.kind == "xa"),

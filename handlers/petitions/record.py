@@ -299,7 +299,7 @@ RECORD = flow.register(
         name="petition",
         command="petition",
         prefix="pet",
-        title=N_("the recommendation"),
+        title=N_("the new recommendation"),
         state=PetitionDraft,
         steps=(
             Step("text", show_text, typed=typed_text, sent=needs_text),

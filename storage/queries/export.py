@@ -11,6 +11,7 @@ from typing import cast
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.models import (
     Activity,
@@ -18,6 +19,7 @@ from storage.models import (
     Meeting,
     MeetingRsvp,
     Person,
+    Petition,
     Report,
     ReportAnswer,
     ReportRound,
@@ -170,3 +172,34 @@ async def meeting_rows(
         .order_by(Meeting.starts_at, Meeting.id, Person.first_name, Person.id)
     )
     return [(m, str(n), r, f, la, fu, lg) for m, n, r, f, la, fu, lg in rows.all()]
+
+
+async def petition_batches(
+    session: AsyncSession, scope: Scope, start: date, end: date, batch: int
+) -> AsyncGenerator[Sequence[tuple[Petition, Unit, Unit, str | None]], None]:
+    """The recommendations received in the period and placed in the scope, by code, with their
+    place, their supervising Front committee (the chain rule needs both) and the authority's name;
+    streamed ``batch`` rows at a time like the activity log."""
+    place = aliased(Unit)
+    front = aliased(Unit)
+    authority = aliased(Unit)
+    stmt = (
+        select(Petition, place, front, authority.name)
+        .join(place, place.id == Petition.unit_id)
+        .join(front, front.id == Petition.front_unit_id)
+        .outerjoin(authority, authority.id == Petition.authority_unit_id)
+        .where(
+            place.path.startswith(scope.prefix, autoescape=True),
+            Petition.received_on.between(start, end),
+        )
+        .order_by(Petition.year, Petition.seq)
+        .execution_options(yield_per=batch)
+    )
+    if scope.org is not None:
+        stmt = stmt.where(place.org == scope.org)
+    result = await session.stream(stmt)
+    try:
+        async for rows in result.partitions(batch):
+            yield [(p, pl, fr, name) for p, pl, fr, name in rows]
+    finally:
+        await result.close()

@@ -49,6 +49,7 @@ COMMAND_LINES = [
     ),
     (["run", "--webhook", "https://example.org/hook"], 0),
     (["activities", "parse", "hòa giải 1 vụ", "--today", "2026-11-20"], 0),
+    (["petitions", "list", "--unit", "p1", "--status", "forwarded", "--json"], 0),
     (["units", "add", "--kind", "commune"], 2),  # no --name
     (["admin", "grant", "42", "--unit", "p1", "--role", "king"], 2),
 ]
@@ -64,7 +65,7 @@ COMMANDS = [
     "export",
     "rollup",
 ]
-COMMANDS += ["units", "backup", "restore", "admin"]
+COMMANDS += ["units", "backup", "restore", "admin", "petitions"]
 
 
 def _probe(args: list[str]) -> tuple[int, list[str], str]:

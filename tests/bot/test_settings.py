@@ -43,6 +43,11 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         ("PHOIHOP_WEBHOOK_CONCURRENCY", "500", "PHOIHOP_WEBHOOK_CONCURRENCY: must be between"),
         ("PHOIHOP_SCHEDULER_RETRY", "0", "PHOIHOP_SCHEDULER_RETRY: must be a positive number"),
         ("PHOIHOP_WEBHOOK_LEASE", "-1", "PHOIHOP_WEBHOOK_LEASE: must be a positive number"),
+        (
+            "PHOIHOP_PETITION_ERASE_AFTER_DAYS",
+            "0",
+            "PHOIHOP_PETITION_ERASE_AFTER_DAYS: must be at least 1",
+        ),
     ],
 )
 def test_bad_setting_is_one_line(

@@ -340,6 +340,8 @@ CALLBACK_PROBES: dict[str, list[Probe]] = {
     "^tot:": [
         Probe("tot:{unit_in}:{period}:-:u:0", out="tot:{unit_out}:{period}:-:u:0"),
         Probe("tot:{own_unit}:{period}:-:o:1", out="tot:{commune_out}:{period}:-:o:1"),
+        # The recommendations' view (handlers/petitions/totals.py) rides on the same buttons.
+        Probe("tot:{unit_in}:{period}:~kn:u:0", out="tot:{unit_out}:{period}:~kn:u:0"),
     ],
     "^rep:": [
         Probe(f"rep:{data}", out=f"rep:{data}".replace("_in}", "_out}"), action=data.split(":")[0])

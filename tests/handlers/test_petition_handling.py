@@ -81,7 +81,7 @@ async def test_the_life_of_an_item_in_vietnamese(h: Harness) -> None:
     assert labels(card)[:2] == ["Chuyển UBND", "Gửi lên Mặt trận cấp trên"]
 
     # A cadre outside the chain, and another commune's officer: as if there were no such item.
-    refused = "Không có kiến nghị này, hoặc đồng chí không có quyền xem."
+    refused = "Không có kiến nghị này, hoặc bạn không có quyền xem."
     assert text_of((await duc.send(f"/petition {CODE}"))[-1]) == refused
     for outsider in (duc, tham):
         await outsider.press_data("kn:v:1")
@@ -101,7 +101,7 @@ async def test_the_life_of_an_item_in_vietnamese(h: Harness) -> None:
     assert await status_of(h) == "forwarded"
     await dispatch_all(h)
     got = notice(quang, CODE)
-    assert "Mặt trận đã chuyển một kiến nghị đến UBND của đồng chí" in text_of(got)
+    assert "Mặt trận đã chuyển một kiến nghị đến UBND của bạn" in text_of(got)
     assert "Trần Văn Bảy" not in text_of(got) and "0912" not in text_of(got)
     assert notice(hien, CODE) is not None
 
@@ -123,7 +123,7 @@ async def test_the_life_of_an_item_in_vietnamese(h: Harness) -> None:
     await quang.press("Đặng Thu Hiền")
     assert quang.last_answer is not None and quang.last_answer["text"].startswith("Đã giao cho")
     await dispatch_all(h)
-    assigned = notice(hien, "đã được giao cho đồng chí")
+    assigned = notice(hien, "đã được giao cho bạn")
 
     # Hiền answers with a document.
     opened = (await hien.press("Mở kiến nghị", message=assigned))[-1]
@@ -146,7 +146,7 @@ async def test_the_life_of_an_item_in_vietnamese(h: Harness) -> None:
     await lan.press("Chưa thỏa đáng", message=opened)
     assert text_of(lan.last).startswith(f"Câu trả lời cho {CODE} còn thiếu điều gì?")
     said = await lan.send("Chưa nêu rõ ngày hoàn thành.")
-    assert text_of(said[-1]) == f"{CODE} đã được trả lại UBND kèm ý kiến của đồng chí."
+    assert text_of(said[-1]) == f"{CODE} đã được trả lại UBND kèm ý kiến của bạn."
     assert await status_of(h) == "acknowledged"
     await dispatch_all(h)
     back = notice(hien, "chưa thỏa đáng")
@@ -244,7 +244,7 @@ async def test_send_up_and_an_extension(h: Harness) -> None:
     await lan.press("Gửi lên Mặt trận cấp trên", message=card)
     assert "Đơn vị theo dõi: Ủy ban MTTQ" in text_of(lan.last)
     await dispatch_all(h)
-    assert "gửi lên Ủy ban MTTQ của đồng chí" in text_of(notice(lan, CODE))
+    assert "gửi lên Ủy ban MTTQ của bạn" in text_of(notice(lan, CODE))
     await lan.press("Chuyển UBND", message=card)  # the card, redrawn in place
     assert await status_of(h) == "forwarded"
 

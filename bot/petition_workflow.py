@@ -246,14 +246,27 @@ async def forward(
     today: date,
     days_by_category: dict[str, int],
 ) -> Item:
-    """To the UBND unit of the Front committee's area, with a due date per category (settings);
-    its officers are told."""
+    """To the People's Committee of the Front committee's area, with a due date per category
+    (settings); its officers are told. A residential area has no People's Committee: a commune
+    leader forwarding a thôn's item sends it to the commune's, and the commune's Front committee
+    supervises it from then on (as if it had been sent up first). A leader of the thôn alone
+    cannot: they send it up."""
     item = await load(session, actor, petition_id)
     front_may(actor, item, "recorded")
-    authority = await handling_q.authority_of_area(session, item.front)
-    if authority is None:
+    front: Unit | None = item.front
+    authority = None
+    while front is not None and actor.can_admin(front):
+        authority = await handling_q.authority_of_area(session, front)
+        if authority is not None:
+            break
+        front = await handling_q.front_above(session, front)
+    if authority is None or front is None:
         raise PetitionRefused("no_authority", front=item.front.name)
     p = item.petition
+    if front.id != item.front.id:
+        p.front_unit_id = front.id
+        await petitions_q.add_event(session, p, "sent_up", now, actor.person.id, unit_id=front.id)
+        item = Item(p, item.place, front, None)
     p.status, p.authority_unit_id, p.assignee_id = "forwarded", authority.id, None
     p.forwarded_by, p.forwarded_at = actor.person.id, now
     p.due_on = due_date(p.category, today, days_by_category)

@@ -178,12 +178,19 @@ async def test_answer_directly_and_decline(db: Database, clock: FakeClock) -> No
 
 
 async def test_send_up_then_the_committee_above_forwards(db: Database, clock: FakeClock) -> None:
+    """A thôn has no People's Committee: its own leader sends the item up; the commune's leader
+    may also forward it straight to the commune's, which moves it up on the way."""
     await _setup(db, clock)
+    async with db.session() as s:
+        thon = await unit_of(s, "02365-t1")
+        nam = await people_q.by_telegram_id(s, 1004)
+        assert nam is not None
+        await people_q.grant(s, nam.id, thon.id, "admin", clock.now(), "test")
     pid = await _item(db, clock, place="02365-t1")
     now, today = clock.now(), clock.now().date()
-    refusal = await _refused(db, clock, 1002, "forward", pid, now, today, DAYS)
+    refusal = await _refused(db, clock, 1004, "forward", pid, now, today, DAYS)
     assert refusal.reason == "no_authority" and "Cầu Bâm" in refusal.details["front"]
-    item = await _do(db, clock, 1002, "send_up", pid, now)
+    item = await _do(db, clock, 1004, "send_up", pid, now)
     async with db.session() as s:
         commune = await unit_of(s, "02365")
     assert (item.petition.status, item.petition.front_unit_id) == ("recorded", commune.id)
@@ -191,6 +198,12 @@ async def test_send_up_then_the_committee_above_forwards(db: Database, clock: Fa
     item = await _do(db, clock, 1002, "forward", pid, now, today, {})
     assert item.petition.due_on == today + timedelta(days=30)
     assert await _actions(db, pid) == ["recorded", "sent_up", "forwarded"]
+
+    straight = await _item(db, clock, place="02365-t1")
+    item = await _do(db, clock, 1002, "forward", straight, now, today, {})
+    assert (item.petition.status, item.petition.front_unit_id) == ("forwarded", commune.id)
+    assert item.authority is not None and item.authority.code == "02365-ubnd"
+    assert await _actions(db, straight) == ["recorded", "sent_up", "forwarded"]
 
 
 async def test_the_top_has_no_front_above(db: Database, clock: FakeClock) -> None:

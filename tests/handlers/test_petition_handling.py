@@ -236,13 +236,17 @@ async def test_send_up_and_an_extension(h: Harness) -> None:
     u = await people(h, LAN, QUANG)
     lan, quang = u[1002], u[1013]
     await item(h, place="02365-t1")
-    card = (await lan.send(f"/petition {CODE}"))[-1]
-    await lan.press("Chuyển UBND", message=card)
-    assert lan.last_answer is not None
-    assert "chưa có UBND cùng cấp trong hệ thống" in lan.last_answer["text"]
+    # The thôn's own leader cannot forward (a thôn has no People's Committee): he sends it up.
+    await h.grant(1004, "02365-t1", "admin")
+    nam = (await people(h, NAM))[1004]
+    card = (await nam.send(f"/petition {CODE}"))[-1]
+    await nam.press("Chuyển UBND", message=card)
+    assert nam.last_answer is not None
+    assert "chưa có UBND cùng cấp trong hệ thống" in nam.last_answer["text"]
     assert await status_of(h) == "recorded"
-    await lan.press("Gửi lên Mặt trận cấp trên", message=card)
-    assert "Đơn vị theo dõi: Ủy ban MTTQ" in text_of(lan.last)
+    await nam.press("Gửi lên Mặt trận cấp trên", message=card)
+    card = (await lan.send(f"/petition {CODE}"))[-1]
+    assert "Đơn vị theo dõi: Ủy ban MTTQ" in text_of(card)
     await dispatch_all(h)
     assert "gửi lên Ủy ban MTTQ của bạn" in text_of(notice(lan, CODE))
     await lan.press("Chuyển UBND", message=card)  # the card, redrawn in place

@@ -1,8 +1,8 @@
 """Renderers of the follow-up notices queued by ``bot/petition_reminders.py``: the reminder before
 the due date, the overdue reminders and the escalation. Each checks at send time that the item is
 still waiting for the same authority's answer by the same date, and drops itself otherwise (it
-was answered or its date extended meanwhile). Text only, naming the code: ``/petition CODE``
-opens the item for anyone in its chain, whichever screen its handling shows."""
+was answered or its date extended meanwhile). Each names the code (``/petition CODE``) and
+carries the card's "Open" button, as the handling's notices do."""
 
 from __future__ import annotations
 
@@ -48,6 +48,11 @@ async def _load(services: Services, params: dict[str, Any]) -> Loaded | None:
     return Loaded(item, esc(unit.name), esc(text), max((today - item.due_on).days, 0))
 
 
+def _open(tr: Translator, got: Loaded) -> tuple[tuple[tuple[str, str], ...], ...]:
+    """The button that opens the item's card (``kn:v``, checked again when pressed)."""
+    return (((tr._("Open the recommendation"), f"kn:v:{got.petition.id}"),),)
+
+
 async def due_soon(
     services: Services, tr: Translator, params: dict[str, Any], chat_id: int
 ) -> Notice | None:
@@ -63,7 +68,7 @@ async def due_soon(
         due=tr.day(got.petition.due_on),
         text=got.snippet,
     )
-    return Notice(text)
+    return Notice(text, _open(tr, got))
 
 
 async def overdue(
@@ -85,7 +90,7 @@ async def overdue(
         late=late,
         text=got.snippet,
     )
-    return Notice(text)
+    return Notice(text, _open(tr, got))
 
 
 async def escalated(
@@ -107,7 +112,7 @@ async def escalated(
         late=late,
         text=got.snippet,
     )
-    return Notice(text)
+    return Notice(text, _open(tr, got))
 
 
 def register_renderers() -> None:

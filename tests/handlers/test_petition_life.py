@@ -115,10 +115,10 @@ async def test_record_forward_remind_answer_reject_answer_close_tell(h: Harness,
     h.clock.set(datetime(2026, 12, 17, 1, 0, tzinfo=UTC))  # 08:00 in Hà Nội
     assert await h.plan_reminders() == 1
     await dispatch_all(h)
-    assert f"/petition {CODE}" in text_of(latest(quang, w["overdue"]))
+    reminder = latest(quang, w["overdue"])
 
     # He answers; Lan finds it not satisfactory; he answers again; she closes it.
-    opened = (await quang.send(f"/petition {CODE}"))[-1]
+    opened = (await quang.press(w["open"], message=reminder))[-1]
     await quang.press(w["answer"], message=opened)
     await quang.send("Đang khảo sát.")
     await quang.press(w["no_doc"])

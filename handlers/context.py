@@ -95,14 +95,17 @@ class AppContext(CallbackContext[Bot, dict[Any, Any], dict[Any, Any], dict[Any, 
         # written in a transaction of its own, as the replay mark must not ride on it.
         session = await services.db.hold()
         try:
-            rows = await people_q.known_rows(session, user.id)
+            rows, state = await updates_q.known_rows_and_state(
+                session, user.id, update.update_id, self.fingerprint, chat.id if chat else None
+            )
             actor = services.actors.get(user.id, rows)
             if actor is None or people_q.needs_refresh(
                 actor.person, profile, now, private_chat=private
             ):
                 actor = await self._read_actor(session, user.id, rows, profile, now, private)
             if actor is not None:
-                handled = await self._handled(session, update)
+                assert state is not None, "read with the person's rows"
+                handled, self.replies_waiting = state
         except BaseException:
             await release_held()
             raise

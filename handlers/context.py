@@ -14,7 +14,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.access import Actor, actor_of
 from bot.i18n import Translator, resolve_locale
 from bot.services import Services
-from storage.db import release_held
+from storage.db import commit_apart, release_held
 from storage.queries import people as people_q
 from storage.queries import updates as updates_q
 from storage.text import nfc
@@ -92,7 +92,7 @@ class AppContext(CallbackContext[Bot, dict[Any, Any], dict[Any, Any], dict[Any, 
         # The update's own transaction reads who is writing and whether this update took effect
         # before: opened ahead, its first session block takes it over (storage.db.hold), so the
         # reads cost no transaction of their own. A person new, changed or due for a refresh is
-        # written in a transaction of its own, as the replay mark must not ride on it.
+        # written and committed apart first, as the replay mark must not ride on it.
         session = await services.db.hold()
         try:
             rows, state = await updates_q.known_rows_and_state(
@@ -103,38 +103,24 @@ class AppContext(CallbackContext[Bot, dict[Any, Any], dict[Any, Any], dict[Any, 
                 actor.person, profile, now, private_chat=private
             ):
                 actor = await self._read_actor(session, user.id, rows, profile, now, private)
-            if actor is not None:
-                assert state is not None, "read with the person's rows"
-                handled, self.replies_waiting = state
-        except BaseException:
-            await release_held()
-            raise
-        if actor is None:
-            await release_held()
-            async with services.db.session() as session:
+            if actor is None:
                 await people_q.upsert(session, profile, now, private_chat=private)
-                rows = await people_q.known_rows(session, user.id)
+                await commit_apart(session)
+                rows, state = await updates_q.known_rows_and_state(
+                    session, user.id, update.update_id, self.fingerprint, chat.id if chat else None
+                )
                 actor = await self._read_actor(session, user.id, rows, None, now, private)
                 assert actor is not None, "the person was just written"
-                handled = await self._handled(session, update)
+            assert state is not None, "read with the person's rows"
+            handled, self.replies_waiting = state
+        except BaseException as failed:
+            await release_held(failed)
+            raise
         self.replayed = handled is not updates_q.Handled.NO
         self.replied = handled is updates_q.Handled.REPLIED
         self._actor = actor
         self._tr = None
         return self._actor
-
-    async def _handled(self, session: AsyncSession, update: Update) -> updates_q.Handled:
-        """Whether this update took effect before; in the same statement, whether Telegram
-        refused earlier replies to this chat that still wait (the database knows, whichever
-        process queued them): handlers/delivery.py."""
-        chat = update.effective_chat
-        assert self.fingerprint is not None
-        if chat is None:
-            return await updates_q.handled_state(session, update.update_id, self.fingerprint)
-        handled, self.replies_waiting = await updates_q.handled_state_and_replies_waiting(
-            session, update.update_id, self.fingerprint, chat.id
-        )
-        return handled
 
     async def _read_actor(
         self,

@@ -233,15 +233,28 @@ def _take_held(db: Database) -> _Held | None:
     return held
 
 
-async def release_held() -> None:
+async def release_held(failed: BaseException | None = None) -> None:
     """End the transaction the current task opened ahead and no block took over (it only read):
     before a Bot API request, which must never wait with the write lock held, and when the
-    update ends. A child task, which sees its parent's context, leaves it alone."""
+    update ends; rolled back when reading in it ``failed``. A child task, which sees its
+    parent's context, leaves it alone."""
     held = _held.get()
     if held is None or held.task is not asyncio.current_task():
         return
     _held.set(None)
-    await held.stack.aclose()
+    if failed is None:
+        await held.stack.aclose()
+    else:
+        await held.stack.__aexit__(type(failed), failed, failed.__traceback__)
+
+
+async def commit_apart(session: AsyncSession) -> None:
+    """Commit what the session wrote so far as a transaction of its own, which the update's
+    replay mark (``WriteMark``) does not ride on; the session goes on in a new one. For a
+    transaction opened ahead (``Database.hold``) that had to write before any block took it
+    over: the person behind the update, new or refreshed (handlers/context.py)."""
+    await session.commit()
+    session.info.pop("wrote", None)
 
 
 def set_write_mark(mark: WriteMark | None) -> None:

@@ -34,34 +34,14 @@ class Handled(Enum):
     REPLIED = "replied"
 
 
-async def handled_state(session: AsyncSession, update_id: int, fingerprint: str) -> Handled:
-    """``was_handled``, and whether the update's replies went out too (one read on every update)."""
-    conn = await connection_of(session)
-    row = (await conn.execute(_STATE, {"update_id": update_id})).first()
-    if row is None or row[0] != fingerprint:
-        return Handled.NO
-    return Handled.REPLIED if row[1] is not None else Handled.EFFECT
-
-
-async def handled_state_and_replies_waiting(
-    session: AsyncSession, update_id: int, fingerprint: str, chat_id: int
-) -> tuple[Handled, bool]:
-    """``handled_state``, and whether the chat has queued replies not out yet
-    (``outbox.replies_waiting``), in the one statement every update reads anyway."""
-    conn = await connection_of(session)
-    row = (
-        await conn.execute(_STATE_AND_WAITING, {"update_id": update_id, "chat_id": chat_id})
-    ).one()
-    return _state(row[0], row[1], fingerprint), bool(row[2])
-
-
 async def known_rows_and_state(
     session: AsyncSession, telegram_id: int, update_id: int, fingerprint: str, chat_id: int | None
 ) -> tuple[list[tuple[Any, ...]], tuple[Handled, bool] | None]:
-    """``people.known_rows`` and ``handled_state_and_replies_waiting`` (replies waiting: never,
-    without a chat) in one statement, the first of every update: the update's state rides on
-    each of the person's rows. The state is None when the person is not known yet (no rows):
-    it is read again with them once they are written."""
+    """``people.known_rows``, and whether this update took effect before (``was_handled``, and
+    its replies went out too) and the chat has queued replies not out yet
+    (``outbox.replies_waiting``; never, without a chat), in one statement, the first of every
+    update: the update's state rides on each of the person's rows. The state is None when the
+    person is not known yet (no rows): it is read again with them once they are written."""
     conn = await connection_of(session)
     params = {"telegram_id": telegram_id, "update_id": update_id, "chat_id": chat_id}
     result = await conn.execute(_KNOWN_AND_STATE, params)

@@ -17,6 +17,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     and_,
     bindparam,
     delete,
@@ -250,10 +251,10 @@ def _guarded(dialect: str, rows: int, measures: int, lock: bool) -> Any:
             )
         ),
     )
-    refused = full
+    refused: ColumnElement[bool] = full
     if lock:
         date_type = PeriodLock.starts_on.type
-        prefixes = [bindparam(f"lp{i}") for i in range(act_q.LOCK_DEPTH)]
+        prefixes: list[Any] = [bindparam(f"lp{i}") for i in range(act_q.LOCK_DEPTH)]
         covering = act_q.covering_lock(
             prefixes,
             bindparam("lock_org"),

@@ -305,17 +305,23 @@ async def create_entry(
     unit = actor.unit(entry.unit_id) or await units_q.get(session, entry.unit_id)
     if unit is None or not actor.can_work_for(unit):
         raise EntryError("forbidden")
-    if await act_q.locked(session, unit, entry.occurred_on):
-        raise EntryError("locked")
-    if not any(v > 0 for v in entry.values.values()):
-        raise EntryError("all_zero")
-    if not date_window.within(entry.occurred_on, now.date()):
-        raise EntryError("bad_date")
+    problem = (
+        "all_zero"
+        if not any(v > 0 for v in entry.values.values())
+        else "bad_date"
+        if not date_window.within(entry.occurred_on, now.date())
+        else None
+    )
     milli = {k: to_milli(v) for k, v in entry.values.items()}
-    # First, and whole or not at all: a total past what the database sums exactly refuses the
-    # entry before anything of it is written (``rollup_q.add_within``).
-    if not await rollup_q.add_within(session, unit, entry.type_key, milli, entry.occurred_on):
-        raise EntryError("too_large")
+    # First, and whole or not at all: a locked day, or a total past what the database sums
+    # exactly, refuses the entry before anything of it is written, in the rollup write itself
+    # (``rollup_q.add_within``). A refusal names the lock first, as it always did.
+    if problem is not None or not await rollup_q.add_within(
+        session, unit, entry.type_key, milli, entry.occurred_on
+    ):
+        if await act_q.locked(session, unit, entry.occurred_on):
+            raise EntryError("locked")
+        raise EntryError(problem or "too_large")
     fields = {
         "unit_id": unit.id,
         "person_id": actor.person.id,

@@ -14,6 +14,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.access import Actor, actor_of
 from bot.i18n import Translator, resolve_locale
 from bot.services import Services
+from storage.db import commit_apart, release_held
 from storage.queries import people as people_q
 from storage.queries import updates as updates_q
 from storage.text import nfc
@@ -88,49 +89,58 @@ class AppContext(CallbackContext[Bot, dict[Any, Any], dict[Any, Any], dict[Any, 
         services = self.services
         now = services.clock.now()
         self.fingerprint = replay_fingerprint(update)
-        # One transaction reads who is writing and whether this update took effect before, and
-        # refreshes the person if needed: a consistent view of the last commit.
-        async with services.db.session() as session:
-            rows = await people_q.known_rows(session, user.id)
+        # The update's own transaction reads who is writing and whether this update took effect
+        # before: opened ahead, its first session block takes it over (storage.db.hold), so the
+        # reads cost no transaction of their own. A person new, changed or due for a refresh is
+        # written and committed apart first, as the replay mark must not ride on it.
+        session = await services.db.hold()
+        try:
+            rows, state = await updates_q.known_rows_and_state(
+                session, user.id, update.update_id, self.fingerprint, chat.id if chat else None
+            )
             actor = services.actors.get(user.id, rows)
             if actor is None or people_q.needs_refresh(
                 actor.person, profile, now, private_chat=private
             ):
-                actor = await self._build_actor(session, user.id, rows, profile, now, private)
-            # In the same statement: did Telegram refuse earlier replies to this chat that still
-            # wait (the database knows, whichever process queued them)? handlers/delivery.py
-            if chat is not None:
-                handled, self.replies_waiting = await updates_q.handled_state_and_replies_waiting(
-                    session, update.update_id, self.fingerprint, chat.id
+                actor = await self._read_actor(session, user.id, rows, profile, now, private)
+            if actor is None:
+                await people_q.upsert(session, profile, now, private_chat=private)
+                await commit_apart(session)
+                rows, state = await updates_q.known_rows_and_state(
+                    session, user.id, update.update_id, self.fingerprint, chat.id if chat else None
                 )
-            else:
-                handled = await updates_q.handled_state(session, update.update_id, self.fingerprint)
+                actor = await self._read_actor(session, user.id, rows, None, now, private)
+                assert actor is not None, "the person was just written"
+            assert state is not None, "read with the person's rows"
+            handled, self.replies_waiting = state
+        except BaseException as failed:
+            await release_held(failed)
+            raise
         self.replayed = handled is not updates_q.Handled.NO
         self.replied = handled is updates_q.Handled.REPLIED
         self._actor = actor
         self._tr = None
         return self._actor
 
-    async def _build_actor(
+    async def _read_actor(
         self,
         session: AsyncSession,
         telegram_id: int,
         rows: list[tuple[Any, ...]],
-        profile: people_q.TelegramProfile,
+        profile: people_q.TelegramProfile | None,
         now: datetime,
         private: bool,
-    ) -> Actor:
-        """The slow path: a person new or changed since their actor was cached, or whose stored
-        profile needs refreshing. The actor is built from the rows it is cached with, read in the
-        same transaction after the refresh: a function of them, whatever commits meanwhile."""
+    ) -> Actor | None:
+        """The slow path: a person new or changed since their actor was cached. The actor is
+        built from the rows it is cached with, read in the same transaction: a function of them,
+        whatever commits meanwhile. None when the person must be written first: new, or (given
+        what Telegram says of them now, ``profile``) their stored profile needs refreshing."""
         known = people_q.known(rows)
-        if known is None or people_q.needs_refresh(
-            known.person, profile, now, private_chat=private
+        if known is None or (
+            profile is not None
+            and people_q.needs_refresh(known.person, profile, now, private_chat=private)
         ):
-            await people_q.upsert(session, profile, now, private_chat=private)
-            rows = await people_q.known_rows(session, telegram_id)
-            known = people_q.known(rows)
-            assert known is not None, "the person was just written"
+            return None
         actor = await actor_of(session, known.person, known.roles)
         self.services.actors.put(telegram_id, rows, actor)
         return actor

@@ -21,7 +21,7 @@ import collections
 import sqlite3
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
@@ -212,6 +212,53 @@ def after_commit(work: AfterCommit) -> None:
     stack[-1].append(work)
 
 
+@dataclass
+class _Held:
+    """A transaction opened ahead for the current update (``Database.hold``)."""
+
+    db: Database
+    task: asyncio.Task[Any] | None
+    session: AsyncSession
+    #: The queue's turn and the session's block, entered and not yet left.
+    stack: AsyncExitStack
+
+
+_held: ContextVar[_Held | None] = ContextVar("phoihop_held", default=None)
+
+
+def _take_held(db: Database) -> _Held | None:
+    """The transaction this task holds for ``db``, handed over (None when there is none)."""
+    held = _held.get()
+    if held is None or held.db is not db or held.task is not asyncio.current_task():
+        return None
+    _held.set(None)
+    return held
+
+
+async def release_held(failed: BaseException | None = None) -> None:
+    """End the transaction the current task opened ahead and no block took over (it only read):
+    before a Bot API request, which must never wait with the write lock held, and when the
+    update ends; rolled back when reading in it ``failed``. A child task, which sees its
+    parent's context, leaves it alone."""
+    held = _held.get()
+    if held is None or held.task is not asyncio.current_task():
+        return
+    _held.set(None)
+    if failed is None:
+        await held.stack.aclose()
+    else:
+        await held.stack.__aexit__(type(failed), failed, failed.__traceback__)
+
+
+async def commit_apart(session: AsyncSession) -> None:
+    """Commit what the session wrote so far as a transaction of its own, which the update's
+    replay mark (``WriteMark``) does not ride on; the session goes on in a new one. For a
+    transaction opened ahead (``Database.hold``) that had to write before any block took it
+    over: the person behind the update, new or refreshed (handlers/context.py)."""
+    await session.commit()
+    session.info.pop("wrote", None)
+
+
 def set_write_mark(mark: WriteMark | None) -> None:
     """Attach ``mark`` to the current task's next writing transaction (None: no mark)."""
     _write_mark.set(mark)
@@ -328,8 +375,15 @@ class Database:
         pending: list[AfterCommit] = []
         token = _open_sessions.set((*outer, pending))
         try:
-            async with self._sqlite_queue(urgent), self._session() as session:
-                yield session
+            held = None if outer else _take_held(self)
+            if held is not None:
+                # The update's transaction, opened ahead by ``hold``: this block owns it now.
+                async with held.stack:
+                    yield held.session
+            else:
+                await release_held()  # another database's: its lock must not wait on ours
+                async with self._sqlite_queue(urgent), self._session() as session:
+                    yield session
         finally:
             _open_sessions.reset(token)
         # Committed (an exception skips this: rolled back, the work is dropped).
@@ -338,6 +392,26 @@ class Database:
         else:
             for work in pending:
                 await work()
+
+    async def hold(self) -> AsyncSession:
+        """Open the current update's transaction ahead, for reading: the first ``session`` block
+        of the same task takes it over (and commits it with its own work), else
+        ``release_held`` ends it, at the update's first Bot API request or at its end.
+
+        Who is talking is read this way (handlers/context.py): a transaction of its own for two
+        reads cost a ``BEGIN IMMEDIATE``, a commit and a session per update, a sixth of a
+        ``/log`` shortcut's CPU. Nothing may be written in it before a block takes it over: its
+        writes would carry the update's replay mark (``WriteMark``) with the block's."""
+        await release_held()
+        stack = AsyncExitStack()
+        try:
+            await stack.enter_async_context(self._sqlite_queue(urgent=False))
+            session = await stack.enter_async_context(self._session())
+        except BaseException:
+            await stack.aclose()
+            raise
+        _held.set(_Held(self, asyncio.current_task(), session, stack))
+        return session
 
     @asynccontextmanager
     async def _session(self) -> AsyncIterator[AsyncSession]:

@@ -30,7 +30,7 @@ from telegram.ext import AIORateLimiter, BaseRateLimiter
 
 from bot.runtime.polling import retry_after_seconds
 from bot.runtime.send_budget import SharedBudget
-from storage.db import in_transaction
+from storage.db import in_transaction, release_held
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +108,9 @@ class PatientLimiter(BaseRateLimiter[dict[str, Any]]):
         data: dict[str, Any],
         rate_limit_args: dict[str, Any] | None,
     ) -> bool | JSONDict | list[JSONDict]:
+        # The update's transaction opened ahead for reading (storage.db.hold) ends first: no
+        # request waits on Telegram with the write lock held.
+        await release_held()
         if in_transaction():
             self._inside_transaction(endpoint)
         options = rate_limit_args or {}

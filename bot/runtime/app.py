@@ -74,6 +74,7 @@ from handlers.errors import on_error
 from handlers.flow import stack as flow_stack
 from handlers.notices import Notices
 from handlers.sender import TelegramSender
+from storage.db import release_held
 from storage.locks import LeaderLock
 from storage.queries import update_claims as claims_q
 from storage.queries import updates as updates_q
@@ -84,11 +85,24 @@ log = logging.getLogger(__name__)
 App = Application[Any, AppContext, Any, Any, Any, Any]
 
 
+class _Application(Application[Any, AppContext, Any, Any, Any, Any]):
+    """python-telegram-bot's ``Application``; an update's transaction opened ahead to read who
+    is talking (storage.db.hold) and taken over by no session block ends with the update, on
+    every path (long polling through the update processor, the webhook directly)."""
+
+    async def process_update(self, update: object) -> None:
+        try:
+            await super().process_update(update)
+        finally:
+            await release_held()
+
+
 def build_application(services: Services, *, token: str, rate_limit: bool = True) -> App:
     settings = services.settings
     install_redaction(token)
     builder = (
         ApplicationBuilder()
+        .application_class(_Application)
         .token(token)
         .base_url(settings.bot_api_url)
         .base_file_url(settings.file_url)

@@ -242,28 +242,49 @@ async def lock_id(session: AsyncSession, unit: Unit, day: date) -> int | None:
     """The id of a period lock covering this unit on this day, if any (what covers what: the
     docstring of ``PeriodLock``): a lock of the unit's organisation whose prefix is one of the
     unit's path prefixes (``/1/``, ``/1/5/``, ... its own path)."""
-    parts = [part for part in unit.path.strip("/").split("/") if part]
-    prefixes = ["/" + "/".join(parts[: n + 1]) + "/" for n in range(len(parts))]
     conn = await connection_of(session)
-    if len(prefixes) > _LOCK_DEPTH:  # deeper than any tree we know: the general form
+    padded = lock_prefixes(unit)
+    if padded is None:  # deeper than any tree we know: the general form
         stmt = (
             select(PeriodLock.id)
-            .where(
-                PeriodLock.prefix.in_(prefixes),
-                PeriodLock.org == unit.org,
-                PeriodLock.starts_on <= day,
-                PeriodLock.ends_on >= day,
-            )
+            .where(covering_lock(_prefixes(unit), unit.org, day, day))
             .order_by(PeriodLock.id)
             .limit(1)
         )
         return await conn.scalar(stmt)
-    # A fixed number of prefixes (padded with "", no unit's path) keeps one cached statement; an
-    # "expanding" IN is rewritten on every execution.
-    padded = prefixes + [""] * (_LOCK_DEPTH - len(prefixes))
     params: dict[str, Any] = {f"p{i}": prefix for i, prefix in enumerate(padded)}
     params["org"], params["day"] = unit.org, day
     return await conn.scalar(_LOCKED, params)
+
+
+def _prefixes(unit: Unit) -> list[str]:
+    parts = [part for part in unit.path.strip("/").split("/") if part]
+    return ["/" + "/".join(parts[: n + 1]) + "/" for n in range(len(parts))]
+
+
+def lock_prefixes(unit: Unit) -> list[str] | None:
+    """The unit's path prefixes padded to ``LOCK_DEPTH`` with "" (no unit's path), for the
+    statements compiled once with that many (an "expanding" IN is rewritten on every
+    execution); None for a unit deeper than any tree we know, which takes the general form."""
+    prefixes = _prefixes(unit)
+    if len(prefixes) > LOCK_DEPTH:
+        return None
+    return prefixes + [""] * (LOCK_DEPTH - len(prefixes))
+
+
+def covering_lock(
+    prefixes: Sequence[Any], org: Any, day: Any, same_day: Any
+) -> ColumnElement[bool]:
+    """A ``PeriodLock`` row covers the unit with these path prefixes on the day (given twice:
+    a statement run with positional parameters takes each place's own): the condition shared
+    by ``lock_id`` and the rollup write that refuses a locked day in its own statement
+    (``storage.queries.rollup.add_within``)."""
+    return and_(
+        PeriodLock.prefix.in_(list(prefixes)),
+        PeriodLock.org == org,
+        PeriodLock.starts_on <= day,
+        PeriodLock.ends_on >= same_day,
+    )
 
 
 async def locked(session: AsyncSession, unit: Unit, day: date) -> bool:
@@ -275,14 +296,16 @@ async def lock(session: AsyncSession, lock_id: int) -> PeriodLock | None:
     return await session.get(PeriodLock, lock_id)
 
 
-_LOCK_DEPTH = 8
+LOCK_DEPTH = 8
 _LOCKED = (
     select(PeriodLock.id)
     .where(
-        PeriodLock.prefix.in_([bindparam(f"p{i}") for i in range(_LOCK_DEPTH)]),
-        PeriodLock.org == bindparam("org"),
-        PeriodLock.starts_on <= bindparam("day"),
-        PeriodLock.ends_on >= bindparam("day"),
+        covering_lock(
+            [bindparam(f"p{i}") for i in range(LOCK_DEPTH)],
+            bindparam("org"),
+            bindparam("day"),
+            bindparam("day"),
+        )
     )
     .order_by(PeriodLock.id)
     .limit(1)

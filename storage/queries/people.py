@@ -176,6 +176,9 @@ _KNOWN = (
     .where(_PEOPLE.c.telegram_id == bindparam("telegram_id"))
     .order_by(_UNITS.c.path)
 )
+#: ``known_rows``'s statement, for the one that reads the update's state with it
+#: (``storage.queries.updates.known_rows_and_state``).
+KNOWN = _KNOWN
 
 _T = TypeVar("_T")
 

@@ -17,6 +17,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     and_,
     bindparam,
     delete,
@@ -32,7 +33,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import connection_of, note_write
-from storage.models import Activity, ActivityRollup, ActivityValue, Unit
+from storage.models import Activity, ActivityRollup, ActivityValue, PeriodLock, Unit
+from storage.queries import activities as act_q
 
 #: The largest a rollup cell may hold, in thousandths (10^15 units: a million tỷ đồng). Sums are
 #: BIGINT, and integers stop at 2^63 ≈ 9.2 × 10^18: past it SQLite turns ``value + excluded``
@@ -141,9 +143,11 @@ async def apply(
 async def add_within(
     session: AsyncSession, unit: Unit, type_key: str, values_milli: dict[str, int], day: date
 ) -> bool:
-    """``apply(..., +1)`` if every cell stays at most ``SUM_LIMIT_MILLI``, else nothing: whether it
-    was added. One statement for the check and the writes (issue 15 §5 first read the fullest
-    cells in a query of its own, a statement and three hand-offs to the driver per entry).
+    """``apply(..., +1)`` if every cell stays at most ``SUM_LIMIT_MILLI`` and no period lock
+    covers the unit on ``day``, else nothing: whether it was added (the caller tells the two
+    refusals apart, ``bot.activities.create_entry``). One statement for both checks and the
+    writes: issue 15 §5 first read the fullest cells in a query of its own, and the lock was
+    another, each a statement and three hand-offs to the driver per entry.
 
     Every cell an entry adds to holds at most what the two year cells (both cut-off rules) of
     its tree's root hold for all organisations (values are never negative), so those two decide.
@@ -155,6 +159,9 @@ async def add_within(
     entry.)"""
     if not values_milli:
         return True
+    prefixes = act_q.lock_prefixes(unit)
+    if prefixes is None and await act_q.locked(session, unit, day):
+        return False  # a unit deeper than the statement's prefixes: the lock asked apart
     conn = await connection_of(session)
     sqlite_dates = conn.dialect.name == "sqlite"
     cells = _cells(unit.path, unit.org, day, sqlite_dates)
@@ -174,33 +181,45 @@ async def add_within(
         *(y.isoformat() if sqlite_dates else y for y in years),
         *(x for key, value in measures for x in (key, SUM_LIMIT_MILLI - value)),
     ]
-    sql = _guarded_sql(conn.dialect, len(cells) * len(measures), len(measures))
+    if prefixes is not None:
+        on = day.isoformat() if sqlite_dates else day
+        params += [*prefixes, unit.org, on, on]
+    sql = _guarded_sql(
+        conn.dialect, len(cells) * len(measures), len(measures), prefixes is not None
+    )
     result = await conn.exec_driver_sql(sql, tuple(params))
     note_write(session)
     return int(result.rowcount) == len(cells) * len(measures)
 
 
-_GUARDED_SQL: dict[tuple[str, int, int], str] = {}
+_GUARDED_SQL: dict[tuple[str, int, int, bool], str] = {}
 
 
-def _guarded_sql(dialect: Any, rows: int, measures: int) -> str:
-    """``add_within``'s statement for so many rows and measures, as the driver takes it (a
-    handful of shapes: ancestors × 9 cells × measures), compiled once each."""
-    key = (dialect.name, rows, measures)
+def _guarded_sql(dialect: Any, rows: int, measures: int, lock: bool) -> str:
+    """``add_within``'s statement for so many rows and measures, with or without the lock
+    check, as the driver takes it (a handful of shapes: ancestors × 9 cells × measures),
+    compiled once each."""
+    key = (dialect.name, rows, measures, lock)
     sql = _GUARDED_SQL.get(key)
     if sql is None:
-        stmt = _guarded(dialect.name, rows, measures)
+        stmt = _guarded(dialect.name, rows, measures, lock)
         compiled = stmt.compile(dialect=dialect)
         expected = [f"r{i}_{c}" for i in range(rows) for c in _UPSERT_COLUMNS]
         expected += ["root", "year_span", "all_orgs", "type_key", "y0", "y1"]
         expected += [x for j in range(measures) for x in (f"m{j}", f"room{j}")]
+        if lock:
+            expected += [f"lp{i}" for i in range(act_q.LOCK_DEPTH)] + [
+                "lock_org",
+                "lock_day",
+                "lock_day_again",
+            ]
         if list(compiled.positiontup or ()) != expected:
             raise AssertionError(f"unexpected parameters {compiled.positiontup}")
         sql = _GUARDED_SQL[key] = compiled.string
     return sql
 
 
-def _guarded(dialect: str, rows: int, measures: int) -> Any:
+def _guarded(dialect: str, rows: int, measures: int, lock: bool) -> Any:
     columns = [ActivityRollup.__table__.c[name] for name in _UPSERT_COLUMNS]
     binds = [bindparam(f"r{i}_{c.key}", type_=c.type) for i in range(rows) for c in columns]
     listed = ", ".join(
@@ -232,9 +251,20 @@ def _guarded(dialect: str, rows: int, measures: int) -> Any:
             )
         ),
     )
+    refused: ColumnElement[bool] = full
+    if lock:
+        date_type = PeriodLock.starts_on.type
+        prefixes: list[Any] = [bindparam(f"lp{i}") for i in range(act_q.LOCK_DEPTH)]
+        covering = act_q.covering_lock(
+            prefixes,
+            bindparam("lock_org"),
+            bindparam("lock_day", type_=date_type),
+            bindparam("lock_day_again", type_=date_type),
+        )
+        refused = or_(full, exists().where(covering))
     stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ActivityRollup)
     stmt = stmt.from_select(
-        _UPSERT_COLUMNS, select(literal_column("*")).select_from(rows_of).where(~full)
+        _UPSERT_COLUMNS, select(literal_column("*")).select_from(rows_of).where(~refused)
     )
     return stmt.on_conflict_do_update(
         index_elements=_CELL_KEY,

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import connection_of, note_write
 from storage.models import HandledUpdate, OutboxMessage
+from storage.queries import people as people_q
 from storage.queries.outbox import unsent_replies
 
 
@@ -33,29 +34,28 @@ class Handled(Enum):
     REPLIED = "replied"
 
 
-async def handled_state(session: AsyncSession, update_id: int, fingerprint: str) -> Handled:
-    """``was_handled``, and whether the update's replies went out too (one read on every update)."""
+async def known_rows_and_state(
+    session: AsyncSession, telegram_id: int, update_id: int, fingerprint: str, chat_id: int | None
+) -> tuple[list[tuple[Any, ...]], tuple[Handled, bool] | None]:
+    """``people.known_rows``, and whether this update took effect before (``was_handled``, and
+    its replies went out too) and the chat has queued replies not out yet
+    (``outbox.replies_waiting``; never, without a chat), in one statement, the first of every
+    update: the update's state rides on each of the person's rows. The state is None when the
+    person is not known yet (no rows): it is read again with them once they are written."""
     conn = await connection_of(session)
-    row = (await conn.execute(_STATE, {"update_id": update_id})).first()
-    if row is None or row[0] != fingerprint:
+    params = {"telegram_id": telegram_id, "update_id": update_id, "chat_id": chat_id}
+    result = await conn.execute(_KNOWN_AND_STATE, params)
+    rows = [tuple(row) for row in result]
+    if not rows:
+        return [], None
+    stored, replied_at, waiting = rows[0][-3:]
+    return [row[:-3] for row in rows], (_state(stored, replied_at, fingerprint), bool(waiting))
+
+
+def _state(stored: str | None, replied_at: datetime | None, fingerprint: str) -> Handled:
+    if stored is None or stored != fingerprint:
         return Handled.NO
-    return Handled.REPLIED if row[1] is not None else Handled.EFFECT
-
-
-async def handled_state_and_replies_waiting(
-    session: AsyncSession, update_id: int, fingerprint: str, chat_id: int
-) -> tuple[Handled, bool]:
-    """``handled_state``, and whether the chat has queued replies not out yet
-    (``outbox.replies_waiting``), in the one statement every update reads anyway."""
-    conn = await connection_of(session)
-    row = (
-        await conn.execute(_STATE_AND_WAITING, {"update_id": update_id, "chat_id": chat_id})
-    ).one()
-    if row[0] is None or row[0] != fingerprint:
-        handled = Handled.NO
-    else:
-        handled = Handled.REPLIED if row[1] is not None else Handled.EFFECT
-    return handled, bool(row[2])
+    return Handled.REPLIED if replied_at is not None else Handled.EFFECT
 
 
 async def mark_replied(
@@ -112,6 +112,9 @@ _STATE_AND_WAITING = select(
     _STATE.with_only_columns(HandledUpdate.fingerprint).scalar_subquery(),
     _STATE.with_only_columns(HandledUpdate.replied_at).scalar_subquery(),
     exists().where(OutboxMessage.chat_id == bindparam("chat_id"), unsent_replies()),
+)
+_KNOWN_AND_STATE = people_q.KNOWN.add_columns(
+    *(column.label(f"state_{i}") for i, column in enumerate(_STATE_AND_WAITING.selected_columns))
 )
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import petitions
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.notifications import Notice
 from bot.services import Services
 from handlers.common import esc
@@ -53,66 +53,54 @@ def _open(tr: Translator, got: Loaded) -> tuple[tuple[tuple[str, str], ...], ...
     return (((tr._("Open the recommendation"), f"kn:v:{got.petition.id}"),),)
 
 
-async def due_soon(
-    services: Services, tr: Translator, params: dict[str, Any], chat_id: int
+#: Each notice's words; ``{late}`` is "N days overdue".
+REMINDER = N_(
+    "Reminder: recommendation <b>{code}</b> forwarded to {authority} is due {due}.\n“{text}”\nOpen it with /petition {code}."
+)
+OVERDUE = N_(
+    "Overdue: recommendation <b>{code}</b> forwarded to {authority} was due {due} ({late}) and is not answered yet.\n“{text}”\nOpen it with /petition {code}."
+)
+ESCALATED = N_(
+    "Escalation: recommendation <b>{code}</b> forwarded to {authority} was due {due} ({late}); three reminders went unanswered.\n“{text}”\nOpen it with /petition {code}."
+)
+
+
+async def _notice(
+    services: Services, tr: Translator, params: dict[str, Any], words: str
 ) -> Notice | None:
     got = await _load(services, params)
     if got is None:
         return None
     assert got.petition.due_on is not None
-    text = tr._(
-        "Reminder: recommendation <b>{code}</b> forwarded to {authority} is due {due}.\n“{text}”\nOpen it with /petition {code}."
-    ).format(
+    late = tr.ngettext("{n} day overdue", "{n} days overdue", got.late_days).format(
+        n=tr.number(got.late_days)
+    )
+    text = tr._(words).format(
         code=got.petition.code,
         authority=got.authority,
         due=tr.day(got.petition.due_on),
+        late=late,
         text=got.snippet,
     )
     return Notice(text, _open(tr, got))
+
+
+async def due_soon(
+    services: Services, tr: Translator, params: dict[str, Any], chat_id: int
+) -> Notice | None:
+    return await _notice(services, tr, params, REMINDER)
 
 
 async def overdue(
     services: Services, tr: Translator, params: dict[str, Any], chat_id: int
 ) -> Notice | None:
-    got = await _load(services, params)
-    if got is None:
-        return None
-    assert got.petition.due_on is not None
-    late = tr.ngettext("{n} day overdue", "{n} days overdue", got.late_days).format(
-        n=tr.number(got.late_days)
-    )
-    text = tr._(
-        "Overdue: recommendation <b>{code}</b> forwarded to {authority} was due {due} ({late}) and is not answered yet.\n“{text}”\nOpen it with /petition {code}."
-    ).format(
-        code=got.petition.code,
-        authority=got.authority,
-        due=tr.day(got.petition.due_on),
-        late=late,
-        text=got.snippet,
-    )
-    return Notice(text, _open(tr, got))
+    return await _notice(services, tr, params, OVERDUE)
 
 
 async def escalated(
     services: Services, tr: Translator, params: dict[str, Any], chat_id: int
 ) -> Notice | None:
-    got = await _load(services, params)
-    if got is None:
-        return None
-    assert got.petition.due_on is not None
-    late = tr.ngettext("{n} day overdue", "{n} days overdue", got.late_days).format(
-        n=tr.number(got.late_days)
-    )
-    text = tr._(
-        "Escalation: recommendation <b>{code}</b> forwarded to {authority} was due {due} ({late}); three reminders went unanswered.\n“{text}”\nOpen it with /petition {code}."
-    ).format(
-        code=got.petition.code,
-        authority=got.authority,
-        due=tr.day(got.petition.due_on),
-        late=late,
-        text=got.snippet,
-    )
-    return Notice(text, _open(tr, got))
+    return await _notice(services, tr, params, ESCALATED)
 
 
 def register_renderers() -> None:

@@ -106,7 +106,9 @@ COMMAND_PROBES: dict[str, Probe] = {
     "meetings": Probe("/meetings"),
     # With a code: an item of the asker's chain, and one of another commune (without: the flow,
     # probed by its buttons below).
-    "petition": Probe("/petition {petition_in_code}", out="/petition {petition_out_code}"),
+    # /petition alone records a new item; with an argument it opens one (its own handler).
+    "petition": Probe("/petition"),
+    "petition+args": Probe("/petition {petition_in_code}", out="/petition {petition_out_code}"),
     "totals": Probe("/totals 02365-t1", out="/totals 02350-t1"),
     "export": Probe("/export 02365-t1", out="/export 02350-t1"),
     "link": Probe("/link", group=FREE),
@@ -852,10 +854,12 @@ def _probes(app: Any) -> list[tuple[str, Rule, Probe, bool]]:
         assert declared is not None
         if isinstance(handler, CommandHandler):
             for name in sorted(handler.commands):
-                if name not in COMMAND_PROBES:
-                    missing.append(f"/{name}")
+                # A command handled apart with arguments (has_args) has a probe of its own.
+                key = f"{name}+args" if handler.has_args is True else name
+                if key not in COMMAND_PROBES:
+                    missing.append(f"/{key}")
                     continue
-                found.append((f"/{name}", declared, COMMAND_PROBES[name], False))
+                found.append((f"/{key}", declared, COMMAND_PROBES[key], False))
         elif isinstance(handler, CallbackQueryHandler):
             pattern = getattr(handler.pattern, "pattern", handler.pattern)
             if pattern is None or pattern == OVERSIZED_NUMBER:
@@ -1118,7 +1122,10 @@ async def test_every_registered_handler_declares_a_rule(harness: Harness) -> Non
     assert harness.app is not None
     assert missing_rules(harness.app) == []
     registered = {
-        c for _, h in all_handlers(harness.app) if isinstance(h, CommandHandler) for c in h.commands
+        f"{c}+args" if h.has_args is True else c
+        for _, h in all_handlers(harness.app)
+        if isinstance(h, CommandHandler)
+        for c in h.commands
     }
     assert registered == set(COMMAND_PROBES)
 

@@ -74,10 +74,12 @@ async def test_one_leader_and_a_takeover_when_its_connection_dies(
     assert not await second.check()  # asking again changes nothing
 
     # The leader's process dies: PostgreSQL ends its connection, and the lock goes with it.
+    # pg_terminate_backend alone only signals the backend; with a timeout (PostgreSQL 14+) it
+    # returns once the backend has exited, so its advisory lock is really gone when we ask.
     async with db.engine.connect() as conn:
         killed = await conn.scalar(
             text(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "SELECT count(pg_terminate_backend(pid, 10000)) FROM pg_stat_activity "
                 "WHERE application_name = :name"
             ),
             {"name": first.lock.name},

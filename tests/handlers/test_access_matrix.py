@@ -492,7 +492,7 @@ CALLBACK_PROBES: dict[str, list[Probe]] = {
     ],
     # The one-shot prompts' own steps (handlers/flow): their meeting is the prompt's.
     "^kn:": [
-        *(_kn(a, "new") for a in ("v", "h", "fw", "su", "af", "mg", "dc")),
+        *(_kn(a, "new") for a in ("v", "h", "fw", "su", "fwy", "suy", "kb", "af", "mg", "dc")),
         *(_kn(a, "answered") for a in ("ok", "no")),
         *(_kn(a, "ext") for a in ("xg", "xr")),
         _kn("inf", "closed"),

@@ -247,7 +247,7 @@ async def press_review(
         return Redraw()
     if action == "ef":
         step = args[0]
-        if step not in EDITABLE:
+        if step not in EDITABLE or (step == "items" and not draft.asks_items()):
             raise ValueError(step)
         draft.menu, draft.reviewing = False, True
         return Next(to=step)

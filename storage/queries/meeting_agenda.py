@@ -9,12 +9,13 @@ side asks "which items", the petition side only contributes its scope rule
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage.models import MeetingPetition, Petition, Unit
+from storage.models import Meeting, MeetingPetition, Petition, Unit
 from storage.queries.petition_handling import scope_clause
 from storage.queries.units import Scope
 
@@ -53,3 +54,21 @@ async def attached(
         .order_by(MeetingPetition.position)
     )
     return [(p, u) for p, u in rows.all()]
+
+
+async def next_meeting(
+    session: AsyncSession, unit_id: int, kinds: Collection[str], after: datetime
+) -> Meeting | None:
+    """The unit's first scheduled meeting of these kinds starting after ``after`` (the demo's
+    giao ban with the People's Committee)."""
+    return await session.scalar(
+        select(Meeting)
+        .where(
+            Meeting.unit_id == unit_id,
+            Meeting.kind.in_(list(kinds)),
+            Meeting.status == "scheduled",
+            Meeting.starts_at > after,
+        )
+        .order_by(Meeting.starts_at, Meeting.id)
+        .limit(1)
+    )

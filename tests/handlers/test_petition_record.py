@@ -246,8 +246,15 @@ async def test_a_leader_chooses_the_place_and_english_reads_the_same(h: Harness)
     await lan.send("/skip")
     await lan.send("/skip")
     await lan.press("Không")
-    await lan.press("Lưu")
+    saved = (await lan.press("Lưu"))[-1]
+    # A leader's card: she can forward it at once (after its confirmation).
+    buttons = [b["text"] for row in saved.inline_buttons for b in row]
+    assert buttons[:2] == ["Chuyển UBND", "Gửi lên Mặt trận cấp trên"]
+    await lan.press("Chuyển UBND", message=saved)
+    assert text_of(lan.last).startswith("Chuyển KN-2026-0001 đến UBND xã Yên Nguyên?")
+    await lan.press("‹ Quay lại", message=saved)
     petition = await only_petition(h)
+    assert petition.status == "recorded"
     async with h.db.session() as session:
         commune = await units_q.by_code(session, "02365")
     # Recorded for the commune itself: the commune's Front committee supervises it, and Lan (its

@@ -24,15 +24,11 @@ from handlers.text_limits import clip_plain, visible_length
 
 #: Items listed at most; the rest are counted.
 SHOWN = 15
-#: Characters (as Telegram counts them) the list may take in a message: the invitation's card
-#: and its question fit beside it in one message.
+#: Characters (as Telegram counts them) the list may take: with the meeting's card (title,
+#: place, the typed agenda: at most ~2,400) an invitation stays its file and one or two messages.
 BUDGET = 2000
 #: The first characters of an item's text on its line.
 TEXT_CHARS = 90
-
-
-def _late(tr: Translator, item: AgendaItem, today: date) -> int:
-    return item.overdue_days(today)
 
 
 def _parts(tr: Translator, item: AgendaItem, today: date, *, html: bool) -> list[str]:
@@ -48,7 +44,7 @@ def _parts(tr: Translator, item: AgendaItem, today: date, *, html: bool) -> list
         parts.append(mark(item.authority))
     if item.due_on is not None:
         parts.append(tr._("due {day}").format(day=tr.day(item.due_on)))
-    late = _late(tr, item, today)
+    late = item.overdue_days(today)
     if late:
         overdue = tr.ngettext("<b>overdue by {n} day</b>", "<b>overdue by {n} days</b>", late)
         overdue = overdue.format(n=tr.number(late))
@@ -59,7 +55,7 @@ def _parts(tr: Translator, item: AgendaItem, today: date, *, html: bool) -> list
 
 
 def _head(tr: Translator, items: Sequence[AgendaItem], today: date) -> str:
-    late = sum(1 for i in items if _late(tr, i, today))
+    late = sum(1 for i in items if i.overdue_days(today))
     return tr._("Recommendations on the agenda: {n}, {late} of them overdue").format(
         n=tr.number(len(items)), late=tr.number(late)
     )

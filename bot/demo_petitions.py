@@ -16,9 +16,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.access import load_actor
 from bot.demo import Demo
+from bot.meeting_agenda import attach_open_items
 from bot.petitions import code_for
 from storage.models import Petition
+from storage.queries import meeting_agenda as agenda_q
 from storage.queries import people as people_q
 from storage.queries import petitions as petitions_q
 from storage.queries import units as units_q
@@ -280,3 +283,19 @@ async def _store(
     assert item.status == spec.status, (item.code, item.status, spec.status)
     await session.flush()
     return item
+
+
+async def seed_demo_agenda(session: AsyncSession, demo: Demo, now: datetime) -> int:
+    """The first commune's coming giao ban with its People's Committee (``seed_demo_meetings``)
+    takes the items waiting for the committee as its agenda, as its leader would have said yes
+    in /meeting; how many. Run after :func:`seed_demo_petitions`."""
+    leader = next(p for p in demo.people if p.telegram_id == 1002)
+    person = await people_q.by_telegram_id(session, leader.telegram_id)
+    commune = await units_q.by_code(session, leader.unit_code or "")
+    if person is None or commune is None:
+        return 0
+    meeting = await agenda_q.next_meeting(session, commune.id, ("giao_ban",), now)
+    if meeting is None:
+        return 0
+    actor = await load_actor(session, person)
+    return await attach_open_items(session, actor, meeting, commune, now)

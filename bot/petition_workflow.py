@@ -238,6 +238,33 @@ async def decline(
     return item
 
 
+async def forward_target(session: AsyncSession, actor: Actor, item: Item) -> tuple[Unit, Unit]:
+    """Where :func:`forward` would send the item: the Front committee that will supervise it
+    and the People's Committee unit, or a refusal. Asked before the confirmation too, so the
+    leader sees the authority and the due date before anything is written."""
+    front_may(actor, item, "recorded")
+    front: Unit | None = item.front
+    authority = None
+    while front is not None and actor.can_admin(front):
+        authority = await handling_q.authority_of_area(session, front)
+        if authority is not None:
+            break
+        front = await handling_q.front_above(session, front)
+    if authority is None or front is None:
+        raise PetitionRefused("no_authority", front=item.front.name)
+    return front, authority
+
+
+async def send_up_target(session: AsyncSession, actor: Actor, item: Item) -> Unit:
+    """The Front committee :func:`send_up` would hand the item to, or a refusal (asked before
+    the confirmation too)."""
+    front_may(actor, item, "recorded")
+    above = await handling_q.front_above(session, item.front)
+    if above is None:
+        raise PetitionRefused("no_front_above", front=item.front.name)
+    return above
+
+
 async def forward(
     session: AsyncSession,
     actor: Actor,
@@ -252,16 +279,7 @@ async def forward(
     supervises it from then on (as if it had been sent up first). A leader of the thôn alone
     cannot: they send it up."""
     item = await load(session, actor, petition_id)
-    front_may(actor, item, "recorded")
-    front: Unit | None = item.front
-    authority = None
-    while front is not None and actor.can_admin(front):
-        authority = await handling_q.authority_of_area(session, front)
-        if authority is not None:
-            break
-        front = await handling_q.front_above(session, front)
-    if authority is None or front is None:
-        raise PetitionRefused("no_authority", front=item.front.name)
+    front, authority = await forward_target(session, actor, item)
     p = item.petition
     if front.id != item.front.id:
         p.front_unit_id = front.id
@@ -283,10 +301,7 @@ async def send_up(session: AsyncSession, actor: Actor, petition_id: int, now: da
     """For a higher authority: the Front committee of the area above supervises it from now on
     (the item stays "new" there) and its leaders are told."""
     item = await load(session, actor, petition_id)
-    front_may(actor, item, "recorded")
-    above = await handling_q.front_above(session, item.front)
-    if above is None:
-        raise PetitionRefused("no_front_above", front=item.front.name)
+    above = await send_up_target(session, actor, item)
     p = item.petition
     p.front_unit_id = above.id
     event = await petitions_q.add_event(

@@ -59,7 +59,12 @@ COMMANDS: tuple[Command, ...] = (
     Command("round", N_("Open a report round (unit leaders)")),
     Command("review", N_("Approve or return submitted reports (unit leaders)")),
     Command("status", N_("Who has reported in a round (unit leaders)")),
-    Command("meeting", N_("Schedule a meeting (unit leaders)")),
+    Command(
+        "meeting",
+        N_(
+            "Schedule a meeting; a giao ban can take the open recommendations as its agenda (unit leaders)"
+        ),
+    ),
 )
 
 

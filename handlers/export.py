@@ -191,7 +191,7 @@ async def _build(
 async def _send(context: AppContext, chat_id: int, summary: ExportSummary, path: Path) -> None:
     tr = context.tr
     caption = tr._(
-        "<b>{unit}</b> — {period} ({range}): {entries} entries, {answers} report answers, {attendees} meeting replies."
+        "<b>{unit}</b> — {period} ({range}): {entries} entries, {answers} report answers, {attendees} meeting replies, {petitions} recommendations."
     ).format(
         unit=esc(summary.unit.name),
         period=esc(summary.period.label(tr.locale)),
@@ -199,6 +199,7 @@ async def _send(context: AppContext, chat_id: int, summary: ExportSummary, path:
         entries=summary.entries,
         answers=summary.answers,
         attendees=summary.attendees,
+        petitions=summary.petitions,
     )
     with path.open("rb") as handle:
         await render.send_document(

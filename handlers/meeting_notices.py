@@ -17,10 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot import meeting_agenda
 from bot.i18n import Translator
+from bot.meeting_agenda import AgendaItem
 from bot.notifications import Notice
 from bot.services import Services
 from handlers.common import esc
+from handlers.meetings.agenda_texts import agenda_lines
 from handlers.meetings.texts import (
     answer_label,
     as_buttons,
@@ -42,6 +45,13 @@ class Loaded:
     #: The recipient's answer (None: not answered, or a group chat).
     answer: MeetingRsvp | None
     now: datetime
+    #: The recommendations on its agenda (issue 17), as they are now.
+    items: list[AgendaItem]
+
+    def agenda(self, tr: Translator) -> list[str]:
+        """The agenda's lines, after a blank line (none without items)."""
+        lines = agenda_lines(tr, self.items, tr.local(self.now).date())
+        return ["", *lines] if lines else []
 
 
 async def _load(
@@ -58,11 +68,12 @@ async def _load(
             person = await people_q.by_telegram_id(session, chat_id)
             if person is not None:
                 answer = await session.get(MeetingRsvp, (meeting.id, person.id))
+        items = await meeting_agenda.agenda(session, meeting.id)
     if unit is None or meeting.status != status:
         return None
     if meeting.sequence != int(params.get("sequence", meeting.sequence)):
         return None
-    return Loaded(meeting, unit, answer, services.clock.now())
+    return Loaded(meeting, unit, answer, services.clock.now(), items)
 
 
 def _answered(loaded: Loaded) -> bool:
@@ -80,6 +91,7 @@ async def invitation(
         [
             tr._("<b>Meeting invitation</b>"),
             *card_lines(tr, meeting, unit),
+            *loaded.agenda(tr),
             "",
             tr._(
                 "Will you attend? The attached .ics file adds the meeting to your phone's calendar."
@@ -89,7 +101,7 @@ async def invitation(
     return Notice(
         text,
         as_buttons(rsvp_rows(tr, meeting.id)),
-        document=ics_document(tr, services, meeting, unit),
+        document=ics_document(tr, services, meeting, unit, loaded.items),
     )
 
 
@@ -111,6 +123,7 @@ async def rescheduled(
         [
             *head,
             *card_lines(tr, meeting, unit),
+            *loaded.agenda(tr),
             "",
             tr._(
                 "Answers given for the old time were cleared: will you attend at the new time? The attached .ics file updates your phone's calendar."
@@ -120,7 +133,7 @@ async def rescheduled(
     return Notice(
         text,
         as_buttons(rsvp_rows(tr, meeting.id)),
-        document=ics_document(tr, services, meeting, unit),
+        document=ics_document(tr, services, meeting, unit, loaded.items),
     )
 
 
@@ -169,6 +182,7 @@ async def reminder(
             )
         else:
             lines.append(tr._("You have not answered yet: will you attend?"))
+    lines += loaded.agenda(tr)
     return Notice("\n".join(lines), as_buttons(rsvp_rows(tr, meeting.id)))
 
 
@@ -185,6 +199,7 @@ async def nudge(
         ),
         "",
         *card_lines(tr, meeting, unit, agenda_limit=300),
+        *loaded.agenda(tr),
     ]
     return Notice("\n".join(lines), as_buttons(rsvp_rows(tr, meeting.id)))
 

@@ -60,7 +60,7 @@ async def _export(args: argparse.Namespace, settings: Settings, db: Database) ->
     print(
         f"{summary.unit.name} ({summary.unit.code}), {period.label('en')} "
         f"({period.start:%d/%m/%Y}–{period.end:%d/%m/%Y}): {summary.entries} entries, "
-        f"{summary.answers} report answers, {summary.attendees} meeting replies"
+        f"{summary.answers} report answers, {summary.attendees} meeting replies, {summary.petitions} recommendations"
     )
     print(out)
     return 0

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import SystemClock
 from bot.demo import Demo, seed_demo, seed_demo_activities, seed_demo_meetings, seed_demo_round
-from bot.demo_petitions import seed_demo_petitions
+from bot.demo_petitions import seed_demo_agenda, seed_demo_petitions
 from bot.emulator import BotApiEmulator
 from bot.onboarding import create_invite, invite_link
 from bot.runtime.app import App, build_application
@@ -105,6 +105,7 @@ async def _seed(db: Database, out: Out, tz: ZoneInfo) -> Demo | None:
         await seed_demo_round(session, demo, clock.now(), tz)
         await seed_demo_meetings(session, demo, clock.now(), tz)
         await seed_demo_petitions(session, demo, clock.now(), tz)
+        await seed_demo_agenda(session, demo, clock.now())
         newcomer_unit = await units_q.by_code(session, f"{demo.people[4].unit_code}")
         assert newcomer_unit is not None
         code = await create_invite(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
 
+from bot import meeting_agenda
 from bot import meetings as mt
 from bot.i18n import N_, Translator
 from bot.names import sort_key
@@ -17,6 +18,7 @@ from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import NOT_MEMBER, answer, esc, inline, reply
 from handlers.context import AppContext
 from handlers.labels import button_label
+from handlers.meetings.agenda_texts import agenda_lines
 from handlers.meetings.texts import (
     answer_label,
     card_lines,
@@ -116,10 +118,14 @@ async def _view(context: AppContext, meeting_id: int) -> tuple[str, InlineKeyboa
             await mt.invited_units(session, meeting.id),
             key=lambda u: (u.id != meeting.unit_id, u.search_name),
         )
+        items = await meeting_agenda.agenda(session, meeting.id)
     started = meeting.starts_at <= now
     ended = mt.ends_at(meeting) <= now
     lines = card_lines(tr, meeting, unit)
     lines.append(tr._("Invited: {units}").format(units=", ".join(esc(u.name) for u in invited)))
+    agenda = agenda_lines(tr, items, tr.local(now).date())
+    if agenda:
+        lines += ["", *agenda]
     if meeting.status == "cancelled":
         lines.append("<b>" + tr._("This meeting was cancelled.") + "</b>")
     if view.invited and meeting.status != "cancelled" and not started:

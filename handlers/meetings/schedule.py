@@ -2,7 +2,9 @@
 then is the meeting made and are the invitations queued (in the same transaction).
 
 A flow on the flow kernel (handlers/flow): the organising unit (only when the leader leads
-several) → kind → title → time → duration → place → agenda (optional: "Skip" or /skip) → who is
+several) → kind → title → time → duration → place → agenda (optional: "Skip" or /skip) → the
+recommendations waiting for a People's Committee in the area, put on the agenda or not (issue 17;
+asked only for the kinds of ``bot.meeting_agenda.AGENDA_KINDS`` and when there are some) → who is
 invited (all direct sub-units, only this unit, or chosen in a picker) → the review card, whose
 "Change something" lists the answers: each jumps to its step, and the answer goes back to the
 card. /back, /cancel (the draft is kept; /meeting offers "Continue / Start over"), resume after
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot import meeting_agenda
 from bot import meetings as mt
 from bot.i18n import N_
 from bot.meeting_time import TimeParseError, parse_duration, parse_meeting_time
@@ -37,9 +40,11 @@ from handlers.meetings.schedule_steps import (
     children,
     invited_units,
     led_units,
+    refresh_items,
     show_agenda,
     show_duration,
     show_invite,
+    show_items,
     show_kind,
     show_pick,
     show_place,
@@ -82,6 +87,7 @@ async def press_unit(call: Call, draft: MeetingDraft, action: str, args: list[st
     if unit_id != draft.unit_id:
         # Another organiser has other sub-units: who is invited is asked again.
         draft.unit_id, draft.mode, draft.invited, draft.page = unit_id, None, [], 0
+        await refresh_items(call, draft)
     return onward(draft)
 
 
@@ -89,6 +95,7 @@ async def press_kind(call: Call, draft: MeetingDraft, action: str, args: list[st
     if action != "k":
         raise ValueError(action)
     draft.kind = mt.KINDS[int(args[0])]
+    await refresh_items(call, draft)
     return onward(draft)
 
 
@@ -169,6 +176,22 @@ async def press_agenda(
     return skip_agenda(draft)
 
 
+async def press_items(
+    call: Call, draft: MeetingDraft, action: str, args: list[str]
+) -> flow.Outcome:
+    """Yes or no to the agenda of recommendations; the list itself is read again when the
+    meeting is made (``bot.meeting_agenda.attach_open_items``)."""
+    if action not in ("y", "n"):
+        raise ValueError(action)
+    draft.items = action == "y"
+    return onward(draft)
+
+
+def skip_items(draft: MeetingDraft) -> Next:
+    draft.items = False
+    return onward(draft)
+
+
 async def press_invite(
     call: Call, draft: MeetingDraft, action: str, args: list[str]
 ) -> flow.Outcome:
@@ -224,7 +247,7 @@ async def press_review(
         return Redraw()
     if action == "ef":
         step = args[0]
-        if step not in EDITABLE:
+        if step not in EDITABLE or (step == "items" and not draft.asks_items()):
             raise ValueError(step)
         draft.menu, draft.reviewing = False, True
         return Next(to=step)
@@ -256,6 +279,11 @@ async def create(call: Call, draft: MeetingDraft) -> flow.Outcome:
                 invited=others,
                 now=call.now,
             )
+            attached = 0
+            if draft.items and draft.asks_items():
+                attached = await meeting_agenda.attach_open_items(
+                    session, call.actor, meeting, unit, call.now
+                )
             count = len(await mt.recipients(session, meeting))
     except MeetingError as exc:
         if exc.code == "past":
@@ -274,6 +302,17 @@ async def create(call: Call, draft: MeetingDraft) -> flow.Outcome:
                     "Invitations are going to {count} people.",
                     count,
                 ).format(count=tr.number(count)),
+                *(
+                    [
+                        tr.ngettext(
+                            "{n} recommendation is on its agenda.",
+                            "{n} recommendations are on its agenda.",
+                            attached,
+                        ).format(n=tr.number(attached))
+                    ]
+                    if attached
+                    else []
+                ),
                 tr._("/meetings shows who has answered."),
             ]
         )
@@ -301,6 +340,14 @@ MEETING = flow.register(
                 press=press_agenda,
                 optional=True,
                 skip=skip_agenda,
+            ),
+            Step(
+                "items",
+                show_items,
+                press=press_items,
+                optional=True,
+                skip=skip_items,
+                applies=lambda d: d.asks_items(),
             ),
             Step("invite", show_invite, press=press_invite),
             Step("pick", show_pick, press=press_pick, applies=lambda d: d.mode == "pick"),

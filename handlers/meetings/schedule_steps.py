@@ -13,11 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot import meeting_agenda
 from bot import meetings as mt
 from bot.i18n import Translator
+from bot.meeting_agenda import AGENDA_KINDS
 from handlers.common import esc, page_buttons
 from handlers.flow import Call, Screen
 from handlers.labels import button_label
+from handlers.meetings.agenda_texts import agenda_lines
 from handlers.meetings.texts import (
     EXAMPLES,
     card_lines,
@@ -33,7 +36,7 @@ FLOW = "meeting"
 #: Duration buttons, in minutes.
 DURATIONS = (60, 120, 240, 480)
 #: What the review card offers to change, in the order of the steps.
-EDITABLE = ("kind", "title", "time", "duration", "place", "agenda", "invite")
+EDITABLE = ("kind", "title", "time", "duration", "place", "agenda", "items", "invite")
 PICK_PAGE = 10
 INVITE_MODES = ("all", "self", "pick")
 
@@ -53,6 +56,11 @@ class MeetingDraft:
     place: str | None = None
     #: "" once skipped; None while not answered.
     agenda: str | None = None
+    #: Recommendations waiting for a People's Committee in the organising unit's area, when
+    #: the kind or the unit was chosen (issue 17): the agenda question is asked only if any.
+    open_items: int = 0
+    #: Put them on the agenda (None: not answered; False also when /skip was used).
+    items: bool | None = None
     #: "all" direct sub-units, "self" (only the organising unit) or "pick" (chosen below).
     mode: str | None = None
     invited: list[int] = field(default_factory=list)
@@ -66,6 +74,11 @@ class MeetingDraft:
     def start(self) -> datetime | None:
         return datetime.fromisoformat(self.starts_at) if self.starts_at else None
 
+    def asks_items(self) -> bool:
+        """Whether the agenda of recommendations is offered: a kind where it is discussed, and
+        something open to attach (``bot.meeting_agenda``)."""
+        return self.kind in AGENDA_KINDS and self.open_items > 0
+
     def missing(self) -> str | None:
         """The first step not answered yet (None: the review can be shown)."""
         answers = {
@@ -76,6 +89,7 @@ class MeetingDraft:
             "duration": self.duration,
             "place": self.place,
             "agenda": self.agenda,
+            "items": self.items if self.asks_items() else False,
             "invite": self.mode,
         }
         return next((step for step, value in answers.items() if value is None), None)
@@ -170,6 +184,41 @@ async def show_agenda(call: Call, draft: MeetingDraft) -> Screen:
     return Screen(text, [[(tr._("Skip"), "sk")]])
 
 
+async def refresh_items(call: Call, draft: MeetingDraft) -> None:
+    """Count what the organising unit could attach (when the unit or the kind is chosen): the
+    agenda question is asked only when there is something. An answer given for another unit
+    or kind is asked again."""
+    if draft.unit_id is None or draft.kind not in AGENDA_KINDS:
+        draft.open_items, draft.items = 0, None
+        return
+    found = len(await meeting_agenda.open_items(call.session, await organiser(call, draft)))
+    if found != draft.open_items:
+        draft.items = None
+    draft.open_items = found
+
+
+async def show_items(call: Call, draft: MeetingDraft) -> Screen:
+    tr = call.tr
+    unit = await organiser(call, draft)
+    items = await meeting_agenda.open_items(call.session, unit)
+    count, late = meeting_agenda.counts(items, tr.local(call.now).date())
+    text = "\n".join(
+        [
+            tr.ngettext(
+                "{n} recommendation in the area of <b>{unit}</b> is waiting for a People's Committee's answer ({late} overdue).",
+                "{n} recommendations in the area of <b>{unit}</b> are waiting for a People's Committee's answer ({late} overdue).",
+                count,
+            ).format(n=tr.number(count), unit=esc(unit.name), late=tr.number(late)),
+            "",
+            tr._("Put the open and overdue recommendations on the meeting's agenda?"),
+            tr._(
+                "The invitation then lists them (code, category, the request in short, the authority, the due date; never the citizens' names), overdue first."
+            ),
+        ]
+    )
+    return Screen(text, [[(tr._("Yes, put them on the agenda"), "y"), (tr._("No"), "n")]])
+
+
 async def show_invite(call: Call, draft: MeetingDraft) -> Screen:
     tr = call.tr
     unit = await organiser(call, draft)
@@ -216,6 +265,7 @@ def field_labels(tr: Translator) -> dict[str, str]:
         "duration": tr._("Duration"),
         "place": tr._("Place"),
         "agenda": tr._("Agenda"),
+        "items": tr._("Recommendations on the agenda"),
         "invite": tr._("Invited units"),
     }
 
@@ -235,6 +285,12 @@ async def show_review(call: Call, draft: MeetingDraft) -> Screen:
     count = await mt.reachable(call.session, [unit.id, *[u.id for u in others]])
     lines = [tr._("<b>Check the meeting before the invitations go out</b>"), ""]
     lines += card_lines(tr, draft_meeting(draft), unit)
+    if draft.asks_items():
+        if draft.items:
+            items = await meeting_agenda.open_items(call.session, unit)
+            lines += agenda_lines(tr, items, tr.local(call.now).date())
+        else:
+            lines.append(tr._("Recommendations on the agenda: none"))
     lines.append(
         tr._("Invited: {units}").format(units=", ".join(esc(u.name) for u in [unit, *others]))
     )
@@ -248,7 +304,7 @@ async def show_review(call: Call, draft: MeetingDraft) -> Screen:
     if draft.menu:
         labels = field_labels(tr)
         lines += ["", tr._("What do you want to change?")]
-        rows = [[(labels[f], f"ef:{f}")] for f in EDITABLE]
+        rows = [[(labels[f], f"ef:{f}")] for f in EDITABLE if f != "items" or draft.asks_items()]
         rows.append([("‹ " + tr._("Go back"), "eb")])
         return Screen("\n".join(lines), rows)
     rows = [[(tr._("Send the invitations"), "go")], [(tr._("Change something"), "ed")]]

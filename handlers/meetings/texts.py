@@ -9,17 +9,20 @@ beside this module hold only what they do.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from babel.dates import format_date, format_time
 
 from bot import meetings as mt
 from bot.i18n import N_, Translator
+from bot.meeting_agenda import AgendaItem
 from bot.meeting_ics import build_ics, ics_filename
 from bot.meeting_time import TimeParseError
 from bot.names import name_of
 from bot.services import Services
 from handlers.common import esc
+from handlers.meetings.agenda_texts import plain_lines
 from handlers.router import quote
 from storage.models import Meeting, MeetingRsvp, Person, Unit
 
@@ -113,14 +116,21 @@ def card_lines(
 
 
 def ics_document(
-    tr: Translator, services: Services, meeting: Meeting, unit: Unit
+    tr: Translator,
+    services: Services,
+    meeting: Meeting,
+    unit: Unit,
+    items: Sequence[AgendaItem] = (),
 ) -> tuple[str, bytes]:
-    """The calendar file, in the recipient's language."""
+    """The calendar file, in the recipient's language; the recommendations on the agenda are
+    listed in its description, cut like the notice's list."""
+    today = tr.local(services.clock.now()).date()
     description = "\n\n".join(
         part
         for part in (
             kind_label(tr, meeting.kind),
             meeting.agenda or "",
+            "\n".join(plain_lines(tr, items, today)),
             tr._("Answer and see the details in Phối hợp: /meetings"),
         )
         if part

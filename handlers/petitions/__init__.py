@@ -2,7 +2,7 @@
 
 Recording and the citizen's link:
 - ``record`` (+ ``record_steps``): /petition and the "Kiến nghị" menu button — the recording flow;
-- ``card_basic``: the read-only card the recorder sees when saving;
+- ``card_basic``: the citizen's follow-link button (shared by ``card`` and ``follow``);
 - ``follow``: the citizen's follow link (the card's button, ``/start f_<code>``);
 - ``record_notices``, ``record_texts``: the new item's notice to its Front leaders, the answer to
   followers, and the recording's words.

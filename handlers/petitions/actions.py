@@ -17,18 +17,19 @@ from bot import petition_workflow as wf
 from bot.i18n import N_
 from bot.names import name_of, sort_key
 from bot.petition_workflow import PetitionRefused
+from bot.petitions import due_date
 from handlers import flow
 from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import NOT_MEMBER, answer, edit, esc, inline, reply
 from handlers.context import AppContext
 from handlers.petitions.card import card_for, history_lines
 from handlers.petitions.prompts import NOTE, NoteDraft
-from handlers.petitions.texts import REFUSALS, STALE, refusal_text, stale
+from handlers.petitions.texts import REFUSALS, STALE, category_label, refusal_text, stale
 from storage.models import Person
 from storage.queries import petitions as petitions_q
 
 PRIVATE_ONLY = N_("Open recommendations in a private chat with me.")
-FRONT = ("fw", "su", "af", "mg", "dc", "ok", "no", "xg", "xr")
+FRONT = ("fw", "su", "fwy", "suy", "af", "mg", "dc", "ok", "no", "xg", "xr")
 
 
 async def _redraw(
@@ -87,11 +88,70 @@ async def _now(update: Update, context: AppContext, pid: int, action: str) -> No
 
 
 async def _forward(update: Update, context: AppContext, pid: int, _: list[str]) -> None:
-    await _now(update, context, pid, "fw")
+    """Forwarding is hard to undo: first say where it goes and by when, with Confirm / Back."""
+    tr, services = context.tr, context.services
+    async with services.db.session() as session:
+        item = await wf.load(session, context.actor, pid)
+        _front, authority = await wf.forward_target(session, context.actor, item)
+        p = item.petition
+        days = services.settings.petition_due_days
+        due = due_date(p.category, services.today(), days)
+        text = "\n".join(
+            [
+                tr._("Forward {code} to <b>{unit}</b>?").format(
+                    code=f"<b>{esc(p.code)}</b>", unit=esc(authority.name)
+                ),
+                tr.ngettext(
+                    "It will have to answer by {day} ({n} day, for {category}).",
+                    "It will have to answer by {day} ({n} days, for {category}).",
+                    (due - services.today()).days,
+                ).format(
+                    day=tr.day(due),
+                    n=tr.number((due - services.today()).days),
+                    category=esc(category_label(tr, p.category)),
+                ),
+                tr._("Its officers are told at once; a forwarded item cannot be taken back."),
+            ]
+        )
+        rows = [[(tr._("Confirm"), f"kn:fwy:{pid}"), ("‹ " + tr._("Back"), f"kn:kb:{pid}")]]
+        await answer(update)
+        await edit(update, text, inline(rows))
 
 
 async def _send_up(update: Update, context: AppContext, pid: int, _: list[str]) -> None:
+    """Sending up hands the item to the Front above: first name it, with Confirm / Back."""
+    tr = context.tr
+    async with context.services.db.session() as session:
+        item = await wf.load(session, context.actor, pid)
+        above = await wf.send_up_target(session, context.actor, item)
+        text = "\n".join(
+            [
+                tr._("Send {code} up to <b>{unit}</b>?").format(
+                    code=f"<b>{esc(item.petition.code)}</b>", unit=esc(above.name)
+                ),
+                tr._(
+                    "It supervises the item from then on and decides where it goes; no due date runs until it is forwarded. Your committee cannot take it back."
+                ),
+            ]
+        )
+        rows = [[(tr._("Confirm"), f"kn:suy:{pid}"), ("‹ " + tr._("Back"), f"kn:kb:{pid}")]]
+        await answer(update)
+        await edit(update, text, inline(rows))
+
+
+async def _forward_confirmed(update: Update, context: AppContext, pid: int, _: list[str]) -> None:
+    await _now(update, context, pid, "fw")
+
+
+async def _send_up_confirmed(update: Update, context: AppContext, pid: int, _: list[str]) -> None:
     await _now(update, context, pid, "su")
+
+
+async def _back_to_card(update: Update, context: AppContext, pid: int, _: list[str]) -> None:
+    """Back from a confirmation: the card again, in place, nothing changed."""
+    async with context.services.db.session() as session:
+        item = await wf.load(session, context.actor, pid)
+        await _redraw(update, context, session, item, context.tr._("Nothing was changed."))
 
 
 async def _satisfactory(update: Update, context: AppContext, pid: int, _: list[str]) -> None:
@@ -221,6 +281,9 @@ ACTIONS = {
     "h": _history,
     "fw": _forward,
     "su": _send_up,
+    "fwy": _forward_confirmed,
+    "suy": _send_up_confirmed,
+    "kb": _back_to_card,
     "af": _answer_front,
     "mg": _merge,
     "dc": _decline,

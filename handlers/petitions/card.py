@@ -17,12 +17,15 @@ from telegram import Update
 from bot import petition_workflow as wf
 from bot.access import Actor
 from bot.i18n import N_, Translator
+from bot.meeting_agenda import EVENT as AGENDA_EVENT
+from bot.meeting_agenda import parse_note
 from bot.names import name_of
 from bot.petition_workflow import PetitionRefused
 from bot.petitions import AT_AUTHORITY, acts_for_front, is_authority, is_recorder
 from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import NOT_MEMBER, esc, inline, reply
 from handlers.context import AppContext
+from handlers.meetings.texts import kind_label
 from handlers.petitions.card_basic import link_button as follow_link_row
 from handlers.petitions.texts import (
     EVENTS,
@@ -57,9 +60,19 @@ async def history_lines(
     for event in events:
         template = tr._(EVENTS.get(event.action, event.action))
         unit = units.get(event.unit_id) if event.unit_id is not None else None
+        note = event.note or ""
+        meeting = parse_note(note) if event.action == AGENDA_EVENT else None
+        if meeting is not None:
+            # "put on the agenda of the giao ban meeting of 20/11/2026": kind and day, in the
+            # reader's language (the note keeps them as data).
+            kind, start = meeting
+            label = kind_label(tr, kind)
+            note = tr._("the {kind} meeting of {day}").format(
+                kind=label[:1].lower() + label[1:], day=tr.day(start)
+            )
         text = template.format(
             who=esc(names.get(event.by_id, "…") if event.by_id else tr._("the bot")),
-            note=esc(event.note or ""),
+            note=esc(note),
             unit=esc(unit.name if unit else ""),
             person=esc(names.get(event.person_id, "…") if event.person_id else ""),
         )

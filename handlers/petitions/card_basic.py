@@ -1,25 +1,14 @@
-"""The read-only card of a recommendation, and opening one by its code (``/petition KN-…``).
+"""The citizen's follow-link button under a recommendation's card.
 
-Why it is apart: the Front's and the UBND's handling (issue 17, part 2) replaces this card with
-one carrying their buttons; the recording flow, the follow link and ``/petition CODE`` only call
-``card_text`` and ``open_by_code``, so the replacement is this one file.
-
-A code that is forged, unknown, or names an item outside the asker's chain gets one and the
-same answer: whether an item exists is not told to people who may not see it.
+Why it is apart from ``card.py``: ``follow.py`` (which handles the button) and ``card.py`` (which
+shows it) both need its prefix, and ``card.py`` imports the handling's texts; keeping the button
+here keeps the follow link free of the handling's imports.
 """
 
 from __future__ import annotations
 
 from bot.i18n import Translator
-from bot.profile import format_phone
-from handlers.common import esc
-from handlers.petitions.record_texts import (
-    category_label,
-    people_text,
-    source_label,
-    status_label,
-)
-from storage.models import Petition, Unit
+from storage.models import Petition
 
 #: The button under a card that makes the citizen's follow link (handlers/petitions/follow.py).
 LINK_PREFIX = "pcl"
@@ -27,28 +16,3 @@ LINK_PREFIX = "pcl"
 
 def link_button(tr: Translator, petition: Petition) -> list[list[tuple[str, str]]]:
     return [[(tr._("Link for the citizen"), f"{LINK_PREFIX}:l:{petition.id}")]]
-
-
-def card_text(tr: Translator, petition: Petition, place: Unit) -> str:
-    """What the chain sees of an item (the citizen's name and phone only when kept)."""
-    lines = [
-        f"<b>{esc(petition.code)}</b> — {esc(status_label(tr, petition.status))}",
-        tr._("Category: {category}").format(category=esc(category_label(tr, petition.category))),
-        tr._("Place: {place}").format(place=esc(place.name)),
-        f"“{esc(petition.text)}”",
-        people_text(tr, petition.people_count),
-        tr._("Received: {day} ({source})").format(
-            day=tr.day(petition.received_on), source=esc(source_label(tr, petition.source))
-        ),
-    ]
-    if petition.citizen_name or petition.citizen_phone:
-        who = ", ".join(
-            part
-            for part in (
-                esc(petition.citizen_name or ""),
-                format_phone(petition.citizen_phone) if petition.citizen_phone else "",
-            )
-            if part
-        )
-        lines.append(tr._("Citizen (with consent): {who}").format(who=who))
-    return "\n".join(lines)

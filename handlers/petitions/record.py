@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 
 from bot import petition_record as pr
+from bot import petition_workflow as wf
 from bot import petitions
 from bot.date_parsing import parse_date
 from bot.i18n import N_
@@ -29,7 +30,7 @@ from handlers.common import NOT_MEMBER, esc
 from handlers.context import AppContext
 from handlers.entry_cards import date_problem
 from handlers.flow import Call, Finish, Next, Redraw, Sent, Stay, Step
-from handlers.petitions.card_basic import card_text, link_button
+from handlers.petitions.card import render_card
 from handlers.petitions.record_steps import (
     PetitionDraft,
     show_category,
@@ -52,7 +53,6 @@ from handlers.petitions.record_texts import (
     WRONG_CHAT,
     problem,
 )
-from storage.queries import units as units_q
 
 
 def onward(draft: PetitionDraft) -> Next:
@@ -282,16 +282,15 @@ async def press_review(
         if step is not None:
             return Next(to=step, text=problem(call.tr, exc.code))
         return Stay(problem(call.tr, exc.code))
-    place = await units_q.get(call.session, petition.unit_id)
-    assert place is not None
+    # The full card, as /petition CODE shows it, with the buttons the recorder may use now
+    # (a leader recording can forward it at once; everyone gets the citizen's link).
     tr = call.tr
+    item = await wf.load(call.session, call.actor, petition.id)
+    card, rows = await render_card(call.session, tr, call.actor, item, day_today)
     text = "\n\n".join(
-        [
-            tr._("Recommendation recorded: {code}").format(code=f"<b>{esc(petition.code)}</b>"),
-            card_text(tr, petition, place),
-        ]
+        [tr._("Recommendation recorded: {code}").format(code=f"<b>{esc(petition.code)}</b>"), card]
     )
-    return Finish(text, link_button(tr, petition))
+    return Finish(text, rows)
 
 
 RECORD = flow.register(

@@ -62,6 +62,7 @@ EVENTS = {
     "reminded": N_("reminder sent"),
     "escalated": N_("escalated to the leaders"),
     "erased": N_("citizen's personal data erased"),
+    "on_agenda": N_("put on the agenda of {note} by {who}"),
 }
 
 

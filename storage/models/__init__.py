@@ -24,7 +24,7 @@ from storage.models.delivery import (
     ProcessedUpdate,
     SendBudget,
 )
-from storage.models.meetings import Meeting, MeetingInvitation, MeetingRsvp
+from storage.models.meetings import Meeting, MeetingInvitation, MeetingPetition, MeetingRsvp
 from storage.models.people import (
     Invite,
     InviteFailure,
@@ -59,6 +59,7 @@ __all__ = [
     "LogDraft",
     "Meeting",
     "MeetingInvitation",
+    "MeetingPetition",
     "MeetingRsvp",
     "Membership",
     "MembershipEvent",

@@ -65,3 +65,20 @@ class MeetingRsvp(Base):
     delegate: Mapped[str | None] = mapped_column(String(200))
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
     attended: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class MeetingPetition(Base):
+    """A recommendation put on a meeting's agenda when it was scheduled (issue 17: a giao ban
+    with the People's Committee goes through the open and overdue items). Kept with the meeting
+    so its invitation, card and reminders show the same list; ``position`` is the order it was
+    attached in (overdue first)."""
+
+    __tablename__ = "meeting_petitions"
+
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True
+    )
+    petition_id: Mapped[int] = mapped_column(
+        ForeignKey("petitions.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)

@@ -119,7 +119,8 @@ class PetitionEvent(Base):
     by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     #: recorded, merged, declined, answered_front, forwarded, sent_up, acknowledged, assigned,
     #: extension_asked, extension_granted, extension_refused, answered, rated_ok, rated_not_ok,
-    #: informed, reminded, escalated, erased.
+    #: informed, reminded, escalated, erased, on_agenda (put on a meeting's agenda: the note is
+    #: "<meeting kind>|<ISO start>", bot/meeting_agenda.py).
     action: Mapped[str] = mapped_column(String(24))
     #: The reason, comment or answer given with the action.
     note: Mapped[str | None] = mapped_column(Text)

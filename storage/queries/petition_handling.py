@@ -103,12 +103,12 @@ class Visible:
     everything: bool = False
 
 
-def _visible(seen: Visible) -> ColumnElement[bool]:
-    if seen.everything:
-        return true()
+def scope_clause(scopes: Sequence[Scope]) -> ColumnElement[bool]:
+    """Items placed, or supervised by a Front committee, in one of ``scopes`` (what a leader of
+    those scopes oversees; also the items a meeting of such a unit may put on its agenda)."""
     place, front = aliased(Unit), aliased(Unit)
-    conds: list[ColumnElement[bool]] = [Petition.recorded_by == seen.person_id]
-    for scope in seen.scopes:
+    conds: list[ColumnElement[bool]] = []
+    for scope in scopes:
         place_in = select(place.id).where(
             place.id == Petition.unit_id,
             place.path.startswith(scope.prefix, autoescape=True),
@@ -120,6 +120,16 @@ def _visible(seen: Visible) -> ColumnElement[bool]:
             *([front.org == scope.org] if scope.org is not None else []),
         )
         conds += [place_in.exists(), front_in.exists()]
+    return or_(false(), *conds)
+
+
+def _visible(seen: Visible) -> ColumnElement[bool]:
+    if seen.everything:
+        return true()
+    conds: list[ColumnElement[bool]] = [
+        Petition.recorded_by == seen.person_id,
+        scope_clause(seen.scopes),
+    ]
     if seen.unit_ids:
         conds.append(Petition.authority_unit_id.in_(list(seen.unit_ids)))
     return or_(false(), *conds)

@@ -10,12 +10,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.clock import FakeClock
-from bot.demo import seed_demo
-from bot.demo_petitions import seed_demo_petitions
+from bot.demo import seed_demo, seed_demo_meetings
+from bot.demo_petitions import seed_demo_agenda, seed_demo_petitions
+from bot.meeting_agenda import agenda
 from bot.petition_reminders import follow_up
 from bot.petitions import STATUSES
 from storage.db import Database
-from storage.models import OutboxMessage, Person, Petition, PetitionEvent, Unit
+from storage.models import Meeting, OutboxMessage, Person, Petition, PetitionEvent, Unit
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -82,3 +83,33 @@ async def test_items_in_every_state_with_their_history(db: Database, clock: Fake
     async with db.session() as s:
         chats = list(await s.scalars(select(OutboxMessage.chat_id)))
     assert chats == [1013]
+
+
+async def test_the_coming_giao_ban_takes_the_open_items_as_its_agenda(
+    db: Database, clock: FakeClock
+) -> None:
+    """The console's demo shows the meeting agenda of issue 17: Yên Nguyên's giao ban with its
+    People's Committee lists what is waiting for the committee there."""
+    async with db.session() as s:
+        demo = await seed_demo(s, clock.now())
+        await seed_demo_meetings(s, demo, clock.now(), TZ)
+        await seed_demo_petitions(s, demo, clock.now(), TZ)
+        attached = await seed_demo_agenda(s, demo, clock.now())
+    async with db.session() as s:
+        lan = next(p for p in demo.people if p.telegram_id == 1002)
+        commune = await s.scalar(select(Unit).where(Unit.code == lan.unit_code))
+        meeting = await s.scalar(
+            select(Meeting).where(Meeting.title == "Giao ban quý IV với UBND xã")
+        )
+        assert commune is not None and meeting is not None
+        waiting = (
+            await s.scalars(
+                select(Petition).where(
+                    Petition.front_unit_id == commune.id,
+                    Petition.status.in_(["forwarded", "acknowledged"]),
+                )
+            )
+        ).all()
+        on_agenda = await agenda(s, meeting.id)
+    assert attached == len(waiting) == len(on_agenda) > 0
+    assert {i.code for i in on_agenda} == {p.code for p in waiting}

@@ -178,8 +178,12 @@ PRIVATE_FLOW = ("private",)
 ROUND_TO_UNIT = ("/round", "rnd:template:t:{template}", "rnd:period:p:{period}")
 MEETING_TO_DURATION = ("/meeting", "mts:kind:k:0", "> Họp thử quyền", "> {meeting_day} 8h")
 MEETING_TO_AGENDA = (*MEETING_TO_DURATION, "mts:duration:d:60", "> Hội trường")
-MEETING_TO_PICK = (*MEETING_TO_AGENDA, "mts:agenda:sk", "mts:invite:i:pick")
-MEETING_TO_REVIEW = (*MEETING_TO_AGENDA, "mts:agenda:sk", "mts:invite:i:self")
+#: The seeded items forwarded to the UBND (petition_items) make a giao ban ask whether to put
+#: them on the agenda (issue 17) before who is invited.
+MEETING_TO_ITEMS = (*MEETING_TO_AGENDA, "mts:agenda:sk")
+MEETING_TO_INVITE = (*MEETING_TO_ITEMS, "mts:items:n")
+MEETING_TO_PICK = (*MEETING_TO_INVITE, "mts:invite:i:pick")
+MEETING_TO_REVIEW = (*MEETING_TO_INVITE, "mts:invite:i:self")
 RESCHEDULE_PAST = ("mtg:rs:{past_meeting}", "> {meeting_day} 9h")
 LOG_SUSPENDED = ("/log", "/report", "/invite", "/cancel")
 MINUTES_TO_FILE = ("mtg:mn:{past_meeting}", "> Thống nhất kế hoạch quý tới.")
@@ -426,12 +430,8 @@ CALLBACK_PROBES: dict[str, list[Probe]] = {
             "mts:duration:d:60", setup=MEETING_TO_DURATION, action="duration", chats=PRIVATE_FLOW
         ),
         Probe("mts:agenda:sk", setup=MEETING_TO_AGENDA, action="agenda", chats=PRIVATE_FLOW),
-        Probe(
-            "mts:invite:i:pick",
-            setup=(*MEETING_TO_AGENDA, "mts:agenda:sk"),
-            action="invite",
-            chats=PRIVATE_FLOW,
-        ),
+        Probe("mts:items:y", setup=MEETING_TO_ITEMS, action="items", chats=PRIVATE_FLOW),
+        Probe("mts:invite:i:pick", setup=MEETING_TO_INVITE, action="invite", chats=PRIVATE_FLOW),
         Probe(
             "mts:pick:t:{own_child}",
             out="mts:pick:t:{unit_out}",
@@ -492,7 +492,7 @@ CALLBACK_PROBES: dict[str, list[Probe]] = {
     ],
     # The one-shot prompts' own steps (handlers/flow): their meeting is the prompt's.
     "^kn:": [
-        *(_kn(a, "new") for a in ("v", "h", "fw", "su", "af", "mg", "dc")),
+        *(_kn(a, "new") for a in ("v", "h", "fw", "su", "fwy", "suy", "kb", "af", "mg", "dc")),
         *(_kn(a, "answered") for a in ("ok", "no")),
         *(_kn(a, "ext") for a in ("xg", "xr")),
         _kn("inf", "closed"),

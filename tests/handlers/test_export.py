@@ -22,6 +22,7 @@ from bot.periods import Period
 from handlers.export import export_jobs
 from storage.models import MeetingRsvp, Person, Report, Unit
 from tests.harness import Harness, text_of
+from tests.petition_items import record as record_item
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -70,6 +71,8 @@ async def test_commune_leader_exports_the_quarter(h: Harness) -> None:
     assert message.text is not None and message.text.startswith(
         "Ủy ban MTTQ xã Yên Nguyên — Quý IV/2026"
     )
+    # The summary counts every sheet's rows, the recommendations' too (none recorded here).
+    assert message.text.endswith("lượt trả lời giấy mời, 0 kiến nghị.")
     book = load_workbook(BytesIO(message.document["data"]))
     assert book.sheetnames == list(SHEETS)
 
@@ -226,3 +229,16 @@ async def test_other_users_are_answered_while_an_export_is_built(h: Harness) -> 
     totals = rows(book["Tổng hợp"])
     joined = totals[0].index("Kết nạp hội viên, đoàn viên — Số người (người)")
     assert totals[1][joined] == 4
+
+
+async def test_the_summary_counts_the_recommendations(h: Harness) -> None:
+    """The caption counts the recommendations' sheet like the others (issue 17)."""
+    async with h.db.session() as session:
+        for text in ("Sửa đường liên thôn", "Rác thải ở suối"):
+            await record_item(session, h.clock.now(), text=text)
+    sent = await h.user(1002, "Lan").send("/export quý này")
+    message = next(m for m in sent if m.document is not None)
+    assert message.document is not None and message.text is not None
+    assert message.text.endswith(", 2 kiến nghị.")
+    sheet = rows(load_workbook(BytesIO(message.document["data"]))["Kiến nghị"])
+    assert len(sheet) == 1 + 2

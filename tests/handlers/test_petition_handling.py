@@ -93,9 +93,29 @@ async def test_the_life_of_an_item_in_vietnamese(h: Harness) -> None:
     citizen = h.user(5001, "Bảy", language_code="vi")
     await citizen.send("/start " + link.split("?start=", 1)[1].split()[0])
 
+    # Forwarding is hard to undo: a confirmation names the authority and the due date first.
+    asked = (await lan.press("Chuyển UBND", message=card))[-1]
+    assert text_of(asked).splitlines() == [
+        f"Chuyển {CODE} đến UBND xã Yên Nguyên?",
+        "UBND phải trả lời trước 16/12/2026 (30 ngày, lĩnh vực Hạ tầng – giao thông).",
+        "Cán bộ UBND được báo ngay; kiến nghị đã chuyển thì không rút lại được.",
+    ]
+    assert labels(asked) == ["Xác nhận", "‹ Quay lại"]
+    await lan.press("‹ Quay lại", message=card)
+    assert lan.last_answer is not None and lan.last_answer["text"] == "Chưa có gì thay đổi."
+    assert await status_of(h) == "recorded" and labels(lan.last)[0] == "Chuyển UBND"
     await lan.press("Chuyển UBND", message=card)
+    # Someone outside the chain presses the confirmation: refused, nothing changes.
+    await duc.press_data("kn:fwy:1")
+    assert duc.last_answer is not None and duc.last_answer["text"] == refused
+    assert await status_of(h) == "recorded"
+    await lan.press("Xác nhận", message=card)
     assert lan.last_answer is not None
     assert lan.last_answer["text"] == "Đã chuyển; cán bộ UBND đã được báo."
+    # The confirmation pressed again (an old message): a clear alert, nothing twice.
+    await lan.press_data("kn:fwy:1")
+    assert lan.last_answer is not None
+    assert lan.last_answer["text"].startswith("Kiến nghị này hiện ở trạng thái “Đã chuyển”")
     assert "Đã chuyển đến: UBND xã Yên Nguyên" in text_of(lan.last)  # the card, redrawn
     assert "Hạn trả lời: 16/12/2026" in text_of(lan.last)
     assert await status_of(h) == "forwarded"
@@ -244,12 +264,16 @@ async def test_send_up_and_an_extension(h: Harness) -> None:
     assert nam.last_answer is not None
     assert "chưa có UBND cùng cấp trong hệ thống" in nam.last_answer["text"]
     assert await status_of(h) == "recorded"
-    await nam.press("Gửi lên Mặt trận cấp trên", message=card)
+    asked = (await nam.press("Gửi lên Mặt trận cấp trên", message=card))[-1]
+    assert text_of(asked).startswith(f"Gửi {CODE} lên Ủy ban MTTQ xã Yên Nguyên?")
+    # He confirms: the Front above supervises it from now on.
+    await nam.press("Xác nhận", message=card)
     card = (await lan.send(f"/petition {CODE}"))[-1]
     assert "Đơn vị theo dõi: Ủy ban MTTQ" in text_of(card)
     await dispatch_all(h)
     assert "gửi lên Ủy ban MTTQ của bạn" in text_of(notice(lan, CODE))
     await lan.press("Chuyển UBND", message=card)  # the card, redrawn in place
+    await lan.press("Xác nhận", message=card)
     assert await status_of(h) == "forwarded"
 
     await dispatch_all(h)
@@ -283,7 +307,12 @@ async def test_in_english(h: Harness) -> None:
     await item(h)
     card = (await lan.send(f"/petition {CODE}"))[-1]
     assert text_of(card).startswith(f"{CODE} · New\nCategory: Infrastructure and transport")
-    await lan.press("Forward to the People's Committee", message=card)
+    asked = (await lan.press("Forward to the People's Committee", message=card))[-1]
+    assert text_of(asked).splitlines()[:2] == [
+        f"Forward {CODE} to UBND xã Yên Nguyên?",
+        "It will have to answer by 16/12/2026 (30 days, for Infrastructure and transport).",
+    ]
+    await lan.press("Confirm", message=card)
     assert "Forwarded to: UBND xã Yên Nguyên" in text_of(lan.last)
     assert "Due: 16/12/2026" in text_of(lan.last)
     listing = (await lan.send("/petitions"))[-1]
@@ -315,6 +344,7 @@ async def test_the_list_pages_by_ten_and_shows_only_what_one_may_see(h: Harness)
     )
     await lan.send("/petition KN-2026-0005")
     await lan.press("Chuyển UBND")
+    await lan.press("Xác nhận")
     assert [b for b in labels((await quang.send("/petitions"))[-1]) if b.startswith("KN-")] == [
         "KN-2026-0005 · Đã chuyển · Kiến nghị số 5"
     ]

@@ -28,6 +28,7 @@ WORDS = {
         "save": "Lưu",
         "link": "Link cho người dân",
         "forward": "Chuyển UBND",
+        "confirm": "Xác nhận",
         "open": "Mở kiến nghị",
         "ack": "Đã tiếp nhận",
         "answer": "Trả lời",
@@ -51,6 +52,7 @@ WORDS = {
         "save": "Save",
         "link": "Link for the citizen",
         "forward": "Forward to the People's Committee",
+        "confirm": "Confirm",
         "open": "Open the recommendation",
         "ack": "Acknowledge receipt",
         "answer": "Answer",
@@ -107,6 +109,7 @@ async def test_record_forward_remind_answer_reject_answer_close_tell(h: Harness,
     await dispatch_all(h)
     card = (await lan.send(f"/petition {CODE}"))[-1]
     await lan.press(w["forward"], message=card)
+    await lan.press(w["confirm"], message=card)
     await dispatch_all(h)
     opened = (await quang.press(w["open"], message=latest(quang, CODE)))[-1]
     await quang.press(w["ack"], message=opened)

@@ -138,18 +138,28 @@ async def test_a_cadre_records_a_recommendation_step_by_step(h: Harness) -> None
         "Người dân (đã đồng ý): Hoàng Văn Páo, 0912 345 678",
     ]
     saved = (await hoa.press("Lưu"))[-1]
+    # The full card, the one /petition KN-2026-0001 shows, with the recorder's buttons.
     assert text_of(saved).splitlines() == [
         "Đã ghi kiến nghị KN-2026-0001",
         "",
-        "KN-2026-0001 — Mới",
-        "Lĩnh vực: Hạ tầng – giao thông",
+        "KN-2026-0001 · Mới",
+        "Lĩnh vực: Hạ tầng – giao thông · Nguồn: Tiếp xúc cử tri",
         "Địa điểm: Chi hội Phụ nữ thôn Cầu Bâm",
-        "“Đề nghị sửa đoạn đường liên thôn bị sạt lở sau mưa lũ”",
         "12 cử tri cùng kiến nghị",
-        "Tiếp nhận: 14/11/2026 (Tiếp xúc cử tri)",
-        "Người dân (đã đồng ý): Hoàng Văn Páo, 0912 345 678",
+        "Ngày tiếp nhận: 14/11/2026",
+        "Đơn vị theo dõi: Ban Công tác Mặt trận thôn Cầu Bâm",
+        "“Đề nghị sửa đoạn đường liên thôn bị sạt lở sau mưa lũ”",
+        "Người dân: Hoàng Văn Páo, 0912345678",
+        "",
+        "Lịch sử:",
+        "16/11/2026 08:30 — Hoa ghi nhận",
     ]
-    assert [b["text"] for row in saved.inline_buttons for b in row] == ["Link cho người dân"]
+    assert [b["text"] for row in saved.inline_buttons for b in row] == [
+        "Toàn bộ lịch sử",
+        "Link cho người dân",
+    ]
+    card = text_of((await hoa.send("/petition KN-2026-0001"))[-1])
+    assert text_of(saved).split("\n\n", 1)[1] == card
 
     petition = await only_petition(h)
     assert (petition.code, petition.status, petition.people_count) == (
@@ -236,8 +246,15 @@ async def test_a_leader_chooses_the_place_and_english_reads_the_same(h: Harness)
     await lan.send("/skip")
     await lan.send("/skip")
     await lan.press("Không")
-    await lan.press("Lưu")
+    saved = (await lan.press("Lưu"))[-1]
+    # A leader's card: she can forward it at once (after its confirmation).
+    buttons = [b["text"] for row in saved.inline_buttons for b in row]
+    assert buttons[:2] == ["Chuyển UBND", "Gửi lên Mặt trận cấp trên"]
+    await lan.press("Chuyển UBND", message=saved)
+    assert text_of(lan.last).startswith("Chuyển KN-2026-0001 đến UBND xã Yên Nguyên?")
+    await lan.press("‹ Quay lại", message=saved)
     petition = await only_petition(h)
+    assert petition.status == "recorded"
     async with h.db.session() as session:
         commune = await units_q.by_code(session, "02365")
     # Recorded for the commune itself: the commune's Front committee supervises it, and Lan (its
@@ -267,7 +284,7 @@ async def test_a_leader_chooses_the_place_and_english_reads_the_same(h: Harness)
     await anna.press("No files")
     await anna.press("No")
     done = text_of((await anna.press("Save"))[-1])
-    assert done.startswith("Recommendation recorded: KN-2026-0002\n\nKN-2026-0002 — New")
+    assert done.startswith("Recommendation recorded: KN-2026-0002\n\nKN-2026-0002 · New")
     assert "3 citizens raised it together" in done
 
 

@@ -133,6 +133,10 @@ async def on_button(update: Update, context: AppContext) -> None:
             text = tr._(SAVED_ALREADY).format(id=proposal.activity_id)
             await answer(update, text, alert=True)
             return
+        if action != "x" and not props.logging_units(call.actor):
+            # Left every unit that logs (a People's Committee's role alone remains).
+            await answer(update, tr._(NOT_YOURS), alert=True)
+            return
         if action == "x":
             await _dismiss(update, context, call, proposal)
         elif action == "e":

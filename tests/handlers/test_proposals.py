@@ -5,13 +5,24 @@ sets it aside. Chat, groups and people who log for no unit get no proposal."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, event, func, select
 
 from bot.emulator import BotMessage, UserClient
-from storage.models import Activity, ActivityHistory, ActivityRollup, ActivityValue, PeriodLock
+from storage.models import (
+    Activity,
+    ActivityHistory,
+    ActivityRollup,
+    ActivityValue,
+    Membership,
+    PeriodLock,
+    Person,
+)
 from storage.models import Proposal as ProposalRow
 from storage.queries import units as units_q
 from tests.harness import Harness, text_of
@@ -253,6 +264,52 @@ async def test_two_activities_in_one_message_are_two_cards(h: Harness) -> None:
     assert [text_of(m) for m in replies if not m.edited] == []
     replies = await nam.press("Không phải", message=second)
     assert text_of(replies[-1]).startswith(NOT_UNDERSTOOD)
+
+
+async def test_one_transaction_per_update(h: Harness, request: pytest.FixtureRequest) -> None:
+    """The text read and its cards stored in the update's one transaction (the flow kernel's,
+    which found no step waiting); the press that saves, one too (as test_activity_log counts)."""
+    nam = h.user(1004, "Nam")
+    await nam.send("/start")
+    opened: list[int] = []
+
+    def begin(_conn: Any) -> None:
+        task = asyncio.current_task()
+        if task is None or not task.get_name().startswith("phoihop:"):
+            opened.append(1)
+
+    event.listen(h.db.engine.sync_engine, "begin", begin)
+    request.addfinalizer(lambda: event.remove(h.db.engine.sync_engine, "begin", begin))
+
+    async def transactions(action: Awaitable[object]) -> int:
+        opened.clear()
+        await action
+        return len(opened)
+
+    assert await transactions(nam.send("thăm 5 hộ nghèo tặng quà 2 triệu, hòa giải 1 vụ")) == 1
+    assert await transactions(nam.press("Lưu")) == 1
+    assert await transactions(nam.send("cảm ơn")) == 1
+    assert len(await entries(h)) == 1
+
+
+async def test_a_member_left_with_only_a_peoples_committee_role_cannot_save(h: Harness) -> None:
+    nam = h.user(1004, "Nam")
+    card = await propose(nam, "hòa giải thành 2 vụ")
+    await h.grant(1004, "02365-ubnd", "cadre")
+    async with h.db.session() as session:
+        unit = await units_q.by_code(session, "02365-t1")
+        assert unit is not None
+        await session.execute(
+            delete(Membership).where(
+                Membership.unit_id == unit.id,
+                Membership.person_id
+                == select(Person.id).where(Person.telegram_id == 1004).scalar_subquery(),
+            )
+        )
+    await nam.press("Lưu", message=card)
+    assert nam.last_answer is not None
+    assert nam.last_answer["text"] == "Bạn chỉ ghi được cho đơn vị của mình."
+    assert await entries(h) == []
 
 
 # --- what gets no proposal ----------------------------------------------------------------------

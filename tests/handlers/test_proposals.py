@@ -83,13 +83,13 @@ async def test_five_sentences_each_saved_with_one_tap(h: Harness) -> None:
     assert labels(done) == ["Sửa", "Xóa"]  # the saved entry's own buttons, as after /log
 
     sentences = {
-        "hòa giải thành 2 vụ tranh chấp đất ở thôn 3": ("hoa_giai", {"cases": 2}, 16),
-        "vận động quỹ vì người nghèo được 15 triệu": (
+        "hoa giai thanh 2 vu tranh chap dat o thon 3": ("hoa_giai", {"cases": 2}, 16),
+        "vận động QVNN được 15tr": (
             "quy_vi_nguoi_ngheo",
             {"amount": 15_000_000},
             16,
         ),
-        "kết nạp 12 hội viên mới": ("ket_nap", {"persons": 12}, 16),
+        "kết nạp 12 đoàn viên mới": ("ket_nap", {"persons": 12}, 16),
         "hôm qua giám sát 1 cuộc về vệ sinh môi trường": ("giam_sat", {"sessions": 1}, 15),
     }
     for number, sentence in enumerate(sentences, 2):

@@ -57,9 +57,8 @@ from storage.text import nfc
 
 #: What the review card's "change" menu may reopen (a measure: ``m.<key>``).
 CHANGEABLE = ("date", "note", "photo", "type")
-#: A proposal read from a cadre's words (handlers/proposals.py) saved already, or gone.
+#: A proposal read from a cadre's words (handlers/proposals.py) saved already.
 SAVED_ALREADY = N_("This was saved already, as entry #{id}; it is not saved twice.")
-PROPOSAL_GONE = N_("This proposal is no longer available. Type the activity again, or use /log.")
 
 
 @dataclass
@@ -99,13 +98,13 @@ async def save_entry(call: Call, draft: dict[str, Any], *, from_draft: bool) -> 
     )
     proposal = int(draft["proposal"]) if draft.get("proposal") is not None else None
     if proposal is not None and not await props.claim(session, call.actor, proposal):
-        # Saved already (a second press, or the card's Save and then its guided copy's).
-        if from_draft:
-            await acts.discard_draft(session, call.actor.person.id)
         earlier = await props.load(session, call.actor, proposal)
-        if earlier is None or earlier.activity_id is None:
-            return Saved(draft, tr._(PROPOSAL_GONE), closed=True)
-        return Saved(draft, tr._(SAVED_ALREADY).format(id=earlier.activity_id), closed=True)
+        if earlier is not None and earlier.activity_id is not None:
+            # Saved already (a second press, or the card's Save and then its guided copy's).
+            if from_draft:
+                await acts.discard_draft(session, call.actor.person.id)
+            return Saved(draft, tr._(SAVED_ALREADY).format(id=earlier.activity_id), closed=True)
+        proposal = None  # its row is gone (kept a month): saved as any guided entry is
     try:
         activity = await acts.create_entry(session, call.actor, entry, call.now)
     except EntryError as exc:

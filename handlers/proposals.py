@@ -38,12 +38,14 @@ from handlers.fallback import not_understood
 from handlers.flow import Call
 from handlers.labels import button_label
 from handlers.log_questions import FLOW, NOT_YOURS, LogState, first_open
-from handlers.log_save import PROPOSAL_GONE, SAVED_ALREADY, after_save, save_entry, saved_text
+from handlers.log_save import SAVED_ALREADY, after_save, save_entry, saved_text
 from storage.queries import activities as act_q
 
 PREFIX = "prp"
 STALE = N_("This button is no longer active.")
 WRONG_CHAT = N_("Log activities in a private chat with me, not in a group.")
+#: Another person's proposal, a forged id, or one deleted after ``bot.proposals.KEEP``.
+PROPOSAL_GONE = N_("This proposal is no longer available. Type the activity again, or use /log.")
 
 
 # --- the cards ----------------------------------------------------------------------------------

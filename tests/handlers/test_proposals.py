@@ -214,6 +214,22 @@ async def test_a_card_works_after_a_restart_and_an_old_one_says_it_is_gone(h: Ha
     assert len(await entries(h)) == 1
 
 
+async def test_a_guided_copy_is_saved_even_when_its_proposal_is_gone(h: Harness) -> None:
+    """A proposal is kept a month; an edit begun from it and finished later saves as any guided
+    entry does (the card itself then says the proposal is gone)."""
+    nam = h.user(1004, "Nam")
+    card = await propose(nam, "hòa giải thành 2 vụ")
+    await nam.press("Sửa", message=card)
+    await nam.press("Ghi chú")
+    review = (await nam.send("vụ tranh chấp đất thôn 3"))[0]
+    assert "Ghi chú: vụ tranh chấp đất thôn 3" in text_of(review)
+    async with h.db.session() as session:
+        await session.execute(delete(ProposalRow))
+    assert text_of((await nam.press("Lưu"))[-1]).startswith("Đã lưu thành mục #1.")
+    [(entry, values)] = await entries(h)
+    assert values == {"cases": 2} and entry.note == "vụ tranh chấp đất thôn 3"
+
+
 async def test_a_locked_period_is_refused_with_its_reason(h: Harness) -> None:
     nam = h.user(1004, "Nam")
     async with h.db.session() as session:

@@ -26,6 +26,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot import activities as acts
+from bot import conversation
 from bot import proposals as props
 from bot.i18n import N_, Translator
 from bot.proposals import Offered
@@ -44,6 +45,11 @@ from storage.queries import activities as act_q
 PREFIX = "prp"
 STALE = N_("This button is no longer active.")
 WRONG_CHAT = N_("Log activities in a private chat with me, not in a group.")
+#: Edit, or a Save that needs the guided /log, while another entry is unfinished there.
+UNFINISHED = N_(
+    "You have another entry in /log that is not saved yet. Save or discard it there first "
+    "(/log), then press this button again."
+)
 #: Another person's proposal, a forged id, or one deleted after ``bot.proposals.KEEP``.
 PROPOSAL_GONE = N_("This proposal is no longer available. Type the activity again, or use /log.")
 
@@ -107,7 +113,7 @@ def card_buttons(tr: Translator, proposal_id: int) -> list[list[tuple[str, str]]
     PRIVATE,
     scoped=True,
     why="the presser's own proposal, re-read on the press; a unit chosen must be one of theirs",
-    refusals=(STALE, PROPOSAL_GONE, SAVED_ALREADY, NOT_YOURS),
+    refusals=(STALE, PROPOSAL_GONE, SAVED_ALREADY, NOT_YOURS, UNFINISHED),
     wrong_chat=WRONG_CHAT,
     not_allowed=NOT_MEMBER,
 )
@@ -165,6 +171,8 @@ async def _save(
         if unit_id is None and acts.next_step({**draft, "unit_id": 0}, measures) == "review":
             await answer(update)
             await _ask_unit(update, call, proposal)
+        elif await _other_entry(update, call, proposal):
+            await answer(update, tr._(UNFINISHED), alert=True)
         else:
             await answer(update)
             await _guided(update, context, call, LogState(draft, measures), proposal)
@@ -175,10 +183,14 @@ async def _save(
         return
     if saved.problem is not None:
         # Refused (a locked day, above what totals can hold...): said in a message (an alert
-        # is too short for a lock's reason), then asked again in the guided /log, the rest kept.
+        # is too short for a lock's reason), then asked again in the guided /log, the rest kept
+        # (unless another entry is unfinished there: the card's Save then works again later).
         await answer(update)
         await reply(update, context, saved.problem)
-        await _guided(update, context, call, LogState(saved.draft, measures), proposal)
+        if await _other_entry(update, call, proposal):
+            await reply(update, context, tr._(UNFINISHED))
+        else:
+            await _guided(update, context, call, LogState(saved.draft, measures), proposal)
         return
     await answer(update)
     await edit(update, saved_text(tr, saved), inline(after_save(tr, saved.activity_id)))
@@ -193,6 +205,24 @@ async def _ask_unit(update: Update, call: Call, proposal: Offered) -> None:
     rows = [[(button_label(u.name), f"{PREFIX}:u:{proposal.id}:{u.id}")] for u in units]
     text = tr._("Which unit is this for? The entry is saved as soon as you choose.")
     await edit(update, f"{card_body(tr, proposal, None)}\n\n{text}", inline(rows))
+
+
+async def _other_entry(update: Update, call: Call, proposal: Offered) -> bool:
+    """Whether the person has another guided /log entry begun and not saved (current, parked or
+    suspended): the guided /log holds one draft, so opening the proposal there would replace
+    it. Its own copy (Save or Edit pressed before) is no other entry."""
+    chat_id, user_id = flow.ids(update)
+    log = flow.flow_named(FLOW)
+    assert log is not None
+    current = await conversation.load_in(call.session, chat_id, user_id)
+    kept = await conversation.kept(call.session, chat_id, user_id, FLOW)
+    for copy in (current, kept[1] if kept else None):
+        if copy is None or copy.flow != FLOW:
+            continue
+        draft = log.load(copy.data).draft
+        if draft.get("proposal") != proposal.id and (draft.get("type") or draft.get("values")):
+            return True
+    return False
 
 
 async def _guided(
@@ -215,6 +245,9 @@ async def _guided(
 async def _edit(update: Update, context: AppContext, call: Call, proposal: Offered) -> None:
     """Edit: the guided /log's review of the proposal, on its "what to change" menu (or the
     first thing not answered: a measure not found, the unit of a person of several)."""
+    if await _other_entry(update, call, proposal):
+        await answer(update, call.tr._(UNFINISHED), alert=True)
+        return
     units = props.logging_units(call.actor)
     draft = props.draft_of(proposal, units[0].id if len(units) == 1 else None)
     state = LogState(draft, [m.key for m in proposal.kind.measures])

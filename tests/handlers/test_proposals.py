@@ -362,6 +362,36 @@ async def test_a_pending_question_keeps_priority(h: Harness) -> None:
     assert await count(h, ProposalRow) == 0
 
 
+async def test_an_unfinished_guided_entry_is_never_replaced(h: Harness) -> None:
+    """The guided /log holds one draft: a proposal that needs it (Edit, or Save with a measure
+    not found) waits until the entry begun there is saved or discarded; a complete one saves."""
+    nam = h.user(1004, "Nam")
+    await nam.send("/log")
+    await nam.press("Tiếp »")
+    await nam.press("Hòa giải ở cơ sở")
+    await nam.send("3")
+    await nam.send("/cancel")
+    card = await propose(nam, "xây 2 căn nhà đại đoàn kết trị giá 120 triệu")
+    unfinished = (
+        "Bạn còn một mục khác trong /log chưa lưu. Hãy lưu hoặc bỏ mục đó trước (/log), "
+        "rồi bấm lại nút này."
+    )
+    for button in ("Sửa", "Lưu"):
+        nam.last_answer = None
+        await nam.press(button, message=card)
+        assert nam.last_answer is not None and nam.last_answer["text"] == unfinished
+    offer = (await nam.send("/log"))[0]
+    assert text_of(offer).startswith("Bạn có một mục chưa lưu: Hòa giải ở cơ sở.")
+    complete = await propose(nam, "kết nạp 3 hội viên")
+    assert text_of((await nam.press("Lưu", message=complete))[-1]).startswith(
+        "Đã lưu thành mục #1."
+    )
+    await nam.press("Bỏ, ghi mục mới", message=offer)
+    await nam.send("/cancel")
+    asked = (await nam.press("Lưu", message=card))[-1]
+    assert "Sửa chữa (căn)?" in text_of(asked)
+
+
 async def test_groups_are_never_read(h: Harness) -> None:
     nam, lan = h.user(1004, "Nam"), h.user(1002, "Lan")
     group = h.emu.group(-100555, "Ban Công tác Mặt trận thôn Cầu Bâm")

@@ -41,6 +41,12 @@ def esc(text: str | None) -> str:
     return html.escape(text or "", quote=False)
 
 
+def quote(text: str, limit: int = 40) -> str:
+    """A short, escaped echo of what the user typed, for error messages."""
+    text = " ".join(text.split())
+    return esc(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
 def main_menu(tr: Translator) -> ReplyKeyboardMarkup:
     labels = [tr._(label) for label, _ in MENU]
     return ReplyKeyboardMarkup(

@@ -16,8 +16,7 @@ from bot.locks import Lock
 from bot.names import name_of
 from bot.parsing import ParseError
 from bot.periods import heading
-from handlers.common import esc
-from handlers.router import quote
+from handlers.common import esc, quote
 
 
 def show_value(tr: Translator, measure: Measure, value: Decimal, *, exact: bool = True) -> str:

@@ -10,9 +10,8 @@ from telegram.ext import ApplicationHandlerStop
 from bot.i18n import N_
 from handlers import delivery, replay
 from handlers.access_rules import ANY_CHAT, PRIVATE, Who, rule
-from handlers.common import answer, reply
+from handlers.common import answer, main_menu, quote, reply
 from handlers.context import AppContext
-from handlers.router import quote
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +97,17 @@ async def unknown_command(update: Update, context: AppContext) -> None:
             command=quote(command)
         ),
     )
+
+
+async def not_understood(update: Update, context: AppContext) -> None:
+    """Private text nothing took: not a step's answer, not an activity (handlers/router.py), or
+    an activity the person said was "not this" (handlers/proposals.py)."""
+    tr = context.tr
+    text = tr._(
+        "I did not understand that. Use the menu buttons below, or /help to see what I can do."
+    )
+    markup = main_menu(tr) if context.has_actor and context.actor.is_member else None
+    await reply(update, context, text, reply_markup=markup)
 
 
 @rule(Who.ANYONE, PRIVATE, why="says edits are not read")

@@ -13,8 +13,9 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot import activities as acts
 from bot import locks
+from bot import proposals as props
 from bot.activities import EntryError, Kind, NewEntry
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.log_shortcut import (
     AmountError,
     TwoNotes,
@@ -25,7 +26,7 @@ from bot.log_shortcut import (
 )
 from bot.parsing import ParseError
 from handlers import flow
-from handlers.common import esc, inline, reply
+from handlers.common import esc, inline, quote, reply
 from handlers.context import AppContext
 from handlers.entry_cards import (
     card,
@@ -49,7 +50,6 @@ from handlers.log_questions import (
     step_of,
     titled,
 )
-from handlers.router import quote
 from storage.models import Activity, Unit
 from storage.queries import activities as act_q
 from storage.queries import units as units_q
@@ -57,6 +57,8 @@ from storage.text import nfc
 
 #: What the review card's "change" menu may reopen (a measure: ``m.<key>``).
 CHANGEABLE = ("date", "note", "photo", "type")
+#: A proposal read from a cadre's words (handlers/proposals.py) saved already.
+SAVED_ALREADY = N_("This was saved already, as entry #{id}; it is not saved twice.")
 
 
 @dataclass
@@ -71,6 +73,9 @@ class Saved:
     entry: NewEntry | None = None
     #: Refused because an approved report locks the date: the draft lacks its date.
     locked: bool = False
+    #: The draft can never be saved: its proposal (issue 18) was saved already, by the card's
+    #: Save or by another copy of it. The flow ends instead of asking again.
+    closed: bool = False
 
 
 async def save_entry(call: Call, draft: dict[str, Any], *, from_draft: bool) -> Saved:
@@ -91,9 +96,20 @@ async def save_entry(call: Call, draft: dict[str, Any], *, from_draft: bool) -> 
         photo_file_id=draft.get("photo"),
         source=draft.get("source", "guided"),
     )
+    proposal = int(draft["proposal"]) if draft.get("proposal") is not None else None
+    if proposal is not None and not await props.claim(session, call.actor, proposal):
+        earlier = await props.load(session, call.actor, proposal)
+        if earlier is not None and earlier.activity_id is not None:
+            # Saved already (a second press, or the card's Save and then its guided copy's).
+            if from_draft:
+                await acts.discard_draft(session, call.actor.person.id)
+            return Saved(draft, tr._(SAVED_ALREADY).format(id=earlier.activity_id), closed=True)
+        proposal = None  # its row is gone (kept a month): saved as any guided entry is
     try:
         activity = await acts.create_entry(session, call.actor, entry, call.now)
     except EntryError as exc:
+        if proposal is not None:  # refused: the proposal stays open for the answer asked now
+            await props.release(session, proposal)
         if exc.code == "locked":
             # Asked again at the date (the guided flow's date step says why before Save; the
             # shortcut and a date given before the unit end here): the rest of the draft is kept.
@@ -112,6 +128,8 @@ async def save_entry(call: Call, draft: dict[str, Any], *, from_draft: bool) -> 
             # draft fails at every save.
             draft = acts.forget(draft, "date")
         return Saved(draft, entry_problem(tr, exc.code))
+    if proposal is not None:
+        await props.saved(session, proposal, activity.id)
     if from_draft:
         await acts.discard_draft(session, call.actor.person.id)
     unit = await _unit(call, entry.unit_id)
@@ -186,6 +204,8 @@ async def press_review(call: Call, state: LogState, action: str, args: list[str]
         if kind is not None:
             state.measures = [m.key for m in kind.measures]  # the catalog may have changed
         saved = await save_entry(call, state.draft, from_draft=True)
+        if saved.closed:
+            return Finish(saved.problem or "")
         if saved.problem is not None:
             state.draft, state.editing = saved.draft, False
             return Next(to=first_open(state), text=saved.problem)

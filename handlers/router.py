@@ -1,27 +1,28 @@
 """Routes free text (and photos, files...) in a private chat to the flow the person is in
-(handlers/flow), or says what the bot can read when they are in none."""
+(handlers/flow); in none, text is read as a possible activity (handlers/proposals.py, issue 18),
+and what is neither is answered with what the bot can read."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from telegram import Update
 
-from handlers import flow
+from handlers import flow, proposals
 from handlers.access_rules import PRIVATE, Who, rule
-from handlers.common import esc, main_menu, reply
+from handlers.common import quote as quote  # re-exported: handlers import it from here
+from handlers.common import reply
 from handlers.context import AppContext
+from handlers.fallback import not_understood
 
 
 @rule(Who.ANYONE, PRIVATE, why="typed text goes to the sender's own flow, whose steps re-check")
 async def on_private_text(update: Update, context: AppContext) -> None:
-    if await flow.on_text(update, context):
+    # A flow's step first (an answer someone is waiting for is never read as an activity), then
+    # the proposals, in the same transaction; else the answer to text nothing understood.
+    if await flow.on_text(update, context, idle=partial(proposals.offer, update, context)):
         return
-    tr = context.tr
-    text = tr._(
-        "I did not understand that. Use the menu buttons below, or /help to see what I can do."
-    )
-    await reply(
-        update, context, text, reply_markup=main_menu(tr) if context.actor.is_member else None
-    )
+    await not_understood(update, context)
 
 
 @rule(Who.ANYONE, PRIVATE, why="photos and files go to the sender's own flow")
@@ -32,9 +33,3 @@ async def on_private_non_text(update: Update, context: AppContext) -> None:
     tr = context.tr
     text = tr._("I can only read text and buttons here. Use the menu below or /help.")
     await reply(update, context, text)
-
-
-def quote(text: str, limit: int = 40) -> str:
-    """A short, escaped echo of what the user typed, for error messages."""
-    text = " ".join(text.split())
-    return esc(text if len(text) <= limit else text[: limit - 1] + "…")

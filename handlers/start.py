@@ -9,6 +9,7 @@ from bot.names import greeting_name, name_of
 from bot.onboarding import Redeemed, RedeemOutcome, redeem
 from bot.petition_follow import is_follow_payload
 from bot.profile import format_phone
+from bot.proposals import logging_units
 from handlers.access_rules import ANY_CHAT, PRIVATE, Who, command_rules, rule
 from handlers.activity_log import menu_log
 from handlers.commands import help_lines
@@ -151,6 +152,15 @@ async def help_command(update: Update, context: AppContext) -> None:
     chat_type = chat.type if chat is not None else None
     rules = command_rules(context.application)
     lines = [tr._("What you can do:"), *help_lines(tr, actor, chat_type, rules)]
+    if chat_type == "private" and actor is not None and logging_units(actor):
+        # Issue 18: what a cadre types in their own words is read (handlers/proposals.py).
+        lines.append("")
+        lines.append(
+            tr._(
+                "Or just type as you normally would: “thăm 5 hộ nghèo, tặng quà 2 triệu”. "
+                "I will propose the entry, for you to save with one tap."
+            )
+        )
     if chat_type != "private":
         lines.append("")
         lines.append(tr._("In a private chat with me you can do more: send me /help there."))

@@ -59,6 +59,7 @@ from handlers import (
     petitions,
     privacy,
     profile,
+    proposals,
     reports,
     router,
     start,
@@ -212,6 +213,7 @@ def register_handlers(app: App, services: Services) -> None:
     app.add_handler(CallbackQueryHandler(members.on_button, pattern=r"^mem:"))
     app.add_handler(CallbackQueryHandler(activity_log.on_button, pattern=r"^log:"))
     app.add_handler(CallbackQueryHandler(log_again.on_button, pattern=r"^lga:"))
+    app.add_handler(CallbackQueryHandler(proposals.on_button, pattern=r"^prp:"))
     app.add_handler(CallbackQueryHandler(mine.on_button, pattern=r"^mine:"))
     app.add_handler(CallbackQueryHandler(mine_edit.on_button, pattern=r"^ed:"))
     app.add_handler(CallbackQueryHandler(reports.status_button, pattern=r"^rep:st:"))

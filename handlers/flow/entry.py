@@ -9,7 +9,7 @@ caller answers "I did not understand" or "nothing to skip").
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -57,18 +57,25 @@ class At:
 
 
 @asynccontextmanager
-async def current(update: Update, context: AppContext) -> AsyncIterator[At | None]:
-    """The update's one transaction, and the flow the person is in (None: none)."""
+async def where(update: Update, context: AppContext) -> AsyncIterator[tuple[Call, At | None]]:
+    """The update's one transaction (its ``Call``), and the flow the person is in (None: none)."""
     chat_id, user_id = ids(update)
     async with context.services.db.session() as session:
         call = call_for(context, session)
         saved = await conversation.load_in(session, chat_id, user_id)
         flow = flow_named(saved.flow) if saved is not None else None
         if saved is None or flow is None:
-            yield None
+            yield call, None
             return
         state = flow.load(saved.data)
-        yield At(call, flow, saved, state, flow.step(saved.step, state))
+        yield call, At(call, flow, saved, state, flow.step(saved.step, state))
+
+
+@asynccontextmanager
+async def current(update: Update, context: AppContext) -> AsyncIterator[At | None]:
+    """The update's one transaction, and the flow the person is in (None: none)."""
+    async with where(update, context) as (_, at):
+        yield at
 
 
 async def _first(update: Update, context: AppContext, at: At) -> None:
@@ -148,13 +155,19 @@ async def _begin(update: Update, context: AppContext, flow: AnyFlow, call: Call)
     await _advance(update, context, flow, call, begun, None, in_place=False)
 
 
-async def on_text(update: Update, context: AppContext) -> bool:
-    """Typed text: the answer to the person's current step (handlers/router.py)."""
+async def on_text(
+    update: Update,
+    context: AppContext,
+    idle: Callable[[Call, str], Awaitable[bool]] | None = None,
+) -> bool:
+    """Typed text: the answer to the person's current step (handlers/router.py). In no flow,
+    ``idle`` (if given) reads it in the same transaction (the free-text proposals of issue 18,
+    which must never take an answer a step is waiting for); False: nothing answered it."""
     assert update.message is not None and update.message.text is not None
     text = update.message.text.strip()
-    async with current(update, context) as at:
+    async with where(update, context) as (call, at):
         if at is None:
-            return False
+            return idle is not None and await idle(call, text)
         if at.step is None:
             await _first(update, context, at)
         elif at.step.typed is None:

@@ -12,6 +12,7 @@ from storage.models.activities import (
     ActivityType,
     ActivityValue,
     PeriodLock,
+    Proposal,
 )
 from storage.models.base import NAMING_CONVENTION, PK, Base, UTCDateTime
 from storage.models.conversation import ChatState, FlowFrame, LogDraft
@@ -72,6 +73,7 @@ __all__ = [
     "PetitionFile",
     "PetitionFollower",
     "ProcessedUpdate",
+    "Proposal",
     "Report",
     "ReportAnswer",
     "ReportEvent",

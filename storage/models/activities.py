@@ -185,3 +185,28 @@ class ActivityRollup(Base):
     measure_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value_milli: Mapped[int] = mapped_column(BigInteger, default=0)
     entries: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Proposal(Base):
+    """An entry the bot read in a cadre's own words (issue 18: "thăm 5 hộ nghèo, tặng quà 2
+    triệu") and offered as a card with Save / Edit / Not this. Kept as a row, not in memory nor
+    in the card's callback data (64 bytes), so a card pressed after a restart, or days later,
+    still finds what it offered, and ``status`` turns "saved" in the transaction that saves the
+    entry: pressing Save twice saves once. Old rows are deleted after ``bot.proposals.KEEP``."""
+
+    __tablename__ = "proposals"
+
+    id: Mapped[int] = mapped_column(PK, primary_key=True, autoincrement=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    #: The person's message it was read from (two activities in one message: two rows).
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    type_key: Mapped[str] = mapped_column(String(64))
+    #: Measure key -> the value read, as decimal text; a measure not read is absent.
+    values: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    occurred_on: Mapped[date] = mapped_column(Date)
+    #: The cadre's own words, the entry's note.
+    note: Mapped[str] = mapped_column(Text)
+    #: "open", "saved" (``activity_id`` set) or "dismissed" ("Not this").
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    activity_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -46,9 +46,14 @@ async def test_demo_console_session(tmp_path: Path) -> None:
     assert "Đường dẫn mời làm cán bộ của Ủy ban MTTQ xã Yên Nguyên:" in text
     assert "(console)" in text  # /press 99 explained, not crashed
     assert "bot: What you can do:" in text  # Anna speaks English
+    # A cadre's /help, ending with the hint that their own words are read (issue 18); then
+    # /quit ended it.
     assert text.rstrip().endswith(
-        "/totals — Totals for your unit and the units below it"
-    )  # a cadre's /help, then /quit  # /quit ended it
+        "/totals — Totals for your unit and the units below it\n"
+        "     \n"
+        "     Or just type as you normally would: “thăm 5 hộ nghèo, tặng quà 2 triệu”. "
+        "I will propose the entry, for you to save with one tap."
+    )
 
     # The printed invite lets the newcomer in, in a second session on the same database.
     code = re.search(r"/start ([A-Za-z0-9_-]+)", text)

@@ -30,6 +30,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot import activities as acts
 from bot import conversation, reports
+from bot import proposals as props
 from bot.access import load_actor
 from bot.conversation import FlowState
 from bot.demo import seed_demo_meetings, seed_demo_round
@@ -326,6 +327,24 @@ CALLBACK_PROBES: dict[str, list[Probe]] = {
     ],
     # "Saved at 10:02 — save another one?" (the same /log shortcut twice): one's latest entry.
     "^lga:": [Probe("lga:y:{own_entry}", action="y"), Probe("lga:n:{own_entry}", action="n")],
+    # A proposal card (issue 18): one's own proposal; another person's is refused to everyone.
+    "^prp:": [
+        *(
+            Probe(
+                f"prp:{action}:{{own_proposal}}",
+                out=f"prp:{action}:{{proposal_out}}",
+                action=action,
+                bound=True,
+            )
+            for action in ("s", "e", "x")
+        ),
+        Probe(
+            "prp:u:{own_proposal}:{own_unit}",
+            out="prp:u:{proposal_out}:{unit_out}",
+            action="u",
+            bound=True,
+        ),
+    ],
     "^mine:": [
         Probe("mine:h:{activity_in}", out="mine:h:{activity_out}", action="h"),
         Probe("mine:e:{activity_in}", out="mine:e:{activity_out}", action="e"),
@@ -674,6 +693,14 @@ class Matrix:
             for chat_id, commune in ((IN, unit["02365"]), (OUT, unit["02350"])):
                 await chats_q.link(session, chat_id, commune.id, "group", 1, now, "vi")
             kn = await petition_items(session, now)
+            # A proposal read from each member's words (issue 18), and one of Anna's, outside.
+            today = now.astimezone(tz).date()
+            proposal = {
+                tid: (await props.propose(session, actors[tid], "hòa giải 2 vụ", 1, today, now))[
+                    0
+                ].id
+                for tid in (1000, 1002, 1004, 1011)
+            }
             ubnd = await unit_of(session, "02365-ubnd")
             joins = {
                 role: "/start "
@@ -731,6 +758,14 @@ class Matrix:
             "petition_in_code": petition["in"].code,
             "petition_out_code": petition["out"].code,
             # A place one may record a recommendation for.
+            # One's own proposal (the stranger, with none, presses Nam's).
+            "own_proposal": {
+                "none": proposal[1004],
+                "cadre": proposal[1004],
+                "admin": proposal[1002],
+                "owner": proposal[1000],
+            },
+            "proposal_out": proposal[1011],
             "own_place": {
                 "none": unit["in"].id,
                 "cadre": unit["in"].id,

@@ -23,7 +23,7 @@ from storage.models import (
 from tests.harness import Harness, text_of
 
 #: Tables whose rows about the person are deleted rather than handed to the tombstone.
-DELETED = {"memberships", "meeting_rsvps", "log_drafts"}
+DELETED = {"memberships", "meeting_rsvps", "log_drafts", "proposals"}
 
 
 @pytest.fixture

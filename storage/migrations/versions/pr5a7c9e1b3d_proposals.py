@@ -1,7 +1,7 @@
 """proposals: entries read in a cadre's own words, offered for one tap
 
 Revision ID: pr5a7c9e1b3d
-Revises: fw2b4d6e8a0c
+Revises: ag3c5e7a9b1d
 Create Date: 2026-12-03 18:30:00
 
 Issue 18: a private message the bot reads as an activity ("thăm 5 hộ nghèo, tặng quà 2 triệu")

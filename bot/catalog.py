@@ -258,9 +258,40 @@ async def load_catalog(session: AsyncSession, specs: list[TypeSpec], now: dateti
 
 
 async def ensure_default_catalog(session: AsyncSession, now: datetime) -> LoadReport | None:
-    """A new deployment ships with the §7 catalog: load it when the catalog is empty."""
+    """A new deployment ships with the §7 catalog: load it when the catalog is empty.
+
+    A deployment whose catalog was loaded before types and measures had words gets the shipped
+    words for the shipped types it holds, so the free-text reader works after an upgrade without
+    an operator's ``catalog load``."""
+    shipped = parse_catalog(DEFAULT_CATALOG.read_text(encoding="utf-8"))
     if await catalog_q.type_count(session):
+        await fill_missing_words(session, shipped, now)
         return None
-    return await load_catalog(
-        session, parse_catalog(DEFAULT_CATALOG.read_text(encoding="utf-8")), now
-    )
+    return await load_catalog(session, shipped, now)
+
+
+async def fill_missing_words(
+    session: AsyncSession, specs: list[TypeSpec], now: datetime
+) -> list[str]:
+    """Give the words of ``specs`` to the types of the same key that have none at all (neither
+    the type nor any of its measures): such a type was loaded before words existed, never
+    taught otherwise. Labels, ceilings and everything an operator chose stay as they are.
+    Returns the keys filled."""
+    by_key = {spec.key: spec for spec in specs}
+    filled: list[str] = []
+    for row in await catalog_q.all_types(session):
+        spec = by_key.get(row.key)
+        if spec is None or row.words:
+            continue
+        measures = await catalog_q.measures_of_type(session, row.key)
+        if any(m.words for m in measures):
+            continue
+        row.words, row.updated_at = list(spec.words), now  # other processes' caches reload
+        words_of = {m.key: list(m.words) for m in spec.measures}
+        for measure in measures:
+            measure.words = words_of.get(measure.key, [])
+        filled.append(row.key)
+    if filled:
+        await session.flush()
+        forget_catalog()
+    return filled

@@ -26,3 +26,8 @@ async def measures_of_type(session: AsyncSession, type_key: str) -> Sequence[Act
 async def type_count(session: AsyncSession) -> int:
     """How many types the catalog holds, retired ones too (0: a new deployment)."""
     return int(await session.scalar(select(func.count()).select_from(ActivityType)) or 0)
+
+
+async def all_types(session: AsyncSession) -> Sequence[ActivityType]:
+    """Every type, retired ones too, in menu order (a catalog has a few dozen)."""
+    return (await session.scalars(select(ActivityType).order_by(ActivityType.position))).all()

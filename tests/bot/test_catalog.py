@@ -10,11 +10,19 @@ from sqlalchemy import update
 
 from bot import activities as acts
 from bot.access import load_actor
-from bot.catalog import DEFAULT_CATALOG, CatalogError, load_catalog, parse_catalog
+from bot.catalog import (
+    DEFAULT_CATALOG,
+    CatalogError,
+    fill_missing_words,
+    load_catalog,
+    parse_catalog,
+)
 from bot.clock import FakeClock
 from bot.demo import seed_demo
+from bot.free_text import Reader
+from bot.schema import prepare_database
 from storage.db import Database
-from storage.models import ActivityType
+from storage.models import ActivityMeasure, ActivityType
 from storage.queries import activities as act_q
 from storage.queries import people as people_q
 
@@ -155,3 +163,36 @@ async def test_a_load_by_another_process_is_seen_at_the_next_check(
         assert "hoa_giai" not in [k.key for k in await acts.active_kinds(session)]
         kind = await acts.kind(session, "hoa_giai")
         assert kind is not None and kind.retired  # still known: its entries keep counting
+
+
+async def test_a_catalog_loaded_before_words_gets_the_shipped_words_at_start(
+    db: Database, clock: FakeClock
+) -> None:
+    """An upgraded deployment: its catalog was loaded before types had words (the migration gave
+    every row ``[]``). Starting the bot gives the shipped types their shipped words, so the
+    free-text reader proposes entries without an operator's ``catalog load``; a type an operator
+    taught words of their own keeps them."""
+    async with db.session() as session:
+        await seed_demo(session, clock.now())
+        await session.execute(update(ActivityType).values(words=[]))
+        await session.execute(update(ActivityMeasure).values(words=[]))
+        await session.execute(
+            update(ActivityType).where(ActivityType.key == "hoa_giai").values(words=["hòa hợp"])
+        )
+    async with db.session() as session:
+        filled = await fill_missing_words(session, SHIPPED, clock.now())
+    assert "nha_dai_doan_ket" in filled and "hoa_giai" not in filled
+    await prepare_database(db, clock.now())  # a second start finds nothing left to fill
+    async with db.session() as session:
+        shipped = {spec.key: spec for spec in SHIPPED}
+        nha = await session.get(ActivityType, "nha_dai_doan_ket")
+        assert nha is not None and nha.words == list(shipped["nha_dai_doan_ket"].words)
+        hoa_giai = await session.get(ActivityType, "hoa_giai")
+        assert hoa_giai is not None and hoa_giai.words == ["hòa hợp"]
+        assert await fill_missing_words(session, list(shipped.values()), clock.now()) == []
+        kinds = await acts.active_kinds(session)
+    found = Reader(kinds).read("sửa chữa 3 căn nhà đại đoàn kết", date(2026, 12, 3))
+    assert [a.type for a in found.activities] == ["nha_dai_doan_ket"]
+
+
+SHIPPED = parse_catalog(DEFAULT_CATALOG.read_text(encoding="utf-8"))

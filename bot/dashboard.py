@@ -1,0 +1,165 @@
+"""What the leaders' dashboard (a Telegram Mini App, bot/runtime/webapp.py) shows, limited to
+what the person may see: the completeness of open report rounds, totals beside the same period
+a year earlier, upcoming meetings with their answers.
+
+The rules are those of the chat: a unit's row is shown when ``bot.totals.may_see`` lets the
+person see the unit (leaders their subtree, a cadre their own unit), and totals come from
+``bot.totals.compute``, the very function behind /totals, so the figures are the same. Each screen
+is a handful of statements whatever the number of sub-units (storage/queries/dashboard.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import date_window
+from bot import meetings as meetings_domain
+from bot.access import Actor
+from bot.periods import Period
+from bot.report_templates import template_of
+from bot.reports import OPEN
+from bot.totals import Totals, TotalsError, compute, may_see
+from storage.models import Meeting, Person, ReportRound, Unit
+from storage.queries import dashboard as dashboard_q
+from storage.queries import reports as reports_q
+from storage.queries import units as units_q
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    """One unit's report in a round: ``state`` is ``approved``, ``submitted`` (on time),
+    ``late`` (submitted after the deadline) or ``missing`` (draft or returned)."""
+
+    unit: Unit
+    state: str
+    status: str
+    submitted_at: datetime | None
+    cadres: list[Person]
+
+
+@dataclass
+class RoundBoard:
+    round: ReportRound
+    title_vi: str
+    title_en: str
+    period: Period
+    unit: Unit
+    rows: list[UnitRow] = field(default_factory=list)
+
+    def count(self, state: str) -> int:
+        return sum(1 for r in self.rows if r.state == state)
+
+
+def state_of(status: str, submitted_at: datetime | None, deadline: datetime) -> str:
+    if status in OPEN or submitted_at is None:
+        return "missing"
+    if status == "approved":
+        return "approved"
+    return "submitted" if submitted_at <= deadline else "late"
+
+
+async def completeness(session: AsyncSession, actor: Actor) -> list[RoundBoard]:
+    """Open rounds with a row for each asked unit the person may see (rounds with none are left
+    out): the missing first, then late, submitted, approved; by name within each."""
+    boards: dict[int, RoundBoard] = {}
+    rows: dict[int, list[tuple[Unit, str, datetime | None]]] = {}
+    for round_row, report, unit in await dashboard_q.open_round_reports(session):
+        if may_see(actor, unit):
+            rows.setdefault(round_row.id, []).append((unit, report.status, report.submitted_at))
+            boards.setdefault(round_row.id, RoundBoard(round_row, "", "", _period(round_row), unit))
+    unit_ids = {u.id for found in rows.values() for u, _s, _t in found}
+    cadres: dict[int, list[Person]] = {}
+    for unit_id, person, _role in await dashboard_q.members_of_units(session, unit_ids):
+        cadres.setdefault(unit_id, []).append(person)
+    order = {"missing": 0, "late": 1, "submitted": 2, "approved": 3}
+    for round_id, board in boards.items():
+        template_row = await reports_q.get_template(session, board.round.template_id)
+        asking = await units_q.get(session, board.round.unit_id)
+        assert template_row is not None and asking is not None
+        template = template_of(template_row)
+        board.title_vi, board.title_en = template.title("vi"), template.title("en")
+        board.unit = asking
+        board.rows = sorted(
+            (
+                UnitRow(
+                    unit,
+                    state_of(status, at, board.round.deadline),
+                    status,
+                    at,
+                    cadres.get(unit.id, []),
+                )
+                for unit, status, at in rows[round_id]
+            ),
+            key=lambda r: (order[r.state], r.unit.search_name),
+        )
+    return list(boards.values())
+
+
+def _period(round_row: ReportRound) -> Period:
+    return Period.from_key(round_row.period_key)
+
+
+def same_period_last_year(period: Period) -> Period:
+    return Period(period.kind, period.year - 1, period.index, period.rule)
+
+
+@dataclass
+class Comparison:
+    now: Totals
+    last_year: Totals | None
+
+
+async def unit_for(
+    session: AsyncSession, actor: Actor, unit_id: int, org: str | None
+) -> Unit | None:
+    """The unit asked for, or with ``org`` that organisation's own unit in that area (Hội Phụ nữ
+    xã for the xã's committee), if the person may see it; None otherwise (one answer for
+    "no such unit" and "not yours", so nothing leaks)."""
+    unit = await units_q.get(session, unit_id)
+    if unit is not None and org is not None and org != unit.org:
+        unit = await dashboard_q.unit_children(session, unit.id, org)
+    if unit is None or not may_see(actor, unit):
+        return None
+    return unit
+
+
+async def totals(
+    session: AsyncSession, actor: Actor, unit: Unit, period: Period, *, by_org: bool = False
+) -> Comparison:
+    """The totals /totals shows (ranked the same way) and the same period a year earlier
+    (None when that year is outside the years kept)."""
+    now = await compute(session, actor, unit, period, by_org=by_org, ranked=True)
+    try:
+        before: Period | None = same_period_last_year(period)
+    except ValueError:
+        before = None
+    if before is not None and before.start < date_window.FIRST_DAY:
+        before = None  # before the first day any date may name: nothing is kept there
+    last = None
+    if before is not None:
+        try:
+            last = await compute(session, actor, unit, before, by_org=by_org)
+        except (TotalsError, ValueError):
+            last = None
+    return Comparison(now, last)
+
+
+@dataclass(frozen=True)
+class MeetingLine:
+    meeting: Meeting
+    unit: Unit | None
+    answers: dict[str, int]
+
+
+async def upcoming_meetings(
+    session: AsyncSession, actor: Actor, now: datetime, limit: int = 20
+) -> list[MeetingLine]:
+    """The meetings /meetings lists (invited or organised in the subtree), with the number of
+    answers of each kind: two statements more whatever their number."""
+    found = await meetings_domain.visible_meetings(session, actor, now, limit=limit)
+    counts = await dashboard_q.rsvp_counts(session, [m.id for m in found])
+    units = await units_q.by_ids(session, sorted({m.unit_id for m in found}))
+    return [MeetingLine(m, units.get(m.unit_id), counts.get(m.id, {})) for m in found]

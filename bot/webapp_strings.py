@@ -77,5 +77,11 @@ def page_strings(tr: Translator) -> dict[str, str]:
     return {key: tr._(msgid) for key, msgid in PAGE.items()}
 
 
+def refusal_title(tr: Translator) -> str:
+    msgid = PAGE["refused"]
+    return tr._(msgid)
+
+
 def refusal(tr: Translator, code: str) -> str:
-    return tr._(REFUSALS.get(code, REFUSALS["bad_request"]))
+    msgid = REFUSALS.get(code) or REFUSALS["bad_request"]
+    return tr._(msgid)

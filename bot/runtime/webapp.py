@@ -261,7 +261,7 @@ def _refusal(tr: Translator, status: int, code: str) -> web.Response:
     return web.json_response(
         {
             "error": code,
-            "title": tr._(words.PAGE["refused"]),
+            "title": words.refusal_title(tr),
             "message": words.refusal(tr, code),
         },
         status=status,

@@ -19,10 +19,15 @@ NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 
 
-def _data(**overrides: object) -> str:
+def _data(language_code: str | None = "vi") -> str:
     return launch_data(
-        TOKEN, user_id=1002, first_name="Lan", last_name="Nguyễn Thị", auth_date=NOW, **overrides
-    )  # type: ignore[arg-type]
+        TOKEN,
+        user_id=1002,
+        first_name="Lan",
+        last_name="Nguyễn Thị",
+        auth_date=NOW,
+        language_code=language_code,
+    )
 
 
 def test_the_recipe_matches_telegrams() -> None:

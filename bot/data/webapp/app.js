@@ -194,8 +194,10 @@
       for (const kind of data.kinds) {
         const card = el("div", "card kind");
         card.dataset.kind = kind.key;
-        card.append(el("h3", null, kind.name));
-        card.append(el("p", "line this", kind.line || "—"));
+        // The line names the type, as /totals writes it; a type with nothing this period
+        // (only a year earlier) gets its name as a heading and a dash.
+        if (kind.line) card.append(el("p", "line this", kind.line));
+        else { card.append(el("h3", null, kind.name)); card.append(el("p", "line this", "—")); }
         if (data.last_year) {
           const before = kind.last_year.map((f) => f.text).join(", ") || "—";
           card.append(el("p", "before", strings.last_year + " (" + data.last_year.label + "): " + before));

@@ -11,18 +11,20 @@ is a handful of statements whatever the number of sub-units (storage/queries/das
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import date_window
 from bot import meetings as meetings_domain
 from bot.access import Actor
+from bot.notifications import enqueue
 from bot.periods import Period
 from bot.report_templates import template_of
-from bot.reports import OPEN
+from bot.reports import OPEN, recipients
 from bot.totals import Totals, TotalsError, compute, may_see
-from storage.models import Meeting, Person, ReportRound, Unit
+from storage.models import Meeting, Person, Report, ReportRound, Unit
 from storage.queries import dashboard as dashboard_q
 from storage.queries import reports as reports_q
 from storage.queries import units as units_q
@@ -38,6 +40,11 @@ class UnitRow:
     status: str
     submitted_at: datetime | None
     cadres: list[Person]
+    report_id: int = 0
+    #: The person may remind its cadres now (a leader over it, the report missing, the unit has
+    #: members, and nobody reminded them from the dashboard today).
+    remindable: bool = False
+    reminded_today: bool = False
 
 
 @dataclass
@@ -61,16 +68,21 @@ def state_of(status: str, submitted_at: datetime | None, deadline: datetime) -> 
     return "submitted" if submitted_at <= deadline else "late"
 
 
-async def completeness(session: AsyncSession, actor: Actor) -> list[RoundBoard]:
+async def completeness(
+    session: AsyncSession, actor: Actor, now: datetime, tz: ZoneInfo
+) -> list[RoundBoard]:
     """Open rounds with a row for each asked unit the person may see (rounds with none are left
     out): the missing first, then late, submitted, approved; by name within each."""
     boards: dict[int, RoundBoard] = {}
-    rows: dict[int, list[tuple[Unit, str, datetime | None]]] = {}
+    rows: dict[int, list[tuple[Unit, Report]]] = {}
     for round_row, report, unit in await dashboard_q.open_round_reports(session):
         if may_see(actor, unit):
-            rows.setdefault(round_row.id, []).append((unit, report.status, report.submitted_at))
+            rows.setdefault(round_row.id, []).append((unit, report))
             boards.setdefault(round_row.id, RoundBoard(round_row, "", "", _period(round_row), unit))
-    unit_ids = {u.id for found in rows.values() for u, _s, _t in found}
+    reminded = await dashboard_q.reminded_since(
+        session, [r.id for found in rows.values() for _u, r in found], day_start(now, tz)
+    )
+    unit_ids = {u.id for found in rows.values() for u, _r in found}
     cadres: dict[int, list[Person]] = {}
     for unit_id, person, _role in await dashboard_q.members_of_units(session, unit_ids):
         cadres.setdefault(unit_id, []).append(person)
@@ -84,18 +96,92 @@ async def completeness(session: AsyncSession, actor: Actor) -> list[RoundBoard]:
         board.unit = asking
         board.rows = sorted(
             (
-                UnitRow(
-                    unit,
-                    state_of(status, at, board.round.deadline),
-                    status,
-                    at,
-                    cadres.get(unit.id, []),
-                )
-                for unit, status, at in rows[round_id]
+                _row(actor, board.round, unit, report, cadres.get(unit.id, []), reminded)
+                for unit, report in rows[round_id]
             ),
             key=lambda r: (order[r.state], r.unit.search_name),
         )
     return list(boards.values())
+
+
+def _row(
+    actor: Actor,
+    round_row: ReportRound,
+    unit: Unit,
+    report: Report,
+    cadres: list[Person],
+    reminded: set[int],
+) -> UnitRow:
+    state = state_of(report.status, report.submitted_at, round_row.deadline)
+    today = report.id in reminded
+    return UnitRow(
+        unit,
+        state,
+        report.status,
+        report.submitted_at,
+        cadres,
+        report.id,
+        remindable=state == "missing" and bool(cadres) and actor.can_admin(unit) and not today,
+        reminded_today=today,
+    )
+
+
+def day_start(now: datetime, tz: ZoneInfo) -> datetime:
+    """Midnight of the local day (where the cadres are) that ``now`` falls in."""
+    return datetime.combine(now.astimezone(tz).date(), time(0), tzinfo=tz)
+
+
+class RemindError(Exception):
+    """A reminder was not sent: ``forbidden`` (no such open report of a unit the person leads),
+    ``not_missing`` (submitted meanwhile), ``already`` (reminded today), ``no_cadres``."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+async def remind(
+    session: AsyncSession, actor: Actor, report_id: int, now: datetime, tz: ZoneInfo
+) -> int:
+    """Queue a reminder (through the outbox, in the caller's transaction) to the cadres and
+    leaders of the unit that owes the report: once a local day per report, whoever presses
+    (two leaders pressing at once queue one message each person: the outbox keys are the
+    same), recorded as the report's event ``reminded``. The number of people told."""
+    report = await reports_q.get_report(session, report_id)
+    round_row = await reports_q.get_round(session, report.round_id) if report else None
+    unit = await units_q.get(session, report.unit_id) if report else None
+    if (
+        report is None
+        or round_row is None
+        or round_row.closed_at is not None
+        or unit is None
+        or not actor.can_admin(unit)
+    ):
+        raise RemindError("forbidden")
+    if report.status not in OPEN:
+        raise RemindError("not_missing")
+    if await dashboard_q.reminded_since(session, [report.id], day_start(now, tz)):
+        raise RemindError("already")
+    people = await recipients(session, unit.id, roles=("cadre", "admin"))
+    if not people:
+        raise RemindError("no_cadres")
+    day = now.astimezone(tz).date().isoformat()
+    queued = 0
+    for person in people:
+        queued += await enqueue(
+            session,
+            key=f"nudge:{report.id}:{day}:{person.telegram_id}",
+            chat_id=person.telegram_id,
+            kind="report_nudge",
+            params={"report_id": report.id, "by": actor.person.id},
+            now=now,
+        )
+    if not queued:
+        raise RemindError("already")
+    await reports_q.add_event(
+        session, report.id, actor.person.id, now, dashboard_q.REMINDED, {"people": queued}
+    )
+    return queued
 
 
 def _period(round_row: ReportRound) -> Period:

@@ -35,6 +35,8 @@ PAGE: dict[str, str] = {
     "no_meetings": N_("No meetings coming up."),
     "rsvp": N_("Attending {yes} · absent {no} · sending someone {delegate}"),
     "refused": N_("The dashboard cannot open"),
+    "remind": N_("Remind"),
+    "reminded": N_("Reminded today"),
     "network": N_("The bot did not answer. Check the connection and try again."),
 }
 
@@ -59,6 +61,9 @@ REFUSALS: dict[str, str] = {
         "You are not a member of any unit yet. Ask your unit's leader for an invite link."
     ),
     "forbidden": N_("You can see totals only for your own unit and the units you lead."),
+    "already": N_("Its cadres were already reminded today: once a day is enough."),
+    "not_missing": N_("This report was submitted meanwhile: there is nothing to remind."),
+    "no_cadres": N_("This unit has no member the bot can write to yet."),
     "bad_request": N_(
         "The dashboard asked for something it cannot show. Close it and open it again from the bot."
     ),

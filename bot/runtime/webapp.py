@@ -55,6 +55,10 @@ HEADERS = {
 }
 
 
+#: HTTP statuses of the reasons a reminder is not sent.
+REMIND_STATUS = {"forbidden": 403, "not_missing": 409, "already": 429, "no_cadres": 409}
+
+
 class Refused(Exception):
     def __init__(self, status: int, code: str) -> None:
         super().__init__(code)
@@ -76,6 +80,7 @@ class Dashboard:
         app.router.add_get(PREFIX + "/api/completeness", self._api(self._completeness))
         app.router.add_get(PREFIX + "/api/totals", self._api(self._totals))
         app.router.add_get(PREFIX + "/api/meetings", self._api(self._meetings))
+        app.router.add_post(PREFIX + "/api/remind", self._api(self._remind))
 
     # --- pages --------------------------------------------------------------------------
 
@@ -155,7 +160,9 @@ class Dashboard:
     async def _completeness(
         self, request: web.Request, session: Any, actor: Actor, tr: Translator, launch: Launch
     ) -> dict[str, Any]:
-        boards = await dashboard.completeness(session, actor)
+        boards = await dashboard.completeness(
+            session, actor, self.services.clock.now(), self.services.settings.tz
+        )
         return {
             "rounds": [
                 {
@@ -177,6 +184,9 @@ class Dashboard:
                             "returned": r.status == "returned",
                             "submitted_at": tr.moment(r.submitted_at) if r.submitted_at else None,
                             "cadres": [name_of(p) for p in r.cadres],
+                            "report": r.report_id,
+                            "remindable": r.remindable,
+                            "reminded_today": r.reminded_today,
                         }
                         for r in b.rows
                     ],
@@ -231,6 +241,25 @@ class Dashboard:
             if not all(r.direct for r in now.rows) or query.get("by") == "org"
             else [],
         }
+
+    async def _remind(
+        self, request: web.Request, session: Any, actor: Actor, tr: Translator, launch: Launch
+    ) -> dict[str, Any]:
+        """ "Nhắc": the one thing the dashboard changes (bot/dashboard.py ``remind``)."""
+        try:
+            body = await request.json()
+        except ValueError:
+            raise Refused(400, "bad_request") from None
+        report_id = body.get("report") if isinstance(body, dict) else None
+        if not isinstance(report_id, int) or isinstance(report_id, bool) or report_id <= 0:
+            raise Refused(400, "bad_request")
+        try:
+            queued = await dashboard.remind(
+                session, actor, report_id, self.services.clock.now(), self.services.settings.tz
+            )
+        except dashboard.RemindError as exc:
+            raise Refused(REMIND_STATUS[exc.code], exc.code) from None
+        return {"queued": queued}
 
     async def _meetings(
         self, request: web.Request, session: Any, actor: Actor, tr: Translator, launch: Launch

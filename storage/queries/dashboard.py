@@ -4,11 +4,21 @@ none per sub-unit, so a province's hundred communes cost what one commune costs.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Meeting, MeetingRsvp, Membership, Person, Report, ReportRound, Unit
+from storage.models import (
+    Meeting,
+    MeetingRsvp,
+    Membership,
+    Person,
+    Report,
+    ReportEvent,
+    ReportRound,
+    Unit,
+)
 
 
 async def open_round_reports(session: AsyncSession) -> Sequence[tuple[ReportRound, Report, Unit]]:
@@ -70,3 +80,21 @@ async def unit_children(session: AsyncSession, unit_id: int, org: str) -> Unit |
         Unit.parent_id == area.id, Unit.org == org, Unit.anchor_path == area.path
     )
     return (await session.scalars(stmt.limit(1))).first()
+
+
+#: The report event a dashboard reminder leaves (who, when; ``data``: how many were told).
+REMINDED = "reminded"
+
+
+async def reminded_since(
+    session: AsyncSession, report_ids: Collection[int], since: datetime
+) -> set[int]:
+    """The reports among ``report_ids`` someone reminded from the dashboard since ``since``."""
+    if not report_ids:
+        return set()
+    stmt = select(ReportEvent.report_id).where(
+        ReportEvent.report_id.in_(list(report_ids)),
+        ReportEvent.action == REMINDED,
+        ReportEvent.at >= since,
+    )
+    return set((await session.scalars(stmt)).all())

@@ -73,3 +73,12 @@ async def get(
         client.get(server.url + path, headers=headers, params=params) as response,
     ):
         return response.status, await response.json()
+
+
+async def post(server: WebServer, path: str, init_data: str, body: Any) -> tuple[int, Any]:
+    headers = {"Authorization": f"tma {init_data}"}
+    async with (
+        aiohttp.ClientSession() as client,
+        client.post(server.url + path, headers=headers, json=body) as response,
+    ):
+        return response.status, await response.json()

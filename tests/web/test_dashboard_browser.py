@@ -98,6 +98,18 @@ async def test_a_commune_leader_sees_board_totals_and_drills_down(
         assert len(units) == 3 and all("Chưa nộp" in u for u in units)
         assert any("Lê Văn Nam" in u for u in units)
         await page.screenshot(path=str(SHOTS / "dashboard-board-vi.png"), full_page=True)
+        # "Nhắc": the thôn's cadre receives the reminder through the emulator.
+        row = page.locator(".round li.unit", has_text="Cầu Bâm")
+        await row.locator("button.remind").click()
+        await row.locator(".reminded").wait_for()
+        await h.dispatch()
+        assert text_of(h.user(1004, "Nam", last_name="Lê Văn").last).startswith(
+            "Nguyễn Thị Lan nhắc bạn:"
+        )
+        # A unit with no members has no one to remind: no button.
+        empty = page.locator(".round li.unit", has_text="Đồng Mán")
+        assert "chưa có thành viên" in await empty.inner_text()
+        assert await empty.locator("button.remind").count() == 0
         # The totals: the lines /totals says, in its order.
         await page.click("#tab-totals")
         await page.wait_for_selector(".kind")

@@ -40,15 +40,21 @@
     return template.replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m));
   }
 
-  async function api(path) {
+  async function api(path, payload) {
+    const options = { headers: { Authorization: "tma " + initData }, cache: "no-store" };
+    if (payload !== undefined) {
+      options.method = "POST";
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(payload);
+    }
     let response;
     try {
-      response = await fetch(path, { headers: { Authorization: "tma " + initData }, cache: "no-store" });
+      response = await fetch(path, options);
     } catch (e) {
       throw { network: true };
     }
     const body = await response.json().catch(() => ({}));
-    if (!response.ok) throw body;
+    if (!response.ok) throw Object.assign({ status: response.status }, body);
     return body;
   }
 
@@ -141,12 +147,31 @@
           name.append(el("div", "hint", unit.cadres.length ? unit.cadres.join(", ") : strings.no_members));
           item.append(name);
           item.append(el("span", "hint", strings["state_" + unit.state]));
+          if (unit.remindable) item.append(remindButton(unit));
+          else if (unit.reminded_today) item.append(el("span", "hint reminded", strings.reminded));
           list.append(item);
         }
         card.append(list);
         target.append(card);
       }
     });
+  }
+
+  // "Nhắc": queue a reminder to the unit's cadres (once a day; the server decides).
+  function remindButton(unit) {
+    const button = el("button", "remind", strings.remind);
+    button.type = "button";
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      try {
+        await api("api/remind", { report: unit.report });
+        button.replaceWith(el("span", "hint reminded", strings.reminded));
+      } catch (error) {
+        if (error.status === 401 || error.network) { refuse(error); return; }
+        button.replaceWith(el("span", "hint refused-reminder", error.message || ""));
+      }
+    });
+    return button;
   }
 
   // --- totals ------------------------------------------------------------------------------

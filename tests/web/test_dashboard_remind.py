@@ -82,7 +82,8 @@ async def test_who_may_not_remind(harness: Harness, demo: Demo) -> None:
         )
         assert (status, body["error"]) == (409, "no_cadres")
         # Bad bodies, an unknown report, forged launch data.
-        for bad in ({}, {"report": "1"}, {"report": True}, [], {"report": -1}):
+        bads: list[Any] = [{}, {"report": "1"}, {"report": True}, [], {"report": -1}]
+        for bad in bads:
             status, body = await post(server, "api/remind", signed(h, 1002), bad)
             assert (status, body["error"]) == (400, "bad_request")
         status, body = await post(server, "api/remind", signed(h, 1002), {"report": 99999})

@@ -11,21 +11,23 @@ is a handful of statements whatever the number of sub-units (storage/queries/das
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import date_window
 from bot import meetings as meetings_domain
+from bot import petitions as petitions_domain
 from bot.access import Actor
 from bot.notifications import enqueue
 from bot.periods import Period
 from bot.report_templates import template_of
 from bot.reports import OPEN, recipients
 from bot.totals import Totals, TotalsError, compute, may_see
-from storage.models import Meeting, Person, Report, ReportRound, Unit
+from storage.models import Meeting, Person, Petition, Report, ReportRound, Unit
 from storage.queries import dashboard as dashboard_q
+from storage.queries import petition_handling as handling_q
 from storage.queries import reports as reports_q
 from storage.queries import units as units_q
 
@@ -249,3 +251,51 @@ async def upcoming_meetings(
     counts = await dashboard_q.rsvp_counts(session, [m.id for m in found])
     units = await units_q.by_ids(session, sorted({m.unit_id for m in found}))
     return [MeetingLine(m, units.get(m.unit_id), counts.get(m.id, {})) for m in found]
+
+
+@dataclass(frozen=True)
+class PetitionLine:
+    petition: Petition
+    place: Unit | None
+    authority: Unit | None
+    #: Days past the People's Committee's due date (None when not late, or not with it).
+    overdue_days: int | None
+
+
+@dataclass
+class PetitionBoard:
+    counts: dict[str, int]
+    items: list[PetitionLine]
+
+
+async def petition_board(
+    session: AsyncSession, actor: Actor, today: date, limit: int = 30
+) -> PetitionBoard:
+    """The recommendations /petitions would list for the person (``bot.petitions.visible_to``):
+    how many per status, and the open ones, overdue first (the most overdue at the top), then
+    by due date. Three statements, whatever their number."""
+    seen = petitions_domain.visible_to(actor)
+    counts = await handling_q.visible_by_status(session, seen)
+    found = await handling_q.visible_open(
+        session, seen, sorted(petitions_domain.OPEN_STATUSES), limit
+    )
+    units = await units_q.by_ids(
+        session,
+        sorted(
+            {p.unit_id for p in found}
+            | {p.authority_unit_id for p in found if p.authority_unit_id is not None}
+        ),
+    )
+    lines = []
+    for p in found:
+        late = (
+            (today - p.due_on).days
+            if p.status in petitions_domain.AT_AUTHORITY
+            and p.due_on is not None
+            and p.due_on < today
+            else None
+        )
+        authority = units.get(p.authority_unit_id) if p.authority_unit_id is not None else None
+        lines.append(PetitionLine(p, units.get(p.unit_id), authority, late))
+    lines.sort(key=lambda line: -(line.overdue_days or 0))  # stable: then by due date
+    return PetitionBoard(counts, lines)

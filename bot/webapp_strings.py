@@ -35,6 +35,9 @@ PAGE: dict[str, str] = {
     "no_meetings": N_("No meetings coming up."),
     "rsvp": N_("Attending {yes} · absent {no} · sending someone {delegate}"),
     "refused": N_("The dashboard cannot open"),
+    "tab_petitions": N_("Recommendations"),
+    "no_petitions": N_("No open recommendations."),
+    "due": N_("due {date}"),
     "remind": N_("Remind"),
     "reminded": N_("Reminded today"),
     "network": N_("The bot did not answer. Check the connection and try again."),
@@ -90,3 +93,7 @@ def refusal_title(tr: Translator) -> str:
 def refusal(tr: Translator, code: str) -> str:
     msgid = REFUSALS.get(code) or REFUSALS["bad_request"]
     return tr._(msgid)
+
+
+def overdue(tr: Translator, days: int) -> str:
+    return tr.ngettext("overdue by {n} day", "overdue by {n} days", days).format(n=tr.number(days))

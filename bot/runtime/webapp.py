@@ -32,10 +32,12 @@ from bot.i18n import Translator, resolve_locale
 from bot.names import name_of
 from bot.parsing import ascii_int
 from bot.periods import Period, period_containing
+from bot.petitions import STATUSES
 from bot.services import Services
 from bot.totals import Cells, Row, Totals, default_unit, row_label
 from bot.webapp_auth import InitDataError, Launch, unverified_language, validate
 from handlers.entry_cards import figure
+from handlers.petitions.texts import category_label, status_label
 from storage.queries import people as people_q
 
 log = logging.getLogger(__name__)
@@ -80,6 +82,7 @@ class Dashboard:
         app.router.add_get(PREFIX + "/api/completeness", self._api(self._completeness))
         app.router.add_get(PREFIX + "/api/totals", self._api(self._totals))
         app.router.add_get(PREFIX + "/api/meetings", self._api(self._meetings))
+        app.router.add_get(PREFIX + "/api/petitions", self._api(self._petitions))
         app.router.add_post(PREFIX + "/api/remind", self._api(self._remind))
 
     # --- pages --------------------------------------------------------------------------
@@ -260,6 +263,34 @@ class Dashboard:
         except dashboard.RemindError as exc:
             raise Refused(REMIND_STATUS[exc.code], exc.code) from None
         return {"queued": queued}
+
+    async def _petitions(
+        self, request: web.Request, session: Any, actor: Actor, tr: Translator, launch: Launch
+    ) -> dict[str, Any]:
+        """Citizens' recommendations by status, overdue first. Never the citizen's name or
+        phone, nor the text (it may name people): code, category, place, dates."""
+        board = await dashboard.petition_board(session, actor, self.services.today())
+        return {
+            "counts": [
+                {"status": status, "label": status_label(tr, status), "count": board.counts[status]}
+                for status in STATUSES
+                if board.counts.get(status)
+            ],
+            "items": [
+                {
+                    "code": line.petition.code,
+                    "status": line.petition.status,
+                    "status_label": status_label(tr, line.petition.status),
+                    "category": category_label(tr, line.petition.category),
+                    "place": line.place.name if line.place else "",
+                    "authority": line.authority.name if line.authority else None,
+                    "received": tr.day(line.petition.received_on),
+                    "due": tr.day(line.petition.due_on) if line.petition.due_on else None,
+                    "overdue": words.overdue(tr, line.overdue_days) if line.overdue_days else None,
+                }
+                for line in board.items
+            ],
+        }
 
     async def _meetings(
         self, request: web.Request, session: Any, actor: Actor, tr: Translator, launch: Launch

@@ -11,6 +11,7 @@ from typing import Any
 import aiohttp
 
 from bot.demo import Demo, seed_demo_meetings, seed_demo_round
+from bot.demo_petitions import seed_demo_petitions
 from bot.runtime.webapp import Dashboard, WebServer
 from bot.webapp_auth import launch_data
 from tests.harness import Harness, text_of
@@ -29,6 +30,7 @@ async def seed(h: Harness) -> Demo:
     async with h.db.session() as session:
         await seed_demo_round(session, demo, h.clock.now(), h.services.settings.tz)
         await seed_demo_meetings(session, demo, h.clock.now(), h.services.settings.tz)
+        await seed_demo_petitions(session, demo, h.clock.now(), h.services.settings.tz)
     people = {p.telegram_id: p for p in demo.people}
     for uid, line in ENTRIES:
         user = h.user(uid, people[uid].first_name, last_name=people[uid].last_name)

@@ -18,7 +18,7 @@ from storage.queries import units as units_q
 from tests.harness import Harness, text_of
 from tests.web.dashboard_server import get, seed, served, signed
 
-API = ("api/me", "api/completeness", "api/totals", "api/meetings")
+API = ("api/me", "api/completeness", "api/totals", "api/meetings", "api/petitions")
 
 
 @pytest.fixture

@@ -135,6 +135,12 @@ async def test_a_commune_leader_sees_board_totals_and_drills_down(
         await page.click("#tab-meetings")
         await page.wait_for_selector(".meeting")
         assert "Tham dự" in await page.inner_text(".meeting")
+        await page.screenshot(path=str(SHOTS / "dashboard-meetings-vi.png"), full_page=True)
+        # Citizens' recommendations, overdue first.
+        await page.click("#tab-petitions")
+        await page.wait_for_selector(".petition")
+        assert "quá hạn" in await page.locator(".petition").first.inner_text()
+        await page.screenshot(path=str(SHOTS / "dashboard-petitions-vi.png"), full_page=True)
 
 
 async def test_english_and_telegrams_dark_theme(

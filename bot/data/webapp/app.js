@@ -59,7 +59,7 @@
   }
 
   function refuse(error) {
-    for (const id of ["board", "totals", "meetings", "status"]) $(id).hidden = true;
+    for (const id of ["board", "totals", "meetings", "petitions", "status"]) $(id).hidden = true;
     $("tabs").hidden = true;
     $("refusal").hidden = false;
     $("refusal-title").textContent = error.title || strings.refused || "Không mở được bảng điều khiển / The dashboard cannot open";
@@ -69,7 +69,7 @@
   }
 
   function show(tab) {
-    for (const name of ["board", "totals", "meetings"]) {
+    for (const name of ["board", "totals", "meetings", "petitions"]) {
       $(name).hidden = name !== tab;
       $("tab-" + name).classList.toggle("on", name === tab);
     }
@@ -77,6 +77,7 @@
     if (tab === "board") loadBoard();
     if (tab === "totals") loadTotals();
     if (tab === "meetings") loadMeetings();
+    if (tab === "petitions") loadPetitions();
   }
 
   async function start() {
@@ -94,6 +95,7 @@
     $("tab-board").textContent = strings.tab_board;
     $("tab-totals").textContent = strings.tab_totals;
     $("tab-meetings").textContent = strings.tab_meetings;
+    $("tab-petitions").textContent = strings.tab_petitions;
     for (const button of document.querySelectorAll("nav button")) {
       button.addEventListener("click", () => show(button.dataset.tab));
     }
@@ -298,6 +300,34 @@
         card.append(el("h3", null, m.title));
         card.append(el("div", "hint", m.when + (m.place ? " · " + m.place : "") + " · " + m.unit));
         card.append(el("p", "line", fill(strings.rsvp, m.answers)));
+        target.append(card);
+      }
+    });
+  }
+
+  // --- citizens' recommendations -------------------------------------------------------------
+
+  function loadPetitions() {
+    load("petitions", "api/petitions", (target, data) => {
+      const pills = el("div", "counts");
+      for (const c of data.counts) pills.append(el("span", "pill s-count", c.label + " " + c.count));
+      target.append(pills);
+      if (!data.items.length) {
+        target.append(el("p", "notice", strings.no_petitions));
+        return;
+      }
+      for (const item of data.items) {
+        const card = el("div", "card petition" + (item.overdue ? " overdue" : ""));
+        const head = el("div", "petition-head");
+        head.append(el("strong", null, item.code));
+        head.append(el("span", "hint", item.status_label));
+        card.append(head);
+        card.append(el("p", "line", item.category + " · " + item.place));
+        const when = [item.received];
+        if (item.due) when.push(fill(strings.due, { date: item.due }));
+        if (item.authority) when.push(item.authority);
+        card.append(el("div", "hint", when.join(" · ")));
+        if (item.overdue) card.append(el("div", "late", item.overdue));
         target.append(card);
       }
     });

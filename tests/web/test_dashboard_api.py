@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import aiohttp
+from aiohttp import web
 import pytest
 
 from bot.demo import Demo
@@ -89,12 +90,26 @@ async def test_a_signed_stranger_is_not_a_member(harness: Harness, demo: Demo) -
     h = harness
     async with served(h) as server:
         for user_id in (1012, 424242):  # no unit yet; never seen
-            status, body = await get(server, "api/totals", signed(h, user_id))
-            assert (status, body["error"]) == (403, "not_member")
-            assert "link mời" in body["message"]
+            for path in API:
+                status, body = await get(server, path, signed(h, user_id))
+                assert (path, status, body["error"]) == (path, 403, "not_member")
+                assert "link mời" in body["message"]
 
 
 # --- access: each role × each endpoint × inside / outside ---------------------------------
+
+
+def test_every_api_route_is_probed_here() -> None:
+    """A new endpoint fails this until the tests above (and test_dashboard_remind.py) probe it:
+    the web's part of the access matrix."""
+    app = web.Application()
+    Dashboard(None, "0:x").add_routes(app)  # type: ignore[arg-type]
+    routes = {
+        r.resource.canonical
+        for r in app.router.routes()
+        if r.resource is not None and r.resource.canonical.startswith("/app/api/")
+    }
+    assert routes == {"/app/" + p for p in API} | {"/app/api/remind"}
 
 
 async def test_totals_inside_and_outside_each_subtree(harness: Harness, demo: Demo) -> None:

@@ -26,6 +26,7 @@ PAGE: dict[str, str] = {
     "no_members": N_("no members yet"),
     "this_period": N_("This period"),
     "last_year": N_("Same period last year"),
+    "only_last_year": N_("Logged in {period}, not in this period:"),
     "no_activity": N_("No activity was logged in this period."),
     "by_unit": N_("By unit:"),
     "by_org": N_("By organisation:"),
@@ -78,6 +79,8 @@ PERIOD_CHOICES = (
     (N_("This quarter"), "quarter", 0),
     (N_("This year"), "year", 0),
     (N_("Last quarter"), "quarter", -1),
+    (N_("This half-year"), "half", 0),
+    (N_("Last year"), "year", -1),
 )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.demo import Demo, seed_demo_meetings, seed_demo_round
+from bot.demo import Demo, seed_demo_activities, seed_demo_meetings, seed_demo_round
 from bot.demo_petitions import seed_demo_petitions
 from bot.runtime.webapp import Dashboard, WebServer
 from bot.webapp_auth import launch_data
@@ -24,10 +24,15 @@ ENTRIES = [
 ]
 
 
-async def seed(h: Harness) -> Demo:
+async def seed(h: Harness, *, year_of_activities: bool = False) -> Demo:
+    """The demo; ``year_of_activities``: with the console demo's year of entries too (the
+    screenshots then have a year earlier to compare with)."""
     demo = await h.seed_demo()
     assert h.services is not None
     async with h.db.session() as session:
+        if year_of_activities:
+            now = h.clock.now()
+            await seed_demo_activities(session, now.astimezone(h.services.settings.tz).date(), now)
         await seed_demo_round(session, demo, h.clock.now(), h.services.settings.tz)
         await seed_demo_meetings(session, demo, h.clock.now(), h.services.settings.tz)
         await seed_demo_petitions(session, demo, h.clock.now(), h.services.settings.tz)

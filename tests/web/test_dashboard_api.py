@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import aiohttp
-from aiohttp import web
 import pytest
+from aiohttp import web
 
 from bot.demo import Demo
 from bot.runtime.webapp import Dashboard

@@ -218,18 +218,27 @@
       target.append(head);
       const now = data.kinds.filter((k) => k.line);
       if (!now.length) target.append(el("p", "notice", strings.no_activity));
-      for (const kind of data.kinds) {
+      for (const kind of now) {
         const card = el("div", "card kind");
         card.dataset.kind = kind.key;
-        // The line names the type, as /totals writes it; a type with nothing this period
-        // (only a year earlier) gets its name as a heading and a dash.
-        if (kind.line) card.append(el("p", "line this", kind.line));
-        else { card.append(el("h3", null, kind.name)); card.append(el("p", "line this", "—")); }
+        // The line names the type, as /totals writes it.
+        card.append(el("p", "line this", kind.line));
         if (data.last_year) {
           const before = kind.last_year.map((f) => f.text).join(", ") || "—";
           card.append(el("p", "before", strings.last_year + " (" + data.last_year.label + "): " + before));
         }
         card.append(chart(kind, data));
+        target.append(card);
+      }
+      // Types logged a year earlier but not in this period: one compact card, so that what
+      // stopped is seen without a screen each.
+      const gone = data.kinds.filter((k) => !k.line);
+      if (gone.length && data.last_year) {
+        const card = el("div", "card gone");
+        card.append(el("h3", null, fill(strings.only_last_year, { period: data.last_year.label })));
+        for (const kind of gone) {
+          card.append(el("p", "before", kind.name + ": " + kind.last_year.map((f) => f.text).join(", ")));
+        }
         target.append(card);
       }
       if (data.rows.length) {

@@ -25,6 +25,7 @@ from typing import Final
 from bot.access import Actor
 from bot.i18n import N_
 from storage.models import Petition, Unit
+from storage.queries.petition_handling import Visible
 
 #: What a recommendation is about (issue 17's list), key → English msgid (Vietnamese in locales).
 CATEGORIES: Final[dict[str, str]] = {
@@ -113,4 +114,16 @@ def can_see(actor: Actor, petition: Petition, place: Unit, front: Unit) -> bool:
         or actor.can_admin(place)
         or actor.can_admin(front)
         or is_authority(actor, petition)
+    )
+
+
+def visible_to(actor: Actor) -> Visible:
+    """What the person may list (``Visible``, the list's side of ``can_see``): what they
+    recorded, what is placed or supervised in the scopes they lead, what was forwarded to their
+    units; operators everything. /petitions and the dashboard both ask this."""
+    return Visible(
+        person_id=actor.person.id,
+        scopes=[r.scope for r in actor.admin_roles()],
+        unit_ids=[r.unit.id for r in actor.roles],
+        everything=actor.is_owner,
     )

@@ -105,6 +105,14 @@ class Settings(BaseSettings):
     #: erased (bot.petitions.DEFAULT_ERASE_AFTER_DAYS, ~12 months; a stated retention, law 91/2025).
     petition_erase_after_days: int = 365
 
+    #: The leaders' dashboard (a Telegram Mini App, bot/runtime/webapp.py): where ``phoihop run``
+    #: serves it (``HOST:PORT``; "off" serves nothing; in webhook mode the webhook's server
+    #: serves it instead, at ``/app/``), the public https address given to Telegram for its
+    #: buttons (None: no dashboard buttons), and how old a launch's ``auth_date`` may be.
+    web_listen: str = "127.0.0.1:8080"
+    web_url: str | None = None
+    web_auth_max_age: float = 3600.0
+
     @field_validator("petition_due_days", mode="before")
     @classmethod
     def _petition_due_days(cls, value: object) -> object:
@@ -177,6 +185,32 @@ class Settings(BaseSettings):
         if value is not None and not SECRET_RE.match(value):
             raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
         return value or None
+
+    @field_validator("web_url")
+    @classmethod
+    def _web_url(cls, value: str | None) -> str | None:
+        if value and not re.match(r"^https://[^\s/]+(/\S*)?$", value.strip()):
+            raise ValueError(
+                "must be the public https:// address of the dashboard (Telegram opens only https)"
+            )
+        return value.strip() if value else None
+
+    @field_validator("web_listen")
+    @classmethod
+    def _web_listen(cls, value: str) -> str:
+        host, sep, port = value.strip().rpartition(":")
+        if value.strip() != "off" and (
+            not sep or not host or not port.isascii() or not port.isdigit() or int(port) > 65535
+        ):
+            raise ValueError("must be HOST:PORT (e.g. 127.0.0.1:8080) or off")
+        return value.strip()
+
+    @field_validator("web_auth_max_age")
+    @classmethod
+    def _web_age(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("must be a positive number of seconds")
+        return value
 
     @field_validator("webhook_max_connections")
     @classmethod

@@ -8,12 +8,13 @@ from typing import Any
 
 from bot import reports as rep
 from bot.i18n import Translator
+from bot.names import name_of
 from bot.notifications import Notice
 from bot.periods import heading
 from bot.services import Services
 from handlers.common import esc
 from handlers.notices import register
-from storage.models import Report, Unit
+from storage.models import Person, Report, Unit
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,24 @@ async def reopened(
     return Notice(text, _open_button(got.report.id, tr._("Change the report")))
 
 
+async def nudge(
+    services: Services, tr: Translator, params: dict[str, Any], chat_id: int
+) -> Notice | None:
+    """A leader pressed "Remind" on the dashboard's board (bot/dashboard.py ``remind``)."""
+    got = await _load(services, tr, params, rep.OPEN)
+    if got is None:
+        return None
+    async with services.db.session() as session:
+        leader = await session.get(Person, int(params.get("by", 0)))
+    who = esc(name_of(leader)) if leader is not None else tr._("Your leader")
+    text = tr._(
+        "{leader} reminds you: <b>{title}</b> for {unit} is due {deadline}. {answered} questions answered so far."
+    ).format(
+        leader=who, title=got.title, unit=got.unit, deadline=got.deadline, answered=got.answered
+    )
+    return Notice(text, _open_button(got.report.id, tr._("Continue the report")))
+
+
 def register_renderers() -> None:
     """Called by the composition root: the outbox kinds queued by ``bot/reports.py``."""
     register("round_opened", round_opened)
@@ -171,3 +190,4 @@ def register_renderers() -> None:
     register("report_returned", returned)
     register("report_approved", approved)
     register("report_reopened", reopened)
+    register("report_nudge", nudge)

@@ -26,6 +26,7 @@ from bot.unit_search import UnitSearch
 from handlers.access_rules import ANY_CHAT, Who, rule
 from handlers.common import NOT_MEMBER, answer, edit, esc, reply
 from handlers.context import AppContext
+from handlers.dashboard_button import with_dashboard
 from handlers.petitions.totals import petition_buttons, render_petitions
 from handlers.router import quote
 from handlers.totals_view import PETITIONS, View, render_view
@@ -104,7 +105,7 @@ async def totals_command(update: Update, context: AppContext) -> None:
                 )
             except TotalsError:
                 text = tr._(FORBIDDEN)
-    await reply(update, context, text, reply_markup=markup)
+    await reply(update, context, text, reply_markup=with_dashboard(update, context, markup))
 
 
 async def _find(session: AsyncSession, actor: Actor, args: TotalsArgs) -> UnitSearch:
@@ -204,7 +205,7 @@ async def totals_button(update: Update, context: AppContext) -> None:
             await answer(update, tr._(FORBIDDEN), alert=True)
             return
         await answer(update)
-        await edit(update, text, markup)
+        await edit(update, text, with_dashboard(update, context, markup))
 
 
 async def _view_of(session: AsyncSession, data: str, today: date) -> View | None:

@@ -1274,6 +1274,7 @@ class BotApiEmulator:
         plain, entities = self._format(text, parse_mode, params.get("entities"), caption=False)
         markup = self._reply_markup(params, inline_only=False)
         chat = self._writable_chat(chat_id)
+        _check_web_app(markup, chat.type)
         reply_to = self._reply_target(params, chat)
         self._check_rate(chat)
         body: dict[str, Any] = {"text": plain}
@@ -1303,6 +1304,7 @@ class BotApiEmulator:
             )
         markup = self._reply_markup(params, inline_only=False)
         chat = self._writable_chat(chat_id)
+        _check_web_app(markup, chat.type)
         reply_to = self._reply_target(params, chat)
         value = params.get(field)
         self._check_file_input(value, field)
@@ -1391,6 +1393,7 @@ class BotApiEmulator:
         plain, entities = self._format(text, parse_mode, params.get("entities"), caption=False)
         markup = self._reply_markup(params, inline_only=True)
         raw = message.raw
+        _check_web_app(markup, str((raw.get("chat") or {}).get("type", "")))
         if (
             raw.get("text") == plain
             and raw.get("entities", []) == entities
@@ -1419,6 +1422,7 @@ class BotApiEmulator:
         )
         markup = self._reply_markup(params, inline_only=True)
         raw = message.raw
+        _check_web_app(markup, str((raw.get("chat") or {}).get("type", "")))
         if (
             raw.get("caption", "") == plain
             and raw.get("caption_entities", []) == entities
@@ -1439,6 +1443,7 @@ class BotApiEmulator:
         message = self._editable(params)
         markup = self._reply_markup(params, inline_only=True)
         raw = message.raw
+        _check_web_app(markup, str((raw.get("chat") or {}).get("type", "")))
         if raw.get("reply_markup") == markup:
             raise _bad(_NOT_MODIFIED)
         _set_or_pop(raw, "reply_markup", markup)
@@ -1798,3 +1803,18 @@ def _set_or_pop(target: dict[str, Any], key: str, value: Any) -> None:
         target.pop(key, None)
     else:
         target[key] = value
+
+
+def _check_web_app(markup: dict[str, Any] | None, chat_type: str) -> None:
+    """Telegram accepts ``web_app`` inline buttons only in private chats between a user and the
+    bot (Bot API, InlineKeyboardButton.web_app); elsewhere it answers BUTTON_TYPE_INVALID. Its
+    URL must be https."""
+    for row in (markup or {}).get("inline_keyboard") or []:
+        for button in row:
+            if "web_app" not in button:
+                continue
+            if chat_type != "private":
+                raise _bad("BUTTON_TYPE_INVALID")
+            info = button["web_app"]
+            if not isinstance(info, dict) or not str(info.get("url", "")).startswith("https://"):
+                raise _bad("BUTTON_URL_INVALID")

@@ -21,6 +21,7 @@ from bot.logging_setup import install_redaction, setup_logging
 from bot.runtime.app import App, build_application
 from bot.runtime.polling import Poller
 from bot.runtime.scheduler import Scheduler
+from bot.runtime.webapp import Dashboard, WebServer
 from bot.services import Services
 from bot.settings import Settings
 from storage.db import Database
@@ -118,11 +119,36 @@ async def run_polling(settings: Settings, db: Database) -> int:
         await start_app(app)
     except StartupError as exc:
         raise CliError(str(exc)) from None
+    web = None
+    try:
+        web = await start_dashboard(app, token)
+    except StartupError as exc:
+        await stop_app(app)
+        raise CliError(str(exc)) from None
     settle_heap()
     log.info("polling %s; stop with Ctrl+C", settings.bot_api_url.split("/bot")[0])
     await _until_signalled()
+    if web is not None:
+        await web.stop()
     await stop_app(app)
     return 0
+
+
+async def start_dashboard(app: App, token: str) -> WebServer | None:
+    """The dashboard on ``PHOIHOP_WEB_LISTEN`` (none when it is "off")."""
+    services: Services = app.bot_data["services"]
+    listen = services.settings.web_listen
+    if listen == "off":
+        return None
+    host, _, port = listen.rpartition(":")
+    server = WebServer(Dashboard(services, token), host.strip("[]"), int(port))
+    try:
+        await server.start()
+    except OSError as exc:
+        raise StartupError(
+            f"cannot serve the dashboard on {listen} (PHOIHOP_WEB_LISTEN): {exc.strerror or exc}"
+        ) from None
+    return server
 
 
 async def run_webhook(settings: Settings, db: Database, *, url: str, host: str, port: int) -> int:
@@ -151,6 +177,8 @@ async def run_webhook(settings: Settings, db: Database, *, url: str, host: str, 
         port=port,
         lease=timedelta(seconds=settings.webhook_lease),
         concurrency=settings.webhook_concurrency,
+        # One server for both: the dashboard's routes (/app/...) beside the webhook's path.
+        routes=Dashboard(services, token).add_routes,
     )
     try:
         await initialize_app(app)

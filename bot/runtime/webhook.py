@@ -44,6 +44,7 @@ import asyncio
 import hmac
 import json
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from http import HTTPStatus
 
@@ -99,6 +100,7 @@ class WebhookServer:
         lease: timedelta = timedelta(seconds=60),
         concurrency: int = 4,
         shutdown_timeout: float = 20.0,
+        routes: Callable[[web.Application], None] | None = None,
     ) -> None:
         self.app = app
         self.services = services
@@ -112,10 +114,14 @@ class WebhookServer:
         self._slots = asyncio.Semaphore(concurrency)
         self._attempts = Attempts()
         self._runner: web.AppRunner | None = None
+        #: More routes on the same server (the dashboard, bot/runtime/webapp.py).
+        self._routes = routes
 
     async def start(self) -> None:
         web_app = web.Application(client_max_size=1024 * 1024)
         web_app.router.add_post(self.path, self._handle)
+        if self._routes is not None:
+            self._routes(web_app)
         # handler_cancellation off (aiohttp's default, said here on purpose): a load balancer that
         # gives up on a slow request must not abort the handler half-way through its writes.
         runner = web.AppRunner(

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.access import Actor
 from bot.i18n import N_
 from bot.petitions import CATEGORIES, STATUSES
+from bot.petitions import visible_to as petitions_visible_to
 from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import NOT_MEMBER, answer, edit, esc, inline, page_buttons, reply
 from handlers.context import AppContext
@@ -26,13 +26,8 @@ from storage.queries import petition_handling as handling_q
 PER_PAGE = 10
 
 
-def visible_to(actor: Actor) -> handling_q.Visible:
-    return handling_q.Visible(
-        person_id=actor.person.id,
-        scopes=[r.scope for r in actor.admin_roles()],
-        unit_ids=[r.unit.id for r in actor.roles],
-        everything=actor.is_owner,
-    )
+# The rule is the domain's (shared with the dashboard, bot/dashboard.py).
+visible_to = petitions_visible_to
 
 
 async def _list(

@@ -15,6 +15,7 @@ from handlers import render
 from handlers.access_rules import ANY_CHAT, Who, rule
 from handlers.common import answer, edit, esc, reply
 from handlers.context import AppContext
+from handlers.dashboard_button import with_dashboard
 from handlers.reports.texts import (
     status_label,
 )
@@ -55,6 +56,7 @@ async def _show(update: Update, context: AppContext, page: int | None = None) ->
             text, markup = tr._("No report round has been opened in your units yet."), None
         else:
             text, markup = await _status(context, session, chosen or rounds[0], rounds, page or 0)
+    markup = with_dashboard(update, context, markup)
     if page is not None:
         await edit(update, text, markup)
     else:

@@ -159,3 +159,23 @@ async def visible_page(
         .limit(limit)
     )
     return rows.all(), total
+
+
+async def visible_by_status(session: AsyncSession, seen: Visible) -> dict[str, int]:
+    """How many items the person may see, per status (the dashboard's counts): one statement."""
+    stmt = select(Petition.status, func.count()).where(_visible(seen)).group_by(Petition.status)
+    return {status: int(count) for status, count in (await session.execute(stmt)).all()}
+
+
+async def visible_open(
+    session: AsyncSession, seen: Visible, statuses: Collection[str], limit: int
+) -> Sequence[Petition]:
+    """Open items the person may see, those with the earliest due date first (no due date
+    last), then the oldest received: what is late comes to the top."""
+    stmt = (
+        select(Petition)
+        .where(_visible(seen), Petition.status.in_(list(statuses)))
+        .order_by(Petition.due_on.is_(None), Petition.due_on, Petition.received_on, Petition.id)
+        .limit(limit)
+    )
+    return (await session.scalars(stmt)).all()

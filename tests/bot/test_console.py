@@ -133,3 +133,33 @@ async def test_console_shows_groups_alerts_files_and_what_the_bot_pushes(tmp_pat
     # The first template Lan is offered is her thôn's: the commune's Front report is not theirs.
     assert "bot: Đợt báo cáo mới: Báo cáo quý của Ban Công tác Mặt trận khu dân cư" in pushed
     assert "[1] Trả lời báo cáo" in pushed  # printed in one piece with whom it went to
+
+
+async def test_demo_console_serves_the_dashboard(tmp_path: Path) -> None:
+    """The console prints links that open the dashboard as demo leaders, signed as Telegram
+    signs them; the page and its API answer while the console runs."""
+    from urllib.parse import parse_qs
+
+    import aiohttp
+
+    out: list[str] = []
+    settings = Settings(_env_file=None, web_listen="127.0.0.1:0")  # type: ignore[call-arg]
+    url = f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"
+    seen: dict[str, object] = {}
+
+    async def lines() -> AsyncIterator[str]:
+        link = next(line for line in out if "Nguyễn Thị Lan: http://" in line).split(": ", 1)[1]
+        page, fragment = link.split("#", 1)
+        init_data = parse_qs(fragment)["tgWebAppData"][0]
+        async with aiohttp.ClientSession() as client:
+            async with client.get(page) as response:
+                seen["page"] = response.status
+            headers = {"Authorization": f"tma {init_data}"}
+            async with client.get(page + "api/completeness", headers=headers) as response:
+                seen["api"] = response.status
+                seen["rounds"] = len((await response.json())["rounds"])
+        yield "/quit"
+
+    await console_session(settings, url=url, demo=True, lines=lines(), out=out.append)
+    assert any(line.startswith("Dashboard (open in a browser") for line in out)
+    assert seen == {"page": 200, "api": 200, "rounds": 1}

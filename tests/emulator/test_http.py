@@ -474,3 +474,33 @@ async def test_flood_limits_per_group_and_global(clock: FakeClock) -> None:
         status, _, parameters = await api.error("sendMessage", chat_id=users[30], text="x")
         assert status == 429 and parameters == {"retry_after": 1}
         assert emu.stats == {"sent": 51, "429": 3}
+
+
+async def test_web_app_buttons_only_in_private_chats(emu: BotApiEmulator, api: Api) -> None:
+    """As Telegram: a web_app inline button in a group is BUTTON_TYPE_INVALID; its URL is https."""
+    user_message(emu, 2008, "/start")
+    group = emu.group(-5002, "Ban Thường trực")
+    emu.set_member_status(group.id, emu.bot_id, "member")
+
+    def markup(url: str) -> dict[str, Any]:
+        return {"inline_keyboard": [[{"text": "Bảng điều khiển", "web_app": {"url": url}}]]}
+
+    sent = await api.ok(
+        "sendMessage", chat_id=2008, text="x", reply_markup=markup("https://a.example/app/")
+    )
+    assert sent["reply_markup"]["inline_keyboard"][0][0]["web_app"]["url"].startswith("https")
+    refused = await api.error(
+        "sendMessage", chat_id=2008, text="x", reply_markup=markup("http://a.example/")
+    )
+    assert refused[1] == "Bad Request: BUTTON_URL_INVALID"
+    refused = await api.error(
+        "sendMessage", chat_id=group.id, text="x", reply_markup=markup("https://a.example/app/")
+    )
+    assert refused[1] == "Bad Request: BUTTON_TYPE_INVALID"
+    refused = await api.error(
+        "editMessageReplyMarkup",
+        chat_id=2008,
+        message_id=sent["message_id"],
+        reply_markup=markup("http://a.example/"),
+    )
+    assert refused[1] == "Bad Request: BUTTON_URL_INVALID"

@@ -50,6 +50,8 @@ class BotProcess:
             "PHOIHOP_BOT_API_URL": self.emu.base_url,
             "PHOIHOP_OUTBOX_INTERVAL": "0.2",
             "PHOIHOP_POLL_BACKOFF_MAX": "0.5",
+            # Several bot processes run at once here: none serves the dashboard (its own tests).
+            "PHOIHOP_WEB_LISTEN": "off",
         }
         env.update({f"PHOIHOP_{k.upper()}": v for k, v in self.settings.items()})
         return env

@@ -1,0 +1,182 @@
+"""The dashboard in a real browser: headless Chromium (Debian's ``chromium``) driven by
+Playwright for Python, opening the page the way a Telegram client does (launch parameters in the
+URL fragment), at a phone's size. Screenshots of the main screens, in Vietnamese and English, are
+saved to docs/screenshots/ (linked from README).
+
+Skipped, saying why, where Playwright or the browser is missing (``.ci/run`` installs Debian's
+``chromium``; Playwright's own browser download is not used)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.demo import Demo
+from bot.runtime.webapp import WebServer, launch_fragment
+from tests.harness import Harness, text_of
+from tests.web.dashboard_server import seed, served, signed
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PHONE = {"width": 390, "height": 844}
+#: What Telegram's dark theme passes (tgWebAppThemeParams), to see the page follow it.
+DARK = {
+    "bg_color": "#17212b",
+    "text_color": "#f5f5f5",
+    "hint_color": "#708499",
+    "link_color": "#6ab3f3",
+    "button_color": "#5288c1",
+    "button_text_color": "#ffffff",
+    "secondary_bg_color": "#232e3c",
+}
+
+pytestmark = [
+    pytest.mark.skipif(
+        importlib.util.find_spec("playwright") is None,
+        reason="Playwright for Python is not installed (pip install -e '.[dev]')",
+    ),
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason=f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium)",
+    ),
+]
+
+
+@pytest.fixture
+async def demo(harness: Harness) -> Demo:
+    return await seed(harness, year_of_activities=True)
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[object]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        chromium = await p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+async def _page(browser: object, server: WebServer, init_data: str, theme: dict | None = None):  # type: ignore[no-untyped-def]
+    context = await browser.new_context(viewport=PHONE, device_scale_factor=2)  # type: ignore[attr-defined]
+    page = await context.new_page()
+    fragment = launch_fragment(init_data, platform="android")
+    if theme is not None:
+        fragment += "&tgWebAppThemeParams=" + json.dumps(theme).replace(" ", "")
+    await page.goto(server.url + "#" + fragment)
+    return page
+
+
+async def test_a_commune_leader_sees_board_totals_and_drills_down(
+    harness: Harness, demo: Demo, browser: object
+) -> None:
+    h = harness
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    command = text_of((await h.user(1002, "Lan", last_name="Nguyễn Thị").send("/totals"))[0])
+    async with served(h) as server:
+        page = await _page(browser, server, signed(h, 1002))
+        # The completeness board.
+        await page.wait_for_selector(".round")
+        assert await page.inner_text("#title") == "Bảng điều khiển"
+        units = await page.locator(".round li.unit").all_inner_texts()
+        assert len(units) == 3 and all("Chưa nộp" in u for u in units)
+        assert any("Lê Văn Nam" in u for u in units)
+        await page.screenshot(path=str(SHOTS / "dashboard-board-vi.png"), full_page=True)
+        # "Nhắc": the thôn's cadre receives the reminder through the emulator.
+        row = page.locator(".round li.unit", has_text="Cầu Bâm")
+        await row.locator("button.remind").click()
+        await row.locator(".reminded").wait_for()
+        await h.dispatch()
+        assert text_of(h.user(1004, "Nam", last_name="Lê Văn").last).startswith(
+            "Nguyễn Thị Lan nhắc bạn:"
+        )
+        # A unit with no members has no one to remind: no button.
+        empty = page.locator(".round li.unit", has_text="Đồng Mán")
+        assert "chưa có thành viên" in await empty.inner_text()
+        assert await empty.locator("button.remind").count() == 0
+        # The totals: the lines /totals says, in its order.
+        await page.click("#tab-totals")
+        await page.wait_for_selector(".kind")
+        shown = await page.locator(".kind .line.this").all_inner_texts()
+        head = command.split("\n\n")[0].splitlines()[1:]
+        assert shown == head
+        assert await page.locator("svg.chart").count() >= len(head)
+        await page.screenshot(path=str(SHOTS / "dashboard-totals-vi.png"))
+        # Drill down to a thôn, then back up.
+        commune = await page.inner_text(".unit-name")
+        first = page.locator(".drill").first
+        target = (await first.inner_text()).removeprefix("› ")
+        await first.click()
+        await page.wait_for_function(
+            "name => document.querySelector('.unit-name')?.textContent === name", arg=target
+        )
+        await page.wait_for_selector(".up")
+        await page.click(".up")
+        await page.wait_for_function(
+            "name => document.querySelector('.unit-name')?.textContent === name", arg=commune
+        )
+        # The meetings.
+        await page.click("#tab-meetings")
+        await page.wait_for_selector(".meeting")
+        assert "Tham dự" in await page.inner_text(".meeting")
+        await page.screenshot(path=str(SHOTS / "dashboard-meetings-vi.png"), full_page=True)
+        # Citizens' recommendations, overdue first.
+        await page.click("#tab-petitions")
+        await page.wait_for_selector(".petition")
+        assert "quá hạn" in await page.locator(".petition").first.inner_text()
+        await page.screenshot(path=str(SHOTS / "dashboard-petitions-vi.png"), full_page=True)
+
+
+async def test_english_and_telegrams_dark_theme(
+    harness: Harness, demo: Demo, browser: object
+) -> None:
+    h = harness
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    async with served(h) as server:
+        page = await _page(browser, server, signed(h, 1002, language="en"), DARK)
+        await page.wait_for_selector(".round")
+        assert await page.inner_text("#tab-board") == "Reports"
+        assert "Missing" in await page.inner_text(".round")
+        background = await page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background == "rgb(23, 33, 43)"  # #17212b, Telegram's
+        await page.screenshot(path=str(SHOTS / "dashboard-board-en.png"), full_page=True)
+        await page.click("#tab-totals")
+        await page.wait_for_selector(".kind")
+        assert "Same period last year" in await page.inner_text(".kind")
+        await page.screenshot(path=str(SHOTS / "dashboard-totals-en.png"))
+
+
+async def test_forged_launch_data_shows_the_refusal(
+    harness: Harness, demo: Demo, browser: object
+) -> None:
+    h = harness
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    forged = signed(h, 1002).replace("U1002", "U1001")
+    async with served(h) as server:
+        page = await _page(browser, server, forged)
+        await page.wait_for_selector("#refusal:not([hidden])")
+        assert await page.inner_text("#refusal-title") == "Không mở được bảng điều khiển"
+        assert "không hợp lệ" in await page.inner_text("#refusal-message")
+        assert await page.locator("#tabs").is_hidden()
+        await page.screenshot(path=str(SHOTS / "dashboard-refused-vi.png"))
+        # Opened without launch data at all (a link outside Telegram).
+        page = await browser.new_page()  # type: ignore[attr-defined]
+        await page.goto(server.url)
+        await page.wait_for_selector("#refusal:not([hidden])")
+        assert "nút" in await page.inner_text("#refusal-message")

@@ -186,7 +186,9 @@ async def show_review(call: Call, state: LogState) -> Screen:
         rows.append(
             [(tr._("Date"), "f:date"), (tr._("Note"), "f:note"), (tr._("Photo"), "f:photo")]
         )
-        rows.append([(tr._("Activity"), "f:type")])
+        # Back to the card with Save: a proposal's Edit opens this menu, and its reader may
+        # have got everything right after all.
+        rows.append([(tr._("Activity"), "f:type"), ("‹ " + tr._("Back"), "b")])
         return Screen(text, rows)
     buttons = [
         [(tr._("Save"), "s")],
@@ -210,8 +212,8 @@ async def press_review(call: Call, state: LogState, action: str, args: list[str]
             state.draft, state.editing = saved.draft, False
             return Next(to=first_open(state), text=saved.problem)
         return Finish(saved_text(tr, saved), buttons=after_save(tr, saved.activity_id))
-    if action == "e":
-        state.editing = True
+    if action in ("e", "b"):
+        state.editing = action == "e"
         return Redraw()
     if action == "f":
         name = args[0]

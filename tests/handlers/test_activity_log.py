@@ -402,7 +402,20 @@ async def test_back_skip_and_the_review_cards_change_menu(h: Harness) -> None:
     # "Change something" shows what can change; the date is asked again, then the card.
     menu = (await nam.press("Sửa"))[-1]
     labels = [b["text"] for row in menu.inline_buttons for b in row]
-    assert labels == ["Xây mới", "Sửa chữa", "Giá trị", "Ngày", "Ghi chú", "Ảnh", "Loại hoạt động"]
+    assert labels == [
+        "Xây mới",
+        "Sửa chữa",
+        "Giá trị",
+        "Ngày",
+        "Ghi chú",
+        "Ảnh",
+        "Loại hoạt động",
+        "‹ Quay lại",
+    ]
+    # Back leaves the menu for the card with Save, nothing changed; Sửa opens it again.
+    back = (await nam.press("‹ Quay lại"))[-1]
+    assert [b["text"] for row in back.inline_buttons for b in row] == ["Lưu", "Sửa", "Bỏ bản nháp"]
+    await nam.press("Sửa")
     assert "Ngày diễn ra?" in text_of((await nam.press("Ngày"))[-1])
     review = text_of((await nam.send("14/11/2026"))[0])
     assert review.startswith("Kiểm tra rồi lưu:") and "Ngày: 14/11/2026" in review

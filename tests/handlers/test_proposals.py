@@ -130,6 +130,7 @@ async def test_edit_a_proposal_before_saving(h: Harness) -> None:
         "Ghi chú",
         "Ảnh",
         "Loại hoạt động",
+        "‹ Quay lại",
     ]
     asked = (await nam.press("Số lượt người tham dự"))[-1]
     assert "Số lượt người tham dự" in text_of(asked) and "Gõ một số" in text_of(asked)

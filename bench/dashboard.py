@@ -8,7 +8,7 @@ committee, 5 member-organisation units and 10 residential areas, 1,601 units), h
 ``--rows`` entries over 2026 and the rollup rebuilt by ``rollup.rebuild``, four quarterly report
 rounds of ``residential_front`` open over the 1,000 residential areas (nine in ten submitted),
 one meeting a month per commune with ten replies. Generated into ``--workdir`` if that holds none
-yet (``export.db``, ``data.json``; about eight minutes at a million entries; ``bench/export.py
+yet (``export.db``, ``data.json``; about three minutes at a million entries; ``bench/export.py
 --workdir DIR --rows 1000000`` makes the same) and copied for each run, which adds people: a
 province leader (admin of the province), a commune leader (admin of the first commune) and one
 cadre in every residential area (the board names each unit's cadres).

@@ -20,12 +20,13 @@ from bot import date_window
 from bot import meetings as meetings_domain
 from bot import petitions as petitions_domain
 from bot.access import Actor
+from bot.names import name_of
 from bot.notifications import enqueue
 from bot.periods import Period
 from bot.report_templates import template_of
 from bot.reports import OPEN, recipients
 from bot.totals import Totals, TotalsError, compute, may_see
-from storage.models import Meeting, Person, Petition, Report, ReportRound, Unit
+from storage.models import Meeting, Petition, ReportRound, Unit
 from storage.queries import dashboard as dashboard_q
 from storage.queries import petition_handling as handling_q
 from storage.queries import reports as reports_q
@@ -41,7 +42,8 @@ class UnitRow:
     state: str
     status: str
     submitted_at: datetime | None
-    cadres: list[Person]
+    #: The names of the unit's members (as ``bot.names.name_of`` writes them).
+    cadres: list[str]
     report_id: int = 0
     #: The person may remind its cadres now (a leader over it, the report missing, the unit has
     #: members, and nobody reminded them from the dashboard today).
@@ -74,44 +76,67 @@ async def completeness(
     session: AsyncSession, actor: Actor, now: datetime, tz: ZoneInfo
 ) -> list[RoundBoard]:
     """Open rounds with a row for each asked unit the person may see (rounds with none are left
-    out): the missing first, then late, submitted, approved; by name within each."""
-    boards: dict[int, RoundBoard] = {}
-    rows: dict[int, list[tuple[Unit, Report]]] = {}
-    for round_row, report, unit in await dashboard_q.open_round_reports(session):
-        if may_see(actor, unit):
-            rows.setdefault(round_row.id, []).append((unit, report))
-            boards.setdefault(round_row.id, RoundBoard(round_row, "", "", _period(round_row), unit))
-    reminded = await dashboard_q.reminded_since(
-        session, [r.id for found in rows.values() for _u, r in found], day_start(now, tz)
+    out): the missing first, then late, submitted, approved; by name within each.
+
+    Six statements whatever the size of the subtree: the open rounds, their reports the person
+    may see (the subtree filter is in the SQL), those units and the asking ones, their members,
+    today's reminders, the templates. A province's board is thousands of rows, so rows are read
+    as columns, not ORM objects, and each cadre's name is made once, not once per round."""
+    rounds = {r.id: r for r in await dashboard_q.open_rounds(session)}
+    if not rounds:
+        return []
+    scopes = None if actor.is_owner else [r.scope for r in actor.admin_roles()]
+    lines = await dashboard_q.open_round_reports(session, scopes, {r.unit.id for r in actor.roles})
+    units = await units_q.by_ids(
+        session, sorted({line.unit_id for line in lines} | {r.unit_id for r in rounds.values()})
     )
-    unit_ids = {u.id for found in rows.values() for u, _r in found}
-    cadres: dict[int, list[Person]] = {}
-    for unit_id, person, _role in await dashboard_q.members_of_units(session, unit_ids):
-        cadres.setdefault(unit_id, []).append(person)
+    found: dict[int, list[tuple[Unit, dashboard_q.ReportLine]]] = {}
+    for line in lines:
+        unit = units.get(line.unit_id)
+        if line.round_id in rounds and unit is not None and may_see(actor, unit):
+            found.setdefault(line.round_id, []).append((unit, line))
+    if not found:
+        return []
+    reminded = await dashboard_q.reminded_since(
+        session, [line.id for rows in found.values() for _u, line in rows], day_start(now, tz)
+    )
+    seen_units = {u.id for rows in found.values() for u, _line in rows}
+    cadres: dict[int, list[str]] = {}
+    for member in await dashboard_q.members_of_units(session, seen_units):
+        cadres.setdefault(member.unit_id, []).append(name_of(member))
+    templates = await dashboard_q.templates_by_ids(
+        session, {rounds[round_id].template_id for round_id in found}
+    )
     order = {"missing": 0, "late": 1, "submitted": 2, "approved": 3}
-    for round_id, board in boards.items():
-        template_row = await reports_q.get_template(session, board.round.template_id)
-        asking = await units_q.get(session, board.round.unit_id)
-        assert template_row is not None and asking is not None
-        template = template_of(template_row)
-        board.title_vi, board.title_en = template.title("vi"), template.title("en")
-        board.unit = asking
-        board.rows = sorted(
-            (
-                _row(actor, board.round, unit, report, cadres.get(unit.id, []), reminded)
-                for unit, report in rows[round_id]
-            ),
-            key=lambda r: (order[r.state], r.unit.search_name),
+    boards = []
+    for round_id, round_row in rounds.items():  # by deadline
+        if round_id not in found:
+            continue
+        template = template_of(templates[round_row.template_id])
+        rows = [
+            _row(actor, round_row, unit, line, cadres.get(unit.id, []), reminded)
+            for unit, line in found[round_id]
+        ]
+        rows.sort(key=lambda r: (order[r.state], r.unit.search_name))
+        boards.append(
+            RoundBoard(
+                round_row,
+                template.title("vi"),
+                template.title("en"),
+                _period(round_row),
+                units[round_row.unit_id],
+                rows,
+            )
         )
-    return list(boards.values())
+    return boards
 
 
 def _row(
     actor: Actor,
     round_row: ReportRound,
     unit: Unit,
-    report: Report,
-    cadres: list[Person],
+    report: dashboard_q.ReportLine,
+    cadres: list[str],
     reminded: set[int],
 ) -> UnitRow:
     state = state_of(report.status, report.submitted_at, round_row.deadline)

@@ -186,7 +186,7 @@ class Dashboard:
                             "state": r.state,
                             "returned": r.status == "returned",
                             "submitted_at": tr.moment(r.submitted_at) if r.submitted_at else None,
-                            "cadres": [name_of(p) for p in r.cadres],
+                            "cadres": r.cadres,
                             "report": r.report_id,
                             "remindable": r.remindable,
                             "reminded_today": r.reminded_today,

@@ -4,9 +4,10 @@ none per sub-unit, so a province's hundred communes cost what one commune costs.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -17,35 +18,113 @@ from storage.models import (
     Report,
     ReportEvent,
     ReportRound,
+    ReportTemplate,
     Unit,
 )
+from storage.queries.units import Scope
 
 
-async def open_round_reports(session: AsyncSession) -> Sequence[tuple[ReportRound, Report, Unit]]:
-    """Every report of every open round with the unit that owes it, in one statement."""
+@dataclass(frozen=True)
+class ReportLine:
+    """One report of an open round: the columns the board reads (a province's board has
+    thousands of them, and building ORM objects for each was most of its time)."""
+
+    id: int
+    round_id: int
+    unit_id: int
+    status: str
+    submitted_at: datetime | None
+
+
+@dataclass
+class Member:
+    """The columns of a member a board row names (``bot.names.Named``)."""
+
+    unit_id: int
+    person_id: int
+    first_name: str
+    last_name: str | None
+    full_name: str | None
+    telegram_language: str | None
+
+
+async def open_rounds(session: AsyncSession) -> Sequence[ReportRound]:
+    """The rounds not closed, by deadline."""
     stmt = (
-        select(ReportRound, Report, Unit)
-        .join(Report, Report.round_id == ReportRound.id)
-        .join(Unit, Unit.id == Report.unit_id)
+        select(ReportRound)
         .where(ReportRound.closed_at.is_(None))
-        .order_by(ReportRound.deadline, ReportRound.id, Unit.search_name)
+        .order_by(ReportRound.deadline, ReportRound.id)
     )
-    return [(r, rep, u) for r, rep, u in (await session.execute(stmt)).all()]
+    return (await session.scalars(stmt)).all()
 
 
-async def members_of_units(
-    session: AsyncSession, unit_ids: Collection[int]
-) -> Sequence[tuple[int, Person, str]]:
-    """(unit id, person, role) of every member of the units, in one statement."""
+async def open_round_reports(
+    session: AsyncSession, scopes: Sequence[Scope] | None, unit_ids: Collection[int]
+) -> Sequence[ReportLine]:
+    """The reports of the open rounds owed by units in ``scopes`` (the subtrees a person leads)
+    or among ``unit_ids`` (their own units); every open report when ``scopes`` is None (an
+    owner). One statement, and the database leaves out what the person may not see: a
+    commune's leader reads the commune's forty reports, not the province's four thousand."""
+    stmt = (
+        select(Report.id, Report.round_id, Report.unit_id, Report.status, Report.submitted_at)
+        .join(ReportRound, ReportRound.id == Report.round_id)
+        .where(ReportRound.closed_at.is_(None))
+    )
+    if scopes is not None:
+        seen = [scope.clause() for scope in scopes]
+        if unit_ids:
+            seen.append(Unit.id.in_(sorted(unit_ids)))
+        if not seen:
+            return []
+        stmt = stmt.join(Unit, Unit.id == Report.unit_id).where(or_(*seen))
+    rows = (await (await session.connection()).execute(stmt)).all()
+    return [ReportLine(*row) for row in rows]
+
+
+async def members_of_units(session: AsyncSession, unit_ids: Collection[int]) -> Sequence[Member]:
+    """Every member of the units (columns only), by unit and given name.
+
+    Two single-table statements, not one join: with a thousand units in the ``IN`` list SQLite
+    chose to scan ``people`` and probe ``memberships`` per person and unit (a quarter of a
+    second for a province, bench/dashboard.py); each half alone can only use its index."""
     if not unit_ids:
         return []
-    stmt = (
-        select(Membership.unit_id, Person, Membership.role)
-        .join(Person, Person.id == Membership.person_id)
-        .where(Membership.unit_id.in_(list(unit_ids)))
-        .order_by(Membership.unit_id, Person.first_name, Person.id)
-    )
-    return [(u, p, r) for u, p, r in (await session.execute(stmt)).all()]
+    connection = await session.connection()
+    pairs = (
+        await connection.execute(
+            select(Membership.unit_id, Membership.person_id).where(
+                Membership.unit_id.in_(sorted(unit_ids))
+            )
+        )
+    ).all()
+    if not pairs:
+        return []
+    people = {
+        row[0]: row
+        for row in (
+            await connection.execute(
+                select(
+                    Person.id,
+                    Person.first_name,
+                    Person.last_name,
+                    Person.full_name,
+                    Person.telegram_language,
+                ).where(Person.id.in_(sorted({p for _u, p in pairs})))
+            )
+        ).all()
+    }
+    members = [Member(unit_id, *people[person_id]) for unit_id, person_id in pairs]
+    members.sort(key=lambda m: (m.unit_id, m.first_name, m.person_id))
+    return members
+
+
+async def templates_by_ids(
+    session: AsyncSession, ids: Collection[int]
+) -> dict[int, ReportTemplate]:
+    if not ids:
+        return {}
+    stmt = select(ReportTemplate).where(ReportTemplate.id.in_(sorted(ids)))
+    return {t.id: t for t in (await session.scalars(stmt)).all()}
 
 
 async def rsvp_counts(

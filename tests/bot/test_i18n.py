@@ -120,3 +120,20 @@ def test_english_formatting_and_plural() -> None:
     ).format(until="x", count=1)
     vi = I18n().translator("vi")
     assert vi._("Reports") == "Báo cáo"
+
+
+@pytest.mark.parametrize("locale", ["vi", "en"])
+def test_moment_is_babels_pattern_written_directly(locale: str) -> None:
+    """``moment`` writes Babel's ``dd/MM/yyyy HH:mm`` itself (for speed): the same text."""
+    from babel.dates import format_datetime
+
+    tr = I18n().translator(locale)
+    for when in (
+        datetime(2026, 12, 20, 1, 30, tzinfo=UTC),
+        datetime(2026, 12, 31, 17, 5, tzinfo=UTC),  # the next year in Hà Nội
+        datetime(2025, 2, 28, 23, 59, 59, tzinfo=UTC),
+        datetime(2027, 7, 4, 0, 0, tzinfo=UTC),
+    ):
+        local = when.astimezone(tr.tz)
+        expected = format_datetime(local, "dd/MM/yyyy HH:mm", tzinfo=tr.tz, locale=locale)
+        assert tr.moment(when) == expected

@@ -1,0 +1,91 @@
+"""The dashboard opened the way a leader opens it: from the "Bảng điều khiển" button under
+/totals. Telegram opens the button's ``web_app`` URL (the public ``https://`` address the TLS
+proxy forwards to ``PHOIHOP_WEB_LISTEN``) with the presser's signed launch data in the fragment;
+here the proxy's part is to put the local server's address in front of the same path.
+
+Skipped, saying why, where Playwright or the browser is missing (as test_dashboard_browser)."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from bot.demo import Demo
+from bot.runtime.webapp import launch_fragment
+from tests.harness import Harness, text_of
+from tests.web.dashboard_server import seed, served, signed
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PUBLIC = "https://phoihop.example.vn/app/"
+
+pytestmark = [
+    pytest.mark.skipif(
+        importlib.util.find_spec("playwright") is None,
+        reason="Playwright for Python is not installed (pip install -e '.[dev]')",
+    ),
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason=f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium)",
+    ),
+]
+
+
+@pytest.fixture
+async def chromium() -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+def web_app_url(message: Any) -> str:
+    [url] = [b["web_app"]["url"] for row in message.inline_buttons for b in row if "web_app" in b]
+    return str(url)
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "totals_tab"),
+    [("vi", "Bảng điều khiển", "Tổng hợp"), ("en", "Dashboard", "Totals")],
+)
+async def test_a_leader_opens_the_dashboard_from_the_button_under_totals(
+    harness: Harness, chromium: Any, language: str, title: str, totals_tab: str
+) -> None:
+    h = harness
+    h.overrides["web_url"] = PUBLIC
+    await h.restart()
+    demo: Demo = await seed(h)
+    assert demo.people
+    lan = h.user(1002, "Lan", last_name="Nguyễn Thị")
+    if language == "en":
+        await lan.send("/language en")
+    reply = (await lan.send("/totals"))[0]
+    url = web_app_url(reply)
+    assert url == PUBLIC
+    first_line = text_of(reply).split("\n\n")[0].splitlines()[1]
+    async with served(h) as server:
+        # The proxy: the public address's path, served by the bot's own web server.
+        served_at = urlsplit(server.url)
+        local = f"{served_at.scheme}://{served_at.netloc}{urlsplit(url).path}"
+        context = await chromium.new_context(viewport={"width": 390, "height": 844})
+        page = await context.new_page()
+        fragment = launch_fragment(signed(h, 1002, language=language), platform="android")
+        await page.goto(local + "#" + fragment)
+        await page.wait_for_selector(".round")
+        assert await page.inner_text("#title") == title
+        await page.get_by_text(totals_tab, exact=True).click()
+        await page.wait_for_selector(".kind")
+        shown = await page.locator(".kind .line.this").all_inner_texts()
+        assert shown[0] == first_line  # the first line /totals wrote, in the same language

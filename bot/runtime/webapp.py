@@ -121,7 +121,11 @@ class Dashboard:
                 )
                 log.info("dashboard: refused a launch from %s: %s", request.remote, exc.code)
                 return _refusal(self.services.i18n.translator(locale), 401, exc.code)
-            async with self.services.db.session() as session:
+            # A GET only reads: it must not queue for SQLite's write lock behind the bot's
+            # handlers (``Database.read``). "Nhắc" (POST) writes, in one transaction.
+            db = self.services.db
+            opened = db.session() if request.method == "POST" else db.read()
+            async with opened as session:
                 person = await people_q.by_telegram_id(session, launch.user.id)
                 locale = resolve_locale(
                     person.language if person else None,

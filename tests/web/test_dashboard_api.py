@@ -4,15 +4,19 @@ inside / outside their subtree), and totals that are /totals' own figures."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import aiohttp
 import pytest
 from aiohttp import web
+from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 
 from bot.demo import Demo
 from bot.runtime.webapp import Dashboard
 from bot.runtime.webhook import WebhookServer
+from storage.models import Person
 from storage.queries import people as people_q
 from storage.queries import reports as reports_q
 from storage.queries import units as units_q
@@ -314,3 +318,42 @@ async def test_static_files_and_nothing_else(harness: Harness, demo: Demo) -> No
         for name in ("../webapp.py", "index.html.bak", "%2e%2e%2fsettings.py"):
             async with client.get(server.url + "static/" + name) as response:
                 assert response.status == 404
+
+
+# --- reading waits for no writer ---------------------------------------------------------------
+
+
+async def test_a_get_does_not_wait_behind_a_held_write_transaction(
+    harness: Harness, demo: Demo
+) -> None:
+    """On SQLite a ``Database.session`` takes the write lock (BEGIN IMMEDIATE) and queues behind
+    the bot's transactions; the dashboard's GETs read in ``Database.read`` instead, so a screen
+    opens while a handler holds the lock. "Nhắc" (a POST) still writes in a transaction."""
+    h = harness
+    held, release = asyncio.Event(), asyncio.Event()
+
+    async def writer() -> None:
+        async with h.db.session() as session:
+            await session.execute(update(Person).values(last_seen_at=Person.last_seen_at))
+            held.set()
+            await release.wait()
+
+    task = asyncio.create_task(writer())
+    try:
+        await held.wait()
+        async with served(h) as server:
+            for path in ("api/me", "api/totals", "api/completeness", "api/meetings"):
+                status, _body = await asyncio.wait_for(get(server, path, signed(h, 1002)), 5)
+                assert status == 200, path
+    finally:
+        release.set()
+        await task
+
+
+async def test_a_read_session_refuses_to_write(harness: Harness) -> None:
+    h = harness
+    if h.db.dialect != "sqlite":
+        pytest.skip("query_only is SQLite's; PostgreSQL's read session is rolled back")
+    with pytest.raises(OperationalError, match="readonly"):
+        async with h.db.read() as session:
+            await session.execute(update(Person).values(last_seen_at=Person.last_seen_at))

@@ -239,6 +239,65 @@ async def unit_for(
     return unit
 
 
+@dataclass(frozen=True)
+class OrgChoice:
+    """One organisation whose totals may be asked for in an area: ``org`` None is the area's own
+    unit (its Front committee: every organisation, ``all_orgs``), else that organisation's unit
+    there (Hội Phụ nữ xã), named in both languages."""
+
+    org: str | None
+    unit: Unit
+    name_vi: str
+    name_en: str
+    all_orgs: bool = False
+
+
+async def org_choices(
+    session: AsyncSession, actor: Actor, unit: Unit
+) -> tuple[Unit | None, list[OrgChoice]]:
+    """The area the unit works in (itself, or for a member organisation the Front committee it
+    hangs under) and the organisations there whose totals the person may see: the area's own
+    unit first, then the member organisations in the order of their names. Four statements at
+    most, whatever the number of organisations."""
+    area = unit if unit.anchor_path == unit.path else None
+    if area is None and unit.parent_id is not None:
+        area = await units_q.get(session, unit.parent_id)
+    if area is None:
+        return None, []
+    names = {o.key: o for o in await units_q.organisations(session)}
+    umbrellas = await units_q.umbrella_orgs(session)
+    found: list[OrgChoice] = []
+    if may_see(actor, area):
+        own = names.get(area.org)
+        found.append(
+            OrgChoice(
+                None,
+                area,
+                own.name_vi if own else area.org,
+                own.name_en if own else area.org,
+                all_orgs=area.org in umbrellas,
+            )
+        )
+    members = [
+        c
+        for c in await units_q.children(session, area.id)
+        if c.anchor_path == area.path and c.org != area.org and may_see(actor, c)
+    ]
+    choices = []
+    for child in members:
+        org = names.get(child.org)
+        choices.append(
+            OrgChoice(
+                child.org,
+                child,
+                org.name_vi if org else child.org,
+                org.name_en if org else child.org,
+            )
+        )
+    found += sorted(choices, key=lambda c: c.name_vi)
+    return area, found
+
+
 async def totals(
     session: AsyncSession, actor: Actor, unit: Unit, period: Period, *, by_org: bool = False
 ) -> Comparison:

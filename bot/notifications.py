@@ -72,6 +72,9 @@ class Notice:
     #: shared send budget's turn of a reply (bot/runtime/send_budget.py). Set by the dispatcher
     #: for its ``interactive_kinds``.
     interactive: bool = False
+    #: Not a message: the chat's menu button to set, as the Bot API's ``MenuButton`` object
+    #: (``bot/menu_button.py``); ``text`` is then unused.
+    menu_button: dict[str, Any] | None = None
 
 
 class SendError(Exception):

@@ -32,6 +32,9 @@ PAGE: dict[str, str] = {
     "by_org": N_("By organisation:"),
     "switch_by_unit": N_("By unit"),
     "switch_by_org": N_("By organisation"),
+    "period": N_("Period"),
+    "organisation": N_("Organisation"),
+    "all_orgs": N_("All organisations"),
     "up": N_("Up: {unit}"),
     "no_meetings": N_("No meetings coming up."),
     "rsvp": N_("Attending {yes} · absent {no} · sending someone {delegate}"),
@@ -73,14 +76,20 @@ REFUSALS: dict[str, str] = {
     ),
 }
 
-#: The periods offered above the totals: (label, kind, periods back from the current one).
-PERIOD_CHOICES = (
-    (N_("This month"), "month", 0),
-    (N_("This quarter"), "quarter", 0),
-    (N_("This year"), "year", 0),
-    (N_("Last quarter"), "quarter", -1),
-    (N_("This half-year"), "half", 0),
-    (N_("Last year"), "year", -1),
+#: The kinds of period offered above the totals, and how many of each are listed (the current
+#: one and those before it, within the years kept: ``bot.date_window``).
+PERIOD_KINDS = (
+    ("month", N_("Month"), 12),
+    ("quarter", N_("Quarter"), 8),
+    ("half", N_("Half-year"), 4),
+    ("year", N_("Year"), 3),
+)
+
+#: The two cut-off rules (``bot.periods``): Decree 09's periods end on the 14th of their last
+#: month, calendar ones on its last day. The deployment's own rule is chosen first.
+RULES = (
+    ("decree09", N_("Decree 09")),
+    ("calendar", N_("Calendar")),
 )
 
 
@@ -90,6 +99,12 @@ def page_strings(tr: Translator) -> dict[str, str]:
 
 def refusal_title(tr: Translator) -> str:
     msgid = PAGE["refused"]
+    return tr._(msgid)
+
+
+def all_orgs(tr: Translator) -> str:
+    """The area's own unit in the organisation list: a Front committee counts every one."""
+    msgid = PAGE["all_orgs"]
     return tr._(msgid)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from telegram import Update
 
 from bot import members as mem
+from bot import menu_button
 from bot.i18n import N_, Translator
 from bot.members import MemberError
 from bot.names import name_of
@@ -234,6 +235,7 @@ async def press_member(call: Call, state: MembersState, action: str, args: list[
         )
     except MemberError as error:
         return Stay(_problem(tr, error))
+    await menu_button.queue(call.session, call.services.settings.web_url, done.person, call.now)
     state.person_id = None
     text = tr._("{name} is now {role} of {unit}.").format(
         name=esc(_name(done.person)), role=role_label(tr, args[0]), unit=esc(unit.name)
@@ -268,6 +270,8 @@ async def press_remove(call: Call, state: MembersState, action: str, args: list[
         done = await mem.remove(call.session, call.actor, unit, state.person_id or 0, call.now)
     except MemberError as error:
         return Stay(_problem(tr, error))
+    # A leader no longer: the dashboard's menu button goes back to the default.
+    await menu_button.queue(call.session, call.services.settings.web_url, done.person, call.now)
     state.person_id, state.removing = None, False
     text = tr._("{name} was removed from {unit}.").format(
         name=esc(_name(done.person)), unit=esc(unit.name)

@@ -20,6 +20,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
+    MenuButton,
     Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
@@ -83,7 +84,10 @@ class TelegramSender:
         self._uploading: dict[str, asyncio.Lock] = {}
 
     def parts(self, notice: Notice) -> int:
-        """The messages the notice becomes (``render.message_count``)."""
+        """The messages the notice becomes (``render.message_count``); a menu button one
+        request."""
+        if notice.menu_button is not None:
+            return 1
         return render.message_count(notice.text, document=notice.document is not None)
 
     async def send(self, chat_id: int, notice: Notice) -> int:
@@ -102,6 +106,14 @@ class TelegramSender:
         if notice.markup is not None:
             markup = markup_of(notice.markup, self.bot)
         try:
+            if notice.menu_button is not None:
+                button = MenuButton.de_json(notice.menu_button, self.bot)
+                await self.bot.set_chat_menu_button(
+                    chat_id=chat_id,
+                    menu_button=button,
+                    rate_limit_args=limits,  # type: ignore[arg-type]
+                )
+                return 0  # no message
             if notice.document is not None:
                 # What does not fit the caption follows the file as messages, buttons under
                 # the last (handlers/render.py): a notice never fails for its own length.

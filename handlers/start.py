@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot import menu_button as chat_menu
 from bot.i18n import N_, SUPPORTED, Translator
 from bot.names import greeting_name, name_of
 from bot.onboarding import Redeemed, RedeemOutcome, redeem
@@ -98,6 +99,13 @@ async def start(update: Update, context: AppContext) -> None:
         await _start_with_code(update, context, " ".join(args))
         return
     actor = context.actor
+    services = context.services
+    if services.settings.web_url:
+        # The dashboard as the menu button for a leader, the default for anyone else.
+        async with services.db.session() as session:
+            await chat_menu.queue(
+                session, services.settings.web_url, actor.person, services.clock.now()
+            )
     name = esc(greeting_name(actor.person)) or tr._("there")
     lines = [tr._("Hello, {name}!").format(name=name), _intro(tr)]
     if actor.is_member:
@@ -118,6 +126,10 @@ async def _start_with_code(update: Update, context: AppContext, payload: str) ->
     services = context.services
     async with services.db.session() as session:
         result = await redeem(session, context.actor.person, payload, services.clock.now())
+        # A link that made them a leader brings the dashboard's menu button.
+        await chat_menu.queue(
+            session, services.settings.web_url, context.actor.person, services.clock.now()
+        )
     actor = await context.load_actor(update)
     assert actor is not None
     tr = context.tr
@@ -238,6 +250,10 @@ async def _set_language(update: Update, context: AppContext, code: str) -> None:
     services = context.services
     async with services.db.session() as session:
         await people_q.set_language(session, context.actor.person.id, code)
+        # The dashboard's menu button, labelled in the new language.
+        await chat_menu.queue(
+            session, services.settings.web_url, context.actor.person, services.clock.now()
+        )
     await context.load_actor(update)
     tr = context.tr
     markup = main_menu(tr) if context.actor.is_member else None

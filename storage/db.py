@@ -11,7 +11,9 @@ and a transaction never fails half-way on a lock upgrade. The sessions of one pr
 loop first (``Database``; the long poller's store goes before the others), so SQLite's busy handler
 only arbitrates between processes: a writer of another process (the CLI, a second bot) is waited for
 through the busy timeout, which SQLite waits out in the connection's thread. WAL keeps readers
-unblocked.
+unblocked. The one exception is ``Database.read``, for work that only reads and must not wait
+behind the writers (the dashboard's screens): a deferred ``BEGIN`` on connections of its own,
+``query_only``, outside the queue.
 """
 
 from __future__ import annotations
@@ -73,13 +75,18 @@ def safe_url(url: str | URL) -> str:
     return parsed.render_as_string(hide_password=True)
 
 
-def _sqlite_pragmas(busy_timeout: float) -> Callable[[Any, Any], None]:
+def _sqlite_pragmas(busy_timeout: float, read_only: bool = False) -> Callable[[Any, Any], None]:
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control away from the sqlite3 module (it would issue no BEGIN for
         # reads) so that ``_sqlite_begin`` decides: see the "read-modify-write loses updates" note.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        if read_only:
+            # ``Database.read``: a statement that would write fails instead ("attempt to write a
+            # readonly database"); the file's journal mode is the writers' engine's to set.
+            cursor.execute("PRAGMA query_only=ON")
+        else:
+            cursor.execute("PRAGMA journal_mode=WAL")
         # Another writer (this process's other connections, a CLI command, a second process)
         # holds the lock: wait for it this long instead of failing at once with "database is
         # locked". SQLite waits in the connection's thread, not on the event loop.
@@ -97,7 +104,15 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_engine(url: str, *, echo: bool = False, busy_timeout: float = 10.0) -> AsyncEngine:
+def _sqlite_begin_read(conn: Any) -> None:
+    # A deferred BEGIN takes no lock until the first read, and in WAL mode a reader never waits
+    # for the writer: it reads the last committed state, one snapshot for the transaction.
+    conn.exec_driver_sql("BEGIN")
+
+
+def create_engine(
+    url: str, *, echo: bool = False, busy_timeout: float = 10.0, read_only: bool = False
+) -> AsyncEngine:
     parsed = parse_database_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
     sqlite = parsed.get_backend_name() == "sqlite"
@@ -122,8 +137,10 @@ def create_engine(url: str, *, echo: bool = False, busy_timeout: float = 10.0) -
         kwargs["pool_pre_ping"] = True
     engine = create_async_engine(parsed, **kwargs)
     if sqlite:
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout))
-        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout, read_only))
+        event.listen(
+            engine.sync_engine, "begin", _sqlite_begin_read if read_only else _sqlite_begin
+        )
     return engine
 
 
@@ -338,6 +355,9 @@ class Database:
         self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _WriterQueue] = (
             weakref.WeakKeyDictionary()
         )
+        #: SQLite's engine for ``read`` (deferred BEGIN, query_only), made on first use.
+        self._reader: AsyncEngine | None = None
+        self._reader_sessions: async_sessionmaker[AsyncSession] | None = None
 
     @property
     def dialect(self) -> str:
@@ -393,6 +413,32 @@ class Database:
             for work in pending:
                 await work()
 
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session for reading only, which waits for no writer: never committed (rolled back
+        when the block ends), outside this process's writer queue, no ``after_commit``.
+
+        For the leaders' dashboard's GET requests (bot/runtime/webapp.py): on SQLite a
+        ``session`` takes the write lock (``BEGIN IMMEDIATE``) and queues behind every handler's
+        transaction to read a screen. Here, on SQLite, its own engine's connections begin with
+        a deferred ``BEGIN`` (WAL: the last committed state, one snapshot, never blocked by the
+        writer) and are ``query_only``, so a write in it fails; on PostgreSQL a plain session
+        of the same engine (READ COMMITTED readers never wait for writers) that is rolled back."""
+        if self.engine.dialect.name != "sqlite":
+            maker = self.sessionmaker
+        else:
+            if self._reader_sessions is None:
+                self._reader = create_engine(
+                    self.url, busy_timeout=self.busy_timeout, read_only=True
+                )
+                self._reader_sessions = create_sessionmaker(self._reader)
+            maker = self._reader_sessions
+        async with maker() as session:
+            try:
+                yield session
+            finally:
+                await session.rollback()
+
     async def hold(self) -> AsyncSession:
         """Open the current update's transaction ahead, for reading: the first ``session`` block
         of the same task takes it over (and commits it with its own work), else
@@ -434,6 +480,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._reader is not None:
+            await self._reader.dispose()
 
 
 def storage_problem(exc: BaseException) -> str | None:

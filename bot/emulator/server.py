@@ -1592,10 +1592,18 @@ class BotApiEmulator:
         return True
 
     async def _set_chat_menu_button(self, params: dict[str, Any]) -> bool:
-        key = f"menu_button:{params.get('chat_id') or ''}"
+        """Telegram's checks: the chat, if given, is a private chat the bot knows; the button is
+        one of the three types; a ``web_app`` one has a text and an https URL."""
+        chat_id = params.get("chat_id")
+        if chat_id not in (None, ""):
+            chat = self._known_chat(self._chat_ref(params))
+            if chat.type != "private":
+                raise _bad("chat is not private")
+        key = f"menu_button:{chat_id or ''}"
         button = params.get("menu_button")
         if button is not None and not isinstance(button, dict):
             raise _bad("can't parse menu button: MenuButton must be an Object")
+        _check_menu_button(button)
         self.bot_settings[key] = button or {"type": "default"}
         return True
 
@@ -1803,6 +1811,26 @@ def _set_or_pop(target: dict[str, Any], key: str, value: Any) -> None:
         target.pop(key, None)
     else:
         target[key] = value
+
+
+def _check_menu_button(button: dict[str, Any] | None) -> None:
+    """A MenuButton as Telegram parses it: ``commands``, ``default`` or ``web_app`` with a
+    non-empty text and a WebAppInfo whose URL is https."""
+    if button is None:
+        return
+    kind = button.get("type")
+    if kind in ("commands", "default"):
+        return
+    if kind != "web_app":
+        raise _bad("can't parse menu button: unsupported menu button type")
+    text = button.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise _bad("can't parse menu button: text is empty")
+    info = button.get("web_app")
+    if not isinstance(info, dict) or not isinstance(info.get("url"), str):
+        raise _bad("can't parse menu button: web_app must be an Object with a url")
+    if not info["url"].startswith("https://"):
+        raise _bad("BUTTON_URL_INVALID")
 
 
 def _check_web_app(markup: dict[str, Any] | None, chat_type: str) -> None:

@@ -41,6 +41,7 @@ from bot.services import Services
 from handlers import (
     activity_log,
     chat_settings,
+    dashboard_button,
     delivery,
     digest,
     digest_notices,
@@ -273,6 +274,7 @@ def register_handlers(app: App, services: Services) -> None:
     petitions.register_renderers()
     digest_notices.register_renderers()
     delivery.register_renderers()
+    dashboard_button.register_renderers()
 
 
 async def _post_init(app: App) -> None:

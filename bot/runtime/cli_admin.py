@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from bot import members
+from bot import members, menu_button
 from bot.clock import SystemClock
 from bot.onboarding import MAX_USES, create_invite, invite_link, parse_duration
 from bot.runtime.cli import CliError
@@ -63,6 +63,8 @@ async def _admin_grant(args: argparse.Namespace, settings: Settings, db: Databas
         unit = await find_unit(session, args.unit)
         person = await people_q.ensure(session, args.telegram_id, clock.now())
         held = await members.grant(session, None, unit, person, args.role, clock.now())
+        # The running bot gives a new leader the dashboard's menu button.
+        await menu_button.queue(session, settings.web_url, person, clock.now())
     print(f"{args.telegram_id} is now {held} of {unit.name} ({unit.code})")
     return 0
 

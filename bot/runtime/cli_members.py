@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import members as mem
+from bot import menu_button
 from bot.clock import SystemClock
 from bot.members import MemberError
 from bot.names import name_of
@@ -60,6 +61,8 @@ async def _members(args: argparse.Namespace, settings: Settings, db: Database) -
                 done = await mem.remove(session, None, unit, person.id, now)
             else:
                 done = await mem.set_role(session, None, unit, person.id, args.role, now)
+            # The running bot sets their menu button (the dashboard's, or the default).
+            await menu_button.queue(session, settings.web_url, person, now)
         except MemberError as exc:
             raise CliError(
                 _problem(exc, who=who, unit=unit, role=getattr(args, "role", ""))

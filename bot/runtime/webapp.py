@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import html
 import logging
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -39,6 +39,7 @@ from bot.webapp_auth import InitDataError, Launch, unverified_language, validate
 from handlers.entry_cards import figure
 from handlers.petitions.texts import category_label, status_label
 from storage.queries import people as people_q
+from storage.text import fold
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,11 @@ class Dashboard:
                 )
                 log.info("dashboard: refused a launch from %s: %s", request.remote, exc.code)
                 return _refusal(self.services.i18n.translator(locale), 401, exc.code)
-            async with self.services.db.session() as session:
+            # A GET only reads: it must not queue for SQLite's write lock behind the bot's
+            # handlers (``Database.read``). "Nhắc" (POST) writes, in one transaction.
+            db = self.services.db
+            opened = db.session() if request.method == "POST" else db.read()
+            async with opened as session:
                 person = await people_q.by_telegram_id(session, launch.user.id)
                 locale = resolve_locale(
                     person.language if person else None,
@@ -142,21 +147,20 @@ class Dashboard:
     async def _me(
         self, request: web.Request, session: Any, actor: Actor, tr: Translator, launch: Launch
     ) -> dict[str, Any]:
-        rule = self.services.settings.period_rule
         today = self.services.today()
         home = default_unit(actor)
-        periods = []
-        for label, kind, back in words.PERIOD_CHOICES:
-            period = period_containing(today, kind, rule)  # type: ignore[arg-type]
-            for _ in range(-back):
-                period = period.previous()
-            periods.append({"key": period.key(), "label": tr._(label)})
         return {
             "locale": tr.locale,
             "name": name_of(actor.person),
             "leader": actor.is_admin,
             "unit": _unit(home),
-            "periods": periods,
+            # The deployment's rule first (PHOIHOP_PERIOD_RULE); the page may switch to the other.
+            "rule": self.services.settings.period_rule,
+            "rules": [{"key": key, "label": tr._(label)} for key, label in words.RULES],
+            "period_kinds": [
+                {"kind": kind, "label": tr._(label)} for kind, label, _n in words.PERIOD_KINDS
+            ],
+            "periods": {key: _period_choices(tr, today, key) for key, _label in words.RULES},
             "strings": words.page_strings(tr),
         }
 
@@ -225,13 +229,20 @@ class Dashboard:
             session, actor, unit, period, by_org=query.get("by") == "org"
         )
         now, last = compared.now, compared.last_year
+        area, choices = await dashboard.org_choices(session, actor, unit)
         return {
             "unit": _unit(unit),
             "period": {
                 "key": period.key(),
+                "kind": period.kind,
+                "rule": period.rule,
                 "label": period.label(tr.locale),
                 "range": period.range_label(tr.locale),
             },
+            # The organisations of the unit's area the person may see (the page's choice).
+            "area": _unit(area),
+            "org": next((c.org for c in choices if c.unit.id == unit.id), unit.org),
+            "orgs": _orgs(tr, choices),
             "last_year": (
                 {"key": last.period.key(), "label": last.period.label(tr.locale)}
                 if last is not None
@@ -387,6 +398,40 @@ def _row(tr: Translator, result: Totals, row: Row) -> dict[str, Any]:
         "direct": row.direct,
         "lines": lines,
     }
+
+
+def _period_choices(tr: Translator, today: date, rule: str) -> dict[str, list[dict[str, str]]]:
+    """Per kind of period, the current one and those before it (``words.PERIOD_KINDS``) under
+    ``rule``, newest first, within the years kept."""
+    found: dict[str, list[dict[str, str]]] = {}
+    for kind, _label, count in words.PERIOD_KINDS:
+        period = period_containing(today, kind, rule)  # type: ignore[arg-type]
+        listed = []
+        for _ in range(count):
+            if not date_window.within(period.start, today):
+                break
+            listed.append({"key": period.key(), "label": period.label(tr.locale)})
+            try:
+                period = period.previous()
+            except ValueError:
+                break
+        found[kind] = listed
+    return found
+
+
+def _orgs(tr: Translator, choices: list[dashboard.OrgChoice]) -> list[dict[str, Any]]:
+    """The area's own unit ("all organisations" for a Front committee) first, then the member
+    organisations by name in the person's language."""
+
+    def label(c: dashboard.OrgChoice) -> str:
+        if c.all_orgs:
+            return words.all_orgs(tr)
+        return c.name_vi if tr.locale == "vi" else c.name_en
+
+    ordered = [c for c in choices if c.org is None] + sorted(
+        (c for c in choices if c.org is not None), key=lambda c: fold(label(c))
+    )
+    return [{"org": c.org, "unit": c.unit.id, "label": label(c)} for c in ordered]
 
 
 def launch_fragment(init_data: str, *, platform: str = "web") -> str:

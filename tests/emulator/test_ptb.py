@@ -13,8 +13,12 @@ from telegram import (
     BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    MenuButtonCommands,
+    MenuButtonDefault,
+    MenuButtonWebApp,
     ReplyKeyboardMarkup,
     Update,
+    WebAppInfo,
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
@@ -319,3 +323,32 @@ async def test_group_membership_privacy_kick_and_migration(emu: BotApiEmulator) 
         assert seen[-1].my_chat_member.new_chat_member.status == "kicked"
         with pytest.raises(Forbidden, match=r"(?i)bot was kicked from the supergroup chat"):
             await app.bot.send_message(group.id, "còn ai không?")
+
+
+async def test_chat_menu_button_is_checked_like_telegram(emu: BotApiEmulator) -> None:
+    """A web_app menu button needs an https URL and a text; per chat only a private one."""
+    async with running_bot(emu, lambda app: None) as app:
+        lan = emu.user(5101, "Lan")
+        await lan.send("/start")
+        group = emu.group(-4101, "Tổ 1")
+        dashboard = MenuButtonWebApp("Bảng điều khiển", WebAppInfo("https://x.example/app/"))
+        assert await app.bot.set_chat_menu_button(chat_id=lan.id, menu_button=dashboard)
+        shown = await app.bot.get_chat_menu_button(chat_id=lan.id)
+        assert isinstance(shown, MenuButtonWebApp) and shown.web_app.url == "https://x.example/app/"
+        with pytest.raises(BadRequest, match=r"(?i)BUTTON_URL_INVALID"):
+            await app.bot.set_chat_menu_button(
+                chat_id=lan.id,
+                menu_button=MenuButtonWebApp("Bảng", WebAppInfo("http://x.example/app/")),
+            )
+        with pytest.raises(BadRequest, match=r"(?i)text is empty"):
+            await app.bot.set_chat_menu_button(
+                chat_id=lan.id, menu_button=MenuButtonWebApp("", WebAppInfo("https://x.example/"))
+            )
+        with pytest.raises(BadRequest, match=r"(?i)chat is not private"):
+            await app.bot.set_chat_menu_button(chat_id=group.id, menu_button=dashboard)
+        with pytest.raises(BadRequest, match=r"(?i)chat not found"):
+            await app.bot.set_chat_menu_button(chat_id=999999, menu_button=dashboard)
+        # Back to the default; the bot's own (no chat) still answers "commands".
+        assert await app.bot.set_chat_menu_button(chat_id=lan.id, menu_button=MenuButtonDefault())
+        assert isinstance(await app.bot.get_chat_menu_button(chat_id=lan.id), MenuButtonDefault)
+        assert isinstance(await app.bot.get_chat_menu_button(), MenuButtonCommands)

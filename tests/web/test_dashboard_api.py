@@ -4,15 +4,19 @@ inside / outside their subtree), and totals that are /totals' own figures."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import aiohttp
 import pytest
 from aiohttp import web
+from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 
 from bot.demo import Demo
 from bot.runtime.webapp import Dashboard
 from bot.runtime.webhook import WebhookServer
+from storage.models import Person
 from storage.queries import people as people_q
 from storage.queries import reports as reports_q
 from storage.queries import units as units_q
@@ -145,6 +149,14 @@ async def test_totals_inside_and_outside_each_subtree(harness: Harness, demo: De
         # The organisation's unit in an area: the commune's Women's Union, through the commune.
         got, body = await get(server, "api/totals", signed(h, 1002), unit=str(c1), org="phu_nu")
         assert got == 200 and body["unit"]["id"] == women_c1
+        # The page offers the area's organisations: the committee (all of them) first.
+        assert body["area"]["id"] == c1 and body["org"] == "phu_nu"
+        assert body["orgs"][0] == {"org": None, "unit": c1, "label": "Mọi tổ chức"}
+        assert [o["label"] for o in body["orgs"][1:]] == [
+            "Công đoàn", "Đoàn Thanh niên", "Hội Cựu chiến binh", "Hội Liên hiệp Phụ nữ",
+            "Hội Nông dân", "Ủy ban nhân dân",
+        ]  # fmt: skip
+        assert body["orgs"][4]["org"] == "phu_nu"
         got, body = await get(server, "api/totals", signed(h, 1008), unit=str(c1), org="phu_nu")
         assert got == 403
 
@@ -210,10 +222,10 @@ async def test_totals_equal_the_totals_command(harness: Harness, demo: Demo, wor
     h = harness
     lan = h.user(1002, "Lan")
     text = text_of((await lan.send(f"/totals {words}".strip()))[0])
-    periods = {"": 0, "quý này": 1, "năm nay": 2}
+    kinds = {"": "month", "quý này": "quarter", "năm nay": "year"}
     async with served(h) as server:
         _, me = await get(server, "api/me", signed(h, 1002))
-        period = me["periods"][periods[words]]["key"]
+        period = me["periods"][me["rule"]][kinds[words]][0]["key"]
         status, body = await get(server, "api/totals", signed(h, 1002), period=period)
     assert status == 200
     assert body["period"]["label"] in text.splitlines()[0]
@@ -230,7 +242,7 @@ async def test_drill_down_gives_the_rows_figures(harness: Harness, demo: Demo) -
     h = harness
     async with served(h) as server:
         _, me = await get(server, "api/me", signed(h, 1001))
-        year = me["periods"][2]["key"]
+        year = me["periods"][me["rule"]]["year"][0]["key"]
         _, province = await get(server, "api/totals", signed(h, 1001), period=year)
         commune = next(r for r in province["rows"] if r["unit"])
         _, down = await get(
@@ -255,7 +267,15 @@ async def test_english_page_strings(harness: Harness, demo: Demo) -> None:
         _, en = await get(server, "api/me", signed(h, 1011, language="en"))
     assert vi["strings"]["title"] == "Bảng điều khiển"
     assert en["strings"]["title"] == "Dashboard"
-    assert en["locale"] == "en" and en["periods"][0]["label"] == "This month"
+    assert en["locale"] == "en" and en["period_kinds"][0]["label"] == "Month"
+    assert [r["label"] for r in en["rules"]] == ["Decree 09", "Calendar"]
+    assert vi["rule"] == "decree09"
+    # Both rules' periods, newest first: under Decree 09 the quarter after 15/11 is still IV.
+    assert vi["periods"]["decree09"]["quarter"][0] == {"key": "2026-Q4", "label": "Quý IV/2026"}
+    assert vi["periods"]["calendar"]["quarter"][0]["key"] == "2026-Q4@calendar"
+    assert [len(vi["periods"]["decree09"][k]) for k in ("month", "quarter", "half", "year")] == [
+        12, 8, 4, 3
+    ]  # fmt: skip
 
 
 # --- one server in webhook mode --------------------------------------------------------------
@@ -298,3 +318,42 @@ async def test_static_files_and_nothing_else(harness: Harness, demo: Demo) -> No
         for name in ("../webapp.py", "index.html.bak", "%2e%2e%2fsettings.py"):
             async with client.get(server.url + "static/" + name) as response:
                 assert response.status == 404
+
+
+# --- reading waits for no writer ---------------------------------------------------------------
+
+
+async def test_a_get_does_not_wait_behind_a_held_write_transaction(
+    harness: Harness, demo: Demo
+) -> None:
+    """On SQLite a ``Database.session`` takes the write lock (BEGIN IMMEDIATE) and queues behind
+    the bot's transactions; the dashboard's GETs read in ``Database.read`` instead, so a screen
+    opens while a handler holds the lock. "Nhắc" (a POST) still writes in a transaction."""
+    h = harness
+    held, release = asyncio.Event(), asyncio.Event()
+
+    async def writer() -> None:
+        async with h.db.session() as session:
+            await session.execute(update(Person).values(last_seen_at=Person.last_seen_at))
+            held.set()
+            await release.wait()
+
+    task = asyncio.create_task(writer())
+    try:
+        await held.wait()
+        async with served(h) as server:
+            for path in ("api/me", "api/totals", "api/completeness", "api/meetings"):
+                status, _body = await asyncio.wait_for(get(server, path, signed(h, 1002)), 5)
+                assert status == 200, path
+    finally:
+        release.set()
+        await task
+
+
+async def test_a_read_session_refuses_to_write(harness: Harness) -> None:
+    h = harness
+    if h.db.dialect != "sqlite":
+        pytest.skip("query_only is SQLite's; PostgreSQL's read session is rolled back")
+    with pytest.raises(OperationalError, match="readonly"):
+        async with h.db.read() as session:
+            await session.execute(update(Person).values(last_seen_at=Person.last_seen_at))

@@ -143,6 +143,70 @@ async def test_a_commune_leader_sees_board_totals_and_drills_down(
         await page.screenshot(path=str(SHOTS / "dashboard-petitions-vi.png"), full_page=True)
 
 
+async def _lines(page) -> list[str]:  # type: ignore[no-untyped-def]
+    return list(await page.locator(".kind .line.this").all_inner_texts())
+
+
+async def _shown(page, unit: str, kind: str, rule: str) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the totals of this choice are on the screen."""
+    await page.wait_for_function(
+        """([unit, kind, rule]) =>
+            document.querySelector('.unit-name')?.textContent === unit &&
+            document.querySelector('.seg.kinds button.on')?.dataset.kind === kind &&
+            document.querySelector('.seg.rules button.on')?.dataset.rule === rule""",
+        arg=[unit, kind, rule],
+    )
+
+
+async def test_an_organisation_and_calendar_periods_equal_the_totals_command(
+    harness: Harness, demo: Demo, browser: object
+) -> None:
+    """The issue's "any period (… Decree 09 or calendar) and organisation": the Women's Union of
+    the commune for this year, under the deployment's rule (Decree 09) and then calendar
+    periods, each equal to /totals for the same choice (/totals uses the deployment's rule: it
+    is asked again in a bot whose PHOIHOP_PERIOD_RULE is calendar)."""
+    h = harness
+    lan = h.user(1002, "Lan", last_name="Nguyễn Thị")
+    women = "Hội Liên hiệp Phụ nữ xã Yên Nguyên"
+    asked = "/totals 02365-phu_nu năm nay"
+    decree = text_of((await lan.send(asked))[0])
+    h.overrides["period_rule"] = "calendar"
+    await h.restart()
+    calendar = text_of((await lan.send(asked))[0])
+    del h.overrides["period_rule"]
+    await h.restart()
+    assert women in decree.splitlines()[0] and women in calendar.splitlines()[0]
+    by_decree = decree.split("\n\n")[0].splitlines()[1:]
+    by_calendar = calendar.split("\n\n")[0].splitlines()[1:]
+    assert by_decree and by_calendar and by_decree != by_calendar  # 15–31/12/2025 differ
+    async with served(h) as server:
+        page = await _page(browser, server, signed(h, 1002))
+        await page.wait_for_selector(".round")
+        await page.click("#tab-totals")
+        await page.wait_for_selector("#org-select")
+        assert await page.locator(".seg.rules button.on").inner_text() == "Nghị định 09"
+        await page.select_option("#org-select", "phu_nu")
+        await _shown(page, women, "month", "decree09")
+        await page.click(".seg.kinds button[data-kind=year]")
+        await _shown(page, women, "year", "decree09")
+        assert await _lines(page) == by_decree
+        assert await page.locator("#period-select").input_value() == "2026-Y"
+        await page.screenshot(path=str(SHOTS / "dashboard-totals-choices-vi.png"))
+        await page.click(".seg.rules button[data-rule=calendar]")
+        await _shown(page, women, "year", "calendar")
+        assert await _lines(page) == by_calendar
+        assert await page.locator("#period-select").input_value() == "2026-Y@calendar"
+        # A quarter from the list, then the whole area again ("Mọi tổ chức").
+        await page.click(".seg.kinds button[data-kind=quarter]")
+        await _shown(page, women, "quarter", "calendar")
+        await page.select_option("#period-select", "2026-Q3@calendar")
+        await page.wait_for_function(
+            "() => document.querySelector('#totals .head .hint')?.textContent.startsWith('Quý III/2026')"
+        )
+        await page.select_option("#org-select", "")
+        await _shown(page, "Ủy ban MTTQ xã Yên Nguyên", "quarter", "calendar")
+
+
 async def test_english_and_telegrams_dark_theme(
     harness: Harness, demo: Demo, browser: object
 ) -> None:

@@ -101,7 +101,8 @@
     }
     $("tabs").hidden = false;
     view.unit = me.unit ? me.unit.id : null;
-    view.period = me.periods.length ? me.periods[0].key : null;
+    const months = me.periods[me.rule] && me.periods[me.rule].month;
+    view.period = months && months.length ? months[0].key : null;
     show(location.hash.includes("tab=totals") ? "totals" : "board");
   }
 
@@ -194,18 +195,7 @@
 
   function loadTotals() {
     load("totals", totalsPath(), (target, data) => {
-      const chips = el("div", "chips periods");
-      for (const period of me.periods) {
-        const b = el("button", period.key === data.period.key ? "on" : "", period.label);
-        b.type = "button";
-        b.addEventListener("click", () => go({ period: period.key }));
-        chips.append(b);
-      }
-      const sw = el("button", "", data.by_org ? strings.switch_by_unit : strings.switch_by_org);
-      sw.type = "button";
-      sw.addEventListener("click", () => go({ by: data.by_org ? "unit" : "org" }));
-      chips.append(sw);
-      target.append(chips);
+      target.append(controls(data));
       const head = el("div", "card head");
       head.append(el("h2", "unit-name", data.unit.name));
       head.append(el("div", "hint", data.period.label + " (" + data.period.range + ")"));
@@ -258,6 +248,80 @@
         }
       }
     });
+  }
+
+  // The choices above the totals: the kind of period (segmented), which one (a list), the
+  // cut-off rule (Decree 09 or calendar), the organisation of the area, by unit or by
+  // organisation. Each change asks the server again; it checks every choice.
+  function controls(data) {
+    const box = el("div", "controls");
+    const rule = data.period.rule;
+    const kinds = el("div", "seg kinds");
+    for (const k of me.period_kinds) {
+      const b = el("button", k.kind === data.period.kind ? "on" : "", k.label);
+      b.type = "button";
+      b.dataset.kind = k.kind;
+      const first = (me.periods[rule][k.kind] || [])[0];
+      b.disabled = !first;
+      b.addEventListener("click", () => go({ period: first.key }));
+      kinds.append(b);
+    }
+    box.append(kinds);
+    const row = el("div", "selects");
+    const period = el("select", "period");
+    period.id = "period-select";
+    period.setAttribute("aria-label", strings.period);
+    const listed = me.periods[rule][data.period.kind] || [];
+    if (!listed.some((p) => p.key === data.period.key)) {
+      listed.unshift({ key: data.period.key, label: data.period.label });
+    }
+    for (const p of listed) {
+      const option = el("option", null, p.label);
+      option.value = p.key;
+      option.selected = p.key === data.period.key;
+      period.append(option);
+    }
+    period.addEventListener("change", () => go({ period: period.value }));
+    row.append(period);
+    if (data.orgs.length > 1) {
+      const org = el("select", "org");
+      org.id = "org-select";
+      org.setAttribute("aria-label", strings.organisation);
+      for (const o of data.orgs) {
+        const option = el("option", null, o.label);
+        option.value = o.org || "";
+        option.selected = (o.org || null) === (data.org || null);
+        org.append(option);
+      }
+      org.addEventListener("change", () => {
+        const chosen = data.orgs.find((o) => (o.org || "") === org.value);
+        go({ unit: data.area.id, org: chosen && chosen.org ? chosen.org : null });
+      });
+      row.append(org);
+    }
+    box.append(row);
+    const rules = el("div", "seg rules");
+    for (const r of me.rules) {
+      const b = el("button", r.key === rule ? "on" : "", r.label);
+      b.type = "button";
+      b.dataset.rule = r.key;
+      b.addEventListener("click", () => {
+        if (r.key === rule) return;
+        // The same period under the other rule ("Quý IV/2026" either way), if it is listed.
+        const base = data.period.key.replace(/@calendar$/, "");
+        const key = r.key === "calendar" ? base + "@calendar" : base;
+        const other = me.periods[r.key][data.period.kind] || [];
+        go({ period: other.some((p) => p.key === key) ? key : (other[0] || { key: key }).key });
+      });
+      rules.append(b);
+    }
+    const sw = el("button", "by", data.by_org ? strings.switch_by_unit : strings.switch_by_org);
+    sw.type = "button";
+    sw.addEventListener("click", () => go({ by: data.by_org ? "unit" : "org" }));
+    const line = el("div", "chips");
+    line.append(rules, sw);
+    box.append(line);
+    return box;
   }
 
   // One pair of bars per measure: this period (filled) over the same period last year (grey),

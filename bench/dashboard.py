@@ -154,7 +154,7 @@ async def server_child(db_path: str, profile: str | None) -> None:
     import cProfile
 
     from aiohttp import web
-    from sqlalchemy import event
+    from sqlalchemy import Engine, event
 
     from bot.clock import FakeClock
     from bot.runtime.runner import make_services, settle_heap
@@ -173,7 +173,8 @@ async def server_child(db_path: str, profile: str | None) -> None:
     def count(*_args: Any) -> None:
         statements[0] += 1
 
-    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+    # Every engine: the dashboard's GETs read through ``Database.read``'s own engine on SQLite.
+    event.listen(Engine, "before_cursor_execute", count)
     profiler = cProfile.Profile() if profile else None
 
     @web.middleware

@@ -21,8 +21,10 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.access import ROLE_RANK
 from bot.notifications import enqueue
 from storage.models import Person
+from storage.queries import people as people_q
 
 #: The outbox kind; its renderer is ``handlers.dashboard_button.menu_button``.
 KIND = "menu_button"
@@ -39,3 +41,16 @@ async def queue(session: AsyncSession, web_url: str | None, person: Person, now:
     return await enqueue(
         session, key=key, chat_id=person.telegram_id, kind=KIND, params={}, now=now
     )
+
+
+async def queue_every_leader(session: AsyncSession, web_url: str | None, now: datetime) -> int:
+    """Queue the menu button of every leader the bot can write to: for a deployment that sets
+    ``PHOIHOP_WEB_URL`` after its leaders joined (``phoihop admin menu-buttons``), since each
+    person's button is otherwise set only when something about them changes. How many queued."""
+    if not web_url:
+        return 0
+    leading = [role for role, rank in ROLE_RANK.items() if rank >= ROLE_RANK["admin"]]
+    queued = 0
+    for person in await people_q.reachable_with_roles(session, leading):
+        queued += await queue(session, web_url, person, now)
+    return queued

@@ -222,6 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
     grant.add_argument("--unit", required=True)
     grant.add_argument("--role", required=True, choices=GRANT_ROLES)
     grant.set_defaults(handler=_admin_grant)
+    menus = admin.add_parser(
+        "menu-buttons", help="give every leader the dashboard's menu button (PHOIHOP_WEB_URL)"
+    )
+    menus.set_defaults(handler=_admin_menu_buttons)
     listing = admin.add_parser("list", help="a unit's members and its invite links still open")
     listing.add_argument("--unit", required=True)
     listing.set_defaults(handler=_admin_members, members_action="list")
@@ -372,6 +376,12 @@ def _admin_grant(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime import cli_admin
 
     return cli_admin.grant(args, settings)
+
+
+def _admin_menu_buttons(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.runtime import cli_admin
+
+    return cli_admin.menu_buttons(args, settings)
 
 
 def _admin_members(args: argparse.Namespace, settings: Settings) -> int:

@@ -69,5 +69,16 @@ async def _admin_grant(args: argparse.Namespace, settings: Settings, db: Databas
     return 0
 
 
+async def _admin_menu_buttons(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    if not settings.web_url:
+        raise CliError("set PHOIHOP_WEB_URL first: without the dashboard there is no button to set")
+    clock = SystemClock()
+    async with db.session() as session:
+        queued = await menu_button.queue_every_leader(session, settings.web_url, clock.now())
+    print(f"{queued} leader(s)' menu button queued; the running bot sets them through the outbox")
+    return 0
+
+
 invite = command(_admin_invite)
 grant = command(_admin_grant)
+menu_buttons = command(_admin_menu_buttons)

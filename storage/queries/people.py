@@ -94,6 +94,18 @@ async def by_telegram_id(session: AsyncSession, telegram_id: int) -> Person | No
     return await session.scalar(select(Person).where(Person.telegram_id == telegram_id))
 
 
+async def reachable_with_roles(session: AsyncSession, roles: Collection[str]) -> Sequence[Person]:
+    """The people holding one of ``roles`` in some unit whom the bot can write to (they started
+    it and did not block it), each once, by id."""
+    holders = select(Membership.person_id).where(Membership.role.in_(list(roles)))
+    stmt = (
+        select(Person)
+        .where(Person.id.in_(holders), Person.started.is_(True), Person.blocked.is_(False))
+        .order_by(Person.id)
+    )
+    return (await session.scalars(stmt)).all()
+
+
 async def by_ids(session: AsyncSession, ids: Collection[int]) -> Sequence[Person]:
     if not ids:
         return []

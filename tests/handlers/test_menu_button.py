@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.runtime import cli_members
+from bot.runtime import cli_admin, cli_members
+from bot.runtime.cli import CliError
 from storage.models import OutboxMessage
 from tests.harness import Harness
 
@@ -119,3 +120,30 @@ async def test_an_invite_link_and_the_command_line_change_it_too(
     await cli_members._members(args, h.services.settings, h.db)
     await _drain(h)
     assert _menu(h, 2301) == {"type": "default"}
+
+
+async def test_leaders_who_joined_before_the_web_url_get_it_from_the_command_line(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The dashboard comes to a deployment whose leaders started the bot long ago: one command
+    gives every leader the button, through the running bot's outbox; cadres keep the default."""
+    h = harness
+    monkeypatch.setattr(cli_admin, "SystemClock", lambda: h.clock)
+    await h.seed_demo()
+    lan, thu = h.user(1002, "Lan"), h.user(1008, "Thu")
+    nam = h.user(1004, "Nam", last_name="Lê Văn")
+    for person in (lan, thu, nam):
+        await person.send("/start")
+    await _drain(h)
+    assert h.services is not None
+    with pytest.raises(CliError, match="PHOIHOP_WEB_URL"):
+        await cli_admin._admin_menu_buttons(argparse.Namespace(), h.services.settings, h.db)
+
+    h.overrides["web_url"] = URL
+    await h.restart()
+    assert _menu(h, 1002) is None  # nothing about Lan changed: nothing was set
+    assert await cli_admin._admin_menu_buttons(argparse.Namespace(), h.services.settings, h.db) == 0
+    assert capsys.readouterr().out.startswith("2 leader(s)' menu button queued")
+    await _drain(h)
+    assert _menu(h, 1002) == _menu(h, 1008) == _dashboard("Bảng điều khiển")
+    assert _menu(h, 1004) is None  # a cadre: Telegram's default, never touched

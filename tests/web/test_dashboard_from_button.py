@@ -56,14 +56,21 @@ def web_app_url(message: Any) -> str:
     return str(url)
 
 
-@pytest.mark.parametrize(
-    ("language", "title", "totals_tab"),
-    [("vi", "Bảng điều khiển", "Tổng hợp"), ("en", "Dashboard", "Totals")],
-)
+#: What each language's page says: its title, two tab names and the meetings' "attending".
+WORDS = {
+    "vi": ("Bảng điều khiển", "Tổng hợp", "Lịch họp", "Tham dự"),
+    "en": ("Dashboard", "Totals", "Meetings", "Attending"),
+}
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
 async def test_a_leader_opens_the_dashboard_from_the_button_under_totals(
-    harness: Harness, chromium: Any, language: str, title: str, totals_tab: str
+    harness: Harness, chromium: Any, language: str
 ) -> None:
+    """From the button: the board, a reminder the cadre receives, the totals /totals wrote, a
+    drill-down to a residential area and back, the meetings — in Vietnamese and in English."""
     h = harness
+    title, totals_tab, meetings_tab, attending = WORDS[language]
     h.overrides["web_url"] = PUBLIC
     await h.restart()
     demo: Demo = await seed(h)
@@ -85,7 +92,31 @@ async def test_a_leader_opens_the_dashboard_from_the_button_under_totals(
         await page.goto(local + "#" + fragment)
         await page.wait_for_selector(".round")
         assert await page.inner_text("#title") == title
+        # "Nhắc" on the thôn that owes its report: its cadre receives it, in his language.
+        row = page.locator(".round li.unit", has_text="Cầu Bâm")
+        await row.locator("button.remind").click()
+        await row.locator(".reminded").wait_for()
+        await h.dispatch()
+        nam = h.user(1004, "Nam", last_name="Lê Văn")
+        assert text_of(nam.last).startswith("Nguyễn Thị Lan nhắc bạn:")
+        # The totals: the first line is the one /totals wrote, in the same language.
         await page.get_by_text(totals_tab, exact=True).click()
         await page.wait_for_selector(".kind")
         shown = await page.locator(".kind .line.this").all_inner_texts()
-        assert shown[0] == first_line  # the first line /totals wrote, in the same language
+        assert shown[0] == first_line
+        # Down to a residential area and back up.
+        commune = await page.inner_text(".unit-name")
+        first = page.locator(".drill").first
+        target = (await first.inner_text()).removeprefix("› ")
+        await first.click()
+        await page.wait_for_function(
+            "name => document.querySelector('.unit-name')?.textContent === name", arg=target
+        )
+        await page.click(".up")
+        await page.wait_for_function(
+            "name => document.querySelector('.unit-name')?.textContent === name", arg=commune
+        )
+        # The meetings, with their answers counted.
+        await page.get_by_text(meetings_tab, exact=True).click()
+        await page.wait_for_selector(".meeting")
+        assert attending in await page.inner_text(".meeting")

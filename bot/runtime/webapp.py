@@ -167,10 +167,27 @@ class Dashboard:
     async def _completeness(
         self, request: web.Request, session: Any, actor: Actor, tr: Translator, launch: Launch
     ) -> dict[str, Any]:
-        boards = await dashboard.completeness(
-            session, actor, self.services.clock.now(), self.services.settings.tz
+        """The board; ``unit=<id>`` drills into a unit inside the person's subtree (a commune of
+        a province's grouped board). A unit outside it, or none such, is refused as forbidden."""
+        raw_unit = request.query.get("unit")
+        unit = None
+        if raw_unit:
+            unit_id = ascii_int(raw_unit, max_digits=18)
+            if unit_id is None:
+                raise Refused(400, "bad_request")
+            unit = await dashboard.board_unit(session, actor, unit_id)
+            if unit is None:
+                raise Refused(403, "forbidden")
+        board = await dashboard.completeness(
+            session, actor, self.services.clock.now(), self.services.settings.tz, unit
         )
         return {
+            "view": {
+                "unit": _unit(board.unit),
+                "grouped": board.grouped,
+                "drilled": board.drilled,
+                "up": _unit(board.up),
+            },
             "rounds": [
                 {
                     "id": b.round.id,
@@ -178,11 +195,8 @@ class Dashboard:
                     f"{b.period.label(tr.locale)}",
                     "unit": b.unit.name,
                     "deadline": tr.moment(b.round.deadline),
-                    "counts": {
-                        state: b.count(state)
-                        for state in ("missing", "late", "submitted", "approved")
-                    },
-                    "total": len(b.rows),
+                    "counts": {state: b.count(state) for state in dashboard.STATES},
+                    "total": b.total,
                     "units": [
                         {
                             "id": r.unit.id,
@@ -197,9 +211,10 @@ class Dashboard:
                         }
                         for r in b.rows
                     ],
+                    "groups": [_group(g) for g in b.groups] if b.groups is not None else None,
                 }
-                for b in boards
-            ]
+                for b in board.rounds
+            ],
         }
 
     async def _totals(
@@ -338,6 +353,20 @@ def _refusal(tr: Translator, status: int, code: str) -> web.Response:
         status=status,
         headers=HEADERS,
     )
+
+
+def _group(group: dashboard.GroupRow) -> dict[str, Any]:
+    """A row of a grouped board: a unit directly below and its reports' counts."""
+    done = group.total - group.counts["missing"]
+    return {
+        "id": group.unit.id,
+        "name": group.unit.name,
+        "counts": group.counts,
+        "total": group.total,
+        "done": done,
+        "percent": round(100 * done / group.total) if group.total else 0,
+        "drill": not group.own,
+    }
 
 
 def _unit(unit: Any) -> dict[str, Any] | None:

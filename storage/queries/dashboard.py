@@ -7,8 +7,9 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, case, func, literal, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.models import (
     Meeting,
@@ -59,26 +60,117 @@ async def open_rounds(session: AsyncSession) -> Sequence[ReportRound]:
 
 
 async def open_round_reports(
-    session: AsyncSession, scopes: Sequence[Scope] | None, unit_ids: Collection[int]
+    session: AsyncSession,
+    scopes: Sequence[Scope] | None,
+    unit_ids: Collection[int],
+    under: str | None = None,
 ) -> Sequence[ReportLine]:
     """The reports of the open rounds owed by units in ``scopes`` (the subtrees a person leads)
     or among ``unit_ids`` (their own units); every open report when ``scopes`` is None (an
-    owner). One statement, and the database leaves out what the person may not see: a
-    commune's leader reads the commune's forty reports, not the province's four thousand."""
+    owner); with ``under`` (a unit's path) only those of units below it (a drilled board).
+    One statement, and the database leaves out what the person may not see: a commune's leader
+    reads the commune's forty reports, not the province's four thousand."""
     stmt = (
         select(Report.id, Report.round_id, Report.unit_id, Report.status, Report.submitted_at)
         .join(ReportRound, ReportRound.id == Report.round_id)
         .where(ReportRound.closed_at.is_(None))
     )
-    if scopes is not None:
-        seen = [scope.clause() for scope in scopes]
-        if unit_ids:
-            seen.append(Unit.id.in_(sorted(unit_ids)))
-        if not seen:
+    if scopes is not None or under is not None:
+        seen = _seen(scopes, unit_ids)
+        if seen is None:
             return []
-        stmt = stmt.join(Unit, Unit.id == Report.unit_id).where(or_(*seen))
+        stmt = stmt.join(Unit, Unit.id == Report.unit_id).where(seen)
+        if under is not None:
+            stmt = stmt.where(Unit.path.startswith(under, autoescape=True))
     rows = (await (await session.connection()).execute(stmt)).all()
     return [ReportLine(*row) for row in rows]
+
+
+def _seen(scopes: Sequence[Scope] | None, unit_ids: Collection[int]) -> ColumnElement[bool] | None:
+    """The units a person may see: in the subtrees they lead or their own (None: nothing)."""
+    if scopes is None:
+        return true()
+    seen = [scope.clause() for scope in scopes]
+    if unit_ids:
+        seen.append(Unit.id.in_(sorted(unit_ids)))
+    return or_(*seen) if seen else None
+
+
+@dataclass(frozen=True)
+class GroupCount:
+    """How many reports of a round, owed by units under one unit directly below the board's
+    (``below_id``: a commune of a province), are in one ``state`` (bot.dashboard.state_of)."""
+
+    round_id: int
+    below_id: int
+    state: str
+    count: int
+
+
+async def open_round_counts(
+    session: AsyncSession,
+    scopes: Sequence[Scope] | None,
+    unit_ids: Collection[int],
+    under: str,
+    open_statuses: Sequence[str],
+) -> list[GroupCount]:
+    """The reports of the open rounds the person may see below the path ``under``, counted per
+    round, per unit directly below ``under`` and per state: one GROUP BY over the path's next
+    segment (a report of a thôn in commune 17 of province 1, path ``/1/17/305/``, counts for
+    ``17`` under ``/1/``), so a province's board is a hundred commune rows read in one statement,
+    not four thousand report rows. A report of the unit at ``under`` itself counts for it
+    (``below_id`` is then that unit)."""
+    seen = _seen(scopes, unit_ids)
+    if seen is None:
+        return []
+    connection = await session.connection()
+    rest = func.substr(Unit.path, len(under) + 1)
+    slash = (
+        func.strpos(rest, "/") if connection.dialect.name == "postgresql" else func.instr(rest, "/")
+    )
+    own = under.strip("/").split("/")[-1]
+    below = case((Unit.path == under, literal(own)), else_=func.substr(rest, 1, slash - 1))
+    state = case(
+        (
+            or_(Report.status.in_(list(open_statuses)), Report.submitted_at.is_(None)),
+            literal("missing"),
+        ),
+        (Report.status == "approved", literal("approved")),
+        (Report.submitted_at <= ReportRound.deadline, literal("submitted")),
+        else_=literal("late"),
+    )
+    stmt = (
+        select(Report.round_id, below, state, func.count())
+        .join(ReportRound, ReportRound.id == Report.round_id)
+        .join(Unit, Unit.id == Report.unit_id)
+        .where(
+            ReportRound.closed_at.is_(None),
+            Unit.path.startswith(under, autoescape=True),
+            seen,
+        )
+        .group_by(Report.round_id, below, state)
+    )
+    rows = (await connection.execute(stmt)).all()
+    return [GroupCount(r, int(b), s, int(n)) for r, b, s, n in rows]
+
+
+async def has_grandchild_areas(session: AsyncSession, unit_id: int) -> bool:
+    """Whether the unit's sub-units have sub-units of their own (a province's communes have
+    residential areas; a commune's areas have only their organisations' branches, which work in
+    the area and are no area of their own: ``anchor_path`` is not their path)."""
+    child = aliased(Unit)
+    stmt = (
+        select(Unit.id)
+        .join(child, child.id == Unit.parent_id)
+        .where(
+            child.parent_id == unit_id,
+            child.active == true(),
+            Unit.active == true(),
+            Unit.path == Unit.anchor_path,
+        )
+        .limit(1)
+    )
+    return (await session.scalar(stmt)) is not None
 
 
 async def members_of_units(session: AsyncSession, unit_ids: Collection[int]) -> Sequence[Member]:

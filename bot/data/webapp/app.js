@@ -74,7 +74,7 @@
       $("tab-" + name).classList.toggle("on", name === tab);
     }
     $("status").hidden = true;
-    if (tab === "board") loadBoard();
+    if (tab === "board") loadBoard();  // where the person was on the board
     if (tab === "totals") loadTotals();
     if (tab === "meetings") loadMeetings();
     if (tab === "petitions") loadPetitions();
@@ -120,8 +120,25 @@
 
   // --- completeness board -----------------------------------------------------------------
 
-  function loadBoard() {
-    load("board", "api/completeness", (target, data) => {
+  // A province's leader sees a row per commune (view.grouped); a tap drills into it (the same
+  // endpoint with unit=<id>, checked by the server) and "‹ back up" returns.
+  let boardUnit = null;
+
+  function loadBoard(unit) {
+    if (unit !== undefined) boardUnit = unit;
+    const path = "api/completeness" + (boardUnit !== null ? "?unit=" + encodeURIComponent(boardUnit) : "");
+    load("board", path, (target, data) => {
+      const view = data.view || {};
+      if (view.drilled && view.unit) {
+        const head = el("div", "card head board-head");
+        head.append(el("h2", "board-unit", view.unit.name));
+        const back = el("button", "link up board-up",
+          view.up ? fill(strings.board_up, { unit: view.up.name }) : strings.board_back);
+        back.type = "button";
+        back.addEventListener("click", () => loadBoard(view.up ? view.up.id : null));
+        head.append(back);
+        target.append(head);
+      }
       if (!data.rounds.length) {
         target.append(el("p", "notice", strings.no_rounds));
         return;
@@ -140,6 +157,11 @@
           if (c[state]) pills.append(el("span", "pill s-" + state, strings["state_" + state] + " " + c[state]));
         }
         card.append(pills);
+        if (round.groups) {
+          card.append(groupList(round.groups));
+          target.append(card);
+          continue;
+        }
         const list = el("ul", "units");
         for (const unit of round.units) {
           const item = el("li", "unit state-" + unit.state);
@@ -158,6 +180,35 @@
         target.append(card);
       }
     });
+  }
+
+  // One row per unit directly below (a commune), worst first as the server sorts them.
+  function groupList(groups) {
+    const list = el("ul", "groups");
+    for (const group of groups) {
+      const item = el("li", "group" + (group.counts.missing ? " state-missing" : ""));
+      const row = el(group.drill ? "button" : "div", "group-row");
+      if (group.drill) {
+        row.type = "button";
+        row.addEventListener("click", () => loadBoard(group.id));
+      }
+      const name = el("span", "name", (group.drill ? "› " : "") + group.name);
+      name.append(el("div", "hint", fill(strings.group_progress, group)));
+      row.append(name);
+      const pills = el("span", "counts");
+      for (const state of ["missing", "late"]) {
+        if (group.counts[state]) pills.append(el("span", "pill s-" + state, strings["state_" + state] + " " + group.counts[state]));
+      }
+      row.append(pills);
+      const bar = el("span", "progress");
+      const fillBar = el("span", "progress-done");
+      fillBar.style.width = group.percent + "%";
+      bar.append(fillBar);
+      row.append(bar);
+      item.append(row);
+      list.append(item);
+    }
+    return list;
   }
 
   // "Nhắc": queue a reminder to the unit's cadres (once a day; the server decides).

@@ -88,7 +88,9 @@ async def test_the_counts_are_those_of_totals_kien_nghi(harness: Harness, demo: 
         assert lan["summary"]["period"]["key"] == periods["Tháng này"]
         assert _shown(lan["summary"]) == await _chat_says(h, 1002, "")
         found = {}
-        for who in (1002, 1001, 1004):  # a commune's leader, the province's, a thôn's cadre
+        # A commune's leader, the province's, a thôn's cadre, a member organisation's cadre, the
+        # leader of another commune.
+        for who in (1002, 1001, 1004, 1005, 1008):
             _, body = await get(server, "api/petitions", signed(h, who), period=periods["Năm nay"])
             summary = body["summary"]
             assert summary["period"]["key"] == periods["Năm nay"]
@@ -125,6 +127,8 @@ async def test_the_counts_are_those_of_totals_kien_nghi(harness: Harness, demo: 
     # The province counts every commune's; a cadre only their own thôn's.
     assert province["received"] > lan_year["received"] > nam["received"] > 0
     assert nam["head"].startswith("Kiến nghị: Ban Công tác Mặt trận thôn Cầu Bâm — ")
+    assert found[1008]["head"].startswith("Kiến nghị: Ủy ban MTTQ xã Kim Bình — ")
+    assert lan_year["received"] + found[1008]["received"] <= province["received"]
 
 
 async def test_the_counts_in_english_and_a_bad_period(harness: Harness, demo: Demo) -> None:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import date_window
+from bot import date_window, petition_stats
 from bot import meetings as meetings_domain
 from bot import petitions as petitions_domain
 from bot.access import Actor
@@ -551,3 +551,27 @@ async def petition_board(
         lines.append(PetitionLine(p, units.get(p.unit_id), authority, late))
     lines.sort(key=lambda line: -(line.overdue_days or 0))  # stable: then by due date
     return PetitionBoard(counts, lines)
+
+
+@dataclass(frozen=True)
+class PetitionSummary:
+    """The counts above the petitions tab's list: ``/totals kiến nghị``'s for the same unit and
+    period."""
+
+    unit: Unit
+    period: Period
+    totals: petition_stats.PetitionTotals
+
+
+async def petition_summary(
+    session: AsyncSession, actor: Actor, period: Period, today: date, tz: ZoneInfo
+) -> PetitionSummary | None:
+    """The items received in ``period`` under the person's own unit (``default_unit``: what
+    ``/totals kiến nghị`` counts when no unit is named — a leader's subtree, a cadre's unit),
+    counted by ``bot.petition_stats.totals``, the function behind that command, so the two say
+    the same. None for a person with no unit."""
+    unit = default_unit(actor)
+    if unit is None or not may_see(actor, unit):
+        return None
+    counted = await petition_stats.totals(session, unit, period.start, period.end, today, tz)
+    return PetitionSummary(unit, period, counted)

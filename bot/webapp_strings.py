@@ -44,6 +44,7 @@ PAGE: dict[str, str] = {
     "refused": N_("The dashboard cannot open"),
     "tab_petitions": N_("Recommendations"),
     "no_petitions": N_("No open recommendations."),
+    "petitions_all": N_("All so far, by status; the open ones below, overdue first:"),
     "due": N_("due {date}"),
     "remind": N_("Remind"),
     "reminded": N_("Reminded today"),

@@ -32,12 +32,11 @@ from bot.i18n import Translator, resolve_locale
 from bot.names import name_of
 from bot.parsing import ascii_int
 from bot.periods import Period, period_containing
-from bot.petitions import STATUSES
+from bot.runtime import webapp_petitions
 from bot.services import Services
 from bot.totals import Cells, Row, Totals, default_unit, row_label
 from bot.webapp_auth import InitDataError, Launch, unverified_language, validate
 from handlers.entry_cards import figure
-from handlers.petitions.texts import category_label, status_label
 from storage.queries import people as people_q
 from storage.text import fold
 
@@ -293,30 +292,21 @@ class Dashboard:
     async def _petitions(
         self, request: web.Request, session: Any, actor: Actor, tr: Translator, launch: Launch
     ) -> dict[str, Any]:
-        """Citizens' recommendations by status, overdue first. Never the citizen's name or
-        phone, nor the text (it may name people): code, category, place, dates."""
-        board = await dashboard.petition_board(session, actor, self.services.today())
-        return {
-            "counts": [
-                {"status": status, "label": status_label(tr, status), "count": board.counts[status]}
-                for status in STATUSES
-                if board.counts.get(status)
-            ],
-            "items": [
-                {
-                    "code": line.petition.code,
-                    "status": line.petition.status,
-                    "status_label": status_label(tr, line.petition.status),
-                    "category": category_label(tr, line.petition.category),
-                    "place": line.place.name if line.place else "",
-                    "authority": line.authority.name if line.authority else None,
-                    "received": tr.day(line.petition.received_on),
-                    "due": tr.day(line.petition.due_on) if line.petition.due_on else None,
-                    "overdue": words.overdue(tr, line.overdue_days) if line.overdue_days else None,
-                }
-                for line in board.items
-            ],
-        }
+        """Citizens' recommendations: ``/totals kiến nghị``'s counts for a period (``?period=``),
+        then the items by status, overdue first (bot/runtime/webapp_petitions.py)."""
+        settings = self.services.settings
+        try:
+            return await webapp_petitions.payload(
+                session,
+                actor,
+                tr,
+                today=self.services.today(),
+                rule=settings.period_rule,
+                tz=settings.tz,
+                period_key=request.query.get("period"),
+            )
+        except webapp_petitions.BadPeriod:
+            raise Refused(400, "bad_request") from None
 
     async def _meetings(
         self, request: web.Request, session: Any, actor: Actor, tr: Translator, launch: Launch

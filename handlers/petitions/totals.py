@@ -14,7 +14,7 @@ from telegram import InlineKeyboardMarkup
 
 from bot import petition_stats
 from bot.i18n import Translator
-from bot.periods import Rule, period_containing
+from bot.periods import Period, Rule, period_containing
 from bot.petitions import CATEGORIES, STATUSES
 from handlers import render
 from handlers.common import esc
@@ -34,15 +34,24 @@ def _counts(tr: Translator, names: dict[str, str], counts: dict[str, int]) -> st
 def render_petitions(
     tr: Translator, result: petition_stats.PetitionTotals, unit_name: str, view: View
 ) -> str:
-    head = tr._("<b>Recommendations: {unit}</b> — {period} ({range})").format(
+    return "\n".join([head_line(tr, unit_name, view.period), *petition_lines(tr, result)])
+
+
+def head_line(tr: Translator, unit_name: str, period: Period) -> str:
+    """ "Kiến nghị: <unit> — Tháng 11/2026 (15/10/2026 – 14/11/2026)" (HTML)."""
+    return tr._("<b>Recommendations: {unit}</b> — {period} ({range})").format(
         unit=esc(unit_name),
-        period=esc(view.period.label(tr.locale)),
-        range=view.period.range_label(tr.locale),
+        period=esc(period.label(tr.locale)),
+        range=period.range_label(tr.locale),
     )
+
+
+def petition_lines(tr: Translator, result: petition_stats.PetitionTotals) -> list[str]:
+    """The lines under the head (HTML): the dashboard's petitions tab shows these very lines,
+    so the two say the same."""
     if not result.total:
-        return "\n".join([head, tr._("No recommendation was received in this period.")])
+        return [tr._("No recommendation was received in this period.")]
     lines = [
-        head,
         tr._("Received: {n}").format(n=tr.number(result.total)),
         tr._("By status: {counts}").format(counts=_counts(tr, STATUSES, result.by_status)),
         tr._("By category: {counts}").format(counts=_counts(tr, CATEGORIES, result.by_category)),
@@ -70,7 +79,7 @@ def render_petitions(
     if result.overdue:
         lines.append(tr._("Overdue now:"))
         lines += overdue_lines(tr, result.overdue)
-    return "\n".join(lines)
+    return lines
 
 
 def petition_buttons(

@@ -431,8 +431,15 @@
 
   // --- citizens' recommendations -------------------------------------------------------------
 
+  // The counts of /totals kiến nghị for the person's unit over a period (its lines, as the chat
+  // writes them), then the open items.
+  let petitionPeriod = null;
+
   function loadPetitions() {
-    load("petitions", "api/petitions", (target, data) => {
+    const path = "api/petitions" + (petitionPeriod ? "?period=" + encodeURIComponent(petitionPeriod) : "");
+    load("petitions", path, (target, data) => {
+      if (data.summary) target.append(petitionSummary(data.summary));
+      target.append(el("h3", null, strings.petitions_all));
       const pills = el("div", "counts");
       for (const c of data.counts) pills.append(el("span", "pill s-count", c.label + " " + c.count));
       target.append(pills);
@@ -455,6 +462,23 @@
         target.append(card);
       }
     });
+  }
+
+  function petitionSummary(summary) {
+    const box = el("div", "petition-summary");
+    const chips = el("div", "chips petition-periods");
+    for (const period of summary.periods) {
+      const b = el("button", period.key === summary.period.key ? "on" : "", period.label);
+      b.type = "button";
+      b.addEventListener("click", () => { petitionPeriod = period.key; loadPetitions(); });
+      chips.append(b);
+    }
+    box.append(chips);
+    const card = el("div", "card");
+    card.append(el("h2", "summary-head", summary.head));
+    for (const line of summary.lines) card.append(el("p", "line" + (line.startsWith("• ") ? " sub" : ""), line));
+    box.append(card);
+    return box;
   }
 
   start();

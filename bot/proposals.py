@@ -9,6 +9,10 @@ or of Save on the card and Save at the end of its guided copy, only one saves.
 
 Who is offered proposals: a member of some unit that logs activities, i.e. not only of a
 People's Committee (UBND officers answer petitions; they keep no activity log of the Front).
+
+A photo whose caption reports an activity (the usual report from the field: a picture of the
+visit, "thăm 5 hộ nghèo, tặng quà 2 triệu" under it) is read the same way, and the photo is kept
+with each proposal: saved, the entry has it, as a guided entry whose photo step got one.
 """
 
 from __future__ import annotations
@@ -50,6 +54,8 @@ class Offered:
     message_id: int
     status: str = "open"
     activity_id: int | None = None
+    #: The photo the caption was under (Telegram's file id); None: read from text.
+    photo: str | None = None
 
     @property
     def missing(self) -> tuple[Measure, ...]:
@@ -89,9 +95,11 @@ async def propose(
     message_id: int,
     today: date,
     now: datetime,
+    photo: str | None = None,
 ) -> list[Offered]:
     """The activities ``text`` reports, stored as open proposals (none: not an activity, or a
-    person who logs for no unit). Dated today unless the text says when."""
+    person who logs for no unit). Dated today unless the text says when. ``photo``: the text is
+    a photo's caption, and every proposal read from it keeps that photo."""
     if not logging_units(actor):
         return []
     text = nfc(text).strip()
@@ -110,9 +118,9 @@ async def propose(
         note = reading.note[: acts.MAX_NOTE]
         stored = {k: str(v) for k, v in values.items()}
         new_id = await proposals_q.add(
-            session, actor.person.id, message_id, kind.key, stored, day, note, now
+            session, actor.person.id, message_id, kind.key, stored, day, note, now, photo
         )
-        offered.append(Offered(new_id, kind, values, day, note, message_id))
+        offered.append(Offered(new_id, kind, values, day, note, message_id, photo=photo))
     return offered
 
 
@@ -139,12 +147,14 @@ def _offered(row: Proposal, kind: Kind) -> Offered:
         row.message_id,
         row.status,
         row.activity_id,
+        row.photo_file_id,
     )
 
 
 def draft_of(offered: Offered, unit_id: int | None) -> dict[str, Any]:
     """The guided /log's draft of the proposal (``bot.activities`` draft form): what the text
-    gave, today or its date, its words as the note, no photo; the unit if known. A value above
+    gave, today or its date, its words as the note, the photo it was the caption of (or none:
+    either way the photo step is answered); the unit if known. A value above
     its measure's ceiling waits for "are you sure?" (``pending``), as the shortcut's does."""
     values = {k: str(v) for k, v in offered.values.items()}
     draft: dict[str, Any] = {
@@ -152,7 +162,7 @@ def draft_of(offered: Offered, unit_id: int | None) -> dict[str, Any]:
         "values": values,
         "date": offered.occurred_on.isoformat(),
         "note": offered.note,
-        "photo": None,
+        "photo": offered.photo,
         "source": SOURCE,
         "answered": [],
         "proposal": offered.id,

@@ -110,6 +110,15 @@ async def not_understood(update: Update, context: AppContext) -> None:
     await reply(update, context, text, reply_markup=markup)
 
 
+async def media_not_read(update: Update, context: AppContext) -> None:
+    """A sticker, photo, file... nothing took: no step asked for one, no caption that reports
+    an activity (handlers/router.py), or a captioned photo's activity the person said was "not
+    this" (handlers/proposals.py)."""
+    tr = context.tr
+    text = tr._("I can only read text and buttons here. Use the menu below or /help.")
+    await reply(update, context, text)
+
+
 @rule(Who.ANYONE, PRIVATE, why="says edits are not read")
 async def edited_message(update: Update, context: AppContext) -> None:
     tr = context.tr

@@ -1,9 +1,10 @@
 """Proposal cards (issue 18): an activity read in a cadre's own words, offered for one tap.
 
-A private message no flow is waiting for (handlers/router.py) is read by ``bot.free_text``; for
-each activity found the bot answers with a card: the type, each measure understood (and those not
-found, marked as asked before saving), the date, the note (the message itself), and Lưu / Sửa /
-Không phải. The proposal is a row (``bot.proposals``), so a card pressed after a restart still
+A private message no flow is waiting for (handlers/router.py), or the caption of a photo sent
+where no step asked for one (the photo then kept with the proposal and saved with the entry), is
+read by ``bot.free_text``; for each activity found the bot answers with a card: the type, each
+measure understood (and those not found, marked as asked before saving), the date, the note (the
+message itself), "Photo: attached" for a caption's, and Lưu / Sửa / Không phải. The proposal is a row (``bot.proposals``), so a card pressed after a restart still
 works, and its callback data names only its id, re-read and checked on every press.
 
 - **Save** (``prp:s:<id>``) saves exactly as the guided /log does, through its save
@@ -35,8 +36,8 @@ from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import NOT_MEMBER, answer, edit, esc, inline, reply
 from handlers.context import AppContext
 from handlers.entry_cards import show_value
-from handlers.fallback import not_understood
-from handlers.flow import Call
+from handlers.fallback import media_not_read, not_understood
+from handlers.flow import Call, Sent
 from handlers.labels import button_label
 from handlers.log_questions import FLOW, NOT_YOURS, LogState, first_open
 from handlers.log_save import SAVED_ALREADY, after_save, save_entry, saved_text
@@ -57,13 +58,17 @@ PROPOSAL_GONE = N_("This proposal is no longer available. Type the activity agai
 # --- the cards ----------------------------------------------------------------------------------
 
 
-async def offer(update: Update, context: AppContext, call: Call, text: str) -> bool:
+async def offer(
+    update: Update, context: AppContext, call: Call, text: str, photo: str | None = None
+) -> bool:
     """Text in no flow: a card per activity it reports, in the update's transaction (True), or
-    nothing (False: not an activity, or a person who logs for no unit)."""
+    nothing (False: not an activity, or a person who logs for no unit). ``photo``: the text is
+    that photo's caption, kept with every proposal read from it."""
     message = update.message
     assert message is not None
+    today = call.services.today()
     offered = await props.propose(
-        call.session, call.actor, text, message.message_id, call.services.today(), call.now
+        call.session, call.actor, text, message.message_id, today, call.now, photo
     )
     units = props.logging_units(call.actor)
     unit_name = units[0].name if len(units) == 1 else None
@@ -79,9 +84,22 @@ async def offer(update: Update, context: AppContext, call: Call, text: str) -> b
     return bool(offered)
 
 
+async def offer_photo(update: Update, context: AppContext, call: Call, sent: Sent) -> bool:
+    """A photo in no flow: its caption read as ``offer`` reads text, the photo kept with each
+    proposal (True). False (answered as any photo nothing asked for): a file, even of an image
+    (/log's photo step takes photos only), no caption, a caption written as a command, or one
+    that is not an activity."""
+    message = update.message
+    caption = (message.caption or "").strip() if message is not None else ""
+    if sent.kind != "photo" or not sent.file_id or not caption or caption.startswith("/"):
+        return False
+    return await offer(update, context, call, caption, photo=sent.file_id)
+
+
 def card_body(tr: Translator, proposal: Offered, unit_name: str | None) -> str:
     """The type (and the unit, when the person logs for one), each measure read, each measure
-    not found (asked before saving: never guessed), the date and the note."""
+    not found (asked before saving: never guessed), the date, the note and whether a photo
+    comes with it (a captioned photo's), as the entry's card says."""
     name = f"<b>{esc(proposal.kind.name(tr.locale))}</b>"
     lines = [f"{name} — {esc(unit_name)}" if unit_name else name]
     for measure in proposal.kind.measures:
@@ -92,6 +110,8 @@ def card_body(tr: Translator, proposal: Offered, unit_name: str | None) -> str:
             lines.append(tr._("{label}: not found — asked before saving").format(label=label))
     lines.append(tr._("Date: {date}").format(date=tr.day(proposal.occurred_on)))
     lines.append(tr._("Note: {note}").format(note=esc(proposal.note)))
+    if proposal.photo:
+        lines.append(tr._("Photo: attached"))
     return "\n".join(lines)
 
 
@@ -258,7 +278,7 @@ async def _edit(update: Update, context: AppContext, call: Call, proposal: Offer
 
 async def _dismiss(update: Update, context: AppContext, call: Call, proposal: Offered) -> None:
     """Not this: the card says it was set aside; when every card of the message is, the
-    message is answered as any text the bot does not understand."""
+    message is answered as any text (or photo) the bot does not understand."""
     await answer(update)
     if proposal.status == "dismissed":
         return  # pressed again: said already
@@ -267,4 +287,7 @@ async def _dismiss(update: Update, context: AppContext, call: Call, proposal: Of
     text = tr._("Not saved: you said this is not an activity.")
     await edit(update, f"{card_body(tr, proposal, None)}\n\n{text}")
     if await props.all_dismissed(call.session, call.actor, proposal.message_id):
-        await not_understood(update, context)
+        if proposal.photo:
+            await media_not_read(update, context)
+        else:
+            await not_understood(update, context)

@@ -1,6 +1,6 @@
 """Routes free text (and photos, files...) in a private chat to the flow the person is in
-(handlers/flow); in none, text is read as a possible activity (handlers/proposals.py, issue 18),
-and what is neither is answered with what the bot can read."""
+(handlers/flow); in none, text (or a photo's caption) is read as a possible activity
+(handlers/proposals.py, issue 18), and what is neither is answered with what the bot can read."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from telegram import Update
 from handlers import flow, proposals
 from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import quote as quote  # re-exported: handlers import it from here
-from handlers.common import reply
 from handlers.context import AppContext
-from handlers.fallback import not_understood
+from handlers.fallback import media_not_read, not_understood
 
 
 @rule(Who.ANYONE, PRIVATE, why="typed text goes to the sender's own flow, whose steps re-check")
@@ -27,9 +26,8 @@ async def on_private_text(update: Update, context: AppContext) -> None:
 
 @rule(Who.ANYONE, PRIVATE, why="photos and files go to the sender's own flow")
 async def on_private_non_text(update: Update, context: AppContext) -> None:
-    """A sticker, photo, voice note... where no step asked for one."""
-    if await flow.on_media(update, context):
+    """A sticker, photo, voice note... where no step asked for one; in no flow, a photo whose
+    caption reports an activity gets its proposal cards, the photo kept with them."""
+    if await flow.on_media(update, context, idle=partial(proposals.offer_photo, update, context)):
         return
-    tr = context.tr
-    text = tr._("I can only read text and buttons here. Use the menu below or /help.")
-    await reply(update, context, text)
+    await media_not_read(update, context)

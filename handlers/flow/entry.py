@@ -193,11 +193,17 @@ def sent_of(update: Update) -> Sent:
     return Sent("other")
 
 
-async def on_media(update: Update, context: AppContext) -> bool:
-    """A photo, file, sticker...: the step's ``sent``, or why not."""
-    async with current(update, context) as at:
+async def on_media(
+    update: Update,
+    context: AppContext,
+    idle: Callable[[Call, Sent], Awaitable[bool]] | None = None,
+) -> bool:
+    """A photo, file, sticker...: the step's ``sent``, or why not. In no flow, ``idle`` (if
+    given) reads it in the same transaction (a captioned photo's proposals, issue 18: a photo
+    sent at /log's photo step is that step's answer, never read); False: nothing answered it."""
+    async with where(update, context) as (call, at):
         if at is None:
-            return False
+            return idle is not None and await idle(call, sent_of(update))
         if at.step is None or at.step.sent is None:
             await reply(
                 update,

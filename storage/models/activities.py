@@ -206,6 +206,9 @@ class Proposal(Base):
     occurred_on: Mapped[date] = mapped_column(Date)
     #: The cadre's own words, the entry's note.
     note: Mapped[str] = mapped_column(Text)
+    #: The photo a captioned photo carried (Telegram's file id of its largest size; None: the
+    #: proposal was read from text), saved with the entry as the guided /log's photo is.
+    photo_file_id: Mapped[str | None] = mapped_column(String(200))
     #: "open", "saved" (``activity_id`` set) or "dismissed" ("Not this").
     status: Mapped[str] = mapped_column(String(16), default="open")
     activity_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -63,10 +63,12 @@ async def delete_memberships(session: AsyncSession, person_id: int) -> int:
 
 async def delete_personal_rows(session: AsyncSession, person_id: int, telegram_id: int) -> None:
     """Delete what is the person's own and nobody else's: meeting answers, drafts, conversation
-    state and parked flows, the proposals read from their messages (their own words), notices to them (sent or not: the rows carry their Telegram id), the
-    recommendations their chat follows by link, and last the person's row itself (items they
-    recorded stay, their recorder set to NULL by the foreign key). (Recent wrong invite codes are the account's, kept for the
-    lock's few minutes: ``bot/privacy.py``.)"""
+    state and parked flows, the proposals read from their messages (their own words, and the
+    file ids of the photos whose captions they were), notices to them (sent or not: the rows
+    carry their Telegram id), the recommendations their chat follows by link, and last the
+    person's row itself (items they recorded stay, their recorder set to NULL by the foreign
+    key). (Recent wrong invite codes are the account's, kept for the lock's few minutes:
+    ``bot/privacy.py``.)"""
     await session.execute(delete(MeetingRsvp).where(MeetingRsvp.person_id == person_id))
     await session.execute(delete(LogDraft).where(LogDraft.person_id == person_id))
     await session.execute(delete(Proposal).where(Proposal.person_id == person_id))

@@ -20,8 +20,9 @@ async def add(
     occurred_on: date,
     note: str,
     now: datetime,
+    photo_file_id: str | None = None,
 ) -> int:
-    """A new open proposal; its id."""
+    """A new open proposal (``photo_file_id``: the photo whose caption it was read from); its id."""
     new_id = await session.scalar(
         insert(Proposal)
         .values(
@@ -31,6 +32,7 @@ async def add(
             values=values,
             occurred_on=occurred_on,
             note=note,
+            photo_file_id=photo_file_id,
             status="open",
             created_at=now,
         )

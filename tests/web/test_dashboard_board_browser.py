@@ -5,33 +5,16 @@ browser."""
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from bot.demo import Demo
 from bot.runtime.webapp import launch_fragment
 from tests.harness import Harness
+from tests.web.browser import NEEDS_BROWSER, PHONE, SHOTS
 from tests.web.dashboard_server import seed, served, signed
 from tests.web.test_dashboard_board_groups import open_province_round
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-PHONE = {"width": 390, "height": 844}
-
-pytestmark = [
-    pytest.mark.skipif(
-        importlib.util.find_spec("playwright") is None,
-        reason="Playwright for Python is not installed (pip install -e '.[dev]')",
-    ),
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(),
-        reason=f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium)",
-    ),
-]
+pytestmark = NEEDS_BROWSER
 
 
 @pytest.fixture
@@ -41,28 +24,13 @@ async def demo(harness: Harness) -> Demo:
     return demo
 
 
-@pytest.fixture
-async def chromium() -> AsyncIterator[object]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
-
-
 async def test_a_province_leader_drills_from_communes_to_areas_and_back(
-    harness: Harness, demo: Demo, chromium: object
+    harness: Harness, demo: Demo, browser: object
 ) -> None:
     h = harness
     SHOTS.mkdir(parents=True, exist_ok=True)
     async with served(h) as server:
-        context = await chromium.new_context(viewport=PHONE, device_scale_factor=2)  # type: ignore[attr-defined]
+        context = await browser.new_context(viewport=PHONE, device_scale_factor=2)  # type: ignore[attr-defined]
         page = await context.new_page()
         await page.goto(server.url + "#" + launch_fragment(signed(h, 1001), platform="android"))
         await page.wait_for_selector(".round")

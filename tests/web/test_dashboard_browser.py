@@ -8,22 +8,16 @@ Skipped, saying why, where Playwright or the browser is missing (``.ci/run`` ins
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import shutil
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from bot.demo import Demo
 from bot.runtime.webapp import WebServer, launch_fragment
 from tests.harness import Harness, text_of
+from tests.web.browser import NEEDS_BROWSER, PHONE, SHOTS
 from tests.web.dashboard_server import seed, served, signed
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-PHONE = {"width": 390, "height": 844}
 #: What Telegram's dark theme passes (tgWebAppThemeParams), to see the page follow it.
 DARK = {
     "bg_color": "#17212b",
@@ -35,42 +29,12 @@ DARK = {
     "secondary_bg_color": "#232e3c",
 }
 
-pytestmark = [
-    pytest.mark.skipif(
-        importlib.util.find_spec("playwright") is None,
-        reason="Playwright for Python is not installed (pip install -e '.[dev]')",
-    ),
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(),
-        reason=f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium)",
-    ),
-]
+pytestmark = NEEDS_BROWSER
 
 
 @pytest.fixture
 async def demo(harness: Harness) -> Demo:
     return await seed(harness, year_of_activities=True)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[object]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as p:
-        chromium = await p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 async def _page(browser: object, server: WebServer, init_data: str, theme: dict | None = None):  # type: ignore[no-untyped-def]

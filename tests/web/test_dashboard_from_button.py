@@ -3,14 +3,10 @@
 proxy forwards to ``PHOIHOP_WEB_LISTEN``) with the presser's signed launch data in the fragment;
 here the proxy's part is to put the local server's address in front of the same path.
 
-Skipped, saying why, where Playwright or the browser is missing (as test_dashboard_browser)."""
+Skipped, saying why, where Playwright or the browser is missing (tests/web/browser.py)."""
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,36 +15,12 @@ import pytest
 from bot.demo import Demo
 from bot.runtime.webapp import launch_fragment
 from tests.harness import Harness, text_of
+from tests.web.browser import NEEDS_BROWSER
 from tests.web.dashboard_server import seed, served, signed
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PUBLIC = "https://phoihop.example.vn/app/"
 
-pytestmark = [
-    pytest.mark.skipif(
-        importlib.util.find_spec("playwright") is None,
-        reason="Playwright for Python is not installed (pip install -e '.[dev]')",
-    ),
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(),
-        reason=f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium)",
-    ),
-]
-
-
-@pytest.fixture
-async def chromium() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
+pytestmark = NEEDS_BROWSER
 
 
 def web_app_url(message: Any) -> str:
@@ -65,7 +37,7 @@ WORDS = {
 
 @pytest.mark.parametrize("language", ["vi", "en"])
 async def test_a_leader_opens_the_dashboard_from_the_button_under_totals(
-    harness: Harness, chromium: Any, language: str
+    harness: Harness, browser: Any, language: str
 ) -> None:
     """From the button: the board, a reminder the cadre receives, the totals /totals wrote, a
     drill-down to a residential area and back, the meetings — in Vietnamese and in English."""
@@ -86,7 +58,7 @@ async def test_a_leader_opens_the_dashboard_from_the_button_under_totals(
         # The proxy: the public address's path, served by the bot's own web server.
         served_at = urlsplit(server.url)
         local = f"{served_at.scheme}://{served_at.netloc}{urlsplit(url).path}"
-        context = await chromium.new_context(viewport={"width": 390, "height": 844})
+        context = await browser.new_context(viewport={"width": 390, "height": 844})
         page = await context.new_page()
         fragment = launch_fragment(signed(h, 1002, language=language), platform="android")
         await page.goto(local + "#" + fragment)

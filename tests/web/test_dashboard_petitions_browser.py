@@ -1,65 +1,29 @@
 """The petitions tab in a real browser (headless Chromium driven by Playwright, at a phone's
 size, opened the way a Telegram client opens it): above the list, the counts of ``/totals kiến
 nghị`` for the same person and period, line for line, in Vietnamese and English, and its period
-choices. Skipped, saying why, where Playwright or the browser is missing (as
-test_dashboard_browser.py, whose small launch fixture is copied here)."""
+choices. Skipped, saying why, where Playwright or the browser is missing (tests/web/browser.py)."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import shutil
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from bot.demo import Demo
 from bot.runtime.webapp import WebServer, launch_fragment
 from tests.harness import Harness, text_of
+from tests.web.browser import NEEDS_BROWSER, PHONE
 from tests.web.dashboard_server import seed, served, signed
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-PHONE = {"width": 390, "height": 844}
 #: Where to save a picture of the tab, to look at it (not kept in docs/).
 SHOT = os.environ.get("PHOIHOP_PETITIONS_SHOT")
 
-pytestmark = [
-    pytest.mark.skipif(
-        importlib.util.find_spec("playwright") is None,
-        reason="Playwright for Python is not installed (pip install -e '.[dev]')",
-    ),
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(),
-        reason=f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium)",
-    ),
-]
+pytestmark = NEEDS_BROWSER
 
 
 @pytest.fixture
 async def demo(harness: Harness) -> Demo:
     return await seed(harness)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[object]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as p:
-        chromium = await p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
 
 
 async def _page(browser: object, server: WebServer, init_data: str):  # type: ignore[no-untyped-def]

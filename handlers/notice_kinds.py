@@ -165,7 +165,7 @@ async def reopened(
 async def nudge(
     services: Services, tr: Translator, params: dict[str, Any], chat_id: int
 ) -> Notice | None:
-    """A leader pressed "Remind" on the dashboard's board (bot/dashboard.py ``remind``)."""
+    """A leader pressed "Remind" on the dashboard's board (bot/dashboard_board.py ``remind``)."""
     got = await _load(services, tr, params, rep.OPEN)
     if got is None:
         return None

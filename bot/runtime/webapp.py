@@ -5,7 +5,7 @@ Every API request carries the launch data Telegram signed (``Authorization: tma 
 and is checked afresh (bot/webapp_auth.py): a missing, forged, expired or other bot's launch
 gets 401 with the reason in the person's language, which the page shows. The signed Telegram
 user is looked up in our database; what they see is what the chat's rules let them see
-(bot/dashboard.py, bot/totals.py). The API is read-only.
+(bot/dashboard.py, bot/dashboard_board.py, bot/totals.py). The API is read-only.
 
 ``phoihop run`` serves it on ``PHOIHOP_WEB_LISTEN`` (behind the same kind of TLS reverse proxy
 as the webhook); in webhook mode the webhook's server serves these routes too, so one port does
@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bot import dashboard, date_window
+from bot import dashboard, dashboard_board, date_window
 from bot import webapp_strings as words
 from bot.access import Actor, load_actor
 from bot.activities import Kind, from_milli
@@ -174,10 +174,10 @@ class Dashboard:
             unit_id = ascii_int(raw_unit, max_digits=18)
             if unit_id is None:
                 raise Refused(400, "bad_request")
-            unit = await dashboard.board_unit(session, actor, unit_id)
+            unit = await dashboard_board.board_unit(session, actor, unit_id)
             if unit is None:
                 raise Refused(403, "forbidden")
-        board = await dashboard.completeness(
+        board = await dashboard_board.completeness(
             session, actor, self.services.clock.now(), self.services.settings.tz, unit
         )
         return {
@@ -194,7 +194,7 @@ class Dashboard:
                     f"{b.period.label(tr.locale)}",
                     "unit": b.unit.name,
                     "deadline": tr.moment(b.round.deadline),
-                    "counts": {state: b.count(state) for state in dashboard.STATES},
+                    "counts": {state: b.count(state) for state in dashboard_board.STATES},
                     "total": b.total,
                     "units": [
                         {
@@ -273,7 +273,7 @@ class Dashboard:
     async def _remind(
         self, request: web.Request, session: Any, actor: Actor, tr: Translator, launch: Launch
     ) -> dict[str, Any]:
-        """ "Nhắc": the one thing the dashboard changes (bot/dashboard.py ``remind``)."""
+        """ "Nhắc": the one thing the dashboard changes (bot/dashboard_board.py ``remind``)."""
         try:
             body = await request.json()
         except ValueError:
@@ -282,10 +282,10 @@ class Dashboard:
         if not isinstance(report_id, int) or isinstance(report_id, bool) or report_id <= 0:
             raise Refused(400, "bad_request")
         try:
-            queued = await dashboard.remind(
+            queued = await dashboard_board.remind(
                 session, actor, report_id, self.services.clock.now(), self.services.settings.tz
             )
-        except dashboard.RemindError as exc:
+        except dashboard_board.RemindError as exc:
             raise Refused(REMIND_STATUS[exc.code], exc.code) from None
         return {"queued": queued}
 
@@ -345,7 +345,7 @@ def _refusal(tr: Translator, status: int, code: str) -> web.Response:
     )
 
 
-def _group(group: dashboard.GroupRow) -> dict[str, Any]:
+def _group(group: dashboard_board.GroupRow) -> dict[str, Any]:
     """A row of a grouped board: a unit directly below and its reports' counts."""
     done = group.total - group.counts["missing"]
     return {

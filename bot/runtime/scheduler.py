@@ -44,6 +44,10 @@ class JobSpec:
     repeat: bool = True
 
 
+#: How long ``Scheduler.stop`` lets a leadership check under way finish before cancelling it.
+STOP_GRACE = 5.0
+
+
 class Scheduler:
     """Schedules ``jobs`` on the JobQueue while this process holds the leader lock."""
 
@@ -57,6 +61,7 @@ class Scheduler:
         self._jobs: list[Job[Any]] = []
         self._task: asyncio.Task[None] | None = None
         self._poke = asyncio.Event()
+        self._stopping = False
         self._stepping = asyncio.Lock()
         #: Counts the times this process became the leader: a new term means the previous
         #: leader's work (its outbox claims) is ours to finish (``Dispatcher.take_over``).
@@ -71,6 +76,7 @@ class Scheduler:
         trying, or keep checking, in the background."""
         await self._step()
         if self.lock.is_postgres:
+            self._stopping = False
             self._task = asyncio.create_task(self._loop(), name="scheduler-leader")
 
     def poke(self) -> None:
@@ -85,17 +91,28 @@ class Scheduler:
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # The loop ends after the step under way, if any: cancelled in the middle of a
+            # query, the lock's connection was cut while it closed, and SQLAlchemy logged the
+            # CancelledError as a traceback at every such stop. A step that hangs (the database
+            # gone) is cancelled after a grace period.
+            self._stopping = True
+            self._poke.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(task), max(self.retry, STOP_GRACE))
+            except TimeoutError:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         self._unschedule()
         await self.lock.release()
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._poke.wait(), self.retry)
             self._poke.clear()
+            if self._stopping:
+                return
             try:
                 await self._step()
             except Exception:  # the loop must outlive any one failure

@@ -8,6 +8,7 @@ import asyncio
 import json
 import logging
 import time
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -32,7 +33,7 @@ from .webhook import WebhookDeliverer
 _log = logging.getLogger(__name__)
 
 
-class _EmulatorCore:
+class _EmulatorCore(ABC):
     """State and HTTP plumbing shared by every part of ``BotApiEmulator``."""
 
     def __init__(
@@ -102,9 +103,9 @@ class _EmulatorCore:
         self._bound_port: int | None = None
         self._methods: dict[str, Handler] = self._method_table()
 
+    @abstractmethod
     def _method_table(self) -> dict[str, Handler]:
         """The served Bot API methods by lower-case name (``BotApiEmulator`` fills it in)."""
-        raise NotImplementedError
 
     # ================================================================== lifecycle
     async def start(self) -> None:

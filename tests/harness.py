@@ -5,12 +5,14 @@ polling the Bot API emulator over HTTP. Tests talk as users through ``UserClient
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
 from types import TracebackType
 from typing import Any
 
 import icalendar
+import pytest
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import Actor, load_actor
@@ -26,7 +28,7 @@ from bot.services import Services
 from bot.settings import Settings
 from handlers.export import export_jobs
 from storage.db import Database
-from storage.models import Unit
+from storage.models import PeriodLock, Unit
 from storage.queries import people as people_q
 from storage.queries import units as units_q
 from storage.reply_marks import ReplyMarks
@@ -187,6 +189,49 @@ async def actor_of(session: AsyncSession, telegram_id: int) -> Actor:
     person = await people_q.by_telegram_id(session, telegram_id)
     assert person is not None, telegram_id
     return await load_actor(session, person)
+
+
+async def lock_period(h: Harness, code: str, starts_on: date, ends_on: date) -> None:
+    """Lock the activity log of unit ``code``'s organisation from it down for the dates given,
+    as approving its report would (``reason`` "test")."""
+    async with h.db.session() as session:
+        unit = await unit_of(session, code)
+        session.add(
+            PeriodLock(
+                unit_id=unit.id,
+                prefix=unit.path,
+                org=unit.org,
+                starts_on=starts_on,
+                ends_on=ends_on,
+                reason="test",
+                created_at=h.clock.now(),
+            )
+        )
+
+
+def transaction_counter(
+    h: Harness, request: pytest.FixtureRequest
+) -> Callable[[Awaitable[object]], Awaitable[int]]:
+    """``await count(user.send(...))``: the transactions the update began (the engine's
+    ``begin`` event), not the long poller's own (its tasks are named ``phoihop:…``: storing a
+    batch, marking updates done: bot/runtime/inbox.py)."""
+    opened: list[int] = []
+
+    def begin(_conn: Any) -> None:
+        task = asyncio.current_task()
+        if task is None or not task.get_name().startswith("phoihop:"):
+            opened.append(1)
+
+    engine = h.db.engine.sync_engine
+    event.listen(engine, "begin", begin)
+    request.addfinalizer(lambda: event.remove(engine, "begin", begin))
+
+    async def count(action: Awaitable[object]) -> int:
+        opened.clear()
+        await action
+        return len(opened)
+
+    return count
 
 
 def text_of(message: BotMessage | None) -> str:

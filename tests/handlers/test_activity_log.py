@@ -3,14 +3,12 @@ survive /cancel and restarts, and the one-line shortcut."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from bot import activities as acts
 from bot import conversation
@@ -18,7 +16,7 @@ from bot.conversation import FlowState
 from bot.emulator import UserClient
 from storage.models import Activity, ActivityValue, LogDraft
 from storage.queries import people as people_q
-from tests.harness import Harness, text_of, unit_of
+from tests.harness import Harness, text_of, transaction_counter, unit_of
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -462,21 +460,7 @@ async def test_an_answer_opens_one_transaction(h: Harness, request: pytest.Fixtu
     of its own until the update's was opened ahead). The poller's transactions (a batch stored,
     updates marked done and the next ones loaded) run in its own tasks and are not the update's."""
     nam = h.user(1004, "Nam")
-    opened: list[int] = []
-
-    def begin(_conn: Any) -> None:
-        task = asyncio.current_task()
-        # Not the long poller's own (storing a batch, marking updates done: bot/runtime/inbox.py).
-        if task is None or not task.get_name().startswith("phoihop:"):
-            opened.append(1)
-
-    event.listen(h.db.engine.sync_engine, "begin", begin)
-    request.addfinalizer(lambda: event.remove(h.db.engine.sync_engine, "begin", begin))
-
-    async def transactions(action: Awaitable[object]) -> int:
-        opened.clear()
-        await action
-        return len(opened)
+    transactions = transaction_counter(h, request)
 
     # Every update: who is talking (group −1) and the step in one transaction, whether it is
     # typed, pressed, a photo, /back, /skip or the save that ends the flow (whose "go back to

@@ -8,10 +8,9 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from storage.models import Activity, ActivityHistory, PeriodLock
+from storage.models import Activity, ActivityHistory
 from storage.queries import activities as act_q
-from storage.queries import units as units_q
-from tests.harness import Harness, text_of
+from tests.harness import Harness, lock_period, text_of
 
 
 @pytest.fixture
@@ -130,20 +129,7 @@ async def test_an_edit_above_the_ceiling_asks_are_you_sure(h: Harness) -> None:
 async def test_approved_period_is_locked(h: Harness) -> None:
     nam = h.user(1004, "Nam")
     await nam.send("/log hoa_giai 1")
-    async with h.db.session() as session:
-        commune = await units_q.by_code(session, "02365")
-        assert commune is not None
-        session.add(
-            PeriodLock(
-                unit_id=commune.id,
-                prefix=commune.path,
-                org=commune.org,
-                starts_on=date(2026, 10, 15),
-                ends_on=date(2026, 11, 14),
-                reason="test",
-                created_at=h.clock.now(),
-            )
-        )
+    await lock_period(h, "02365", date(2026, 10, 15), date(2026, 11, 14))
     await nam.press_data("mine:e:1")  # dated 16/11: outside the locked period
     assert "Bạn muốn sửa gì trong mục #1?" in text_of(nam.last)
     await nam.press("Ngày")

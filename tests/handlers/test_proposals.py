@@ -5,13 +5,10 @@ sets it aside. Chat, groups and people who log for no unit get no proposal."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable
 from datetime import date, timedelta
-from typing import Any
 
 import pytest
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import delete, func, select
 
 from bot.emulator import BotMessage, UserClient
 from storage.models import (
@@ -20,12 +17,11 @@ from storage.models import (
     ActivityRollup,
     ActivityValue,
     Membership,
-    PeriodLock,
     Person,
 )
 from storage.models import Proposal as ProposalRow
 from storage.queries import units as units_q
-from tests.harness import Harness, text_of
+from tests.harness import Harness, lock_period, text_of, transaction_counter
 
 NOT_UNDERSTOOD = "Tôi chưa hiểu ý bạn."
 
@@ -233,20 +229,7 @@ async def test_a_guided_copy_is_saved_even_when_its_proposal_is_gone(h: Harness)
 
 async def test_a_locked_period_is_refused_with_its_reason(h: Harness) -> None:
     nam = h.user(1004, "Nam")
-    async with h.db.session() as session:
-        commune = await units_q.by_code(session, "02365")
-        assert commune is not None
-        session.add(
-            PeriodLock(
-                unit_id=commune.id,
-                prefix=commune.path,
-                org=commune.org,
-                starts_on=date(2026, 10, 15),
-                ends_on=date(2026, 11, 14),
-                reason="test",
-                created_at=h.clock.now(),
-            )
-        )
+    await lock_period(h, "02365", date(2026, 10, 15), date(2026, 11, 14))
     card = await propose(nam, "ngày 10/11 hòa giải 2 vụ")
     assert "Ngày: 10/11/2026" in text_of(card)
     refused, asked = await nam.press("Lưu", message=card)
@@ -288,20 +271,7 @@ async def test_one_transaction_per_update(h: Harness, request: pytest.FixtureReq
     which found no step waiting); the press that saves, one too (as test_activity_log counts)."""
     nam = h.user(1004, "Nam")
     await nam.send("/start")
-    opened: list[int] = []
-
-    def begin(_conn: Any) -> None:
-        task = asyncio.current_task()
-        if task is None or not task.get_name().startswith("phoihop:"):
-            opened.append(1)
-
-    event.listen(h.db.engine.sync_engine, "begin", begin)
-    request.addfinalizer(lambda: event.remove(h.db.engine.sync_engine, "begin", begin))
-
-    async def transactions(action: Awaitable[object]) -> int:
-        opened.clear()
-        await action
-        return len(opened)
+    transactions = transaction_counter(h, request)
 
     assert await transactions(nam.send("thăm 5 hộ nghèo tặng quà 2 triệu, hòa giải 1 vụ")) == 1
     assert await transactions(nam.press("Lưu")) == 1

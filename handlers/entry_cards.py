@@ -30,17 +30,20 @@ def show_value(tr: Translator, measure: Measure, value: Decimal, *, exact: bool 
     return f"{text} {unit}" if unit else text
 
 
-def figure(tr: Translator, kind: Kind, measure: Measure, value: Decimal) -> str:
-    """One measure's figure in a line of totals: "4 buổi", "102 lượt người", "2 mô hình".
+def figure(
+    tr: Translator, kind: Kind, measure: Measure, value: Decimal, *, exact: bool = False
+) -> str:
+    """One measure's figure in a line of totals or of /mine: "4 buổi", "102 lượt người", "2 mô hình".
 
     The unit says what was counted, so the label is left out ("Số buổi 4 buổi" said it twice),
     except where the unit cannot tell: money ("Số tiền vận động 120 triệu đồng"), a measure with
     no unit, or several measures of the type counted in the same unit ("Xây mới 2 căn, Sửa chữa
-    1 căn"). The result is HTML-escaped.
+    1 căn"). The result is HTML-escaped. ``exact`` as in ``show_value``: an entry a person typed
+    (/mine) keeps its exact sum beside the words; totals do not.
     """
     label = esc(measure.label(tr.locale))
     if measure.kind == "money":
-        return f"{label} {esc(show_value(tr, measure, value, exact=False))}"
+        return f"{label} {esc(show_value(tr, measure, value, exact=exact))}"
     unit = measure.unit(tr.locale)
     shared = any(o.key != measure.key and o.unit(tr.locale) == unit for o in kind.measures)
     shown = esc(show_value(tr, measure, value))

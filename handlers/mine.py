@@ -26,7 +26,7 @@ from handlers.common import (
     reply,
 )
 from handlers.context import AppContext
-from handlers.entry_cards import entry_problem, show_value
+from handlers.entry_cards import entry_problem, figure, show_value
 from handlers.labels import button_label
 from storage.models import Person
 from storage.queries import activities as act_q
@@ -85,8 +85,8 @@ async def _page(
     for activity, unit in rows:
         kind = kinds[activity.type_key]
         assert kind is not None
-        shown = " · ".join(
-            f"{esc(m.label(tr.locale))} {show_value(tr, m, acts.from_milli(values[activity.id][m.key]))}"
+        shown = ", ".join(
+            figure(tr, kind, m, acts.from_milli(values[activity.id][m.key]), exact=True)
             for m in kind.measures
             if values[activity.id].get(m.key)
         )

@@ -26,7 +26,12 @@ async def test_list_edit_history_and_delete(h: Harness) -> None:
     listing = (await nam.send("/mine"))[0]
     assert text_of(listing).startswith("Các mục gần đây của bạn (1–2 / 2)")
     assert (
-        "#1 · 16/11/2026 · Nhà Đại đoàn kết — Ban Công tác Mặt trận thôn Cầu Bâm\nXây mới 2 căn · Giá trị 120 triệu đồng"
+        "#1 · 16/11/2026 · Nhà Đại đoàn kết — Ban Công tác Mặt trận thôn Cầu Bâm\nXây mới 2 căn, Giá trị 120 triệu đồng"
+        in text_of(listing)
+    )
+    # The unit says what was counted: "1 vụ", not "Số vụ hòa giải 1 vụ" (issue 16 §5).
+    assert (
+        "#2 · 16/11/2026 · Hòa giải ở cơ sở — Ban Công tác Mặt trận thôn Cầu Bâm\n1 vụ\n"
         in text_of(listing)
     )
 
@@ -236,7 +241,7 @@ async def test_money_reads_the_same_on_every_screen(h: Harness) -> None:
     saved = text_of((await nam.press("Lưu"))[-1])
     assert "₫" not in saved
     listing = text_of((await nam.send("/mine"))[0])
-    assert "Xây mới 2 căn · Giá trị 1,23 triệu đồng (1.234.567 đồng)" in listing
+    assert "Xây mới 2 căn, Giá trị 1,23 triệu đồng (1.234.567 đồng)" in listing
     totals = text_of((await lan.send("/totals"))[0])
     assert "Giá trị 1,23 triệu đồng" in totals and "1.234.567" not in totals and "₫" not in totals
     await nam.press("Sửa #1")

@@ -18,7 +18,7 @@ from bot.activities import from_milli
 from bot.digest_charts import ChartStore, chart_spec, range_label
 from bot.i18n import Translator
 from bot.notifications import Notice
-from bot.periods import Period
+from bot.periods import Period, heading
 from bot.services import Services
 from handlers.common import esc
 from handlers.entry_cards import figure
@@ -76,10 +76,11 @@ def _tail(tr: Translator, data: digests.DigestData) -> list[str]:
         lines.append(tr._("<b>Open report rounds</b>"))
         for r in data.rounds:
             title = r.title_vi if tr.locale == "vi" else r.title_en
-            head = tr._("{title} — {period}, due {deadline}").format(
-                title=esc(title),
-                period=esc(Period.from_key(r.period_key).label(tr.locale)),
-                deadline=tr.moment(r.deadline),
+            # One heading as every report screen writes it ("Báo cáo công tác Mặt trận Quý IV/2026",
+            # not "… quý — Quý IV/2026"), and "hạn nộp" as reminders say it (issue 16 §5).
+            named = heading(title, Period.from_key(r.period_key).label(tr.locale))
+            head = tr._("{report}, due {deadline}").format(
+                report=esc(named), deadline=tr.moment(r.deadline)
             )
             if r.missing:
                 names = ", ".join(esc(n) for n in r.missing[:MISSING_SHOWN])

@@ -5,10 +5,12 @@ idempotent planner, an empty week, and the /digest preview with its refusals."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
+from bot.demo import seed_demo_round
 from bot.emulator import UserClient
 from bot.emulator.client import BotMessage
 from handlers.digest_notices import change
@@ -16,6 +18,7 @@ from storage.models import Activity, ActivityValue, Unit
 from tests.harness import Harness, text_of
 
 COMMUNE = "Ủy ban MTTQ xã Yên Nguyên"
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @pytest.fixture
@@ -168,6 +171,20 @@ async def test_digest_preview_and_refusals(h: Harness) -> None:
     ].text == "Chỉ lãnh đạo đơn vị mới xem trước được bản tổng hợp."
     # Nothing went through the outbox.
     assert (await h.dispatch()).sent == 0
+
+
+async def test_an_open_round_is_named_as_its_report_heads_it(harness: Harness) -> None:
+    """Issue 16 §5: the digest's open round reads as the report's own heading (its period said
+    once, as ``bot.periods.heading`` writes it) and "hạn nộp", as reminders say it."""
+    demo = await harness.seed_demo()
+    async with harness.db.session() as session:  # the console demo's round of the residential areas
+        assert await seed_demo_round(session, demo, harness.clock.now(), TZ)
+    lan, group = await link_group(harness)
+    preview = text_of((await lan.send("/digest", chat=harness.emu.group(group, "")))[0])
+    assert (
+        "Đợt báo cáo đang mở\n• Báo cáo quý của Ban Công tác Mặt trận khu dân cư — Quý IV/2026,"
+        " hạn nộp 17/12/2026 23:59: còn thiếu "
+    ) in preview, preview
 
 
 async def test_preview_on_a_wednesday_compares_the_same_weekdays(h: Harness) -> None:

@@ -78,6 +78,45 @@ def find_kind(kinds: list[Kind], token: str) -> Kind | None:
     return prefixed[0] if len(prefixed) == 1 else None
 
 
+#: The most words a type's name is typed in at the start of a shortcut ("nhà đại đoàn kết").
+MAX_NAME_WORDS = 8
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _name_words(text: str) -> list[str]:
+    return _WORD.findall(fold(text))
+
+
+def lead_kind(kinds: list[Kind], tokens: list[str]) -> tuple[Kind | None, int]:
+    """The activity a shortcut starts with, and how many of its tokens name it: its code (or an
+    unambiguous start of one, ``find_kind``) or its name typed as words, with or without
+    diacritics ("/log hòa giải 2", "/log nha dai doan ket 2 120tr"): cadres type what they say,
+    and the code is the name folded. The longest leading run of words without a digit that is a
+    code, a code's unambiguous start, or the start of exactly one type's Vietnamese or English
+    name (two words at least, or the whole name) wins."""
+    run = 0
+    while run < min(len(tokens), MAX_NAME_WORDS) and not any(c.isdigit() for c in tokens[run]):
+        run += 1
+    names = [(k, _name_words(k.name_vi), _name_words(k.name_en)) for k in kinds]
+    for size in range(run, 0, -1):
+        kind = find_kind(kinds, "_".join(tokens[:size]))
+        if kind is not None:
+            return kind, size
+        words = _name_words(" ".join(tokens[:size]))
+        fits = [
+            k
+            for k, vi, en in names
+            if words
+            and any(
+                name[: len(words)] == words and (len(words) >= 2 or name == words)
+                for name in (vi, en)
+            )
+        ]
+        if len(fits) == 1:
+            return fits[0], size
+    return None, 0
+
+
 class AmountError(ValueError):
     """A number the shortcut cannot take for a reason worth saying ("far too large", "negative",
     a sum of money for a count), rather than its usage form: the cadre typed the right shape with

@@ -21,7 +21,7 @@ from bot.log_shortcut import (
     TwoNotes,
     UnclosedQuote,
     assign,
-    find_kind,
+    lead_kind,
     split_note,
 )
 from bot.parsing import ParseError
@@ -261,7 +261,7 @@ async def shortcut(update: Update, context: AppContext, text: str) -> None:
     async with context.services.db.session() as session:
         call = flow.call_for(context, session)
         kinds = await acts.active_kinds(session)
-        kind = find_kind(kinds, tokens[0] if tokens else "")
+        kind, named = lead_kind(kinds, tokens)
         if kind is None:
             keys = ", ".join(k.key for k in sorted(kinds, key=lambda k: k.key))
             await reply(
@@ -274,7 +274,7 @@ async def shortcut(update: Update, context: AppContext, text: str) -> None:
             return
         today = context.services.today()
         try:
-            values, day = assign(kind, tokens[1:], today)
+            values, day = assign(kind, tokens[named:], today)
         except AmountError as error:
             label = error.measure.label(tr.locale) if error.measure else kind.name(tr.locale)
             await reply(update, context, parse_problem(tr, error.error, error.kind, label))

@@ -16,6 +16,7 @@ from bot.log_shortcut import (
     assign,
     find_kind,
     join_words,
+    lead_kind,
     split_note,
 )
 
@@ -70,6 +71,21 @@ def test_an_activity_is_found_by_its_code_or_an_unambiguous_start() -> None:
     assert find_kind(kinds, "nha") is HOUSES
     assert find_kind(kinds, "ho") is None  # hoa_giai or hoat_dong_y_te
     assert find_kind(kinds, "") is None
+
+
+def test_an_activity_is_found_by_its_name_typed_as_words() -> None:
+    """ "/log hòa giải 2": the name as a cadre says it, with or without diacritics, before the
+    numbers; how many tokens it took comes back, so the numbers are what follows."""
+    kinds = [HOUSES, MEDIATION, HEALTH]
+    assert lead_kind(kinds, ["hòa", "giải", "2"]) == (MEDIATION, 2)
+    assert lead_kind(kinds, ["Nhà", "Đại", "đoàn", "kết", "2", "120tr"]) == (HOUSES, 4)
+    assert lead_kind(kinds, ["nha", "dai", "2"]) == (HOUSES, 2)  # the start of one name
+    assert lead_kind(kinds, ["great", "unity", "houses", "1"]) == (HOUSES, 3)  # English
+    assert lead_kind(kinds, ["hoa_giai", "2", "hôm", "qua"]) == (MEDIATION, 1)
+    assert lead_kind(kinds, ["mediation", "1"]) == (MEDIATION, 1)  # a whole one-word name
+    assert lead_kind(kinds, ["ho", "2"]) == (None, 0)  # hoa_giai or hoat_dong_y_te
+    assert lead_kind(kinds, ["2"]) == (None, 0)
+    assert lead_kind(kinds, []) == (None, 0)
 
 
 def test_numbers_fill_the_measures_money_by_its_look() -> None:

@@ -78,6 +78,19 @@ async def test_a_quoted_sum_is_a_number_not_a_note(h: Harness) -> None:
     assert len(await saved(h)) == 2
 
 
+async def test_the_activity_may_be_typed_by_its_name(h: Harness) -> None:
+    """ "/log hòa giải 2": the name as the cadre says it, with diacritics or without, is the code."""
+    nam = h.user(1004, "Nam")
+    done = text_of((await nam.send("/log hòa giải 2 hôm qua"))[0])
+    assert done.startswith("Đã lưu thành mục #1.\n\nHòa giải ở cơ sở — " + THON), done
+    assert "Ngày: 15/11/2026" in done
+    await nam.send('/log nha dai doan ket 1 120tr "nhà bà Lụa"')
+    assert [(t, n, v) for _, t, n, v in await saved(h)] == [
+        ("hoa_giai", None, {"cases": 2}),
+        ("nha_dai_doan_ket", "nhà bà Lụa", {"built": 1, "repaired": 0, "value": 120_000_000}),
+    ]
+
+
 async def test_the_usage_form_names_the_optional_date(h: Harness) -> None:
     form = text_of((await h.user(1004, "Nam").send("/log hoa_giai abc"))[0])
     assert form.startswith(

@@ -26,7 +26,8 @@ from .api import (
     _dumps,
     _Fault,
 )
-from .client import GroupChat, UserClient
+from .chats import GroupChat
+from .client import UserClient
 from .state import EmulatorState, UploadedFile, UserInfo
 from .webhook import WebhookDeliverer
 

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .state import StoredMessage
+from .records import StoredMessage
 
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024

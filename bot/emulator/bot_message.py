@@ -11,7 +11,8 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from .state import EmulatorState, StoredMessage
+from .records import StoredMessage
+from .state import EmulatorState
 
 __all__ = ["BotMessage", "ButtonNotFoundError"]
 

@@ -11,7 +11,7 @@ import copy
 from typing import TYPE_CHECKING
 
 from .bot_message import BotMessage
-from .state import ChatInfo, StoredMessage
+from .records import ChatInfo, StoredMessage
 
 if TYPE_CHECKING:
     from .client import UserClient

@@ -26,7 +26,7 @@ from .api import (
 from .core import _EmulatorCore
 from .entities import EntityParseError, UnsupportedParseModeError, utf16_len
 from .formatting import detect_entities, parse_text
-from .state import ChatInfo, StoredMessage
+from .records import ChatInfo, StoredMessage
 
 
 class _EmulatorChecks(_EmulatorCore):

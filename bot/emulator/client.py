@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 from .bot_message import BotMessage
 from .chats import ChannelChat, GroupChat
 from .formatting import detect_entities
-from .state import ChatInfo, EmulatorState, StoredMessage, UserInfo
+from .records import ChatInfo, StoredMessage, UserInfo
+from .state import EmulatorState
 
 if TYPE_CHECKING:
     from .server import BotApiEmulator

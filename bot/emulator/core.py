@@ -28,7 +28,9 @@ from .api import (
 )
 from .chats import GroupChat
 from .client import UserClient
-from .state import EmulatorState, UploadedFile, UserInfo
+from .files import UploadedFile
+from .records import UserInfo
+from .state import EmulatorState
 from .webhook import WebhookDeliverer
 
 _log = logging.getLogger(__name__)

@@ -24,8 +24,9 @@ from .chats import ChannelChat, GroupChat
 from .client import GROUP_ANONYMOUS_BOT, UserClient
 from .formatting import detect_entities
 from .messages import _MessageMethods
+from .records import ChatInfo, UserInfo
 from .settings_methods import _SettingsMethods
-from .state import MEMBER_STATUSES, ChatInfo, UserInfo
+from .state import MEMBER_STATUSES
 from .updates import _UpdateMethods
 from .webhook import DeliveryAttempt
 

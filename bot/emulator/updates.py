@@ -10,7 +10,7 @@ from typing import Any
 from .api import LONG_POLL_MAX_TIMEOUT, ApiError, _bad
 from .checks import _EmulatorChecks
 from .entities import utf16_slice
-from .state import CallbackRecord, ChatInfo, StoredMessage, UserInfo
+from .records import CallbackRecord, ChatInfo, StoredMessage, UserInfo
 from .webhook import WebhookConfig
 
 

@@ -82,8 +82,8 @@ from bench.province import (  # noqa: E402
 from bot import digests  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
 from bot.digest_charts import ChartPrerender  # noqa: E402
+from bot.emulator.records import ChatInfo  # noqa: E402
 from bot.emulator.server import BotApiEmulator  # noqa: E402
-from bot.emulator.state import ChatInfo  # noqa: E402
 from bot.i18n import I18n  # noqa: E402
 from bot.schema import prepare_database  # noqa: E402
 from storage.db import Database  # noqa: E402

@@ -35,7 +35,8 @@ from sqlalchemy.orm import Session
 
 from bot.demo import seed_demo
 from bot.schema import prepare_database
-from storage.db import Database, _sqlite_begin, _sqlite_pragmas
+from storage.db import Database
+from storage.engine import sqlite_begin, sqlite_pragmas
 from storage.models import Activity, PeriodLock
 from storage.queries import activities as act_q
 from storage.queries import people as people_q
@@ -145,8 +146,8 @@ async def main_async(args: argparse.Namespace) -> None:
         unit_id, person_id = unit.id, person.id
 
         sync_engine = create_engine(f"sqlite+pysqlite:///{path}", connect_args={"timeout": 10})
-        event.listen(sync_engine, "connect", _sqlite_pragmas(10.0))
-        event.listen(sync_engine, "begin", _sqlite_begin)
+        event.listen(sync_engine, "connect", sqlite_pragmas(10.0))
+        event.listen(sync_engine, "begin", sqlite_begin)
 
         def in_thread(n: int) -> None:
             with Session(sync_engine) as session, session.begin():

@@ -197,7 +197,7 @@ def span_map() -> list[tuple[date, str, date]]:
     day = rollup_q.bucket_of(FIRST_DAY)
     while day < FIRST_DAY + timedelta(days=DAYS):
         rows += [(day, span, start) for span, start in rollup_q.spans_of(day)[1:]]
-        day = rollup_q._next_bucket(day)
+        day = rollup_q.next_bucket(day)
     return rows
 
 
@@ -457,7 +457,7 @@ async def scanned(db: Database, node: Unit, period: Period) -> tuple[int, int]:
         rolled = await s.scalar(
             select(func.count()).where(
                 ActivityRollup.unit_id.in_(ids),
-                rollup_q._spans_clause(rollup_q.cover(period.start, period.end), all_orgs=True),
+                rollup_q.spans_clause(rollup_q.cover(period.start, period.end), all_orgs=True),
             )
         )
     return int(raw or 0), int(rolled or 0)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from storage.db import DatabaseURL, parse_database_url
+from storage.engine import DatabaseURL, parse_database_url
 
 
 class BackupError(Exception):

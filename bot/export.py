@@ -9,14 +9,16 @@ export streams instead of holding every row in memory:
    (activity type, measure) that occurs in the period (a wide layout: an entry fills only the
    columns of its own type). Streamed from the database.
 3. "Báo cáo" — one row per report answer, for rounds whose period overlaps the export period and
-   units in the subtree (a report without answers still gets one row, for its status).
+   units in the subtree (a report without answers still gets one row, for its status;
+   ``bot/export_reports.py``).
 4. "Họp" — one row per person who answered (or was marked present) for meetings of the subtree
-   starting within the period; a meeting nobody answered gets one row.
+   starting within the period; a meeting nobody answered gets one row (``bot/export_meetings.py``).
 5. "Kiến nghị" — one row per recommendation received in the period (``bot/export_petitions.py``).
 
 Numbers are numbers (money as whole đồng with ``#,##0``), days are dates (``dd/mm/yyyy``) and
 moments are local date-times (Excel has no time zones). Text is written as text, never as a
-formula. Sheet names are Vietnamese; headers follow the locale.
+formula (``bot/export_cells.py``, which every sheet writes through). Sheet names are Vietnamese;
+headers follow the locale.
 """
 
 from __future__ import annotations
@@ -26,27 +28,24 @@ import contextlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
-from typing import IO, Any
+from typing import IO
 from zoneinfo import ZoneInfo
 
 import xlsxwriter
 from sqlalchemy.ext.asyncio import AsyncSession
-from xlsxwriter.format import Format
-from xlsxwriter.worksheet import Worksheet
 
 from bot import totals as totals_q
 from bot.access import Actor
 from bot.activities import Kind, catalog_kinds, from_milli
+from bot.export_cells import CellWriter
+from bot.export_meetings import SHEET_MEETINGS, meetings_sheet
 from bot.export_petitions import SHEET_PETITIONS, petitions_sheet
+from bot.export_reports import SHEET_REPORTS, reports_sheet
 from bot.i18n import I18n, Translator
 from bot.names import full_name
 from bot.periods import Period
-from bot.reports import template_of
-from bot.templates import Question, Template
 from bot.totals import row_label
-from storage.models import ReportRound, Unit
+from storage.models import Unit
 from storage.queries import export as export_q
 from storage.queries import units as units_q
 from storage.queries.units import Scope
@@ -54,8 +53,6 @@ from storage.snapshot import snapshot_session
 
 SHEET_TOTALS = "Tổng hợp"
 SHEET_LOG = "Nhật ký hoạt động"
-SHEET_REPORTS = "Báo cáo"
-SHEET_MEETINGS = "Họp"
 SHEETS = (SHEET_TOTALS, SHEET_LOG, SHEET_REPORTS, SHEET_MEETINGS, SHEET_PETITIONS)
 
 #: Rows fetched per round trip while streaming the activity log.
@@ -64,7 +61,6 @@ BATCH = 500
 #: Called in the building thread after each batch of the activity log with the rows written so
 #: far: a progress report, and a place where a test holds the export half-way.
 Progress = Callable[[int], None]
-NUMERIC_QUESTIONS = ("integer", "money", "decimal")
 
 
 class ExportError(Exception):
@@ -92,51 +88,6 @@ def filename_for(unit: Unit, period: Period) -> str:
     """``phoihop-<unit code>-<period key>.xlsx`` with anything odd in the code replaced."""
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{unit.code}-{period.key()}").strip("-")
     return f"phoihop-{safe}.xlsx"
-
-
-def _amount(value: int | Decimal) -> int | float:
-    """A value for a number cell: whole numbers stay exact integers."""
-    decimal = value if isinstance(value, Decimal) else Decimal(value)
-    return int(decimal) if decimal == decimal.to_integral_value() else float(decimal)
-
-
-def _naive_local(value: datetime, tz: ZoneInfo) -> datetime:
-    return value.astimezone(tz).replace(tzinfo=None)
-
-
-class _Writer:
-    """Formats and typed cell writing for one workbook."""
-
-    def __init__(self, book: xlsxwriter.Workbook) -> None:
-        self.header = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
-        self.integer = book.add_format({"num_format": "#,##0"})
-        self.decimal = book.add_format({"num_format": "#,##0.###"})
-        self.day = book.add_format({"num_format": "dd/mm/yyyy"})
-        self.moment = book.add_format({"num_format": "dd/mm/yyyy hh:mm"})
-        self.bold = book.add_format({"bold": True})
-
-    def headers(self, sheet: Worksheet, labels: list[str], widths: list[int]) -> None:
-        for col, (label, width) in enumerate(zip(labels, widths, strict=True)):
-            sheet.set_column(col, col, width)
-            sheet.write_string(0, col, label, self.header)
-        sheet.freeze_panes(1, 0)
-
-    def number(self, sheet: Worksheet, row: int, col: int, value: int | Decimal) -> None:
-        amount = _amount(value)
-        sheet.write_number(
-            row, col, amount, self.integer if isinstance(amount, int) else self.decimal
-        )
-
-    def text(
-        self, sheet: Worksheet, row: int, col: int, value: str | None, fmt: Any = None
-    ) -> None:
-        if value:
-            sheet.write_string(row, col, value, fmt)
-
-    def date(self, sheet: Worksheet, row: int, col: int, value: date | datetime | None) -> None:
-        if value is not None:
-            fmt: Format = self.moment if isinstance(value, datetime) else self.day
-            sheet.write_datetime(row, col, value, fmt)
 
 
 def _measure_header(kinds: dict[str, Kind], type_key: str, measure_key: str, locale: str) -> str:
@@ -182,11 +133,11 @@ async def build_export(
     scope = Scope(prefix=node.path, org=org)
     book = xlsxwriter.Workbook(path_or_buffer, {"constant_memory": True})
     try:
-        out = _Writer(book)
+        out = CellWriter(book)
         totals_rows = await _totals_sheet(session, book, out, tr, actor, unit, period, kinds)
         entries = await _log_sheet(session, book, out, tr, scope, period, kinds, by_key, progress)
-        answers = await _reports_sheet(session, book, out, tr, scope, period, tz)
-        attendees = await _meetings_sheet(session, book, out, tr, scope, period, tz)
+        answers = await reports_sheet(session, book, out, tr, scope, period, tz)
+        attendees = await meetings_sheet(session, book, out, tr, scope, period, tz)
         petitions = await petitions_sheet(session, book, out, tr, actor, scope, period, tz)
     finally:
         book.close()
@@ -260,7 +211,7 @@ def export_from_snapshot(
 async def _totals_sheet(
     session: AsyncSession,
     book: xlsxwriter.Workbook,
-    out: _Writer,
+    out: CellWriter,
     tr: Translator,
     actor: Actor,
     unit: Unit,
@@ -288,7 +239,7 @@ async def _totals_sheet(
 async def _log_sheet(
     session: AsyncSession,
     book: xlsxwriter.Workbook,
-    out: _Writer,
+    out: CellWriter,
     tr: Translator,
     scope: Scope,
     period: Period,
@@ -347,157 +298,4 @@ async def _log_sheet(
                     out.number(sheet, row, col, from_milli(int(milli)))
             if progress is not None:
                 progress(row)
-    return row
-
-
-def _answer_cell(
-    out: _Writer, sheet: Worksheet, row: int, col: int, tr: Translator, q: Question | None, v: Any
-) -> None:
-    if v is None or v == "" or v == []:
-        return
-    kind = q.type if q is not None else None
-    if kind in NUMERIC_QUESTIONS or (kind is None and isinstance(v, int | float)):
-        try:
-            out.number(sheet, row, col, Decimal(str(v)))
-            return
-        except ArithmeticError:
-            pass
-    if kind == "yesno":
-        out.text(sheet, row, col, tr._("Yes") if v else tr._("No"))
-    elif kind == "choice" and q is not None:
-        out.text(sheet, row, col, next((o.label(tr.locale) for o in q.options if o.key == v), v))
-    elif kind == "multi" and q is not None and isinstance(v, list):
-        out.text(sheet, row, col, ", ".join(o.label(tr.locale) for o in q.options if o.key in v))
-    elif kind == "date" and isinstance(v, str):
-        try:
-            out.date(sheet, row, col, date.fromisoformat(v))
-        except ValueError:
-            out.text(sheet, row, col, v)
-    elif kind == "photo":
-        out.text(sheet, row, col, tr._("photo attached"))
-    else:
-        out.text(sheet, row, col, str(v))
-
-
-def _report_status(tr: Translator, status: str) -> str:
-    labels = {
-        "draft": tr._("not submitted"),
-        "submitted": tr._("submitted"),
-        "approved": tr._("approved"),
-        "returned": tr._("returned"),
-    }
-    return labels.get(status, status)
-
-
-async def _reports_sheet(
-    session: AsyncSession,
-    book: xlsxwriter.Workbook,
-    out: _Writer,
-    tr: Translator,
-    scope: Scope,
-    period: Period,
-    tz: ZoneInfo,
-) -> int:
-    sheet = book.add_worksheet(SHEET_REPORTS)
-    out.headers(
-        sheet,
-        [
-            tr._("Round"),
-            tr._("Report"),
-            tr._("Period"),
-            tr._("Unit code"),
-            tr._("Unit"),
-            tr._("Status"),
-            tr._("Submitted at"),
-            tr._("Question"),
-            tr._("Answer"),
-        ],
-        [8, 36, 16, 14, 36, 14, 17, 50, 30],
-    )
-    rounds: dict[int, tuple[ReportRound, Template, Period]] = {}
-    for round_row, template_row in await export_q.rounds_with_templates(session):
-        try:
-            asked = Period.from_key(round_row.period_key)
-        except ValueError:
-            continue
-        if asked.start <= period.end and asked.end >= period.start:
-            rounds[round_row.id] = (round_row, template_of(template_row), asked)
-    if not rounds:
-        return 0
-    reports = await export_q.reports_in_scope(session, rounds, scope)
-    answers: dict[int, dict[str, Any]] = {}
-    if reports:
-        for answer in await export_q.answers_of_reports(session, [r.id for r, _u in reports]):
-            answers.setdefault(answer.report_id, {})[answer.question_key] = answer.value.get("v")
-    row = 0
-    for report, unit in reports:
-        round_row, template, asked = rounds[report.round_id]
-        given = answers.get(report.id, {})
-        keys: list[str | None] = [q.key for q in template.questions if q.key in given]
-        keys += sorted(set(given) - set(keys))
-        for key in keys or [None]:
-            row += 1
-            sheet.write_number(row, 0, round_row.id)
-            out.text(sheet, row, 1, template.title(tr.locale))
-            out.text(sheet, row, 2, asked.label(tr.locale))
-            out.text(sheet, row, 3, unit.code)
-            out.text(sheet, row, 4, unit.name)
-            out.text(sheet, row, 5, _report_status(tr, report.status))
-            if report.submitted_at is not None:
-                out.date(sheet, row, 6, _naive_local(report.submitted_at, tz))
-            if key is None:
-                continue
-            question = next((q for q in template.questions if q.key == key), None)
-            out.text(sheet, row, 7, question.label(tr.locale) if question else key)
-            _answer_cell(out, sheet, row, 8, tr, question, given[key])
-    return row
-
-
-async def _meetings_sheet(
-    session: AsyncSession,
-    book: xlsxwriter.Workbook,
-    out: _Writer,
-    tr: Translator,
-    scope: Scope,
-    period: Period,
-    tz: ZoneInfo,
-) -> int:
-    sheet = book.add_worksheet(SHEET_MEETINGS)
-    out.headers(
-        sheet,
-        [
-            tr._("Meeting"),
-            tr._("Starts"),
-            tr._("Unit"),
-            tr._("Person"),
-            tr._("Answer"),
-            tr._("Reason or delegate"),
-            tr._("Attended"),
-        ],
-        [40, 17, 36, 24, 14, 36, 10],
-    )
-    start = datetime.combine(period.start, time(0), tz)
-    end = datetime.combine(period.end + timedelta(days=1), time(0), tz)
-    rows = await export_q.meeting_rows(session, scope, start, end)
-    answers = {
-        "yes": tr._("attending"),
-        "no": tr._("not attending"),
-        "delegate": tr._("sending a delegate"),
-    }
-    row = 0
-    for meeting, unit_name, rsvp, *answerer in rows:
-        row += 1
-        title = meeting.title
-        if meeting.status == "cancelled":
-            title = tr._("{title} (cancelled)").format(title=title)
-        out.text(sheet, row, 0, title)
-        out.date(sheet, row, 1, _naive_local(meeting.starts_at, tz))
-        out.text(sheet, row, 2, unit_name)
-        if rsvp is None:
-            continue
-        out.text(sheet, row, 3, full_name(*answerer))
-        out.text(sheet, row, 4, answers.get(rsvp.answer, ""))
-        out.text(sheet, row, 5, rsvp.delegate if rsvp.answer == "delegate" else rsvp.reason)
-        if rsvp.attended is not None:
-            out.text(sheet, row, 6, tr._("Yes") if rsvp.attended else tr._("No"))
     return row

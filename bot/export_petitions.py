@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import contextlib
 from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, Final, Protocol
+from typing import Final
 from zoneinfo import ZoneInfo
 
 import xlsxwriter
 from sqlalchemy.ext.asyncio import AsyncSession
-from xlsxwriter.worksheet import Worksheet
 
 from bot.access import Actor
+from bot.export_cells import CellWriter
 from bot.i18n import N_, Translator
 from bot.periods import Period
 from bot.petitions import CATEGORIES, SOURCES, STATUSES, can_see
@@ -35,24 +34,10 @@ RATINGS: Final = {
 }
 
 
-class Cells(Protocol):
-    """What the workbook's writer offers (``bot.export._Writer``)."""
-
-    def headers(self, sheet: Worksheet, labels: list[str], widths: list[int]) -> None: ...
-
-    def text(
-        self, sheet: Worksheet, row: int, col: int, value: str | None, fmt: Any = None
-    ) -> None: ...
-
-    def number(self, sheet: Worksheet, row: int, col: int, value: int | Decimal) -> None: ...
-
-    def date(self, sheet: Worksheet, row: int, col: int, value: date | datetime | None) -> None: ...
-
-
 async def petitions_sheet(
     session: AsyncSession,
     book: xlsxwriter.Workbook,
-    out: Cells,
+    out: CellWriter,
     tr: Translator,
     actor: Actor,
     scope: Scope,

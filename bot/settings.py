@@ -14,7 +14,7 @@ from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.petitions import CATEGORIES
-from storage.db import DatabaseConfigError, parse_database_url
+from storage.engine import DatabaseConfigError, parse_database_url
 
 LOCALES = ("vi", "en")
 TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{10,100}$")

@@ -1,18 +1,14 @@
-"""Engine, sessions and schema checks for SQLite (default) and PostgreSQL.
+"""Sessions and transactions on SQLite (default) and PostgreSQL: ``Database`` (the engine and its
+session factory), the update's write mark, work that waits for the commit, and the transaction
+opened ahead for an update.
 
-Only public SQLAlchemy API: the stock ``sqlite+aiosqlite`` dialect (each connection's sqlite3 calls
-run in a thread of its own, so a statement never blocks the event loop) and ``postgresql+asyncpg``.
-
-SQLite gets WAL, a busy timeout and foreign keys on every connection (ENGINEERING_NOTES): without
-them concurrent writers fail with "database is locked" and foreign keys are silently ignored. Every
-transaction begins with ``BEGIN IMMEDIATE`` (the ``begin`` event recipe of SQLAlchemy's SQLite
-documentation): the write lock is taken at the start, so a read-modify-write never loses an update
-and a transaction never fails half-way on a lock upgrade. The sessions of one process queue on the
-loop first (``Database``; the long poller's store goes before the others), so SQLite's busy handler
-only arbitrates between processes: a writer of another process (the CLI, a second bot) is waited for
-through the busy timeout, which SQLite waits out in the connection's thread. WAL keeps readers
-unblocked. The one exception is ``Database.read``, for work that only reads and must not wait
-behind the writers (the dashboard's screens): a deferred ``BEGIN`` on connections of its own,
+The engine itself (the URLs accepted, SQLite's per-connection set-up, ``BEGIN IMMEDIATE``) is made
+in ``storage.engine``. On SQLite every transaction is a writer: the sessions of one process queue
+on the loop first (``Database``; the long poller's store goes before the others), so SQLite's busy
+handler only arbitrates between processes: a writer of another process (the CLI, a second bot) is
+waited for through the busy timeout, which SQLite waits out in the connection's thread. WAL keeps
+readers unblocked. The one exception is ``Database.read``, for work that only reads and must not
+wait behind the writers (the dashboard's screens): a deferred ``BEGIN`` on connections of its own,
 ``query_only``, outside the queue.
 """
 
@@ -29,119 +25,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, make_url
-from sqlalchemy.engine import URL
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
-    create_async_engine,
 )
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from storage.engine import create_engine
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-
-
-#: A parsed database URL, under a name of this layer: the domain (``bot/backup.py``) hands it
-#: around without importing SQLAlchemy (``tests/test_layers.py``).
-DatabaseURL = URL
-
-
-class DatabaseConfigError(ValueError):
-    """The database URL cannot be used; the message is one line for the operator."""
-
-
-def parse_database_url(url: str) -> URL:
-    """Validate a database URL and accept the usual driverless spellings."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError as exc:
-        raise DatabaseConfigError(f"not a database URL: {url!r}") from exc
-    backend = parsed.get_backend_name()
-    if backend == "sqlite":
-        return parsed.set(drivername="sqlite+aiosqlite")
-    if backend in {"postgresql", "postgres"}:
-        return parsed.set(drivername="postgresql+asyncpg")
-    raise DatabaseConfigError(
-        f"unsupported database {backend!r}: use sqlite+aiosqlite:///FILE or postgresql+asyncpg://..."
-    )
-
-
-def safe_url(url: str | URL) -> str:
-    """The URL with any password hidden, for messages and logs."""
-    parsed = url if isinstance(url, URL) else make_url(url)
-    return parsed.render_as_string(hide_password=True)
-
-
-def _sqlite_pragmas(busy_timeout: float, read_only: bool = False) -> Callable[[Any, Any], None]:
-    def on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Take transaction control away from the sqlite3 module (it would issue no BEGIN for
-        # reads) so that ``_sqlite_begin`` decides: see the "read-modify-write loses updates" note.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        if read_only:
-            # ``Database.read``: a statement that would write fails instead ("attempt to write a
-            # readonly database"); the file's journal mode is the writers' engine's to set.
-            cursor.execute("PRAGMA query_only=ON")
-        else:
-            cursor.execute("PRAGMA journal_mode=WAL")
-        # Another writer (this process's other connections, a CLI command, a second process)
-        # holds the lock: wait for it this long instead of failing at once with "database is
-        # locked". SQLite waits in the connection's thread, not on the event loop.
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
-    return on_connect
-
-
-def _sqlite_begin(conn: Any) -> None:
-    # IMMEDIATE takes the write lock at the start, so a transaction never fails half-way with
-    # "database is locked" on a lock upgrade; WAL keeps readers of other processes unblocked.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def _sqlite_begin_read(conn: Any) -> None:
-    # A deferred BEGIN takes no lock until the first read, and in WAL mode a reader never waits
-    # for the writer: it reads the last committed state, one snapshot for the transaction.
-    conn.exec_driver_sql("BEGIN")
-
-
-def create_engine(
-    url: str, *, echo: bool = False, busy_timeout: float = 10.0, read_only: bool = False
-) -> AsyncEngine:
-    parsed = parse_database_url(url)
-    kwargs: dict[str, Any] = {"echo": echo}
-    sqlite = parsed.get_backend_name() == "sqlite"
-    if sqlite:
-        database = parsed.database or ""
-        if database in {"", ":memory:"}:
-            raise DatabaseConfigError(
-                "an in-memory SQLite database cannot be shared by the bot's connections; "
-                "give a file, e.g. sqlite+aiosqlite:///phoihop.db"
-            )
-        folder = Path(database).expanduser().parent
-        if not folder.is_dir():
-            # Said here, not by the driver: aiosqlite's failed connect leaves its thread to finish
-            # on an event loop that a one-shot command (`phoihop …`) has closed by then.
-            raise DatabaseConfigError(
-                f"cannot use the database {safe_url(url)}: the folder {folder} does not exist"
-            )
-        kwargs["connect_args"] = {"timeout": busy_timeout}
-    else:
-        # A restarted PostgreSQL server leaves dead connections in the pool: test each one when
-        # it is taken, so the first update after the restart does not fail.
-        kwargs["pool_pre_ping"] = True
-    engine = create_async_engine(parsed, **kwargs)
-    if sqlite:
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout, read_only))
-        event.listen(
-            engine.sync_engine, "begin", _sqlite_begin_read if read_only else _sqlite_begin
-        )
-    return engine
 
 
 class _TrackingSession(Session):

@@ -25,7 +25,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from storage.db import parse_database_url
+from storage.engine import parse_database_url
 
 
 def _sqlite_reader(busy_timeout: float) -> Any:

@@ -22,10 +22,13 @@ POST updates to those URLs in turn with the secret header (a load balancer in fr
 processes); ``UserClient`` actions then return once a webhook answered 200 (``bot.emulator.webhook``).
 
 See ``bot.emulator.server.BotApiEmulator`` (server and scenario controls) and
-``bot.emulator.client`` (``UserClient``, ``GroupChat``, ``BotMessage``).
+``bot.emulator.client`` (``UserClient``), ``bot.emulator.chats`` (``GroupChat``) and
+``bot.emulator.bot_message`` (``BotMessage``).
 """
 
-from .client import BotMessage, ButtonNotFoundError, ChannelChat, GroupChat, UserClient
+from .bot_message import BotMessage, ButtonNotFoundError
+from .chats import ChannelChat, GroupChat
+from .client import UserClient
 from .server import ApiError, BotApiEmulator
 
 __all__ = [

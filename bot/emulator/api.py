@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .state import StoredMessage, UserInfo
+from .records import StoredMessage
 
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
@@ -27,10 +27,6 @@ MAX_PHOTO_RATIO = 20
 LONG_POLL_MAX_TIMEOUT = 50
 CALLBACK_ANSWER_TIMEOUT = 15.0  # seconds Telegram keeps a callback query answerable
 DELETE_WINDOW = 48 * 3600  # bots can delete messages for everyone only within 48 hours
-
-GROUP_ANONYMOUS_BOT = UserInfo(
-    id=1087968824, first_name="Group", username="GroupAnonymousBot", is_bot=True
-)
 
 _NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly the "

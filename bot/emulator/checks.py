@@ -24,14 +24,9 @@ from .api import (
     _reply_snapshot,
 )
 from .core import _EmulatorCore
-from .formatting import (
-    EntityParseError,
-    UnsupportedParseModeError,
-    detect_entities,
-    parse_text,
-    utf16_len,
-)
-from .state import ChatInfo, StoredMessage
+from .entities import EntityParseError, UnsupportedParseModeError, utf16_len
+from .formatting import detect_entities, parse_text
+from .records import ChatInfo, StoredMessage
 
 
 class _EmulatorChecks(_EmulatorCore):

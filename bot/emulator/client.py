@@ -1,4 +1,4 @@
-"""Test/console-facing side of the emulator: act as Telegram users, inspect what the bot sent.
+"""Test/console-facing side of the emulator: act as Telegram users.
 
 A ``UserClient`` builds the updates a real Telegram client would cause (messages with
 ``bot_command`` entities, callback queries with ``chat_instance``, edits…), delivers them through
@@ -9,17 +9,22 @@ consequence, so a test reads like a conversation::
     [reply] = await alice.send("/start")
     assert "Xin chào" in reply.text
     [edited] = await alice.press("Đồng ý")
+
+What comes back are ``bot_message.BotMessage`` snapshots; the groups and channels a user acts in
+are ``chats.GroupChat`` / ``ChannelChat``.
 """
 
 from __future__ import annotations
 
 import copy
 import mimetypes
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .bot_message import BotMessage
+from .chats import ChannelChat, GroupChat
 from .formatting import detect_entities
-from .state import ChatInfo, EmulatorState, StoredMessage, UserInfo
+from .records import ChatInfo, StoredMessage, UserInfo
+from .state import EmulatorState
 
 if TYPE_CHECKING:
     from .server import BotApiEmulator
@@ -28,10 +33,6 @@ __all__ = [
     "CHANNEL_BOT",
     "GROUP_ANONYMOUS_BOT",
     "TINY_PNG",
-    "BotMessage",
-    "ButtonNotFoundError",
-    "ChannelChat",
-    "GroupChat",
     "UserClient",
 ]
 
@@ -50,143 +51,6 @@ GROUP_ANONYMOUS_BOT = UserInfo(
 )
 #: …and of a message sent on behalf of a channel (``sender_chat`` is the channel).
 CHANNEL_BOT = UserInfo(id=136817688, first_name="Channel", username="Channel_Bot", is_bot=True)
-
-
-class ButtonNotFoundError(LookupError):
-    """No (unique) inline button matches; the message lists the buttons that exist."""
-
-
-@dataclass
-class BotMessage:
-    """A snapshot of one message the bot sent, as a user would see it.
-
-    ``text`` is the rendered text (HTML/Markdown already turned into entities, exactly what
-    Telegram stores; the caption for media); ``source`` is the text exactly as the bot sent it.
-    ``reply_markup`` is the markup as sent, so reply keyboards are visible too (Telegram only
-    echoes inline keyboards in ``raw``).
-    """
-
-    message_id: int
-    chat_id: int
-    text: str | None
-    reply_markup: dict[str, Any] | None
-    parse_mode: str | None
-    document: dict[str, Any] | None
-    photo: bytes | None
-    edited: bool
-    raw: dict[str, Any]
-    source: str | None = None
-
-    @classmethod
-    def from_stored(cls, message: StoredMessage, state: EmulatorState) -> BotMessage:
-        """Snapshot a stored message (later edits do not change this object)."""
-        raw = copy.deepcopy(message.raw)
-        text = raw.get("text", raw.get("caption"))
-        document: dict[str, Any] | None = None
-        photo: bytes | None = None
-        stored = state.files.get(message.file_id) if message.file_id else None
-        if stored is not None and message.kind == "document":
-            document = {
-                "file_name": stored.file_name,
-                "mime_type": stored.mime_type,
-                "data": stored.data,
-                "file_id": stored.file_id,
-                "file_size": stored.file_size,
-            }
-        elif stored is not None and message.kind == "photo":
-            photo = stored.data
-        return cls(
-            message_id=message.message_id,
-            chat_id=message.chat_id,
-            text=text,
-            reply_markup=copy.deepcopy(message.reply_markup),
-            parse_mode=message.parse_mode,
-            document=document,
-            photo=photo,
-            edited=message.edited,
-            raw=raw,
-            source=message.source_text,
-        )
-
-    @property
-    def photo_file_id(self) -> str | None:
-        """The ``file_id`` of a photo message's largest size (None for anything else)."""
-        sizes = self.raw.get("photo") or []
-        return str(sizes[-1]["file_id"]) if sizes else None
-
-    @property
-    def entities(self) -> list[dict[str, Any]]:
-        """Entities of the text or caption (UTF-16 offsets, as in the Bot API)."""
-        return list(self.raw.get("entities") or self.raw.get("caption_entities") or [])
-
-    @property
-    def inline_buttons(self) -> list[list[dict[str, Any]]]:
-        """Rows of InlineKeyboardButton dicts (``[]`` if the message has no inline keyboard)."""
-        markup = self.reply_markup or {}
-        return copy.deepcopy(list(markup.get("inline_keyboard") or []))
-
-    @property
-    def keyboard(self) -> list[list[str]]:
-        """Reply-keyboard button texts by row (``[]`` if there is no reply keyboard)."""
-        markup = self.reply_markup or {}
-        rows = markup.get("keyboard") or []
-        return [[b if isinstance(b, str) else str(b.get("text", "")) for b in row] for row in rows]
-
-    def button(self, text_or_index: str | int) -> dict[str, Any]:
-        """An inline button by exact text, unique substring, or flat 1-based index."""
-        flat = [b for row in self.inline_buttons for b in row]
-        if isinstance(text_or_index, int):
-            if 1 <= text_or_index <= len(flat):
-                return flat[text_or_index - 1]
-            raise ButtonNotFoundError(
-                f"no button #{text_or_index} in message {self.message_id}; {self._describe(flat)}"
-            )
-        exact = [b for b in flat if b.get("text") == text_or_index]
-        if len(exact) == 1:
-            return exact[0]
-        if len(exact) > 1:
-            raise ButtonNotFoundError(
-                f"{len(exact)} buttons are labelled {text_or_index!r}; use an index. "
-                + self._describe(flat)
-            )
-        needle = text_or_index.casefold()
-        partial = [b for b in flat if needle in str(b.get("text", "")).casefold()]
-        if len(partial) == 1:
-            return partial[0]
-        reason = "several buttons contain" if partial else "no button matches"
-        raise ButtonNotFoundError(
-            f"{reason} {text_or_index!r} in message {self.message_id}; {self._describe(flat)}"
-        )
-
-    @staticmethod
-    def _describe(flat: list[dict[str, Any]]) -> str:
-        if not flat:
-            return "the message has no inline buttons"
-        parts = []
-        for i, b in enumerate(flat, 1):
-            target = b.get("callback_data", b.get("url", "?"))
-            parts.append(f"{i}. {b.get('text')!r} -> {target!r}")
-        return "buttons: " + "; ".join(parts)
-
-    def render(self) -> str:
-        """Human-readable form for the terminal console and assertion messages."""
-        head = f"[#{self.message_id}{' edited' if self.edited else ''}]"
-        lines = [f"{head} {self.text or ''}".rstrip()]
-        if self.document is not None:
-            lines.append(
-                f"  📎 {self.document.get('file_name')} ({self.document.get('mime_type')}, "
-                f"{len(self.document.get('data') or b'')} bytes)"
-            )
-        if self.photo is not None:
-            lines.append(f"  🖼 photo ({len(self.photo)} bytes)")
-        for row in self.inline_buttons:
-            lines.append("  " + " ".join(f"[{b.get('text')}]" for b in row))
-        for krow in self.keyboard:
-            lines.append("  ⌨ " + " | ".join(krow))
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.render()
 
 
 class UserClient:
@@ -510,105 +374,3 @@ class UserClient:
         return [
             BotMessage.from_stored(m, self._state) for m in self._state.events_since(mark, chat.id)
         ]
-
-
-class ChannelChat:
-    """A channel: here only a name a message in a group can be sent on behalf of."""
-
-    def __init__(self, info: ChatInfo) -> None:
-        self._info = info
-
-    @property
-    def id(self) -> int:
-        return self._info.id
-
-    @property
-    def title(self) -> str:
-        return self._info.title or ""
-
-    def __repr__(self) -> str:
-        return f"ChannelChat(id={self.id}, title={self.title!r})"
-
-
-class GroupChat:
-    """A group or supergroup; follows a migration (``id``/``type`` change to the supergroup)."""
-
-    def __init__(self, emulator: BotApiEmulator, info: ChatInfo) -> None:
-        self._emu = emulator
-        self._info = info
-
-    @property
-    def id(self) -> int:
-        return self._info.id
-
-    @property
-    def title(self) -> str:
-        return self._info.title or ""
-
-    @property
-    def type(self) -> str:
-        return self._info.type
-
-    def __repr__(self) -> str:
-        return f"GroupChat(id={self.id}, title={self.title!r}, type={self.type!r})"
-
-    def messages(self) -> list[BotMessage]:
-        """Bot messages in this group, oldest first."""
-        return self._emu.messages(self.id)
-
-    @property
-    def last(self) -> BotMessage | None:
-        """Newest bot message in this group."""
-        messages = self.messages()
-        return messages[-1] if messages else None
-
-    async def add_bot(self, by: UserClient, *, as_admin: bool = False) -> None:
-        """``by`` adds the bot: a ``my_chat_member`` update, then a ``new_chat_members`` message."""
-        state = self._emu._state
-        bot_id = self._emu.bot_id
-        if state.status_of(self.id, bot_id) in ("member", "administrator", "creator"):
-            return
-        if state.status_of(self.id, by.id) in ("left", "kicked"):
-            state.member_status[(self.id, by.id)] = "member"
-        old = state.chat_member_json(self.id, bot_id)
-        state.member_status[(self.id, bot_id)] = "administrator" if as_admin else "member"
-        new = state.chat_member_json(self.id, bot_id)
-        now = state.now()
-        self._emu.push_update(
-            {
-                "my_chat_member": {
-                    "chat": state.chat_json(self.id),
-                    "from": by.to_json(),
-                    "date": now,
-                    "old_chat_member": old,
-                    "new_chat_member": new,
-                }
-            }
-        )
-        bot_json = state.users[bot_id].to_json()
-        message_id = state.new_message_id(self.id)
-        raw = {
-            "message_id": message_id,
-            "from": by.to_json(),
-            "chat": state.chat_json(self.id),
-            "date": now,
-            "new_chat_participant": bot_json,
-            "new_chat_member": bot_json,
-            "new_chat_members": [bot_json],
-        }
-        state.store(
-            StoredMessage(
-                chat_id=self.id,
-                message_id=message_id,
-                sender_id=by.id,
-                date=now,
-                raw=copy.deepcopy(raw),
-                from_bot=False,
-                kind="service",
-            )
-        )
-        await self._emu.deliver({"message": raw})
-
-    def _migrated(self, info: ChatInfo) -> None:
-        """Called by the emulator when the group becomes a supergroup."""
-        self._info = info

@@ -26,8 +26,11 @@ from .api import (
     _dumps,
     _Fault,
 )
-from .client import GroupChat, UserClient
-from .state import EmulatorState, UploadedFile, UserInfo
+from .chats import GroupChat
+from .client import UserClient
+from .files import UploadedFile
+from .records import UserInfo
+from .state import EmulatorState
 from .webhook import WebhookDeliverer
 
 _log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from .api import (
     _set_or_pop,
 )
 from .checks import _EmulatorChecks
-from .state import StoredFile, UploadedFile, image_size
+from .files import StoredFile, UploadedFile, image_size
 
 
 class _MessageMethods(_EmulatorChecks):

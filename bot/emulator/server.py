@@ -18,12 +18,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .api import GROUP_ANONYMOUS_BOT, ApiError, Handler, _Fault
-from .client import BotMessage, ChannelChat, GroupChat, UserClient
+from .api import ApiError, Handler, _Fault
+from .bot_message import BotMessage
+from .chats import ChannelChat, GroupChat
+from .client import GROUP_ANONYMOUS_BOT, UserClient
 from .formatting import detect_entities
 from .messages import _MessageMethods
+from .records import ChatInfo, UserInfo
 from .settings_methods import _SettingsMethods
-from .state import MEMBER_STATUSES, ChatInfo, UserInfo
+from .state import MEMBER_STATUSES
 from .updates import _UpdateMethods
 from .webhook import DeliveryAttempt
 

@@ -3,7 +3,9 @@
 Kept free of HTTP and asyncio so that it can be reasoned about (and unit-tested) on its own; the
 server translates Bot API calls into operations on this state and the client builds updates from
 it. Everything here produces Bot API JSON shapes (``from``, ``chat.type``, Unix-second ``date``…)
-because those dicts go to the bot verbatim.
+because those dicts go to the bot verbatim. ``EmulatorState`` holds the tables and the update
+queue; the records it keeps are in ``records`` (users, chats, messages, callback queries) and
+``files`` (stored and uploaded files).
 """
 
 from __future__ import annotations
@@ -11,23 +13,18 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from .files import StoredFile, image_size
+from .records import CallbackRecord, ChatInfo, StoredMessage, UserInfo
 
 __all__ = [
     "ADMIN_RIGHTS",
     "DEFAULT_EXCLUDED_UPDATES",
     "MEMBER_STATUSES",
-    "CallbackRecord",
-    "ChatInfo",
     "EmulatorState",
-    "StoredFile",
-    "StoredMessage",
-    "UploadedFile",
-    "UserInfo",
-    "image_size",
 ]
 
 MEMBER_STATUSES = frozenset({"creator", "administrator", "member", "restricted", "left", "kicked"})
@@ -69,190 +66,9 @@ _PERMISSIONS = (
 
 
 @dataclass
-class UserInfo:
-    """A Telegram account (human or the bot itself)."""
-
-    id: int
-    first_name: str
-    last_name: str | None = None
-    username: str | None = None
-    language_code: str | None = None
-    is_bot: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        """The ``User`` object; optional fields are omitted, as Telegram does."""
-        data: dict[str, Any] = {"id": self.id, "is_bot": self.is_bot, "first_name": self.first_name}
-        if self.last_name:
-            data["last_name"] = self.last_name
-        if self.username:
-            data["username"] = self.username
-        if self.language_code and not self.is_bot:
-            data["language_code"] = self.language_code
-        return data
-
-
-@dataclass
-class ChatInfo:
-    """A chat: ``private`` (id == user id), ``group``, ``supergroup`` or ``channel``."""
-
-    id: int
-    type: str
-    title: str | None = None
-    user_id: int | None = None
-    migrated_to: int | None = None
-    username: str | None = None
-
-    @property
-    def is_group(self) -> bool:
-        """Group-like chats have member lists and per-minute send limits."""
-        return self.type in ("group", "supergroup")
-
-
-@dataclass
-class UploadedFile:
-    """A multipart file part as the bot uploaded it (appears in ``emulator.calls`` params)."""
-
-    field: str
-    file_name: str | None
-    mime_type: str | None
-    data: bytes
-
-    def __repr__(self) -> str:
-        return f"UploadedFile({self.field!r}, {self.file_name!r}, {len(self.data)} bytes)"
-
-
-@dataclass
-class StoredFile:
-    """A file known to the server, addressable by ``file_id`` and downloadable by ``file_path``."""
-
-    file_id: str
-    file_unique_id: str
-    kind: str  # "document", "photo", "sticker"
-    data: bytes
-    file_name: str | None
-    mime_type: str | None
-    file_path: str
-    width: int = 0
-    height: int = 0
-
-    @property
-    def file_size(self) -> int:
-        """Size in bytes, reported in every file JSON."""
-        return len(self.data)
-
-    def file_json(self) -> dict[str, Any]:
-        """``File`` as returned by getFile (``file_path`` relative, PTB prefixes the file URL)."""
-        return {
-            "file_id": self.file_id,
-            "file_unique_id": self.file_unique_id,
-            "file_size": self.file_size,
-            "file_path": self.file_path,
-        }
-
-    def document_json(self) -> dict[str, Any]:
-        """``Document`` object."""
-        data: dict[str, Any] = {"file_id": self.file_id, "file_unique_id": self.file_unique_id}
-        if self.file_name:
-            data["file_name"] = self.file_name
-        if self.mime_type:
-            data["mime_type"] = self.mime_type
-        data["file_size"] = self.file_size
-        return data
-
-    def photo_json(self) -> list[dict[str, Any]]:
-        """``PhotoSize[]`` (a single size: enough for ``message.photo[-1]``)."""
-        return [
-            {
-                "file_id": self.file_id,
-                "file_unique_id": self.file_unique_id,
-                "file_size": self.file_size,
-                "width": self.width,
-                "height": self.height,
-            }
-        ]
-
-    def sticker_json(self) -> dict[str, Any]:
-        """``Sticker`` object (a static regular sticker)."""
-        return {
-            "file_id": self.file_id,
-            "file_unique_id": self.file_unique_id,
-            "type": "regular",
-            "width": self.width,
-            "height": self.height,
-            "is_animated": False,
-            "is_video": False,
-            "emoji": "👍",
-            "file_size": self.file_size,
-        }
-
-
-@dataclass
-class StoredMessage:
-    """A message in a chat, from the bot or from a user.
-
-    ``raw`` is the ``Message`` JSON exactly as the bot sees it (edits applied). ``reply_markup``
-    keeps the markup *as sent*, because Telegram only echoes inline keyboards in ``raw`` while
-    tests also want to see reply keyboards.
-    """
-
-    chat_id: int
-    message_id: int
-    sender_id: int
-    date: int
-    raw: dict[str, Any]
-    from_bot: bool
-    kind: str = "text"  # text, document, photo, sticker, service
-    reply_markup: dict[str, Any] | None = None
-    parse_mode: str | None = None
-    source_text: str | None = None
-    file_id: str | None = None
-    edited: bool = False
-    deleted: bool = False
-
-
-@dataclass
-class CallbackRecord:
-    """A callback query pushed to the bot, and how (whether) the bot answered it."""
-
-    id: str
-    user_id: int
-    chat_id: int
-    message_id: int
-    data: str
-    created_at: float
-    answer: dict[str, Any] | None = None
-
-
-@dataclass
 class _PendingUpdate:
     update_id: int
     payload: dict[str, Any]
-
-
-def image_size(data: bytes) -> tuple[int, int] | None:
-    """Width/height of a PNG, GIF or JPEG (PhotoSize needs them); ``None`` if unknown."""
-    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
-        width, height = struct.unpack(">II", data[16:24])
-        return int(width), int(height)
-    if data[:6] in (b"GIF87a", b"GIF89a") and len(data) >= 10:
-        width, height = struct.unpack("<HH", data[6:10])
-        return int(width), int(height)
-    if data[:2] == b"\xff\xd8":
-        i = 2
-        while i + 9 < len(data):
-            if data[i] != 0xFF:
-                i += 1
-                continue
-            marker = data[i + 1]
-            if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE):
-                height, width = struct.unpack(">HH", data[i + 5 : i + 9])
-                return int(width), int(height)
-            if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
-                i += 2
-                continue
-            (seg_len,) = struct.unpack(">H", data[i + 2 : i + 4])
-            i += 2 + int(seg_len)
-    return None
 
 
 class EmulatorState:

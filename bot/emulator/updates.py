@@ -9,8 +9,8 @@ from typing import Any
 
 from .api import LONG_POLL_MAX_TIMEOUT, ApiError, _bad
 from .checks import _EmulatorChecks
-from .formatting import utf16_slice
-from .state import CallbackRecord, ChatInfo, StoredMessage, UserInfo
+from .entities import utf16_slice
+from .records import CallbackRecord, ChatInfo, StoredMessage, UserInfo
 from .webhook import WebhookConfig
 
 

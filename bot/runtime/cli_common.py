@@ -19,7 +19,8 @@ from bot.logging_setup import install_redaction, redact
 from bot.runtime.cli import CliError
 from bot.settings import Settings, SettingsError, load_settings
 from storage import migrate
-from storage.db import Database, DatabaseConfigError, safe_url
+from storage.db import Database
+from storage.engine import DatabaseConfigError, safe_url
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession

@@ -13,7 +13,8 @@ from bot.runtime.cli import CliError
 from bot.runtime.cli_common import command
 from bot.settings import Settings
 from storage import migrate
-from storage.db import Database, safe_url
+from storage.db import Database
+from storage.engine import safe_url
 
 
 async def _db_upgrade(args: argparse.Namespace, settings: Settings, db: Database) -> int:

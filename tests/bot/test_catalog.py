@@ -4,12 +4,14 @@ entries."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import update
 
 from bot import activities as acts
 from bot.access import load_actor
+from bot.activities import kinds as activity_kinds
 from bot.catalog import (
     DEFAULT_CATALOG,
     CatalogError,
@@ -127,7 +129,7 @@ async def test_retiring_keeps_entries_and_new_types_are_offered(
         entry = acts.NewEntry(
             unit_id=actor.roles[0].unit.id,
             type_key="hoa_giai",
-            values={"cases": acts.Decimal(2)},
+            values={"cases": Decimal(2)},
             occurred_on=date(2026, 11, 10),
         )
         activity = await acts.create_entry(session, actor, entry, clock.now())
@@ -147,7 +149,7 @@ async def test_a_load_by_another_process_is_seen_at_the_next_check(
     """The catalog kept in memory is checked against the stored version (here at every use:
     ``CATALOG_RECHECK`` 0); a change written by another process, which cannot drop this one's
     memory, is seen."""
-    monkeypatch.setattr(acts, "CATALOG_RECHECK", 0.0)
+    monkeypatch.setattr(activity_kinds, "CATALOG_RECHECK", 0.0)
     async with db.session() as session:
         await seed_demo(session, clock.now())
     async with db.session() as session:

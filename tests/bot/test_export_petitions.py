@@ -15,7 +15,8 @@ from openpyxl import load_workbook
 
 from bot.clock import FakeClock
 from bot.demo import seed_demo
-from bot.export import SHEETS, _Writer, build_export
+from bot.export import SHEETS, build_export
+from bot.export_cells import CellWriter
 from bot.export_petitions import SHEET_PETITIONS, petitions_sheet
 from bot.i18n import I18n
 from bot.periods import Period
@@ -118,7 +119,7 @@ async def test_citizen_cells_only_for_the_exporters_chain(seeded: Database) -> N
         written = await petitions_sheet(
             s,
             book,
-            _Writer(book),
+            CellWriter(book),
             I18n(TZ).translator("en"),
             nam,
             Scope(node.path, org),

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.emulator.formatting import (
+from bot.emulator.entities import (
     EntityParseError,
     UnsupportedParseModeError,
-    detect_entities,
-    parse_text,
     utf16_len,
     utf16_slice,
 )
+from bot.emulator.formatting import detect_entities, parse_text
 
 
 def test_utf16_helpers() -> None:

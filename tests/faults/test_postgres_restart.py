@@ -103,7 +103,7 @@ async def pg(cluster: Cluster, clock: FakeClock) -> AsyncIterator[Database]:
 async def test_the_bot_carries_on_after_postgresql_restarts(
     cluster: Cluster, pg: Database, clock: FakeClock
 ) -> None:
-    """Protection: pool_pre_ping (storage/db.py) tests pooled connections when they are taken, so
+    """Protection: pool_pre_ping (storage/engine.py) tests pooled connections when they are taken, so
     the connections the restart killed are replaced instead of failing the next update."""
     async with Harness(pg, clock) as h:
         await h.seed_demo()

@@ -17,7 +17,7 @@ from bot import digest_charts
 from bot.activities import catalog_kinds
 from bot.charts import chart_key
 from bot.digest_charts import ChartPrerender, ChartSpec, upcoming
-from bot.emulator.client import BotMessage
+from bot.emulator.bot_message import BotMessage
 from storage.models import Activity, ChartImage, Unit
 from storage.queries import chats as chats_q
 from tests.handlers.test_digests import COMMUNE, digests_in, link_group, log

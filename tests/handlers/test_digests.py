@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from bot.demo import seed_demo_round
 from bot.emulator import UserClient
-from bot.emulator.client import BotMessage
+from bot.emulator.bot_message import BotMessage
 from handlers.digest_notices import change
 from storage.models import Activity, ActivityValue, Unit
 from tests.harness import Harness, text_of

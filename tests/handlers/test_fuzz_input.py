@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from bot.date_parsing import parse_date
-from bot.emulator.formatting import EntityParseError, parse_text
+from bot.emulator.entities import EntityParseError
+from bot.emulator.formatting import parse_text
 from bot.meeting_time import TimeParseError, parse_meeting_time
 from bot.onboarding import parse_duration
 from bot.parsing import ParseError

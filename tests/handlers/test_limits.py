@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from bot import activities as acts
 from bot import reports as rep
 from bot.emulator import BotMessage, UserClient
-from bot.emulator.formatting import utf16_len
+from bot.emulator.entities import utf16_len
 from bot.periods import Period
 from storage.models import Meeting, OutboxMessage, Unit
 from storage.queries import units as units_q

@@ -19,7 +19,8 @@ from telegram import InputFile
 
 from bot import reports as rep
 from bot.emulator import BotMessage, UserClient
-from bot.emulator.formatting import parse_html, utf16_len
+from bot.emulator.entities import utf16_len
+from bot.emulator.parse_mode_html import parse_html
 from bot.periods import Period
 from handlers import render, text_limits
 from handlers.common import esc

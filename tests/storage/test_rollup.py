@@ -162,9 +162,9 @@ def test_cover_tiles_any_run_of_periods_exactly(
     for span, start in spans:
         months = {"h": 0, "q": 3, "y": 12}[span]
         end = (
-            rollup_q._next_bucket(start) - timedelta(days=1)
+            rollup_q.next_bucket(start) - timedelta(days=1)
             if months == 0
-            else rollup_q._span_end(start, months)
+            else rollup_q.span_end(start, months)
         )
         assert (span, start) in rollup_q.spans_of(start) and (span, start) in rollup_q.spans_of(end)
         covered.extend(_days(start, end))

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import reports
 from bot.access import load_actor
+from bot.activities import snapshot_of
 from bot.holidays import next_working_day
 from bot.meetings import MeetingPlan, create_meeting, record_conclusions
 from bot.periods import period_containing
@@ -32,7 +33,7 @@ from bot.units import (
 from bot.units import (
     short_name as _short,
 )
-from storage.models import Activity, ActivityValue, ReportRound, Unit
+from storage.models import Activity, ActivityHistory, ActivityValue, ReportRound, Unit
 from storage.queries import people as people_q
 from storage.queries import rollup as rollup_q
 from storage.queries import units as units_q
@@ -345,6 +346,18 @@ async def seed_demo_activities(
         ActivityValue(activity_id=a.id, measure_key=k, value_milli=v * 1000)
         for a, values in planned
         for k, v in values.items()
+    )
+    # Its history's first line, as a saved entry has it: /mine's "History" names the recorder.
+    session.add_all(
+        ActivityHistory(
+            activity_id=a.id,
+            person_id=a.person_id,
+            at=a.created_at,
+            action="create",
+            before=None,
+            after=snapshot_of(a, {k: v * 1000 for k, v in values.items()}),
+        )
+        for a, values in planned
     )
     count = len(planned)
     await rollup_q.rebuild(session)

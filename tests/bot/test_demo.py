@@ -65,6 +65,23 @@ async def test_a_year_of_realistic_entries(db: Database, clock: FakeClock) -> No
             assert (
                 measure is not None and 0 <= value.value_milli <= (measure.ceiling or 10**15) * 1000
             )
+        # No more letters forwarded or resolved than received (the templates' at_most rules).
+        letters: dict[int, dict[str, int]] = {}
+        for activity_id, key, milli in (
+            await session.execute(
+                select(
+                    ActivityValue.activity_id, ActivityValue.measure_key, ActivityValue.value_milli
+                )
+                .join(Activity)
+                .where(Activity.type_key == "don_thu")
+            )
+        ).all():
+            letters.setdefault(activity_id, {})[key] = milli
+        assert letters
+        assert all(
+            v.get("forwarded", 0) <= v["received"] and v.get("resolved", 0) <= v["received"]
+            for v in letters.values()
+        )
         fund = await session.scalar(
             select(func.sum(ActivityValue.value_milli))
             .join(Activity)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import reports
 from bot.access import load_actor
+from bot.activities import snapshot_of
 from bot.holidays import next_working_day
 from bot.meetings import MeetingPlan, create_meeting, record_conclusions
 from bot.periods import period_containing
@@ -32,7 +33,7 @@ from bot.units import (
 from bot.units import (
     short_name as _short,
 )
-from storage.models import Activity, ActivityValue, ReportRound, Unit
+from storage.models import Activity, ActivityHistory, ActivityValue, ReportRound, Unit
 from storage.queries import people as people_q
 from storage.queries import rollup as rollup_q
 from storage.queries import units as units_q
@@ -281,6 +282,10 @@ DEMO_ACTIVITY = {
     ),
 }
 
+#: A measure that cannot exceed another of the same entry (the templates' ``at_most`` rules: no
+#: more letters forwarded or resolved than received), so the demo's figures pass them.
+DEMO_AT_MOST = {"forwarded": "received", "resolved": "received"}
+
 #: Every residential area holds the Ngày hội Đại đoàn kết toàn dân tộc around 18 November.
 SOLIDARITY_DAY = ("ngay_hoi_dai_doan_ket", {"areas": (1, 1), "participants": (80, 300)})
 
@@ -330,6 +335,9 @@ async def seed_demo_activities(
                 else rng.randint(low, high)
                 for key, (low, high) in ranges.items()
             }
+            for key, bound in DEMO_AT_MOST.items():
+                if key in values and bound in values:
+                    values[key] = min(values[key], values[bound])
             if not any(values.values()):
                 values[next(iter(ranges))] = 1
             plan(unit, type_key, today - timedelta(days=days_ago), values)
@@ -345,6 +353,18 @@ async def seed_demo_activities(
         ActivityValue(activity_id=a.id, measure_key=k, value_milli=v * 1000)
         for a, values in planned
         for k, v in values.items()
+    )
+    # Its history's first line, as a saved entry has it: /mine's "History" names the recorder.
+    session.add_all(
+        ActivityHistory(
+            activity_id=a.id,
+            person_id=a.person_id,
+            at=a.created_at,
+            action="create",
+            before=None,
+            after=snapshot_of(a, {k: v * 1000 for k, v in values.items()}),
+        )
+        for a, values in planned
     )
     count = len(planned)
     await rollup_q.rebuild(session)

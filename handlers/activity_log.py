@@ -80,9 +80,7 @@ async def _show_adopted(call: Call, state: LogState) -> Screen:
 
 
 async def _typed_adopted(call: Call, state: LogState, text: str) -> Outcome:
-    step = await _adopted(call, state)
-    assert step.typed is not None
-    return await step.typed(call, state, text)
+    return await flow.read_typed(call, state, await _adopted(call, state), text)
 
 
 async def _press_adopted(call: Call, state: LogState, action: str, args: list[str]) -> Outcome:

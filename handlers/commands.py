@@ -9,11 +9,12 @@ here only once it works; later features add their lines.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from bot.access import Actor
 from bot.i18n import N_, Translator
+from bot.petition_record import can_record
 from handlers.access_rules import Rule, permits
 from storage.queries.people import ROLE_RANK
 
@@ -68,6 +69,21 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
+#: What a command does for someone its rule lets in but who may do only part of it: an officer of
+#: People's Committees only records no recommendation (the Front forwards them), and only opens
+#: one by its code with /petition.
+PARTLY: Mapping[str, tuple[Callable[[Actor], bool], str]] = {
+    "petition": (can_record, N_("Open a citizens' recommendation by its code")),
+}
+
+
+def _description(command: Command, actor: Actor | None) -> str:
+    partly = PARTLY.get(command.name)
+    if partly is not None and actor is not None and actor.roles and not partly[0](actor):
+        return partly[1]
+    return command.description
+
+
 def rank_of(actor: Actor | None) -> int:
     """0 without a unit; else the rank of the highest role (cadre 1, unit leader 2, operator 3)."""
     highest = actor.highest_role() if actor is not None else None
@@ -81,7 +97,7 @@ def help_lines(
     person use them in this kind of chat, in the catalog's order."""
     rank = rank_of(actor)
     return [
-        f"/{c.name} — {tr._(c.description)}"
+        f"/{c.name} — {tr._(_description(c, actor))}"
         for c in COMMANDS
         if c.name in rules and permits(rules[c.name], rank, chat_type)
     ]

@@ -110,6 +110,18 @@ async def not_understood(update: Update, context: AppContext) -> None:
     await reply(update, context, text, reply_markup=markup)
 
 
+async def press_the_button(update: Update, context: AppContext) -> None:
+    """A typed yes or no where no step is asking one (handlers/router.py): most likely the answer
+    to a one-shot question with buttons (an invitation, delete an entry, cancel a meeting,
+    approve a report, forward recommendations, save the same entry again), which a tap alone
+    answers: a typed word never deletes, cancels or approves, and is never read as an activity."""
+    tr = context.tr
+    text = tr._(
+        "No question is waiting for a typed yes or no now. To answer a question with buttons (a meeting invitation, deleting an entry, cancelling a meeting, approving a report…), press its button: those are answered with a tap only."
+    )
+    await reply(update, context, text)
+
+
 async def media_not_read(update: Update, context: AppContext) -> None:
     """A sticker, photo, file... nothing took: no step asked for one, no caption that reports
     an activity (handlers/router.py), or a captioned photo's activity the person said was "not

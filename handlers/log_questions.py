@@ -21,7 +21,6 @@ from bot.activities import Kind, Measure
 from bot.date_parsing import parse_date
 from bot.i18n import N_
 from bot.parsing import ParseError, parse_amount
-from bot.yes_no import parse_yes_no
 from handlers.common import esc, page_buttons
 from handlers.entry_cards import (
     ceiling_question,
@@ -233,14 +232,6 @@ async def press_confirm(call: Call, state: LogState, action: str, args: list[str
     return Next()
 
 
-async def typed_confirm(call: Call, state: LogState, text: str) -> Outcome:
-    """ "có" / "không" typed instead of pressed."""
-    answer = parse_yes_no(text)
-    if answer is None:
-        return await buttons_only(call, state, text)
-    return await press_confirm(call, state, "y" if answer else "n", [])
-
-
 def first_open(state: LogState) -> str:
     """The name of the first step not answered yet (the review card when all are)."""
     return step_of(acts.next_step(state.draft, state.measures))
@@ -340,9 +331,7 @@ def unanswered(name: str) -> Any:
 
 # The unit step is in log_save.py: a shortcut that lacked only its unit is saved on the press.
 TYPE = Step("type", show_type, typed=buttons_only, press=press_type, applies=unanswered("type"))
-CONFIRM = Step(
-    "confirm", show_confirm, typed=typed_confirm, press=press_confirm, applies=is_pending
-)
+CONFIRM = Step("confirm", show_confirm, press=press_confirm, applies=is_pending, yes_no=("y", "n"))
 DATE = Step("date", show_date, typed=typed_date, press=press_date, applies=unanswered("date"))
 NOTE = Step(
     "note",

@@ -332,7 +332,13 @@ MEMBERS = flow.register(
                 press=press_member,
                 applies=lambda s: s.person_id is not None and not s.removing,
             ),
-            Step("remove", show_remove, press=press_remove, applies=lambda s: s.removing),
+            Step(
+                "remove",
+                show_remove,
+                press=press_remove,
+                applies=lambda s: s.removing,
+                yes_no=("y", "n"),
+            ),
             Step(
                 "invite", show_invite, press=press_invite, applies=lambda s: s.invite_id is not None
             ),

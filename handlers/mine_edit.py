@@ -87,7 +87,8 @@ async def typed_value(call: Call, state: EditState, text: str) -> Outcome:
 
 
 async def typed_confirm(call: Call, state: EditState, text: str) -> Outcome:
-    """A value typed while "are you sure?" is open replaces the one in question."""
+    """A value typed while "are you sure?" is open replaces the one in question (a typed yes or
+    no is its buttons' press: ``Step.yes_no``)."""
     return await _typed(call, state, text, asking=True)
 
 
@@ -100,8 +101,8 @@ async def _typed(call: Call, state: EditState, text: str, *, asking: bool) -> Ou
     kind = await acts.kind(call.session, activity.type_key)
     assert kind is not None
     change, problem = _parse_change(call, kind, state.field, nfc(text))
-    if problem is not None:
-        return Stay(problem)
+    if problem is not None:  # at "are you sure?", neither a value nor a yes or a no
+        return Stay(problem + "\n" + tr._(flow.YES_NO_ONLY) if asking else problem)
     measure = measure_of(kind, state.field)
     if measure is not None and acts.above_ceiling(measure, change["values"][measure.key]):
         state.value = str(change["values"][measure.key])
@@ -197,6 +198,7 @@ EDIT = flow.register(
                 typed=typed_confirm,
                 press=press_confirm,
                 applies=lambda s: s.value is not None,
+                yes_no=("y", "n"),
             ),
         ),
         begin=begin,

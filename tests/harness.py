@@ -33,6 +33,15 @@ from storage.queries import people as people_q
 from storage.queries import units as units_q
 from storage.reply_marks import ReplyMarks
 
+#: A typed answer at a yes/no question that is neither a yes nor a no (``Step.yes_no``).
+YES_NO_ONLY = "Hãy bấm một nút phía trên hoặc gõ “có” / “không”."
+#: A typed yes or no where no step asks one: a one-shot question's button is a tap only.
+PRESS_THE_BUTTON = (
+    "Hiện không có câu hỏi nào chờ bạn gõ “có” / “không”. Để trả lời một câu hỏi có nút bấm "
+    "(giấy mời họp, xóa mục đã ghi, hủy cuộc họp, duyệt báo cáo…), hãy bấm nút của câu hỏi đó: "
+    "các câu hỏi này chỉ trả lời bằng nút bấm."
+)
+
 
 class Harness:
     #: Production puts AIORateLimiter in front of every request; tests leave it out (its 30/s

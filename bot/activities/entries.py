@@ -122,7 +122,7 @@ async def create_entry(
     activity = Activity(id=await act_q.insert_activity(session, fields), **fields)
     await act_q.add_values(session, activity.id, milli)
     await act_q.add_history(
-        session, activity.id, actor.person.id, now, "create", None, _snapshot(activity, milli)
+        session, activity.id, actor.person.id, now, "create", None, snapshot_of(activity, milli)
     )
     return activity
 
@@ -192,10 +192,11 @@ async def copy_of(session: AsyncSession, person_id: int, activity_id: int) -> Ne
 
 
 async def snapshot(session: AsyncSession, activity: Activity) -> dict[str, Any]:
-    return _snapshot(activity, (await act_q.values_of(session, [activity.id]))[activity.id])
+    return snapshot_of(activity, (await act_q.values_of(session, [activity.id]))[activity.id])
 
 
-def _snapshot(activity: Activity, values: dict[str, int]) -> dict[str, Any]:
+def snapshot_of(activity: Activity, values: dict[str, int]) -> dict[str, Any]:
+    """An entry as its history keeps it ("before" / "after"), from its values in milli-units."""
     return {
         "type": activity.type_key,
         "unit_id": activity.unit_id,
@@ -255,7 +256,7 @@ async def edit_entry(
     activity, unit = await editable(session, actor, activity_id)
     old_milli = (await act_q.values_of(session, [activity.id]))[activity.id]
     old_day = activity.occurred_on
-    before = _snapshot(activity, old_milli)
+    before = snapshot_of(activity, old_milli)
     if occurred_on is not None:
         if not date_window.within(occurred_on, now.date()):
             raise EntryError("bad_date")
@@ -286,7 +287,7 @@ async def edit_entry(
     activity.version += 1
     await session.flush()
     await act_q.add_history(
-        session, activity.id, actor.person.id, now, "edit", before, _snapshot(activity, new_milli)
+        session, activity.id, actor.person.id, now, "edit", before, snapshot_of(activity, new_milli)
     )
     return activity
 
@@ -296,7 +297,7 @@ async def delete_entry(
 ) -> Activity:
     activity, unit = await editable(session, actor, activity_id)
     milli = (await act_q.values_of(session, [activity.id]))[activity.id]
-    before = _snapshot(activity, milli)
+    before = snapshot_of(activity, milli)
     activity.deleted_at = now
     activity.version += 1
     await session.flush()

@@ -2,7 +2,8 @@
 
 A flow is a typed, serialisable state (a dataclass) and a tuple of ``Step``s. A step says how it
 shows itself (text and buttons), how a typed answer, a pressed button or a sent photo is read,
-whether it applies to the state at hand and whether it can be skipped. The kernel gives every
+whether it applies to the state at hand, whether it can be skipped and whether it is a yes/no
+question (``yes_no``: "có" / "không" typed is the press of its Yes / No). The kernel gives every
 flow, the same way: /back, /skip, /cancel (the answers are kept and the flow's command offers
 them again), resume after a restart or a week away (the state is a database row written at
 every step), a **stack** (a command that starts another flow suspends the current one; when
@@ -24,7 +25,7 @@ and its buttons' handler calling ``on_button``, plus their lines in bot/runtime/
 and nothing from Telegram beyond the typed text, the pressed button's arguments or a ``Sent``.
 """
 
-from handlers.flow.engine import call_for, close, continue_flow, ids, stale_text
+from handlers.flow.engine import call_for, close, continue_flow, ids, read_typed, stale_text
 from handlers.flow.entry import (
     back,
     button_handler,
@@ -39,9 +40,11 @@ from handlers.flow.entry import (
     start,
 )
 from handlers.flow.model import (
+    BUTTONS_ONLY,
     KEPT,
     KERNEL_PREFIX,
     KERNEL_REFUSALS,
+    YES_NO_ONLY,
     AnyFlow,
     Call,
     Finish,
@@ -60,9 +63,11 @@ from handlers.flow.model import (
 )
 
 __all__ = [
+    "BUTTONS_ONLY",
     "KEPT",
     "KERNEL_PREFIX",
     "KERNEL_REFUSALS",
+    "YES_NO_ONLY",
     "AnyFlow",
     "Call",
     "Finish",
@@ -88,6 +93,7 @@ __all__ = [
     "on_media",
     "on_text",
     "open_at",
+    "read_typed",
     "register",
     "resume",
     "sent_of",

@@ -15,10 +15,13 @@ from telegram import Update
 from bot import conversation
 from bot.conversation import FlowState
 from bot.i18n import N_, Translator
+from bot.yes_no import parse_yes_no
 from handlers.common import answer, edit, inline, reply
 from handlers.context import AppContext
 from handlers.flow.model import (
+    BUTTONS_ONLY,
     KERNEL_PREFIX,
+    YES_NO_ONLY,
     AnyFlow,
     Call,
     Next,
@@ -68,6 +71,23 @@ async def _show(
         await edit(update, screen.text, markup)
     else:
         await reply(update, context, screen.text, markup)
+
+
+async def read_typed(call: Call, state: Any, step: Step[Any], text: str) -> Outcome:
+    """What typed text is at ``step``: at a yes/no question a typed yes or no is the press of
+    its button (``Step.yes_no``), other text the step's ``typed`` or, when it has none, why not
+    (press a button, or type yes or no); at any other step, its ``typed`` or "press a button"."""
+    if step.yes_no is not None:
+        said = parse_yes_no(text)
+        if said is not None:
+            assert step.press is not None
+            action, *args = step.yes_no[0 if said else 1].split(":")
+            return await step.press(call, state, action, args)
+        if step.typed is None:
+            return Stay(call.tr._(YES_NO_ONLY))
+    if step.typed is None:
+        return Stay(call.tr._(BUTTONS_ONLY))
+    return await step.typed(call, state, text)
 
 
 async def placed(call: Call, flow: AnyFlow, step: str, state: Any) -> FlowState:

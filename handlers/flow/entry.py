@@ -29,6 +29,7 @@ from handlers.flow.engine import (
     call_for,
     continue_flow,
     ids,
+    read_typed,
     stale_text,
 )
 from handlers.flow.model import (
@@ -170,14 +171,8 @@ async def on_text(
             return idle is not None and await idle(call, text)
         if at.step is None:
             await _first(update, context, at)
-        elif at.step.typed is None:
-            await reply(
-                update,
-                context,
-                at.call.tr._("Please press one of the buttons above, or /cancel to stop."),
-            )
         else:
-            outcome = await at.step.typed(at.call, at.state, text)
+            outcome = await read_typed(at.call, at.state, at.step, text)
             await _apply(update, context, at.flow, at.call, at.state, at.step, outcome)
     return True
 

@@ -114,6 +114,16 @@ class Step(Generic[S]):
     skipped: Callable[[Call, S], Awaitable[Outcome]] | None = None
     #: Whether the step is asked for this state (skip logic).
     applies: Callable[[S], bool] | None = None
+    #: A yes/no question: "có / không / yes / no / rồi / chưa" typed (bot/yes_no.py) is a press of
+    #: the first action (yes) or the second (no), as the step puts them on its buttons (``("y",
+    #: "n")``; ``"y:1"`` carries an argument). Other text goes to ``typed`` if the step has one
+    #: (a value typed instead replaces the one in question), else is refused with ``YES_NO_ONLY``,
+    #: the step and the state kept.
+    yes_no: tuple[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.yes_no is not None and self.press is None:
+            raise ValueError(f"step {self.name}: a yes/no question needs its buttons (press)")
 
 
 @dataclass(frozen=True)
@@ -189,6 +199,11 @@ def register(flow: AnyFlow) -> AnyFlow:
 def flow_named(name: str) -> AnyFlow | None:
     return _FLOWS.get(name)
 
+
+#: Text typed at a step that takes only its buttons, and at a yes/no question (``Step.yes_no``)
+#: when it is neither a yes nor a no.
+BUTTONS_ONLY = N_("Please press one of the buttons above, or /cancel to stop.")
+YES_NO_ONLY = N_("Press one of the buttons above, or type “yes” or “no”.")
 
 #: What the kernel itself answers to a button it cannot take (``entry.on_button``).
 KERNEL_REFUSALS = (

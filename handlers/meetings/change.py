@@ -127,6 +127,7 @@ TIME = flow.register(
                 show_confirm,
                 press=press_confirm,
                 applies=lambda draft: draft.starts_at is not None,
+                yes_no=("y", "n"),
             ),
         ),
         begin=_begin,

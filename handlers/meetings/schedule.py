@@ -348,6 +348,7 @@ MEETING = flow.register(
                 optional=True,
                 skip=skip_items,
                 applies=lambda d: d.asks_items(),
+                yes_no=("y", "n"),
             ),
             Step("invite", show_invite, press=press_invite),
             Step("pick", show_pick, press=press_pick, applies=lambda d: d.mode == "pick"),

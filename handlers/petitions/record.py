@@ -23,7 +23,6 @@ from bot import petitions
 from bot.date_parsing import parse_date
 from bot.i18n import N_
 from bot.parsing import ParseError
-from bot.yes_no import parse_yes_no
 from handlers import flow
 from handlers.access_rules import PRIVATE, Who, rule
 from handlers.common import NOT_MEMBER, esc
@@ -212,13 +211,6 @@ def _consent(draft: PetitionDraft, given: bool) -> Next:
     return onward(draft)
 
 
-async def typed_consent(call: Call, draft: PetitionDraft, text: str) -> flow.Outcome:
-    given = parse_yes_no(text)
-    if given is None:
-        return Stay(call.tr._("Answer yes or no, or press a button."))
-    return _consent(draft, given)
-
-
 async def press_consent(
     call: Call, draft: PetitionDraft, action: str, args: list[str]
 ) -> flow.Outcome:
@@ -330,7 +322,7 @@ RECORD = flow.register(
                 optional=True,
                 skip=skip_files,
             ),
-            Step("consent", show_consent, typed=typed_consent, press=press_consent),
+            Step("consent", show_consent, press=press_consent, yes_no=("y", "n")),
             Step("name", show_name, typed=typed_name, applies=lambda d: bool(d.consent)),
             Step(
                 "phone",

@@ -22,7 +22,7 @@ from bot.reports import OpenReport, ReportError
 from bot.templates import Question
 from bot.yes_no import parse_yes_no
 from handlers.entry_cards import date_problem, parse_problem
-from handlers.flow import Call, Next, Outcome, Redraw, Screen, Sent, Stay, Step
+from handlers.flow import YES_NO_ONLY, Call, Next, Outcome, Redraw, Screen, Sent, Stay, Step
 from handlers.reports.texts import (
     NUMERIC,
     amount_kind,
@@ -212,7 +212,7 @@ def _parse(tr: Translator, question: Question, text: str, today: date) -> tuple[
     if question.type == "yesno":
         answer = parse_yes_no(text)
         if answer is None:
-            return None, tr._("Type “yes” or “no”, or press a button above.")
+            return None, tr._(YES_NO_ONLY)
         return answer, None
     if question.type == "choice":
         typed = fold(text)

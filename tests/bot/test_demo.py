@@ -10,7 +10,7 @@ from bot import activities as acts
 from bot.clock import FakeClock
 from bot.demo import seed_demo, seed_demo_activities
 from storage.db import Database
-from storage.models import Activity, ActivityValue
+from storage.models import Activity, ActivityHistory, ActivityValue
 
 
 async def test_a_year_of_realistic_entries(db: Database, clock: FakeClock) -> None:
@@ -38,8 +38,17 @@ async def test_a_year_of_realistic_entries(db: Database, clock: FakeClock) -> No
             "cuoc_van_dong_van_hoa",
             "nha_chuong_trinh",
         } <= kinds
-        # Every entry says who recorded it, in the unit or above it.
+        # Every entry says who recorded it, in the unit or above it, and so does its history.
         assert await session.scalar(select(func.count()).where(Activity.person_id.is_(None))) == 0
+        created = (
+            await session.execute(
+                select(Activity.person_id, ActivityHistory.person_id, ActivityHistory.action).join(
+                    ActivityHistory, ActivityHistory.activity_id == Activity.id
+                )
+            )
+        ).all()
+        assert len(created) == count
+        assert all(recorder == by and action == "create" for recorder, by, action in created)
         # The Great Solidarity Day is held on 18/11, in every residential area.
         days = set(
             await session.scalars(
@@ -56,6 +65,23 @@ async def test_a_year_of_realistic_entries(db: Database, clock: FakeClock) -> No
             assert (
                 measure is not None and 0 <= value.value_milli <= (measure.ceiling or 10**15) * 1000
             )
+        # No more letters forwarded or resolved than received (the templates' at_most rules).
+        letters: dict[int, dict[str, int]] = {}
+        for activity_id, key, milli in (
+            await session.execute(
+                select(
+                    ActivityValue.activity_id, ActivityValue.measure_key, ActivityValue.value_milli
+                )
+                .join(Activity)
+                .where(Activity.type_key == "don_thu")
+            )
+        ).all():
+            letters.setdefault(activity_id, {})[key] = milli
+        assert letters
+        assert all(
+            v.get("forwarded", 0) <= v["received"] and v.get("resolved", 0) <= v["received"]
+            for v in letters.values()
+        )
         fund = await session.scalar(
             select(func.sum(ActivityValue.value_milli))
             .join(Activity)

@@ -16,7 +16,14 @@ from bot.conversation import FlowState
 from bot.emulator import UserClient
 from storage.models import Activity, ActivityValue, LogDraft
 from storage.queries import people as people_q
-from tests.harness import Harness, text_of, transaction_counter, unit_of
+from tests.harness import (
+    PRESS_THE_BUTTON,
+    YES_NO_ONLY,
+    Harness,
+    text_of,
+    transaction_counter,
+    unit_of,
+)
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -104,7 +111,7 @@ async def test_refusals_keep_the_draft(h: Harness) -> None:
         "Nhà Đại đoàn kết\n100 tỷ đồng cho “Giá trị” lớn bất thường. Có đúng không?"
     )
     # A typed "không" / "có" answers it as the buttons do (issue 16 §4); other text does not.
-    assert text_of((await nam.send("để xem"))[0]).startswith("Hãy bấm một nút phía trên.")
+    assert text_of((await nam.send("để xem"))[0]) == YES_NO_ONLY
     assert "Giá trị (đồng)?" in text_of((await nam.send("k"))[0])
     await nam.send("100 tỷ")
     assert "Ngày diễn ra?" in text_of((await nam.send("Có"))[0])
@@ -538,6 +545,9 @@ async def test_the_same_shortcut_again_asks_before_saving_a_second_entry(h: Harn
     asked = (await nam.send(shortcut))[0]
     assert text_of(asked) == "Đã lưu mục #1 lúc 08:30 — lưu thêm một mục nữa?"
     assert [b["text"] for b in asked.inline_buttons[0]] == ["Có, lưu thêm", "Không"]
+    assert len(await saved(h)) == 1
+    # A typed "có" saves no copy (a tap only) and says to press the button; nor is it an activity.
+    assert text_of((await nam.send("có"))[0]) == PRESS_THE_BUTTON
     assert len(await saved(h)) == 1
     no = (await nam.press("Không"))[-1]
     assert text_of(no) == "Không lưu thêm: mục #1 vẫn là mục duy nhất."

@@ -23,7 +23,7 @@ from bot.template_files import parse_template
 from storage.models import PeriodLock, Report, ReportEvent, ReportTemplate
 from storage.queries import reports as reports_q
 from storage.queries import units as units_q
-from tests.harness import Harness, actor_of, text_of
+from tests.harness import PRESS_THE_BUTTON, Harness, actor_of, text_of
 
 TEMPLATE = """
 key: duyet_thu
@@ -186,6 +186,8 @@ async def test_approving_before_the_period_ends_asks_first(h: Harness) -> None:
         " báo cáo được mở lại."
     )
     assert buttons(question) == ["Xác nhận duyệt", "Hủy"]
+    # A typed "có" approves nothing (a tap only): it says to press the button.
+    assert text_of((await lan.send("có"))[0]) == PRESS_THE_BUTTON
     cancelled = (await lan.press("Hủy", message=question))[-1]
     assert text_of(cancelled) == (
         "Chưa duyệt: Báo cáo thử — Quý IV/2026, Hội Liên hiệp Phụ nữ xã Yên Nguyên vẫn chờ bạn quyết định"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from handlers.flow import Call, Screen, Step, flow_named
 from tests.harness import Harness, text_of
 
 PICKER = "Mời vào đơn vị nào? Đang ở: Ủy ban MTTQ xã Yên Nguyên"
@@ -156,3 +157,32 @@ async def test_starting_a_suspended_flow_again_keeps_the_one_in_between(h: Harne
     cancelled = await lan.send("/cancel")
     assert cancelled[-1].text == "Bạn đang làm dở việc tạo đường dẫn mời. Quay lại không?"
     assert (await lan.press("Quay lại"))[-1].text == ROLE
+
+
+def test_every_yes_no_question_of_a_flow_takes_a_typed_answer() -> None:
+    """Issue 16 §4: each step that asks a yes/no question with Yes / No buttons says so
+    (``Step.yes_no``), so "có" / "không" typed there is its buttons' press; a step that cannot
+    take a press cannot be one."""
+    import bot.runtime.app  # noqa: F401  (every flow registered)
+    from handlers.log_questions import CONFIRM
+
+    asked = {
+        ("members", "remove"),
+        ("meeting", "items"),
+        ("mtg_time", "confirm"),
+        ("edit", "confirm"),
+        ("petition", "consent"),
+        ("round", "early"),
+    }
+    for name, step_name in asked:
+        kernel = flow_named(name)
+        assert kernel is not None, name
+        step = kernel.step(step_name)
+        assert step is not None and step.yes_no == ("y", "n"), (name, step_name)
+    assert CONFIRM.yes_no == ("y", "n")  # /log's "are you sure?" (a step of its expanded list)
+
+    async def show(call: Call, state: object) -> Screen:
+        return Screen("?")
+
+    with pytest.raises(ValueError, match="needs its buttons"):
+        Step("q", show, yes_no=("y", "n"))

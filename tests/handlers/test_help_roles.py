@@ -67,6 +67,15 @@ async def test_each_role_sees_its_own_commands(h: Harness) -> None:
     # /link works only in a group: not offered in a private chat, even to a leader.
     assert "/link" not in leader
     assert "/log" not in stranger and "/back" in stranger
+    # An officer of a People's Committee only opens a recommendation by its code: the Front
+    # records them (/petition says so to him).
+    quang = h.user(1013, "Quang")
+    officer = text_of((await quang.send("/help"))[0])
+    assert "/petition — Mở một kiến nghị của người dân theo mã" in officer
+    assert text_of((await quang.send("/petition"))[0]).startswith(
+        "Kiến nghị do cán bộ Mặt trận và các tổ chức thành viên ghi nhận."
+    )
+    assert "/petition — Ghi kiến nghị của người dân, hoặc mở một kiến nghị theo mã" in cadre
     assert "hãy mở đường dẫn mời" in stranger
     group = h.emu.group(-100778, "Ban Công tác Mặt trận")
     lan = h.user(1002, "Lan")

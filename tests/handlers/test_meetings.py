@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot.emulator import BotMessage, UserClient
 from storage.models import Meeting
 from storage.queries import units as units_q
-from tests.harness import Harness, ics_sequence, text_of
+from tests.harness import PRESS_THE_BUTTON, YES_NO_ONLY, Harness, ics_sequence, text_of
 
 #: Monday 21/12/2026 08:30 in Hà Nội.
 START = datetime(2026, 12, 21, 1, 30, tzinfo=UTC)
@@ -373,7 +373,9 @@ async def test_reschedule_keeps_the_calendar_entry_and_cancel_removes_it(h: Harn
     assert ask.text == (
         "Cuộc họp này đã bắt đầu. Vẫn dời sang Thứ Ba, 22/12/2026 08:00? Mọi người được mời sẽ được báo."
     )
-    await lan.press("Có, dời lịch")
+    # Typed: other words keep the question; "có" is "Yes, move it" (issue 16 §4).
+    assert (await lan.send("để xem"))[0].text == YES_NO_ONLY
+    assert text_of((await lan.send("có"))[0]).startswith("Đã đổi lịch: Giao ban quý IV/2026")
     await dispatch_all(h)
     third = event_of(calendar_of(nam.last))
     assert str(third["UID"]) == str(first["UID"]) and ics_sequence(third) == 2
@@ -385,6 +387,8 @@ async def test_reschedule_keeps_the_calendar_entry_and_cancel_removes_it(h: Harn
     assert asked == (
         "Hủy cuộc họp Giao ban quý IV/2026 (Thứ Ba, 22/12/2026 08:00)? Mọi người được mời sẽ được báo."
     )
+    # A typed "có" cancels nothing (a tap only): it says to press the button.
+    assert text_of((await lan.send("có"))[0]) == PRESS_THE_BUTTON
     assert (await lan.press("Không, giữ lại"))[-1].text == "Cuộc họp vẫn giữ nguyên."
     await lan.press("Hủy cuộc họp", message=card_message)
     assert (await lan.press("Có, hủy cuộc họp"))[-1].text == (

@@ -14,7 +14,7 @@ from bot.meetings import MeetingPlan, create_meeting
 from bot.periods import period_containing
 from storage.models import Activity, ChatState, LogDraft, MembershipEvent, OutboxMessage, Person
 from storage.queries import people as people_q
-from tests.harness import Harness, actor_of, text_of, unit_of
+from tests.harness import YES_NO_ONLY, Harness, actor_of, text_of, unit_of
 
 CAU_BAM = "Ban Công tác Mặt trận thôn Cầu Bâm"
 
@@ -120,7 +120,11 @@ async def test_a_removed_cadre_loses_every_right_at_once(h: Harness) -> None:
     )
     confirm = text_of((await lan.press("Xóa khỏi đơn vị"))[-1])
     assert confirm.startswith(f"Xóa Lê Văn Nam khỏi {CAU_BAM}?")
-    done = await lan.press("Có, xóa")
+    # Typed (issue 16 §4): other words keep the question, "không" is No, "có" is "Yes, remove".
+    assert (await lan.send("để xem đã"))[0].text == YES_NO_ONLY
+    assert (await lan.send("không"))[0].text == f"Lê Văn Nam là cán bộ của {CAU_BAM}."
+    await lan.press("Xóa khỏi đơn vị")
+    done = await lan.send("có")
     assert text_of(done[0]) == f"Đã xóa Lê Văn Nam khỏi {CAU_BAM}."
     assert text_of(done[-1]).startswith(f"{CAU_BAM}: 0 thành viên")
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from storage.models import Activity, ActivityHistory
 from storage.queries import activities as act_q
-from tests.harness import Harness, lock_period, text_of
+from tests.harness import PRESS_THE_BUTTON, YES_NO_ONLY, Harness, lock_period, text_of
 
 
 @pytest.fixture
@@ -46,6 +46,11 @@ async def test_list_edit_history_and_delete(h: Harness) -> None:
     assert "Lan" not in history and "· tạo" in history and "· sửa: Xây mới 2 căn → 3 căn" in history
 
     await nam.press_data("mine:d:2")
+    # A typed "có" deletes nothing (a tap only): it says to press the button.
+    assert text_of((await nam.send("có"))[0]) == PRESS_THE_BUTTON
+    async with h.db.session() as session:
+        kept = await session.get(Activity, 2)
+        assert kept is not None and kept.deleted_at is None
     assert (await nam.press("Đúng, xóa đi"))[-1].text == "Đã xóa mục #2."
     assert text_of((await nam.send("/mine"))[0]).startswith("Các mục gần đây của bạn (1–1 / 1)")
     async with h.db.session() as session:
@@ -222,6 +227,18 @@ async def test_an_edit_survives_a_restart(h: Harness) -> None:
     await h.restart()
     saved = text_of((await nam.press("Đúng rồi"))[-1])
     assert saved.startswith("Đã sửa mục #1.") and "Số vụ hòa giải: 150 vụ" in saved
+    # The same question answered by typing (issue 16 §4): "k" asks again, "rồi" saves; text that
+    # is neither a value nor a yes or a no says what it takes.
+    await nam.press_data("mine:e:1")
+    await nam.press("Số vụ hòa giải")
+    await nam.send("160")
+    assert (await nam.send("để xem"))[0].text == (
+        "“để xem” không phải là số. Hãy gõ ví dụ 2.\n" + YES_NO_ONLY
+    )
+    assert text_of((await nam.send("k"))[0]).startswith("Gõ giá trị mới cho “Số vụ hòa giải”.")
+    await nam.send("170")
+    saved = text_of((await nam.send("rồi"))[0])
+    assert saved.startswith("Đã sửa mục #1.") and "Số vụ hòa giải: 170 vụ" in saved
 
 
 async def test_money_reads_the_same_on_every_screen(h: Harness) -> None:

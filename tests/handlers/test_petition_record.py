@@ -22,7 +22,7 @@ from storage.models import (
     PetitionFollower,
 )
 from storage.queries import units as units_q
-from tests.harness import Harness, text_of
+from tests.harness import YES_NO_ONLY, Harness, text_of
 
 NOT_MEMBER = "Bạn chưa thuộc đơn vị nào. Hãy xin lãnh đạo đơn vị đường dẫn mời rồi mở nó."
 PRESS_A_BUTTON = "Hãy bấm một trong các nút phía trên, hoặc /cancel để dừng."
@@ -113,7 +113,7 @@ async def test_a_cadre_records_a_recommendation_step_by_step(h: Harness) -> None
     assert text_of(consent) == "Đã nhận 2 tệp. Gửi thêm, hoặc bấm Xong."
     consent = (await hoa.press("Xong"))[-1]
     assert text_of(consent) == "Người dân đồng ý để lại họ tên và số điện thoại?"
-    assert (await hoa.send("chắc vậy"))[0].text == "Hãy trả lời có hoặc không, hoặc bấm một nút."
+    assert (await hoa.send("chắc vậy"))[0].text == YES_NO_ONLY
     name = (await hoa.send("có"))[0]
     assert text_of(name) == "Họ tên người dân, họ trước tên sau (ví dụ Nguyễn Văn An):"
     assert (await hoa.send("Nguyễn 2"))[0].text == (

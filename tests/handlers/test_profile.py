@@ -94,3 +94,71 @@ async def test_cancel_keeps_the_answers_and_a_group_gets_no_button(h: Harness) -
     in_group = (await lan.send("/me", chat=group))[0]
     assert text_of(in_group).startswith("Nguyễn Thị Ngọc Lan (Telegram id 1002)")
     assert in_group.inline_buttons == []
+
+
+async def test_a_name_reads_family_name_first_on_every_screen(h: Harness) -> None:
+    """Telegram's fields in Western order ("Nam", "Lê Văn") read "Lê Văn Nam" on /status, the
+    report's answers, a meeting's list, an entry's history and the export; once Nam sets his
+    full name in /me, that name is the one shown (issue 16 §2)."""
+    from datetime import timedelta
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from bot import reports as rep
+    from bot.meetings import MeetingPlan, create_meeting
+    from bot.template_files import parse_template
+    from tests.handlers.test_reports import SCREENS_TEMPLATE, operator_opens
+    from tests.harness import actor_of, unit_of
+
+    nam = h.user(1004, "Nam", last_name="Lê Văn")
+    lan = h.user(1002, "Lan", last_name="Nguyễn Thị")
+    for user in (nam, lan):
+        await user.send("/start")
+    async with h.db.session() as session:
+        template, _ = await rep.store_template(
+            session, parse_template(SCREENS_TEMPLATE), h.clock.now()
+        )
+        await operator_opens(session, h, template)
+        plan = MeetingPlan(
+            kind="giao_ban",
+            title="Giao ban thôn",
+            starts_at=h.clock.now() + timedelta(days=3),
+            duration_minutes=60,
+            place="Nhà văn hóa",
+            agenda="",
+        )
+        cau_bam, organiser = await unit_of(session, "02365-t1"), await actor_of(session, 1002)
+        await create_meeting(
+            session, organiser, unit=cau_bam, plan=plan, invited=[], now=h.clock.now()
+        )
+    assert text_of((await nam.send("/log hoa_giai 3"))[0]).startswith("Đã lưu thành mục #1.")
+    await nam.send("/report")
+    await nam.send("1 triệu")
+    await nam.send("có")
+    review = text_of((await nam.send("chua hoan thanh"))[0])
+    assert "1. Số tiền vận động: 1 triệu đồng (Lê Văn Nam" in review
+
+    status = text_of((await lan.send("/status"))[0])
+    assert "Ban Công tác Mặt trận thôn Cầu Bâm: Lê Văn Nam" in status
+    await lan.send("/meetings")
+    card = text_of((await lan.press(1))[-1])
+    assert "Lê Văn Nam" in card and "Nam Lê Văn" not in card
+    history = text_of((await lan.press_data("mine:h:1"))[-1])
+    assert "· Lê Văn Nam · tạo" in history
+
+    sent = await lan.send("/export quý này")
+    workbook = next(m for m in sent if m.document is not None).document
+    assert workbook is not None
+    book = load_workbook(BytesIO(workbook["data"]))
+    log = [tuple(r) for r in book["Nhật ký hoạt động"].iter_rows(values_only=True)]
+    assert log[1][-1] == "Lê Văn Nam"
+
+    # The name he sets once wins everywhere from then on.
+    await nam.press("Đổi họ tên, số điện thoại", message=(await nam.send("/me"))[0])
+    await nam.send("Lê Hoài Nam")
+    await nam.send("/skip")
+    assert "thôn Cầu Bâm: Lê Hoài Nam" in text_of((await lan.send("/status"))[0])
+    assert "· Lê Hoài Nam · tạo" in text_of((await lan.press_data("mine:h:1"))[-1])
+    await nam.send("/report")  # the review, kept while he was in /me
+    assert "(Lê Hoài Nam" in text_of((await nam.press("Tiếp tục"))[-1])

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot import reports as rep
 from storage.models import Report, ReportRound, ReportTemplate, Unit
-from tests.harness import Harness, text_of
+from tests.harness import YES_NO_ONLY, Harness, text_of
 
 #: Said in an alert (at most 200 characters) when the button is pressed, in a message when typed.
 QUARTERLY_FOR = (
@@ -124,6 +124,24 @@ async def test_a_deadline_before_the_cut_off_asks_first(h: Harness) -> None:
     assert text_of(again).startswith("Hạn nộp?")
     await lan.send("11/12")
     done = text_of((await lan.press("Vẫn mở với hạn này"))[-1])
+    assert done.startswith("Đã mở đợt #1: Quý IV/2026, 3 đơn vị, hạn nộp 11/12/2026 23:59.")
+
+
+async def test_the_early_deadline_question_takes_a_typed_yes_or_no(h: Harness) -> None:
+    """ "không" typed is "Choose another deadline", "có" is "Open with this deadline"; other
+    words keep the question (issue 16 §4)."""
+    lan = h.user(1002, "Lan")
+    await lan.send("/round")
+    await lan.press("Báo cáo quý của Ban Công tác Mặt trận khu dân cư (v1)")
+    await lan.press("Quý IV/2026")
+    await lan.press("Ủy ban MTTQ xã Yên Nguyên")
+    await lan.press("Các đơn vị trực thuộc")
+    await lan.press("Mọi tổ chức")
+    assert text_of((await lan.send("10/12/2026"))[-1]).endswith("Vẫn mở đợt với hạn nộp này?")
+    assert (await lan.send("để xem"))[0].text == YES_NO_ONLY
+    assert text_of((await lan.send("không"))[-1]).startswith("Hạn nộp?")
+    await lan.send("11/12")
+    done = text_of((await lan.send("có"))[-1])
     assert done.startswith("Đã mở đợt #1: Quý IV/2026, 3 đơn vị, hạn nộp 11/12/2026 23:59.")
 
 

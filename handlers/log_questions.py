@@ -2,7 +2,7 @@
 activity, one step per measure of it (``m.<key>``), the "are you sure?" of a value above its
 ceiling, the date, a note and a photo (the review card before saving is in log_save.py).
 
-The answers are a draft (``LogState.draft``, the dict ``bot/activities.py`` reads, mirrored in
+The answers are a draft (``LogState.draft``, the dict ``bot/activities/drafts.py`` reads, mirrored in
 ``log_drafts``). A step applies while its answer is missing, so the step asked is always the
 first thing not answered yet (``acts.next_step``): after /back, /cancel, a restart, a week away
 or a "change the date" on the review card, the same question comes back.

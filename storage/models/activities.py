@@ -162,7 +162,7 @@ class ActivityRollup(Base):
     on the 1st or the 15th) and in the quarter ("q") and year ("y") containing it under both cut-off
     rules (starting on the 1st for calendar periods, on the 15th for Decree 09 periods). Half-month
     buckets let any period of either rule be summed exactly; quarters and years keep long periods
-    over many units to one row per cell (``storage/queries/rollup.py``, ``cover``).
+    over many units to one row per cell (``storage/queries/rollup/``, ``cover``).
 
     Quarter and year rows also exist for all organisations together (org "*"): a Front
     committee's long-period total reads one row per cell instead of one per organisation.

@@ -24,6 +24,7 @@ BANNED = {
     r"Tích cực nhất": "Đơn vị có nhiều hoạt động nhất",
     r"theo chỉ tiêu": "Số lượt hoạt động theo loại",
     r"Bạn đã là \{role\}": "Bạn đã được thêm vào … với vai trò …",
+    r"không phải là ngày": "không phải ngày hợp lệ (one wording for a date that does not exist)",
 }
 
 

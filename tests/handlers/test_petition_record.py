@@ -94,7 +94,7 @@ async def test_a_cadre_records_a_recommendation_step_by_step(h: Harness) -> None
         "Ngày tiếp nhận không thể ở tương lai. Hãy nhập lại ngày."
     )
     assert (await hoa.send("31/02"))[0].text == (
-        "“31/02” không phải là ngày. Hãy gõ theo dạng dd/mm/yyyy, ví dụ 16/11/2026, hoặc bấm một nút."
+        "“31/02” không phải ngày hợp lệ. Hãy gõ theo dạng dd/mm/yyyy, ví dụ 16/11/2026, hoặc bấm một nút."
     )
     asked_files = (await hoa.send("14/11"))[0]
     assert text_of(asked_files).startswith("Có ảnh hoặc tài liệu kèm theo không")

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import Actor, load_actor
 from bot.notifications import enqueue
-from storage.models import Invite, Meeting, Person, Report, ReportRound, Unit
+from storage.models import Invite, Meeting, MembershipEvent, Person, Report, ReportRound, Unit
 from storage.queries import activities as act_q
 from storage.queries import meetings as meetings_q
 from storage.queries import members as members_q
@@ -41,6 +41,10 @@ from storage.queries.people import ROLE_RANK, ROLES
 
 #: What a leader may give in the bot (operators are made from the command line).
 BOT_ROLES = ("cadre", "admin")
+
+#: How many of a unit's last membership changes are shown (/members' "Change history" and
+#: ``phoihop admin list``).
+CHANGES_SHOWN = 20
 
 
 class MemberError(Exception):
@@ -66,6 +70,17 @@ class Roster:
     unit: Unit
     members: list[Member]
     invites: list[Invite]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One line of a unit's audit with the people it names: ``person`` whose membership changed
+    (None for a withdrawn link), ``by`` who did it (None: an operator at the command line, or an
+    invite link an operator made)."""
+
+    event: MembershipEvent
+    person: Person | None
+    by: Person | None
 
 
 @dataclass(frozen=True)
@@ -101,6 +116,26 @@ async def roster(session: AsyncSession, actor: Actor | None, unit: Unit, now: da
     members.sort(key=lambda m: -ROLE_RANK.get(m.role, 0))
     invites = list(await members_q.pending_invites(session, unit.id, now))
     return Roster(unit, members, invites)
+
+
+async def changes(
+    session: AsyncSession, actor: Actor | None, unit: Unit, last: int = CHANGES_SHOWN
+) -> list[Change]:
+    """The unit's last membership changes, oldest first: to those who may manage its members
+    (the list's own rule), in the bot and at the command line alike."""
+    if not may_manage(actor, unit):
+        raise MemberError("forbidden")
+    events = await members_q.events(session, unit.id, last=last)
+    named = {i for e in events for i in (e.person_id, e.by_id) if i is not None}
+    people = {p.id: p for p in await people_q.by_ids(session, named)}
+    return [
+        Change(
+            e,
+            people.get(e.person_id) if e.person_id is not None else None,
+            people.get(e.by_id) if e.by_id is not None else None,
+        )
+        for e in events
+    ]
 
 
 async def _target(

@@ -1,7 +1,8 @@
 """/members: a unit leader (for their subtree) or an operator lists a unit's members and the
 invite links still open, removes a member, changes a role (up or down, never above their own) and
 withdraws a link. A flow on the kernel (handlers/flow): the unit (the /invite tree walk) → the
-list → one member (roles, remove → confirm) or one link (withdraw).
+list → one member (roles, remove → confirm), one link (withdraw) or the unit's change history
+(the last changes of its memberships, the audit ``phoihop admin list`` prints too).
 
 Every press is checked again on the server (bot/members.py): callback data names a person or a
 link, which must belong to the flow's unit, itself one the presser leads. The domain audits each
@@ -67,6 +68,7 @@ class MembersState:
     person_id: int | None = None
     removing: bool = False
     invite_id: int | None = None
+    history: bool = False
 
 
 def _problem(tr: Translator, error: MemberError) -> str:
@@ -116,6 +118,7 @@ async def press_unit(call: Call, state: MembersState, action: str, args: list[st
         return Redraw()
     state.unit_id, state.list_page = picked[0], 0
     state.person_id, state.invite_id, state.removing = None, None, False
+    state.history = False
     return Next(to="list")
 
 
@@ -148,6 +151,7 @@ async def show_list(call: Call, state: MembersState) -> Screen:
             rows.append([("✕ " + tr._("Link #{id}").format(id=invite.id), f"i:{invite.id}")])
     else:
         lines.append("\n" + tr._("No invite link is open."))
+    rows.append([(tr._("Change history"), "h")])
     rows.append([("‹ " + tr._("Another unit"), "u"), (tr._("Done"), "x")])
     return Screen("\n".join(lines), rows)
 
@@ -172,7 +176,11 @@ async def press_list(call: Call, state: MembersState, action: str, args: list[st
     if action == "pg":
         state.list_page = max(int(args[0]), 0)
         return Redraw()
+    state.history = False
     unit = await _unit(call, state)
+    if action == "h":
+        state.history = True
+        return Next(to="history")
     if action == "p":
         person = await call.session.get(Person, int(args[0]))
         if person is None or not any(
@@ -316,6 +324,60 @@ async def press_invite(call: Call, state: MembersState, action: str, args: list[
     return Next(to="list", text=tr._("Invite link #{id} was withdrawn.").format(id=invite_id))
 
 
+async def show_history(call: Call, state: MembersState) -> Screen:
+    """The unit's last membership changes, oldest first (bot/members.py ``changes``: the same
+    rule as the list, re-checked here)."""
+    tr = call.tr
+    unit = await _unit(call, state)
+    changes = await mem.changes(call.session, call.actor, unit)
+    back = [[("‹ " + tr._("Back"), "b")]]
+    if not changes:
+        text = tr._("No change to the members of <b>{unit}</b> has been recorded yet.")
+        return Screen(text.format(unit=esc(unit.name)), back)
+    lines = [
+        tr.ngettext(
+            "The last change to the members of <b>{unit}</b>:",
+            "The last {count} changes to the members of <b>{unit}</b>:",
+            len(changes),
+        ).format(unit=esc(unit.name), count=tr.number(len(changes)))
+    ]
+    lines += [f"• {tr.moment(c.event.at)} · {_change_line(tr, c)}" for c in changes]
+    return Screen("\n".join(lines), back)
+
+
+def _change_line(tr: Translator, change: mem.Change) -> str:
+    """One change as a sentence: who did what to whose membership (names family name first)."""
+    event = change.event
+    by = esc(_name(change.by)) if change.by is not None else tr._("an operator")
+    fill = {
+        "by": by,
+        "person": esc(_name(change.person)),
+        "invite": event.invite_id if event.invite_id is not None else "?",
+        "before": role_label(tr, event.role_before or "cadre"),
+        "after": role_label(tr, event.role_after or "cadre"),
+    }
+    if event.action == "join":
+        text = tr._("{person} joined as {after} with invite link #{invite}, made by {by}")
+    elif event.action == "grant":
+        text = tr._("{by} gave {person} the role {after}")
+    elif event.action == "role":
+        text = tr._("{by} changed the role of {person}: {before} → {after}")
+    elif event.action == "remove":
+        text = tr._("{by} removed {person} from the unit (was {before})")
+    elif event.action == "revoke":
+        text = tr._("{by} withdrew invite link #{invite} ({before})")
+    else:
+        return esc(event.action)
+    return text.format(**fill)
+
+
+async def press_history(call: Call, state: MembersState, action: str, args: list[str]) -> Outcome:
+    if action != "b":
+        raise ValueError(action)
+    state.history = False
+    return Next(to="list")
+
+
 MEMBERS = flow.register(
     flow.Flow(
         name="members",
@@ -341,6 +403,12 @@ MEMBERS = flow.register(
             ),
             Step(
                 "invite", show_invite, press=press_invite, applies=lambda s: s.invite_id is not None
+            ),
+            Step(
+                "history",
+                show_history,
+                press=press_history,
+                applies=lambda s: s.unit_id is not None and s.history,
             ),
         ),
         begin=begin,

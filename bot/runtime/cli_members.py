@@ -23,11 +23,7 @@ from bot.runtime.cli_common import command, find_unit
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import Unit
-from storage.queries import members as members_q
 from storage.queries import people as people_q
-
-#: How many of a unit's last membership changes ``admin list`` shows.
-CHANGES_SHOWN = 20
 
 PROBLEMS = {
     "not_member": "{who} is not a member of {unit}",
@@ -88,18 +84,13 @@ async def _list(session: AsyncSession, unit: Unit, now: datetime, settings: Sett
         until = i.expires_at.astimezone(settings.tz).strftime("%d/%m/%Y %H:%M")
         print(f"  #{i.id}\t{i.role}\tused {i.uses} of {i.max_uses}\tuntil {until}")
     # The audit: every change of the unit's memberships, the last ones (joins and grants too).
-    events = list(await members_q.events(session, unit.id))[-CHANGES_SHOWN:]
-    print(f"changes (the last {CHANGES_SHOWN}): {len(events)}")
-    people = {
-        p.id: p
-        for p in await people_q.by_ids(
-            session, {i for e in events for i in (e.person_id, e.by_id) if i is not None}
-        )
-    }
-    for e in events:
+    changes = await mem.changes(session, None, unit)
+    print(f"changes (the last {mem.CHANGES_SHOWN}): {len(changes)}")
+    for c in changes:
+        e = c.event
         at = e.at.astimezone(settings.tz).strftime("%d/%m/%Y %H:%M")
-        who = people[e.person_id].telegram_id if e.person_id in people else "-"
-        by = f"by {people[e.by_id].telegram_id}" if e.by_id in people else f"by {e.source}"
+        who = c.person.telegram_id if c.person is not None else "-"
+        by = f"by {c.by.telegram_id}" if c.by is not None else f"by {e.source}"
         link = f"\tinvite #{e.invite_id}" if e.invite_id is not None else ""
         roles = f"{e.role_before or '-'} -> {e.role_after or '-'}"
         print(f"  {at}\t{e.action}\t{who}\t{roles}\t{by}{link}")

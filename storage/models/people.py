@@ -131,8 +131,10 @@ class Invite(Base):
 
 
 class MembershipEvent(Base):
-    """The audit of who changed whose membership: a member removed, a role changed, an invite
-    withdrawn. ``by_id`` is None for an operator at the command line (``source`` "cli")."""
+    """The audit of who changed whose membership: a member who joined by an invite link or was
+    granted a role at the command line, removed, a role changed, an invite withdrawn. ``by_id``
+    is None for an operator at the command line (``source`` "cli"); for a join, it is whoever
+    made the link."""
 
     __tablename__ = "membership_events"
     __table_args__ = (Index("ix_membership_events_unit_at", "unit_id", "at"),)
@@ -143,7 +145,7 @@ class MembershipEvent(Base):
     #: Whose membership changed (None for an invite withdrawn, or a person since erased).
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
-    #: "remove", "role" or "revoke".
+    #: "join", "grant", "remove", "role" or "revoke".
     action: Mapped[str] = mapped_column(String(16))
     role_before: Mapped[str | None] = mapped_column(String(16))
     role_after: Mapped[str | None] = mapped_column(String(16))

@@ -110,14 +110,17 @@ async def record(
     return event
 
 
-async def events(session: AsyncSession, unit_id: int) -> Sequence[MembershipEvent]:
-    """The unit's audit, oldest first."""
-    stmt = (
-        select(MembershipEvent)
-        .where(MembershipEvent.unit_id == unit_id)
-        .order_by(MembershipEvent.at, MembershipEvent.id)
-    )
-    return (await session.scalars(stmt)).all()
+async def events(
+    session: AsyncSession, unit_id: int, last: int | None = None
+) -> Sequence[MembershipEvent]:
+    """The unit's audit, oldest first: all of it, or its ``last`` changes (chosen by the index on
+    (unit, at), not by reading the whole audit of a unit that has had years of it)."""
+    stmt = select(MembershipEvent).where(MembershipEvent.unit_id == unit_id)
+    if last is None:
+        stmt = stmt.order_by(MembershipEvent.at, MembershipEvent.id)
+        return (await session.scalars(stmt)).all()
+    newest = stmt.order_by(MembershipEvent.at.desc(), MembershipEvent.id.desc()).limit(last)
+    return list(reversed((await session.scalars(newest)).all()))
 
 
 async def waiting_notices(session: AsyncSession, chat_id: int) -> Sequence[tuple[int, str, Any]]:

@@ -32,12 +32,14 @@ from sqlalchemy import select, text
 from bot import reports as rep
 from bot.demo import seed_demo
 from bot.emulator import BotApiEmulator, BotMessage, UserClient
+from bot.notifications import enqueue
 from bot.periods import period_containing
 from bot.template_files import parse_template
 from storage.db import Database
 from storage.models import OutboxMessage
 from tests.conftest import POSTGRES_URL
 from tests.handlers.test_reports import TEMPLATE
+from tests.harness import unit_of
 
 pytestmark = [
     pytest.mark.postgres,
@@ -358,3 +360,64 @@ async def test_three_processes_send_within_one_budget(db: Database, tmp_path: Pa
                 f"{sent} messages in {stamps[j] - earlier:.2f} s: more than {rate} a second"
             )
     print(f"\n24 replies from 3 processes in {stamps[-1] - stamps[0]:.2f} s (budget {rate}/s)")
+
+
+async def test_replies_go_before_a_fan_out_sent_by_another_process(
+    db: Database, tmp_path: Path
+) -> None:
+    """Issue 15 §6: interactive replies before bulk notices, across processes. The scheduler's
+    process sends a fan-out of 30 notices in the bot's one budget (2 a second) while twelve
+    people ask /me through the two other processes: their replies take the slots as they come, and
+    the fan-out only what they leave (it books only while no reply is booked ahead). With
+    each process booking for itself in turn, the fan-out took about a third of the slots while
+    the replies waited."""
+    rate = 2
+    async with running_cluster(db, tmp_path, {"PHOIHOP_SEND_RATE": str(rate)}) as (emu, bots):
+        await until(lambda: _has_leader(db), 30, "a scheduler leader")
+        # The people talk to the two other processes (within one process replies go first
+        # anyway): the budget shared through the database must put them first.
+        scheduler = await leader_pid(db)
+        others = [b for b in bots if b.pid != scheduler]
+        emu.route_webhook([b.url for b in others])
+        sent: list[tuple[float, int]] = []
+        methods = emu._methods
+        original = methods["sendmessage"]
+
+        async def send_message(params: dict[str, Any]) -> Any:
+            sent.append((time.monotonic(), int(params["chat_id"])))
+            return await original(params)
+
+        methods["sendmessage"] = send_message
+        recipients = [emu.user(4000 + i, f"Cán bộ {i}", language_code="vi") for i in range(30)]
+        for recipient in recipients:
+            emu._state.started_private.add(recipient.id)  # they talked to the bot before
+        askers = [emu.user(3000 + i, f"Người {i}", language_code="vi") for i in range(12)]
+        async with db.session() as session:
+            commune = await unit_of(session, "02365")
+            for recipient in recipients:
+                await enqueue(
+                    session,
+                    key=f"fan-out:{recipient.id}",
+                    chat_id=recipient.id,
+                    kind="membership_changed",
+                    params={"unit_id": commune.id, "before": "cadre", "after": "admin"},
+                    now=datetime.now(UTC),
+                )
+        await emu.wait_for(lambda: any(chat >= 4000 for _, chat in sent), timeout=60)
+        asked = time.monotonic()
+        answers = await asyncio.gather(*(u.send("/me") for u in askers))
+        answered = time.monotonic()
+        assert all(any("Telegram id" in (m.text or "") for m in got) for got in answers)
+        served = {a.target for a in emu.webhook_attempts if a.status == 200}
+        assert served == {b.url for b in others}, "both other processes answered some of them"
+        await emu.wait_for(lambda: sum(1 for _, c in sent if c >= 4000) == 30, timeout=60)
+        assert await leader_pid(db) == scheduler  # the fan-out was the scheduler's throughout
+
+    replies = [t for t, chat in sent if 3000 <= chat < 4000]
+    between = [t for t, chat in sent if chat >= 4000 and asked < t <= max(replies)]
+    print(
+        f"\n12 replies in {answered - asked:.2f} s during a fan-out; "
+        f"{len(between)} notices went between them (budget {rate}/s)"
+    )
+    assert len(replies) == 12
+    assert len(between) <= 4, between  # with each process booking in turn: 7 of 21 slots

@@ -279,7 +279,7 @@ CALLBACK_PROBES: dict[str, list[Probe]] = {
             action="list",
             bound=True,
         ),
-        *(Probe(f"mem:list:{data}", setup=MEMBERS_LIST, action="list") for data in ("u", "x")),
+        *(Probe(f"mem:list:{data}", setup=MEMBERS_LIST, action="list") for data in ("u", "x", "h")),
         *(
             Probe(f"mem:member:{data}", setup=MEMBER_SHOWN, action="member")
             for data in ("r:admin", "x", "b")
@@ -296,6 +296,8 @@ CALLBACK_PROBES: dict[str, list[Probe]] = {
             )
             for data in ("w", "b")
         ),
+        # The unit's change history: the list's own rule (the flow's unit, one the presser leads).
+        Probe("mem:history:b", setup=(*MEMBERS_LIST, "mem:list:h"), action="history"),
         Probe("mem:~:go", setup=(*MEMBERS_LIST, "/cancel"), action="~"),
         Probe("mem:~:new", setup=("/members",), action="~"),
     ],

@@ -347,3 +347,121 @@ async def test_a_join_by_invite_link_is_audited_and_forgetme_anonymises_it(h: Ha
         kept = await session.get(Person, event.person_id)
     assert kept is not None and kept.telegram_id == TOMBSTONE_TELEGRAM_ID
     assert event.action == "join" and event.invite_id == 1
+
+
+async def _change_history(lan: UserClient) -> list[str]:
+    """Lan presses "Lịch sử thay đổi" under Thôn Cầu Bâm's members: the screen's lines."""
+    return text_of((await lan.press("Lịch sử thay đổi"))[-1]).split("\n")
+
+
+async def test_a_leader_reads_the_units_change_history(h: Harness) -> None:
+    """Issue 15 §1: every change of a membership was audited, but only `phoihop admin list`
+    showed the audit. A unit's leader reads its last changes under /members: who joined by whose
+    link, who was removed, whose role changed, which link was withdrawn, by whom and when."""
+    from bot import members as mem
+    from bot.onboarding import create_invite
+
+    async with h.db.session() as session:
+        lan_actor, cau_bam = await actor_of(session, 1002), await unit_of(session, "02365-t1")
+        code = await create_invite(
+            session,
+            unit=cau_bam,
+            role="cadre",
+            now=h.clock.now(),
+            valid_for=timedelta(days=7),
+            by=lan_actor,
+        )
+    khach = h.user(2201, "Khách", last_name="Trần Văn")
+    await khach.send(f"/start {code}")  # 08:30: joins by Lan's link #1
+    h.clock.advance(timedelta(minutes=5))
+    await h.invite("02365-t1", role="admin", uses=500, days=90)  # link #2, an operator's
+
+    lan = h.user(1002, "Lan", last_name="Nguyễn Thị")
+    await _open_cau_bam(lan)
+    assert await _change_history(lan) == [
+        f"1 thay đổi gần nhất về thành viên của {CAU_BAM}:",
+        "• 16/11/2026 08:30 · Trần Văn Khách tham gia với vai trò cán bộ qua đường dẫn mời #1 "
+        "do Nguyễn Thị Lan tạo",
+    ]
+    assert text_of((await lan.press("‹ Quay lại"))[-1]).startswith(f"{CAU_BAM}: 2 thành viên")
+    await lan.press("✕ Đường dẫn #2")
+    await lan.press("Thu hồi đường dẫn")  # 08:35
+    h.clock.advance(timedelta(minutes=5))
+    await lan.press("Lê Văn Nam · cán bộ")
+    await lan.press("Đặt làm lãnh đạo đơn vị")  # 08:40
+    h.clock.advance(timedelta(minutes=5))
+    await lan.press("Trần Văn Khách · cán bộ")
+    await lan.press("Xóa khỏi đơn vị")
+    await lan.press("Có, xóa")  # 08:45
+    h.clock.advance(timedelta(minutes=5))
+    async with h.db.session() as session:  # 08:50: an operator's `phoihop admin grant`
+        khach_row = await people_q.by_telegram_id(session, 2201)
+        assert khach_row is not None
+        await mem.grant(
+            session, None, await unit_of(session, "02365-t1"), khach_row, "cadre", h.clock.now()
+        )
+
+    history = await _change_history(lan)
+    assert history == [
+        f"5 thay đổi gần nhất về thành viên của {CAU_BAM}:",
+        "• 16/11/2026 08:30 · Trần Văn Khách tham gia với vai trò cán bộ qua đường dẫn mời #1 "
+        "do Nguyễn Thị Lan tạo",
+        "• 16/11/2026 08:35 · Nguyễn Thị Lan thu hồi đường dẫn mời #2 (lãnh đạo đơn vị)",
+        "• 16/11/2026 08:40 · Nguyễn Thị Lan đổi vai trò của Lê Văn Nam: cán bộ → lãnh đạo đơn vị",
+        "• 16/11/2026 08:45 · Nguyễn Thị Lan xóa Trần Văn Khách khỏi đơn vị (trước đây là cán bộ)",
+        "• 16/11/2026 08:50 · người vận hành giao vai trò cán bộ cho Trần Văn Khách",
+    ]
+    labels = [b["text"] for row in lan.last.inline_buttons for b in row]  # type: ignore[union-attr]
+    assert labels == ["‹ Quay lại"]
+    back = text_of((await lan.press("‹ Quay lại"))[-1])
+    assert back.startswith(f"{CAU_BAM}: 2 thành viên\n• Lê Văn Nam — lãnh đạo đơn vị")
+
+    # Someone who leads the unit and speaks English reads it in English (unaudited seeding).
+    await h.grant(2301, "02365-t1", "admin")
+    john = h.user(2301, "John", last_name="Smith", language_code="en")
+    await john.send("/members")
+    await john.press(f"✓ {CAU_BAM}")
+    english = text_of((await john.press("Change history"))[-1]).split("\n")
+    assert english[0] == f"The last 5 changes to the members of {CAU_BAM}:"
+    assert english[3] == (
+        "• 16/11/2026 08:40 · Nguyễn Thị Lan changed the role of Lê Văn Nam: cadre → unit leader"
+    )
+    assert english[5] == "• 16/11/2026 08:50 · an operator gave Trần Văn Khách the role cadre"
+
+    # A cadre has no /members, hence no history; Nam, raised to leader at 08:40, has both.
+    khach.last_answer = None
+    assert text_of((await khach.send("/members"))[0]).startswith("Chỉ lãnh đạo đơn vị")
+    await khach.press_data("mem:list:h")
+    assert khach.last_answer is not None
+    assert khach.last_answer["text"] == "Nút này không còn hiệu lực. Hãy bắt đầu lại bằng /members."
+
+
+async def test_the_change_history_shows_the_last_twenty(h: Harness) -> None:
+    """A unit with years of changes: the screen shows its last 20 (as `admin list` does), chosen
+    in the query; a unit with none says so."""
+    from bot import members as mem
+
+    nam_id = await _person_id(h, 1004)
+    async with h.db.session() as session:
+        lan_actor, cau_bam = await actor_of(session, 1002), await unit_of(session, "02365-t1")
+        for n in range(23):
+            h.clock.advance(timedelta(minutes=1))
+            role = "admin" if n % 2 == 0 else "cadre"
+            await mem.set_role(session, lan_actor, cau_bam, nam_id, role, h.clock.now())
+    lan = h.user(1002, "Lan", last_name="Nguyễn Thị")
+    await _open_cau_bam(lan)
+    history = await _change_history(lan)
+    assert history[0] == f"20 thay đổi gần nhất về thành viên của {CAU_BAM}:"
+    assert len(history) == 21
+    assert history[1].startswith("• 16/11/2026 08:34 · Nguyễn Thị Lan đổi vai trò của Lê Văn Nam")
+    assert history[-1] == (
+        "• 16/11/2026 08:53 · Nguyễn Thị Lan đổi vai trò của Lê Văn Nam: cán bộ → lãnh đạo đơn vị"
+    )
+
+    await lan.press("‹ Quay lại")
+    await lan.press("‹ Đơn vị khác")
+    await lan.press("‹ Lên")
+    await lan.press("✓ Ủy ban MTTQ xã Yên Nguyên")
+    assert await _change_history(lan) == [
+        "Chưa có thay đổi nào về thành viên của Ủy ban MTTQ xã Yên Nguyên."
+    ]

@@ -27,7 +27,7 @@ from handlers.common import esc
 from handlers.text_limits import CAPTION_LIMIT, TEXT_LIMIT, split, visible_length
 from storage.models import Person, Unit
 from storage.queries import units as units_q
-from tests.harness import Harness, unit_of
+from tests.harness import Harness, actor_of, unit_of
 
 #: 60 characters, 67 UTF-16 code units once parsed: emoji, HTML's characters, Vietnamese.
 WORST = 'Tổ 🌾 "Đoàn kết" & <tiến bộ> 🇻🇳 Nghĩa Đô — Ban Công tác Mặt trận'
@@ -238,6 +238,47 @@ async def test_every_command_with_worst_case_data(harness: Harness) -> None:
         if not (report.sent or report.retried):
             break
     assert problems == []
+
+
+async def test_members_and_their_change_history_with_worst_case_data(harness: Harness) -> None:
+    """/members' screens (issue 15 §1) with the longest names: a list of people named in emoji
+    and ``<&>``, five open links, and a history of 20 changes longer than one message, which
+    arrives whole in messages that fit, the Back button under the last."""
+    from bot import members as mem
+    from bot.onboarding import create_invite
+
+    h = harness
+    await h.seed_demo()
+    await worst_case_tree(h)
+    async with h.db.session() as session:
+        lan_actor, cau_bam = await actor_of(session, 1002), await unit_of(session, "02365-t1")
+        nam = await session.scalar(select(Person).where(Person.telegram_id == 1004))
+        assert nam is not None
+        for n in range(22):
+            h.clock.advance(timedelta(minutes=1))
+            role = "admin" if n % 2 == 0 else "cadre"
+            await mem.set_role(session, lan_actor, cau_bam, nam.id, role, h.clock.now())
+        for _ in range(5):
+            await create_invite(
+                session,
+                unit=cau_bam,
+                role="cadre",
+                now=h.clock.now(),
+                valid_for=timedelta(days=7),
+                by=lan_actor,
+            )
+    lan = h.user(1002, "Lan")
+    sent = await lan.send("/members")
+    sent += await lan.press_data(f"mem:unit:u:{cau_bam.id}")
+    history = await lan.press_data("mem:list:h")
+    sent += history
+    assert refused_or_apologised(h, lan, sent) == []
+    shown = "\n".join(m.text or "" for m in history)
+    assert utf16_len(shown) > TEXT_LIMIT and len(history) > 1
+    assert len([line for line in shown.split("\n") if line.startswith("• ")]) == 20
+    assert [[b["text"] for b in row] for row in history[-1].inline_buttons] == [["‹ Quay lại"]]
+    back = await lan.press("‹ Quay lại", message=history[-1])
+    assert refused_or_apologised(h, lan, back) == []
 
 
 def test_every_message_and_answer_goes_through_the_rendering_path() -> None:

@@ -117,7 +117,9 @@ async def test_refusals_keep_the_draft(h: Harness) -> None:
     assert "Ngày diễn ra?" in text_of((await nam.send("Có"))[0])
     assert "Giá trị (đồng)?" in text_of((await nam.send("/back"))[0])
     await nam.send("1,2 tỷ")
-    assert text_of((await nam.send("31/02/2026"))[0]).startswith("“31/02/2026” không phải ngày hợp lệ.")
+    assert text_of((await nam.send("31/02/2026"))[0]).startswith(
+        "“31/02/2026” không phải ngày hợp lệ."
+    )
     assert text_of((await nam.send("20/12/2026"))[0]).startswith(
         "“20/12/2026” là ngày trong tương lai."
     )

@@ -213,7 +213,9 @@ async def test_an_edit_interrupted_by_another_flow_is_offered_back(h: Harness) -
     assert replies[-1].text == "Bạn đang làm dở việc sửa mục đã ghi. Quay lại không?"
     back = await lan.press("Quay lại")
     assert text_of(back[-1]).startswith("Gõ ngày mới (dd/mm/yyyy).")
-    assert text_of((await lan.send("32/11/2026"))[0]).startswith("“32/11/2026” không phải ngày hợp lệ.")
+    assert text_of((await lan.send("32/11/2026"))[0]).startswith(
+        "“32/11/2026” không phải ngày hợp lệ."
+    )
     changed = text_of((await lan.send("15/11/2026"))[0])
     assert changed.startswith("Đã sửa mục #1.") and "Ngày: 15/11/2026" in changed
 

@@ -131,7 +131,9 @@ async def test_the_round_from_opening_to_approval(h: Harness) -> None:
         and "Câu 3/5" in text_of(date_question)
     )
     await h.restart()
-    assert text_of((await nam.send("31/02/2026"))[0]).startswith("“31/02/2026” không phải ngày hợp lệ.")
+    assert text_of((await nam.send("31/02/2026"))[0]).startswith(
+        "“31/02/2026” không phải ngày hợp lệ."
+    )
     await nam.send("10/11/2026")
     await nam.press("Hoàn thành tốt")
     review = (await nam.send("/skip"))[0]

@@ -46,6 +46,11 @@ KINDS: Final = (
     "ban_cong_tac",
     "other",
 )
+#: Meetings only the Front convenes: its consultative conference (hiệp thương), meeting voters
+#: with the deputies (tiếp xúc cử tri, which the Front organises) and the residential areas' Front
+#: work committee (sinh hoạt Ban Công tác Mặt trận). A People's Committee or a member organisation
+#: is offered the rest: its giao ban, reviews and "other".
+FRONT_ONLY: Final = frozenset({"hiep_thuong", "tiep_xuc_cu_tri", "ban_cong_tac"})
 ANSWERS: Final = ("yes", "no", "delegate")
 #: A row created only to record attendance of someone who never answered.
 NO_ANSWER: Final = "none"
@@ -96,6 +101,14 @@ async def invitable_units(session: AsyncSession, actor: Actor, unit: Unit) -> li
     return [u for u in await units_q.children(session, unit.id) if actor.can_admin(u)]
 
 
+def kinds_for(unit: Unit, umbrellas: set[str]) -> tuple[str, ...]:
+    """The meeting types ``unit`` convenes, in the order they are offered: all of them for the
+    Front (the umbrella organisation, ``units_q.umbrella_orgs``), the others without ``FRONT_ONLY``."""
+    if unit.org in umbrellas:
+        return KINDS
+    return tuple(k for k in KINDS if k not in FRONT_ONLY)
+
+
 async def create_meeting(
     session: AsyncSession,
     actor: Actor,
@@ -109,7 +122,7 @@ async def create_meeting(
     be written to. The organising unit is always invited."""
     if not actor.can_admin(unit):
         raise MeetingError("forbidden")
-    if plan.kind not in KINDS:
+    if plan.kind not in kinds_for(unit, await units_q.umbrella_orgs(session)):
         raise MeetingError("bad_kind")
     title = check_text(plan.title, MAX_TITLE)
     place = check_text(plan.place, MAX_PLACE)

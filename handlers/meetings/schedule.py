@@ -55,10 +55,19 @@ from handlers.meetings.schedule_steps import (
 )
 from handlers.meetings.texts import problem_text, stale, time_problem, too_long, when
 from handlers.router import quote
+from storage.queries import units as units_q
 from storage.text import nfc
 
 STALE = N_("This button is no longer active. Start again with /meeting.")
 NOT_LEADER = N_("Only unit leaders can schedule meetings.")
+
+
+async def kinds_of(call: Call, unit_id: int | None) -> tuple[str, ...]:
+    """The meeting types the organising unit convenes (``bot.meetings.kinds_for``)."""
+    unit = await units_q.get(call.session, unit_id or 0)
+    if unit is None:
+        return ()
+    return mt.kinds_for(unit, await units_q.umbrella_orgs(call.session))
 
 
 def onward(draft: MeetingDraft) -> Next:
@@ -87,6 +96,8 @@ async def press_unit(call: Call, draft: MeetingDraft, action: str, args: list[st
     if unit_id != draft.unit_id:
         # Another organiser has other sub-units: who is invited is asked again.
         draft.unit_id, draft.mode, draft.invited, draft.page = unit_id, None, [], 0
+        if draft.kind is not None and draft.kind not in await kinds_of(call, unit_id):
+            draft.kind = None  # a People's Committee holds no hiệp thương: the type is asked again
         await refresh_items(call, draft)
     return onward(draft)
 
@@ -94,7 +105,10 @@ async def press_unit(call: Call, draft: MeetingDraft, action: str, args: list[st
 async def press_kind(call: Call, draft: MeetingDraft, action: str, args: list[str]) -> flow.Outcome:
     if action != "k":
         raise ValueError(action)
-    draft.kind = mt.KINDS[int(args[0])]
+    kind = mt.KINDS[int(args[0])]
+    if kind not in await kinds_of(call, draft.unit_id):
+        return Stay(stale(call.tr))  # a type this unit does not convene: an old or forged button
+    draft.kind = kind
     await refresh_items(call, draft)
     return onward(draft)
 

@@ -128,7 +128,9 @@ async def show_kind(call: Call, draft: MeetingDraft) -> Screen:
     text = tr._("New meeting of <b>{unit}</b>. What kind of meeting?").format(
         unit=esc(unit.name if unit else "?")
     )
-    return Screen(text, [[(kind_label(tr, k), f"k:{i}")] for i, k in enumerate(mt.KINDS)])
+    offered = mt.kinds_for(unit, await units_q.umbrella_orgs(call.session)) if unit else mt.KINDS
+    rows = [[(kind_label(tr, k), f"k:{i}")] for i, k in enumerate(mt.KINDS) if k in offered]
+    return Screen(text, rows)
 
 
 async def show_title(call: Call, draft: MeetingDraft) -> Screen:

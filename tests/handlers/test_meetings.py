@@ -225,6 +225,27 @@ async def test_a_leader_schedules_a_meeting_step_by_step(h: Harness) -> None:
     assert not any("Giao ban quý IV" in t for t in texts(thu))
 
 
+async def test_a_peoples_committee_is_offered_its_own_kinds_of_meeting(h: Harness) -> None:
+    """Hiệp thương, tiếp xúc cử tri and sinh hoạt Ban Công tác Mặt trận are the Front's own: a
+    People's Committee's leader is not offered them, and a forged press of one is refused on the
+    server, the draft kept."""
+    quang = (await started(h, (1013, "Quang")))[1013]
+    first = (await quang.send("/meeting"))[0]
+    assert first.text == "Cuộc họp mới của UBND xã Yên Nguyên. Loại cuộc họp nào?"
+    assert [row[0]["text"] for row in first.inline_buttons] == [
+        "Giao ban",
+        "Sơ kết",
+        "Tổng kết",
+        "Cuộc họp khác",
+    ]
+    await quang.press_data("mts:kind:k:3")  # "hiep_thuong", KINDS' fourth
+    assert h.emu.callback_answers[-1]["text"] == (
+        "Nút này không còn hiệu lực. Hãy bắt đầu lại bằng /meeting."
+    )
+    asked = (await quang.press("Giao ban"))[-1]
+    assert asked.text == "Tên cuộc họp? (tối đa 200 ký tự)"
+
+
 async def test_answers_reminders_and_restarts(h: Harness) -> None:
     users = await started(
         h, (1002, "Lan"), (1003, "Mai"), (1004, "Nam"), (1006, "Tuấn"), (1007, "Bình")
@@ -539,7 +560,7 @@ async def test_answering_in_the_middle_of_scheduling_keeps_the_draft(h: Harness)
     await schedule(h, lan)
     await dispatch_all(h)
     await tuan.send("/meeting")  # Tuấn leads the Youth Union of the commune
-    await tuan.press("Sinh hoạt Ban Công tác Mặt trận")
+    await tuan.press("Cuộc họp khác")  # a Youth Union has no Front committee meeting
     await tuan.send("Họp chi đoàn")
     invitation = next(m for m in tuan.history() if m.document is not None)
     await tuan.press("Vắng mặt", message=invitation)

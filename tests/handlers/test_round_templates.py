@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import reports as rep
+from bot.emulator import UserClient
 from storage.models import Report, ReportRound, ReportTemplate, Unit
 from tests.harness import YES_NO_ONLY, Harness, text_of
 
@@ -102,16 +103,21 @@ async def test_a_round_of_the_residential_report_asks_no_womens_union_branch(h: 
     assert {(u.kind, u.org) for u in asked} == {("residential_area", "mttq")}
 
 
-async def test_a_deadline_before_the_cut_off_asks_first(h: Harness) -> None:
-    """Quý IV/2026 runs to 14/12 (Decree 09's cut-off): due 10/12, the thôn would report before
-    the quarter is over. The leader is told so and may choose another day or confirm."""
-    lan = h.user(1002, "Lan")
+async def to_the_deadline(lan: UserClient) -> None:
+    """/round of the residential areas' report for Quý IV/2026, every thôn: up to its deadline."""
     await lan.send("/round")
     await lan.press("Báo cáo quý của Ban Công tác Mặt trận khu dân cư (v1)")
     await lan.press("Quý IV/2026")
     await lan.press("Ủy ban MTTQ xã Yên Nguyên")
     await lan.press("Các đơn vị trực thuộc")
     await lan.press("Mọi tổ chức")
+
+
+async def test_a_deadline_before_the_cut_off_asks_first(h: Harness) -> None:
+    """Quý IV/2026 runs to 14/12 (Decree 09's cut-off): due 10/12, the thôn would report before
+    the quarter is over. The leader is told so and may choose another day or confirm."""
+    lan = h.user(1002, "Lan")
+    await to_the_deadline(lan)
     warning = (await lan.send("10/12/2026"))[-1]
     assert text_of(warning) == (
         "Hạn nộp 10/12/2026 sớm hơn ngày kết thúc Quý IV/2026 (14/12/2026, thời gian chốt số "
@@ -131,12 +137,7 @@ async def test_the_early_deadline_question_takes_a_typed_yes_or_no(h: Harness) -
     """ "không" typed is "Choose another deadline", "có" is "Open with this deadline"; other
     words keep the question (issue 16 §4)."""
     lan = h.user(1002, "Lan")
-    await lan.send("/round")
-    await lan.press("Báo cáo quý của Ban Công tác Mặt trận khu dân cư (v1)")
-    await lan.press("Quý IV/2026")
-    await lan.press("Ủy ban MTTQ xã Yên Nguyên")
-    await lan.press("Các đơn vị trực thuộc")
-    await lan.press("Mọi tổ chức")
+    await to_the_deadline(lan)
     assert text_of((await lan.send("10/12/2026"))[-1]).endswith("Vẫn mở đợt với hạn nộp này?")
     assert (await lan.send("để xem"))[0].text == YES_NO_ONLY
     assert text_of((await lan.send("không"))[-1]).startswith("Hạn nộp?")

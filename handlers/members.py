@@ -402,7 +402,11 @@ MEMBERS = flow.register(
                 yes_no=("y", "n"),
             ),
             Step(
-                "invite", show_invite, press=press_invite, applies=lambda s: s.invite_id is not None
+                "invite",
+                show_invite,
+                press=press_invite,
+                applies=lambda s: s.invite_id is not None,
+                yes_no=("w", "b"),  # "Withdraw it?": "có" withdraws, "không" goes back
             ),
             Step(
                 "history",

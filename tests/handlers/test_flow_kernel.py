@@ -179,6 +179,9 @@ def test_every_yes_no_question_of_a_flow_takes_a_typed_answer() -> None:
         assert kernel is not None, name
         step = kernel.step(step_name)
         assert step is not None and step.yes_no == ("y", "n"), (name, step_name)
+    members = flow_named("members")
+    withdraw = members.step("invite") if members is not None else None
+    assert withdraw is not None and withdraw.yes_no == ("w", "b")  # "Withdraw it?" / Back
     assert CONFIRM.yes_no == ("y", "n")  # /log's "are you sure?" (a step of its expanded list)
 
     async def show(call: Call, state: object) -> Screen:

@@ -64,7 +64,9 @@ async def test_leader_lists_members_and_withdraws_a_leaked_link(h: Harness) -> N
 
     shown = text_of((await lan.press("✕ Đường dẫn #1"))[-1])
     assert "Thu hồi đường dẫn này?" in shown
-    replies = await lan.press("Thu hồi đường dẫn")
+    assert "Đường dẫn mời còn hiệu lực" in text_of((await lan.send("không"))[-1])  # back, kept
+    await lan.press("✕ Đường dẫn #1")
+    replies = await lan.send("có")  # typed, as the question's "Thu hồi đường dẫn"
     assert text_of(replies[0]) == "Đã thu hồi đường dẫn mời #1."
     assert "Không có đường dẫn mời nào còn hiệu lực." in text_of(replies[-1])
 

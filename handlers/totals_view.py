@@ -3,7 +3,8 @@ what is shown (period, by unit / by organisation, a sub-unit, the unit above, th
 
 A province has a hundred communes: listing them all took several screens on a phone. The first
 page shows the unit's totals and its busiest sub-units (at most ``PAGE_ROWS``, within
-``PAGE_BUDGET`` characters); « / » buttons page through the rest (``render.page_rows``, as
+``PAGE_BUDGET`` characters; none when the totals alone fill it, as a province's fifteen types
+do, and the sub-units start on the next page); « / » buttons page through the rest (``render.page_rows``, as
 /status pages a round). Every button carries the whole view in its data
 (``tot:<unit>:<period>:<type or ->:<u|o>:<page>``), so the handler checks it afresh on the
 server and edits the same message.
@@ -26,9 +27,10 @@ from handlers.entry_cards import figure
 from handlers.text_limits import visible_length
 
 PREFIX = "tot:"
-#: Sub-units on one page, and the characters a page may take (a phone's screen or two).
+#: Sub-units on one page, and the characters a page may take (about a phone's screen: 2,500
+#: was two screens and more for a province that logged every type).
 PAGE_ROWS = 10
-PAGE_BUDGET = 2500
+PAGE_BUDGET = 1600
 #: Callback data is at most 64 bytes.
 DATA_LIMIT = 64
 #: The type field of a view of citizens' recommendations (handlers/petitions/totals.py): "~" is in
@@ -110,7 +112,8 @@ class TotalsPage:
 def pages(tr: Translator, result: Totals, by_org: bool) -> list[TotalsPage]:
     """The pages: the first with the totals and the busiest rows, the others with the rows that
     follow, each at most ``PAGE_ROWS`` rows and ``PAGE_BUDGET`` characters (one row at least,
-    however long)."""
+    however long, except on the first page: totals that leave no room for a row are the first
+    page alone, saying the breakdown follows)."""
     head = _head(tr, result)
     body = _line(tr, result.kinds, result.total)
     if not body:
@@ -125,7 +128,17 @@ def pages(tr: Translator, result: Totals, by_org: bool) -> list[TotalsPage]:
     for row in result.rows:
         shown = _row(tr, result, row)
         size = visible_length("\n".join([*current.lines, shown]))
-        if current.rows and (len(current.rows) >= PAGE_ROWS or size > PAGE_BUDGET):
+        full = len(current.rows) >= PAGE_ROWS or size > PAGE_BUDGET
+        if full and not current.rows and not done:
+            # The totals fill the first screen: the breakdown starts on the next page.
+            current.lines[-1] = (
+                tr._("By organisation: on the next page.")
+                if by_org
+                else tr._("By unit: on the next page.")
+            )
+            done.append(current)
+            current = TotalsPage([head, title], [])
+        elif full and current.rows:
             done.append(current)
             more = tr._("By organisation, continued:") if by_org else tr._("By unit, continued:")
             current = TotalsPage([head, more], [])

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import totals as totals_domain
+from bot.demo import seed_demo_activities
 from bot.periods import Period, period_containing
 from handlers.text_limits import visible_length
 from handlers.totals_view import PAGE_BUDGET, PAGE_ROWS
@@ -320,3 +321,24 @@ async def test_a_province_fits_a_phone_a_page_at_a_time(h: Harness) -> None:
     assert len(await hung.send("/totals quý này")) == 1
     today = h.clock.now().date()
     assert period_containing(today, "quarter") == QUARTER
+
+
+async def test_a_province_whose_totals_fill_a_screen_lists_its_communes_on_the_next_page(
+    h: Harness,
+) -> None:
+    """With the console demo's year of entries the province's totals name fifteen types: they are
+    the first page alone, within a phone's screen, and its communes follow a page at a time with
+    their drill-down buttons (the first page once took two screens and more)."""
+    async with h.db.session() as session:
+        await seed_demo_activities(session, date(2026, 11, 16), h.clock.now())
+    hung = h.user(1001, "Hùng")
+    [first] = await hung.send("/totals năm nay")
+    text = text_of(first)
+    assert visible_length(first.source or "") <= PAGE_BUDGET, text
+    assert "\n\nTheo đơn vị: xem ở trang sau.\n\nTrang 1/" in text, text
+    assert not [label for label in labels(first) if label.startswith("› ")]
+    [second] = await hung.press("Tiếp »", message=first)
+    assert text_of(second).startswith("Tổng hợp: Ủy ban MTTQ tỉnh Tuyên Quang"), text_of(second)
+    assert "\nTheo đơn vị:\nỦy ban MTTQ xã " in text_of(second), text_of(second)
+    assert [label for label in labels(second) if label.startswith("› Ủy ban MTTQ xã ")]
+    assert visible_length(second.source or "") <= PAGE_BUDGET + 100

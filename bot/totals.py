@@ -171,6 +171,11 @@ async def compute(
             # Bâm"), not the area's Front committee the branch hangs under.
             target = targets.get(child.id)
             name = target.name if org is not None and target is not None else child.name
+            if child.id == unit.id:
+                # A member organisation's own unit (Hội Liên hiệp Phụ nữ xã) hangs under the
+                # commune's Front committee: its row is what it logged itself, said as such.
+                rows.append(Row(name, name, cells, direct=True, entries=entries))
+                continue
             rows.append(Row(name, name, cells, target, entries=entries))
     direct: Cells = dict(result.total)
     for row in rows:
@@ -179,6 +184,7 @@ async def compute(
     direct = {k: v for k, v in direct.items() if v}
     if ranked:
         rows.sort(key=lambda r: -r.entries)  # stable: ties stay in name order
+    rows.sort(key=lambda r: not r.direct)  # the unit's own entries first of all
     if direct:
         entries = max(counts.get(node.id, 0) - sum(r.entries for r in rows), 0)
         rows.insert(0, Row(node.name, node.name, direct, direct=True, entries=entries))

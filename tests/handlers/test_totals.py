@@ -112,6 +112,15 @@ async def test_scope_rules_for_cadres_and_member_organisations(h: Harness) -> No
     women = text_of((await mai.send("/totals quý này"))[0])
     assert women.startswith("Tổng hợp: Hội Liên hiệp Phụ nữ xã Yên Nguyên — Quý IV/2026")
     assert "Kết nạp hội viên, đoàn viên: 4 người" in women and "Nhà Đại đoàn kết" not in women
+    # Her union's own entries are a row of their own, first, said as such: the union hangs under
+    # the commune's Front committee, but its row is what it logged itself.
+    assert text_of((await mai.send("/log tuyen_truyen 1 30"))[0]).startswith("Đã lưu")
+    women = text_of((await mai.send("/totals quý này"))[0])
+    assert women.endswith(
+        "Theo đơn vị:\nTrực tiếp tại Hội Liên hiệp Phụ nữ xã Yên Nguyên\n"
+        "  Tuyên truyền, vận động: 1 buổi, 30 lượt người\n"
+        "Chi hội Phụ nữ thôn Cầu Bâm\n  Kết nạp hội viên, đoàn viên: 4 người"
+    ), women
     assert text_of((await nam.send("/totals năm 2020"))[0]).endswith(
         "Kỳ này chưa có hoạt động nào được ghi."
     )

@@ -90,8 +90,10 @@ async def _page(
             for m in kind.measures
             if values[activity.id].get(m.key)
         )
+        # 📷: the entry carries a photo of the activity (a cadre finds the visit she photographed).
+        photo = " · 📷" if activity.photo_file_id else ""
         lines.append(
-            f"\n#{activity.id} · {tr.day(activity.occurred_on)} · <b>{esc(kind.name(tr.locale))}</b> — {esc(unit.name)}\n{shown}"
+            f"\n#{activity.id} · {tr.day(activity.occurred_on)} · <b>{esc(kind.name(tr.locale))}</b> — {esc(unit.name)}{photo}\n{shown}"
         )
         history = (tr._("History") + f" #{activity.id}", f"mine:h:{activity.id}")
         if activity.id in locked:

@@ -68,6 +68,11 @@ async def test_guided_entry_in_vietnamese(h: Harness) -> None:
     assert text_of(done).startswith("Đã lưu thành mục #1.")
     [(activity, values)] = await saved(h)
     assert values == {"built": 2000, "repaired": 0, "value": 120_000_000_000}
+    # /mine marks the entry that carries a photo.
+    assert (
+        "#1 · 15/11/2026 · Nhà Đại đoàn kết — Ban Công tác Mặt trận thôn Cầu Bâm · 📷\n"
+        in text_of((await nam.send("/mine"))[0])
+    )
     assert activity.occurred_on.isoformat() == "2026-11-15" and activity.photo_file_id
     async with h.db.session() as session:
         assert await session.get(LogDraft, activity.person_id) is None
